@@ -1,0 +1,97 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations are applied in order; PRAGMA user_version records how many
+// have run. Never edit a released migration: append a new one.
+var migrations = []string{
+	// 1: events. The integer primary key follows event time (see eventKey),
+	// so the table itself is the time index, "newest first" is a reverse
+	// rowid scan, and FTS results ordered by rowid are ordered by time.
+	// Narrow, filterable columns live in events; the large JSON documents in
+	// event_docs, so that scans and counts do not read them.
+	`
+CREATE TABLE events (
+	id            INTEGER PRIMARY KEY,
+	source        TEXT NOT NULL,
+	ext_id        TEXT NOT NULL,
+	time_ns       INTEGER NOT NULL,
+	service       TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+	action        TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+	category      TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+	workflow_id   TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+	workflow_type TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+	actor         TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+	actor_id      TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+	actor_type    TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+	target        TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+	target_id     TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+	target_type   TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+	ip            TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+	client        TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+	user_agent    TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+	status        TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+	error         TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+	duration_ms   INTEGER,
+	tenant        TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+	description   TEXT NOT NULL DEFAULT ''
+);
+CREATE UNIQUE INDEX events_source_ext_id ON events(source, ext_id);
+-- A one-column index also holds the rowid, so each of these is an
+-- "X + time" index for "WHERE x = ? ORDER BY id DESC".
+CREATE INDEX events_action   ON events(action);
+CREATE INDEX events_actor    ON events(actor);
+CREATE INDEX events_service  ON events(service);
+CREATE INDEX events_status   ON events(status);
+CREATE INDEX events_workflow ON events(workflow_id) WHERE workflow_id <> '';
+CREATE TABLE event_docs (
+	id     INTEGER PRIMARY KEY REFERENCES events(id) ON DELETE CASCADE,
+	geo    TEXT,
+	params TEXT,
+	custom TEXT,
+	before TEXT,
+	after  TEXT,
+	raw    TEXT
+);
+CREATE VIRTUAL TABLE events_fts USING fts5(
+	description, params, custom, raw,
+	content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2'
+);
+`,
+}
+
+func (db *DB) migrate(ctx context.Context) error {
+	var version int
+	if err := db.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if version > len(migrations) {
+		return fmt.Errorf("schema version %d is newer than this auditctl knows (%d): upgrade auditctl", version, len(migrations))
+	}
+	for i := version; i < len(migrations); i++ {
+		err := db.withWriteTx(ctx, func(c *sql.Conn) error {
+			// Re-check under the write lock: another process may have
+			// migrated meanwhile.
+			var v int
+			if err := c.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+				return err
+			}
+			if v > i {
+				return nil
+			}
+			if _, err := c.ExecContext(ctx, migrations[i]); err != nil {
+				return err
+			}
+			_, err := c.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+	}
+	return nil
+}
