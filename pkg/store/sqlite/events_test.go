@@ -336,4 +336,3 @@ func (g *gatedReader) Next() (*audit.Event, error) {
 	}
 	return g.sliceReader.Next()
 }
-
