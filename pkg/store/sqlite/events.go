@@ -642,3 +642,39 @@ func (db *DB) Histogram(ctx context.Context, f audit.Filter, interval time.Durat
 	}
 	return out, rows.Err()
 }
+
+// DeleteEvents removes every event the filter selects, with its documents
+// and full-text entries, in one transaction, and returns how many.
+func (db *DB) DeleteEvents(ctx context.Context, f audit.Filter) (int64, error) {
+	q, err := compile(f)
+	if err != nil {
+		return 0, err
+	}
+	sel := "SELECT e.id FROM " + q.from + q.whereSQL()
+	var n int64
+	err = db.withWriteTx(ctx, func(c *sql.Conn) error {
+		if _, err := c.ExecContext(ctx, "CREATE TEMP TABLE IF NOT EXISTS doomed (id INTEGER PRIMARY KEY)"); err != nil {
+			return err
+		}
+		defer c.ExecContext(context.Background(), "DROP TABLE IF EXISTS temp.doomed")
+		res, err := c.ExecContext(ctx, "INSERT INTO temp.doomed "+sel, q.args...)
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		for _, s := range []string{
+			"DELETE FROM events_fts WHERE rowid IN (SELECT id FROM temp.doomed)",
+			"DELETE FROM event_docs WHERE id IN (SELECT id FROM temp.doomed)",
+			"DELETE FROM events WHERE id IN (SELECT id FROM temp.doomed)",
+		} {
+			if _, err := c.ExecContext(ctx, s); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("delete events: %w", err)
+	}
+	return n, nil
+}

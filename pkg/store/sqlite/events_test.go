@@ -336,3 +336,26 @@ func (g *gatedReader) Next() (*audit.Event, error) {
 	}
 	return g.sliceReader.Next()
 }
+
+func TestDeleteEvents(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	mustImport(t, db, sample()...)
+	var f audit.Filter
+	f.Add(audit.FieldActor, "carol@corp.io")
+	n, err := db.DeleteEvents(ctx, f)
+	if err != nil || n != 10 {
+		t.Fatalf("deleted %d, %v", n, err)
+	}
+	if left, _ := db.CountEvents(ctx, audit.Filter{}); left != 20 {
+		t.Fatalf("left %d", left)
+	}
+	// the full-text index forgot them too
+	if hits, _ := db.CountEvents(ctx, audit.Filter{Text: []string{"carol"}}); hits != 0 {
+		t.Fatalf("fts still finds %d deleted events", hits)
+	}
+	// and they can be imported again
+	if res := mustImport(t, db, sample()...); res.Inserted != 10 {
+		t.Fatalf("re-import after delete: %+v", res)
+	}
+}

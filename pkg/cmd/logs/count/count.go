@@ -1,0 +1,206 @@
+// Package count implements `auditctl logs count`.
+package count
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/MakeNowJust/heredoc"
+	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/cmdutil"
+	"github.com/auditctl/auditctl/pkg/output"
+	"github.com/spf13/cobra"
+)
+
+// CountOptions are the flags and dependencies of `logs count`.
+type CountOptions struct {
+	IO      *cmdutil.IOStreams
+	Now     func() time.Time
+	Service func(ctx context.Context, remote string) (audit.EventService, error)
+
+	Filter   cmdutil.FilterOptions
+	Output   string
+	By       string
+	Top      int
+	Interval string
+	FailIf   string
+	Remote   string
+}
+
+// NewCmdCount builds the command.
+func NewCmdCount(f *cmdutil.Factory, runF func(*CountOptions) error) *cobra.Command {
+	opts := &CountOptions{IO: f.IOStreams, Now: f.Now, Service: f.EventService}
+	cmd := &cobra.Command{
+		Use:   "count",
+		Short: "Count events, by a field or per interval",
+		Long: heredoc.Doc(`
+			Count the events a filter selects (last 7 days unless a time or --all
+			is given). --by FIELD lists the top values with their counts;
+			--interval 1h|1d gives a histogram. --fail-if makes the command exit 1
+			when the total meets a condition, for CI jobs and cron alerts.
+
+			Fields for --by: service, action, category, actor, actor_type, target,
+			target_type, ip, client, browser, status, error, tenant, source,
+			workflow_id, workflow_type.
+		`),
+		Example: heredoc.Doc(`
+			auditctl logs count --action DeleteUser
+			auditctl logs count --by actor --since 30d --top 10
+			auditctl logs count --interval 1d -q 'action:USER_LOGIN status:failure'
+			# fail a CI job when anyone deleted a user in the last day
+			auditctl logs count --action DeleteUser --since 24h --fail-if '>0'
+		`),
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Output = f.Output
+			if runF != nil {
+				return runF(opts)
+			}
+			return countRun(cmd.Context(), opts)
+		},
+	}
+	cmdutil.AddFilterFlags(cmd, &opts.Filter, true)
+	cmd.Flags().StringVar(&opts.By, "by", "", "group by this field and list the top values")
+	cmd.Flags().IntVar(&opts.Top, "top", 20, "with --by, how many values to list (0 = all)")
+	cmd.Flags().StringVar(&opts.Interval, "interval", "", "histogram interval (15m, 1h, 1d, 1w)")
+	cmd.Flags().StringVar(&opts.FailIf, "fail-if", "", "exit 1 when the total meets this condition: >0, >=10, ==0, <5, !=0")
+	cmd.Flags().StringVar(&opts.Remote, "remote", "", "count on a remote API instead of the cache (jumpcloud)")
+	return cmd
+}
+
+var condRE = regexp.MustCompile(`^\s*(>=|<=|==|!=|>|<|=)\s*(\d+)\s*$`)
+
+// Condition is a parsed --fail-if expression.
+type Condition struct {
+	Op string
+	N  int64
+}
+
+// ParseCondition reads ">0", ">= 10", "==0"…
+func ParseCondition(s string) (Condition, error) {
+	m := condRE.FindStringSubmatch(s)
+	if m == nil {
+		return Condition{}, audit.Errorf(audit.EUSAGE, "--fail-if %q: want an operator and a number, like '>0' or '>=100'", s)
+	}
+	n, err := strconv.ParseInt(m[2], 10, 64)
+	if err != nil {
+		return Condition{}, audit.Errorf(audit.EUSAGE, "--fail-if %q: %v", s, err)
+	}
+	op := m[1]
+	if op == "=" {
+		op = "=="
+	}
+	return Condition{Op: op, N: n}, nil
+}
+
+// Holds reports whether total meets the condition.
+func (c Condition) Holds(total int64) bool {
+	switch c.Op {
+	case ">":
+		return total > c.N
+	case ">=":
+		return total >= c.N
+	case "<":
+		return total < c.N
+	case "<=":
+		return total <= c.N
+	case "==":
+		return total == c.N
+	case "!=":
+		return total != c.N
+	}
+	return false
+}
+
+func countRun(ctx context.Context, opts *CountOptions) error {
+	format, err := output.ParseFormat(opts.Output)
+	if err != nil {
+		return err
+	}
+	if format == "" {
+		format = output.DefaultFormat(opts.IO.IsStdoutTTY())
+	}
+	var cond *Condition
+	if opts.FailIf != "" {
+		c, err := ParseCondition(opts.FailIf)
+		if err != nil {
+			return err
+		}
+		cond = &c
+	}
+	if opts.By != "" && opts.Interval != "" {
+		return audit.Errorf(audit.EUSAGE, "use --by or --interval, not both")
+	}
+	var by audit.Field
+	if opts.By != "" {
+		var ok bool
+		if by, ok = audit.ParseField(opts.By); !ok || by == audit.FieldTime || by == audit.FieldDuration {
+			return audit.Errorf(audit.EUSAGE, "cannot count by %q", opts.By)
+		}
+	}
+	var interval time.Duration
+	if opts.Interval != "" {
+		if interval, err = audit.ParseDurationArg(opts.Interval); err != nil {
+			return audit.Errorf(audit.EUSAGE, "--interval: %v", err)
+		}
+	}
+	filter, err := opts.Filter.Filter(opts.Now(), true)
+	if err != nil {
+		return err
+	}
+	svc, err := opts.Service(ctx, opts.Remote)
+	if err != nil {
+		return err
+	}
+	total, err := svc.CountEvents(ctx, filter)
+	if err != nil {
+		return err
+	}
+	oo := output.Options{Color: opts.IO.ColorEnabled(), Width: opts.IO.TerminalWidth()}
+	switch {
+	case by != "":
+		buckets, err := svc.CountBy(ctx, filter, by, opts.Top)
+		if err != nil {
+			return err
+		}
+		err = output.WriteCounts(opts.IO.Out, format, buckets, total, oo, string(by))
+		if err != nil {
+			return err
+		}
+	case interval > 0:
+		buckets, err := svc.Histogram(ctx, filter, interval)
+		if err != nil {
+			return err
+		}
+		if err := output.WriteHistogram(opts.IO.Out, format, buckets, oo); err != nil {
+			return err
+		}
+	default:
+		if err := writeTotal(opts.IO, format, total); err != nil {
+			return err
+		}
+	}
+	if cond != nil && cond.Holds(total) {
+		if !opts.IO.IsStdoutTTY() || format != output.FormatTable {
+			fmt.Fprintf(opts.IO.ErrOut, "auditctl: --fail-if %s%d: the count is %d\n", cond.Op, cond.N, total)
+		}
+		return cmdutil.ErrSilent
+	}
+	return nil
+}
+
+func writeTotal(io *cmdutil.IOStreams, format output.Format, total int64) error {
+	var err error
+	switch format {
+	case output.FormatTable, output.FormatCSV:
+		_, err = fmt.Fprintln(io.Out, total)
+	case output.FormatYAML:
+		_, err = fmt.Fprintf(io.Out, "total: %d\n", total)
+	default:
+		_, err = fmt.Fprintf(io.Out, "{\"total\":%d}\n", total)
+	}
+	return err
+}
