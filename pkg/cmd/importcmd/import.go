@@ -161,7 +161,7 @@ func importFile(ctx context.Context, opts *ImportOptions, db *sqlite.DB, name st
 	if err != nil {
 		return audit.ImportResult{}, detected, err
 	}
-	res, err := db.Import(ctx, er, sqlite.ImportOptions{SkipInvalid: opts.SkipInvalid, Progress: progress.Items})
+	res, err := db.Import(ctx, er, sqlite.ImportOptions{SkipInvalid: opts.SkipInvalid, Progress: progress.Items, Name: name})
 	return res, detected, err
 }
 

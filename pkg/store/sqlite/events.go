@@ -9,6 +9,7 @@ import (
 	"hash/fnv"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/auditctl/auditctl/pkg/audit"
@@ -73,6 +74,8 @@ type ImportOptions struct {
 	// Progress, when set, is called every few thousand records with the
 	// number read so far.
 	Progress func(read int)
+	// Name is the input's name for error messages.
+	Name string
 }
 
 const eventCols = `id, source, ext_id, time_ns, service, action, category, workflow_id, workflow_type,
@@ -82,6 +85,9 @@ const eventCols = `id, source, ext_id, time_ns, service, action, category, workf
 // Import reads every event from r and stores the new ones in one
 // transaction: either the whole input is stored or, on error, nothing of it.
 // Events already stored (same source and id) are left as they are.
+//
+// Reading (parsing) runs in its own goroutine, ahead of the writer, so a
+// parse and a store proceed on two cores at once.
 func (db *DB) Import(ctx context.Context, r audit.EventReader, opt ImportOptions) (audit.ImportResult, error) {
 	var res audit.ImportResult
 	err := db.withWriteTx(ctx, func(c *sql.Conn) error {
@@ -90,44 +96,49 @@ func (db *DB) Import(ctx context.Context, r audit.EventReader, opt ImportOptions
 			return err
 		}
 		defer ins.close()
-		for record := 1; ; record++ {
-			if record&1023 == 0 {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-			}
-			e, err := r.Next()
-			if err == io.EOF {
-				return nil
-			}
-			if err != nil {
-				var ie *audit.InputError
-				if opt.SkipInvalid && errors.As(err, &ie) && !ie.Fatal {
-					res.Read++
-					res.Skipped++
-					continue
-				}
+		batches, stop := prefetch(r)
+		defer stop()
+		record := 0
+		for batch := range batches {
+			if err := ctx.Err(); err != nil {
 				return err
 			}
-			res.Read++
-			if opt.Progress != nil && res.Read%4096 == 0 {
-				opt.Progress(res.Read)
-			}
-			if err := validate(e); err != nil {
-				if opt.SkipInvalid {
-					res.Skipped++
-					continue
+			for _, it := range batch {
+				record++
+				if it.err == io.EOF {
+					return nil
 				}
-				return &audit.InputError{Record: record, Field: err.field, Err: err}
-			}
-			added, err := ins.insert(ctx, e)
-			if err != nil {
-				return fmt.Errorf("store record %d (id %q): %w", record, e.ID, err)
-			}
-			if added {
-				res.Inserted++
+				if it.err != nil {
+					var ie *audit.InputError
+					if opt.SkipInvalid && errors.As(it.err, &ie) && !ie.Fatal {
+						res.Read++
+						res.Skipped++
+						continue
+					}
+					return it.err
+				}
+				e := it.e
+				res.Read++
+				if opt.Progress != nil && res.Read%4096 == 0 {
+					opt.Progress(res.Read)
+				}
+				if err := validate(e); err != nil {
+					if opt.SkipInvalid {
+						res.Skipped++
+						continue
+					}
+					return &audit.InputError{File: opt.Name, Record: record, Field: err.field, Err: err}
+				}
+				added, err := ins.insert(ctx, e)
+				if err != nil {
+					return fmt.Errorf("store record %d (id %q): %w", record, e.ID, err)
+				}
+				if added {
+					res.Inserted++
+				}
 			}
 		}
+		return errors.New("import: reader stopped without EOF")
 	})
 	if opt.Progress != nil {
 		opt.Progress(res.Read)
@@ -136,6 +147,54 @@ func (db *DB) Import(ctx context.Context, r audit.EventReader, opt ImportOptions
 		return audit.ImportResult{}, err
 	}
 	return res, nil
+}
+
+type readItem struct {
+	e   *audit.Event
+	err error
+}
+
+// prefetch reads r in a goroutine and hands over batches of results. The
+// last item sent is io.EOF or an error that ends the input. stop makes the
+// goroutine quit early (the consumer gave up); it waits for it to finish,
+// so r is no longer in use when stop returns.
+func prefetch(r audit.EventReader) (<-chan []readItem, func()) {
+	const size = 256
+	out := make(chan []readItem, 8)
+	quit := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		defer close(out)
+		batch := make([]readItem, 0, size)
+		send := func() bool {
+			select {
+			case out <- batch:
+				batch = make([]readItem, 0, size)
+				return true
+			case <-quit:
+				return false
+			}
+		}
+		for {
+			e, err := r.Next()
+			batch = append(batch, readItem{e, err})
+			var ie *audit.InputError
+			last := err == io.EOF || (err != nil && (!errors.As(err, &ie) || ie.Fatal))
+			if last {
+				send()
+				return
+			}
+			if len(batch) == size && !send() {
+				return
+			}
+		}
+	}()
+	var once sync.Once
+	return out, func() {
+		once.Do(func() { close(quit) })
+		<-finished
+	}
 }
 
 type fieldError struct {
