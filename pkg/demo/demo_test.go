@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"io"
+	"net/netip"
 	"regexp"
 	"strings"
 	"testing"
@@ -540,4 +541,20 @@ func BenchmarkEvents(b *testing.B) {
 	}
 	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "events/s")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(total), "ns/event")
+}
+
+func TestAddressesAreValid(t *testing.T) {
+	r := Events(Options{Now: DefaultNow})
+	for {
+		e, err := r.Next()
+		if err != nil {
+			break
+		}
+		if e.IP == "" {
+			continue
+		}
+		if _, err := netip.ParseAddr(e.IP); err != nil {
+			t.Fatalf("event %s has an invalid ip %q", e.ID, e.IP)
+		}
+	}
 }

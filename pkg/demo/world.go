@@ -238,7 +238,7 @@ func newWorld() *world {
 	}
 	// Office egress ranges are the RFC 5737 documentation networks.
 	acme := mk("acme", "Acme Corp", "acme.com", "10.20.", 203, 0, 113, geoChicago)
-	globex := mk("globex", "Globex Industries", "globex.io", "192.168.10.", 198, 51, 100, geoSF)
+	globex := mk("globex", "Globex Industries", "globex.io", "192.168.", 198, 51, 100, geoSF)
 	initech := mk("initech", "Initech LLC", "initech.net", "10.50.", 192, 0, 2, geoAustin)
 	staging := mk("acme-staging", "Acme Corp (Staging)", "acme.com", "10.21.", 203, 0, 113, geoChicago)
 	staging.office = acme.office
