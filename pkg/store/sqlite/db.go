@@ -75,6 +75,27 @@ func registerFunctions() {
 			}
 			return int64(0), nil
 		})
+		// fts_confirm(term, text...) confirms a full-text match of a
+		// several-token term on the stored text (see fts.go).
+		sqlite.MustRegisterDeterministicScalarFunction("fts_confirm", -1, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+			if len(args) == 0 {
+				return int64(0), nil
+			}
+			term, _ := args[0].(string)
+			texts := make([]string, 0, len(args)-1)
+			for _, a := range args[1:] {
+				switch v := a.(type) {
+				case string:
+					texts = append(texts, v)
+				case []byte:
+					texts = append(texts, string(v))
+				}
+			}
+			if confirm(term, texts...) {
+				return int64(1), nil
+			}
+			return int64(0), nil
+		})
 	})
 }
 

@@ -4,12 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"io"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/auditctl/auditctl/pkg/audit"
@@ -66,252 +64,6 @@ func clampMicro(us int64) int64 {
 	return us
 }
 
-// ImportOptions tunes Import.
-type ImportOptions struct {
-	// SkipInvalid skips records the reader reports as invalid (and not
-	// fatal) instead of aborting.
-	SkipInvalid bool
-	// Progress, when set, is called every few thousand records with the
-	// number read so far.
-	Progress func(read int)
-	// Name is the input's name for error messages.
-	Name string
-}
-
-const eventCols = `id, source, ext_id, time_ns, service, action, category, workflow_id, workflow_type,
-	actor, actor_id, actor_type, target, target_id, target_type, ip, client, user_agent,
-	status, error, duration_ms, tenant, description`
-
-// Import reads every event from r and stores the new ones in one
-// transaction: either the whole input is stored or, on error, nothing of it.
-// Events already stored (same source and id) are left as they are.
-//
-// Reading (parsing) runs in its own goroutine, ahead of the writer, so a
-// parse and a store proceed on two cores at once.
-func (db *DB) Import(ctx context.Context, r audit.EventReader, opt ImportOptions) (audit.ImportResult, error) {
-	var res audit.ImportResult
-	err := db.withWriteTx(ctx, func(c *sql.Conn) error {
-		ins, err := newInserter(ctx, c)
-		if err != nil {
-			return err
-		}
-		defer ins.close()
-		batches, stop := prefetch(r)
-		defer stop()
-		record := 0
-		for batch := range batches {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			for _, it := range batch {
-				record++
-				if it.err == io.EOF {
-					return nil
-				}
-				if it.err != nil {
-					var ie *audit.InputError
-					if opt.SkipInvalid && errors.As(it.err, &ie) && !ie.Fatal {
-						res.Read++
-						res.Skipped++
-						continue
-					}
-					return it.err
-				}
-				e := it.e
-				res.Read++
-				if opt.Progress != nil && res.Read%4096 == 0 {
-					opt.Progress(res.Read)
-				}
-				if err := validate(e); err != nil {
-					if opt.SkipInvalid {
-						res.Skipped++
-						continue
-					}
-					return &audit.InputError{File: opt.Name, Record: record, Field: err.field, Err: err}
-				}
-				added, err := ins.insert(ctx, e)
-				if err != nil {
-					return fmt.Errorf("store record %d (id %q): %w", record, e.ID, err)
-				}
-				if added {
-					res.Inserted++
-				}
-			}
-		}
-		return errors.New("import: reader stopped without EOF")
-	})
-	if opt.Progress != nil {
-		opt.Progress(res.Read)
-	}
-	if err != nil {
-		return audit.ImportResult{}, err
-	}
-	return res, nil
-}
-
-type readItem struct {
-	e   *audit.Event
-	err error
-}
-
-// prefetch reads r in a goroutine and hands over batches of results. The
-// last item sent is io.EOF or an error that ends the input. stop makes the
-// goroutine quit early (the consumer gave up); it waits for it to finish,
-// so r is no longer in use when stop returns.
-func prefetch(r audit.EventReader) (<-chan []readItem, func()) {
-	const size = 256
-	out := make(chan []readItem, 8)
-	quit := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		defer close(out)
-		batch := make([]readItem, 0, size)
-		send := func() bool {
-			select {
-			case out <- batch:
-				batch = make([]readItem, 0, size)
-				return true
-			case <-quit:
-				return false
-			}
-		}
-		for {
-			e, err := r.Next()
-			batch = append(batch, readItem{e, err})
-			var ie *audit.InputError
-			last := err == io.EOF || (err != nil && (!errors.As(err, &ie) || ie.Fatal))
-			if last {
-				send()
-				return
-			}
-			if len(batch) == size && !send() {
-				return
-			}
-		}
-	}()
-	var once sync.Once
-	return out, func() {
-		once.Do(func() { close(quit) })
-		<-finished
-	}
-}
-
-type fieldError struct {
-	field string
-	msg   string
-}
-
-func (e *fieldError) Error() string { return e.msg }
-
-func validate(e *audit.Event) *fieldError {
-	switch {
-	case e.Source == "":
-		return &fieldError{"source", "missing source"}
-	case e.ID == "":
-		return &fieldError{"id", "missing id"}
-	case e.Time.IsZero():
-		return &fieldError{"time", "missing time"}
-	}
-	if _, err := eventKey(e.Time, e.Source, e.ID); err != nil {
-		return &fieldError{"time", err.Error()}
-	}
-	for _, d := range []struct {
-		name string
-		v    json.RawMessage
-	}{{"geo", e.Geo}, {"params", e.Params}, {"custom", e.Custom}, {"before", e.Before}, {"after", e.After}} {
-		if len(d.v) > 0 && !json.Valid(d.v) {
-			return &fieldError{d.name, "not valid JSON"}
-		}
-	}
-	return nil
-}
-
-type inserter struct {
-	event, exists, doc, fts *sql.Stmt
-}
-
-func newInserter(ctx context.Context, c *sql.Conn) (*inserter, error) {
-	var ins inserter
-	var err error
-	prep := func(q string) *sql.Stmt {
-		if err != nil {
-			return nil
-		}
-		var s *sql.Stmt
-		s, err = c.PrepareContext(ctx, q)
-		return s
-	}
-	ins.event = prep(`INSERT OR IGNORE INTO events (` + eventCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
-	ins.exists = prep(`SELECT 1 FROM events WHERE source = ? AND ext_id = ?`)
-	ins.doc = prep(`INSERT INTO event_docs (id, geo, params, custom, before, after, raw) VALUES (?,?,?,?,?,?,?)`)
-	ins.fts = prep(`INSERT INTO events_fts (rowid, description, params, custom, raw) VALUES (?,?,?,?,?)`)
-	if err != nil {
-		ins.close()
-		return nil, err
-	}
-	return &ins, nil
-}
-
-func (ins *inserter) close() {
-	for _, s := range []*sql.Stmt{ins.event, ins.exists, ins.doc, ins.fts} {
-		if s != nil {
-			s.Close()
-		}
-	}
-}
-
-func nullJSON(v json.RawMessage) any {
-	if len(v) == 0 {
-		return nil
-	}
-	return string(v)
-}
-
-func (ins *inserter) insert(ctx context.Context, e *audit.Event) (bool, error) {
-	key, err := eventKey(e.Time, e.Source, e.ID)
-	if err != nil {
-		return false, err
-	}
-	var dur any
-	if e.DurationMS != nil {
-		dur = *e.DurationMS
-	}
-	t := e.Time.UTC()
-	for tries := 0; ; tries++ {
-		res, err := ins.event.ExecContext(ctx, key, e.Source, e.ID, t.UnixNano(), e.Service, e.Action, e.Category,
-			e.WorkflowID, e.WorkflowType, e.Actor, e.ActorID, e.ActorType, e.Target, e.TargetID, e.TargetType,
-			e.IP, e.Client, e.UserAgent, string(e.Status), e.Error, dur, e.Tenant, e.Description)
-		if err != nil {
-			return false, err
-		}
-		if n, _ := res.RowsAffected(); n == 1 {
-			break
-		}
-		// Ignored: either this event is already stored, or another event
-		// holds the key (same microsecond and slot).
-		var one int
-		switch err := ins.exists.QueryRowContext(ctx, e.Source, e.ID).Scan(&one); {
-		case err == nil:
-			return false, nil
-		case err != sql.ErrNoRows:
-			return false, err
-		}
-		if tries > slotMask {
-			return false, fmt.Errorf("more than %d events in the microsecond %s", slotMask+1, t.Format(time.RFC3339Nano))
-		}
-		key = key&^slotMask | (key+1)&slotMask
-	}
-	params, custom, raw := nullJSON(e.Params), nullJSON(e.Custom), nullJSON(e.Raw)
-	if _, err := ins.doc.ExecContext(ctx, key, nullJSON(e.Geo), params, custom, nullJSON(e.Before), nullJSON(e.After), raw); err != nil {
-		return false, err
-	}
-	if _, err := ins.fts.ExecContext(ctx, key, e.Description, params, custom, raw); err != nil {
-		return false, err
-	}
-	return true, nil
-}
-
 // column maps a match field to its SQL column.
 var column = map[audit.Field]string{
 	audit.FieldID: "e.ext_id", audit.FieldSource: "e.source", audit.FieldService: "e.service",
@@ -330,6 +82,67 @@ type query struct {
 	where  []string
 	args   []any
 	keyCol string // the time-ordered key: e.id, or f.rowid when driven by FTS
+	docs   bool   // from joins event_docs as d
+}
+
+// text adds the full-text conditions (see fts.go).
+func (q *query) text(terms, notTerms []string) {
+	var all, confirms []string
+	for _, term := range terms {
+		toks := tokens(term)
+		all = append(all, toks...)
+		if len(toks) == 0 || needsConfirm(term, toks) {
+			confirms = append(confirms, term)
+		}
+	}
+	if len(all) > 0 {
+		// Drive the query from the index: its rowids are event keys, so
+		// "ORDER BY f.rowid DESC LIMIT n" reads only n matches.
+		q.from = "events_fts f JOIN events e ON e.id = f.rowid"
+		q.keyCol = "f.rowid"
+		q.where = append([]string{"events_fts MATCH ?"}, q.where...)
+		q.args = append([]any{ftsQuery(all)}, q.args...)
+	}
+	for _, term := range confirms {
+		q.joinDocs()
+		q.where = append(q.where, confirmSQL)
+		q.args = append(q.args, term)
+	}
+	for _, term := range notTerms {
+		toks := tokens(term)
+		var cond string
+		var args []any
+		if len(toks) > 0 {
+			cond, args = "e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)", []any{ftsQuery(toks)}
+		}
+		if len(toks) == 0 || needsConfirm(term, toks) {
+			q.joinDocs()
+			if cond != "" {
+				cond += " AND "
+			}
+			cond += confirmSQL
+			args = append(args, term)
+		}
+		q.where = append(q.where, "NOT ("+cond+")")
+		q.args = append(q.args, args...)
+	}
+}
+
+const confirmSQL = "fts_confirm(?, e.description, d.params, d.custom, d.raw)"
+
+func (q *query) joinDocs() {
+	if !q.docs {
+		q.from += " JOIN event_docs d ON d.id = e.id"
+		q.docs = true
+	}
+}
+
+// fromDocs is the FROM clause with event_docs joined as d.
+func (q *query) fromDocs() string {
+	if q.docs {
+		return q.from
+	}
+	return q.from + " JOIN event_docs d ON d.id = e.id"
 }
 
 func compile(f audit.Filter) (*query, error) {
@@ -361,22 +174,7 @@ func compile(f audit.Filter) (*query, error) {
 	if f.MaxDuration != nil {
 		q.where, q.args = append(q.where, "e.duration_ms <= ?"), append(q.args, *f.MaxDuration)
 	}
-	switch {
-	case len(f.Text) > 0:
-		// Drive the query from the full-text index: its rowids are event
-		// keys, so "ORDER BY f.rowid DESC LIMIT n" reads only n matches.
-		m := ftsAll(f.Text)
-		if len(f.NotText) > 0 {
-			m = "(" + m + ") NOT (" + ftsAny(f.NotText) + ")"
-		}
-		q.from = "events_fts f JOIN events e ON e.id = f.rowid"
-		q.keyCol = "f.rowid"
-		q.where = append([]string{"events_fts MATCH ?"}, q.where...)
-		q.args = append([]any{m}, q.args...)
-	case len(f.NotText) > 0:
-		q.where = append(q.where, "e.id NOT IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)")
-		q.args = append(q.args, ftsAny(f.NotText))
-	}
+	q.text(f.Text, f.NotText)
 	return q, nil
 }
 
@@ -420,21 +218,6 @@ func matchAny(col string, fld audit.Field, values []string) (string, []any) {
 func likePattern(v string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`, `*`, `%`)
 	return r.Replace(v)
-}
-
-// ftsPhrase quotes user text as one FTS5 phrase, so no operator or syntax in
-// it is ever interpreted.
-func ftsPhrase(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
-
-func ftsAll(terms []string) string { return ftsJoin(terms, " AND ") }
-func ftsAny(terms []string) string { return ftsJoin(terms, " OR ") }
-
-func ftsJoin(terms []string, op string) string {
-	parts := make([]string, len(terms))
-	for i, t := range terms {
-		parts[i] = ftsPhrase(t)
-	}
-	return strings.Join(parts, op)
 }
 
 func (q *query) whereSQL() string {
@@ -560,7 +343,7 @@ func eachRow(ctx context.Context, db queryer, q *query, p audit.Page, fn func(*a
 	if err != nil {
 		return err
 	}
-	sqlText := "SELECT " + selectCols + " FROM " + q.from + " JOIN event_docs d ON d.id = e.id" + q.whereSQL() + order
+	sqlText := "SELECT " + selectCols + " FROM " + q.fromDocs() + q.whereSQL() + order
 	rows, err := db.QueryContext(ctx, sqlText, q.args...)
 	if err != nil {
 		return fmt.Errorf("query events: %w", err)

@@ -57,9 +57,10 @@ CREATE TABLE event_docs (
 	after  TEXT,
 	raw    TEXT
 );
+-- The distinct tokens of each event (fts.go), without positions.
 CREATE VIRTUAL TABLE events_fts USING fts5(
-	description, params, custom, raw,
-	content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2'
+	text,
+	content='', contentless_delete=1, detail=none, tokenize='unicode61 remove_diacritics 2'
 );
 `,
 }

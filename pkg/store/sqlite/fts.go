@@ -1,0 +1,199 @@
+package sqlite
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/auditctl/auditctl/pkg/audit"
+)
+
+// Full-text search.
+//
+// The index (events_fts) holds, per event, the distinct tokens of its
+// description, parameters, custom data and raw document, computed here in Go
+// on the import's reader goroutine. FTS5 then indexes that short list with
+// detail=none (no positions), which is a fraction of the work of indexing
+// the documents themselves. Because the index has no positions, a search
+// term of several tokens ("alice@example.com", "break glass") is matched as
+// all of its tokens through the index, then confirmed by a case-insensitive
+// substring test on the stored text (ftsConfirm). A one-token term needs no
+// confirmation: it matches whole tokens, as full-text search does.
+//
+// The tokenizer must not change without a migration that rebuilds the
+// index: deleting from a contentless index replays the same tokens.
+
+// tokenizer splits text into tokens: maximal runs of letters, digits and
+// marks, lowercased. It keeps a set to drop repeated tokens.
+type tokenizer struct {
+	seen map[string]struct{}
+	buf  []byte
+}
+
+func newTokenizer() *tokenizer { return &tokenizer{seen: make(map[string]struct{}, 256)} }
+
+func isTokenRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
+	}
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)
+}
+
+func (t *tokenizer) reset() {
+	clear(t.seen)
+	t.buf = t.buf[:0]
+}
+
+// add appends the distinct tokens of s. In JSON text (isJSON), a backslash
+// escape (\n, \", \u00e9…) separates tokens instead of joining its letter
+// to the next word.
+func (t *tokenizer) add(s string, isJSON bool) {
+	i := 0
+	for i < len(s) {
+		start := i
+		ascii, lower := true, true
+		for i < len(s) {
+			c := s[i]
+			if c < utf8.RuneSelf {
+				if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' {
+					i++
+					continue
+				}
+				if c >= 'A' && c <= 'Z' {
+					lower = false
+					i++
+					continue
+				}
+				break
+			}
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if !isTokenRune(r) {
+				break
+			}
+			ascii = false
+			i += n
+		}
+		if i > start {
+			tok := s[start:i]
+			if !ascii || !lower {
+				tok = lowerToken(tok)
+			}
+			if _, ok := t.seen[tok]; !ok {
+				t.seen[tok] = struct{}{}
+				if len(t.buf) > 0 {
+					t.buf = append(t.buf, ' ')
+				}
+				t.buf = append(t.buf, tok...)
+			}
+			continue
+		}
+		// a separator
+		c := s[i]
+		switch {
+		case isJSON && c == '\\' && i+1 < len(s) && s[i+1] == 'u':
+			i += min(6, len(s)-i)
+		case isJSON && c == '\\':
+			i += min(2, len(s)-i)
+		case c < utf8.RuneSelf:
+			i++
+		default:
+			_, n := utf8.DecodeRuneInString(s[i:])
+			i += n
+		}
+	}
+}
+
+func lowerToken(s string) string {
+	b := make([]byte, 0, len(s))
+	for _, r := range s {
+		b = utf8.AppendRune(b, unicode.ToLower(r))
+	}
+	return string(b)
+}
+
+// text is the document's token list.
+func (t *tokenizer) text() string { return string(t.buf) }
+
+// document is the full-text document of an event.
+func (t *tokenizer) document(e *audit.Event) string {
+	t.reset()
+	t.add(e.Description, false)
+	t.add(string(e.Params), true)
+	t.add(string(e.Custom), true)
+	t.add(string(e.Raw), true)
+	return t.text()
+}
+
+// tokens returns the tokens of a search term, in order, repeats dropped.
+func tokens(term string) []string {
+	t := newTokenizer()
+	t.add(term, false)
+	if len(t.buf) == 0 {
+		return nil
+	}
+	return strings.Split(string(t.buf), " ")
+}
+
+// needsConfirm reports whether a term is more than one whole token, so
+// that an index match must be confirmed on the text.
+func needsConfirm(term string, toks []string) bool {
+	return len(toks) != 1 || !strings.EqualFold(term, toks[0])
+}
+
+// ftsQuery is an FTS5 query matching events that hold every token. Each
+// token is quoted, so nothing in it is an operator.
+func ftsQuery(toks []string) string {
+	parts := make([]string, len(toks))
+	for i, tok := range toks {
+		parts[i] = `"` + strings.ReplaceAll(tok, `"`, `""`) + `"`
+	}
+	return strings.Join(parts, " AND ")
+}
+
+// confirm is the SQL function fts_confirm(term, description, params,
+// custom, raw): 1 when term occurs in one of the texts, ignoring case. JSON
+// documents are searched as stored (JSON text).
+func confirm(term string, texts ...string) bool {
+	lt := strings.ToLower(term)
+	for _, s := range texts {
+		if len(s) >= len(term) && containsFold(s, lt) {
+			return true
+		}
+	}
+	return false
+}
+
+func containsFold(s, lowerNeedle string) bool {
+	if isASCII(lowerNeedle) && isASCII(s) {
+		n := len(lowerNeedle)
+		for i := 0; i+n <= len(s); i++ {
+			if asciiEqualFold(s[i:i+n], lowerNeedle) {
+				return true
+			}
+		}
+		return false
+	}
+	return strings.Contains(strings.ToLower(s), lowerNeedle)
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+func asciiEqualFold(a, lower string) bool {
+	for i := 0; i < len(a); i++ {
+		c := a[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
