@@ -136,7 +136,16 @@ func labels(name string) (file, source string) {
 	if name == "" || name == "-" {
 		return "stdin", "file:stdin"
 	}
-	return name, "file:" + filepath.Base(name)
+	base := filepath.Base(name)
+	// A compressed copy is the same data: seed004.csv.gz has the source of
+	// seed004.csv, so importing both adds nothing.
+	for _, ext := range []string{".gz", ".zst", ".zstd"} {
+		if trimmed := strings.TrimSuffix(base, ext); trimmed != base && trimmed != "" {
+			base = trimmed
+			break
+		}
+	}
+	return name, "file:" + base
 }
 
 // decompress wraps r in a buffered reader, through a gzip or zstd decoder when

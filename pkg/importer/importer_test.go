@@ -217,7 +217,7 @@ func TestZstd(t *testing.T) {
 
 func TestSourceName(t *testing.T) {
 	line := `{"time":"2026-01-01T00:00:00Z","action":"x"}`
-	for name, want := range map[string]string{"-": "file:stdin", "": "file:stdin", "/var/log/a.ndjson": "file:a.ndjson", "b.json.gz": "file:b.json.gz"} {
+	for name, want := range map[string]string{"-": "file:stdin", "": "file:stdin", "/var/log/a.ndjson": "file:a.ndjson", "b.json.gz": "file:b.json", "c.csv.zst": "file:c.csv", ".gz": "file:.gz"} {
 		res := readString(t, name, line, FormatAuto)
 		if len(res.events) != 1 || res.events[0].Source != want {
 			t.Errorf("name %q: got %+v, want source %q", name, res.events, want)
