@@ -134,7 +134,9 @@ func importRun(ctx context.Context, opts *ImportOptions) error {
 		if len(files) == 1 {
 			return cmdutil.Silent(firstErr)
 		}
-		return audit.Errorf(audit.EINVALID, "%d of %d files failed and were not stored", failed, len(files))
+		// The exit code is the first failure's: 3 for bad input, 1 for a
+		// cache that could not be written…
+		return &audit.Error{Code: audit.ErrorCode(firstErr), Message: fmt.Sprintf("%d of %d files failed and were not stored", failed, len(files))}
 	}
 	return nil
 }
