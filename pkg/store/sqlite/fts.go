@@ -5,14 +5,16 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/auditctl/auditctl/pkg/audit"
 )
 
 // Full-text search.
 //
 // The index (events_fts) holds, per event, the distinct tokens of its
-// description, parameters, custom data and raw document, computed here in Go
-// on the import's reader goroutine. FTS5 then indexes that short list with
+// description and of the values in its parameters, custom data and raw
+// document, computed here in Go on the import's reader goroutine. FTS5 then indexes that short list with
 // detail=none (no positions), which is a fraction of the work of indexing
 // the documents themselves. Because the index has no positions, a search
 // term of several tokens ("alice@example.com", "break glass") is matched as
@@ -103,9 +105,24 @@ func (t *tokenizer) add(s string, isJSON bool) {
 	}
 }
 
+// lowerToken lowercases a token and, for non-ASCII text, removes
+// diacritics (é → e), so "cafe" finds "Café".
 func lowerToken(s string) string {
 	b := make([]byte, 0, len(s))
+	ascii := true
 	for _, r := range s {
+		if r >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if !ascii {
+		s = norm.NFD.String(s)
+	}
+	for _, r := range s {
+		if unicode.Is(unicode.Mn, r) {
+			continue
+		}
 		b = utf8.AppendRune(b, unicode.ToLower(r))
 	}
 	return string(b)
@@ -114,13 +131,67 @@ func lowerToken(s string) string {
 // text is the document's token list.
 func (t *tokenizer) text() string { return string(t.buf) }
 
+// addJSON appends the distinct tokens of the values in a JSON document:
+// strings and numbers. Object keys and the literals true, false and null
+// are left out: people search for values, and keys repeat in every event
+// of a source, costing index work for nothing. Text that is not JSON is
+// tokenized whole.
+func (t *tokenizer) addJSON(b []byte) {
+	s := string(b)
+	i := 0
+	for i < len(s) {
+		c := s[i]
+		switch {
+		case c == '"':
+			end := stringEnd(s, i+1)
+			if end < 0 {
+				t.add(s[i:], true)
+				return
+			}
+			j := end + 1
+			for j < len(s) && (s[j] == ' ' || s[j] == '\t' || s[j] == '\n' || s[j] == '\r') {
+				j++
+			}
+			if j >= len(s) || s[j] != ':' {
+				t.add(s[i+1:end], true)
+			}
+			i = end + 1
+		case c == '-' || c >= '0' && c <= '9':
+			j := i + 1
+			for j < len(s) && (s[j] >= '0' && s[j] <= '9' || s[j] == '.' || s[j] == 'e' || s[j] == 'E' || s[j] == '+' || s[j] == '-') {
+				j++
+			}
+			t.add(s[i:j], false)
+			i = j
+		default:
+			i++
+		}
+	}
+}
+
+// stringEnd returns the index of the quote closing the JSON string whose
+// content starts at i, or -1.
+func stringEnd(s string, i int) int {
+	for i < len(s) {
+		switch s[i] {
+		case '\\':
+			i += 2
+		case '"':
+			return i
+		default:
+			i++
+		}
+	}
+	return -1
+}
+
 // document is the full-text document of an event.
 func (t *tokenizer) document(e *audit.Event) string {
 	t.reset()
 	t.add(e.Description, false)
-	t.add(string(e.Params), true)
-	t.add(string(e.Custom), true)
-	t.add(string(e.Raw), true)
+	t.addJSON(e.Params)
+	t.addJSON(e.Custom)
+	t.addJSON(e.Raw)
 	return t.text()
 }
 

@@ -13,8 +13,8 @@ func TestTokenizer(t *testing.T) {
 	tok := newTokenizer()
 	tok.reset()
 	tok.add("Alice@Example.com deleted ÉLODIE's account; alice again", false)
-	tok.add(`{"note":"line1\nline2 \u00e9t\u00e9","x":"a\"b"}`, true)
-	want := "alice example com deleted élodie s account again note line1 line2 t x a b"
+	tok.addJSON([]byte(`{"note":"line1\nline2 \u00e9t\u00e9","x":"a\"b","n":-4.5e3,"ok":true}`))
+	want := "alice example com deleted elodie s account again line1 line2 t a b 4 5e3"
 	if got := tok.text(); got != want {
 		t.Fatalf("tokens\n got %q\nwant %q", got, want)
 	}

@@ -60,8 +60,12 @@ CREATE TABLE event_docs (
 -- The distinct tokens of each event (fts.go), without positions.
 CREATE VIRTUAL TABLE events_fts USING fts5(
 	text,
-	content='', contentless_delete=1, detail=none, tokenize='unicode61 remove_diacritics 2'
+	content='', contentless_delete=1, detail=none, tokenize='ascii'
 );
+-- Bulk imports: flush the in-memory index every 32 MB rather than 1 MB, and
+-- merge segments less eagerly, so a large import does far less merge work.
+INSERT INTO events_fts(events_fts, rank) VALUES('hashsize', 33554432);
+INSERT INTO events_fts(events_fts, rank) VALUES('automerge', 8);
 `,
 }
 
