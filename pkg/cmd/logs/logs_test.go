@@ -302,3 +302,20 @@ func compact(t *testing.T, b []byte) string {
 	}
 	return buf.String()
 }
+
+func TestExportToTerminalIsSanitized(t *testing.T) {
+	env := cmdtest.New(t)
+	fixture(t, env)
+	env.IO.SetStdoutTTY(true)
+	for _, format := range []string{"csv", "json", "ndjson"} {
+		out := env.MustRun("logs", "export", "--format", format)
+		if !strings.Contains(out, "evil") {
+			t.Fatalf("%s: hostile event missing", format)
+		}
+		for _, r := range out {
+			if (r < 0x20 && r != '\n' && r != '\t') || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0x202e {
+				t.Fatalf("%s export on a terminal holds raw %U", format, r)
+			}
+		}
+	}
+}

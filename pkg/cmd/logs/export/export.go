@@ -14,6 +14,7 @@ import (
 	"github.com/auditctl/auditctl/pkg/audit"
 	"github.com/auditctl/auditctl/pkg/cmdutil"
 	"github.com/auditctl/auditctl/pkg/output"
+	"github.com/auditctl/auditctl/pkg/sanitize"
 	"github.com/spf13/cobra"
 )
 
@@ -111,20 +112,31 @@ func exportRun(ctx context.Context, opts *ExportOptions) error {
 	}
 	var n int
 	write := func(w io.Writer) error {
-		ew, err := output.NewEventWriter(w, format, output.Options{CSVRaw: opts.CSVRaw})
+		direct, err := output.NewEventWriter(w, format, output.Options{CSVRaw: opts.CSVRaw})
 		if err != nil {
 			return err
 		}
+		// scan on this goroutine, format and write on another
+		ew := output.Pipe(direct)
 		err = svc.EachEvent(ctx, filter, audit.Page{Sort: sort}, func(e *audit.Event) error {
 			n++
 			return ew.Write(e)
 		})
-		if err != nil {
-			return err
+		if cerr := ew.Close(); err == nil {
+			err = cerr
 		}
-		return ew.Close()
+		return err
 	}
 	if opts.OutFile == "" || opts.OutFile == "-" {
+		if opts.IO.IsStdoutTTY() && format == output.FormatCSV {
+			// CSV keeps values as they are; on a terminal they must not
+			// act. (JSON output escapes them itself.)
+			sw := sanitize.NewWriter(opts.IO.Out)
+			if err := write(sw); err != nil {
+				return err
+			}
+			return sw.Close()
+		}
 		return write(opts.IO.Out)
 	}
 	if err := atomicfile.Write(opts.OutFile, 0o600, write); err != nil {
