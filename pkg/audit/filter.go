@@ -280,4 +280,7 @@ type Page struct {
 	Limit  int // 0 = no limit
 	Offset int
 	Sort   []SortKey // default: newest first
+	// NoTotal skips counting every match (FindEvents returns -1): the
+	// count can cost far more than the page when only the page is shown.
+	NoTotal bool
 }

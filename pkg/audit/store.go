@@ -32,7 +32,8 @@ type EventReader interface {
 // EventService finds and counts events. The SQLite cache implements it, and
 // so does a remote audit API queried live.
 type EventService interface {
-	// FindEvents returns one page of events and the total that match.
+	// FindEvents returns one page of events and the total that match; the
+	// total is -1 when p.NoTotal is set.
 	FindEvents(ctx context.Context, f Filter, p Page) ([]*Event, int, error)
 	// EachEvent streams every matching event in page order without holding
 	// them all in memory.

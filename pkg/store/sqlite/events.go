@@ -325,7 +325,10 @@ func (db *DB) FindEvents(ctx context.Context, f audit.Filter, p audit.Page) ([]*
 	if err != nil {
 		return nil, 0, err
 	}
-	var total int
+	total := -1
+	if p.NoTotal {
+		return events, total, nil
+	}
 	if p.Offset == 0 && (p.Limit == 0 || len(events) < p.Limit) {
 		total = len(events) // the page holds them all
 	} else if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+q.from+q.whereSQL(), q.args...).Scan(&total); err != nil {

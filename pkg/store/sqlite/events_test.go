@@ -245,6 +245,9 @@ func TestSortAndPages(t *testing.T) {
 	if len(seen) != 30 || seen[0] != "e0" || seen[29] != "e29" {
 		t.Fatalf("oldest-first pages: %v", seen)
 	}
+	if page, total, err := db.FindEvents(ctx, audit.Filter{}, audit.Page{Limit: 3, NoTotal: true}); err != nil || total != -1 || len(page) != 3 {
+		t.Fatalf("NoTotal: %d events, total %d, %v", len(page), total, err)
+	}
 	page, _, err := db.FindEvents(ctx, audit.Filter{}, audit.Page{Limit: 3, Sort: []audit.SortKey{{Field: audit.FieldDuration, Desc: true}}})
 	if err != nil || fmt.Sprint(ids(page)) != "[e29 e28 e27]" {
 		t.Fatalf("by duration: %v %v", ids(page), err)

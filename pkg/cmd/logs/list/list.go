@@ -103,7 +103,10 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 	if err != nil {
 		return err
 	}
-	page := audit.Page{Limit: opts.Limit, Offset: (opts.Page - 1) * opts.Limit, Sort: sort}
+	// Only the table shows the total ("Page X of Y (Z total)"); other
+	// formats skip counting every match.
+	page := audit.Page{Limit: opts.Limit, Offset: (opts.Page - 1) * opts.Limit, Sort: sort,
+		NoTotal: format != output.FormatTable || opts.JQ != ""}
 	events, total, err := svc.FindEvents(ctx, filter, page)
 	if err != nil {
 		return err
