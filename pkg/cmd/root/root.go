@@ -2,8 +2,6 @@
 package root
 
 import (
-	"os"
-
 	"github.com/MakeNowJust/heredoc"
 	"github.com/auditctl/auditctl/pkg/cmd/demo"
 	"github.com/auditctl/auditctl/pkg/cmd/gendocs"
@@ -50,7 +48,7 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 	}
 	cmd.SetVersionTemplate("{{.Version}}\n")
 	pf := cmd.PersistentFlags()
-	pf.StringVar(&f.DBPath, "db", os.Getenv("AUDITCTL_DB"), "cache database file (env AUDITCTL_DB)")
+	pf.StringVar(&f.DBPath, "db", "", "cache database file (default: env AUDITCTL_DB, else the platform data directory)")
 	pf.StringVarP(&f.Output, "output", "o", "", "output format: table, json, ndjson, csv or yaml (default: table on a terminal, else json)")
 	pf.BoolVar(&noColor, "no-color", false, "no colour (also NO_COLOR)")
 	pf.BoolVar(&f.Quiet, "quiet", false, "print only results and errors")

@@ -27,7 +27,6 @@ type CountOptions struct {
 	Top      int
 	Interval string
 	FailIf   string
-	Remote   string
 }
 
 // NewCmdCount builds the command.
@@ -67,7 +66,6 @@ func NewCmdCount(f *cmdutil.Factory, runF func(*CountOptions) error) *cobra.Comm
 	cmd.Flags().IntVar(&opts.Top, "top", 20, "with --by, how many values to list (0 = all)")
 	cmd.Flags().StringVar(&opts.Interval, "interval", "", "histogram interval (15m, 1h, 1d, 1w)")
 	cmd.Flags().StringVar(&opts.FailIf, "fail-if", "", "exit 1 when the total meets this condition: >0, >=10, ==0, <5, !=0")
-	cmd.Flags().StringVar(&opts.Remote, "remote", "", "count on a remote API instead of the cache (jumpcloud)")
 	return cmd
 }
 
@@ -151,7 +149,7 @@ func countRun(ctx context.Context, opts *CountOptions) error {
 	if err != nil {
 		return err
 	}
-	svc, err := opts.Service(ctx, opts.Remote)
+	svc, err := opts.Service(ctx, "")
 	if err != nil {
 		return err
 	}

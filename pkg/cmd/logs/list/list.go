@@ -24,7 +24,6 @@ type ListOptions struct {
 	Sort   string
 	Limit  int
 	Page   int
-	Remote string
 }
 
 // NewCmdList builds the command; runF replaces the run function in tests
@@ -35,7 +34,7 @@ func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Comman
 		Use:   "list",
 		Short: "List audit events, newest first",
 		Long: heredoc.Doc(`
-			List audit events from the cache (or a remote API with --remote).
+			List audit events from the cache.
 
 			Without --since, --until, a time in the query or --all, only the last
 			7 days are listed. Repeating a flag ORs its values; different flags AND.
@@ -73,7 +72,6 @@ func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Comman
 	cmd.Flags().IntVarP(&opts.Limit, "limit", "L", 50, "events per page")
 	cmd.Flags().IntVar(&opts.Page, "page", 1, "page number")
 	cmd.Flags().StringVar(&opts.JQ, "jq", "", "filter the JSON output with a jq expression")
-	cmd.Flags().StringVar(&opts.Remote, "remote", "", "query a remote API instead of the cache (jumpcloud)")
 	return cmd
 }
 
@@ -99,7 +97,7 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 	if err != nil {
 		return err
 	}
-	svc, err := opts.Service(ctx, opts.Remote)
+	svc, err := opts.Service(ctx, "")
 	if err != nil {
 		return err
 	}
