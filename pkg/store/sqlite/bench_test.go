@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
-	"syscall"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/demo"
 )
 
 func benchEvents(n int) []*audit.Event {
@@ -54,11 +56,107 @@ func BenchmarkImport(b *testing.B) {
 	b.ReportMetric(float64(cpu.Microseconds())/float64(len(events)*b.N), "cpu-µs/event")
 }
 
-// cpuTime is the process's user+system CPU time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
+// queryDB is a cache of 100,000 demo events shared by the query
+// benchmarks (built once per test binary run, in a temporary directory).
+var queryDB struct {
+	once sync.Once
+	db   *DB
+	dir  string
+	err  error
+	now  time.Time
+}
+
+func benchQueryDB(b *testing.B) *DB {
+	b.Helper()
+	queryDB.once.Do(func() {
+		queryDB.dir, queryDB.err = os.MkdirTemp("", "auditctl-bench-")
+		if queryDB.err != nil {
+			return
+		}
+		queryDB.now = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+		queryDB.db, queryDB.err = Open(context.Background(), filepath.Join(queryDB.dir, "audit.db"))
+		if queryDB.err != nil {
+			return
+		}
+		_, queryDB.err = queryDB.db.Import(context.Background(),
+			demo.Events(demo.Options{Now: queryDB.now, Count: 100000}), ImportOptions{})
+	})
+	if queryDB.err != nil {
+		b.Fatal(queryDB.err)
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return queryDB.db
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if queryDB.db != nil {
+		queryDB.db.Close()
+		os.RemoveAll(queryDB.dir)
+	}
+	os.Exit(code)
+}
+
+// BenchmarkListActionSince is `logs list --action DeleteUser --since 7d`.
+func BenchmarkListActionSince(b *testing.B) {
+	db := benchQueryDB(b)
+	f := audit.Filter{Since: queryDB.now.Add(-7 * 24 * time.Hour)}
+	f.Add(audit.FieldAction, "DeleteUser")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, _, err := db.FindEvents(context.Background(), f, audit.Page{Limit: 50}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSearchFirstPage is the newest-first page of a full-text search
+// for a common word, without the total (as `-o json` does).
+func BenchmarkSearchFirstPage(b *testing.B) {
+	db := benchQueryDB(b)
+	f := audit.Filter{Text: []string{"priya"}}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, _, err := db.FindEvents(context.Background(), f, audit.Page{Limit: 50, NoTotal: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSearchPhrase needs the index and the substring confirmation.
+func BenchmarkSearchPhrase(b *testing.B) {
+	db := benchQueryDB(b)
+	f := audit.Filter{Text: []string{"185.220.101.47"}}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, _, err := db.FindEvents(context.Background(), f, audit.Page{Limit: 50}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCountByActor is `logs count --by actor --all`.
+func BenchmarkCountByActor(b *testing.B) {
+	db := benchQueryDB(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := db.CountBy(context.Background(), audit.Filter{}, audit.FieldActor, 20); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkScanAll reads every event with its documents, as export does.
+func BenchmarkScanAll(b *testing.B) {
+	db := benchQueryDB(b)
+	b.ResetTimer()
+	n := 0
+	for i := 0; i < b.N; i++ {
+		if err := db.EachEvent(context.Background(), audit.Filter{}, audit.Page{}, func(*audit.Event) error {
+			n++
+			return nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
 }
