@@ -73,6 +73,9 @@ func AddFilterFlags(cmd *cobra.Command, o *FilterOptions, withAll bool) {
 // is set and no time bound is given by flag or query (and --all is not),
 // the filter covers the last DefaultWindow.
 func (o *FilterOptions) Filter(now time.Time, useDefault bool) (audit.Filter, error) {
+	// Relative times count back from now to the microsecond: the cache
+	// keys events by microsecond, and a bound on one is a pure key range.
+	now = now.Truncate(time.Microsecond)
 	var f audit.Filter
 	var err error
 	if o.Since != "" {

@@ -20,6 +20,12 @@ import (
 	sqlite "modernc.org/sqlite"
 )
 
+// Page cache sizes: readers, and the connection of an import.
+const (
+	defaultCacheKiB = 64 << 10
+	importCacheKiB  = 512 << 10
+)
+
 // DB is an open cache.
 type DB struct {
 	db   *sql.DB
@@ -113,7 +119,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "cache_size(-65536)")
+	q.Add("_pragma", fmt.Sprintf("cache_size(-%d)", defaultCacheKiB))
 	q.Add("_pragma", "temp_store(MEMORY)")
 	// Map the file: page reads without a system call each.
 	q.Add("_pragma", "mmap_size(2147418112)")
@@ -149,11 +155,25 @@ func (db *DB) SQL() *sql.DB { return db.db }
 // so that a writer takes the lock up front and waits (busy timeout) instead
 // of failing halfway when another process writes. fn's error rolls back.
 func (db *DB) withWriteTx(ctx context.Context, fn func(*sql.Conn) error) (err error) {
+	return db.withWriteTxCache(ctx, 0, fn)
+}
+
+// withWriteTxCache is withWriteTx with the connection's page cache raised
+// to cacheKiB for the transaction (0 keeps it): a large import keeps the
+// pages it touches in memory instead of spilling them to the WAL and
+// reading them back.
+func (db *DB) withWriteTxCache(ctx context.Context, cacheKiB int, fn func(*sql.Conn) error) (err error) {
 	conn, err := db.db.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
+	if cacheKiB > 0 {
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = -%d", cacheKiB)); err != nil {
+			return err
+		}
+		defer conn.ExecContext(context.Background(), fmt.Sprintf("PRAGMA cache_size = -%d", defaultCacheKiB))
+	}
 	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}

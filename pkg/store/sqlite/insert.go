@@ -39,7 +39,7 @@ const eventCols = `id, source, ext_id, time_ns, service, action, category, workf
 // proceed on two cores at once.
 func (db *DB) Import(ctx context.Context, r audit.EventReader, opt ImportOptions) (audit.ImportResult, error) {
 	var res audit.ImportResult
-	err := db.withWriteTx(ctx, func(c *sql.Conn) error {
+	err := db.withWriteTxCache(ctx, importCacheKiB, func(c *sql.Conn) error {
 		// Below database/sql: the writer is the hot path, and the driver's
 		// own statements skip a layer of argument conversion and locking.
 		return c.Raw(func(dc any) error {
