@@ -4,7 +4,6 @@ package root
 import (
 	"github.com/MakeNowJust/heredoc"
 	"github.com/auditctl/auditctl/pkg/cmd/demo"
-	"github.com/auditctl/auditctl/pkg/cmd/gendocs"
 	"github.com/auditctl/auditctl/pkg/cmd/importcmd"
 	"github.com/auditctl/auditctl/pkg/cmd/logs"
 	"github.com/auditctl/auditctl/pkg/cmd/version"
@@ -64,6 +63,5 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 	cmd.AddCommand(importcmd.NewCmdImport(f, nil))
 	cmd.AddCommand(demo.NewCmdDemo(f, nil))
 	cmd.AddCommand(version.NewCmdVersion(f))
-	cmd.AddCommand(gendocs.NewCmdGenDocs(cmd))
 	return cmd
 }
