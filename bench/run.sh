@@ -39,6 +39,11 @@ median() {
 once() { local t0 t1; t0=$(date +%s%N); "$@" >/dev/null 2>&1; t1=$(date +%s%N); awk -v d=$(( (t1 - t0) / 1000 )) 'BEGIN{printf "%.1f", d/1000}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2f", a/b; else print "n/a" }'; }
 
+# Exports are written to memory (tmpfs) when there is one, so that both tools
+# are measured rather than the disk.
+EXP=$OUT
+[ -d /dev/shm ] && EXP=$(mktemp -d /dev/shm/auditctl-bench.XXXXXX) && trap 'rm -rf "$EXP"' EXIT
+
 db="$OUT/audit.db"
 rm -f "$db" "$db"-wal "$db"-shm
 import_ms=$(once "$bin" --db "$db" import "$nd")
@@ -60,8 +65,9 @@ grep_ms=$(RUNS=1 median sh -c 'grep -c priya "$1" | cat' grep "$nd")
 countby_ms=$(median "$bin" --db "$db" logs count --by actor --all -o json)
 countby7_ms=$(median "$bin" --db "$db" logs count --by actor -o json)
 sqlite_countby_ms=$(median sqlite3 "$db" "SELECT actor, count(*) n FROM events GROUP BY actor ORDER BY n DESC LIMIT 20")
-export_ms=$(median "$bin" --db "$db" logs export --format csv -O "$OUT/export.csv")
-sqlite_export_ms=$(median sh -c "sqlite3 -csv -header '$db' 'SELECT * FROM events e JOIN event_docs d ON d.id = e.id ORDER BY e.id' > '$OUT/sqlite-export.csv'")
+export_ms=$(median "$bin" --db "$db" logs export --format csv -O "$EXP/export.csv")
+sqlite_export_ms=$(median sh -c "sqlite3 -csv -header '$db' 'SELECT * FROM events e JOIN event_docs d ON d.id = e.id ORDER BY e.id' > '$EXP/sqlite-export.csv'")
+rm -f "$EXP/export.csv" "$EXP/sqlite-export.csv"
 db_bytes=$(( $(stat -c %s "$db") + $( [ -f "$db-wal" ] && stat -c %s "$db-wal" || echo 0) ))
 nd_bytes=$(stat -c %s "$nd")
 

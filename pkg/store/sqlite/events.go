@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
@@ -280,38 +281,6 @@ const selectCols = `e.ext_id, e.source, e.time_ns, e.service, e.action, e.catego
 	e.status, e.error, e.duration_ms, e.tenant, e.description,
 	d.geo, d.params, d.custom, d.before, d.after, d.raw`
 
-type rowScanner struct {
-	dur                                     sql.NullInt64
-	timeNS                                  int64
-	status                                  string
-	geo, params, custom, before, after, raw sql.NullString
-}
-
-func (s *rowScanner) scan(rows *sql.Rows) (*audit.Event, error) {
-	e := &audit.Event{}
-	if err := rows.Scan(&e.ID, &e.Source, &s.timeNS, &e.Service, &e.Action, &e.Category, &e.WorkflowID, &e.WorkflowType,
-		&e.Actor, &e.ActorID, &e.ActorType, &e.Target, &e.TargetID, &e.TargetType, &e.IP, &e.Client, &e.UserAgent,
-		&s.status, &e.Error, &s.dur, &e.Tenant, &e.Description,
-		&s.geo, &s.params, &s.custom, &s.before, &s.after, &s.raw); err != nil {
-		return nil, err
-	}
-	e.Time = time.Unix(0, s.timeNS).UTC()
-	e.Status = audit.Status(s.status)
-	if s.dur.Valid {
-		e.DurationMS = audit.Ms(s.dur.Int64)
-	}
-	e.Geo, e.Params, e.Custom = rawJSON(s.geo), rawJSON(s.params), rawJSON(s.custom)
-	e.Before, e.After, e.Raw = rawJSON(s.before), rawJSON(s.after), rawJSON(s.raw)
-	return e, nil
-}
-
-func rawJSON(s sql.NullString) json.RawMessage {
-	if !s.Valid || s.String == "" {
-		return nil
-	}
-	return json.RawMessage(s.String)
-}
-
 // FindEvents returns one page of matching events and the number of all
 // matching events.
 func (db *DB) FindEvents(ctx context.Context, f audit.Filter, p audit.Page) ([]*audit.Event, int, error) {
@@ -320,13 +289,17 @@ func (db *DB) FindEvents(ctx context.Context, f audit.Filter, p audit.Page) ([]*
 		return nil, 0, err
 	}
 	// One read transaction, so the page and the total agree.
-	tx, err := db.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	conn, err := db.db.Conn(ctx)
 	if err != nil {
 		return nil, 0, err
 	}
-	defer tx.Rollback()
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
+		return nil, 0, err
+	}
+	defer conn.ExecContext(context.Background(), "ROLLBACK")
 	var events []*audit.Event
-	err = eachRow(ctx, tx, q, p, func(e *audit.Event) error {
+	err = eachRow(ctx, conn, q, p, func(e *audit.Event) error {
 		events = append(events, e)
 		return nil
 	})
@@ -339,38 +312,114 @@ func (db *DB) FindEvents(ctx context.Context, f audit.Filter, p audit.Page) ([]*
 	}
 	if p.Offset == 0 && (p.Limit == 0 || len(events) < p.Limit) {
 		total = len(events) // the page holds them all
-	} else if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+q.from+q.whereSQL(), q.args...).Scan(&total); err != nil {
+	} else if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM "+q.from+q.whereSQL(), q.args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count events: %w", err)
 	}
 	return events, total, nil
 }
 
-type queryer interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
-func eachRow(ctx context.Context, db queryer, q *query, p audit.Page, fn func(*audit.Event) error) error {
+// eachRow runs the events query of q on conn and calls fn with each
+// event. It reads rows at the driver level, below database/sql: a scan of
+// the whole cache (export) spends most of its time converting columns, and
+// the driver's values need no conversion.
+func eachRow(ctx context.Context, conn *sql.Conn, q *query, p audit.Page, fn func(*audit.Event) error) error {
 	order, err := q.orderSQL(p)
 	if err != nil {
 		return err
 	}
 	sqlText := "SELECT " + selectCols + " FROM " + q.fromDocs() + q.whereSQL() + order
-	rows, err := db.QueryContext(ctx, sqlText, q.args...)
-	if err != nil {
-		return fmt.Errorf("query events: %w", err)
-	}
-	defer rows.Close()
-	var s rowScanner
-	for rows.Next() {
-		e, err := s.scan(rows)
+	return conn.Raw(func(dc any) error {
+		pc, ok := dc.(driver.ConnPrepareContext)
+		if !ok {
+			return fmt.Errorf("sqlite driver connection %T cannot prepare", dc)
+		}
+		st, err := pc.PrepareContext(ctx, sqlText)
 		if err != nil {
-			return err
+			return fmt.Errorf("query events: %w", err)
 		}
-		if err := fn(e); err != nil {
-			return err
+		defer st.Close()
+		sq, ok := st.(driver.StmtQueryContext)
+		if !ok {
+			return fmt.Errorf("sqlite driver statement %T cannot query with a context", st)
 		}
+		args := make([]driver.NamedValue, len(q.args))
+		for i, a := range q.args {
+			args[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+		}
+		rows, err := sq.QueryContext(ctx, args)
+		if err != nil {
+			return fmt.Errorf("query events: %w", err)
+		}
+		defer rows.Close()
+		dest := make([]driver.Value, len(rows.Columns()))
+		for n := 0; ; n++ {
+			if n&1023 == 1023 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			switch err := rows.Next(dest); err {
+			case nil:
+			case io.EOF:
+				return nil
+			default:
+				return err
+			}
+			e, err := eventFromRow(dest)
+			if err != nil {
+				return err
+			}
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+	})
+}
+
+// eventFromRow builds an event from the driver values of selectCols.
+func eventFromRow(v []driver.Value) (*audit.Event, error) {
+	if len(v) != 28 {
+		return nil, fmt.Errorf("events query returned %d columns", len(v))
 	}
-	return rows.Err()
+	str := func(x driver.Value) string {
+		switch s := x.(type) {
+		case string:
+			return s
+		case []byte:
+			return string(s)
+		}
+		return ""
+	}
+	doc := func(x driver.Value) json.RawMessage {
+		switch s := x.(type) {
+		case string:
+			if s != "" {
+				return json.RawMessage(s)
+			}
+		case []byte:
+			if len(s) > 0 {
+				return json.RawMessage(s)
+			}
+		}
+		return nil
+	}
+	e := &audit.Event{
+		ID: str(v[0]), Source: str(v[1]), Service: str(v[3]), Action: str(v[4]), Category: str(v[5]),
+		WorkflowID: str(v[6]), WorkflowType: str(v[7]), Actor: str(v[8]), ActorID: str(v[9]), ActorType: str(v[10]),
+		Target: str(v[11]), TargetID: str(v[12]), TargetType: str(v[13]), IP: str(v[14]), Client: str(v[15]),
+		UserAgent: str(v[16]), Status: audit.Status(str(v[17])), Error: str(v[18]), Tenant: str(v[20]),
+		Description: str(v[21]),
+		Geo:         doc(v[22]), Params: doc(v[23]), Custom: doc(v[24]), Before: doc(v[25]), After: doc(v[26]), Raw: doc(v[27]),
+	}
+	ns, ok := v[2].(int64)
+	if !ok {
+		return nil, fmt.Errorf("event %q has no time", e.ID)
+	}
+	e.Time = time.Unix(0, ns).UTC()
+	if d, ok := v[19].(int64); ok {
+		e.DurationMS = audit.Ms(d)
+	}
+	return e, nil
 }
 
 // EachEvent streams every matching event in page order.
@@ -379,7 +428,12 @@ func (db *DB) EachEvent(ctx context.Context, f audit.Filter, p audit.Page, fn fu
 	if err != nil {
 		return err
 	}
-	return eachRow(ctx, db.db, q, p, fn)
+	conn, err := db.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return eachRow(ctx, conn, q, p, fn)
 }
 
 // FindEventByID returns the event with the given source id. When several
@@ -390,12 +444,8 @@ func (db *DB) FindEventByID(ctx context.Context, id, source string) (*audit.Even
 	if source != "" {
 		f.Add(audit.FieldSource, source)
 	}
-	q, err := compile(f)
-	if err != nil {
-		return nil, err
-	}
 	var found []*audit.Event
-	if err := eachRow(ctx, db.db, q, audit.Page{Limit: 10}, func(e *audit.Event) error {
+	if err := db.EachEvent(ctx, f, audit.Page{Limit: 10}, func(e *audit.Event) error {
 		found = append(found, e)
 		return nil
 	}); err != nil {
