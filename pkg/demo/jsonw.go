@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"github.com/auditctl/auditctl/internal/jsontext"
 	"strconv"
 	"time"
 )
@@ -14,32 +15,7 @@ import (
 const hexdigits = "0123456789abcdef"
 
 // str appends s as a JSON string.
-func str[T string | []byte](b []byte, s T) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		b = append(b, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\t':
-			b = append(b, '\\', 't')
-		case '\r':
-			b = append(b, '\\', 'r')
-		default:
-			b = append(b, '\\', 'u', '0', '0', hexdigits[c>>4], hexdigits[c&0xf])
-		}
-		start = i + 1
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
+func str[T string | []byte](b []byte, s T) []byte { return jsontext.AppendString(b, string(s)) }
 
 // sep appends a comma unless b ends an opening bracket.
 func sep(b []byte) []byte {

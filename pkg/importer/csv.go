@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/auditctl/auditctl/internal/jsontext"
 	"io"
 	"strings"
 
@@ -140,7 +141,7 @@ func (r *csvReader) readHeader() error {
 		case cRaw:
 			r.hasRaw = true
 		}
-		r.keys[i] = string(append(appendJSONString(nil, h), ':'))
+		r.keys[i] = string(append(jsontext.AppendString(nil, h), ':'))
 	}
 	if !hasTime {
 		return &audit.InputError{File: r.file, Line: 1, Err: errors.New("the header has no time column (want time or Timestamp)"), Fatal: true}
@@ -356,7 +357,7 @@ func (r *csvReader) rawObject(rec []string) json.RawMessage {
 			b = append(b, ',')
 		}
 		b = append(b, r.keys[i]...)
-		b = appendJSONString(b, cell)
+		b = jsontext.AppendString(b, cell)
 	}
 	b = append(b, '}')
 	if len(b)+64 > r.rawCap {

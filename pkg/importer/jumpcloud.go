@@ -2,6 +2,7 @@ package importer
 
 import (
 	"encoding/json"
+	"github.com/auditctl/auditctl/internal/jsontext"
 	"strings"
 
 	"github.com/auditctl/auditctl/pkg/audit"
@@ -183,7 +184,7 @@ func (m *mapper) changeDocs(changes []byte) (before, after json.RawMessage) {
 		} else {
 			doc = append(doc, ',')
 		}
-		doc = appendJSONString(doc, field)
+		doc = jsontext.AppendString(doc, field)
 		doc = append(doc, ':')
 		return append(doc, v...)
 	}

@@ -68,18 +68,9 @@ func WriteCounts(w io.Writer, f Format, buckets []audit.Bucket, total int64, opt
 	case FormatNDJSON:
 		return writeNDJSON(w, len(doc.Buckets), func(i int) any { return doc.Buckets[i] })
 	case FormatCSV:
-		out := newFlusher(w)
-		out.buf = append(out.buf, "key,count\n"...)
-		for _, b := range doc.Buckets {
-			out.buf = appendCSVField(out.buf, b.Key, !opt.CSVRaw && needsNeutralizing(b.Key))
-			out.buf = append(out.buf, ',')
-			out.buf = strconv.AppendInt(out.buf, b.Count, 10)
-			out.buf = append(out.buf, '\n')
-			if err := out.maybeFlush(); err != nil {
-				return err
-			}
-		}
-		return out.flush()
+		return writeCountsCSV(w, "key", len(doc.Buckets), func(i int) (string, int64) {
+			return doc.Buckets[i].Key, doc.Buckets[i].Count
+		}, opt)
 	case FormatYAML:
 		return writeYAMLValue(w, doc)
 	}
@@ -114,19 +105,31 @@ func WriteHistogram(w io.Writer, f Format, buckets []audit.Bucket, opt Options) 
 	case FormatNDJSON:
 		return writeNDJSON(w, len(doc.Buckets), func(i int) any { return doc.Buckets[i] })
 	case FormatCSV:
-		out := newFlusher(w)
-		out.buf = append(out.buf, "time,count\n"...)
-		for _, b := range doc.Buckets {
-			out.buf = appendCSVField(out.buf, b.Time, !opt.CSVRaw && needsNeutralizing(b.Time))
-			out.buf = append(out.buf, ',')
-			out.buf = strconv.AppendInt(out.buf, b.Count, 10)
-			out.buf = append(out.buf, '\n')
-		}
-		return out.flush()
+		return writeCountsCSV(w, "time", len(doc.Buckets), func(i int) (string, int64) {
+			return doc.Buckets[i].Time, doc.Buckets[i].Count
+		}, opt)
 	case FormatYAML:
 		return writeYAMLValue(w, doc)
 	}
 	return audit.Errorf(audit.EUSAGE, "unknown output format %q", f)
+}
+
+// writeCountsCSV writes a "<first>,count" CSV of n rows; row returns each
+// row's first cell and count.
+func writeCountsCSV(w io.Writer, first string, n int, row func(i int) (string, int64), opt Options) error {
+	out := newFlusher(w)
+	out.buf = append(out.buf, first+",count\n"...)
+	for i := 0; i < n; i++ {
+		key, count := row(i)
+		out.buf = appendCSVField(out.buf, key, !opt.CSVRaw && needsNeutralizing(key))
+		out.buf = append(out.buf, ',')
+		out.buf = strconv.AppendInt(out.buf, count, 10)
+		out.buf = append(out.buf, '\n')
+		if err := out.maybeFlush(); err != nil {
+			return err
+		}
+	}
+	return out.flush()
 }
 
 func bucketTime(b audit.Bucket, layout string) string {
