@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -16,6 +17,16 @@ import (
 func main() { os.Exit(run()) }
 
 func run() int {
+	// AUDITCTL_CPUPROFILE=FILE writes a CPU profile of the run, for
+	// docs/performance.md's "where the time goes".
+	if path := os.Getenv("AUDITCTL_CPUPROFILE"); path != "" {
+		if pf, err := os.Create(path); err == nil {
+			defer pf.Close() // after the profile is written (defers run last first)
+			if err := pprof.StartCPUProfile(pf); err == nil {
+				defer pprof.StopCPUProfile()
+			}
+		}
+	}
 	f := cmdutil.New()
 	cmd := root.NewCmdRoot(f)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
