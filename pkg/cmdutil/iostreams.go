@@ -59,9 +59,14 @@ func (s *IOStreams) SetColorEnabled(v bool) { s.noColor = !v }
 // ColorEnabled reports whether colour may be written to stdout.
 func (s *IOStreams) ColorEnabled() bool { return s.stdoutTTY && !s.noColor }
 
-// TerminalWidth is stdout's width, or 100 when unknown.
+// TerminalWidth is the width text output fits into: stdout's width on a
+// terminal (100 when it cannot be read), and 0, no limit, when stdout is a
+// pipe or a file, so that a table written there loses nothing.
 func (s *IOStreams) TerminalWidth() int {
-	if s.width > 0 {
+	switch {
+	case !s.stdoutTTY:
+		return 0
+	case s.width > 0:
 		return s.width
 	}
 	return 100
