@@ -436,32 +436,118 @@ func (db *DB) EachEvent(ctx context.Context, f audit.Filter, p audit.Page, fn fu
 	return eachRow(ctx, conn, q, p, fn)
 }
 
-// FindEventByID returns the event with the given source id. When several
-// sources hold that id, source must say which.
+// FindEventByID returns the event with the given source id, or, when no
+// id is exactly that, the one event whose id starts with it (at least 4
+// characters: what a table shows of a long id is enough). When several
+// sources hold the id, source must say which.
 func (db *DB) FindEventByID(ctx context.Context, id, source string) (*audit.Event, error) {
-	f := audit.Filter{}
-	f.Add(audit.FieldID, id)
-	if source != "" {
-		f.Add(audit.FieldSource, source)
+	if id == "" {
+		return nil, audit.Errorf(audit.EUSAGE, "empty event id")
 	}
-	var found []*audit.Event
-	if err := db.EachEvent(ctx, f, audit.Page{Limit: 10}, func(e *audit.Event) error {
-		found = append(found, e)
-		return nil
-	}); err != nil {
+	// One seek per source on (source, ext_id): the sources table is small.
+	from := "sources s JOIN events e ON e.source = s.name AND "
+	var where string
+	var args []any
+	if source != "" {
+		where, args = " WHERE s.name = ?", []any{source}
+	}
+	keys, ids, err := db.lookup(ctx, "SELECT e.id, e.ext_id FROM "+from+"e.ext_id = ?"+where+" LIMIT 10", append([]any{id}, args...))
+	if err != nil {
 		return nil, err
 	}
-	switch len(found) {
-	case 0:
+	prefix := false
+	if len(keys) == 0 && len(id) >= 4 {
+		cond, pargs := "e.ext_id >= ?", []any{id}
+		if next, ok := prefixEnd(id); ok {
+			cond, pargs = cond+" AND e.ext_id < ?", append(pargs, next)
+		}
+		keys, ids, err = db.lookup(ctx, "SELECT e.id, e.ext_id FROM "+from+cond+where+" LIMIT 10", append(pargs, args...))
+		if err != nil {
+			return nil, err
+		}
+		prefix = true
+	}
+	found, err := db.eventsByKey(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case len(found) == 0:
 		return nil, audit.Errorf(audit.ENOTFOUND, "no event with id %q in the cache", id)
-	case 1:
+	case len(found) == 1:
 		return found[0], nil
+	case prefix && !allSame(ids):
+		return nil, audit.Errorf(audit.EUSAGE, "id %q is the start of several events' ids (%s…): give more of it", id, strings.Join(ids[:min(len(ids), 5)], ", "))
 	}
 	var sources []string
 	for _, e := range found {
 		sources = append(sources, e.Source)
 	}
-	return nil, audit.Errorf(audit.EUSAGE, "id %q is in several sources (%s): pass --source", id, strings.Join(sources, ", "))
+	return nil, audit.Errorf(audit.EUSAGE, "id %q is in several sources (%s): pass --source", found[0].ID, strings.Join(sources, ", "))
+}
+
+// lookup runs a query of (key, ext_id) rows.
+func (db *DB) lookup(ctx context.Context, q string, args []any) ([]int64, []string, error) {
+	rows, err := db.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("find event: %w", err)
+	}
+	defer rows.Close()
+	var keys []int64
+	var ids []string
+	for rows.Next() {
+		var k int64
+		var id string
+		if err := rows.Scan(&k, &id); err != nil {
+			return nil, nil, err
+		}
+		keys, ids = append(keys, k), append(ids, id)
+	}
+	return keys, ids, rows.Err()
+}
+
+// eventsByKey reads the events with these keys, newest first.
+func (db *DB) eventsByKey(ctx context.Context, keys []int64) ([]*audit.Event, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	q := &query{from: "events e", keyCol: "e.id", where: []string{"e.id IN (" + strings.TrimSuffix(strings.Repeat("?,", len(keys)), ",") + ")"}}
+	for _, k := range keys {
+		q.args = append(q.args, k)
+	}
+	conn, err := db.db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	var found []*audit.Event
+	err = eachRow(ctx, conn, q, audit.Page{}, func(e *audit.Event) error {
+		found = append(found, e)
+		return nil
+	})
+	return found, err
+}
+
+// prefixEnd is the smallest string above every string that starts with p
+// (byte order), or false when there is none.
+func prefixEnd(p string) (string, bool) {
+	b := []byte(p)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < 0xff {
+			b[i]++
+			return string(b[:i+1]), true
+		}
+	}
+	return "", false
+}
+
+func allSame(s []string) bool {
+	for _, x := range s {
+		if x != s[0] {
+			return false
+		}
+	}
+	return true
 }
 
 // CountEvents counts matching events.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -360,5 +361,83 @@ func TestDeleteEvents(t *testing.T) {
 	// and they can be imported again
 	if res := mustImport(t, db, sample()...); res.Inserted != 10 {
 		t.Fatalf("re-import after delete: %+v", res)
+	}
+}
+
+func TestFindEventByIDPrefixAndSources(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	a := ev(1, "X", "y", audit.StatusSuccess)
+	a.ID = "6f1c2a9e-6d0b-4f57-9a51-2f1f0c7d1a10"
+	b := ev(2, "X", "y", audit.StatusSuccess)
+	b.ID = "6f1c2a9e-ffff-4f57-9a51-2f1f0c7d1a10"
+	c := ev(3, "X", "y", audit.StatusSuccess)
+	c.ID, c.Source = a.ID, "other" // the same id in another source
+	d := ev(4, "X", "y", audit.StatusSuccess)
+	d.ID = "star*id"
+	mustImport(t, db, a, b, c, d)
+
+	if e, err := db.FindEventByID(ctx, "6f1c2a9e-6d0b", "test"); err != nil || e.ID != a.ID {
+		t.Fatalf("unique prefix: %v %v", e, err)
+	}
+	if _, err := db.FindEventByID(ctx, "6f1c2a9e", ""); err == nil || !strings.Contains(err.Error(), "several events") {
+		t.Fatalf("ambiguous prefix: %v", err)
+	}
+	if _, err := db.FindEventByID(ctx, a.ID, ""); err == nil || !strings.Contains(err.Error(), "--source") {
+		t.Fatalf("id in two sources: %v", err)
+	}
+	if e, err := db.FindEventByID(ctx, a.ID, "other"); err != nil || e.Source != "other" {
+		t.Fatalf("with --source: %v %v", e, err)
+	}
+	if _, err := db.FindEventByID(ctx, "6f1", ""); audit.ExitCode(err) != 3 {
+		t.Fatalf("a prefix under 4 characters is not looked up: %v", err)
+	}
+	if _, err := db.FindEventByID(ctx, "star*", ""); audit.ExitCode(err) != 0 {
+		t.Fatalf("* is not a wildcard in an id: %v", err)
+	}
+	if _, err := db.FindEventByID(ctx, "s*", ""); audit.ExitCode(err) != 3 {
+		t.Fatalf("s*: %v", err)
+	}
+}
+
+func TestMigrationTwoFillsSources(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.db")
+	ctx := context.Background()
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustImport(t, db, sample()...)
+	// back to a cache as migration 1 left it
+	if _, err := db.SQL().ExecContext(ctx, "DROP TABLE sources; PRAGMA user_version = 1"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if e, err := db.FindEventByID(ctx, "e7", ""); err != nil || e.ID != "e7" {
+		t.Fatalf("after migration 2: %v %v", e, err)
+	}
+	var v int
+	db.SQL().QueryRowContext(ctx, "PRAGMA user_version").Scan(&v)
+	if v != len(migrations) {
+		t.Fatalf("user_version %d", v)
+	}
+}
+
+func TestNewerSchemaIsRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.db")
+	ctx := context.Background()
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SQL().ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(migrations)+1))
+	db.Close()
+	if _, err := Open(ctx, path); err == nil || !strings.Contains(err.Error(), "upgrade auditctl") {
+		t.Fatalf("newer cache opened: %v", err)
 	}
 }

@@ -194,9 +194,10 @@ func validate(e *audit.Event) *fieldError {
 
 // inserter holds the driver-level statements of one import.
 type inserter struct {
-	ctx                     context.Context
-	event, exists, doc, fts driver.Stmt
-	args                    []driver.NamedValue
+	ctx                             context.Context
+	event, exists, doc, fts, source driver.Stmt
+	args                            []driver.NamedValue
+	sources                         map[string]bool // recorded in the sources table
 }
 
 func newInserter(ctx context.Context, dc any) (*inserter, error) {
@@ -204,7 +205,7 @@ func newInserter(ctx context.Context, dc any) (*inserter, error) {
 	if !ok {
 		return nil, fmt.Errorf("sqlite driver connection %T cannot prepare", dc)
 	}
-	ins := &inserter{ctx: ctx, args: make([]driver.NamedValue, 0, 32)}
+	ins := &inserter{ctx: ctx, args: make([]driver.NamedValue, 0, 32), sources: map[string]bool{}}
 	var err error
 	prep := func(q string) driver.Stmt {
 		if err != nil {
@@ -218,11 +219,12 @@ func newInserter(ctx context.Context, dc any) (*inserter, error) {
 	ins.exists = prep(`SELECT 1 FROM events WHERE source = ? AND ext_id = ?`)
 	ins.doc = prep(`INSERT INTO event_docs (id, geo, params, custom, before, after, raw) VALUES (?,?,?,?,?,?,?)`)
 	ins.fts = prep(`INSERT INTO events_fts (rowid, text) VALUES (?,?)`)
+	ins.source = prep(`INSERT OR IGNORE INTO sources (name) VALUES (?)`)
 	if err != nil {
 		ins.close()
 		return nil, err
 	}
-	for _, s := range []driver.Stmt{ins.event, ins.exists, ins.doc, ins.fts} {
+	for _, s := range []driver.Stmt{ins.event, ins.exists, ins.doc, ins.fts, ins.source} {
 		if _, ok := s.(driver.StmtExecContext); !ok {
 			ins.close()
 			return nil, fmt.Errorf("sqlite driver statement %T cannot execute with a context", s)
@@ -232,7 +234,7 @@ func newInserter(ctx context.Context, dc any) (*inserter, error) {
 }
 
 func (ins *inserter) close() {
-	for _, s := range []driver.Stmt{ins.event, ins.exists, ins.doc, ins.fts} {
+	for _, s := range []driver.Stmt{ins.event, ins.exists, ins.doc, ins.fts, ins.source} {
 		if s != nil {
 			s.Close()
 		}
@@ -312,6 +314,12 @@ func (ins *inserter) insert(it *readItem) (bool, error) {
 	}
 	if _, err := ins.exec(ins.fts, key, it.fts); err != nil {
 		return false, err
+	}
+	if !ins.sources[e.Source] {
+		if _, err := ins.exec(ins.source, e.Source); err != nil {
+			return false, err
+		}
+		ins.sources[e.Source] = true
 	}
 	return true, nil
 }

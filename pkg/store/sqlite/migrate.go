@@ -67,6 +67,12 @@ CREATE VIRTUAL TABLE events_fts USING fts5(
 INSERT INTO events_fts(events_fts, rank) VALUES('hashsize', 33554432);
 INSERT INTO events_fts(events_fts, rank) VALUES('automerge', 8);
 `,
+	// 2: the distinct sources, so that an event is found by its id alone
+	// with one seek per source on events_source_ext_id (logs show ID).
+	`
+CREATE TABLE sources (name TEXT PRIMARY KEY) WITHOUT ROWID;
+INSERT OR IGNORE INTO sources SELECT DISTINCT source FROM events;
+`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {

@@ -34,10 +34,14 @@ func NewCmdShow(f *cmdutil.Factory, runF func(*ShowOptions) error) *cobra.Comman
 			duration, status), the parameters and custom data as indented JSON,
 			and for events with before/after state a field-by-field diff.
 
-			-o json gives the whole event, including the raw source document.
+			ID is the event's id in its source. A table may show a long id cut
+			short: its first characters (at least 4) are enough when no other
+			event's id starts with them. -o json gives the whole event, including
+			the raw source document.
 		`),
 		Example: heredoc.Doc(`
 			auditctl logs show 6f1c2a9e-6d0b-4f57-9a51-2f1f0c7d1a10
+			auditctl logs show 6f1c2a9e-6d          # the start of an id, as a table shows it
 			auditctl logs show f4cd3135-bebd-4104-a3ab-9660186c883f --source cloudtrail -o json
 			auditctl logs show EVENT_ID --jq .raw
 		`),
