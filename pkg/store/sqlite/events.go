@@ -445,7 +445,7 @@ func (db *DB) FindEventByID(ctx context.Context, id, source string) (*audit.Even
 		return nil, audit.Errorf(audit.EUSAGE, "empty event id")
 	}
 	// One seek per source on (source, ext_id): the sources table is small.
-	from := "sources s JOIN events e ON e.source = s.name AND "
+	from := "sources s CROSS JOIN events e ON e.source = s.name AND " // CROSS: sources first
 	var where string
 	var args []any
 	if source != "" {
