@@ -214,7 +214,12 @@ func matchAny(col string, fld audit.Field, values []string) (string, []any) {
 			exact = append(exact, v)
 		}
 	}
-	if len(exact) == 1 {
+	if fld == audit.FieldID && len(exact) > 0 {
+		// ids: a seek per source on (source, ext_id), not a scan
+		in := strings.TrimSuffix(strings.Repeat("?,", len(exact)), ",")
+		ors = append([]string{"e.id IN (SELECT i.id FROM sources s CROSS JOIN events i ON i.source = s.name AND i.ext_id IN (" + in + "))"}, ors...)
+		args = append(exact, args...)
+	} else if len(exact) == 1 {
 		ors = append([]string{col + " = ?"}, ors...)
 		args = append(exact, args...)
 	} else if len(exact) > 1 {
