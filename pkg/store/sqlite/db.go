@@ -14,7 +14,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/auditctl/auditctl/pkg/audit"
 	sqlite "modernc.org/sqlite"
@@ -155,18 +157,38 @@ const pageSize = 16384
 // set before the first write, which switching to WAL is, so it cannot go
 // through the connection string's pragmas (applied in their own order).
 func create(ctx context.Context, path string) error {
-	sdb, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath())
+	// Two processes may create the same cache at once: the busy timeout
+	// makes the second wait, and then both pragmas are no-ops for it.
+	sdb, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?_pragma=busy_timeout(15000)")
 	if err != nil {
 		return err
 	}
 	defer sdb.Close()
 	sdb.SetMaxOpenConns(1)
-	for _, p := range []string{fmt.Sprintf("PRAGMA page_size = %d", pageSize), "PRAGMA journal_mode = WAL"} {
-		if _, err := sdb.ExecContext(ctx, p); err != nil {
+	if _, err := sdb.ExecContext(ctx, fmt.Sprintf("PRAGMA page_size = %d", pageSize)); err != nil {
+		return err
+	}
+	// Switching to WAL can answer "busy" at once, without waiting, while
+	// another process creates the same file: then wait for that one.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		var mode string
+		err := sdb.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode)
+		if err == nil && strings.EqualFold(mode, "wal") {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			if err == nil {
+				err = fmt.Errorf("journal mode is %q, not wal", mode)
+			}
 			return err
 		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
-	return nil
 }
 
 // Path is the database file.

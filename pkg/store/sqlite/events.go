@@ -433,6 +433,11 @@ func (db *DB) EachEvent(ctx context.Context, f audit.Filter, p audit.Page, fn fu
 	if err != nil {
 		return err
 	}
+	if desc, ok := parallelScan(q, p); ok {
+		if done, err := db.eachParallel(ctx, q, desc, fn); done || err != nil {
+			return err
+		}
+	}
 	conn, err := db.db.Conn(ctx)
 	if err != nil {
 		return err
