@@ -16,6 +16,18 @@ const hexDigits = "0123456789abcdef"
 // the same value, so the document means exactly what src means but is safe
 // to print on a terminal. encoding/json already escapes the C0 controls.
 func appendSafeJSON(dst, src []byte) []byte {
+	return appendTerminalSafe(dst, src, true, func(dst []byte, r rune) []byte {
+		r -= 0x10000 // a UTF-16 surrogate pair
+		dst = appendU4(dst, 0xd800+(r>>10))
+		return appendU4(dst, 0xdc00+(r&0x3ff))
+	})
+}
+
+// appendTerminalSafe copies the text src to dst with every rune a terminal
+// may act on written as a \u escape (astral ones by astral), invalid UTF-8
+// as \ufffd, and DEL escaped when escapeDEL. It is the shared core of the
+// JSON and YAML writers: both formats read such escapes back as the rune.
+func appendTerminalSafe(dst, src []byte, escapeDEL bool, astral func([]byte, rune) []byte) []byte {
 	i := 0
 	for i < len(src) && src[i] < 0x7f {
 		i++
@@ -26,7 +38,7 @@ func appendSafeJSON(dst, src []byte) []byte {
 	dst = append(dst, src[:i]...)
 	for i < len(src) {
 		c := src[i]
-		if c < 0x7f {
+		if c < 0x7f || c == 0x7f && !escapeDEL {
 			dst = append(dst, c)
 			i++
 			continue
@@ -43,9 +55,7 @@ func appendSafeJSON(dst, src []byte) []byte {
 		case sanitize.Safe(r):
 			dst = append(dst, src[i:i+size]...)
 		case r > 0xffff:
-			r -= 0x10000
-			dst = appendU4(dst, 0xd800+(r>>10))
-			dst = appendU4(dst, 0xdc00+(r&0x3ff))
+			dst = astral(dst, r)
 		default:
 			dst = appendU4(dst, r)
 		}

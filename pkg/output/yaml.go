@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 
@@ -166,35 +165,9 @@ func strNode(s string) *yaml.Node {
 // characters, U+0085) written as \u escapes. Such characters only occur in
 // strings strNode double-quoted, where the escape means the same.
 func appendSafeYAML(dst, src []byte) []byte {
-	i := 0
-	for i < len(src) && src[i] < 0x7f {
-		i++
-	}
-	if i == len(src) {
-		return append(dst, src...)
-	}
-	dst = append(dst, src[:i]...)
-	for i < len(src) {
-		c := src[i]
-		if c < utf8.RuneSelf {
-			dst = append(dst, c)
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRune(src[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			dst = append(dst, `\ufffd`...)
-		case sanitize.Safe(r):
-			dst = append(dst, src[i:i+size]...)
-		case r > 0xffff:
-			dst = append(dst, '\\', 'U', '0', '0',
-				hexDigits[r>>20&0xf], hexDigits[r>>16&0xf],
-				hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
-		default:
-			dst = appendU4(dst, r)
-		}
-		i += size
-	}
-	return dst
+	return appendTerminalSafe(dst, src, false, func(dst []byte, r rune) []byte {
+		return append(dst, '\\', 'U', '0', '0',
+			hexDigits[r>>20&0xf], hexDigits[r>>16&0xf],
+			hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
+	})
 }
