@@ -1,0 +1,167 @@
+package keys
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+func names(ks []Key) []string {
+	var out []string
+	for _, k := range ks {
+		out = append(out, k.Kind.String()+":"+k.Name)
+	}
+	return out
+}
+
+func TestDecodeString(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"ls -la\r", []string{"text:ls -la", "key:Enter"}},
+		{"echo\r\n", []string{"text:echo", "key:Enter"}},
+		{"a\n\n", []string{"text:a", "key:Enter", "key:Enter"}},
+		{"\x03", []string{"key:C-c"}},
+		{"\x7f\x08\t", []string{"key:Backspace", "key:Backspace", "key:Tab"}},
+		{"\x1b[A\x1b[B\x1b[C\x1b[D", []string{"key:Up", "key:Down", "key:Right", "key:Left"}},
+		{"\x1bOA\x1bOP", []string{"key:Up", "key:F1"}},
+		{"\x1b[1;5C\x1b[1;2A\x1b[1;3D\x1b[3;5~", []string{"key:C-Right", "key:S-Up", "key:M-Left", "key:C-Delete"}},
+		{"\x1b[5~\x1b[6~\x1b[15~\x1b[24~", []string{"key:PgUp", "key:PgDn", "key:F5", "key:F12"}},
+		{"\x1b[Z", []string{"key:S-Tab"}},
+		{"\x1bb\x1b\x7f", []string{"key:M-b", "key:M-Backspace"}},
+		{"\x1b", []string{"key:Esc"}},
+		{"\x1b\x1b[A", []string{"key:Esc", "key:Up"}},
+		{"\x1b[200~rm -rf /\r\x1b[201~\r", []string{"paste:rm -rf /\r", "key:Enter"}},
+		{"\x1b[<0;10;5M\x1b[M !!", []string{"mouse:Mouse", "mouse:Mouse"}},
+		{"\x1b[99z", []string{"unknown:Esc [ 9 9 z"}},
+		{"héllo 世界", []string{"text:héllo 世界"}},
+		{"\xff", []string{"unknown:0xff"}},
+		{"\xc2\x9b", []string{"unknown:0xc2 0x9b"}},
+		{"\x00\x1c", []string{"key:C-Space", `key:C-\`}},
+	}
+	for _, tt := range tests {
+		got := names(DecodeString(tt.in))
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("DecodeString(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// Splitting the input anywhere gives the same keys (text runs may be split
+// in two, so compare with runs joined).
+func TestDecodeSplit(t *testing.T) {
+	in := "ls\x1b[1;5C\r\nhé世\x1b[200~paste\x1b[201~\x1bOB\x1b[15~\x03"
+	whole := DecodeString(in)
+	for i := 0; i <= len(in); i++ {
+		var d Decoder
+		ks := d.Decode(nil, []byte(in[:i]))
+		ks = d.Decode(ks, []byte(in[i:]))
+		ks = d.Flush(ks)
+		if !reflect.DeepEqual(ks, whole) {
+			t.Fatalf("split at %d: %q, want %q", i, names(ks), names(whole))
+		}
+	}
+}
+
+func TestCommands(t *testing.T) {
+	type in struct {
+		at   int // seconds
+		data string
+	}
+	inputs := []in{
+		{1, "ls -l"}, {2, "a"}, {3, "\r"},
+		{4, "rm -rf /tmp/x"}, {5, "\x15"}, {6, "echo hi\r"}, // C-u clears the line
+		{7, "cat /etc/passwdd\x7f"}, {8, "\r"},
+		{9, "git comit"}, {10, "\x1b[D\x1b[D"}, {11, "m"}, {12, "\x1b[F -m x\r"},
+		{13, "\x1b[A\r"},
+		{14, "sleep 10\x03"},
+		{15, "cd /va\t\r"},
+		{16, "echo one two\x17three\r"},
+		{17, "unfinished"},
+	}
+	var d Decoder
+	var e LineEditor
+	for _, x := range inputs {
+		for _, k := range d.Decode(nil, []byte(x.data)) {
+			e.Key(time.Duration(x.at)*time.Second, k)
+		}
+	}
+	e.Close(20 * time.Second)
+	got := e.Commands()
+	want := []struct {
+		line, ended string
+		uncertain   bool
+		start, end  int
+	}{
+		{"ls -la", "enter", false, 1, 3},
+		{"echo hi", "enter", false, 4, 6},
+		{"cat /etc/passwd", "enter", false, 7, 8},
+		{"git commit -m x", "enter", false, 9, 12},
+		{"", "enter", true, 13, 13},
+		{"sleep 10", "cancel", false, 14, 14},
+		{"cd /va", "enter", true, 15, 15},
+		{"echo one three", "enter", false, 16, 16},
+		{"unfinished", "end", false, 17, 20},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d commands %+v, want %d", len(got), got, len(want))
+	}
+	for i, w := range want {
+		g := got[i]
+		if g.Line != w.line || g.Ended != w.ended || g.Uncertain != w.uncertain ||
+			g.Start != time.Duration(w.start)*time.Second || g.End != time.Duration(w.end)*time.Second {
+			t.Errorf("command %d = %+v, want %+v", i, g, w)
+		}
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte("ls -la\r\x1b[A\x1b[1;5C\x1b[200~x\x1b[201~"), 3)
+	f.Add([]byte("\x1b[<0;1;1M\x1b[M !!\xff\xc2"), 1)
+	f.Fuzz(func(t *testing.T, b []byte, split int) {
+		whole := DecodeString(string(b))
+		if split < 0 {
+			split = -split
+		}
+		if len(b) > 0 {
+			split %= len(b) + 1
+		} else {
+			split = 0
+		}
+		var d Decoder
+		ks := d.Decode(nil, b[:split])
+		ks = d.Decode(ks, b[split:])
+		ks = d.Flush(ks)
+		join := func(ks []Key) string {
+			var sb strings.Builder
+			for _, k := range ks {
+				sb.WriteString(k.Kind.String() + ":" + k.Name + "\x00")
+			}
+			return sb.String()
+		}
+		if len(b) <= maxPending && join(ks) != join(whole) {
+			t.Fatalf("split %d: %q != %q", split, names(ks), names(whole))
+		}
+		for _, k := range whole {
+			if k.Kind != Text && k.Kind != Paste && !utf8.ValidString(k.Name) {
+				t.Fatalf("name %q not valid UTF-8", k.Name)
+			}
+			if k.Kind == Unknown || k.Kind == Special {
+				for _, r := range k.Name {
+					if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+						t.Fatalf("control character in key name %q", k.Name)
+					}
+				}
+			}
+		}
+		var e LineEditor
+		for _, k := range whole {
+			e.Key(0, k)
+		}
+		e.Close(0)
+		_ = e.Commands()
+	})
+}
