@@ -8,19 +8,35 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
-	"strconv"
+	"os"
 	"time"
-	"unicode/utf16"
-	"unicode/utf8"
 
 	"github.com/klauspost/compress/zstd"
+)
 
-	"github.com/auditctl/auditctl/pkg/audit"
+// Format names, as Header.Format reports them.
+const (
+	FormatAsciicastV1     = "asciicast-v1"
+	FormatAsciicastV2     = "asciicast-v2"
+	FormatAsciicastV3     = "asciicast-v3"
+	FormatTtyrec          = "ttyrec"
+	FormatScriptClassic   = "script-classic"
+	FormatScriptAdvanced  = "script-advanced"
+	defaultWidth          = 80
+	defaultHeight         = 24
+	maxTerminalDimension  = 1 << 16
+	sniffLen              = 64 << 10
+	readerBufferSize      = 64 << 10
+	scriptHeaderMaxLength = 64 << 10
 )
 
 // Header is the metadata of a recording, whatever its format.
 type Header struct {
+	// Format is the format read: one of the Format* constants
+	// ("asciicast-v1", "asciicast-v2", "asciicast-v3", "ttyrec",
+	// "script-classic", "script-advanced").
+	Format string
+	// Version is the asciicast version (1, 2 or 3); 0 for the other formats.
 	Version       int
 	Width, Height int
 	Timestamp     time.Time // zero when the recording has none
@@ -28,13 +44,14 @@ type Header struct {
 	Title         string
 	Command       string
 	Env           map[string]string
-	// Term is the v3 "term" object as decoded JSON. For v1 and v2 it is
-	// synthesized: {"cols": Width, "rows": Height} plus "theme" when present.
+	// Term is the v3 "term" object as decoded JSON. For the other formats
+	// it is synthesized: {"cols": Width, "rows": Height} plus "theme" (v2)
+	// and "type" (env TERM of v1 and v2, script's TERM) when known.
 	Term  map[string]any
 	Idle  float64         // idle_time_limit in seconds; 0 when absent
 	Audit json.RawMessage // auditctl's header key "audit"; nil when absent
 	// Raw is the header as read (v2, v3: the header line; v1: the document
-	// without its "stdout" frames).
+	// without its "stdout" frames); nil for ttyrec and script.
 	Raw json.RawMessage
 }
 
@@ -43,59 +60,227 @@ type Event struct {
 	Time time.Duration // absolute, from the start of the recording
 	Code string        // "o", "i", "r", "m", "x", "q", or an unknown code as given
 	Data string
-	Line int // 1-based line of the event in the (decompressed) input; 0 for v1
+	// Line is the 1-based line of the event in the (decompressed) input:
+	// the JSON line for asciicast v2/v3, the timing-file line for script;
+	// 0 for v1 and ttyrec.
+	Line int
+}
+
+// Options tell Open what the recording itself may not say.
+type Options struct {
+	// Width and Height are the terminal size of recordings that do not
+	// record it (ttyrec; script without COLUMNS/LINES). Default 80x24.
+	// Recordings that record their size keep it.
+	Width, Height int
+	// ScriptLog is the data file of a util-linux script timing file: the
+	// typescript (classic format), or the --log-out file (advanced
+	// format), or the --log-io file (then leave ScriptIn empty or set it
+	// to the same path).
+	ScriptLog string
+	// ScriptIn is the --log-in file of an advanced script timing file.
+	ScriptIn string
+}
+
+// Position is a place in an uncompressed asciicast v2 or v3 file where
+// reading can resume (see Reader.Position and Resume).
+type Position struct {
+	Offset int64         // byte offset in the file of the next line to read
+	Line   int           // lines read so far (the next line is Line+1)
+	Clock  time.Duration // time of the last event returned (v3: the running sum of intervals)
+	Events int64         // events returned so far
 }
 
 // Limits, variables so that tests and fuzzing can lower them.
 var (
 	maxLineLen    = 256 << 20 // longest line (and largest v1 document) accepted
+	maxChunkLen   = 64 << 20  // largest ttyrec frame or script chunk accepted
 	zstdMaxWindow = uint64(1 << 27)
 )
+
+// decoder reads the events of a non-asciicast format.
+type decoder interface {
+	next(r *Reader) (Event, error)
+}
 
 // Reader reads the events of one recording in order. It is not safe for
 // concurrent use.
 type Reader struct {
-	name   string
-	hdr    Header
-	br     *bufio.Reader
-	closer io.Closer
-	line   int    // number of lines read so far
-	buf    []byte // holds lines longer than the bufio buffer
-	clock  time.Duration
-	err    error // sticky fatal error
+	name    string
+	hdr     Header
+	br      *bufio.Reader
+	closers []io.Closer // closed by Close, in order
+	line    int         // number of lines read so far
+	off     int64       // bytes of the (decompressed) input consumed
+	buf     []byte      // holds lines longer than the bufio buffer
+	clock   time.Duration
+	events  int64
+	err     error // sticky fatal error
+	packed  bool  // the input was compressed
 
 	v1      []json.RawMessage // v1 frames not yet returned
 	v1index int
+
+	dec decoder // ttyrec and script; nil for asciicast
 }
 
 // NewReader sniffs the format of r (decompressing gzip or zstd first), reads
 // the header and returns a Reader positioned at the first event. name is used
-// in errors only.
+// in errors only. It reads asciicast v1/v2/v3 and ttyrec (80x24); a script
+// timing file needs its data file: use Open or NewScriptReader.
 func NewReader(name string, r io.Reader) (*Reader, error) {
-	rd := &Reader{name: name}
-	br := bufio.NewReaderSize(r, 64<<10)
+	return newReader(name, r, Options{}, nil)
+}
+
+// Open opens the recording at path, sniffs its format by content and
+// returns a Reader positioned at the first event. Close closes every file
+// Open opened. A util-linux script timing file needs opt.ScriptLog (and
+// opt.ScriptIn for a separate input log); without them the error names the
+// flag to pass.
+func Open(path string, opt Options) (*Reader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	files := []io.Closer{f}
+	closeAll := func() {
+		for _, c := range files {
+			c.Close()
+		}
+	}
+	opener := func(p string) (io.Reader, error) {
+		g, err := os.Open(p)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, g)
+		return g, nil
+	}
+	r, err := newReader(path, f, opt, opener)
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	r.closers = append(r.closers, files...)
+	return r, nil
+}
+
+// OpenAt opens the uncompressed asciicast v2 or v3 file at path and resumes
+// reading at pos, a Position taken from a Reader of the same file whose
+// Header is hdr.
+func OpenAt(path string, hdr Header, pos Position) (*Reader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := f.Seek(pos.Offset, io.SeekStart); err != nil {
+		f.Close()
+		return nil, err
+	}
+	r, err := Resume(path, f, hdr, pos)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	r.closers = append(r.closers, f)
+	return r, nil
+}
+
+// Resume returns a Reader that goes on reading events from r, which must be
+// positioned at pos.Offset of an uncompressed asciicast v2 or v3 file whose
+// header is hdr. Times continue from pos.Clock and lines are numbered from
+// pos.Line+1, so events and errors are exactly those a Reader from the
+// start would return after pos.
+func Resume(name string, r io.Reader, hdr Header, pos Position) (*Reader, error) {
+	if hdr.Format != FormatAsciicastV2 && hdr.Format != FormatAsciicastV3 {
+		return nil, fmt.Errorf("resume %s: format %q is not seekable", name, hdr.Format)
+	}
+	if pos.Offset < 0 || pos.Line < 1 || pos.Clock < 0 || pos.Events < 0 {
+		return nil, fmt.Errorf("resume %s: invalid position %+v", name, pos)
+	}
+	return &Reader{
+		name:   name,
+		hdr:    hdr,
+		br:     bufio.NewReaderSize(r, readerBufferSize),
+		line:   pos.Line,
+		off:    pos.Offset,
+		clock:  pos.Clock,
+		events: pos.Events,
+	}, nil
+}
+
+// Position returns the position just after the last line Next consumed
+// (the last event returned, or a bad line reported). It is meaningful for
+// resuming only when Seekable reports true.
+func (r *Reader) Position() Position {
+	return Position{Offset: r.off, Line: r.line, Clock: r.clock, Events: r.events}
+}
+
+// Seekable reports whether Position and Resume work for this recording:
+// true for uncompressed asciicast v2 and v3 only.
+func (r *Reader) Seekable() bool {
+	return !r.packed && r.dec == nil && (r.hdr.Version == 2 || r.hdr.Version == 3)
+}
+
+// decompress returns br, or a reader of its decompressed content when it
+// starts with the gzip or zstd magic bytes (and the closer to release).
+func decompress(br *bufio.Reader) (*bufio.Reader, io.Closer, error) {
 	magic, _ := br.Peek(4)
 	switch {
 	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
 		gz, err := gzip.NewReader(br)
 		if err != nil {
-			return nil, rd.fatal(0, "", fmt.Errorf("gzip: %w", err))
+			return nil, nil, fmt.Errorf("gzip: %w", err)
 		}
-		rd.closer = gz
-		br = bufio.NewReaderSize(gz, 64<<10)
+		return bufio.NewReaderSize(gz, readerBufferSize), gz, nil
 	case bytes.Equal(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
 		zr, err := zstd.NewReader(br,
 			zstd.WithDecoderConcurrency(1),
 			zstd.WithDecoderLowmem(true),
 			zstd.WithDecoderMaxWindow(zstdMaxWindow))
 		if err != nil {
-			return nil, rd.fatal(0, "", fmt.Errorf("zstd: %w", err))
+			return nil, nil, fmt.Errorf("zstd: %w", err)
 		}
-		rd.closer = zstdCloser{zr}
-		br = bufio.NewReaderSize(zr, 64<<10)
+		return bufio.NewReaderSize(zr, readerBufferSize), zstdCloser{zr}, nil
+	}
+	return br, nil, nil
+}
+
+// newReader sniffs r. open opens the data files of a script timing file;
+// nil when there is no file system (NewReader).
+func newReader(name string, r io.Reader, opt Options, open func(string) (io.Reader, error)) (*Reader, error) {
+	rd := &Reader{name: name}
+	br, c, err := decompress(bufio.NewReaderSize(r, readerBufferSize))
+	if err != nil {
+		return nil, rd.fatal(0, "", err)
+	}
+	if c != nil {
+		rd.packed = true
+		rd.closers = append(rd.closers, c)
 	}
 	rd.br = br
-	if err := rd.readHeader(); err != nil {
+	head, perr := br.Peek(sniffLen)
+	complete := perr != nil // the whole input is in head
+	if perr != nil && perr != io.EOF && perr != bufio.ErrBufferFull {
+		rd.Close()
+		return nil, rd.fatal(0, "", fmt.Errorf("read: %w", perr))
+	}
+	switch trimmed := bytes.TrimLeft(head, " \t\r\n"); {
+	case len(trimmed) > 0 && trimmed[0] == '{', len(head) == 0 && opt.ScriptLog == "":
+		err = rd.readHeader()
+	case len(head) == 0 || isScriptTiming(head, complete) != "":
+		if open == nil {
+			err = rd.fatal(1, "", errors.New("a util-linux script timing file is read with its data file (recording.Open or NewScriptReader)"))
+			break
+		}
+		err = rd.openScript(opt, open)
+	case isTtyrec(head, complete):
+		rd.initTtyrec(opt)
+	case bytes.HasPrefix(head, []byte("Script started on ")):
+		err = rd.fatal(1, "", errors.New("this is a util-linux script typescript, not a timing file: open the timing file (script --log-timing FILE) and pass this file with --log-out"))
+	default:
+		err = rd.fatal(1, "", errors.New("not a recording: the first line is not an asciicast header (a JSON object), nor is the file ttyrec or a util-linux script timing file"))
+	}
+	if err != nil {
 		rd.Close()
 		return nil, err
 	}
@@ -106,736 +291,60 @@ type zstdCloser struct{ d *zstd.Decoder }
 
 func (z zstdCloser) Close() error { z.d.Close(); return nil }
 
-// Close releases the decompressor, if any. It does not close the underlying
-// io.Reader.
+// Close releases the decompressors and closes the files Open opened. It
+// does not close an io.Reader given to NewReader, NewScriptReader or
+// Resume.
 func (r *Reader) Close() error {
-	if r.closer != nil {
-		err := r.closer.Close()
-		r.closer = nil
-		return err
+	var first error
+	for _, c := range r.closers {
+		if err := c.Close(); err != nil && first == nil {
+			first = err
+		}
 	}
-	return nil
+	r.closers = nil
+	return first
 }
 
 // Header returns the recording's header.
 func (r *Reader) Header() Header { return r.hdr }
-
-func (r *Reader) fatal(line int, field string, err error) error {
-	e := &audit.InputError{File: r.name, Line: line, Field: field, Err: err, Fatal: true}
-	r.err = e
-	return e
-}
-
-func (r *Reader) lineErr(line int, field string, format string, args ...any) error {
-	return &audit.InputError{File: r.name, Line: line, Field: field, Err: fmt.Errorf(format, args...)}
-}
-
-// readLine returns the next line without its "\n" (valid until the next
-// call) and counts it. It returns io.EOF at the end of the input.
-func (r *Reader) readLine() ([]byte, error) {
-	r.buf = r.buf[:0]
-	for {
-		chunk, err := r.br.ReadSlice('\n')
-		switch err {
-		case nil:
-			r.line++
-			if len(r.buf) > 0 {
-				r.buf = append(r.buf, chunk...)
-				chunk = r.buf
-			}
-			return chunk[:len(chunk)-1], nil
-		case bufio.ErrBufferFull:
-			r.buf = append(r.buf, chunk...)
-			if len(r.buf) > maxLineLen {
-				return nil, r.fatal(r.line+1, "", fmt.Errorf("line longer than %d bytes", maxLineLen))
-			}
-		case io.EOF:
-			r.buf = append(r.buf, chunk...)
-			if len(r.buf) == 0 {
-				return nil, io.EOF
-			}
-			r.line++
-			return r.buf, nil
-		default:
-			return nil, r.fatal(r.line+1, "", fmt.Errorf("read: %w", err))
-		}
-		if len(r.buf) > maxLineLen {
-			return nil, r.fatal(r.line+1, "", fmt.Errorf("line longer than %d bytes", maxLineLen))
-		}
-	}
-}
-
-func (r *Reader) readHeader() error {
-	line, err := r.readLine()
-	if err == io.EOF {
-		return r.fatal(1, "", errors.New("empty recording: no header"))
-	}
-	if err != nil {
-		return err
-	}
-	line = bytes.TrimSpace(line)
-	if len(line) == 0 || line[0] != '{' {
-		return r.fatal(1, "", errors.New("first line is not an asciicast header (a JSON object)"))
-	}
-	if !json.Valid(line) {
-		// Perhaps a v1 document spread over several lines.
-		return r.readV1(line)
-	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(line, &m); err != nil {
-		return r.fatal(1, "", fmt.Errorf("invalid header: %w", err))
-	}
-	var version int
-	if err := json.Unmarshal(m["version"], &version); err != nil || m["version"] == nil {
-		return r.fatal(1, "version", errors.New("missing or invalid asciicast version"))
-	}
-	r.hdr.Version = version
-	r.hdr.Raw = append(json.RawMessage(nil), line...)
-	switch version {
-	case 1:
-		return r.v1FromMap(m, 1)
-	case 2:
-		return r.v2Header(m)
-	case 3:
-		return r.v3Header(m)
-	}
-	return r.fatal(1, "version", fmt.Errorf("unsupported asciicast version %d", version))
-}
-
-// commonHeader decodes the keys shared by all versions.
-func (r *Reader) commonHeader(m map[string]json.RawMessage, line int) error {
-	h := &r.hdr
-	if v, ok := m["timestamp"]; ok && !isNull(v) {
-		var ts float64
-		if err := json.Unmarshal(v, &ts); err != nil || ts < 0 || ts > 1e12 {
-			return r.fatal(line, "timestamp", errors.New("timestamp is not a Unix time in seconds"))
-		}
-		sec, frac := math.Modf(ts)
-		h.Timestamp = time.Unix(int64(sec), int64(frac*1e9)).UTC()
-	}
-	for _, f := range []struct {
-		key string
-		dst *float64
-	}{{"duration", &h.Duration}, {"idle_time_limit", &h.Idle}} {
-		if v, ok := m[f.key]; ok && !isNull(v) {
-			if err := json.Unmarshal(v, f.dst); err != nil || *f.dst < 0 {
-				return r.fatal(line, f.key, fmt.Errorf("%s is not a non-negative number", f.key))
-			}
-		}
-	}
-	for _, f := range []struct {
-		key string
-		dst *string
-	}{{"title", &h.Title}, {"command", &h.Command}} {
-		if v, ok := m[f.key]; ok {
-			if err := json.Unmarshal(v, f.dst); err != nil {
-				return r.fatal(line, f.key, fmt.Errorf("%s is not a string", f.key))
-			}
-		}
-	}
-	if v, ok := m["env"]; ok && !isNull(v) {
-		if err := json.Unmarshal(v, &h.Env); err != nil {
-			return r.fatal(line, "env", errors.New("env is not an object of strings"))
-		}
-	}
-	if v, ok := m["audit"]; ok {
-		h.Audit = append(json.RawMessage(nil), v...)
-	}
-	return nil
-}
-
-func isNull(v json.RawMessage) bool { return string(bytes.TrimSpace(v)) == "null" }
-
-func (r *Reader) positiveInt(v json.RawMessage, line int, field string) (int, error) {
-	var n int
-	if v == nil || json.Unmarshal(v, &n) != nil || n <= 0 || n > 1<<16 {
-		return 0, r.fatal(line, field, fmt.Errorf("%s is not a positive integer", field))
-	}
-	return n, nil
-}
-
-func (r *Reader) v2Header(m map[string]json.RawMessage) error {
-	var err error
-	if r.hdr.Width, err = r.positiveInt(m["width"], 1, "width"); err != nil {
-		return err
-	}
-	if r.hdr.Height, err = r.positiveInt(m["height"], 1, "height"); err != nil {
-		return err
-	}
-	r.hdr.Term = map[string]any{"cols": float64(r.hdr.Width), "rows": float64(r.hdr.Height)}
-	if v, ok := m["theme"]; ok {
-		theme, err := r.theme(v, 1, "theme")
-		if err != nil {
-			return err
-		}
-		if theme != nil {
-			r.hdr.Term["theme"] = theme
-		}
-	}
-	return r.commonHeader(m, 1)
-}
-
-func (r *Reader) v3Header(m map[string]json.RawMessage) error {
-	tv, ok := m["term"]
-	var term map[string]json.RawMessage
-	if !ok || json.Unmarshal(tv, &term) != nil || term == nil {
-		return r.fatal(1, "term", errors.New("term is missing or not an object"))
-	}
-	var err error
-	if r.hdr.Width, err = r.positiveInt(term["cols"], 1, "term.cols"); err != nil {
-		return err
-	}
-	if r.hdr.Height, err = r.positiveInt(term["rows"], 1, "term.rows"); err != nil {
-		return err
-	}
-	if v, ok := term["theme"]; ok {
-		if _, err := r.theme(v, 1, "term.theme"); err != nil {
-			return err
-		}
-	}
-	if err := json.Unmarshal(tv, &r.hdr.Term); err != nil {
-		return r.fatal(1, "term", err)
-	}
-	return r.commonHeader(m, 1)
-}
-
-// theme validates an asciicast theme: null or {} (no theme), or an object
-// with fg and bg "#rrggbb" and a palette of 8 or 16 such colors separated by
-// ':'. It returns the decoded theme, nil for no theme.
-func (r *Reader) theme(v json.RawMessage, line int, field string) (map[string]any, error) {
-	if isNull(v) {
-		return nil, nil
-	}
-	var t map[string]json.RawMessage
-	if err := json.Unmarshal(v, &t); err != nil {
-		return nil, r.fatal(line, field, errors.New("theme is not an object"))
-	}
-	if len(t) == 0 {
-		return nil, nil
-	}
-	var fg, bg, palette string
-	if json.Unmarshal(t["fg"], &fg) != nil || !isColor(fg) {
-		return nil, r.fatal(line, field+".fg", fmt.Errorf("invalid theme color %s, want \"#rrggbb\"", t["fg"]))
-	}
-	if json.Unmarshal(t["bg"], &bg) != nil || !isColor(bg) {
-		return nil, r.fatal(line, field+".bg", fmt.Errorf("invalid theme color %s, want \"#rrggbb\"", t["bg"]))
-	}
-	if json.Unmarshal(t["palette"], &palette) != nil || !isPalette(palette) {
-		return nil, r.fatal(line, field+".palette", errors.New("invalid theme palette, want 8 or 16 \"#rrggbb\" colors separated by ':'"))
-	}
-	out := map[string]any{"fg": fg, "bg": bg, "palette": palette}
-	return out, nil
-}
-
-func isColor(s string) bool {
-	if len(s) != 7 || s[0] != '#' {
-		return false
-	}
-	for i := 1; i < 7; i++ {
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return false
-		}
-	}
-	return true
-}
-
-func isPalette(s string) bool {
-	n := 0
-	for len(s) > 0 {
-		if len(s) < 7 || !isColor(s[:7]) {
-			return false
-		}
-		n++
-		s = s[7:]
-		if len(s) > 0 {
-			if s[0] != ':' {
-				return false
-			}
-			s = s[1:]
-			if len(s) == 0 {
-				return false
-			}
-		}
-	}
-	return n == 8 || n == 16
-}
-
-// readV1 reads the rest of the input as one v1 JSON document whose first
-// line is first.
-func (r *Reader) readV1(first []byte) error {
-	doc := append([]byte(nil), first...)
-	doc = append(doc, '\n')
-	rest, err := io.ReadAll(io.LimitReader(r.br, int64(maxLineLen)+1))
-	if err != nil {
-		return r.fatal(0, "", fmt.Errorf("read: %w", err))
-	}
-	if len(rest) > maxLineLen {
-		return r.fatal(0, "", fmt.Errorf("asciicast v1 document larger than %d bytes", maxLineLen))
-	}
-	doc = append(doc, rest...)
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(doc, &m); err != nil {
-		line := 1
-		var se *json.SyntaxError
-		if errors.As(err, &se) && se.Offset <= int64(len(doc)) {
-			line += bytes.Count(doc[:se.Offset], []byte{'\n'})
-		} else if errors.As(err, &se) {
-			line += bytes.Count(doc, []byte{'\n'})
-		}
-		if last := 1 + bytes.Count(bytes.TrimRight(doc, "\r\n"), []byte{'\n'}); line > last {
-			line = last
-		}
-		return r.fatal(line, "", fmt.Errorf("invalid JSON: %w", err))
-	}
-	var version int
-	if json.Unmarshal(m["version"], &version) != nil || version != 1 {
-		return r.fatal(1, "version", errors.New("multi-line header: only asciicast v1 may span lines"))
-	}
-	r.hdr.Version = 1
-	return r.v1FromMap(m, 1)
-}
-
-func (r *Reader) v1FromMap(m map[string]json.RawMessage, line int) error {
-	var err error
-	if r.hdr.Width, err = r.positiveInt(m["width"], line, "width"); err != nil {
-		return err
-	}
-	if r.hdr.Height, err = r.positiveInt(m["height"], line, "height"); err != nil {
-		return err
-	}
-	r.hdr.Term = map[string]any{"cols": float64(r.hdr.Width), "rows": float64(r.hdr.Height)}
-	if err := r.commonHeader(m, line); err != nil {
-		return err
-	}
-	if json.Unmarshal(m["stdout"], &r.v1) != nil || m["stdout"] == nil {
-		return r.fatal(line, "stdout", errors.New("stdout is missing or not an array of frames"))
-	}
-	delete(m, "stdout")
-	raw, err := json.Marshal(m)
-	if err != nil {
-		return r.fatal(line, "", err)
-	}
-	r.hdr.Raw = raw
-	return nil
-}
 
 // Next returns the next event, or io.EOF after the last one.
 func (r *Reader) Next() (Event, error) {
 	if r.err != nil {
 		return Event{}, r.err
 	}
-	if r.hdr.Version == 1 {
-		return r.nextV1()
+	var ev Event
+	var err error
+	switch {
+	case r.dec != nil:
+		ev, err = r.dec.next(r)
+	case r.hdr.Version == 1:
+		ev, err = r.nextV1()
+	default:
+		ev, err = r.nextLine()
 	}
-	for {
-		line, err := r.readLine()
-		if err != nil {
-			return Event{}, err
-		}
-		// Skip blank lines (both versions) and comments (v3).
-		i := skipWS(line, 0)
-		if i == len(line) {
-			continue
-		}
-		if line[i] == '#' && r.hdr.Version == 3 {
-			continue
-		}
-		return r.parseEvent(line)
+	if err == nil {
+		r.events++
+	}
+	return ev, err
+}
+
+// synthTerm fills Header.Term from the size (and the terminal type).
+func (h *Header) synthTerm() {
+	h.Term = map[string]any{"cols": float64(h.Width), "rows": float64(h.Height)}
+	if h.Env["TERM"] != "" {
+		h.Term["type"] = h.Env["TERM"]
 	}
 }
 
-func (r *Reader) nextV1() (Event, error) {
-	if r.v1index >= len(r.v1) {
-		return Event{}, io.EOF
+// size returns opt's terminal size, 80x24 by default.
+func (opt Options) size() (int, int) {
+	w, h := opt.Width, opt.Height
+	if w <= 0 || w > maxTerminalDimension {
+		w = defaultWidth
 	}
-	r.v1index++
-	rec := r.v1index
-	bad := func(format string, args ...any) (Event, error) {
-		return Event{}, &audit.InputError{File: r.name, Record: rec, Field: "stdout", Err: fmt.Errorf(format, args...)}
+	if h <= 0 || h > maxTerminalDimension {
+		h = defaultHeight
 	}
-	var frame []json.RawMessage
-	if err := json.Unmarshal(r.v1[rec-1], &frame); err != nil {
-		return bad("frame %d is not an array", rec)
-	}
-	if len(frame) != 2 {
-		return bad("frame %d has %d elements, want 2 [delay, data]", rec, len(frame))
-	}
-	d, err := parseSeconds(frame[0])
-	if err != nil {
-		return bad("frame %d: delay: %v", rec, err)
-	}
-	var data string
-	if json.Unmarshal(frame[1], &data) != nil {
-		return bad("frame %d: data is not a string", rec)
-	}
-	if d > math.MaxInt64-r.clock {
-		return bad("frame %d: time overflows", rec)
-	}
-	r.clock += d
-	return Event{Time: r.clock, Code: "o", Data: data}, nil
-}
-
-// parseEvent parses one event line of v2 or v3.
-func (r *Reader) parseEvent(line []byte) (Event, error) {
-	n := r.line
-	tok, ok := splitEvent(line)
-	var code, data string
-	if ok {
-		var ok1, ok2 bool
-		code, ok1 = decodeString(tok[1])
-		data, ok2 = decodeString(tok[2])
-		ok = ok1 && ok2
-	}
-	if !ok {
-		var err error
-		if tok, err = r.splitSlow(line); err != nil {
-			return Event{}, err
-		}
-		code, _ = decodeString(tok[1])
-		data, _ = decodeString(tok[2])
-	}
-	t, err := parseSeconds(tok[0])
-	if err != nil {
-		return Event{}, r.lineErr(n, "time", "invalid time %s: %v", tok[0], err)
-	}
-	if code == "r" && !validResize(data) {
-		return Event{}, r.lineErr(n, "data", "invalid resize %q, want COLSxROWS", data)
-	}
-	ev := Event{Code: code, Data: data, Line: n}
-	if r.hdr.Version == 3 {
-		if t > math.MaxInt64-r.clock {
-			return Event{}, r.lineErr(n, "time", "time overflows")
-		}
-		r.clock += t
-		ev.Time = r.clock
-	} else {
-		ev.Time = t
-	}
-	return ev, nil
-}
-
-// splitSlow classifies a line the fast path could not split, with
-// encoding/json, and returns its three raw elements or an error.
-func (r *Reader) splitSlow(line []byte) ([3][]byte, error) {
-	n := r.line
-	var tok [3][]byte
-	var elems []json.RawMessage
-	if err := json.Unmarshal(line, &elems); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return tok, r.lineErr(n, "", "event is a JSON %s, want an array [time, code, data]", te.Value)
-		}
-		return tok, r.lineErr(n, "", "invalid JSON: %v", err)
-	}
-	if len(elems) != 3 {
-		return tok, r.lineErr(n, "", "event has %d elements, want 3 [time, code, data]", len(elems))
-	}
-	if c := elems[0][0]; c != '-' && (c < '0' || c > '9') {
-		return tok, r.lineErr(n, "time", "time %s is not a number", elems[0])
-	}
-	if elems[1][0] != '"' {
-		return tok, r.lineErr(n, "code", "event code %s is not a string", elems[1])
-	}
-	if elems[2][0] != '"' {
-		return tok, r.lineErr(n, "data", "event data %s is not a string", elems[2])
-	}
-	for i := range tok {
-		tok[i] = elems[i]
-	}
-	return tok, nil
-}
-
-func skipWS(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
-		i++
-	}
-	return i
-}
-
-// splitEvent is the fast path: it splits `[number, "string", "string"]`
-// into its three tokens. It returns false for anything else (including
-// valid JSON it does not handle), leaving the diagnosis to splitSlow.
-func splitEvent(b []byte) (tok [3][]byte, ok bool) {
-	i := skipWS(b, 0)
-	if i >= len(b) || b[i] != '[' {
-		return tok, false
-	}
-	i = skipWS(b, i+1)
-	start := i
-	for i < len(b) && (b[i] >= '0' && b[i] <= '9' || b[i] == '.' || b[i] == '-' || b[i] == '+' || b[i] == 'e' || b[i] == 'E') {
-		i++
-	}
-	if i == start {
-		return tok, false
-	}
-	tok[0] = b[start:i]
-	for k := 1; k <= 2; k++ {
-		i = skipWS(b, i)
-		if i >= len(b) || b[i] != ',' {
-			return tok, false
-		}
-		i = skipWS(b, i+1)
-		end, ok := scanString(b, i)
-		if !ok {
-			return tok, false
-		}
-		tok[k] = b[i:end]
-		i = end
-	}
-	i = skipWS(b, i)
-	if i >= len(b) || b[i] != ']' {
-		return tok, false
-	}
-	if skipWS(b, i+1) != len(b) {
-		return tok, false
-	}
-	if _, err := parseSeconds(tok[0]); errors.Is(err, errNumberSyntax) {
-		return tok, false
-	}
-	return tok, true
-}
-
-// scanString returns the index just past the JSON string starting at b[i],
-// or false when there is none (or it holds a raw control character).
-func scanString(b []byte, i int) (int, bool) {
-	if i >= len(b) || b[i] != '"' {
-		return 0, false
-	}
-	for i++; i < len(b); i++ {
-		switch c := b[i]; {
-		case c == '"':
-			return i + 1, true
-		case c == '\\':
-			i++
-		case c < 0x20:
-			return 0, false
-		}
-	}
-	return 0, false
-}
-
-// decodeString decodes a JSON string token.
-func decodeString(tok []byte) (string, bool) {
-	if len(tok) < 2 || tok[0] != '"' || tok[len(tok)-1] != '"' {
-		return "", false
-	}
-	body := tok[1 : len(tok)-1]
-	esc, ascii := false, true
-	for i := 0; i < len(body); i++ {
-		switch c := body[i]; {
-		case c < 0x20, c == '"':
-			return "", false
-		case c == '\\':
-			esc = true
-			i++
-		case c >= 0x80:
-			ascii = false
-		}
-	}
-	if !ascii && !utf8.Valid(body) {
-		// Rare: let encoding/json apply its replacement rules.
-		var s string
-		if json.Unmarshal(tok, &s) != nil {
-			return "", false
-		}
-		return s, true
-	}
-	if !esc {
-		return string(body), true
-	}
-	out := make([]byte, 0, len(body))
-	for i := 0; i < len(body); i++ {
-		c := body[i]
-		if c != '\\' {
-			out = append(out, c)
-			continue
-		}
-		i++
-		if i >= len(body) {
-			return "", false
-		}
-		switch body[i] {
-		case '"', '\\', '/':
-			out = append(out, body[i])
-		case 'b':
-			out = append(out, '\b')
-		case 'f':
-			out = append(out, '\f')
-		case 'n':
-			out = append(out, '\n')
-		case 'r':
-			out = append(out, '\r')
-		case 't':
-			out = append(out, '\t')
-		case 'u':
-			r1, ok := hex4(body, i+1)
-			if !ok {
-				return "", false
-			}
-			i += 4
-			ru := rune(r1)
-			if utf16.IsSurrogate(ru) {
-				ru = utf8.RuneError
-				if i+2 < len(body) && body[i+1] == '\\' && body[i+2] == 'u' {
-					if r2, ok := hex4(body, i+3); ok {
-						if d := utf16.DecodeRune(rune(r1), rune(r2)); d != utf8.RuneError {
-							ru = d
-							i += 6
-						}
-					}
-				}
-			}
-			out = utf8.AppendRune(out, ru)
-		default:
-			return "", false
-		}
-	}
-	return string(out), true
-}
-
-func hex4(b []byte, i int) (uint16, bool) {
-	if i+4 > len(b) {
-		return 0, false
-	}
-	var v uint16
-	for _, c := range b[i : i+4] {
-		switch {
-		case '0' <= c && c <= '9':
-			c -= '0'
-		case 'a' <= c && c <= 'f':
-			c = c - 'a' + 10
-		case 'A' <= c && c <= 'F':
-			c = c - 'A' + 10
-		default:
-			return 0, false
-		}
-		v = v<<4 | uint16(c)
-	}
-	return v, true
-}
-
-var errNumberSyntax = errors.New("not a JSON number")
-
-// parseSeconds converts a JSON number of seconds into nanoseconds exactly,
-// from its decimal digits (digits below 1 ns are truncated). Negative
-// values and values beyond time.Duration's range are errors.
-func parseSeconds(b []byte) (time.Duration, error) {
-	i := 0
-	neg := false
-	if i < len(b) && b[i] == '-' {
-		neg = true
-		i++
-	}
-	var mant uint64
-	nd := 0  // significant digits kept in mant
-	exp := 0 // decimal exponent adjustment for mant
-	digit := func(c byte, frac bool) {
-		if mant == 0 && c == '0' {
-			if frac {
-				exp--
-			}
-			return
-		}
-		if nd < 19 {
-			mant = mant*10 + uint64(c-'0')
-			nd++
-			if frac {
-				exp--
-			}
-		} else if !frac {
-			exp++ // integer digit beyond precision: value is huge anyway
-		}
-	}
-	if i >= len(b) || b[i] < '0' || b[i] > '9' {
-		return 0, errNumberSyntax
-	}
-	if b[i] == '0' {
-		i++
-	} else {
-		for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
-			digit(b[i], false)
-		}
-	}
-	if i < len(b) && b[i] == '.' {
-		i++
-		if i >= len(b) || b[i] < '0' || b[i] > '9' {
-			return 0, errNumberSyntax
-		}
-		for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
-			digit(b[i], true)
-		}
-	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		eneg := false
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			eneg = b[i] == '-'
-			i++
-		}
-		if i >= len(b) || b[i] < '0' || b[i] > '9' {
-			return 0, errNumberSyntax
-		}
-		e := 0
-		for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
-			if e < 100000 {
-				e = e*10 + int(b[i]-'0')
-			}
-		}
-		if eneg {
-			e = -e
-		}
-		exp += e
-	}
-	if i != len(b) {
-		return 0, errNumberSyntax
-	}
-	if mant == 0 {
-		return 0, nil
-	}
-	if neg {
-		return 0, errors.New("negative")
-	}
-	exp += 9 // seconds to nanoseconds
-	for ; exp > 0; exp-- {
-		if mant > math.MaxInt64/10 {
-			return 0, errors.New("too large")
-		}
-		mant *= 10
-	}
-	for ; exp < 0 && mant > 0; exp++ {
-		mant /= 10
-	}
-	if mant > math.MaxInt64 {
-		return 0, errors.New("too large")
-	}
-	return time.Duration(mant), nil
-}
-
-// validResize reports whether s is "COLSxROWS" with two positive decimal
-// integers.
-func validResize(s string) bool {
-	x := -1
-	for i := 0; i < len(s); i++ {
-		if s[i] == 'x' {
-			x = i
-			break
-		}
-	}
-	if x < 0 {
-		return false
-	}
-	ok := func(t string) bool {
-		if len(t) == 0 || len(t) > 5 {
-			return false
-		}
-		for i := 0; i < len(t); i++ {
-			if t[i] < '0' || t[i] > '9' {
-				return false
-			}
-		}
-		n, err := strconv.Atoi(t)
-		return err == nil && n > 0 && n <= 1<<16
-	}
-	return ok(s[:x]) && ok(s[x+1:])
+	return w, h
 }

@@ -408,3 +408,9 @@ func BenchmarkReadBig(b *testing.B) {
 	}
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
 }
+
+func gzipTo(w io.Writer, data []byte) {
+	zw := gzip.NewWriter(w)
+	zw.Write(data)
+	zw.Close()
+}
