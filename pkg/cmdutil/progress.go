@@ -47,6 +47,17 @@ func (pr *progressReader) Read(b []byte) (int, error) {
 // times a second.
 func (p *Progress) Items(n int) {
 	p.items.Store(int64(n))
+	p.redraw()
+}
+
+// Bytes records how many of the total bytes have been handled and redraws
+// at most 10 times a second.
+func (p *Progress) Bytes(n int64) {
+	p.done.Store(n)
+	p.redraw()
+}
+
+func (p *Progress) redraw() {
 	if !p.enabled {
 		return
 	}
@@ -70,8 +81,12 @@ func (p *Progress) draw() {
 		frac := min(float64(p.done.Load())/float64(p.total), 1)
 		const width = 24
 		full := int(frac * width)
-		line = fmt.Sprintf("%s [%s%s] %3.0f%%  %d records, %.0f/s", p.label,
-			strings.Repeat("█", full), strings.Repeat("░", width-full), frac*100, items, rate)
+		count := fmt.Sprintf("%d records, %.0f/s", items, rate)
+		if items == 0 && elapsed > 0 { // progress in bytes only
+			count = fmt.Sprintf("%.0f MB/s", float64(p.done.Load())/elapsed/1e6)
+		}
+		line = fmt.Sprintf("%s [%s%s] %3.0f%%  %s", p.label,
+			strings.Repeat("█", full), strings.Repeat("░", width-full), frac*100, count)
 	}
 	fmt.Fprintf(p.w, "\r\x1b[K%s", line)
 }

@@ -1,0 +1,279 @@
+// Package info implements `auditctl sessions info`.
+package info
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/MakeNowJust/heredoc"
+	"github.com/spf13/cobra"
+
+	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/cmd/sessions/shared"
+	"github.com/auditctl/auditctl/pkg/cmdutil"
+	"github.com/auditctl/auditctl/pkg/output"
+	"github.com/auditctl/auditctl/pkg/recording"
+	"github.com/auditctl/auditctl/pkg/sanitize"
+)
+
+// Options are the flags and dependencies of `sessions info`.
+type Options struct {
+	IO     *cmdutil.IOStreams
+	File   string
+	Output string
+	Rec    shared.RecordingFlags
+}
+
+// NewCmdInfo builds the command.
+func NewCmdInfo(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{IO: f.IOStreams}
+	cmd := &cobra.Command{
+		Use:   "info FILE",
+		Short: "Describe a recording: header, duration, size, events, markers",
+		Long: heredoc.Doc(`
+			Read a recording once and describe it: its format, terminal size,
+			start time, title, command and environment, auditctl's session
+			metadata (the "audit" header key), its duration (the time of the
+			last event), its size on disk and the bytes of output and input it
+			holds, how many events of each code it has (o output, i input,
+			r resize, m marker, x exit, q query, and any unknown code), its
+			markers, resizes and exit status.
+
+			Every line is checked on the way: a broken recording is reported
+			with the line at fault (exit 3).
+		`),
+		Example: heredoc.Doc(`
+			auditctl sessions info session.rec
+			auditctl sessions info session.cast.gz -o json
+			auditctl sessions info timing.log --log-out typescript
+		`),
+		Args: cmdutil.ExactArgs(1, "a recording FILE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.File = args[0]
+			opts.Output = f.Output
+			if runF != nil {
+				return runF(opts)
+			}
+			return run(opts)
+		},
+	}
+	opts.Rec.Add(cmd.Flags())
+	return cmd
+}
+
+// Marker is a marker event.
+type Marker struct {
+	Time  float64 `json:"time"`
+	Label string  `json:"label"`
+	at    time.Duration
+}
+
+// Resize is a resize event.
+type Resize struct {
+	Time float64 `json:"time"`
+	Size string  `json:"size"`
+	at   time.Duration
+}
+
+// Info describes one recording.
+type Info struct {
+	File          string            `json:"file"`
+	Format        string            `json:"format"`
+	SizeBytes     int64             `json:"size_bytes"`
+	Cols          int               `json:"cols"`
+	Rows          int               `json:"rows"`
+	Timestamp     *time.Time        `json:"timestamp,omitempty"`
+	Duration      float64           `json:"duration"` // seconds, time of the last event
+	Title         string            `json:"title,omitempty"`
+	Command       string            `json:"command,omitempty"`
+	Env           map[string]string `json:"env,omitempty"`
+	IdleTimeLimit float64           `json:"idle_time_limit,omitempty"`
+	Audit         json.RawMessage   `json:"audit,omitempty"`
+	Events        map[string]int64  `json:"events"`
+	OutputBytes   int64             `json:"output_bytes"`
+	InputBytes    int64             `json:"input_bytes"`
+	Markers       []Marker          `json:"markers"`
+	Resizes       []Resize          `json:"resizes"`
+	ExitStatus    *string           `json:"exit_status"`
+
+	duration time.Duration
+}
+
+// maxListed bounds the markers and resizes kept (a hostile file could hold
+// millions); the counts stay exact.
+const maxListed = 10000
+
+func run(opts *Options) error {
+	format, err := output.ParseFormat(opts.Output)
+	if err != nil {
+		return err
+	}
+	if format == "" {
+		format = output.DefaultFormat(opts.IO.IsStdoutTTY())
+	}
+	rd, err := opts.Rec.Open(opts.File)
+	if err != nil {
+		return err
+	}
+	defer rd.Close()
+	hdr := rd.Header()
+	inf := Info{
+		File: opts.File, Format: hdr.Format, Cols: hdr.Width, Rows: hdr.Height,
+		Title: hdr.Title, Command: hdr.Command, Env: hdr.Env, IdleTimeLimit: hdr.Idle,
+		Audit: hdr.Audit, Events: map[string]int64{}, Markers: []Marker{}, Resizes: []Resize{},
+	}
+	if !hdr.Timestamp.IsZero() {
+		t := hdr.Timestamp.UTC()
+		inf.Timestamp = &t
+	}
+	if st, err := os.Stat(opts.File); err == nil {
+		inf.SizeBytes = st.Size()
+	}
+	err = shared.Each(rd, func(ev recording.Event) error {
+		inf.duration = max(inf.duration, ev.Time)
+		inf.Events[ev.Code]++
+		switch ev.Code {
+		case "o":
+			inf.OutputBytes += int64(len(ev.Data))
+		case "i":
+			inf.InputBytes += int64(len(ev.Data))
+		case "m":
+			if len(inf.Markers) < maxListed {
+				inf.Markers = append(inf.Markers, Marker{Time: shared.Seconds(ev.Time), Label: ev.Data, at: ev.Time})
+			}
+		case "r":
+			if len(inf.Resizes) < maxListed {
+				inf.Resizes = append(inf.Resizes, Resize{Time: shared.Seconds(ev.Time), Size: ev.Data, at: ev.Time})
+			}
+		case "x":
+			s := ev.Data
+			inf.ExitStatus = &s
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	inf.Duration = shared.Seconds(inf.duration)
+	switch format {
+	case output.FormatTable:
+		return writePanel(opts.IO.Out, &inf)
+	case output.FormatJSON:
+		return output.WriteJSON(opts.IO.Out, &inf)
+	}
+	return output.WriteRecords(opts.IO.Out, format, output.Records{
+		Columns: []string{"file", "format", "cols", "rows", "duration", "size_bytes", "events"},
+		Len:     1,
+		Row: func(int) []string {
+			return []string{inf.File, inf.Format, fmt.Sprint(inf.Cols), fmt.Sprint(inf.Rows),
+				fmt.Sprint(inf.Duration), fmt.Sprint(inf.SizeBytes), countsText(inf.Events)}
+		},
+		Item: func(int) any { return &inf },
+	}, output.Options{})
+}
+
+func countsText(m map[string]int64) string {
+	codes := make([]string, 0, len(m))
+	for c := range m {
+		codes = append(codes, c)
+	}
+	slices.Sort(codes)
+	parts := make([]string, len(codes))
+	for i, c := range codes {
+		parts[i] = fmt.Sprintf("%s=%d", c, m[c])
+	}
+	return strings.Join(parts, " ")
+}
+
+var codeNames = map[string]string{
+	"o": "output", "i": "input", "r": "resize", "m": "marker", "x": "exit", "q": "query",
+}
+
+func writePanel(w io.Writer, inf *Info) error {
+	var sb strings.Builder
+	field := func(label, value string) {
+		if value == "" {
+			return
+		}
+		fmt.Fprintf(&sb, "%-13s %s\n", label+":", sanitize.String(value))
+	}
+	field("File", inf.File)
+	field("Format", inf.Format)
+	field("Terminal", fmt.Sprintf("%dx%d", inf.Cols, inf.Rows))
+	if inf.Timestamp != nil {
+		field("Started", audit.FormatTime(*inf.Timestamp))
+		field("Ended", audit.FormatTime(inf.Timestamp.Add(inf.duration)))
+	}
+	field("Duration", shared.FormatOffset(inf.duration))
+	field("Size", fmt.Sprintf("%d bytes on disk, %d bytes of output, %d of input", inf.SizeBytes, inf.OutputBytes, inf.InputBytes))
+	field("Title", inf.Title)
+	field("Command", inf.Command)
+	if inf.IdleTimeLimit > 0 {
+		field("Idle limit", fmt.Sprintf("%gs", inf.IdleTimeLimit))
+	}
+	if len(inf.Env) > 0 {
+		keys := make([]string, 0, len(inf.Env))
+		for k := range inf.Env {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		var parts []string
+		for _, k := range keys {
+			parts = append(parts, k+"="+inf.Env[k])
+		}
+		field("Environment", strings.Join(parts, " "))
+	}
+	if inf.ExitStatus != nil {
+		field("Exit status", *inf.ExitStatus)
+	}
+	if len(inf.Audit) > 0 {
+		var v any
+		if json.Unmarshal(inf.Audit, &v) == nil {
+			if b, err := json.MarshalIndent(v, "  ", "  "); err == nil {
+				sb.WriteString("Session:\n  ")
+				sb.WriteString(sanitize.Multiline(string(b)))
+				sb.WriteString("\n")
+			}
+		}
+	}
+	sb.WriteString("Events:\n")
+	codes := make([]string, 0, len(inf.Events))
+	for c := range inf.Events {
+		codes = append(codes, c)
+	}
+	slices.SortFunc(codes, func(a, b string) int {
+		if d := inf.Events[b] - inf.Events[a]; d != 0 {
+			if d > 0 {
+				return 1
+			}
+			return -1
+		}
+		return strings.Compare(a, b)
+	})
+	for _, c := range codes {
+		name := codeNames[c]
+		if name == "" {
+			name = "unknown code"
+		}
+		fmt.Fprintf(&sb, "  %-8s %-13s %d\n", sanitize.String(c), name, inf.Events[c])
+	}
+	if len(inf.Markers) > 0 {
+		sb.WriteString("Markers:\n")
+		for _, m := range inf.Markers {
+			fmt.Fprintf(&sb, "  %s  %s\n", shared.FormatOffset(m.at), sanitize.String(m.Label))
+		}
+	}
+	if len(inf.Resizes) > 0 {
+		sb.WriteString("Resizes:\n")
+		for _, r := range inf.Resizes {
+			fmt.Fprintf(&sb, "  %s  %s\n", shared.FormatOffset(r.at), sanitize.String(r.Size))
+		}
+	}
+	_, err := io.WriteString(w, sb.String())
+	return err
+}

@@ -1,0 +1,168 @@
+// Package queries implements `auditctl sessions queries`.
+package queries
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/MakeNowJust/heredoc"
+	"github.com/spf13/cobra"
+
+	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/cmd/sessions/shared"
+	"github.com/auditctl/auditctl/pkg/cmdutil"
+	"github.com/auditctl/auditctl/pkg/output"
+	"github.com/auditctl/auditctl/pkg/recording"
+)
+
+// Options are the flags and dependencies of `sessions queries`.
+type Options struct {
+	IO     *cmdutil.IOStreams
+	File   string
+	Output string
+	Status string
+	Rec    shared.RecordingFlags
+}
+
+// NewCmdQueries builds the command.
+func NewCmdQueries(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{IO: f.IOStreams}
+	cmd := &cobra.Command{
+		Use:   "queries FILE",
+		Short: "List the database queries of a recorded session",
+		Long: heredoc.Doc(`
+			List the query history of a database session: every "q" event of the
+			recording with its time, the statement, the message the client
+			printed (INSERT 0 1, ERROR: ...), how long it ran and how many rows
+			it returned or changed.
+
+			STATUS is derived from the message: "blocked" for a statement a
+			deny rule refused (message "blocked by rule ..."), "error" when the
+			message starts with ERROR or FATAL, else "ok".
+
+			A malformed query event is an error naming its line: a recording is
+			evidence, and a skipped event would be a silent gap.
+		`),
+		Example: heredoc.Doc(`
+			auditctl sessions queries db-session.rec
+			auditctl sessions queries db-session.rec --status error,blocked
+			auditctl sessions queries db-session.rec -o csv > queries.csv
+		`),
+		Args: cmdutil.ExactArgs(1, "a recording FILE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.File = args[0]
+			opts.Output = f.Output
+			if runF != nil {
+				return runF(opts)
+			}
+			return run(opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Status, "status", "", "only queries with these statuses: ok, error, blocked (comma-separated)")
+	opts.Rec.Add(cmd.Flags())
+	return cmd
+}
+
+// Query is one row of the listing.
+type Query struct {
+	Time       float64    `json:"time"` // seconds from the start
+	At         *time.Time `json:"at,omitempty"`
+	Status     string     `json:"status"`
+	Query      string     `json:"query"`
+	Message    string     `json:"message"`
+	DurationMS float64    `json:"duration_ms"`
+	Rows       *int64     `json:"rows"`
+	Line       int        `json:"line,omitempty"`
+	offset     time.Duration
+}
+
+// Status derives ok, error or blocked from a query's message.
+func Status(message string) string {
+	m := strings.TrimSpace(message)
+	switch {
+	case strings.HasPrefix(m, "blocked by rule"):
+		return "blocked"
+	case strings.HasPrefix(m, "ERROR"), strings.HasPrefix(m, "FATAL"), strings.HasPrefix(m, "PANIC"):
+		return "error"
+	}
+	return "ok"
+}
+
+func run(opts *Options) error {
+	format, err := output.ParseFormat(opts.Output)
+	if err != nil {
+		return err
+	}
+	if format == "" {
+		format = output.DefaultFormat(opts.IO.IsStdoutTTY())
+	}
+	want := map[string]bool{}
+	if opts.Status != "" {
+		for _, s := range strings.Split(opts.Status, ",") {
+			s = strings.ToLower(strings.TrimSpace(s))
+			if s != "ok" && s != "error" && s != "blocked" {
+				return audit.Errorf(audit.EUSAGE, "--status: unknown status %q (want ok, error or blocked)", s)
+			}
+			want[s] = true
+		}
+	}
+	rd, err := opts.Rec.Open(opts.File)
+	if err != nil {
+		return err
+	}
+	defer rd.Close()
+	hdr := rd.Header()
+	var rows []Query
+	err = shared.Each(rd, func(ev recording.Event) error {
+		if ev.Code != "q" {
+			return nil
+		}
+		q, err := recording.DecodeQuery(ev.Data)
+		if err != nil {
+			field := "data"
+			var qe *recording.QueryError
+			if errors.As(err, &qe) && qe.Field != "" {
+				field = "data." + qe.Field
+			}
+			return &audit.InputError{File: opts.File, Line: ev.Line, Field: field, Err: err, Fatal: true}
+		}
+		row := Query{
+			Time: shared.Seconds(ev.Time), At: shared.At(hdr, ev.Time), Status: Status(q.Message),
+			Query: q.Query, Message: q.Message, DurationMS: q.DurationMS, Rows: q.Rows,
+			Line: ev.Line, offset: ev.Time,
+		}
+		if len(want) == 0 || want[row.Status] {
+			rows = append(rows, row)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	width := 0
+	if opts.IO.IsStdoutTTY() {
+		width = opts.IO.TerminalWidth()
+	}
+	return output.WriteRecords(opts.IO.Out, format, output.Records{
+		Columns: []string{"time", "status", "duration_ms", "rows", "message", "query"},
+		Len:     len(rows),
+		Row: func(i int) []string {
+			r := rows[i]
+			n := ""
+			if r.Rows != nil {
+				n = strconv.FormatInt(*r.Rows, 10)
+			}
+			return []string{shared.FormatOffset(r.offset), r.Status,
+				strconv.FormatFloat(r.DurationMS, 'f', -1, 64), n, r.Message, oneLine(r.Query)}
+		},
+		Item:  func(i int) any { return rows[i] },
+		Right: map[string]bool{"duration_ms": true, "rows": true},
+	}, output.Options{Width: width})
+}
+
+// oneLine folds a multi-line statement onto one table line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

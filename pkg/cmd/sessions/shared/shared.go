@@ -1,0 +1,202 @@
+// Package shared holds what the `sessions` commands have in common: the
+// flags that say how to read a recording, opening it with errors mapped to
+// exit codes, and how recording times are printed.
+package shared
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/recording"
+)
+
+// RecordingFlags are the flags every command that reads a recording takes.
+type RecordingFlags struct {
+	Width, Height int
+	LogOut        string
+	LogIn         string
+	LogIO         string
+}
+
+// Add registers the flags on fs.
+func (r *RecordingFlags) Add(fs *pflag.FlagSet) {
+	fs.StringVar(&r.LogOut, "log-out", "", "for a script timing FILE: the typescript or --log-out file holding the output")
+	fs.StringVar(&r.LogIn, "log-in", "", "for a script timing FILE: the --log-in file holding the input")
+	fs.StringVar(&r.LogIO, "log-io", "", "for a script timing FILE: the --log-io file holding output and input")
+	fs.IntVar(&r.Width, "cols", 0, "terminal width for recordings that do not record it (ttyrec, script); default 80")
+	fs.IntVar(&r.Height, "rows", 0, "terminal height for recordings that do not record it; default 24")
+}
+
+// Options turns the flags into recording.Options.
+func (r *RecordingFlags) Options() (recording.Options, error) {
+	opt := recording.Options{Width: r.Width, Height: r.Height, ScriptLog: r.LogOut, ScriptIn: r.LogIn}
+	if r.Width < 0 || r.Height < 0 || r.Width > 10000 || r.Height > 10000 {
+		return opt, audit.Errorf(audit.EUSAGE, "--cols and --rows must be between 1 and 10000")
+	}
+	if r.LogIO != "" {
+		if r.LogOut != "" || r.LogIn != "" {
+			return opt, audit.Errorf(audit.EUSAGE, "--log-io cannot be combined with --log-out or --log-in")
+		}
+		opt.ScriptLog, opt.ScriptIn = r.LogIO, r.LogIO
+	}
+	return opt, nil
+}
+
+// Open opens the recording at path with the flags' options.
+func (r *RecordingFlags) Open(path string) (*recording.Reader, error) {
+	opt, err := r.Options()
+	if err != nil {
+		return nil, err
+	}
+	rd, err := recording.Open(path, opt)
+	if err != nil {
+		return nil, OpenError(path, err)
+	}
+	return rd, nil
+}
+
+// OpenError maps an error opening a recording to an exit code: a missing
+// file is "not found", an unreadable one an input error.
+func OpenError(path string, err error) error {
+	var ae *audit.Error
+	if errors.As(err, &ae) {
+		return err
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return audit.Errorf(audit.ENOTFOUND, "%s: no such file", path)
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return audit.Errorf(audit.EINVALID, "%s: %v", path, pe.Err)
+	}
+	return audit.Errorf(audit.EINVALID, "%s: %v", path, err)
+}
+
+// Each calls fn for every event of rd, stopping at the first error (a
+// broken line is an error: a recording is evidence, and a silently skipped
+// line would be a gap in it).
+func Each(rd *recording.Reader, fn func(recording.Event) error) error {
+	for {
+		ev, err := rd.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := fn(ev); err != nil {
+			return err
+		}
+	}
+}
+
+// FormatOffset prints a time from the start of a recording as
+// HH:MM:SS.mmm (hours grow beyond two digits if needed).
+func FormatOffset(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	ms := d.Milliseconds()
+	return fmt.Sprintf("%02d:%02d:%02d.%03d", ms/3600000, ms/60000%60, ms/1000%60, ms%1000)
+}
+
+// Seconds is a time from the start of a recording in seconds, as JSON
+// output gives it (microsecond precision, like asciicast).
+func Seconds(d time.Duration) float64 {
+	return float64(d.Microseconds()) / 1e6
+}
+
+// At returns the wall-clock time of offset d when the recording has a start
+// timestamp, else nil (so JSON omits it).
+func At(hdr recording.Header, d time.Duration) *time.Time {
+	if hdr.Timestamp.IsZero() {
+		return nil
+	}
+	t := hdr.Timestamp.Add(d).UTC()
+	return &t
+}
+
+// Moment is a point of a recording given on the command line: the end, a
+// fraction of the duration, or a time from the start.
+type Moment struct {
+	End      bool
+	Fraction float64 // 0..1, when Percent
+	Percent  bool
+	Offset   time.Duration
+}
+
+// ParseMoment reads --at: "end", "start", "50%", "1m30s", "90s", "90",
+// "12.5", "1:30" or "01:02:03.5".
+func ParseMoment(s string) (Moment, error) {
+	s = strings.TrimSpace(strings.ToLower(s))
+	bad := func() (Moment, error) {
+		return Moment{}, audit.Errorf(audit.EUSAGE, "invalid --at %q: want end, start, a percentage (50%%), a duration (1m30s, 90s) or a time (1:30, 01:02:03.5)", s)
+	}
+	switch s {
+	case "", "end":
+		return Moment{End: true}, nil
+	case "start":
+		return Moment{}, nil
+	}
+	if p, ok := strings.CutSuffix(s, "%"); ok {
+		f, err := strconv.ParseFloat(p, 64)
+		if err != nil || f < 0 || f > 100 || math.IsNaN(f) {
+			return bad()
+		}
+		return Moment{Percent: true, Fraction: f / 100}, nil
+	}
+	if strings.Contains(s, ":") {
+		parts := strings.Split(s, ":")
+		if len(parts) > 3 {
+			return bad()
+		}
+		var total float64
+		for i, p := range parts {
+			v, err := strconv.ParseFloat(p, 64)
+			if err != nil || v < 0 || (i > 0 && v >= 60) || strings.ContainsAny(p, "e+-") || (i < len(parts)-1 && strings.Contains(p, ".")) {
+				return bad()
+			}
+			total = total*60 + v
+		}
+		return Moment{Offset: seconds(total)}, nil
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		if f < 0 || math.IsNaN(f) || math.IsInf(f, 0) || f > 1e9 {
+			return bad()
+		}
+		return Moment{Offset: seconds(f)}, nil
+	}
+	d, err := audit.ParseDurationArg(s)
+	if err != nil {
+		return bad()
+	}
+	return Moment{Offset: d}, nil
+}
+
+func seconds(f float64) time.Duration {
+	return time.Duration(math.Round(f*1e6)) * time.Microsecond
+}
+
+// Resolve turns m into a time for a recording of the given duration. A
+// time past the end is an error: a script asking for minute 90 of a
+// one-hour session must not silently get the last screen.
+func (m Moment) Resolve(duration time.Duration) (time.Duration, error) {
+	switch {
+	case m.End:
+		return duration, nil
+	case m.Percent:
+		return time.Duration(math.Round(float64(duration) * m.Fraction)), nil
+	case m.Offset > duration:
+		return 0, audit.Errorf(audit.EUSAGE, "--at %s is past the end of the recording (%s)", FormatOffset(m.Offset), FormatOffset(duration))
+	}
+	return m.Offset, nil
+}
