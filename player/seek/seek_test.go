@@ -1,0 +1,341 @@
+package seek
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/auditctl/auditctl/internal/termgen"
+	"github.com/auditctl/auditctl/pkg/recording"
+	"github.com/auditctl/auditctl/player/vt"
+)
+
+// writeRec writes a v3 recording of the generated stream, split into
+// events of random sizes (cutting escapes and UTF-8), with resizes.
+func writeRec(t testing.TB, path string, seed uint64, size int, version int) {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := recording.NewWriter(&buf, recording.Header{Width: 80, Height: 24}, recording.WriterOptions{Version: version})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(seed, 1))
+	var data []byte
+	for i := uint64(0); len(data) < size; i++ { // Mixed is fastest on small blocks
+		data = append(data, termgen.Mixed(min(1<<20, size-len(data)), seed+i)...)
+	}
+	var at time.Duration
+	for len(data) > 0 {
+		n := min(len(data), 1+r.IntN(600))
+		at += time.Duration(r.IntN(50_000)) * time.Microsecond
+		chunk := data[:n]
+		data = data[n:]
+		if err := w.WriteEvent(recording.Event{Time: at, Code: "o", Data: string(chunk)}); err != nil {
+			t.Fatal(err)
+		}
+		switch r.IntN(200) {
+		case 0:
+			w.WriteEvent(recording.Event{Time: at, Code: "r", Data: fmt.Sprintf("%dx%d", 40+r.IntN(100), 10+r.IntN(40))})
+		case 1:
+			w.WriteEvent(recording.Event{Time: at, Code: "m", Data: "mark"})
+		case 2:
+			w.WriteEvent(recording.Event{Time: at, Code: "i", Data: "ls\r"})
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// replay returns the terminal after every event at or before t, from the
+// start.
+func replay(t testing.TB, path string, at time.Duration) *vt.Terminal {
+	t.Helper()
+	rd, err := recording.Open(path, recording.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	term := vt.New(rd.Header().Width, rd.Header().Height)
+	for {
+		ev, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Time > at {
+			break
+		}
+		Apply(term, &ev)
+	}
+	return term
+}
+
+func state(t testing.TB, term *vt.Terminal) []byte {
+	t.Helper()
+	b, err := term.Snapshot().MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func checkSeeks(t *testing.T, ix *Index, path string, n int, seed uint64) {
+	t.Helper()
+	r := rand.New(rand.NewPCG(seed, 2))
+	times := []time.Duration{0, ix.Duration, ix.Duration + time.Second}
+	for range n {
+		times = append(times, time.Duration(r.Int64N(int64(ix.Duration)+1)))
+	}
+	for range min(n, len(ix.Points)) { // exactly at and next to snapshot times
+		p := ix.Points[r.IntN(len(ix.Points))]
+		times = append(times, p.Time, p.Time+time.Microsecond)
+	}
+	for _, at := range times {
+		pb, err := ix.Open(at)
+		if err != nil {
+			t.Fatalf("Open(%v): %v", at, err)
+		}
+		want := replay(t, path, at)
+		if got, exp := pb.Term.Text(), want.Text(); got != exp {
+			pb.Close()
+			t.Fatalf("%s at %v: screen\n%s\nwant\n%s", path, at, got, exp)
+		}
+		if !bytes.Equal(state(t, pb.Term), state(t, want)) {
+			pb.Close()
+			t.Fatalf("%s at %v: same text, different state", path, at)
+		}
+		pb.Close()
+	}
+}
+
+func TestSeekGenerated(t *testing.T) {
+	dir := t.TempDir()
+	for _, version := range []int{2, 3} {
+		path := filepath.Join(dir, fmt.Sprintf("gen-v%d.cast", version))
+		writeRec(t, path, uint64(version), 300_000, version)
+		opt := Options{Dir: filepath.Join(dir, "cache"), Stride: 10_000}
+		ix, err := Load(context.Background(), path, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ix.Points) < 10 || !ix.Seekable {
+			t.Fatalf("v%d: %d points, seekable %v", version, len(ix.Points), ix.Seekable)
+		}
+		checkSeeks(t, ix, path, 20, uint64(version))
+		ix.Close()
+
+		// The second Load reads the cached file and seeks the same way.
+		ix2, err := Load(context.Background(), path, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ix2.file == "" || ix2.snap == nil {
+			t.Fatal("second Load did not use the cache")
+		}
+		if len(ix2.Points) != len(ix.Points) || ix2.Duration != ix.Duration || ix2.Events != ix.Events {
+			t.Fatalf("cached index differs: %d/%d points", len(ix2.Points), len(ix.Points))
+		}
+		checkSeeks(t, ix2, path, 20, uint64(version)+10)
+		ix2.Close()
+	}
+}
+
+// A compressed recording is not byte-seekable: the index re-reads events
+// up to a snapshot, and the result is the same.
+func TestSeekCompressed(t *testing.T) {
+	dir := t.TempDir()
+	plain := filepath.Join(dir, "gen.cast")
+	writeRec(t, plain, 7, 200_000, 3)
+	raw, _ := os.ReadFile(plain)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(raw)
+	zw.Close()
+	path := filepath.Join(dir, "gen.cast.gz")
+	os.WriteFile(path, gz.Bytes(), 0o600)
+	ix, err := Load(context.Background(), path, Options{NoCache: true, Stride: 10_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ix.Seekable {
+		t.Fatal("a gzip recording cannot be byte-seekable")
+	}
+	checkSeeks(t, ix, path, 20, 3)
+}
+
+// Every shared recording: index with a small stride, seek anywhere.
+func TestSeekSharedRecordings(t *testing.T) {
+	root := filepath.Join("..", "..", "..", "shared", "data", "recordings")
+	if _, err := os.Stat(root); err != nil {
+		t.Skip("../shared/data/recordings not present")
+	}
+	var files []string
+	filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
+		if err == nil && strings.HasSuffix(p, ".cast") {
+			files = append(files, p)
+		}
+		return nil
+	})
+	dir := t.TempDir()
+	n := 0
+	for _, path := range files {
+		rd, err := recording.Open(path, recording.Options{})
+		if err != nil {
+			continue // a deliberately broken file
+		}
+		broken := false
+		for {
+			_, err := rd.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				broken = true
+				break
+			}
+		}
+		rd.Close()
+		if broken {
+			if _, err := Build(context.Background(), path, Options{Dir: dir}); err == nil {
+				t.Errorf("%s: broken recording indexed without error", path)
+			}
+			continue
+		}
+		n++
+		st, _ := os.Stat(path)
+		ix, err := Build(context.Background(), path, Options{Dir: dir, Stride: max(4096, st.Size()/40)})
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		checkSeeks(t, ix, path, 10, 5)
+		ix.Close()
+	}
+	if n < 20 {
+		t.Fatalf("only %d shared recordings indexed", n)
+	}
+}
+
+// A corrupt or stale cache file is rebuilt, never trusted.
+func TestCorruptCache(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "gen.cast")
+	writeRec(t, path, 9, 100_000, 3)
+	opt := Options{Dir: filepath.Join(dir, "cache"), Stride: 10_000}
+	ix, err := Load(context.Background(), path, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix.Close()
+	file := ix.file
+	good, _ := os.ReadFile(file)
+	for _, cut := range []int{0, 10, len(good) / 2, len(good) - 5} {
+		bad := append([]byte(nil), good[:cut]...)
+		os.WriteFile(file, bad, 0o600)
+		ix2, err := Load(context.Background(), path, opt)
+		if err != nil {
+			t.Fatalf("cut %d: %v", cut, err)
+		}
+		checkSeeks(t, ix2, path, 5, uint64(cut))
+		ix2.Close()
+	}
+	// Flip bytes inside a snapshot: the index loads (its metadata is
+	// intact) but the snapshot fails to decode with an error, not a panic.
+	os.WriteFile(file, good, 0o600)
+	ix3, err := Load(context.Background(), path, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix3.Close()
+	p := ix3.Points[len(ix3.Points)-1]
+	bad := append([]byte(nil), good...)
+	for i := p.SnapOff; i < p.SnapOff+min(p.SnapLen, 16); i++ {
+		bad[i] ^= 0xff
+	}
+	os.WriteFile(file, bad, 0o600)
+	ix4, err := Load(context.Background(), path, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix4.Close()
+	if _, err := ix4.Open(ix4.Duration); err == nil || !strings.Contains(err.Error(), "corrupt") {
+		t.Fatalf("corrupt snapshot: err = %v", err)
+	}
+
+	// A changed recording gets a new key: the old index is not used.
+	writeRec(t, path, 10, 100_000, 3)
+	ix5, err := Load(context.Background(), path, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix5.Close()
+	checkSeeks(t, ix5, path, 5, 11)
+}
+
+func TestParseSize(t *testing.T) {
+	for _, tt := range []struct {
+		in         string
+		cols, rows int
+		ok         bool
+	}{
+		{"80x24", 80, 24, true}, {"1x1", 1, 1, true}, {"0x24", 0, 0, false},
+		{"80", 0, 0, false}, {"x", 0, 0, false}, {"80x-1", 0, 0, false}, {"99999x1", 0, 0, false},
+	} {
+		c, r, ok := ParseSize(tt.in)
+		if c != tt.cols || r != tt.rows || ok != tt.ok {
+			t.Errorf("ParseSize(%q) = %d, %d, %v", tt.in, c, r, ok)
+		}
+	}
+}
+
+// BenchmarkBuild indexes a generated 16 MB recording (snapshots written to
+// a cache file); MB/s is of the recording file.
+func BenchmarkBuild(b *testing.B) {
+	dir := b.TempDir()
+	path := filepath.Join(dir, "bench.rec")
+	writeRec(b, path, 1, 12<<20, 3)
+	st, _ := os.Stat(path)
+	b.SetBytes(st.Size())
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ix, err := Build(context.Background(), path, Options{Dir: filepath.Join(dir, "cache")})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ix.Close()
+	}
+}
+
+// BenchmarkSeek measures Open at random moments of an indexed recording.
+func BenchmarkSeek(b *testing.B) {
+	dir := b.TempDir()
+	path := filepath.Join(dir, "bench.rec")
+	writeRec(b, path, 1, 12<<20, 3)
+	ix, err := Build(context.Background(), path, Options{Dir: filepath.Join(dir, "cache")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ix.Close()
+	r := rand.New(rand.NewPCG(1, 1))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		pb, err := ix.Open(time.Duration(r.Int64N(int64(ix.Duration))))
+		if err != nil {
+			b.Fatal(err)
+		}
+		pb.Close()
+	}
+}
