@@ -73,6 +73,41 @@ INSERT INTO events_fts(events_fts, rank) VALUES('automerge', 8);
 CREATE TABLE sources (name TEXT PRIMARY KEY) WITHOUT ROWID;
 INSERT OR IGNORE INTO sources SELECT DISTINCT source FROM events;
 `,
+	// 3: privileged access sessions (SPEC §6, package session). Times in
+	// nanoseconds since the epoch; end_ns 0 while active.
+	`
+CREATE TABLE sessions (
+	id               TEXT PRIMARY KEY,
+	user_name        TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+	user_email       TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+	role             TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+	account          TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+	resource_name    TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+	resource_id      TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+	category         TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+	connector        TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+	server_name      TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+	server_os        TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+	host             TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+	port             INTEGER NOT NULL DEFAULT 0,
+	protocol         TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+	client_ip        TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+	client_name      TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+	connected_from   TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+	start_ns         INTEGER NOT NULL,
+	end_ns           INTEGER NOT NULL DEFAULT 0,
+	duration_ms      INTEGER NOT NULL DEFAULT 0,
+	status           TEXT NOT NULL DEFAULT 'completed' COLLATE NOCASE,
+	has_recording    INTEGER NOT NULL DEFAULT 0,
+	recording_path   TEXT NOT NULL DEFAULT '',
+	recording_sha256 TEXT NOT NULL DEFAULT '',
+	recorder_pid     INTEGER NOT NULL DEFAULT 0,
+	terminated_by    TEXT NOT NULL DEFAULT '',
+	command          TEXT NOT NULL DEFAULT ''
+) WITHOUT ROWID;
+CREATE INDEX sessions_start  ON sessions(start_ns);
+CREATE INDEX sessions_status ON sessions(status) WHERE status IN ('active', 'stale');
+`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {
