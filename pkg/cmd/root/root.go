@@ -6,6 +6,7 @@ import (
 	"github.com/auditctl/auditctl/pkg/cmd/demo"
 	"github.com/auditctl/auditctl/pkg/cmd/importcmd"
 	"github.com/auditctl/auditctl/pkg/cmd/logs"
+	"github.com/auditctl/auditctl/pkg/cmd/sessions"
 	"github.com/auditctl/auditctl/pkg/cmd/version"
 	"github.com/auditctl/auditctl/pkg/cmdutil"
 	"github.com/spf13/cobra"
@@ -60,6 +61,7 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 	cmd.SetIn(f.IOStreams.In)
 
 	cmd.AddCommand(logs.NewCmdLogs(f))
+	cmd.AddCommand(sessions.NewCmdSessions(f))
 	cmd.AddCommand(importcmd.NewCmdImport(f, nil))
 	cmd.AddCommand(demo.NewCmdDemo(f, nil))
 	cmd.AddCommand(version.NewCmdVersion(f))

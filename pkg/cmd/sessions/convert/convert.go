@@ -2,6 +2,7 @@
 package convert
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -83,6 +84,7 @@ func NewCmdConvert(f *cmdutil.Factory, runF func(*ConvertOptions) error) *cobra.
 	cmd.Flags().BoolVar(&opts.Strict, "strict", false, "drop the event codes the target version does not define (reported)")
 	cmd.Flags().BoolVar(&opts.SkipInvalid, "skip-invalid", false, "skip bad event lines (reported) instead of failing")
 	opts.Rec.Add(cmd.Flags())
+	opts.Rec.Bind(f)
 	return cmd
 }
 
@@ -136,6 +138,9 @@ func convertRun(opts *ConvertOptions) error {
 	}
 	ropt, err := opts.Rec.Options()
 	if err != nil {
+		return err
+	}
+	if opts.File, err = opts.Rec.Resolve(context.Background(), opts.File); err != nil {
 		return err
 	}
 	if err := checkOutput(opts); err != nil {

@@ -63,6 +63,7 @@ func NewCmdInfo(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 		},
 	}
 	opts.Rec.Add(cmd.Flags())
+	opts.Rec.Bind(f)
 	return cmd
 }
 

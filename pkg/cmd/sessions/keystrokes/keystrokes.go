@@ -72,6 +72,7 @@ func NewCmdKeystrokes(f *cmdutil.Factory, runF func(*Options) error) *cobra.Comm
 	cmd.Flags().BoolVar(&opts.Commands, "commands", false, "reconstruct the command lines typed")
 	cmd.Flags().BoolVar(&opts.Ungrouped, "ungrouped", false, "one row per input event, text not grouped")
 	opts.Rec.Add(cmd.Flags())
+	opts.Rec.Bind(f)
 	return cmd
 }
 
@@ -190,7 +191,7 @@ func run(opts *Options) error {
 				return []string{shared.FormatOffset(c.start), c.Command, c.Ended, u}
 			},
 			Item: func(i int) any { return cmds[i] },
-		}, output.Options{Width: width})
+		}, output.Options{Width: width, Terminal: opts.IO.IsStdoutTTY()})
 	}
 	if txt {
 		return writeKeysText(w, rows)
@@ -203,7 +204,7 @@ func run(opts *Options) error {
 			return []string{shared.FormatOffset(r.offset), r.Kind, r.Keys}
 		},
 		Item: func(i int) any { return rows[i] },
-	}, output.Options{Width: width})
+	}, output.Options{Width: width, Terminal: opts.IO.IsStdoutTTY()})
 }
 
 // joinKeys makes one row of the keys of one event: text as typed, named

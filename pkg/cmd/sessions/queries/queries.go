@@ -62,6 +62,7 @@ func NewCmdQueries(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command
 	}
 	cmd.Flags().StringVar(&opts.Status, "status", "", "only queries with these statuses: ok, error, blocked (comma-separated)")
 	opts.Rec.Add(cmd.Flags())
+	opts.Rec.Bind(f)
 	return cmd
 }
 
@@ -159,7 +160,7 @@ func run(opts *Options) error {
 		},
 		Item:  func(i int) any { return rows[i] },
 		Right: map[string]bool{"duration_ms": true, "rows": true},
-	}, output.Options{Width: width})
+	}, output.Options{Width: width, Terminal: opts.IO.IsStdoutTTY()})
 }
 
 // oneLine folds a multi-line statement onto one table line.

@@ -4,11 +4,13 @@
 package shared
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"math"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -16,15 +18,54 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/cmdutil"
 	"github.com/auditctl/auditctl/pkg/recording"
 )
 
-// RecordingFlags are the flags every command that reads a recording takes.
+// RecordingFlags are the flags every command that reads a recording takes,
+// and how its FILE argument is resolved: a file, or else the ID of a
+// session in the cache whose recording is read.
 type RecordingFlags struct {
 	Width, Height int
 	LogOut        string
 	LogIn         string
 	LogIO         string
+
+	factory *cmdutil.Factory
+}
+
+// Bind lets FILE arguments name sessions of f's cache.
+func (r *RecordingFlags) Bind(f *cmdutil.Factory) { r.factory = f }
+
+// Resolve returns the recording file arg names: arg itself when it is a
+// file, else the recording of the session with that ID (or unique ID
+// prefix) in the cache.
+func (r *RecordingFlags) Resolve(ctx context.Context, arg string) (string, error) {
+	if _, err := os.Stat(arg); err == nil || r.factory == nil || strings.ContainsAny(arg, `/\`) {
+		return arg, nil
+	}
+	dbPath, err := r.factory.ResolveDBPath()
+	if err != nil {
+		return arg, nil
+	}
+	if _, err := os.Stat(dbPath); err != nil {
+		return "", audit.Errorf(audit.ENOTFOUND, "%s: no such file (and no cache to look up a session ID in)", arg)
+	}
+	db, err := r.factory.DB(ctx)
+	if err != nil {
+		return "", err
+	}
+	s, err := db.FindSession(ctx, arg)
+	if err != nil {
+		if audit.ErrorCode(err) == audit.ENOTFOUND {
+			return "", audit.Errorf(audit.ENOTFOUND, "%s: no such file or session", arg)
+		}
+		return "", err
+	}
+	if !s.HasRecording || s.RecordingPath == "" {
+		return "", audit.Errorf(audit.ENOTFOUND, "session %s has no recording", s.ID)
+	}
+	return s.RecordingPath, nil
 }
 
 // Add registers the flags on fs.
@@ -51,9 +92,14 @@ func (r *RecordingFlags) Options() (recording.Options, error) {
 	return opt, nil
 }
 
-// Open opens the recording at path with the flags' options.
-func (r *RecordingFlags) Open(path string) (*recording.Reader, error) {
+// Open opens the recording FILE names (see Resolve) with the flags'
+// options.
+func (r *RecordingFlags) Open(arg string) (*recording.Reader, error) {
 	opt, err := r.Options()
+	if err != nil {
+		return nil, err
+	}
+	path, err := r.Resolve(context.Background(), arg)
 	if err != nil {
 		return nil, err
 	}

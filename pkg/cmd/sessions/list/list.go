@@ -1,0 +1,287 @@
+// Package list implements `auditctl sessions list`.
+package list
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/MakeNowJust/heredoc"
+	"github.com/spf13/cobra"
+
+	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/cmdutil"
+	"github.com/auditctl/auditctl/pkg/output"
+	"github.com/auditctl/auditctl/pkg/session"
+)
+
+// Options are the flags and dependencies of `sessions list`.
+type Options struct {
+	IO     *cmdutil.IOStreams
+	Store  func(ctx context.Context) (session.Store, error)
+	Now    func() time.Time
+	Output string
+
+	Since, Until             string
+	Connector, Users         []string
+	HasRecording             string
+	Category, Resource       []string
+	ResourceID, SessionID    []string
+	MinDuration, MaxDuration string
+	ServerOS, Protocol, From []string
+	Status                   []string
+	Active                   bool
+	Search                   string
+	Limit, Page              int
+	// Refresh marks sessions whose recorder died as stale before listing
+	// (set by the sessions command when the recorder package provides it).
+	Refresh func(ctx context.Context, store session.Store) error
+}
+
+// NewCmdList builds the command.
+func NewCmdList(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{IO: f.IOStreams, Now: f.Now, Store: func(ctx context.Context) (session.Store, error) { return f.DB(ctx) }}
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List recorded and active sessions (Session History)",
+		Long: heredoc.Doc(`
+			List the privileged access sessions in the cache, newest first:
+			who connected to which resource, when, through which connector and
+			credential, for how long, how the session ended and whether it has a
+			recording. Sessions get into the cache with 'sessions record' and
+			'sessions import'.
+
+			Filters (all combine; repeatable flags match any of their values;
+			* is a wildcard; text matches ignore case):
+			  --since/--until      start time window (2026-11-01, 7d, 2h ago...)
+			  --user               user name or email
+			  --connector, --category server|database|website, --resource,
+			  --resource-id, --session-id, --server-os, --protocol,
+			  --connected-from web|proxy, --status active|completed|terminated|stale
+			  --has-recording yes|no
+			  --min-duration/--max-duration HH:MM (or a duration: 90s, 1h30m)
+			  --search TEXT        name, email, account, server name, host,
+			                       client IP or client name containing TEXT
+			  --active             running sessions only (user, resource,
+			                       credential, start, connector)
+		`),
+		Example: heredoc.Doc(`
+			auditctl sessions list
+			auditctl sessions list --active
+			auditctl sessions list --user alice@example.com --category database --since 30d
+			auditctl sessions list --min-duration 00:05 --max-duration 01:30 --has-recording yes
+			auditctl sessions list --search 203.0.113.7 -o json
+		`),
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Output = f.Output
+			if runF != nil {
+				return runF(opts)
+			}
+			return run(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Since, "since", "", "sessions that started at or after this time")
+	fl.StringVar(&opts.Until, "until", "", "sessions that started before this time")
+	fl.StringArrayVar(&opts.Connector, "connector", nil, "connector that brokered the session")
+	fl.StringArrayVar(&opts.Users, "user", nil, "user name or email")
+	fl.StringVar(&opts.HasRecording, "has-recording", "", "yes, no or all")
+	fl.StringArrayVar(&opts.Category, "category", nil, "server, database or website")
+	fl.StringArrayVar(&opts.Resource, "resource", nil, "resource name")
+	fl.StringArrayVar(&opts.ResourceID, "resource-id", nil, "resource id")
+	fl.StringArrayVar(&opts.SessionID, "session-id", nil, "session id")
+	fl.StringVar(&opts.MinDuration, "min-duration", "", "shortest duration, HH:MM")
+	fl.StringVar(&opts.MaxDuration, "max-duration", "", "longest duration, HH:MM")
+	fl.StringArrayVar(&opts.ServerOS, "server-os", nil, "operating system of the server")
+	fl.StringArrayVar(&opts.Protocol, "protocol", nil, "protocol (ssh, rdp, https, postgres...)")
+	fl.StringArrayVar(&opts.From, "connected-from", nil, "web or proxy")
+	fl.StringArrayVar(&opts.Status, "status", nil, "active, completed, terminated or stale")
+	fl.BoolVar(&opts.Active, "active", false, "running sessions only")
+	fl.StringVar(&opts.Search, "search", "", "text in name, email, account, server name, host, client IP or client name")
+	fl.IntVar(&opts.Limit, "limit", 50, "sessions per page")
+	fl.IntVar(&opts.Page, "page", 1, "page number")
+	return cmd
+}
+
+// ParseHHMM reads a duration flag: HH:MM (seed 000's form), or a duration
+// such as 90s or 1h30m.
+func ParseHHMM(flag, s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	if h, m, ok := strings.Cut(s, ":"); ok {
+		hh, err1 := strconv.Atoi(h)
+		mm, err2 := strconv.Atoi(m)
+		if err1 != nil || err2 != nil || hh < 0 || mm < 0 || mm > 59 {
+			return 0, audit.Errorf(audit.EUSAGE, "%s %q: want HH:MM, e.g. 00:05 or 01:30", flag, s)
+		}
+		return time.Duration(hh)*time.Hour + time.Duration(mm)*time.Minute, nil
+	}
+	d, err := audit.ParseDurationArg(s)
+	if err != nil {
+		return 0, audit.Errorf(audit.EUSAGE, "%s %q: want HH:MM (00:05) or a duration (90s, 1h30m)", flag, s)
+	}
+	return d, nil
+}
+
+func (opts *Options) filter() (session.Filter, error) {
+	var f session.Filter
+	now := opts.Now()
+	var err error
+	if opts.Since != "" {
+		if f.Since, err = audit.ParseTimeArg(opts.Since, now); err != nil {
+			return f, err
+		}
+	}
+	if opts.Until != "" {
+		if f.Until, err = audit.ParseTimeArg(opts.Until, now); err != nil {
+			return f, err
+		}
+	}
+	if f.MinDuration, err = ParseHHMM("--min-duration", opts.MinDuration); err != nil {
+		return f, err
+	}
+	if f.MaxDuration, err = ParseHHMM("--max-duration", opts.MaxDuration); err != nil {
+		return f, err
+	}
+	if f.MaxDuration > 0 && f.MinDuration > f.MaxDuration {
+		return f, audit.Errorf(audit.EUSAGE, "--min-duration is longer than --max-duration")
+	}
+	switch strings.ToLower(opts.HasRecording) {
+	case "", "all":
+	case "yes", "true":
+		v := true
+		f.HasRecording = &v
+	case "no", "false":
+		v := false
+		f.HasRecording = &v
+	default:
+		return f, audit.Errorf(audit.EUSAGE, "--has-recording %q: want yes, no or all", opts.HasRecording)
+	}
+	for _, c := range opts.Category {
+		c = strings.ToLower(c)
+		switch session.Category(c) {
+		case session.CategoryServer, session.CategoryDatabase, session.CategoryWebsite:
+			f.Category = append(f.Category, session.Category(c))
+		default:
+			return f, audit.Errorf(audit.EUSAGE, "--category %q: want server, database or website", c)
+		}
+	}
+	for _, s := range opts.Status {
+		s = strings.ToLower(s)
+		switch session.Status(s) {
+		case session.StatusActive, session.StatusCompleted, session.StatusTerminated, session.StatusStale:
+			f.Status = append(f.Status, session.Status(s))
+		default:
+			return f, audit.Errorf(audit.EUSAGE, "--status %q: want active, completed, terminated or stale", s)
+		}
+	}
+	if opts.Active {
+		f.Status = append(f.Status, session.StatusActive)
+	}
+	f.Connector, f.Users, f.ResourceName, f.ResourceID = opts.Connector, opts.Users, opts.Resource, opts.ResourceID
+	f.SessionID, f.ServerOS, f.Protocol, f.ConnectedFrom = opts.SessionID, opts.ServerOS, opts.Protocol, opts.From
+	f.Search = opts.Search
+	return f, nil
+}
+
+func run(ctx context.Context, opts *Options) error {
+	format, err := output.ParseFormat(opts.Output)
+	if err != nil {
+		return err
+	}
+	if format == "" {
+		format = output.DefaultFormat(opts.IO.IsStdoutTTY())
+	}
+	if opts.Limit < 1 || opts.Limit > 100000 || opts.Page < 1 {
+		return audit.Errorf(audit.EUSAGE, "--limit must be 1-100000 and --page at least 1")
+	}
+	f, err := opts.filter()
+	if err != nil {
+		return err
+	}
+	store, err := opts.Store(ctx)
+	if err != nil {
+		return err
+	}
+	if opts.Refresh != nil {
+		if err := opts.Refresh(ctx, store); err != nil {
+			return err
+		}
+	}
+	rows, total, err := store.FindSessions(ctx, f, session.Page{Limit: opts.Limit, Offset: (opts.Page - 1) * opts.Limit})
+	if err != nil {
+		return err
+	}
+	cols := []string{"start", "user", "resource", "category", "connector", "account", "duration", "status", "rec", "id"}
+	if opts.Active {
+		cols = []string{"start", "user", "resource", "account", "connector", "id"}
+	}
+	width := 0
+	if opts.IO.IsStdoutTTY() {
+		width = opts.IO.TerminalWidth()
+	}
+	err = output.WriteRecords(opts.IO.Out, format, output.Records{
+		Columns: cols,
+		Len:     len(rows),
+		Row:     func(i int) []string { return row(rows[i], cols) },
+		Item:    func(i int) any { return rows[i] },
+		Right:   map[string]bool{"duration": true},
+	}, output.Options{Width: width, Terminal: opts.IO.IsStdoutTTY()})
+	if err != nil {
+		return err
+	}
+	if format == output.FormatTable {
+		pages := (total + opts.Limit - 1) / opts.Limit
+		_, err = fmt.Fprintln(opts.IO.Out, output.PageFooter(opts.Page, pages, total))
+	}
+	return err
+}
+
+func row(s *session.Session, cols []string) []string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		switch c {
+		case "start":
+			out[i] = s.Start.UTC().Format(output.TableTimeFormat)
+		case "user":
+			out[i] = s.UserEmail
+			if out[i] == "" {
+				out[i] = s.UserName
+			}
+		case "resource":
+			out[i] = s.ResourceName
+		case "category":
+			out[i] = string(s.Category)
+		case "connector":
+			out[i] = s.Connector
+		case "account":
+			out[i] = s.Account
+		case "duration":
+			if s.Status != session.StatusActive {
+				out[i] = FormatDuration(s.Duration)
+			}
+		case "status":
+			out[i] = string(s.Status)
+		case "rec":
+			if s.HasRecording {
+				out[i] = "yes"
+			} else {
+				out[i] = "no"
+			}
+		case "id":
+			out[i] = s.ID
+		}
+	}
+	return out
+}
+
+// FormatDuration prints a session duration as H:MM:SS.
+func FormatDuration(d time.Duration) string {
+	sec := int64(d.Round(time.Second) / time.Second)
+	return fmt.Sprintf("%d:%02d:%02d", sec/3600, sec/60%60, sec%60)
+}

@@ -1,0 +1,195 @@
+// Package play implements `auditctl sessions play`.
+package play
+
+import (
+	"context"
+	"os"
+	"time"
+
+	"github.com/MakeNowJust/heredoc"
+	"github.com/spf13/cobra"
+
+	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/cmd/sessions/shared"
+	"github.com/auditctl/auditctl/pkg/cmdutil"
+	"github.com/auditctl/auditctl/pkg/recording"
+	"github.com/auditctl/auditctl/player/dump"
+	"github.com/auditctl/auditctl/player/seek"
+	"github.com/auditctl/auditctl/player/vt"
+)
+
+// IndexThreshold is the recording size from which play uses the cached
+// seek index instead of replaying from the start.
+var IndexThreshold int64 = 16 << 20
+
+// Options are the flags and dependencies of `sessions play`.
+type Options struct {
+	IO      *cmdutil.IOStreams
+	File    string
+	NoTUI   bool
+	At      string
+	Color   bool
+	NoIndex bool
+	Rec     shared.RecordingFlags
+	// SeekDir overrides the seek cache directory (tests).
+	SeekDir string
+}
+
+// NewCmdPlay builds the command.
+func NewCmdPlay(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{IO: f.IOStreams}
+	cmd := &cobra.Command{
+		Use:   "play FILE",
+		Short: "Replay a recorded session, or print its screen at a moment",
+		Long: heredoc.Doc(`
+			Replay a terminal session recording through auditctl's own terminal
+			emulator. The recording's bytes are never written to your terminal:
+			what you see is the emulator's screen.
+
+			--no-tui prints the screen at one moment as plain text, one line per
+			row, trailing spaces trimmed, and exits: for scripts, tickets and
+			grep. --at picks the moment (default: the end):
+			  end, start       the last or first screen
+			  50%              a fraction of the duration
+			  1m30s, 90s, 90   a time from the start
+			  1:30, 01:02:03.5 the same as a clock
+			Every event at or before that time is applied. --color keeps the
+			colours and attributes as SGR sequences, for a terminal.
+
+			Recordings of 16 MiB and more are indexed on first use (one pass,
+			cached in the user cache directory, keyed by the file's content):
+			later seeks restore the nearest snapshot and replay only a little.
+
+			Any format auditctl reads works: asciicast v1/v2/v3 (.cast, .rec),
+			ttyrec, util-linux script (give the timing file and --log-out or
+			--log-io), gzip or zstd compressed.
+
+			The interactive player (without --no-tui) is not built yet.
+		`),
+		Example: heredoc.Doc(`
+			auditctl sessions play session.rec --no-tui
+			auditctl sessions play session.rec --no-tui --at 50%
+			auditctl sessions play session.rec --no-tui --at 1m30s --color
+			auditctl sessions play timing.log --log-out typescript --no-tui
+		`),
+		Args: cmdutil.ExactArgs(1, "a recording FILE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.File = args[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			return run(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.NoTUI, "no-tui", false, "print the screen at --at as text and exit")
+	cmd.Flags().StringVar(&opts.At, "at", "end", "the moment to print: end, start, 50%, 1m30s, 1:30")
+	cmd.Flags().BoolVar(&opts.Color, "color", false, "keep colours and attributes (SGR) in --no-tui output")
+	cmd.Flags().BoolVar(&opts.NoIndex, "no-index", false, "replay from the start instead of using (or building) the seek index")
+	opts.Rec.Add(cmd.Flags())
+	return cmd
+}
+
+func run(ctx context.Context, opts *Options) error {
+	if !opts.NoTUI {
+		return audit.Errorf(audit.EUSAGE, "the interactive player is not built yet: use --no-tui (and --at) to print the screen")
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	m, err := shared.ParseMoment(opts.At)
+	if err != nil {
+		return err
+	}
+	recOpt, err := opts.Rec.Options()
+	if err != nil {
+		return err
+	}
+	st, err := os.Stat(opts.File)
+	if err != nil {
+		return shared.OpenError(opts.File, err)
+	}
+	var term *vt.Terminal
+	if st.Size() >= IndexThreshold && !opts.NoIndex {
+		term, err = viaIndex(ctx, opts, recOpt, m)
+	} else {
+		term, err = replay(ctx, opts, m)
+	}
+	if err != nil {
+		return err
+	}
+	return dump.Screen(opts.IO.Out, term, opts.Color)
+}
+
+func viaIndex(ctx context.Context, opts *Options, recOpt recording.Options, m shared.Moment) (*vt.Terminal, error) {
+	sopt := seek.Options{Dir: opts.SeekDir, Rec: recOpt}
+	if opts.IO.IsStderrTTY() {
+		st, _ := os.Stat(opts.File)
+		p := opts.IO.NewProgress("indexing "+opts.File, st.Size())
+		defer p.Done()
+		sopt.Progress = func(done, _ int64) { p.Bytes(done) }
+	}
+	ix, err := seek.Load(ctx, opts.File, sopt)
+	if err != nil {
+		return nil, shared.OpenError(opts.File, err)
+	}
+	defer ix.Close()
+	t, err := m.Resolve(ix.Duration)
+	if err != nil {
+		return nil, err
+	}
+	pb, err := ix.Open(t)
+	if err != nil {
+		return nil, err
+	}
+	defer pb.Close()
+	return pb.Term, nil
+}
+
+// replay reads the recording from the start: once to learn its duration
+// when --at is a percentage, then up to the moment.
+func replay(ctx context.Context, opts *Options, m shared.Moment) (*vt.Terminal, error) {
+	at := time.Duration(-1) // -1: to the end
+	if !m.End {
+		duration, err := durationOf(opts)
+		if err != nil {
+			return nil, err
+		}
+		if at, err = m.Resolve(duration); err != nil {
+			return nil, err
+		}
+	}
+	rd, err := opts.Rec.Open(opts.File)
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Close()
+	hdr := rd.Header()
+	term := vt.New(hdr.Width, hdr.Height)
+	err = seek.Each(ctx, rd, func(ev *recording.Event) error {
+		if at >= 0 && ev.Time > at {
+			return errStop
+		}
+		seek.Apply(term, ev)
+		return nil
+	})
+	if err != nil && err != errStop {
+		return nil, err
+	}
+	return term, nil
+}
+
+var errStop = audit.Errorf(audit.EINTERNAL, "stop")
+
+func durationOf(opts *Options) (time.Duration, error) {
+	rd, err := opts.Rec.Open(opts.File)
+	if err != nil {
+		return 0, err
+	}
+	defer rd.Close()
+	var d time.Duration
+	err = shared.Each(rd, func(ev recording.Event) error {
+		d = max(d, ev.Time)
+		return nil
+	})
+	return d, err
+}

@@ -1,0 +1,269 @@
+// Package show implements `auditctl sessions show`.
+package show
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/MakeNowJust/heredoc"
+	"github.com/spf13/cobra"
+
+	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/cmd/sessions/list"
+	"github.com/auditctl/auditctl/pkg/cmdutil"
+	"github.com/auditctl/auditctl/pkg/output"
+	"github.com/auditctl/auditctl/pkg/recording"
+	"github.com/auditctl/auditctl/pkg/sanitize"
+	"github.com/auditctl/auditctl/pkg/session"
+	"github.com/auditctl/auditctl/pkg/store/sqlite"
+)
+
+// Options are the flags and dependencies of `sessions show`.
+type Options struct {
+	IO     *cmdutil.IOStreams
+	DB     func(ctx context.Context) (*sqlite.DB, error)
+	Now    func() time.Time
+	ID     string
+	Output string
+	Events int
+}
+
+// NewCmdShow builds the command.
+func NewCmdShow(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{IO: f.IOStreams, DB: f.DB, Now: f.Now}
+	cmd := &cobra.Command{
+		Use:   "show ID",
+		Short: "Show a session: who, what, when, its files and the user's audit events",
+		Long: heredoc.Doc(`
+			Show one session of the cache: user, resource, connection details,
+			start, end, duration and status; its files (the recording with its
+			SHA-256, and what it holds: a keystroke log, a query history); and
+			the audit events of the same user (by email or name) during the
+			session's time window, from the cache's audit log.
+
+			ID is the session id, or its first characters (at least 4) when no
+			other session's id starts with them.
+		`),
+		Example: heredoc.Doc(`
+			auditctl sessions show 3f2a9c1e
+			auditctl sessions show 3f2a9c1e -o json
+		`),
+		Args: cmdutil.ExactArgs(1, "a session ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.ID = args[0]
+			opts.Output = f.Output
+			if runF != nil {
+				return runF(opts)
+			}
+			return run(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().IntVar(&opts.Events, "events", 20, "how many of the user's audit events to show")
+	return cmd
+}
+
+// Files describes what the session's recording holds.
+type Files struct {
+	Recording      string `json:"recording,omitempty"`
+	SHA256         string `json:"sha256,omitempty"`
+	Present        bool   `json:"present"`
+	Format         string `json:"format,omitempty"`
+	KeystrokeLog   bool   `json:"keystroke_log"`
+	Keystrokes     int64  `json:"keystrokes"`
+	QueryHistory   bool   `json:"query_history"`
+	Queries        int64  `json:"queries"`
+	Markers        int64  `json:"markers"`
+	RecordingError string `json:"recording_error,omitempty"`
+}
+
+// Detail is the JSON form of `sessions show`.
+type Detail struct {
+	Session *session.Session `json:"session"`
+	Files   Files            `json:"files"`
+	Events  []*audit.Event   `json:"events"`
+	// EventsTotal counts all the user's events in the window.
+	EventsTotal int `json:"events_total"`
+}
+
+func run(ctx context.Context, opts *Options) error {
+	format, err := output.ParseFormat(opts.Output)
+	if err != nil {
+		return err
+	}
+	if format == "" {
+		format = output.DefaultFormat(opts.IO.IsStdoutTTY())
+	}
+	db, err := opts.DB(ctx)
+	if err != nil {
+		return err
+	}
+	s, err := db.FindSession(ctx, opts.ID)
+	if err != nil {
+		return err
+	}
+	d := Detail{Session: s, Files: files(s), Events: []*audit.Event{}}
+	var users []string
+	for _, u := range []string{s.UserEmail, s.UserName} {
+		if u != "" {
+			users = append(users, u)
+		}
+	}
+	if len(users) > 0 && opts.Events > 0 {
+		f := audit.Filter{Since: s.Start, Until: s.End}
+		if s.End.IsZero() {
+			f.Until = opts.Now()
+		}
+		f.Until = f.Until.Add(time.Second) // events logged as the session closed
+		f.Add(audit.FieldActor, users...)
+		evs, total, err := db.FindEvents(ctx, f, audit.Page{Limit: opts.Events, Sort: []audit.SortKey{{Field: audit.FieldTime}}})
+		if err != nil {
+			return err
+		}
+		d.Events, d.EventsTotal = evs, total
+		if d.Events == nil {
+			d.Events = []*audit.Event{}
+		}
+	}
+	switch format {
+	case output.FormatTable:
+		return writePanel(opts.IO.Out, &d, opts.IO)
+	case output.FormatYAML:
+		return output.WriteRecords(opts.IO.Out, format, output.Records{Len: 1, Item: func(int) any { return &d }}, output.Options{})
+	}
+	return output.WriteJSON(opts.IO.Out, &d)
+}
+
+// files reads the recording once to tell what it holds.
+func files(s *session.Session) Files {
+	f := Files{Recording: s.RecordingPath, SHA256: s.RecordingSHA256}
+	if s.RecordingPath == "" {
+		return f
+	}
+	if _, err := os.Stat(s.RecordingPath); err != nil {
+		f.RecordingError = "missing: " + err.Error()
+		return f
+	}
+	f.Present = true
+	rd, err := recording.Open(s.RecordingPath, recording.Options{})
+	if err != nil {
+		f.RecordingError = err.Error()
+		return f
+	}
+	defer rd.Close()
+	f.Format = rd.Header().Format
+	for {
+		ev, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			f.RecordingError = err.Error()
+			break
+		}
+		switch ev.Code {
+		case "i":
+			f.Keystrokes++
+		case "q":
+			f.Queries++
+		case "m":
+			f.Markers++
+		}
+	}
+	f.KeystrokeLog, f.QueryHistory = f.Keystrokes > 0, f.Queries > 0
+	return f
+}
+
+func writePanel(w io.Writer, d *Detail, ios *cmdutil.IOStreams) error {
+	s := d.Session
+	var sb strings.Builder
+	section := func(title string) { fmt.Fprintf(&sb, "\n%s\n", title) }
+	field := func(label, value string) {
+		if value != "" {
+			fmt.Fprintf(&sb, "  %-15s %s\n", label+":", sanitize.String(value))
+		}
+	}
+	fmt.Fprintf(&sb, "Session %s\n", sanitize.String(s.ID))
+	section("User")
+	field("Name", s.UserName)
+	field("Email", s.UserEmail)
+	field("Role", s.Role)
+	field("Account", s.Account)
+	field("Client IP", s.ClientIP)
+	field("Client name", s.ClientName)
+	field("Connected from", s.ConnectedFrom)
+	section("Resource")
+	field("Name", s.ResourceName)
+	field("ID", s.ResourceID)
+	field("Category", string(s.Category))
+	field("Connector", s.Connector)
+	field("Server name", s.ServerName)
+	field("Server OS", s.ServerOS)
+	field("Host", s.Host)
+	if s.Port > 0 {
+		field("Port", fmt.Sprint(s.Port))
+	}
+	field("Protocol", s.Protocol)
+	section("Session")
+	field("Start", audit.FormatTime(s.Start))
+	if !s.End.IsZero() {
+		field("End", audit.FormatTime(s.End))
+		field("Duration", list.FormatDuration(s.Duration))
+	}
+	field("Status", string(s.Status))
+	field("Terminated by", s.TerminatedBy)
+	field("Command", s.Command)
+	if s.RecorderPID > 0 && s.Status == session.StatusActive {
+		field("Recorder PID", fmt.Sprint(s.RecorderPID))
+	}
+	section("Files")
+	f := d.Files
+	if f.Recording == "" {
+		sb.WriteString("  no recording\n")
+	} else {
+		field("Recording", f.Recording)
+		field("SHA-256", f.SHA256)
+		field("Format", f.Format)
+		if f.Present && f.RecordingError == "" {
+			field("Keystroke log", fmt.Sprintf("%d input events", f.Keystrokes))
+			if f.Queries > 0 {
+				field("Query history", fmt.Sprintf("%d queries", f.Queries))
+			}
+			if f.Markers > 0 {
+				field("Markers", fmt.Sprint(f.Markers))
+			}
+		}
+		field("Problem", f.RecordingError)
+	}
+	section(fmt.Sprintf("Audit events of this user during the session (%d)", d.EventsTotal))
+	if _, err := io.WriteString(w, sb.String()); err != nil {
+		return err
+	}
+	if len(d.Events) == 0 {
+		_, err := io.WriteString(w, "  none\n")
+		return err
+	}
+	err := output.WriteEvents(w, output.FormatTable, d.Events, output.Options{Color: ios.ColorEnabled(), Width: ios.TerminalWidth()})
+	if err == nil && d.EventsTotal > len(d.Events) {
+		_, err = fmt.Fprintf(w, "(%d more: auditctl logs list --actor %s --since %s --until %s)\n", d.EventsTotal-len(d.Events),
+			sanitize.String(firstNonEmpty(s.UserEmail, s.UserName)), audit.FormatTime(s.Start), audit.FormatTime(firstNonZero(s.End, s.Start)))
+	}
+	return err
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func firstNonZero(a, b time.Time) time.Time {
+	if !a.IsZero() {
+		return a
+	}
+	return b
+}
