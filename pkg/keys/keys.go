@@ -52,9 +52,10 @@ type Key struct {
 	Name string
 }
 
-// Decoder decodes a stream of input bytes. An escape sequence or a UTF-8
-// character split across two writes (two input events) is decoded once the
-// rest arrives. The zero value is ready to use.
+// Decoder decodes a stream of input bytes. An escape sequence (other than
+// a lone ESC, which is the Esc key) or a UTF-8 character split across two
+// writes (two input events) is decoded once the rest arrives. The zero
+// value is ready to use.
 type Decoder struct {
 	pending []byte // an incomplete sequence carried to the next Decode
 	paste   *strings.Builder
@@ -214,7 +215,10 @@ func decodeOne(b []byte) (k Key, n int, complete bool) {
 
 func decodeEsc(b []byte) (Key, int, bool) {
 	if len(b) == 1 {
-		return Key{}, 0, false
+		// A lone ESC at the end of a read is the Esc key: a terminal sends
+		// an escape sequence in one write, and a person pressing Esc and
+		// then ':' (vi) must not become M-:.
+		return Key{Kind: Special, Name: "Esc"}, 1, true
 	}
 	switch c := b[1]; {
 	case c == '[':

@@ -56,6 +56,9 @@ func TestDecodeSplit(t *testing.T) {
 	in := "ls\x1b[1;5C\r\nhé世\x1b[200~paste\x1b[201~\x1bOB\x1b[15~\x03"
 	whole := DecodeString(in)
 	for i := 0; i <= len(in); i++ {
+		if i > 0 && in[i-1] == 0x1b {
+			continue // a lone ESC at the end of a write is the Esc key
+		}
 		var d Decoder
 		ks := d.Decode(nil, []byte(in[:i]))
 		ks = d.Decode(ks, []byte(in[i:]))
@@ -142,7 +145,7 @@ func FuzzDecode(f *testing.F) {
 			}
 			return sb.String()
 		}
-		if len(b) <= maxPending && join(ks) != join(whole) {
+		if len(b) <= maxPending && (split == 0 || b[split-1] != 0x1b) && join(ks) != join(whole) {
 			t.Fatalf("split %d: %q != %q", split, names(ks), names(whole))
 		}
 		for _, k := range whole {

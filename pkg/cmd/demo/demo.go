@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/MakeNowJust/heredoc"
@@ -69,6 +70,7 @@ type Summary struct {
 	Database  string         `json:"database"`
 	Removed   int64          `json:"removed"`
 	Inserted  int            `json:"inserted"`
+	Sessions  int            `json:"sessions"`
 	Sources   []audit.Bucket `json:"sources"`
 	Deletions []*audit.Event `json:"recent_deletions"`
 }
@@ -95,7 +97,22 @@ func demoRun(ctx context.Context, opts *DemoOptions) error {
 	if err != nil {
 		return err
 	}
-	sum := Summary{Database: db.Path(), Removed: removed, Inserted: res.Inserted}
+	sessions, err := demodata.Sessions(demodata.Options{Now: now, Days: opts.Days, Count: opts.Count},
+		filepath.Join(filepath.Dir(db.Path()), "recordings", "demo"))
+	if err != nil {
+		return fmt.Errorf("demo sessions: %w", err)
+	}
+	for _, s := range sessions {
+		if _, err := db.FindSession(ctx, s.ID); err == nil {
+			err = db.UpdateSession(ctx, s)
+		} else {
+			err = db.CreateSession(ctx, s)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	sum := Summary{Database: db.Path(), Removed: removed, Inserted: res.Inserted, Sessions: len(sessions)}
 	if sum.Sources, err = db.CountBy(ctx, old, audit.FieldSource, 0); err != nil {
 		return err
 	}
@@ -117,6 +134,7 @@ func demoRun(ctx context.Context, opts *DemoOptions) error {
 	for _, b := range sum.Sources {
 		fmt.Fprintf(w, "  %-16s %6d events\n", b.Key, b.Count)
 	}
+	fmt.Fprintf(w, "  %-16s %6d sessions (3 with recordings: server, database, website)\n", "sessions", len(sessions))
 	fmt.Fprintf(w, "\nUser deletions in the last 7 days (auditctl logs list --action DeleteUser):\n\n")
 	oo := output.Options{Color: opts.IO.ColorEnabled(), Width: opts.IO.TerminalWidth()}
 	if err := output.WriteEvents(w, output.FormatTable, deletions, oo); err != nil {
@@ -133,6 +151,10 @@ func demoRun(ctx context.Context, opts *DemoOptions) error {
 		  auditctl logs list --min-duration 5000 --sort -duration     # slow requests
 		  auditctl logs list -q 'workflow_type:user:update' -o json   # before/after state
 		  auditctl logs export --since 30d -O demo.csv                # CSV for a spreadsheet
+		  auditctl sessions list                                      # Session History
+		  auditctl sessions queries demo-db-0001                      # a database session's queries
+		  auditctl sessions keystrokes demo-srv-0001 --commands       # what was typed on a server
+		  auditctl sessions play demo-srv-0001 --no-tui --at 40%      # the screen at a moment
 	`))
 	return nil
 }

@@ -57,3 +57,55 @@ func TestDemoThenInvestigate(t *testing.T) {
 		t.Fatalf("%d failed deletions by flags, %d by query", failed, len(viaQuery))
 	}
 }
+
+// The demo loads sessions whose recordings every sessions command reads.
+func TestDemoSessions(t *testing.T) {
+	env := cmdtest.New(t)
+	env.MustRun("demo", "--events", "1000")
+	env.MustRun("demo", "--events", "1000") // a rerun replaces the demo sessions
+	var rows []struct {
+		ID           string
+		Category     string
+		HasRecording bool `json:"has_recording"`
+	}
+	if err := json.Unmarshal([]byte(env.MustRun("sessions", "list", "--limit", "1000", "-o", "json")), &rows); err != nil {
+		t.Fatal(err)
+	}
+	recorded := map[string]bool{}
+	for _, r := range rows {
+		if r.HasRecording {
+			recorded[r.Category] = true
+		}
+	}
+	if len(rows) != 27 || len(recorded) != 3 {
+		t.Fatalf("%d demo sessions, recorded categories %v", len(rows), recorded)
+	}
+	var qs []struct{ Status string }
+	if err := json.Unmarshal([]byte(env.MustRun("sessions", "queries", "demo-db-0001", "-o", "json")), &qs); err != nil {
+		t.Fatal(err)
+	}
+	statuses := map[string]int{}
+	for _, q := range qs {
+		statuses[q.Status]++
+	}
+	if statuses["error"] != 1 || statuses["blocked"] != 1 || statuses["ok"] < 3 {
+		t.Errorf("demo queries: %v", statuses)
+	}
+	cmds := env.MustRun("sessions", "keystrokes", "demo-srv-0001", "--commands", "-o", "txt")
+	if !strings.Contains(cmds, "  sudo systemctl status nginx\n") || !strings.Contains(cmds, "  exit\n") {
+		t.Errorf("demo commands:\n%s", cmds)
+	}
+	screen := env.MustRun("sessions", "play", "demo-web-0001", "--no-tui", "--at", "80%")
+	if !strings.Contains(screen, "ext-contractor") {
+		t.Errorf("website screen at 80%%:\n%s", screen)
+	}
+	info := env.MustRun("sessions", "info", "demo-srv-0001", "-o", "json")
+	var inf struct {
+		Duration float64
+		Markers  []struct{ Label string }
+	}
+	json.Unmarshal([]byte(info), &inf)
+	if inf.Duration < 30*60 || len(inf.Markers) != 3 {
+		t.Errorf("server session: %.0f s, markers %v (want a long idle gap and 3 markers)", inf.Duration, inf.Markers)
+	}
+}

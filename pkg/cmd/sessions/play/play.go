@@ -86,6 +86,7 @@ func NewCmdPlay(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	cmd.Flags().BoolVar(&opts.Color, "color", false, "keep colours and attributes (SGR) in --no-tui output")
 	cmd.Flags().BoolVar(&opts.NoIndex, "no-index", false, "replay from the start instead of using (or building) the seek index")
 	opts.Rec.Add(cmd.Flags())
+	opts.Rec.Bind(f)
 	return cmd
 }
 
@@ -102,6 +103,9 @@ func run(ctx context.Context, opts *Options) error {
 	}
 	recOpt, err := opts.Rec.Options()
 	if err != nil {
+		return err
+	}
+	if opts.File, err = opts.Rec.Resolve(ctx, opts.File); err != nil { // a session ID names its recording
 		return err
 	}
 	st, err := os.Stat(opts.File)
