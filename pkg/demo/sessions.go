@@ -1,8 +1,6 @@
 package demo
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -85,7 +83,7 @@ func Sessions(opt Options, dir string) ([]*session.Session, error) {
 		}
 		x.s.Duration, x.s.End = d, x.s.Start.Add(d)
 		x.s.HasRecording, x.s.RecordingPath = true, path
-		if x.s.RecordingSHA256, err = fileSHA256(path); err != nil {
+		if x.s.RecordingSHA256, err = recording.FileSHA256(path); err != nil {
 			return nil, err
 		}
 		out = append(out, x.s)
@@ -332,17 +330,4 @@ func websiteScript(s *script) {
 	s.ev("i", "q")
 	s.wait(300 * time.Millisecond)
 	s.out("\x1b[?1049l")
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

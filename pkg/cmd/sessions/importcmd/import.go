@@ -3,12 +3,9 @@ package importcmd
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -19,6 +16,7 @@ import (
 	"github.com/auditctl/auditctl/pkg/audit"
 	"github.com/auditctl/auditctl/pkg/cmd/sessions/shared"
 	"github.com/auditctl/auditctl/pkg/cmdutil"
+	"github.com/auditctl/auditctl/pkg/recording"
 	"github.com/auditctl/auditctl/pkg/sanitize"
 	"github.com/auditctl/auditctl/pkg/session"
 )
@@ -167,7 +165,7 @@ func describe(opts *Options, path string, start time.Time) (*session.Session, er
 		}
 		last = max(last, ev.Time)
 	}
-	sum, err := fileSHA256(abs)
+	sum, err := recording.FileSHA256(abs)
 	if err != nil {
 		return nil, err
 	}
@@ -227,17 +225,4 @@ func overlay(s, m *session.Session) {
 	if m.Port != 0 {
 		s.Port = m.Port
 	}
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
