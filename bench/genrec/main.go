@@ -81,7 +81,7 @@ func run(path string, size int64, seed uint64) error {
 	}
 	r := rand.New(rand.NewPCG(seed, 99))
 	var at time.Duration
-	const block = 1 << 20 // termgen.Mixed is fastest on small blocks
+	const block = 1 << 20 // a new seed per MiB, so the stream never repeats
 	for i := uint64(0); cw.n+int64(bw.Buffered()) < size; i++ {
 		data := termgen.Mixed(block, seed+i)
 		for len(data) > 0 {

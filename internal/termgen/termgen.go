@@ -174,7 +174,9 @@ func (g Gen) Mixed(size int, seed uint64) []byte {
 // sparser than the target, a dense program runs, otherwise a sparse one.
 func (w *writer) segment(limit int) {
 	var p program
-	if len(w.b) > TargetBytesPerEscape*EscapeCount(w.b) {
+	w.escapes += EscapeCount(w.b[w.counted:]) // segments end on sequence boundaries
+	w.counted = len(w.b)
+	if len(w.b) > TargetBytesPerEscape*w.escapes {
 		// Dense programs: about 8 to 22 bytes per escape.
 		switch w.r.IntN(3) {
 		case 0:
@@ -301,11 +303,14 @@ type program interface {
 }
 
 type writer struct {
-	b    []byte
-	r    *rand.Rand
-	g    Gen
-	host string
-	user string
+	b []byte
+	// escapes counts the escape sequences of b[:counted]; segment counts
+	// only what was added since, so Mixed stays linear in its size.
+	escapes, counted int
+	r                *rand.Rand
+	g                Gen
+	host             string
+	user             string
 }
 
 func newWriter(g Gen, seed, salt uint64, size int) *writer {

@@ -29,7 +29,7 @@ func writeRec(t testing.TB, path string, seed uint64, size int, version int) {
 	}
 	r := rand.New(rand.NewPCG(seed, 1))
 	var data []byte
-	for i := uint64(0); len(data) < size; i++ { // Mixed is fastest on small blocks
+	for i := uint64(0); len(data) < size; i++ { // a new seed per MiB
 		data = append(data, termgen.Mixed(min(1<<20, size-len(data)), seed+i)...)
 	}
 	var at time.Duration
