@@ -19,6 +19,12 @@ func ExitCode(err error) int {
 	if errors.Is(err, ErrSilent) {
 		return 1
 	}
+	// An error that carries its own status: a command auditctl ran (sessions
+	// record) exits with that command's status.
+	var coded interface{ ExitCode() int }
+	if errors.As(err, &coded) {
+		return coded.ExitCode()
+	}
 	return audit.ExitCode(err)
 }
 
