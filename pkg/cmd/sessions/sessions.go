@@ -13,7 +13,9 @@ import (
 	"github.com/auditctl/auditctl/pkg/cmd/sessions/list"
 	"github.com/auditctl/auditctl/pkg/cmd/sessions/play"
 	"github.com/auditctl/auditctl/pkg/cmd/sessions/queries"
+	"github.com/auditctl/auditctl/pkg/cmd/sessions/record"
 	"github.com/auditctl/auditctl/pkg/cmd/sessions/show"
+	"github.com/auditctl/auditctl/pkg/cmd/sessions/terminate"
 	"github.com/auditctl/auditctl/pkg/cmdutil"
 )
 
@@ -53,6 +55,8 @@ func NewCmdSessions(f *cmdutil.Factory) *cobra.Command {
 	cmd.AddCommand(list.NewCmdList(f, nil))
 	cmd.AddCommand(show.NewCmdShow(f, nil))
 	cmd.AddCommand(importcmd.NewCmdImport(f, nil))
+	cmd.AddCommand(record.NewCmdRecord(f, nil))
+	cmd.AddCommand(terminate.NewCmdTerminate(f, nil))
 	cmd.AddCommand(play.NewCmdPlay(f, nil))
 	cmd.AddCommand(cat.NewCmdCat(f, nil))
 	cmd.AddCommand(keystrokes.NewCmdKeystrokes(f, nil))

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -258,4 +259,24 @@ func compileSessionFilter(f session.Filter) (string, []any) {
 		return "", args
 	}
 	return " WHERE " + strings.Join(where, " AND "), args
+}
+
+// AddEvents stores events auditctl itself produces (a session terminated,
+// say), through the same path as an import: keys, full text, dedupe.
+func (db *DB) AddEvents(ctx context.Context, events ...*audit.Event) error {
+	_, err := db.Import(ctx, &sliceReader{events: events}, ImportOptions{Name: "auditctl"})
+	return err
+}
+
+type sliceReader struct {
+	events []*audit.Event
+}
+
+func (r *sliceReader) Next() (*audit.Event, error) {
+	if len(r.events) == 0 {
+		return nil, io.EOF
+	}
+	e := r.events[0]
+	r.events = r.events[1:]
+	return e, nil
 }

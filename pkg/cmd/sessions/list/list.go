@@ -14,6 +14,7 @@ import (
 	"github.com/auditctl/auditctl/pkg/audit"
 	"github.com/auditctl/auditctl/pkg/cmdutil"
 	"github.com/auditctl/auditctl/pkg/output"
+	"github.com/auditctl/auditctl/pkg/recorder"
 	"github.com/auditctl/auditctl/pkg/session"
 )
 
@@ -35,14 +36,17 @@ type Options struct {
 	Active                   bool
 	Search                   string
 	Limit, Page              int
-	// Refresh marks sessions whose recorder died as stale before listing
-	// (set by the sessions command when the recorder package provides it).
+	// Refresh marks sessions whose recorder died as stale before listing.
 	Refresh func(ctx context.Context, store session.Store) error
 }
 
 // NewCmdList builds the command.
 func NewCmdList(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Now: f.Now, Store: func(ctx context.Context) (session.Store, error) { return f.DB(ctx) }}
+	opts := &Options{IO: f.IOStreams, Now: f.Now, Store: func(ctx context.Context) (session.Store, error) { return f.DB(ctx) },
+		Refresh: func(ctx context.Context, store session.Store) error {
+			_, err := recorder.MarkStale(ctx, store)
+			return err
+		}}
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List recorded and active sessions (Session History)",

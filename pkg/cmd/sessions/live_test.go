@@ -1,0 +1,97 @@
+package sessions_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// buildBinary builds auditctl into a temporary directory.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "auditctl")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/auditctl/auditctl/cmd/auditctl")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestRecordListTerminate drives the real binary: a session recorded in
+// one process is listed as active by another and terminated by a third,
+// which also writes the TerminateSession audit event.
+func TestRecordListTerminate(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("pseudo-terminal recorder test runs on linux")
+	}
+	bin := buildBinary(t)
+	db := filepath.Join(t.TempDir(), "audit.db")
+	run := func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command(bin, append([]string{"--db", db}, args...)...).Output()
+		if err != nil {
+			t.Fatalf("auditctl %v: %v", args, err)
+		}
+		return string(out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	rec := exec.CommandContext(ctx, bin, "--db", db, "sessions", "record", "--resource", "bastion-1",
+		"--user", "alice", "--email", "alice@example.com", "--", "sh", "-c", "echo started; sleep 30")
+	rec.Stdin = strings.NewReader("")
+	var stderr bytes.Buffer
+	rec.Stderr = &stderr
+	if err := rec.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var id string
+	for deadline := time.Now().Add(20 * time.Second); id == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if _, err := os.Stat(db); err != nil {
+			continue
+		}
+		var rows []struct{ ID, Status string }
+		json.Unmarshal([]byte(run("sessions", "list", "--active", "-o", "json")), &rows)
+		if len(rows) == 1 && rows[0].Status == "active" {
+			id = rows[0].ID
+		}
+	}
+	if id == "" {
+		t.Fatalf("no active session appeared; recorder stderr:\n%s", stderr.String())
+	}
+	run("sessions", "terminate", id, "--by", "kara", "--reason", "test")
+	err := rec.Wait()
+	if err == nil {
+		t.Log("recorder exited 0 after termination")
+	}
+	var s struct {
+		Session struct {
+			Status       string
+			TerminatedBy string `json:"terminated_by"`
+			SHA          string `json:"recording_sha256"`
+		}
+	}
+	if err := json.Unmarshal([]byte(run("sessions", "show", id, "-o", "json")), &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.Session.Status != "terminated" || s.Session.TerminatedBy != "kara" {
+		t.Errorf("after terminate: %+v", s.Session)
+	}
+	if out := run("sessions", "cat", id); !strings.Contains(out, "started") {
+		t.Errorf("recording of the terminated session:\n%s", out)
+	}
+	var evs []struct {
+		Action, Actor string
+		TargetID      string `json:"target_id"`
+	}
+	json.Unmarshal([]byte(run("logs", "list", "--all", "--action", "TerminateSession", "-o", "json")), &evs)
+	if len(evs) != 1 || evs[0].Actor != "kara" || evs[0].TargetID != id {
+		t.Errorf("TerminateSession events: %+v", evs)
+	}
+}

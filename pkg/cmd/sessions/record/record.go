@@ -1,0 +1,214 @@
+// Package record implements `auditctl sessions record`.
+package record
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strings"
+
+	"github.com/MakeNowJust/heredoc"
+	"github.com/google/uuid"
+	"github.com/spf13/cobra"
+
+	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/cmdutil"
+	"github.com/auditctl/auditctl/pkg/recorder"
+	"github.com/auditctl/auditctl/pkg/sanitize"
+	"github.com/auditctl/auditctl/pkg/session"
+)
+
+// RecordOptions are the flags and dependencies of `sessions record`.
+type RecordOptions struct {
+	IO      *cmdutil.IOStreams
+	Command []string
+	// Meta is the session metadata the flags give.
+	Meta     session.Session
+	Category string
+	Block    []string
+	OutFile  string // -O: the recording's path instead of Dir/<id>.rec
+	// Dir is the recordings directory (the cache's, by default).
+	Dir string
+	// Store returns where the session is registered; nil registers
+	// nothing.
+	Store func(ctx context.Context) (session.Store, error)
+	Quiet bool
+	// NewID makes the session ID (a random UUID).
+	NewID func() string
+}
+
+// ExitError carries COMMAND's exit status out of the command: the process
+// exits with Code.
+type ExitError struct{ Code int }
+
+func (e *ExitError) Error() string { return fmt.Sprintf("command exited with status %d", e.Code) }
+
+// ExitCode is the process exit status.
+func (e *ExitError) ExitCode() int { return e.Code }
+
+// NewCmdRecord builds the command.
+func NewCmdRecord(f *cmdutil.Factory, runF func(*RecordOptions) error) *cobra.Command {
+	opts := &RecordOptions{
+		IO: f.IOStreams, NewID: uuid.NewString,
+		Store: func(ctx context.Context) (session.Store, error) { return f.DB(ctx) },
+	}
+	cmd := &cobra.Command{
+		Use:   "record [flags] -- COMMAND [ARGS...]",
+		Short: "Run a command in a recorded terminal session",
+		Long: heredoc.Doc(`
+			Run COMMAND in a pseudo-terminal and record the session: what it
+			prints, the keys typed, window resizes and the exit status, written
+			to a .rec file (asciicast v3) as they happen, so that a crash loses
+			at most the last event. The session is registered in the cache as
+			active with this recorder's PID, then completed with its end time,
+			duration and the recording's SHA-256 ('sessions list --active',
+			'sessions terminate').
+
+			On a terminal, the terminal is passed through as it is (raw mode,
+			window-size changes forwarded). Without one (a pipe), standard input
+			is copied to COMMAND and its end is an end-of-file.
+
+			For database sessions (--category database, or any --block rule),
+			the statements the user submits are recorded as query events with
+			the client's reply, duration and row count; --block refuses the
+			statements a rule matches before they reach the client: a
+			case-insensitive substring ('DROP TABLE'), or a regular expression
+			between slashes ('/^\s*truncate/'). See docs/recorder.md.
+
+			The session ID and the recording's path are printed on standard
+			error at the start and the end; auditctl exits with COMMAND's exit
+			status.
+		`),
+		Example: heredoc.Doc(`
+			auditctl sessions record -- bash
+			auditctl sessions record --resource web-1 --host web-1.internal --protocol ssh -- ssh admin@web-1.internal
+			auditctl sessions record --category database --resource orders-db --block 'DROP TABLE' --block '/^\s*truncate/' -- psql -h db.internal orders
+			auditctl sessions record -O /tmp/demo.rec -- sh -c 'ls -l; sleep 1'
+		`),
+		Args: cmdutil.MinimumArgs(1, "a COMMAND to run (after --)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Command = args
+			opts.Quiet = opts.Quiet || f.Quiet
+			if opts.Dir == "" {
+				if p, err := f.ResolveDBPath(); err == nil {
+					opts.Dir = filepath.Join(filepath.Dir(p), "recordings")
+				}
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return run(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().SetInterspersed(false)
+	fl := cmd.Flags()
+	m := &opts.Meta
+	fl.StringVar(&m.UserName, "user", "", "user name (default $USER)")
+	fl.StringVar(&m.UserEmail, "email", "", "user email")
+	fl.StringVar(&m.Role, "role", "", "role used")
+	fl.StringVar(&m.Account, "account", "", "account or credential used on the resource")
+	fl.StringVar(&m.ResourceName, "resource", "", "resource name")
+	fl.StringVar(&m.ResourceID, "resource-id", "", "resource id")
+	fl.StringVar(&opts.Category, "category", "server", "server, database or website")
+	fl.StringVar(&m.Connector, "connector", "", "connector that brokered the session")
+	fl.StringVar(&m.ServerName, "server-name", "", "server name")
+	fl.StringVar(&m.ServerOS, "server-os", "", "server operating system (linux, windows...)")
+	fl.StringVar(&m.Host, "host", "", "server host (default this host's name)")
+	fl.IntVar(&m.Port, "port", 0, "server port")
+	fl.StringVar(&m.Protocol, "protocol", "", "protocol (ssh, postgres, https...)")
+	fl.StringVar(&m.ClientIP, "client-ip", "", "client IP address")
+	fl.StringVar(&m.ClientName, "client-name", "", "client name")
+	fl.StringVar(&m.ConnectedFrom, "connected-from", "", "web or proxy")
+	fl.StringArrayVar(&opts.Block, "block", nil, "refuse statements matching this rule (substring, or /regexp/; repeatable)")
+	fl.StringVarP(&opts.OutFile, "output-file", "O", "", "write the recording to this file (must not exist)")
+	fl.StringVar(&opts.Dir, "dir", "", "recordings directory (default: the cache's)")
+	return cmd
+}
+
+func run(ctx context.Context, opts *RecordOptions) error {
+	meta := opts.Meta
+	switch c := session.Category(strings.ToLower(opts.Category)); c {
+	case "":
+		meta.Category = session.CategoryServer
+	case session.CategoryServer, session.CategoryDatabase, session.CategoryWebsite:
+		meta.Category = c
+	default:
+		return audit.Errorf(audit.EUSAGE, "--category %q: want server, database or website", opts.Category)
+	}
+	switch meta.ConnectedFrom {
+	case "", "web", "proxy":
+	default:
+		return audit.Errorf(audit.EUSAGE, "--connected-from %q: want web or proxy", meta.ConnectedFrom)
+	}
+	if meta.Port < 0 || meta.Port > 65535 {
+		return audit.Errorf(audit.EUSAGE, "--port %d: want 0-65535", meta.Port)
+	}
+	var rules []recorder.Rule
+	for _, b := range opts.Block {
+		r, err := recorder.ParseRule(b)
+		if err != nil {
+			return audit.Errorf(audit.EUSAGE, "--block: %v", err)
+		}
+		rules = append(rules, r)
+	}
+	if meta.UserName == "" {
+		meta.UserName = os.Getenv("USER")
+		if meta.UserName == "" {
+			if u, err := user.Current(); err == nil {
+				meta.UserName = u.Username
+			}
+		}
+	}
+	if meta.Host == "" {
+		meta.Host, _ = os.Hostname()
+	}
+	newID := opts.NewID
+	if newID == nil {
+		newID = uuid.NewString
+	}
+	meta.ID = newID()
+	if opts.OutFile == "" && opts.Dir == "" {
+		return audit.Errorf(audit.EUSAGE, "no recordings directory: pass --dir or -O FILE")
+	}
+
+	var store session.Store
+	if opts.Store != nil {
+		s, err := opts.Store(ctx)
+		if err != nil {
+			return fmt.Errorf("session store: %w", err)
+		}
+		store = s
+		// Sessions whose recorder died are closed before a new one starts.
+		_, _ = recorder.MarkStale(ctx, store)
+	}
+	errOut := opts.IO.ErrOut
+	res, err := recorder.Record(ctx, recorder.Options{
+		Command: opts.Command, Session: meta, Dir: opts.Dir, Output: opts.OutFile, Store: store,
+		Stdin: opts.IO.In, Stdout: opts.IO.Out, Block: rules,
+		Started: func(path string) {
+			if !opts.Quiet {
+				fmt.Fprintf(errOut, "auditctl: recording session %s to %s\n", meta.ID, sanitize.String(path))
+			}
+		},
+	})
+	if err != nil {
+		return err
+	}
+	if !opts.Quiet {
+		how := fmt.Sprintf("exit status %d", res.ExitCode)
+		if res.Terminated {
+			how = "terminated by " + sanitize.String(res.Session.TerminatedBy)
+		}
+		extra := ""
+		if res.Queries > 0 || res.Blocked > 0 {
+			extra = fmt.Sprintf(", %d queries, %d blocked", res.Queries, res.Blocked)
+		}
+		fmt.Fprintf(errOut, "auditctl: session %s ended (%s%s); recording %s\n", meta.ID, how, extra, sanitize.String(res.Path))
+	}
+	if res.ExitCode != 0 {
+		return cmdutil.Silent(&ExitError{Code: res.ExitCode})
+	}
+	return nil
+}

@@ -1,0 +1,554 @@
+//go:build unix
+
+package recorder
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/creack/pty"
+	"golang.org/x/term"
+
+	"github.com/auditctl/auditctl/pkg/recording"
+	"github.com/auditctl/auditctl/pkg/session"
+)
+
+// drainTimeout bounds how long output is still read after COMMAND exited
+// (a background process may keep the terminal open and keep writing).
+const drainTimeout = 500 * time.Millisecond
+
+// Record runs opt.Command in a pseudo-terminal and records the session
+// (see the package doc and docs/recorder.md). It returns when COMMAND has
+// exited; a canceled ctx, SIGTERM or SIGHUP terminate the session: COMMAND
+// gets SIGHUP, then SIGKILL after opt.Grace. The user's terminal is
+// restored on every way out.
+func Record(ctx context.Context, opt Options) (res *Result, err error) {
+	if len(opt.Command) == 0 || opt.Command[0] == "" {
+		return nil, errors.New("record: no command")
+	}
+	if strings.TrimSpace(opt.Session.ID) == "" {
+		return nil, errors.New("record: no session id")
+	}
+	if opt.Stdout == nil {
+		opt.Stdout = io.Discard
+	}
+	if opt.Grace <= 0 {
+		opt.Grace = 2 * time.Second
+	}
+	bin, err := exec.LookPath(opt.Command[0])
+	if err != nil {
+		return nil, fmt.Errorf("record: %w", err)
+	}
+
+	// The recording file, and the lock that says its recorder is alive.
+	path := opt.Output
+	if path == "" {
+		if opt.Dir == "" {
+			return nil, errors.New("record: no recordings directory")
+		}
+		if strings.ContainsAny(opt.Session.ID, `/\`) || opt.Session.ID == "." || opt.Session.ID == ".." {
+			return nil, fmt.Errorf("record: session id %q cannot name a file", opt.Session.ID)
+		}
+		if err := os.MkdirAll(opt.Dir, 0o700); err != nil {
+			return nil, fmt.Errorf("record: recordings directory: %w", err)
+		}
+		path = filepath.Join(opt.Dir, opt.Session.ID+".rec")
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	r := &rec{opt: opt, path: path}
+	if r.lock, err = acquireLock(lockPath(path), os.Getpid(), opt.Session.ID); err != nil {
+		return nil, fmt.Errorf("record: %w", err)
+	}
+	defer func() {
+		os.Remove(terminatePath(path))
+		os.Remove(lockPath(path))
+		r.lock.Close()
+	}()
+	if r.file, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600); err != nil {
+		return nil, fmt.Errorf("record: %w", err)
+	}
+	defer func() {
+		if r.file != nil {
+			r.file.Close()
+		}
+	}()
+
+	// The terminal.
+	cols, rows := opt.Cols, opt.Rows
+	if f, ok := opt.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		r.ttyFD = int(f.Fd())
+		r.tty = true
+		if c, rw, err := term.GetSize(r.ttyFD); err == nil && c > 0 && rw > 0 {
+			cols, rows = c, rw
+		}
+	}
+	if cols <= 0 || rows <= 0 {
+		cols, rows = 80, 24
+	}
+	r.cols, r.rows = cols, rows
+
+	env := opt.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	env = append(env[:len(env):len(env)], EnvSessionID+"="+opt.Session.ID)
+	termType := lookupEnv(env, "TERM")
+	if termType == "" {
+		termType = "xterm-256color"
+		env = append(env, "TERM="+termType)
+	}
+
+	// The session row and the header.
+	s := opt.Session
+	r.start = time.Now()
+	s.Start = r.start
+	s.Status = session.StatusActive
+	s.HasRecording = true
+	s.RecordingPath = path
+	s.RecorderPID = os.Getpid()
+	s.Command = shellJoin(opt.Command)
+	s.End, s.Duration, s.RecordingSHA256, s.TerminatedBy = time.Time{}, 0, "", ""
+	meta, err := json.Marshal(s)
+	if err != nil {
+		return nil, fmt.Errorf("record: session metadata: %w", err)
+	}
+	hdrEnv := map[string]string{"TERM": termType}
+	if sh := lookupEnv(env, "SHELL"); sh != "" {
+		hdrEnv["SHELL"] = sh
+	}
+	r.hash = sha256.New()
+	r.w, err = recording.NewWriter(io.MultiWriter(r.file, r.hash), recording.Header{
+		Width: cols, Height: rows, Timestamp: r.start, Command: s.Command,
+		Env: hdrEnv, Term: map[string]any{"type": termType}, Audit: meta,
+	}, recording.WriterOptions{Version: 3, FlushEvery: true})
+	if err != nil {
+		return nil, fmt.Errorf("record: %s: %w", path, err)
+	}
+	if opt.Store != nil {
+		row := s
+		if err := opt.Store.CreateSession(ctx, &row); err != nil {
+			return nil, fmt.Errorf("record: register session: %w", err)
+		}
+	}
+	r.session = s
+	r.env = env
+	if opt.CaptureQueries || len(opt.Block) > 0 || s.Category == session.CategoryDatabase {
+		r.queries = newQueryTracker(opt.Block)
+	}
+	if opt.Started != nil {
+		opt.Started(path)
+	}
+
+	// From here on the session is registered: whatever happens, it ends.
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("record: internal error: %v\n%s", p, debug.Stack())
+		}
+		if err != nil && res == nil {
+			r.finishWithError(err)
+		}
+	}()
+	if r.tty {
+		old, err := term.MakeRaw(r.ttyFD)
+		if err != nil {
+			return nil, fmt.Errorf("record: terminal raw mode: %w", err)
+		}
+		defer term.Restore(r.ttyFD, old)
+	}
+	return r.run(ctx, bin)
+}
+
+// rec is one recording in progress.
+type rec struct {
+	opt   Options
+	path  string
+	lock  *os.File
+	file  *os.File
+	hash  hash.Hash
+	start time.Time
+
+	tty        bool
+	ttyFD      int
+	cols, rows int
+
+	mu      sync.Mutex // the writer, the tracker, the counters
+	w       *recording.Writer
+	werr    error
+	queries *queryTracker
+	nq      int
+	nblock  int
+
+	session session.Session
+	env     []string
+	ptmx    *os.File
+}
+
+func (r *rec) now() time.Duration { return time.Since(r.start) }
+
+// event writes one event; the first write error is kept and reported at the
+// end (the session goes on: the user's work is not cut by a full disk).
+func (r *rec) event(ev recording.Event) {
+	if r.werr != nil {
+		return
+	}
+	if ev.Code == "q" {
+		r.nq++
+	}
+	if err := r.w.WriteEvent(ev); err != nil {
+		r.werr = err
+	}
+}
+
+func (r *rec) events(evs []recording.Event) {
+	for _, ev := range evs {
+		r.event(ev)
+	}
+}
+
+func (r *rec) run(ctx context.Context, bin string) (*Result, error) {
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGINT, syscall.SIGWINCH)
+	defer signal.Stop(sigs)
+
+	cmd := exec.Command(bin, r.opt.Command[1:]...)
+	cmd.Args[0] = r.opt.Command[0]
+	cmd.Env = r.env
+	ptmx, err := pty.StartWithAttrs(cmd, &pty.Winsize{Cols: uint16(r.cols), Rows: uint16(r.rows)},
+		&syscall.SysProcAttr{Setsid: true, Setctty: true})
+	if err != nil {
+		return nil, fmt.Errorf("record: start %s: %w", r.opt.Command[0], err)
+	}
+	r.ptmx = ptmx
+	defer ptmx.Close()
+
+	waitDone := make(chan error, 1)
+	go func() { waitDone <- cmd.Wait() }()
+	outDone := make(chan error, 1)
+	go func() { outDone <- r.copyOutput() }()
+	in := r.startInput()
+
+	var (
+		terminated bool
+		by         string
+		killTimer  <-chan time.Time
+		waitErr    error
+	)
+	terminate := func(reason string) {
+		if terminated {
+			return
+		}
+		terminated = true
+		by = readTerminateRequest(terminatePath(r.path))
+		if by == "" {
+			by = reason
+		}
+		pid := cmd.Process.Pid
+		_ = syscall.Kill(-pid, syscall.SIGHUP)
+		_ = syscall.Kill(pid, syscall.SIGHUP)
+		_ = syscall.Kill(-pid, syscall.SIGCONT)
+		killTimer = time.After(r.opt.Grace)
+	}
+	ctxDone := ctx.Done()
+loop:
+	for {
+		select {
+		case waitErr = <-waitDone:
+			break loop
+		case sig := <-sigs:
+			switch sig {
+			case syscall.SIGWINCH:
+				r.resize()
+			case syscall.SIGTERM:
+				terminate("signal SIGTERM")
+			case syscall.SIGHUP:
+				terminate("signal SIGHUP")
+			case syscall.SIGINT:
+				terminate("signal SIGINT")
+			}
+		case <-ctxDone:
+			ctxDone = nil
+			terminate("canceled: " + context.Cause(ctx).Error())
+		case <-killTimer:
+			killTimer = nil
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			_ = syscall.Kill(cmd.Process.Pid, syscall.SIGKILL)
+		}
+	}
+
+	// COMMAND exited: read what it left in the terminal, stop the input.
+	_ = ptmx.SetReadDeadline(time.Now().Add(drainTimeout))
+	outErr := <-outDone
+	in.stop()
+	_ = ptmx.Close()
+	in.wait()
+
+	code := exitCode(cmd, waitErr)
+	end := time.Now()
+	r.mu.Lock()
+	t := end.Sub(r.start)
+	if r.queries != nil {
+		r.events(r.queries.Close(t))
+	}
+	r.event(recording.Event{Time: t, Code: "x", Data: strconv.Itoa(code)})
+	werr := r.werr
+	if err := r.w.Close(); err != nil && werr == nil {
+		werr = err
+	}
+	nq, nb := r.nq, r.nblock
+	r.mu.Unlock()
+	if err := r.file.Sync(); err != nil && werr == nil {
+		werr = err
+	}
+	if err := r.file.Close(); err != nil && werr == nil {
+		werr = err
+	}
+	r.file = nil
+
+	s := r.session
+	s.End = end
+	s.Duration = end.Sub(r.start)
+	s.RecordingSHA256 = hex.EncodeToString(r.hash.Sum(nil))
+	s.RecorderPID = 0
+	s.Status = session.StatusCompleted
+	if terminated {
+		s.Status = session.StatusTerminated
+		s.TerminatedBy = by
+	}
+	res := &Result{Session: s, Path: r.path, ExitCode: code, Terminated: terminated, Queries: nq, Blocked: nb}
+	if r.opt.Store != nil {
+		// The row is updated even when ctx was canceled (a terminated
+		// session must not stay active).
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		err := r.opt.Store.UpdateSession(uctx, &s)
+		cancel()
+		if err != nil {
+			return res, fmt.Errorf("record: update session %s: %w", s.ID, err)
+		}
+	}
+	switch {
+	case werr != nil:
+		return res, fmt.Errorf("record: write %s: %w", r.path, werr)
+	case outErr != nil:
+		return res, fmt.Errorf("record: read terminal output: %w", outErr)
+	}
+	return res, nil
+}
+
+// finishWithError closes a session whose recording failed before the end.
+func (r *rec) finishWithError(cause error) {
+	if r.opt.Store == nil || r.session.ID == "" {
+		return
+	}
+	s := r.session
+	s.Status = session.StatusTerminated
+	s.End = time.Now()
+	s.Duration = s.End.Sub(s.Start)
+	s.RecorderPID = 0
+	s.TerminatedBy = "recorder error: " + cause.Error()
+	if len(s.TerminatedBy) > 200 {
+		s.TerminatedBy = s.TerminatedBy[:200]
+	}
+	if r.file != nil {
+		r.mu.Lock()
+		_ = r.w.Close()
+		r.mu.Unlock()
+		s.RecordingSHA256 = hex.EncodeToString(r.hash.Sum(nil))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = r.opt.Store.UpdateSession(ctx, &s)
+}
+
+// copyOutput copies COMMAND's output to the user and the recording until
+// the terminal closes (EIO) or the drain deadline passes.
+func (r *rec) copyOutput() (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("internal error: %v", p)
+		}
+	}()
+	buf := make([]byte, 64<<10)
+	stdoutOK := true
+	for {
+		n, rerr := r.ptmx.Read(buf)
+		if n > 0 {
+			p := buf[:n]
+			if stdoutOK {
+				if _, err := r.opt.Stdout.Write(p); err != nil {
+					stdoutOK = false // the user's terminal is gone; keep recording
+				}
+			}
+			r.mu.Lock()
+			t := r.now()
+			r.event(recording.Event{Time: t, Code: "o", Data: string(p)})
+			if r.queries != nil {
+				r.events(r.queries.Output(t, p))
+			}
+			r.mu.Unlock()
+		}
+		if rerr != nil {
+			if errors.Is(rerr, syscall.EIO) || errors.Is(rerr, io.EOF) || errors.Is(rerr, os.ErrDeadlineExceeded) ||
+				errors.Is(rerr, os.ErrClosed) {
+				return nil
+			}
+			return rerr
+		}
+	}
+}
+
+// input is the goroutine copying the user's input.
+type input struct {
+	cancel func()
+	done   chan struct{}
+}
+
+func (in *input) stop() { in.cancel() }
+func (in *input) wait() { <-in.done }
+
+func (r *rec) startInput() *input {
+	in := &input{cancel: func() {}, done: make(chan struct{})}
+	if r.opt.Stdin == nil {
+		close(in.done)
+		return in
+	}
+	src := r.opt.Stdin
+	var fr *fdReader
+	if f, ok := src.(*os.File); ok {
+		if rd, err := newFDReader(int(f.Fd())); err == nil {
+			fr = rd
+			src = rd
+			in.cancel = rd.Cancel
+		}
+	}
+	if fr == nil {
+		// A reader that cannot be interrupted: its goroutine ends with its
+		// next Read; the session does not wait for it.
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			r.copyInput(src)
+		}()
+		close(in.done)
+		return in
+	}
+	go func() {
+		defer close(in.done)
+		defer fr.Close()
+		r.copyInput(src)
+	}()
+	return in
+}
+
+func (r *rec) copyInput(src io.Reader) {
+	defer func() { _ = recover() }() // the session goes on without input rather than crash the terminal
+	buf := make([]byte, 4096)
+	var last byte = '\n'
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			p := buf[:n]
+			last = p[n-1]
+			r.mu.Lock()
+			t := r.now()
+			r.event(recording.Event{Time: t, Code: "i", Data: string(p)})
+			var act trackerAction
+			if r.queries != nil {
+				act = r.queries.Input(t, p)
+				r.events(act.events)
+				if act.notice != "" {
+					r.nblock++
+					msg := "\r\n" + act.notice + "\r\n"
+					r.event(recording.Event{Time: t, Code: "o", Data: msg})
+					_, _ = io.WriteString(r.opt.Stdout, msg)
+				}
+			} else {
+				act.forward = p
+			}
+			r.mu.Unlock()
+			if len(act.forward) > 0 {
+				if _, err := r.ptmx.Write(act.forward); err != nil {
+					return
+				}
+			}
+			if len(act.inject) > 0 {
+				if _, err := r.ptmx.Write(act.inject); err != nil {
+					return
+				}
+			}
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) && !r.tty {
+				// End of a piped input: an end-of-file for COMMAND (two
+				// C-d when a line is pending: the first ends the line).
+				eof := []byte{4}
+				if last != '\n' && last != '\r' {
+					eof = []byte{4, 4}
+				}
+				_, _ = r.ptmx.Write(eof)
+			}
+			return
+		}
+	}
+}
+
+// resize follows the user's terminal size.
+func (r *rec) resize() {
+	if !r.tty {
+		return
+	}
+	cols, rows, err := term.GetSize(r.ttyFD)
+	if err != nil || cols <= 0 || rows <= 0 || cols > 0xffff || rows > 0xffff {
+		return
+	}
+	if cols == r.cols && rows == r.rows {
+		return
+	}
+	r.cols, r.rows = cols, rows
+	_ = pty.Setsize(r.ptmx, &pty.Winsize{Cols: uint16(cols), Rows: uint16(rows)})
+	r.mu.Lock()
+	r.event(recording.Event{Time: r.now(), Code: "r", Data: fmt.Sprintf("%dx%d", cols, rows)})
+	r.mu.Unlock()
+}
+
+// exitCode is COMMAND's exit status, 128+N for a death by signal N.
+func exitCode(cmd *exec.Cmd, err error) int {
+	st := cmd.ProcessState
+	if st == nil {
+		if err != nil {
+			return 1
+		}
+		return 0
+	}
+	if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return st.ExitCode()
+}
+
+func lookupEnv(env []string, key string) string {
+	v := ""
+	for _, kv := range env {
+		if k, val, ok := strings.Cut(kv, "="); ok && k == key {
+			v = val
+		}
+	}
+	return v
+}

@@ -1,0 +1,288 @@
+package recorder
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/auditctl/auditctl/pkg/keys"
+	"github.com/auditctl/auditctl/pkg/recording"
+)
+
+// queryTracker turns the keystrokes and output of a database client session
+// into query events (see docs/recorder.md, "Database sessions"):
+//
+//   - Keystrokes are replayed on a line editor (keys.LineEditor). At each
+//     Enter the line joins the statement being typed; the statement is
+//     submitted when it ends with ';' (outside a quoted string) or with the
+//     \g (\gx, \G) terminator. A line starting with '\' on its own is a
+//     client meta-command, not a statement.
+//   - A submitted statement that a deny rule matches is refused: its Enter
+//     is held back, the line is erased in the client, and the user is told.
+//   - The response is the output after the submit, escape sequences
+//     removed. The query ends when the client prints its prompt again (the
+//     text the cursor was after when the statement's first key was typed),
+//     else when the user types again or the session ends; its duration runs
+//     from the submit to the output chunk holding the prompt (or to the last
+//     output before the next keystroke).
+//
+// It is not safe for concurrent use: the recorder serializes calls.
+type queryTracker struct {
+	rules  []Rule
+	dec    keys.Decoder
+	ed     keys.LineEditor
+	keyBuf []keys.Key
+	lines  []string // the statement typed so far, one element per line
+	typing bool     // keys were typed on the current line
+
+	prompt string   // learned prompt, trimmed
+	out    stripper // output since the last submit
+	// pending is the statement submitted and waiting for its response.
+	pending    *pendingQuery
+	lastOutput time.Duration
+}
+
+type pendingQuery struct {
+	query  string
+	submit time.Duration
+	output bool // output arrived since the submit
+}
+
+// trackerAction is what the recorder does for the input it passed to
+// Input: forward the bytes to the client, and for a blocked statement,
+// show notice to the user and send inject to the client.
+type trackerAction struct {
+	forward []byte
+	inject  []byte
+	notice  string
+	events  []recording.Event // "q" events to write, in order
+}
+
+func newQueryTracker(rules []Rule) *queryTracker {
+	return &queryTracker{rules: rules}
+}
+
+// Input processes keystrokes typed at time t.
+func (q *queryTracker) Input(t time.Duration, p []byte) trackerAction {
+	var act trackerAction
+	act.forward = make([]byte, 0, len(p))
+	for i := range p {
+		q.keyBuf = q.dec.Decode(q.keyBuf[:0], p[i:i+1])
+		hold := false
+		for _, k := range q.keyBuf {
+			if q.pending != nil {
+				q.finish(&act, q.lastOutput)
+			}
+			if !q.typing && len(q.lines) == 0 {
+				q.prompt = strings.TrimSpace(q.out.partial())
+			}
+			q.typing = true
+			q.ed.Key(t, k)
+			for _, c := range q.ed.Commands() {
+				if q.line(t, c, &act) {
+					hold = true
+				}
+			}
+		}
+		if !hold {
+			act.forward = append(act.forward, p[i])
+		}
+	}
+	return act
+}
+
+// line handles a line the editor emitted; it reports whether its Enter
+// must be held back.
+func (q *queryTracker) line(t time.Duration, c keys.Command, act *trackerAction) bool {
+	q.typing = false
+	switch c.Ended {
+	case "cancel":
+		q.lines = nil
+		return false
+	case "enter":
+	default:
+		return false
+	}
+	text := c.Line
+	if len(q.lines) == 0 && strings.HasPrefix(strings.TrimSpace(text), `\`) {
+		return false // a meta-command (\dt, \q, ...)
+	}
+	stmt := strings.TrimSpace(strings.Join(append(q.lines, text), "\n"))
+	if stmt == "" {
+		return false
+	}
+	if !complete(stmt) {
+		q.lines = append(q.lines, text)
+		return false
+	}
+	multi := len(q.lines) > 0
+	q.lines = nil
+	if r, ok := matchRules(q.rules, stmt); ok {
+		q.addEvent(act, t, recording.Query{Query: stmt, Message: "blocked by rule " + r.Text})
+		act.notice = "auditctl: statement blocked by rule " + strconv.Quote(r.Text)
+		// C-e C-u erase the line in a readline/libedit client; a statement
+		// of several lines is already in the client's buffer: C-c drops it.
+		act.inject = append(act.inject, 0x05, 0x15)
+		if multi {
+			act.inject = append(act.inject, 0x03)
+		}
+		return true
+	}
+	q.pending = &pendingQuery{query: stmt, submit: t}
+	q.out.reset()
+	return false
+}
+
+// Output processes client output that arrived at time t.
+func (q *queryTracker) Output(t time.Duration, p []byte) []recording.Event {
+	q.out.Write(p)
+	if q.pending == nil {
+		if len(q.out.lines) > 0 {
+			q.out.lines = q.out.lines[:0] // only the partial line matters between queries
+		}
+		return nil
+	}
+	q.pending.output = true
+	q.lastOutput = t
+	if q.atPrompt() {
+		var act trackerAction
+		q.finish(&act, t)
+		return act.events
+	}
+	return nil
+}
+
+// atPrompt reports whether the output ends with the client's prompt.
+func (q *queryTracker) atPrompt() bool {
+	if len(q.out.lines) == 0 {
+		return false // the response has not even ended a line
+	}
+	raw := q.out.partial()
+	p := strings.TrimSpace(raw)
+	if p == "" {
+		return false
+	}
+	if q.prompt != "" && p == q.prompt {
+		return true
+	}
+	// Another prompt (psql's "db=!#" in a failed transaction): a short
+	// word ending in a prompt character and a space.
+	return promptRE.MatchString(p) && strings.HasSuffix(raw, " ")
+}
+
+var promptRE = regexp.MustCompile(`^\S{0,64}[=\-#>$%]$`)
+
+// Close ends the session at time t: a query still waiting for its response
+// is written with what arrived.
+func (q *queryTracker) Close(t time.Duration) []recording.Event {
+	var act trackerAction
+	if q.pending != nil {
+		end := q.lastOutput
+		if !q.pending.output {
+			end = t
+		}
+		q.finish(&act, end)
+	}
+	return act.events
+}
+
+func (q *queryTracker) finish(act *trackerAction, end time.Duration) {
+	p := q.pending
+	q.pending = nil
+	if !p.output || end < p.submit {
+		end = p.submit
+	}
+	msg, rows := summarize(q.out.lines)
+	q.out.lines = q.out.lines[:0]
+	q.addEvent(act, end, recording.Query{
+		Query: p.query, Message: msg, Rows: rows,
+		DurationMS: float64((end-p.submit)/time.Microsecond) / 1000,
+	})
+}
+
+func (q *queryTracker) addEvent(act *trackerAction, t time.Duration, qq recording.Query) {
+	data, err := recording.EncodeQuery(qq)
+	if err != nil {
+		return // a negative duration cannot happen; nothing to record otherwise
+	}
+	act.events = append(act.events, recording.Event{Time: t, Code: "q", Data: data})
+}
+
+// complete reports whether stmt ends a statement: a ';' outside quotes, or
+// a \g, \gx or \G terminator.
+func complete(stmt string) bool {
+	s := strings.TrimRight(stmt, " \t\r\n")
+	for _, term := range []string{`\g`, `\gx`, `\G`} {
+		if strings.HasSuffix(s, term) {
+			return true
+		}
+	}
+	if !strings.HasSuffix(s, ";") {
+		return false
+	}
+	// An odd number of single quotes leaves a string open; doubled quotes
+	// inside a string ('it''s') count twice and cancel out.
+	return strings.Count(s, "'")%2 == 0
+}
+
+var (
+	rowsRE  = regexp.MustCompile(`^\((\d+) rows?\)$`)
+	tagRE   = regexp.MustCompile(`^(?:INSERT \d+ (\d+)|(?:SELECT|UPDATE|DELETE|MOVE|FETCH|COPY|MERGE) (\d+)|[A-Z]+(?: [A-Z]+)*)$`)
+	mysqlRE = regexp.MustCompile(`\b(\d+) rows? (?:affected|in set)\b`)
+)
+
+// summarize picks the message of a response and the rows it reports: the
+// first ERROR/FATAL/PANIC line, else a "(N rows)" footer, else a command
+// tag (INSERT 0 1, UPDATE 2, CREATE TABLE), else the first non-empty line.
+func summarize(lines []string) (string, *int64) {
+	var first, footer, tag string
+	for _, l := range lines {
+		l = strings.TrimSpace(l)
+		if l == "" {
+			continue
+		}
+		for _, p := range []string{"ERROR", "FATAL", "PANIC"} {
+			if strings.HasPrefix(l, p) {
+				return l, nil
+			}
+		}
+		if first == "" {
+			first = l
+		}
+		if footer == "" && rowsRE.MatchString(l) {
+			footer = l
+		}
+		if tag == "" && len(l) <= 64 && tagRE.MatchString(l) {
+			tag = l
+		}
+	}
+	msg := first
+	switch {
+	case footer != "":
+		msg = footer
+	case tag != "":
+		msg = tag
+	}
+	return msg, rowsOf(msg)
+}
+
+// rowsOf returns the row count a message states, nil when it states none.
+func rowsOf(msg string) *int64 {
+	var s string
+	if m := rowsRE.FindStringSubmatch(msg); m != nil {
+		s = m[1]
+	} else if m := tagRE.FindStringSubmatch(msg); m != nil {
+		s = m[1] + m[2]
+	} else if m := mysqlRE.FindStringSubmatch(msg); m != nil {
+		s = m[1]
+	}
+	if s == "" {
+		return nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return nil
+	}
+	return &n
+}
