@@ -264,15 +264,15 @@ func compileSessionFilter(f session.Filter) (string, []any) {
 // AddEvents stores events auditctl itself produces (a session terminated,
 // say), through the same path as an import: keys, full text, dedupe.
 func (db *DB) AddEvents(ctx context.Context, events ...*audit.Event) error {
-	_, err := db.Import(ctx, &sliceReader{events: events}, ImportOptions{Name: "auditctl"})
+	_, err := db.Import(ctx, &eventSlice{events: events}, ImportOptions{Name: "auditctl"})
 	return err
 }
 
-type sliceReader struct {
+type eventSlice struct {
 	events []*audit.Event
 }
 
-func (r *sliceReader) Next() (*audit.Event, error) {
+func (r *eventSlice) Next() (*audit.Event, error) {
 	if len(r.events) == 0 {
 		return nil, io.EOF
 	}
