@@ -526,36 +526,36 @@ func decodeString(tok []byte) (string, bool) {
 		return "", false
 	}
 	body := tok[1 : len(tok)-1]
-	esc, ascii := false, true
-	for i := 0; i < len(body); i++ {
-		switch c := body[i]; {
-		case c < 0x20, c == '"':
-			return "", false
-		case c == '\\':
-			esc = true
-			i++
-		case c >= 0x80:
-			ascii = false
+	// Fast path: no escape, no control, all ASCII.
+	i := 0
+	for i < len(body) {
+		c := body[i]
+		if c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
+			break
 		}
+		i++
 	}
-	if !ascii && !utf8.Valid(body) {
-		// Rare: let encoding/json apply its replacement rules.
-		var s string
-		if json.Unmarshal(tok, &s) != nil {
-			return "", false
-		}
-		return s, true
-	}
-	if !esc {
+	if i == len(body) {
 		return string(body), true
 	}
+	// One pass: copy runs, decode escapes, note raw non-ASCII bytes.
 	out := make([]byte, 0, len(body))
-	for i := 0; i < len(body); i++ {
+	rawNonASCII := false
+	start := 0
+	for i < len(body) {
 		c := body[i]
-		if c != '\\' {
-			out = append(out, c)
+		switch {
+		case c < 0x20, c == '"':
+			return "", false
+		case c >= utf8.RuneSelf:
+			rawNonASCII = true
+			i++
+			continue
+		case c != '\\':
+			i++
 			continue
 		}
+		out = append(out, body[start:i]...)
 		i++
 		if i >= len(body) {
 			return "", false
@@ -595,6 +595,17 @@ func decodeString(tok []byte) (string, bool) {
 		default:
 			return "", false
 		}
+		i++
+		start = i
+	}
+	out = append(out, body[start:]...)
+	if rawNonASCII && !utf8.Valid(out) {
+		// Rare: let encoding/json apply its replacement rules.
+		var s string
+		if json.Unmarshal(tok, &s) != nil {
+			return "", false
+		}
+		return s, true
 	}
 	return string(out), true
 }
