@@ -24,6 +24,10 @@ func TestWriteAllocs(t *testing.T) {
 		if n := testing.AllocsPerRun(5, func() { term.Write(plain) }); n > 2 {
 			t.Errorf("%dx%d: Write of %d plain bytes: %v allocs", sz.cols, sz.rows, len(plain), n)
 		}
+		str := string(p[:1<<16])
+		if n := testing.AllocsPerRun(5, func() { term.WriteString(str) }); n > 0 {
+			t.Errorf("%dx%d: WriteString: %v allocs", sz.cols, sz.rows, n)
+		}
 		var buf []byte
 		if n := testing.AllocsPerRun(5, func() {
 			for y := 0; y < sz.rows; y++ {

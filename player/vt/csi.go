@@ -279,8 +279,8 @@ func (t *Terminal) insertCells(ln *line, x, n int, c cell) {
 	fixEdges(cs, x, x, cell{r: ' '})
 	copy(cs[x+n:], cs[x:])
 	fillCells(cs[x:x+n], c)
-	if x < ln.used {
-		ln.used = min(ln.used+n, len(cs))
+	if x+n < len(cs) {
+		ln.used = len(cs) // as tmux counts it: the moved cells reach the end
 	}
 	// A wide character pushed to the last column loses its right half.
 	if last := &cs[len(cs)-1]; last.flags&cWide != 0 {
@@ -302,11 +302,15 @@ func (t *Terminal) deleteChars(n int) {
 	if x >= t.cols {
 		return
 	}
-	cs := t.scr.row(st.y).cells
+	ln := t.scr.row(st.y)
+	cs := ln.cells
 	n = min(n, t.cols-x)
 	fixEdges(cs, x, x+n, cell{r: ' '})
 	copy(cs[x:], cs[x+n:])
 	fillCells(cs[t.cols-n:], t.blank())
+	if x+n < t.cols {
+		ln.used = max(ln.used, t.cols-n) // as tmux counts it
+	}
 }
 
 // insertLines is IL. Like tmux, outside the scroll region it works on the

@@ -73,16 +73,32 @@ func TestSnapshotReplay(t *testing.T) {
 		if err := checkInvariants(full); err != nil {
 			t.Fatalf("%s: %v", s.name, err)
 		}
-		ncuts := 8
 		if len(s.ops) == 0 {
 			continue
 		}
-		for c := 0; c < ncuts; c++ {
-			i := r.IntN(len(s.ops))
-			k := 0
-			if n := len(s.ops[i].data); n > 0 {
-				k = r.IntN(n + 1)
+		// Short streams: a cut after every op and inside each one; long
+		// ones: 8 random cuts.
+		type cutAt struct{ i, k int }
+		var cuts []cutAt
+		if len(s.ops) <= 200 && !testing.Short() {
+			for i, o := range s.ops {
+				cuts = append(cuts, cutAt{i, 0})
+				if len(o.data) > 1 {
+					cuts = append(cuts, cutAt{i, 1 + r.IntN(len(o.data)-1)})
+				}
 			}
+		} else {
+			for c := 0; c < 8; c++ {
+				i := r.IntN(len(s.ops))
+				k := 0
+				if n := len(s.ops[i].data); n > 0 {
+					k = r.IntN(n + 1)
+				}
+				cuts = append(cuts, cutAt{i, k})
+			}
+		}
+		for _, ct := range cuts {
+			i, k := ct.i, ct.k
 			before, after := cut(s.ops, i, k)
 			a := New(s.cols, s.rows)
 			apply(a, before)

@@ -1,7 +1,7 @@
 package vt
 
-// Resize changes the size of the terminal (each dimension clamped to
-// 1..4096), following tmux:
+// Resize changes the size of the terminal (clamped as in New), following
+// tmux:
 //
 //   - When the screen gets shorter, rows below the cursor are dropped first,
 //     then rows at the top scroll out (from the main screen they go to the

@@ -21,6 +21,9 @@ func TestResize(t *testing.T) {
 		{"wide char reflow", 6, 3, 5, 3, "abcd中\r\n", "", "中", 0, 1, []string{"abcd"}},
 		{"alt screen is cut, not reflowed", 10, 3, 5, 3, "\x1b[?1049habcdefghij", "", "abcde", 4, 0, nil},
 		{"main reflowed behind alt", 10, 3, 5, 3, "abcdefgh\x1b[?1049h", "\x1b[?1049l", "fgh", 3, 0, []string{"abcde"}},
+		{"DCH counts the moved cells", 10, 4, 5, 4, "abc\x1b[1;1H\x1b[P\r\nX", "Y", "\nXY", 2, 1, []string{"bc"}},
+		{"ICH counts the moved cells", 10, 4, 5, 4, "abc\x1b[1;1H\x1b[@\r\nX", "Y", "\nXY", 2, 1, []string{" abc"}},
+		{"EL keeps the count", 10, 4, 5, 4, "abcdefgh\x1b[1;3H\x1b[K\r\nX", "Y", "\nXY", 2, 1, []string{"ab"}},
 		{"main cursor restored after alt", 10, 3, 5, 3, "abcdefgh\x1b[?1049h\x1b[3;3H", "\x1b[?1049lZ", "fghZ", 4, 0, []string{"abcde"}},
 	}
 	for _, tc := range tests {

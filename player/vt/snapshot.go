@@ -15,7 +15,7 @@ type Snapshot struct {
 	cols, rows int
 	st         state
 	p          parser
-	main, alt  []cell // row-major, rows*cols
+	main, alt  []cell // row-major, rows*cols; alt is nil when blank (not in use)
 	wrap       []bool // main rows, then alternate rows
 	used       []int  // line.used of main rows, then alternate rows
 	tabs       []bool
@@ -27,16 +27,21 @@ func (t *Terminal) Snapshot() *Snapshot {
 	s := &Snapshot{
 		cols: t.cols, rows: t.rows, st: t.st, p: t.p,
 		main: make([]cell, t.cols*t.rows),
-		alt:  make([]cell, t.cols*t.rows),
 		wrap: make([]bool, 2*t.rows),
 		used: make([]int, 2*t.rows),
 		tabs: append([]bool(nil), t.tabs...),
 		comb: t.comb[:len(t.comb):len(t.comb)],
 	}
+	if t.st.alt {
+		// Otherwise the alternate screen is blank: it is cleared on exit.
+		s.alt = make([]cell, t.cols*t.rows)
+	}
 	for y := 0; y < t.rows; y++ {
 		ml, al := t.main.row(y), t.alt.row(y)
 		copy(s.main[y*t.cols:], ml.cells)
-		copy(s.alt[y*t.cols:], al.cells)
+		if s.alt != nil {
+			copy(s.alt[y*t.cols:], al.cells)
+		}
 		s.wrap[y], s.wrap[t.rows+y] = ml.wrapped, al.wrapped
 		s.used[y], s.used[t.rows+y] = ml.used, al.used
 	}
@@ -59,7 +64,11 @@ func (t *Terminal) Restore(s *Snapshot) {
 	for y := 0; y < t.rows; y++ {
 		ml, al := &t.main.lines[y], &t.alt.lines[y]
 		copy(ml.cells, s.main[y*t.cols:(y+1)*t.cols])
-		copy(al.cells, s.alt[y*t.cols:(y+1)*t.cols])
+		if s.alt != nil {
+			copy(al.cells, s.alt[y*t.cols:(y+1)*t.cols])
+		} else {
+			fillCells(al.cells, cell{r: ' '})
+		}
 		ml.wrapped, al.wrapped = s.wrap[y], s.wrap[t.rows+y]
 		ml.used, al.used = s.used[y], s.used[t.rows+y]
 	}
@@ -91,8 +100,22 @@ func (s *Snapshot) MarshalBinary() ([]byte, error) {
 	e.b = append(e.b, snapMagic...)
 	e.uint(uint64(s.cols))
 	e.uint(uint64(s.rows))
+	var blankRow []cell
+	if s.alt == nil {
+		blankRow = make([]cell, s.cols)
+		fillCells(blankRow, cell{r: ' '})
+	}
+	row := func(screen, y int) []cell {
+		if screen == 0 {
+			return s.main[y*s.cols : (y+1)*s.cols]
+		}
+		if s.alt == nil {
+			return blankRow
+		}
+		return s.alt[y*s.cols : (y+1)*s.cols]
+	}
 	// Tables first: collect styles and combined texts in order of use.
-	for _, cs := range [][]cell{s.main, s.alt} {
+	for _, cs := range [][]cell{s.main, s.alt, blankRow} {
 		for i := range cs {
 			e.styleIndex(&cs[i])
 			if cs[i].flags&cComb != 0 {
@@ -111,9 +134,9 @@ func (s *Snapshot) MarshalBinary() ([]byte, error) {
 	for _, c := range e.combList {
 		e.str(c)
 	}
-	for _, cs := range [][]cell{s.main, s.alt} {
+	for screen := 0; screen < 2; screen++ {
 		for y := 0; y < s.rows; y++ {
-			e.row(cs[y*s.cols : (y+1)*s.cols])
+			e.row(row(screen, y))
 		}
 	}
 	for _, w := range s.wrap {

@@ -146,13 +146,13 @@ type Terminal struct {
 const (
 	maxCols    = 4096
 	maxRows    = 4096
-	maxCells   = 1 << 22
+	maxCells   = 1 << 20
 	combGCMin  = 4096
 	maxCombLen = 64 // bytes of text kept per cell
 )
 
 // New returns a terminal of cols x rows cells (each clamped to 1..4096, and
-// their product to 4M cells) in its power-on state.
+// their product to 1M cells: rows are cut to fit) in its power-on state.
 func New(cols, rows int) *Terminal {
 	cols, rows = clampSize(cols, rows)
 	t := &Terminal{cols: cols, rows: rows}
@@ -889,6 +889,11 @@ func (t *Terminal) setAlt(on, save1049 bool) {
 	}
 	t.st.alt = false
 	t.scr = &t.main
+	// The alternate screen is cleared on entry, so its content is dead
+	// now: clearing it keeps snapshots small.
+	for y := 0; y < t.rows; y++ {
+		t.clearLine(t.alt.row(y), cell{r: ' '})
+	}
 	if save1049 {
 		t.restoreCursorFrom(t.st.altSaved)
 	}

@@ -350,11 +350,12 @@ func (g *grammar) ed(n int) {
 	g.csi("J", n)
 }
 
-// eraseMode picks the mode of EL or ED in wide mode (column 0): for tmux
-// not 1, which would erase the left half of a wide character there (T6).
+// eraseMode picks the mode of EL or ED in wide mode (column 0): not 1,
+// which would erase the left half of a wide character there; tmux keeps
+// the right half (T6), x/vt blanks it but keeps its old background (X5).
 func (g *grammar) eraseMode() int {
 	n := g.next() % 3
-	if g.tmux && n == 1 {
+	if n == 1 {
 		n = 2
 	}
 	return n
