@@ -121,6 +121,8 @@ type Reader struct {
 	v1index int
 
 	dec decoder // ttyrec and script; nil for asciicast
+
+	follow *tail // set by Follow: the input is a file still being written
 }
 
 // NewReader sniffs the format of r (decompressing gzip or zstd first), reads
@@ -325,6 +327,9 @@ func (r *Reader) Next() (Event, error) {
 	}
 	if err == nil {
 		r.events++
+		if r.follow != nil && ev.Code == "x" {
+			r.follow.exited = true // the recorder writes nothing after the exit event
+		}
 	}
 	return ev, err
 }
