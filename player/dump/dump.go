@@ -57,9 +57,61 @@ func Cat(ctx context.Context, w io.Writer, rd *recording.Reader) error {
 	return c.finish(t)
 }
 
+// Follow is Cat for a recording still being written (recording.Follow):
+// events are applied as they arrive and a line is written out as soon as
+// the cursor leaves it (a shell prints a line, then moves on), or when it
+// scrolls off before that; a line is not printed twice unless the program
+// moves the cursor back up and redraws it. Nothing is printed while a
+// full-screen program holds the alternate screen.
+func Follow(w io.Writer, rd *recording.Reader) error {
+	hdr := rd.Header()
+	t := vt.New(hdr.Width, hdr.Height)
+	c := newCatter(w)
+	c.live = true
+	done := 0 // rows 0..done-1 of the screen have been printed
+	t.SetLineHandler(func(text string, wrapped bool) {
+		if done > 0 { // the top row leaves, already printed
+			done--
+			return
+		}
+		c.line(text, wrapped)
+	})
+	var row []byte
+	for {
+		ev, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			c.skip = done
+			c.finish(t) // what was readable, then the error
+			return err
+		}
+		seek.Apply(t, &ev)
+		if c.err != nil {
+			return c.err
+		}
+		if t.AltScreen() {
+			continue
+		}
+		cur := t.Cursor().Row
+		if cur < done {
+			done = cur // moved up: those rows may be redrawn
+		}
+		for ; done < cur; done++ {
+			row = t.AppendRowText(row[:0], done)
+			c.line(string(row), t.RowWrapped(done))
+		}
+	}
+	c.skip = done
+	return c.finish(t)
+}
+
 // catter collects lines; a row that wrapped is held until the row that
 // ends the line arrives.
 type catter struct {
+	live    bool // flush every line
+	skip    int  // finish: the first rows of the screen were printed already
 	bw      *bufio.Writer
 	pending []byte // wrapped rows not yet ended
 	out     []byte
@@ -83,6 +135,9 @@ func (c *catter) line(text string, wrapped bool) {
 	c.out = appendSafe(c.out[:0], c.pending)
 	c.out = append(c.out, '\n')
 	_, c.err = c.bw.Write(c.out)
+	if c.live && c.err == nil {
+		c.err = c.bw.Flush()
+	}
 	c.pending = c.pending[:0]
 }
 
@@ -96,7 +151,7 @@ func (c *catter) finish(t *vt.Terminal) error {
 		last--
 	}
 	var row []byte
-	for y := 0; y <= last; y++ {
+	for y := c.skip; y <= last; y++ {
 		row = t.AppendRowText(row[:0], y)
 		c.line(string(row), t.RowWrapped(y) && y < last)
 	}

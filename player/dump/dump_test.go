@@ -2,9 +2,13 @@ package dump
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/auditctl/auditctl/pkg/recording"
 	"github.com/auditctl/auditctl/player/vt"
 )
 
@@ -40,6 +44,43 @@ func TestAppendSafeANSI(t *testing.T) {
 	} {
 		if got := string(appendSafeANSI(nil, []byte(tt.in))); got != tt.want {
 			t.Errorf("appendSafeANSI(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// For output that only moves forward (a shell session), following live
+// prints exactly what cat prints afterwards, whatever the event sizes.
+func TestFollowEqualsCat(t *testing.T) {
+	var stream strings.Builder
+	for i := range 60 {
+		fmt.Fprintf(&stream, "$ echo %d\r\n\x1b[3%dmline %d %s\x1b[m\r\n", i, i%8, i, strings.Repeat("x", i*3))
+	}
+	stream.WriteString("$ ")
+	data := stream.String()
+	for _, chunk := range []int{1, 7, 100, len(data)} {
+		var rec bytes.Buffer
+		w, _ := recording.NewWriter(&rec, recording.Header{Width: 40, Height: 10}, recording.WriterOptions{})
+		for i := 0; i < len(data); i += chunk {
+			w.WriteEvent(recording.Event{Time: time.Duration(i) * time.Millisecond, Code: "o", Data: data[i:min(i+chunk, len(data))]})
+		}
+		w.Close()
+		var cat, follow bytes.Buffer
+		rd, err := recording.NewReader("r", bytes.NewReader(rec.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := Cat(context.Background(), &cat, rd); err != nil {
+			t.Fatal(err)
+		}
+		rd, _ = recording.NewReader("r", bytes.NewReader(rec.Bytes()))
+		if err := Follow(&follow, rd); err != nil {
+			t.Fatal(err)
+		}
+		if cat.String() != follow.String() {
+			t.Fatalf("chunk %d: follow\n%s\ncat\n%s", chunk, follow.String(), cat.String())
+		}
+		if !strings.Contains(cat.String(), "line 59 "+strings.Repeat("x", 177)) {
+			t.Fatalf("chunk %d: long line not joined:\n%s", chunk, cat.String())
 		}
 	}
 }

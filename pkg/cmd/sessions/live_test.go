@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,7 +45,7 @@ func TestRecordListTerminate(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	rec := exec.CommandContext(ctx, bin, "--db", db, "sessions", "record", "--resource", "bastion-1",
-		"--user", "alice", "--email", "alice@example.com", "--", "sh", "-c", "echo started; sleep 30")
+		"--user", "alice", "--email", "alice@example.com", "--", "sh", "-c", "echo started; sleep 1; echo live-line; sleep 30")
 	rec.Stdin = strings.NewReader("")
 	var stderr bytes.Buffer
 	rec.Stderr = &stderr
@@ -65,9 +66,46 @@ func TestRecordListTerminate(t *testing.T) {
 	if id == "" {
 		t.Fatalf("no active session appeared; recorder stderr:\n%s", stderr.String())
 	}
+	// A watcher in another process sees the output while it happens.
+	watch := exec.CommandContext(ctx, bin, "--db", db, "sessions", "watch", id, "--no-tui")
+	pipe, err := watch.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := watch.Start(); err != nil {
+		t.Fatal(err)
+	}
+	seen := make(chan string, 1)
+	go func() {
+		var all []byte
+		buf := make([]byte, 4096)
+		for {
+			n, err := pipe.Read(buf)
+			all = append(all, buf[:n]...)
+			if strings.Contains(string(all), "live-line") {
+				seen <- string(all)
+				io.Copy(io.Discard, pipe)
+				return
+			}
+			if err != nil {
+				seen <- string(all)
+				return
+			}
+		}
+	}()
+	var watched string
+	select {
+	case watched = <-seen:
+	case <-ctx.Done():
+	}
+	if !strings.Contains(watched, "started") || !strings.Contains(watched, "live-line") {
+		t.Fatalf("watch --no-tui saw %q while the session ran", watched)
+	}
 	run("sessions", "terminate", id, "--by", "kara", "--reason", "test")
-	err := rec.Wait()
-	if err == nil {
+	if err := watch.Wait(); err != nil {
+		t.Errorf("watch after the session ended: %v", err)
+	}
+	if err := rec.Wait(); err == nil {
 		t.Log("recorder exited 0 after termination")
 	}
 	var s struct {

@@ -16,6 +16,7 @@ import (
 	"github.com/auditctl/auditctl/pkg/cmd/sessions/record"
 	"github.com/auditctl/auditctl/pkg/cmd/sessions/show"
 	"github.com/auditctl/auditctl/pkg/cmd/sessions/terminate"
+	"github.com/auditctl/auditctl/pkg/cmd/sessions/watch"
 	"github.com/auditctl/auditctl/pkg/cmdutil"
 )
 
@@ -57,6 +58,7 @@ func NewCmdSessions(f *cmdutil.Factory) *cobra.Command {
 	cmd.AddCommand(importcmd.NewCmdImport(f, nil))
 	cmd.AddCommand(record.NewCmdRecord(f, nil))
 	cmd.AddCommand(terminate.NewCmdTerminate(f, nil))
+	cmd.AddCommand(watch.NewCmdWatch(f, nil))
 	cmd.AddCommand(play.NewCmdPlay(f, nil))
 	cmd.AddCommand(cat.NewCmdCat(f, nil))
 	cmd.AddCommand(keystrokes.NewCmdKeystrokes(f, nil))

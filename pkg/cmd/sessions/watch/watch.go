@@ -1,0 +1,119 @@
+// Package watch implements `auditctl sessions watch`.
+package watch
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/MakeNowJust/heredoc"
+	"github.com/spf13/cobra"
+
+	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/cmd/sessions/shared"
+	"github.com/auditctl/auditctl/pkg/cmdutil"
+	"github.com/auditctl/auditctl/pkg/recorder"
+	"github.com/auditctl/auditctl/pkg/recording"
+	"github.com/auditctl/auditctl/pkg/session"
+	"github.com/auditctl/auditctl/player/dump"
+)
+
+// Options are the flags and dependencies of `sessions watch`.
+type Options struct {
+	IO    *cmdutil.IOStreams
+	Store func(ctx context.Context) (session.Store, error)
+	ID    string
+	NoTUI bool
+	Rec   shared.RecordingFlags
+	// Interactive runs the player on a followed recording; nil until the
+	// interactive player is wired in.
+	Interactive func(ctx context.Context, path string, done func() bool) error
+}
+
+// NewCmdWatch builds the command.
+func NewCmdWatch(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{IO: f.IOStreams, Store: func(ctx context.Context) (session.Store, error) { return f.DB(ctx) }}
+	cmd := &cobra.Command{
+		Use:   "watch ID",
+		Short: "Follow an active session live",
+		Long: heredoc.Doc(`
+			Follow a session that 'auditctl sessions record' is recording right
+			now: what the user sees appears as it is written (within a tenth of
+			a second), rendered by auditctl's emulator, never as raw bytes. The
+			watch ends when the session does (exit, terminate, or its recorder
+			dying).
+
+			--no-tui prints the session as plain text while it happens: every
+			line as it scrolls, then the final screen (like 'sessions cat'), for
+			a log or a second terminal.
+		`),
+		Example: heredoc.Doc(`
+			auditctl sessions list --active
+			auditctl sessions watch 3f2a9c1e
+			auditctl sessions watch 3f2a9c1e --no-tui | tee session.txt
+		`),
+		Args: cmdutil.ExactArgs(1, "a session ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.ID = args[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			return run(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.NoTUI, "no-tui", false, "print the session as text while it happens")
+	opts.Rec.Add(cmd.Flags())
+	return cmd
+}
+
+func run(ctx context.Context, opts *Options) error {
+	store, err := opts.Store(ctx)
+	if err != nil {
+		return err
+	}
+	s, err := store.FindSession(ctx, opts.ID)
+	if err != nil {
+		return err
+	}
+	if s.RecordingPath == "" {
+		return audit.Errorf(audit.ENOTFOUND, "session %s has no recording to watch", s.ID)
+	}
+	done := sessionEnded(ctx, store, s.ID)
+	if !opts.NoTUI {
+		if opts.Interactive == nil {
+			return audit.Errorf(audit.EUSAGE, "the interactive watch is not built yet: use --no-tui")
+		}
+		return opts.Interactive(ctx, s.RecordingPath, done)
+	}
+	recOpt, err := opts.Rec.Options()
+	if err != nil {
+		return err
+	}
+	rd, err := recording.Follow(ctx, s.RecordingPath, recOpt, done)
+	if err != nil {
+		return shared.OpenError(s.RecordingPath, err)
+	}
+	defer rd.Close()
+	return dump.Follow(opts.IO.Out, rd)
+}
+
+// sessionEnded returns a function that reports whether the session is no
+// longer active, asking the store at most twice a second (and marking a
+// session whose recorder died as stale on the way).
+func sessionEnded(ctx context.Context, store session.Store, id string) func() bool {
+	var mu sync.Mutex
+	var last time.Time
+	ended := false
+	return func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if ended || time.Since(last) < 500*time.Millisecond {
+			return ended
+		}
+		last = time.Now()
+		recorder.MarkStale(ctx, store)
+		s, err := store.FindSession(ctx, id)
+		ended = err != nil || s.Status != session.StatusActive
+		return ended
+	}
+}
