@@ -56,6 +56,7 @@ type Writer struct {
 	opt     WriterOptions
 	lastUS  int64 // time of the last event written, in µs
 	pending [2][]byte
+	heldAt  [2]time.Duration // time of the event whose bytes pending[k] ends with
 	buf     []byte
 	events  int64
 	dropped int64
@@ -276,6 +277,7 @@ func (w *Writer) WriteEvent(ev Event) error {
 		}
 		if cut := incompleteTail(data); cut < len(data) {
 			w.pending[k] = append(w.pending[k], data[cut:]...)
+			w.heldAt[k] = ev.Time
 			data = data[:cut]
 			if data == "" {
 				return nil // all of it waits for the rest of its sequence
@@ -392,11 +394,12 @@ func (w *Writer) Close() error {
 		return w.err
 	}
 	w.closed = true
-	t := time.Duration(w.lastUS) * time.Microsecond
 	for k, code := range []string{"o", "i"} {
 		if p := w.pending[k]; len(p) > 0 && w.err == nil {
+			// At the time the bytes arrived (never before what was
+			// written: writeEvent keeps times monotonic).
 			w.pending[k] = nil
-			w.writeEvent(t, code, string(p))
+			w.writeEvent(w.heldAt[k], code, string(p))
 		}
 	}
 	return w.Flush()
