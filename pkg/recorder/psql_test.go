@@ -68,6 +68,9 @@ func TestRecordPsql(t *testing.T) {
 		"drop   table t;\r",
 		"SELECT a\r",
 		"FROM t;\r",
+		"DROP\r",
+		"TABLE t;\r",
+		"SELECT count(*) FROM t;\r",
 	}
 	for _, s := range steps {
 		n := prompts()
@@ -101,6 +104,8 @@ func TestRecordPsql(t *testing.T) {
 		{"SELEC 1;", `ERROR:  syntax error at or near "SELEC"`, -1},
 		{"drop   table t;", "blocked by rule DROP TABLE", -1},
 		{"SELECT a\nFROM t;", "(1 row)", 1},
+		{"DROP\nTABLE t;", "blocked by rule DROP TABLE", -1},
+		{"SELECT count(*) FROM t;", "(1 row)", 1},
 	}
 	var got []recording.Query
 	for _, ev := range evs {
@@ -128,7 +133,7 @@ func TestRecordPsql(t *testing.T) {
 			t.Errorf("query %d duration = %v ms", i, g.DurationMS)
 		}
 	}
-	if res.Queries != 5 || res.Blocked != 1 {
+	if res.Queries != 7 || res.Blocked != 2 {
 		t.Errorf("result = %+v", res)
 	}
 	// The blocked DROP never reached the server.

@@ -315,6 +315,14 @@ func TestRecordErrors(t *testing.T) {
 			t.Errorf("%s: no error", name)
 		}
 	}
+	// A session that cannot be registered is not recorded.
+	bad := &fileStore{path: filepath.Join(dir, "no", "such", "dir", "store.json")}
+	if _, err := Record(context.Background(), Options{Command: []string{"true"}, Session: session.Session{ID: "e"}, Dir: dir, Store: bad}); err == nil {
+		t.Error("failing store: no error")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "e.rec")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("recording left behind for an unregistered session: %v", err)
+	}
 	// An existing output file is never overwritten.
 	existing := filepath.Join(dir, "keep.rec")
 	os.WriteFile(existing, []byte("evidence"), 0o600)
@@ -425,5 +433,25 @@ func TestTerminateChecksRecorder(t *testing.T) {
 	g, _ := store.FindSession(context.Background(), "gone")
 	if g.Status != session.StatusTerminated || g.TerminatedBy != "bob" {
 		t.Errorf("gone row = %+v", g)
+	}
+}
+
+// TestTerminateKillsStubbornCommand: a COMMAND that ignores SIGHUP gets
+// SIGKILL after the grace period.
+func TestTerminateKillsStubbornCommand(t *testing.T) {
+	_, store, id, path, _ := startHelper(t, "sh", "-c", `trap "" HUP; echo started; sleep 60`)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := Terminate(ctx, store, id, "carol"); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d < 400*time.Millisecond {
+		t.Errorf("terminated after %v, before the grace period", d)
+	}
+	checkFinalRow(t, store, id, path, session.StatusTerminated)
+	_, evs := readEvents(t, path)
+	if ev := evs[len(evs)-1]; ev.Code != "x" || ev.Data != strconv.Itoa(128+int(syscall.SIGKILL)) {
+		t.Errorf("last event = %+v", ev)
 	}
 }

@@ -33,6 +33,10 @@ import (
 // (a background process may keep the terminal open and keep writing).
 const drainTimeout = 500 * time.Millisecond
 
+// echoWait bounds how long a block notice waits for the client to echo the
+// refused line, so that the notice comes after it on the user's screen.
+const echoWait = 300 * time.Millisecond
+
 // Record runs opt.Command in a pseudo-terminal and records the session
 // (see the package doc and docs/recorder.md). It returns when COMMAND has
 // exited; a canceled ctx, SIGTERM or SIGHUP terminate the session: COMMAND
@@ -145,6 +149,10 @@ func Record(ctx context.Context, opt Options) (res *Result, err error) {
 	if opt.Store != nil {
 		row := s
 		if err := opt.Store.CreateSession(ctx, &row); err != nil {
+			// No session, no recording: nothing half made is left.
+			r.file.Close()
+			r.file = nil
+			os.Remove(path)
 			return nil, fmt.Errorf("record: register session: %w", err)
 		}
 	}
@@ -305,7 +313,7 @@ loop:
 	r.mu.Lock()
 	t := end.Sub(r.start)
 	if r.queries != nil {
-		r.events(r.queries.Close(t))
+		r.events(r.trackClose(t))
 	}
 	r.event(recording.Event{Time: t, Code: "x", Data: strconv.Itoa(code)})
 	werr := r.werr
@@ -377,41 +385,105 @@ func (r *rec) finishWithError(cause error) {
 	_ = r.opt.Store.UpdateSession(ctx, &s)
 }
 
+// outputChunk is output read from COMMAND's terminal at time t.
+type outputChunk struct {
+	t    time.Duration
+	data []byte
+}
+
+const (
+	chunkSize   = 64 << 10
+	queueLen    = 16
+	maxCoalesce = 256 << 10
+)
+
 // copyOutput copies COMMAND's output to the user and the recording until
-// the terminal closes (EIO) or the drain deadline passes.
+// the terminal closes (EIO) or the drain deadline passes. Reading and
+// writing are two goroutines, so that COMMAND's terminal is read while the
+// user's is written; when output comes faster than it is written, the
+// chunks waiting are written as one event (timed at the first).
 func (r *rec) copyOutput() (err error) {
+	queue := make(chan outputChunk, queueLen)
+	free := make(chan []byte, queueLen+2)
+	for range queueLen + 2 {
+		free <- make([]byte, chunkSize)
+	}
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(queue)
+		defer func() {
+			if p := recover(); p != nil {
+				readErr <- fmt.Errorf("internal error: %v", p)
+			}
+		}()
+		for {
+			buf := <-free
+			n, rerr := r.ptmx.Read(buf)
+			if n > 0 {
+				queue <- outputChunk{t: r.now(), data: buf[:n]}
+			} else {
+				free <- buf
+			}
+			if rerr != nil {
+				if errors.Is(rerr, syscall.EIO) || errors.Is(rerr, io.EOF) || errors.Is(rerr, os.ErrDeadlineExceeded) ||
+					errors.Is(rerr, os.ErrClosed) {
+					readErr <- nil
+				} else {
+					readErr <- rerr
+				}
+				return
+			}
+		}
+	}()
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("internal error: %v", p)
+			for range queue { // let the reader finish
+			}
 		}
 	}()
-	buf := make([]byte, 64<<10)
 	stdoutOK := true
-	for {
-		n, rerr := r.ptmx.Read(buf)
-		if n > 0 {
-			p := buf[:n]
-			if stdoutOK {
-				if _, err := r.opt.Stdout.Write(p); err != nil {
-					stdoutOK = false // the user's terminal is gone; keep recording
+	var batch []byte
+	var bufs [][]byte
+	for c := range queue {
+		t, p := c.t, c.data
+		bufs = append(bufs[:0], c.data)
+		// Take what else is waiting, up to a bound.
+	more:
+		for len(p) < maxCoalesce {
+			select {
+			case c2, ok := <-queue:
+				if !ok {
+					break more
 				}
+				if len(bufs) == 1 {
+					batch = append(batch[:0], p...)
+				}
+				batch = append(batch, c2.data...)
+				bufs = append(bufs, c2.data)
+				p = batch
+			default:
+				break more
 			}
-			r.mu.Lock()
-			t := r.now()
-			r.event(recording.Event{Time: t, Code: "o", Data: string(p)})
-			if r.queries != nil {
-				r.events(r.queries.Output(t, p))
-			}
-			r.mu.Unlock()
 		}
-		if rerr != nil {
-			if errors.Is(rerr, syscall.EIO) || errors.Is(rerr, io.EOF) || errors.Is(rerr, os.ErrDeadlineExceeded) ||
-				errors.Is(rerr, os.ErrClosed) {
-				return nil
+		// Recorded before it is shown: the user cannot react (type) to
+		// output the query tracker has not seen.
+		r.mu.Lock()
+		r.event(recording.Event{Time: t, Code: "o", Data: string(p)})
+		if r.queries != nil {
+			r.events(r.trackOutput(t, p))
+		}
+		r.mu.Unlock()
+		if stdoutOK {
+			if _, err := r.opt.Stdout.Write(p); err != nil {
+				stdoutOK = false // the user's terminal is gone; keep recording
 			}
-			return rerr
+		}
+		for _, b := range bufs {
+			free <- b[:cap(b)]
 		}
 	}
+	return <-readErr
 }
 
 // input is the goroutine copying the user's input.
@@ -471,9 +543,26 @@ func (r *rec) copyInput(src io.Reader) {
 			r.event(recording.Event{Time: t, Code: "i", Data: string(p)})
 			var act trackerAction
 			if r.queries != nil {
-				act = r.queries.Input(t, p)
+				act = r.trackInput(t, p)
 				r.events(act.events)
 				if act.notice != "" {
+					// Let the client echo the line first (bounded: a
+					// client that does not echo gets the notice anyway).
+					r.mu.Unlock() // a write to a busy client may block: not under the lock
+					ok := r.forward(act.forward)
+					r.mu.Lock()
+					if !ok {
+						r.mu.Unlock()
+						return
+					}
+					act.forward = nil
+					deadline := time.Now().Add(echoWait)
+					for r.queries != nil && !r.queries.Echoed(act.echo) && time.Now().Before(deadline) {
+						r.mu.Unlock()
+						time.Sleep(5 * time.Millisecond)
+						r.mu.Lock()
+					}
+					t = r.now()
 					r.nblock++
 					msg := "\r\n" + act.notice + "\r\n"
 					r.event(recording.Event{Time: t, Code: "o", Data: msg})
@@ -483,15 +572,8 @@ func (r *rec) copyInput(src io.Reader) {
 				act.forward = p
 			}
 			r.mu.Unlock()
-			if len(act.forward) > 0 {
-				if _, err := r.ptmx.Write(act.forward); err != nil {
-					return
-				}
-			}
-			if len(act.inject) > 0 {
-				if _, err := r.ptmx.Write(act.inject); err != nil {
-					return
-				}
+			if !r.forward(act.forward) || !r.forward(act.inject) {
+				return
 			}
 		}
 		if err != nil {
@@ -507,6 +589,56 @@ func (r *rec) copyInput(src io.Reader) {
 			return
 		}
 	}
+}
+
+// trackInput and trackOutput call the query tracker (with r.mu held). The
+// tracker is fuzzed, but a bug in it must not take the lock, the session
+// or the user's terminal with it: it is switched off instead, and the
+// input passed through. r.queries is not nil.
+func (r *rec) trackInput(t time.Duration, p []byte) (act trackerAction) {
+	defer func() {
+		if e := recover(); e != nil {
+			r.trackerFailed(t, e)
+			act = trackerAction{forward: p}
+		}
+	}()
+	return r.queries.Input(t, p)
+}
+
+func (r *rec) trackOutput(t time.Duration, p []byte) (evs []recording.Event) {
+	defer func() {
+		if e := recover(); e != nil {
+			r.trackerFailed(t, e)
+			evs = nil
+		}
+	}()
+	return r.queries.Output(t, p)
+}
+
+func (r *rec) trackClose(t time.Duration) (evs []recording.Event) {
+	defer func() {
+		if e := recover(); e != nil {
+			r.trackerFailed(t, e)
+			evs = nil
+		}
+	}()
+	return r.queries.Close(t)
+}
+
+// trackerFailed switches query capture off and says so in the recording
+// (a marker), so that the gap in the query history is visible.
+func (r *rec) trackerFailed(t time.Duration, e any) {
+	r.queries = nil
+	r.event(recording.Event{Time: t, Code: "m", Data: fmt.Sprintf("auditctl: query capture stopped (internal error: %v)", e)})
+}
+
+// forward writes keys to COMMAND; false when the terminal is gone.
+func (r *rec) forward(p []byte) bool {
+	if len(p) == 0 {
+		return true
+	}
+	_, err := r.ptmx.Write(p)
+	return err == nil
 }
 
 // resize follows the user's terminal size.

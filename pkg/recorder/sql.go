@@ -47,6 +47,11 @@ type pendingQuery struct {
 	query  string
 	submit time.Duration
 	output bool // output arrived since the submit
+	lines  []string
+	// keyed is set when the user typed while the query was pending (in a
+	// pager, or ahead); settle is the time of the last output before that.
+	keyed  bool
+	settle time.Duration
 }
 
 // trackerAction is what the recorder does for the input it passed to
@@ -56,6 +61,7 @@ type trackerAction struct {
 	forward []byte
 	inject  []byte
 	notice  string
+	echo    string            // the blocked line, as the client echoes it
 	events  []recording.Event // "q" events to write, in order
 }
 
@@ -71,10 +77,14 @@ func (q *queryTracker) Input(t time.Duration, p []byte) trackerAction {
 		q.keyBuf = q.dec.Decode(q.keyBuf[:0], p[i:i+1])
 		hold := false
 		for _, k := range q.keyBuf {
-			if q.pending != nil {
-				q.finish(&act, q.lastOutput)
+			if p := q.pending; p != nil && !p.keyed {
+				p.keyed = true
+				p.settle = p.submit
+				if p.output {
+					p.settle = q.lastOutput
+				}
 			}
-			if !q.typing && len(q.lines) == 0 {
+			if q.pending == nil && !q.typing && len(q.lines) == 0 {
 				q.prompt = strings.TrimSpace(q.out.partial())
 			}
 			q.typing = true
@@ -118,9 +128,13 @@ func (q *queryTracker) line(t time.Duration, c keys.Command, act *trackerAction)
 	}
 	multi := len(q.lines) > 0
 	q.lines = nil
+	if q.pending != nil {
+		q.finishSettled(act) // the client did not show its prompt: the previous query is over
+	}
 	if r, ok := matchRules(q.rules, stmt); ok {
 		q.addEvent(act, t, recording.Query{Query: stmt, Message: "blocked by rule " + r.Text})
 		act.notice = "auditctl: statement blocked by rule " + strconv.Quote(r.Text)
+		act.echo = strings.TrimSpace(text)
 		// C-e C-u erase the line in a readline/libedit client; a statement
 		// of several lines is already in the client's buffer: C-c drops it.
 		act.inject = append(act.inject, 0x05, 0x15)
@@ -129,7 +143,7 @@ func (q *queryTracker) line(t time.Duration, c keys.Command, act *trackerAction)
 		}
 		return true
 	}
-	q.pending = &pendingQuery{query: stmt, submit: t}
+	q.pending = &pendingQuery{query: stmt, submit: t, lines: strings.Split(stmt, "\n")}
 	q.out.reset()
 	return false
 }
@@ -147,7 +161,16 @@ func (q *queryTracker) Output(t time.Duration, p []byte) []recording.Event {
 	q.lastOutput = t
 	if q.atPrompt() {
 		var act trackerAction
-		q.finish(&act, t)
+		end := t
+		if q.pending.keyed {
+			end = q.pending.settle
+		}
+		q.finish(&act, end)
+		// A fresh prompt: keys typed while the query ran went elsewhere
+		// (a pager's q and spaces), not into the next statement.
+		q.ed = keys.LineEditor{}
+		q.dec = keys.Decoder{}
+		q.typing = false
 		return act.events
 	}
 	return nil
@@ -167,8 +190,17 @@ func (q *queryTracker) atPrompt() bool {
 		return true
 	}
 	// Another prompt (psql's "db=!#" in a failed transaction): a short
-	// word ending in a prompt character and a space.
-	return promptRE.MatchString(p) && strings.HasSuffix(raw, " ")
+	// word ending in a prompt character and a space, after a reply (a
+	// continuation prompt may come before the echo of a line typed ahead).
+	if !promptRE.MatchString(p) || !strings.HasSuffix(raw, " ") {
+		return false
+	}
+	for _, l := range q.out.lines {
+		if l = strings.TrimSpace(l); l != "" && !isEcho(l, q.pending.lines) {
+			return true
+		}
+	}
+	return false
 }
 
 var promptRE = regexp.MustCompile(`^\S{0,64}[=\-#>$%]$`)
@@ -178,13 +210,19 @@ var promptRE = regexp.MustCompile(`^\S{0,64}[=\-#>$%]$`)
 func (q *queryTracker) Close(t time.Duration) []recording.Event {
 	var act trackerAction
 	if q.pending != nil {
-		end := q.lastOutput
-		if !q.pending.output {
-			end = t
-		}
-		q.finish(&act, end)
+		q.finishSettled(&act)
 	}
 	return act.events
+}
+
+// finishSettled ends the pending query without a prompt: at the last
+// output before the user typed again, else the last output.
+func (q *queryTracker) finishSettled(act *trackerAction) {
+	end := q.lastOutput
+	if q.pending.keyed {
+		end = q.pending.settle
+	}
+	q.finish(act, end)
 }
 
 func (q *queryTracker) finish(act *trackerAction, end time.Duration) {
@@ -193,7 +231,7 @@ func (q *queryTracker) finish(act *trackerAction, end time.Duration) {
 	if !p.output || end < p.submit {
 		end = p.submit
 	}
-	msg, rows := summarize(q.out.lines)
+	msg, rows := summarize(q.out.lines, p.lines)
 	q.out.lines = q.out.lines[:0]
 	q.addEvent(act, end, recording.Query{
 		Query: p.query, Message: msg, Rows: rows,
@@ -232,14 +270,22 @@ var (
 	mysqlRE = regexp.MustCompile(`\b(\d+) rows? (?:affected|in set)\b`)
 )
 
+// Echoed reports whether the client has echoed line: the line the cursor
+// is on ends with it.
+func (q *queryTracker) Echoed(line string) bool {
+	return strings.HasSuffix(strings.TrimSpace(q.out.partial()), line)
+}
+
 // summarize picks the message of a response and the rows it reports: the
 // first ERROR/FATAL/PANIC line, else a "(N rows)" footer, else a command
 // tag (INSERT 0 1, UPDATE 2, CREATE TABLE), else the first non-empty line.
-func summarize(lines []string) (string, *int64) {
+// Lines that end with a line of the statement are the client's echo of
+// what was typed (late when the user types ahead), not its reply.
+func summarize(lines, stmt []string) (string, *int64) {
 	var first, footer, tag string
 	for _, l := range lines {
 		l = strings.TrimSpace(l)
-		if l == "" {
+		if l == "" || isEcho(l, stmt) {
 			continue
 		}
 		for _, p := range []string{"ERROR", "FATAL", "PANIC"} {
@@ -265,6 +311,15 @@ func summarize(lines []string) (string, *int64) {
 		msg = tag
 	}
 	return msg, rowsOf(msg)
+}
+
+func isEcho(l string, stmt []string) bool {
+	for _, s := range stmt {
+		if s = strings.TrimSpace(s); s != "" && strings.HasSuffix(l, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // rowsOf returns the row count a message states, nil when it states none.

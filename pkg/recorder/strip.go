@@ -80,12 +80,16 @@ func (s *stripper) Write(p []byte) {
 	}
 }
 
+// endLine keeps the line. Past maxLines, lines from the middle go: the
+// first ones (an error) and the last ones (a row-count footer) stay.
 func (s *stripper) endLine() {
-	if len(s.lines) < maxLines {
-		s.lines = append(s.lines, s.cur.String())
-	} else {
+	if len(s.lines) >= maxLines {
+		const head = maxLines / 4
+		copy(s.lines[head:], s.lines[head+1:])
+		s.lines = s.lines[:len(s.lines)-1]
 		s.dropped = true
 	}
+	s.lines = append(s.lines, s.cur.String())
 	s.cur.Reset()
 }
 
