@@ -4,8 +4,6 @@ package recorder
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +16,7 @@ import (
 	"time"
 
 	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/recording"
 	"github.com/auditctl/auditctl/pkg/session"
 )
 
@@ -255,21 +254,8 @@ func finishDead(s *session.Session, status session.Status) {
 		s.End = fi.ModTime()
 	}
 	s.Duration = s.End.Sub(s.Start)
-	if sum, err := fileSHA256(s.RecordingPath); err == nil {
+	if sum, err := recording.FileSHA256(s.RecordingPath); err == nil {
 		s.RecordingSHA256 = sum
 	}
 	s.RecorderPID = 0
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -232,7 +232,7 @@ func checkFinalRow(t *testing.T, store session.Store, id, path string, want sess
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum, err := fileSHA256(path)
+	sum, err := recording.FileSHA256(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -382,7 +382,7 @@ func TestKilledRecorderIsStale(t *testing.T) {
 		t.Fatalf("MarkStale = %d, %v", n, err)
 	}
 	row, _ = store.FindSession(context.Background(), id)
-	sum, _ := fileSHA256(path)
+	sum, _ := recording.FileSHA256(path)
 	if row.Status != session.StatusStale || row.RecorderPID != 0 || row.RecordingSHA256 != sum || row.End.Before(row.Start) {
 		t.Errorf("stale row = %+v", row)
 	}
