@@ -41,7 +41,8 @@ func Screen(w io.Writer, t *vt.Terminal, color bool) error {
 // Cat replays rd and writes the session as plain text: every line of the
 // main screen as it scrolled off the top (or was cleared), rows that
 // autowrapped joined into one line, then the final screen without its
-// trailing blank rows.
+// trailing blank rows. A damaged recording is written up to the damage
+// (with the screen as it was then), and the error is returned.
 func Cat(ctx context.Context, w io.Writer, rd *recording.Reader) error {
 	hdr := rd.Header()
 	t := vt.New(hdr.Width, hdr.Height)
@@ -52,6 +53,12 @@ func Cat(ctx context.Context, w io.Writer, rd *recording.Reader) error {
 		return c.err
 	})
 	if err != nil {
+		if c.err == nil {
+			// A damaged recording: print what was readable, then fail.
+			if ferr := c.finish(t); ferr != nil {
+				return ferr
+			}
+		}
 		return err
 	}
 	return c.finish(t)

@@ -43,6 +43,7 @@ import (
 	"time"
 
 	"github.com/auditctl/auditctl/pkg/atomicfile"
+	"github.com/auditctl/auditctl/pkg/audit"
 	"github.com/auditctl/auditctl/pkg/recording"
 	"github.com/auditctl/auditctl/player/vt"
 )
@@ -90,6 +91,9 @@ type Index struct {
 	Events      int64         `json:"events"`
 	OutputBytes int64         `json:"output_bytes"`
 	Seekable    bool          `json:"seekable"`
+	// Damage is the reading error that ended the recording early ("" when
+	// it reads to the end): the index covers the events before it.
+	Damage string `json:"damage,omitempty"`
 	Points      []Point       `json:"points"`
 
 	opt  Options
@@ -311,9 +315,6 @@ func (ix *Index) build(ctx context.Context, rd *recording.Reader, w io.Writer) e
 	var last time.Duration
 	lastProgress := time.Now()
 	for b := range batches {
-		if b.err != nil {
-			return b.err
-		}
 		for i := range b.events {
 			ev := &b.events[i]
 			work += eventCost + Apply(term, ev)
@@ -322,6 +323,16 @@ func (ix *Index) build(ctx context.Context, rd *recording.Reader, w io.Writer) e
 			if ev.Code == "o" {
 				ix.OutputBytes += int64(len(ev.Data))
 			}
+		}
+		if b.err != nil {
+			// A damaged recording is indexed up to the damage; seeking
+			// past it replays to it and reports the error there.
+			var ie *audit.InputError
+			if !errors.As(b.err, &ie) {
+				return b.err
+			}
+			ix.Damage = b.err.Error()
+			break
 		}
 		if work >= stride {
 			if err := addPoint(last, b.pos); err != nil {
@@ -376,13 +387,13 @@ func Each(ctx context.Context, rd *recording.Reader, fn func(ev *recording.Event
 		}
 	}()
 	for b := range batches {
-		if b.err != nil {
-			return b.err
-		}
 		for i := range b.events {
 			if err := fn(&b.events[i]); err != nil {
 				return err
 			}
+		}
+		if b.err != nil {
+			return b.err
 		}
 	}
 	return ctx.Err()
@@ -401,8 +412,11 @@ func readBatches(ctx context.Context, rd *recording.Reader, ch chan<- batch, lim
 			break
 		}
 		if err != nil {
+			// The events read before the error go with it: a damaged
+			// recording is used up to the damage.
+			b.err = err
 			select {
-			case ch <- batch{err: err}:
+			case ch <- b:
 			case <-ctx.Done():
 			}
 			return
@@ -570,9 +584,16 @@ type Playback struct {
 	rd   *recording.Reader
 	next *recording.Event
 	done bool
+	err  error // the damage that ended the recording early, if reached
 }
 
+// Err returns the reading error that ended a damaged recording, once
+// playback has reached it (Term then shows the screen before the damage).
+func (pb *Playback) Err() error { return pb.err }
+
 // Open returns a Playback at time t: every event at or before t applied.
+// In a damaged recording, a t past the damage gives the screen before it,
+// with the damage in pb.Err().
 func (ix *Index) Open(t time.Duration) (*Playback, error) {
 	i := ix.pointBefore(t)
 	p := ix.Points[i]
@@ -608,7 +629,7 @@ func (ix *Index) Open(t time.Duration) (*Playback, error) {
 		}
 	}
 	pb := &Playback{Term: term, Time: p.Time, rd: rd}
-	if err := pb.Advance(t); err != nil {
+	if err := pb.Advance(t); err != nil && pb.err == nil {
 		pb.Close()
 		return nil, err
 	}
@@ -625,6 +646,10 @@ func (pb *Playback) Advance(t time.Duration) error {
 				return nil
 			}
 			if err != nil {
+				var ie *audit.InputError
+				if errors.As(err, &ie) {
+					pb.err, pb.done = err, true // damaged: the screen stays as it was before
+				}
 				return err
 			}
 			pb.next = &ev

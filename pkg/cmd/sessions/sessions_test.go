@@ -402,3 +402,20 @@ func TestConvertedPlaysInAsciinema(t *testing.T) {
 		t.Errorf("only %d recordings compared", checked)
 	}
 }
+
+// A truncated recording (a recorder killed mid-line) prints what is
+// readable and fails naming the line.
+func TestCatTruncated(t *testing.T) {
+	env := cmdtest.New(t)
+	dir := t.TempDir()
+	path := writeRec(t, dir, "t.rec", 40, 5, []ev{{1, "o", "first line\r\n"}, {2, "o", "second"}})
+	b, _ := os.ReadFile(path)
+	os.WriteFile(path, append(b, []byte(`[0.5, "o", "thi`)...), 0o600)
+	err := env.Run("sessions", "cat", path)
+	if code := env.ExitCode("sessions", "cat", path); code != 3 || err == nil || !strings.Contains(err.Error(), "t.rec:4") {
+		t.Fatalf("exit %d, %v", code, err)
+	}
+	if out := env.Out.String(); out != "first line\nsecond\n" {
+		t.Errorf("readable part: %q", out)
+	}
+}
