@@ -93,8 +93,8 @@ type Index struct {
 	Seekable    bool          `json:"seekable"`
 	// Damage is the reading error that ended the recording early ("" when
 	// it reads to the end): the index covers the events before it.
-	Damage string `json:"damage,omitempty"`
-	Points      []Point       `json:"points"`
+	Damage string  `json:"damage,omitempty"`
+	Points []Point `json:"points"`
 
 	opt  Options
 	file string // the index file; "" when the index is held in memory only
