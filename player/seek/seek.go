@@ -40,6 +40,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/auditctl/auditctl/pkg/atomicfile"
@@ -97,7 +98,8 @@ type Index struct {
 	Points []Point `json:"points"`
 
 	opt  Options
-	file string // the index file; "" when the index is held in memory only
+	file string     // the index file; "" when the index is held in memory only
+	mu   sync.Mutex // guards snap: Open may be called from several goroutines
 	snap *os.File
 	mem  [][]byte // snapshots when not written to a file
 }
@@ -530,6 +532,8 @@ func readIndex(file, key string) (*Index, error) {
 
 // Close releases the index file.
 func (ix *Index) Close() error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
 	if ix.snap != nil {
 		err := ix.snap.Close()
 		ix.snap = nil
@@ -545,13 +549,16 @@ func (ix *Index) snapshot(i int) (*vt.Snapshot, error) {
 	if ix.mem != nil {
 		b = ix.mem[p.SnapOff]
 	} else {
+		ix.mu.Lock()
 		if ix.snap == nil {
 			f, err := os.Open(ix.file)
 			if err != nil {
+				ix.mu.Unlock()
 				return nil, err
 			}
 			ix.snap = f
 		}
+		ix.mu.Unlock()
 		b = make([]byte, p.SnapLen)
 		if _, err := ix.snap.ReadAt(b, p.SnapOff); err != nil {
 			return nil, fmt.Errorf("seek index %s: %w", ix.file, err)

@@ -419,3 +419,31 @@ func TestCatTruncated(t *testing.T) {
 		t.Errorf("readable part: %q", out)
 	}
 }
+
+// play --no-tui on a damaged recording prints the screen before the
+// damage, then fails naming the line; the index path does the same.
+func TestPlayDamaged(t *testing.T) {
+	env := cmdtest.New(t)
+	dir := t.TempDir()
+	path := writeRec(t, dir, "d.rec", 20, 3, []ev{{1, "o", "before\r\n"}, {2, "o", "more"}})
+	b, _ := os.ReadFile(path)
+	os.WriteFile(path, append(b, []byte("[0.5, \"o\", 42]\n[1, \"o\", \"after\"]\n")...), 0o600)
+	for _, extra := range [][]string{{"--no-index"}, {}} {
+		if len(extra) == 0 {
+			old := play.IndexThreshold
+			play.IndexThreshold = 0
+			t.Setenv("AUDITCTL_CACHE_DIR", t.TempDir())
+			defer func() { play.IndexThreshold = old }()
+		}
+		for _, at := range []string{"end", "100%"} {
+			args := append([]string{"sessions", "play", path, "--no-tui", "--at", at}, extra...)
+			err := env.Run(args...)
+			if err == nil || !strings.Contains(err.Error(), "d.rec:4") {
+				t.Errorf("%v: %v", args, err)
+			}
+			if out := env.Out.String(); out != "before\nmore\n\n" {
+				t.Errorf("%v: screen %q", args, out)
+			}
+		}
+	}
+}

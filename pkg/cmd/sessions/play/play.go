@@ -3,6 +3,8 @@ package play
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 	"github.com/auditctl/auditctl/pkg/cmd/sessions/shared"
 	"github.com/auditctl/auditctl/pkg/cmdutil"
 	"github.com/auditctl/auditctl/pkg/recording"
+	"github.com/auditctl/auditctl/player"
 	"github.com/auditctl/auditctl/player/dump"
 	"github.com/auditctl/auditctl/player/seek"
 	"github.com/auditctl/auditctl/player/vt"
@@ -30,7 +33,9 @@ type Options struct {
 	At      string
 	Color   bool
 	NoIndex bool
-	Rec     shared.RecordingFlags
+	// AtSet: --at was given (the player opens there; without it, at the start).
+	AtSet bool
+	Rec   shared.RecordingFlags
 	// SeekDir overrides the seek cache directory (tests).
 	SeekDir string
 }
@@ -45,6 +50,25 @@ func NewCmdPlay(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			Replay a terminal session recording through auditctl's own terminal
 			emulator. The recording's bytes are never written to your terminal:
 			what you see is the emulator's screen.
+
+			Without --no-tui, play opens the interactive player: the screen in
+			the middle, a header with the user, resource and start time, the
+			keystrokes (and, for database sessions, the queries) beside it,
+			the timeline with markers below. It starts at once, at the start
+			of the session or at --at; a big recording is indexed in the
+			background and seeks use the index when it is ready. Keys (? in
+			the player shows them all):
+			  space          play / pause
+			  ← →            back / forward 5 s (shift: 1 min; also [ ])
+			  0-9, g, G, t   jump to 0-90 %, the start, the end, a time
+			  .              step to the next event
+			  + -            speed (0.25× to 16×)
+			  i              idle limit: cut long pauses
+			  / n N          search the screen text, next / previous match
+			  m M            next / previous marker
+			  > <            next / previous keystroke (or query)
+			  tab ↑ ↓ enter  panel focus, move, jump to the keystroke or query
+			  q              quit
 
 			--no-tui prints the screen at one moment as plain text, one line per
 			row, trailing spaces trimmed, and exits: for scripts, tickets and
@@ -63,10 +87,10 @@ func NewCmdPlay(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			Any format auditctl reads works: asciicast v1/v2/v3 (.cast, .rec),
 			ttyrec, util-linux script (give the timing file and --log-out or
 			--log-io), gzip or zstd compressed.
-
-			The interactive player (without --no-tui) is not built yet.
 		`),
 		Example: heredoc.Doc(`
+			auditctl sessions play session.rec
+			auditctl sessions play session.rec --at 50%
 			auditctl sessions play session.rec --no-tui
 			auditctl sessions play session.rec --no-tui --at 50%
 			auditctl sessions play session.rec --no-tui --at 1m30s --color
@@ -75,6 +99,7 @@ func NewCmdPlay(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 		Args: cmdutil.ExactArgs(1, "a recording FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.File = args[0]
+			opts.AtSet = cmd.Flags().Changed("at")
 			if runF != nil {
 				return runF(opts)
 			}
@@ -82,7 +107,7 @@ func NewCmdPlay(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&opts.NoTUI, "no-tui", false, "print the screen at --at as text and exit")
-	cmd.Flags().StringVar(&opts.At, "at", "end", "the moment to print: end, start, 50%, 1m30s, 1:30")
+	cmd.Flags().StringVar(&opts.At, "at", "end", "the moment to print (or for the player to open at): end, start, 50%, 1m30s, 1:30")
 	cmd.Flags().BoolVar(&opts.Color, "color", false, "keep colours and attributes (SGR) in --no-tui output")
 	cmd.Flags().BoolVar(&opts.NoIndex, "no-index", false, "replay from the start instead of using (or building) the seek index")
 	opts.Rec.Add(cmd.Flags())
@@ -91,11 +116,11 @@ func NewCmdPlay(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 }
 
 func run(ctx context.Context, opts *Options) error {
-	if !opts.NoTUI {
-		return audit.Errorf(audit.EUSAGE, "the interactive player is not built yet: use --no-tui (and --at) to print the screen")
-	}
 	if ctx == nil {
 		ctx = context.Background()
+	}
+	if !opts.NoTUI {
+		return interactive(ctx, opts)
 	}
 	m, err := shared.ParseMoment(opts.At)
 	if err != nil {
@@ -118,10 +143,55 @@ func run(ctx context.Context, opts *Options) error {
 	} else {
 		term, err = replay(ctx, opts, m)
 	}
+	if term == nil {
+		return err
+	}
+	// A damaged recording still shows the screen before the damage, and
+	// then fails (exit 3) naming the line.
+	if perr := dump.Screen(opts.IO.Out, term, opts.Color); perr != nil {
+		return perr
+	}
+	if err != nil {
+		return fmt.Errorf("%w (the screen shown is the last one before it)", err)
+	}
+	return nil
+}
+
+// damaged reports whether err is a recording's content error (as opposed
+// to a usage or I/O error): the readable part can still be shown.
+func damaged(err error) bool {
+	var ie *audit.InputError
+	return errors.As(err, &ie)
+}
+
+// interactive runs the player on a terminal.
+func interactive(ctx context.Context, opts *Options) error {
+	if !opts.IO.IsStdinTTY() || !opts.IO.IsStdoutTTY() {
+		return audit.Errorf(audit.EUSAGE, "the interactive player needs a terminal: use --no-tui (and --at) to print the screen")
+	}
+	recOpt, err := opts.Rec.Options()
 	if err != nil {
 		return err
 	}
-	return dump.Screen(opts.IO.Out, term, opts.Color)
+	if opts.File, err = opts.Rec.Resolve(ctx, opts.File); err != nil {
+		return err
+	}
+	popt := player.Options{
+		Path: opts.File, Rec: recOpt, SeekDir: opts.SeekDir, NoIndex: opts.NoIndex,
+		IndexThreshold: IndexThreshold, In: opts.IO.In, Out: opts.IO.Out,
+	}
+	if opts.AtSet {
+		m, err := shared.ParseMoment(opts.At)
+		if err != nil {
+			return err
+		}
+		popt.Start = m.Resolve
+	}
+	err = player.Run(ctx, popt)
+	if err != nil {
+		return shared.OpenError(opts.File, err)
+	}
+	return nil
 }
 
 func viaIndex(ctx context.Context, opts *Options, recOpt recording.Options, m shared.Moment) (*vt.Terminal, error) {
@@ -146,7 +216,7 @@ func viaIndex(ctx context.Context, opts *Options, recOpt recording.Options, m sh
 		return nil, err
 	}
 	defer pb.Close()
-	return pb.Term, nil
+	return pb.Term, pb.Err()
 }
 
 // replay reads the recording from the start: once to learn its duration
@@ -155,7 +225,7 @@ func replay(ctx context.Context, opts *Options, m shared.Moment) (*vt.Terminal, 
 	at := time.Duration(-1) // -1: to the end
 	if !m.End {
 		duration, err := durationOf(opts)
-		if err != nil {
+		if err != nil && !damaged(err) {
 			return nil, err
 		}
 		if at, err = m.Resolve(duration); err != nil {
@@ -177,6 +247,9 @@ func replay(ctx context.Context, opts *Options, m shared.Moment) (*vt.Terminal, 
 		return nil
 	})
 	if err != nil && err != errStop {
+		if damaged(err) {
+			return term, err
+		}
 		return nil, err
 	}
 	return term, nil

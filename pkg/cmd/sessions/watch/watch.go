@@ -15,6 +15,7 @@ import (
 	"github.com/auditctl/auditctl/pkg/recorder"
 	"github.com/auditctl/auditctl/pkg/recording"
 	"github.com/auditctl/auditctl/pkg/session"
+	"github.com/auditctl/auditctl/player"
 	"github.com/auditctl/auditctl/player/dump"
 )
 
@@ -25,14 +26,24 @@ type Options struct {
 	ID    string
 	NoTUI bool
 	Rec   shared.RecordingFlags
-	// Interactive runs the player on a followed recording; nil until the
-	// interactive player is wired in.
+	// Interactive runs the player on a followed recording.
 	Interactive func(ctx context.Context, path string, done func() bool) error
 }
 
 // NewCmdWatch builds the command.
 func NewCmdWatch(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	opts := &Options{IO: f.IOStreams, Store: func(ctx context.Context) (session.Store, error) { return f.DB(ctx) }}
+	opts.Interactive = func(ctx context.Context, path string, done func() bool) error {
+		if !opts.IO.IsStdinTTY() || !opts.IO.IsStdoutTTY() {
+			return audit.Errorf(audit.EUSAGE, "the interactive watch needs a terminal: use --no-tui")
+		}
+		recOpt, err := opts.Rec.Options()
+		if err != nil {
+			return err
+		}
+		return player.Run(ctx, player.Options{Path: path, Rec: recOpt, Live: true, LiveDone: done,
+			In: opts.IO.In, Out: opts.IO.Out})
+	}
 	cmd := &cobra.Command{
 		Use:   "watch ID",
 		Short: "Follow an active session live",
@@ -80,9 +91,6 @@ func run(ctx context.Context, opts *Options) error {
 	}
 	done := sessionEnded(ctx, store, s.ID)
 	if !opts.NoTUI {
-		if opts.Interactive == nil {
-			return audit.Errorf(audit.EUSAGE, "the interactive watch is not built yet: use --no-tui")
-		}
 		return opts.Interactive(ctx, s.RecordingPath, done)
 	}
 	recOpt, err := opts.Rec.Options()

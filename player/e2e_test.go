@@ -1,0 +1,161 @@
+package player
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// tmux runs the real auditctl binary in a detached tmux server of its own.
+type tmux struct {
+	t      *testing.T
+	socket string
+}
+
+func newTmux(t *testing.T, cmd string) *tmux {
+	t.Helper()
+	if _, err := exec.LookPath("tmux"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("tmux is required in CI")
+		}
+		t.Skip("tmux not installed")
+	}
+	tm := &tmux{t: t, socket: fmt.Sprintf("auditctl-player-%d-%d", os.Getpid(), time.Now().UnixNano())}
+	t.Cleanup(func() { exec.Command("tmux", "-L", tm.socket, "kill-server").Run() })
+	tm.run("-f", "/dev/null", "new-session", "-d", "-x", "120", "-y", "40", cmd)
+	return tm
+}
+
+func (tm *tmux) run(args ...string) string {
+	tm.t.Helper()
+	out, err := exec.Command("tmux", append([]string{"-L", tm.socket}, args...)...).CombinedOutput()
+	if err != nil {
+		tm.t.Fatalf("tmux %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+func (tm *tmux) keys(keys ...string) { tm.run(append([]string{"send-keys", "-t", "0"}, keys...)...) }
+
+func (tm *tmux) capture() string { return tm.run("capture-pane", "-p", "-t", "0") }
+
+// wait polls the pane until cond holds.
+func (tm *tmux) wait(what string, cond func(screen string) bool) string {
+	tm.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	var s string
+	for time.Now().Before(deadline) {
+		s = tm.capture()
+		if cond(s) {
+			return s
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	tm.t.Fatalf("timed out waiting for %s; pane:\n%s", what, s)
+	return ""
+}
+
+func buildAuditctl(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "auditctl")
+	if runtime.GOOS == "windows" {
+		bin += ".exe"
+	}
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/auditctl/auditctl/cmd/auditctl")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func TestEndToEndTmux(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	if _, err := exec.LookPath("tmux"); err != nil && os.Getenv("CI") != "true" {
+		t.Skip("tmux not installed")
+	}
+	bin := buildAuditctl(t)
+	rec := shellRecording(t)
+	home := t.TempDir()
+	cmd := fmt.Sprintf("env HOME=%s XDG_CACHE_HOME=%s XDG_CONFIG_HOME=%s %s sessions play %s; echo PLAYER-EXITED $?; sleep 30",
+		home, filepath.Join(home, "cache"), filepath.Join(home, "config"), bin, rec)
+	tm := newTmux(t, cmd)
+
+	// Open: the first screen, header, timeline.
+	tm.wait("the player", func(s string) bool {
+		return strings.Contains(s, "alice@web-01:~$") && strings.Contains(s, "user alice") && strings.Contains(s, "01:40.0")
+	})
+	// The player opens paused at the start: space plays, space pauses.
+	tm.keys("Space")
+	tm.wait("playback", func(s string) bool { return strings.Contains(s, "notes.txt  secrets.db") })
+	tm.keys("Space")
+	s := tm.wait("pause", func(s string) bool { return strings.Contains(s, "❚❚") })
+	if !strings.Contains(s, "❚❚") {
+		t.Fatalf("not paused:\n%s", s)
+	}
+	// Seek to 50 %: after the clear, the token is gone.
+	tm.keys("5")
+	tm.wait("50 %", func(s string) bool {
+		return strings.Contains(s, "00:50.0 / 01:40.0") && !strings.Contains(s, "TOKEN-4711")
+	})
+	// Search: jumps back to 8 s, where the token appears.
+	tm.keys("/", "TOKEN-4711", "Enter")
+	tm.wait("the search", func(s string) bool {
+		return strings.Contains(s, "00:08.0 / 01:40.0") && strings.Contains(s, "the TOKEN-4711 is here") &&
+			strings.Contains(s, `search "TOKEN-4711": 1 match`)
+	})
+	// Keystroke panel: up twice from the current key, enter jumps there.
+	tm.keys("Up", "Up", "Enter")
+	tm.wait("the keystroke jump", func(s string) bool { return strings.Contains(s, "▶00:06.") })
+	// A smaller window: laid out again, the 80x24 screen clipped.
+	tm.run("resize-window", "-t", "0", "-x", "70", "-y", "20")
+	tm.wait("the re-layout", func(s string) bool {
+		lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+		return strings.Contains(s, "clipped 80x24→") && len(lines) <= 20
+	})
+	// Quit.
+	tm.keys("q")
+	tm.wait("exit", func(s string) bool { return strings.Contains(s, "PLAYER-EXITED 0") })
+}
+
+func TestEndToEndDatabaseAndNoTerminal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	if _, err := exec.LookPath("tmux"); err != nil && os.Getenv("CI") != "true" {
+		t.Skip("tmux not installed")
+	}
+	bin := buildAuditctl(t)
+	rec := dbRecording(t)
+	home := t.TempDir()
+	env := fmt.Sprintf("env HOME=%s XDG_CACHE_HOME=%s XDG_CONFIG_HOME=%s", home, filepath.Join(home, "cache"), filepath.Join(home, "config"))
+
+	// Without a terminal: a usage error that points at --no-tui.
+	cmd := exec.Command(bin, "sessions", "play", rec)
+	cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CACHE_HOME="+filepath.Join(home, "cache"), "XDG_CONFIG_HOME="+filepath.Join(home, "config"))
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.Contains(string(out), "--no-tui") {
+		t.Fatalf("without a terminal: %v\n%s", err, out)
+	}
+
+	// --at opens the player there; the query panel shows the queries.
+	tm := newTmux(t, fmt.Sprintf("%s %s sessions play %s --at 75%%; echo PLAYER-EXITED $?; sleep 30", env, bin, rec))
+	tm.wait("the player at 75 %", func(s string) bool {
+		return strings.Contains(s, "00:22.5 / 00:30.0") && strings.Contains(s, "Queries (3), 1 blocked") &&
+			strings.Contains(s, "BLOCKED") && strings.Contains(s, "blocked by rule 'DROP TABLE'")
+	})
+	// Focus the queries, go up to the failed one, jump there.
+	tm.keys("Tab", "Up", "Enter")
+	tm.wait("the query jump", func(s string) bool {
+		return strings.Contains(s, "00:11.0 / 00:30.0") && !strings.Contains(s, "auditctl: blocked")
+	})
+	tm.keys("q")
+	tm.wait("exit", func(s string) bool { return strings.Contains(s, "PLAYER-EXITED 0") })
+}
