@@ -98,8 +98,9 @@ type Index struct {
 	Points []Point `json:"points"`
 
 	opt  Options
-	file string     // the index file; "" when the index is held in memory only
-	mu   sync.Mutex // guards snap: Open may be called from several goroutines
+	file string           // the index file; "" when the index is held in memory only
+	hdr  recording.Header // the recording's header, read once (Open resumes with it)
+	mu   sync.Mutex       // guards snap: Open may be called from several goroutines
 	snap *os.File
 	mem  [][]byte // snapshots when not written to a file
 }
@@ -206,6 +207,13 @@ func Load(ctx context.Context, path string, opt Options) (*Index, error) {
 		file := filepath.Join(dir, key+".idx")
 		if ix, err := readIndex(file, key); err == nil {
 			ix.Recording, ix.opt = path, opt
+			rd, err := recording.Open(path, opt.Rec)
+			if err != nil {
+				ix.Close()
+				return nil, err
+			}
+			ix.hdr = rd.Header()
+			rd.Close()
 			now := time.Now()
 			os.Chtimes(file, now, now) // LRU order; best effort
 			return ix, nil
@@ -233,7 +241,7 @@ func Build(ctx context.Context, path string, opt Options) (*Index, error) {
 	hdr := rd.Header()
 	ix := &Index{
 		Recording: path, Version: formatVersion, Format: hdr.Format,
-		Cols: hdr.Width, Rows: hdr.Height, Seekable: rd.Seekable(), opt: opt,
+		Cols: hdr.Width, Rows: hdr.Height, Seekable: rd.Seekable(), opt: opt, hdr: hdr,
 	}
 	if opt.NoCache {
 		if err := ix.build(ctx, rd, nil); err != nil {
@@ -612,13 +620,7 @@ func (ix *Index) Open(t time.Duration) (*Playback, error) {
 	term.Restore(snap)
 	var rd *recording.Reader
 	if ix.Seekable {
-		hrd, err := recording.Open(ix.Recording, ix.opt.Rec)
-		if err != nil {
-			return nil, err
-		}
-		hdr := hrd.Header()
-		hrd.Close()
-		if rd, err = recording.OpenAt(ix.Recording, hdr, p.Pos); err != nil {
+		if rd, err = recording.OpenAt(ix.Recording, ix.hdr, p.Pos); err != nil {
 			return nil, err
 		}
 	} else {
@@ -669,6 +671,27 @@ func (pb *Playback) Advance(t time.Duration) error {
 		pb.next = nil
 	}
 	return nil
+}
+
+// Next returns the time of the next event not applied yet (reading it
+// ahead); false at the end or at a damage.
+func (pb *Playback) Next() (time.Duration, bool) {
+	if pb.next == nil && !pb.done {
+		ev, err := pb.rd.Next()
+		if err != nil {
+			var ie *audit.InputError
+			if errors.As(err, &ie) {
+				pb.err = err
+			}
+			pb.done = true
+			return 0, false
+		}
+		pb.next = &ev
+	}
+	if pb.next == nil {
+		return 0, false
+	}
+	return pb.next.Time, true
 }
 
 // Done reports whether every event has been applied.

@@ -354,3 +354,48 @@ func BenchmarkSeek(b *testing.B) {
 		pb.Close()
 	}
 }
+
+// Next peeks at the next event without applying it; Advance to that time
+// applies it.
+func TestPlaybackNext(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "n.cast")
+	writeRec(t, path, 4, 50_000, 3)
+	ix, err := Build(context.Background(), path, Options{NoCache: true, Stride: 5000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb, err := ix.Open(ix.Duration / 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pb.Close()
+	steps := 0
+	for {
+		next, ok := pb.Next()
+		if !ok {
+			break
+		}
+		if next < pb.Time {
+			t.Fatalf("next event at %v before the current time %v", next, pb.Time)
+		}
+		before := state(t, pb.Term)
+		if again, _ := pb.Next(); again != next {
+			t.Fatal("Next is not idempotent")
+		}
+		if !bytes.Equal(before, state(t, pb.Term)) {
+			t.Fatal("Next changed the screen")
+		}
+		if err := pb.Advance(next); err != nil {
+			t.Fatal(err)
+		}
+		steps++
+	}
+	if !pb.Done() || steps == 0 || pb.Time != ix.Duration {
+		t.Fatalf("after %d steps: done %v, time %v of %v", steps, pb.Done(), pb.Time, ix.Duration)
+	}
+	want := replay(t, path, ix.Duration)
+	if !bytes.Equal(state(t, pb.Term), state(t, want)) {
+		t.Fatal("stepping to the end differs from replaying")
+	}
+}
