@@ -133,3 +133,70 @@ func TestRecordListTerminate(t *testing.T) {
 		t.Errorf("TerminateSession events: %+v", evs)
 	}
 }
+
+// TestWatchInteractive runs `sessions watch` in a tmux pane while another
+// process records: output written after the watch started appears in the
+// player.
+func TestWatchInteractive(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("pseudo-terminal recorder test runs on linux")
+	}
+	if _, err := exec.LookPath("tmux"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("tmux is not installed (CI=true)")
+		}
+		t.Skip("tmux is not installed")
+	}
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "audit.db")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	marker := filepath.Join(dir, "go")
+	rec := exec.CommandContext(ctx, bin, "--db", db, "sessions", "record", "--resource", "web-1", "--",
+		"sh", "-c", "echo first-line; while [ ! -e "+marker+" ]; do sleep 0.05; done; echo second-line; sleep 30")
+	rec.Stdin = strings.NewReader("")
+	if err := rec.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Process.Kill()
+	var id string
+	for deadline := time.Now().Add(20 * time.Second); id == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		out, err := exec.Command(bin, "--db", db, "sessions", "list", "--active", "-o", "json").Output()
+		if err != nil {
+			continue
+		}
+		var rows []struct{ ID string }
+		json.Unmarshal(out, &rows)
+		if len(rows) == 1 {
+			id = rows[0].ID
+		}
+	}
+	if id == "" {
+		t.Fatal("no active session")
+	}
+	sock := filepath.Join(dir, "tmux.sock")
+	tmux := func(args ...string) string {
+		out, _ := exec.Command("tmux", append([]string{"-S", sock, "-f", "/dev/null"}, args...)...).CombinedOutput()
+		return string(out)
+	}
+	t.Cleanup(func() { tmux("kill-server") })
+	tmux("new-session", "-d", "-x", "120", "-y", "40", bin+" --db "+db+" sessions watch "+id)
+	waitFor := func(text string) {
+		t.Helper()
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			if strings.Contains(tmux("capture-pane", "-p"), text) {
+				return
+			}
+		}
+		t.Fatalf("%q never appeared:\n%s", text, tmux("capture-pane", "-p"))
+	}
+	waitFor("first-line")
+	os.WriteFile(marker, nil, 0o600) // the recorded command goes on only now
+	waitFor("second-line")
+	if !strings.Contains(tmux("capture-pane", "-p"), "LIVE") {
+		t.Errorf("no live indicator:\n%s", tmux("capture-pane", "-p"))
+	}
+	tmux("send-keys", "q")
+	exec.Command(bin, "--db", db, "sessions", "terminate", id).Run()
+}
