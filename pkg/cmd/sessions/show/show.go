@@ -16,6 +16,7 @@ import (
 	"github.com/auditctl/auditctl/pkg/cmd/sessions/list"
 	"github.com/auditctl/auditctl/pkg/cmdutil"
 	"github.com/auditctl/auditctl/pkg/output"
+	"github.com/auditctl/auditctl/pkg/recorder"
 	"github.com/auditctl/auditctl/pkg/recording"
 	"github.com/auditctl/auditctl/pkg/sanitize"
 	"github.com/auditctl/auditctl/pkg/session"
@@ -99,6 +100,9 @@ func run(ctx context.Context, opts *Options) error {
 	}
 	db, err := opts.DB(ctx)
 	if err != nil {
+		return err
+	}
+	if _, err := recorder.MarkStale(ctx, db); err != nil { // a recorder that died since
 		return err
 	}
 	s, err := db.FindSession(ctx, opts.ID)
