@@ -6,7 +6,9 @@ import (
 	"time"
 
 	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/source/jumpcloud"
 	"github.com/auditctl/auditctl/pkg/store/sqlite"
+	"github.com/spf13/cobra"
 )
 
 // Factory hands commands their dependencies. Tests build one over test
@@ -22,6 +24,10 @@ type Factory struct {
 	Output string
 	Debug  bool
 	Quiet  bool
+	// JumpCloud is what the --org, --region, --endpoint and --timeout flags
+	// say about the Directory Insights API (the environment and the config
+	// file fill the rest).
+	JumpCloud jumpcloud.Settings
 
 	mu sync.Mutex
 	db *sqlite.DB
@@ -62,10 +68,54 @@ func (f *Factory) DB(ctx context.Context) (*sqlite.DB, error) {
 // EventService returns where events are queried: the cache, or with
 // remote set, a remote audit API.
 func (f *Factory) EventService(ctx context.Context, remote string) (audit.EventService, error) {
-	if remote != "" {
-		return nil, audit.Errorf(audit.EUSAGE, "unknown remote %q", remote)
+	switch remote {
+	case "":
+		return f.DB(ctx)
+	case "jumpcloud":
+		c, err := f.JumpCloudClient()
+		if err != nil {
+			return nil, err
+		}
+		s := &jumpcloud.Service{Client: c, Now: f.Now}
+		switch orgs := f.JumpCloud.Orgs; len(orgs) {
+		case 0:
+		case 1:
+			s.Org = orgs[0]
+		default:
+			return nil, audit.Errorf(audit.EUSAGE, "a live query takes one --org, not %d", len(orgs))
+		}
+		return s, nil
 	}
-	return f.DB(ctx)
+	return nil, audit.Errorf(audit.EUSAGE, "unknown remote %q (want jumpcloud)", remote)
+}
+
+// JumpCloudClient returns a Directory Insights API client over the
+// resolved settings (flags, environment, config file), tracing to stderr
+// with --debug. f.JumpCloud is updated with the resolved settings.
+func (f *Factory) JumpCloudClient() (*jumpcloud.Client, error) {
+	s, err := f.JumpCloud.Resolve()
+	if err != nil {
+		return nil, err
+	}
+	f.JumpCloud = s
+	c, err := jumpcloud.NewClient(s)
+	if err != nil {
+		return nil, err
+	}
+	if f.Debug {
+		c.Debug = f.IOStreams.ErrOut
+	}
+	return c, nil
+}
+
+// AddJumpCloudFlags registers the flags that choose the Directory Insights
+// API and tenant.
+func AddJumpCloudFlags(cmd *cobra.Command, s *jumpcloud.Settings) {
+	fl := cmd.Flags()
+	fl.StringArrayVar(&s.Orgs, "org", nil, "JumpCloud organization id (x-org-id), for multi-tenant keys (repeat for several; env JUMPCLOUD_ORG_ID)")
+	fl.StringVar(&s.Region, "region", "", "JumpCloud region: us, eu or in (default us)")
+	fl.StringVar(&s.Endpoint, "endpoint", "", "API base URL, for tests and proxies (env JUMPCLOUD_API_URL; https, or http to loopback only)")
+	fl.DurationVar(&s.Timeout, "timeout", 60*time.Second, "timeout of each API request")
 }
 
 // Close releases what the factory opened.

@@ -2,8 +2,10 @@ package importer
 
 import (
 	"encoding/json"
-	"github.com/auditctl/auditctl/internal/jsontext"
+	"fmt"
 	"strings"
+
+	"github.com/auditctl/auditctl/internal/jsontext"
 
 	"github.com/auditctl/auditctl/pkg/audit"
 )
@@ -288,4 +290,67 @@ func diDescription(e *audit.Event) string {
 		b.WriteByte(')')
 	}
 	return b.String()
+}
+
+// DIMapper maps JumpCloud Directory Insights events one JSON object at a
+// time, exactly as `import --format jumpcloud` does (docs/formats.md): the
+// Directory Insights API client maps its responses with it. The zero value
+// is ready to use; a DIMapper is not safe for concurrent use.
+type DIMapper struct{ m mapper }
+
+// Map maps one Directory Insights event. raw must not change afterwards:
+// the event's JSON fields (and Raw) alias it. The error names the field.
+func (d *DIMapper) Map(raw []byte) (*audit.Event, error) {
+	d.m.force = shapeJumpCloud
+	d.m.source = "jumpcloud"
+	ev, fe := d.m.mapJSON(raw)
+	if fe != nil {
+		return nil, fe
+	}
+	return ev, nil
+}
+
+// MapArray maps each event of a JSON array of Directory Insights events (the
+// body of an API response), in order, calling fn with each; fn's error stops
+// it. The array is checked as it is read: broken JSON, a record that is not
+// an event, or anything after the array is an error. body must not change
+// afterwards: the events alias it.
+func (d *DIMapper) MapArray(body []byte, fn func(*audit.Event) error) error {
+	i := skipWS(body, 0)
+	if i >= len(body) || body[i] != '[' {
+		return synErr(body, i, "array")
+	}
+	i = skipWS(body, i+1)
+	if i < len(body) && body[i] == ']' {
+		i++
+	} else {
+		for n := 1; ; n++ {
+			vs := i
+			var err error
+			if i, err = skipValue(body, vs, 2); err != nil {
+				return err
+			}
+			e, err := d.Map(body[vs:i])
+			if err != nil {
+				return fmt.Errorf("event %d: %w", n, err)
+			}
+			if err := fn(e); err != nil {
+				return err
+			}
+			i = skipWS(body, i)
+			if i < len(body) && body[i] == ',' {
+				i = skipWS(body, i+1)
+				continue
+			}
+			if i < len(body) && body[i] == ']' {
+				i++
+				break
+			}
+			return synErr(body, i, "array (want ',' or ']')")
+		}
+	}
+	if i = skipWS(body, i); i < len(body) {
+		return synErr(body, i, "end of input after the array")
+	}
+	return nil
 }

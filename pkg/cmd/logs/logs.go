@@ -7,6 +7,7 @@ import (
 	"github.com/auditctl/auditctl/pkg/cmd/logs/export"
 	"github.com/auditctl/auditctl/pkg/cmd/logs/list"
 	"github.com/auditctl/auditctl/pkg/cmd/logs/show"
+	"github.com/auditctl/auditctl/pkg/cmd/logs/tail"
 	"github.com/auditctl/auditctl/pkg/cmdutil"
 	"github.com/spf13/cobra"
 )
@@ -25,11 +26,13 @@ func NewCmdLogs(f *cmdutil.Factory) *cobra.Command {
 			auditctl logs show EVENT_ID
 			auditctl logs count --by actor --since 30d
 			auditctl logs export --since 90d -O audit.csv
+			auditctl logs tail -f --status failure
 		`),
 	}
 	cmd.AddCommand(list.NewCmdList(f, nil))
 	cmd.AddCommand(show.NewCmdShow(f, nil))
 	cmd.AddCommand(count.NewCmdCount(f, nil))
 	cmd.AddCommand(export.NewCmdExport(f, nil))
+	cmd.AddCommand(tail.NewCmdTail(f, nil))
 	return cmd
 }

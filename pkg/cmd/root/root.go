@@ -7,6 +7,7 @@ import (
 	"github.com/auditctl/auditctl/pkg/cmd/importcmd"
 	"github.com/auditctl/auditctl/pkg/cmd/logs"
 	"github.com/auditctl/auditctl/pkg/cmd/sessions"
+	synccmd "github.com/auditctl/auditctl/pkg/cmd/sync"
 	"github.com/auditctl/auditctl/pkg/cmd/version"
 	"github.com/auditctl/auditctl/pkg/cmdutil"
 	"github.com/spf13/cobra"
@@ -64,6 +65,7 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 	cmd.AddCommand(sessions.NewCmdSessions(f))
 	cmd.AddCommand(importcmd.NewCmdImport(f, nil))
 	cmd.AddCommand(demo.NewCmdDemo(f, nil))
+	cmd.AddCommand(synccmd.NewCmdSync(f, nil))
 	cmd.AddCommand(version.NewCmdVersion(f))
 	return cmd
 }

@@ -108,6 +108,19 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_start  ON sessions(start_ns);
 CREATE INDEX sessions_status ON sessions(status) WHERE status IN ('active', 'stale');
 `,
+	// 4: where the sync of each remote stream (source, organization,
+	// service) stands: every event in [from_ns, until_ns) is in the cache.
+	`
+CREATE TABLE IF NOT EXISTS sync_state (
+	source     TEXT NOT NULL,
+	org        TEXT NOT NULL,
+	service    TEXT NOT NULL,
+	from_ns    INTEGER NOT NULL,
+	until_ns   INTEGER NOT NULL,
+	updated_ns INTEGER NOT NULL,
+	PRIMARY KEY (source, org, service)
+) WITHOUT ROWID;
+`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {

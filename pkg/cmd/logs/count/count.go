@@ -22,6 +22,7 @@ type CountOptions struct {
 	Service func(ctx context.Context, remote string) (audit.EventService, error)
 
 	Filter   cmdutil.FilterOptions
+	Remote   string
 	Output   string
 	By       string
 	Top      int
@@ -40,6 +41,8 @@ func NewCmdCount(f *cmdutil.Factory, runF func(*CountOptions) error) *cobra.Comm
 			is given). --by FIELD lists the top values with their counts;
 			--interval 1h|1d gives a histogram. --fail-if makes the command exit 1
 			when the total meets a condition, for CI jobs and cron alerts.
+			--remote jumpcloud counts with the JumpCloud Directory Insights API
+			instead of the cache.
 
 			Fields for --by: service, action, category, actor, actor_type, target,
 			target_type, ip, client, browser, status, error, tenant, source,
@@ -51,6 +54,8 @@ func NewCmdCount(f *cmdutil.Factory, runF func(*CountOptions) error) *cobra.Comm
 			auditctl logs count --interval 1d -q 'action:USER_LOGIN status:failure'
 			# fail a CI job when anyone deleted a user in the last day
 			auditctl logs count --action DeleteUser --since 24h --fail-if '>0'
+			# top event types in JumpCloud, counted by the API
+			auditctl logs count --remote jumpcloud --by action --since 7d
 		`),
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -62,6 +67,8 @@ func NewCmdCount(f *cmdutil.Factory, runF func(*CountOptions) error) *cobra.Comm
 		},
 	}
 	cmdutil.AddFilterFlags(cmd, &opts.Filter, true)
+	cmd.Flags().StringVar(&opts.Remote, "remote", "", "query this remote API live instead of the cache: jumpcloud")
+	cmdutil.AddJumpCloudFlags(cmd, &f.JumpCloud)
 	cmd.Flags().StringVar(&opts.By, "by", "", "group by this field and list the top values")
 	cmd.Flags().IntVar(&opts.Top, "top", 20, "with --by, how many values to list (0 = all)")
 	cmd.Flags().StringVar(&opts.Interval, "interval", "", "histogram interval (15m, 1h, 1d, 1w)")
@@ -149,7 +156,7 @@ func countRun(ctx context.Context, opts *CountOptions) error {
 	if err != nil {
 		return err
 	}
-	svc, err := opts.Service(ctx, "")
+	svc, err := opts.Service(ctx, opts.Remote)
 	if err != nil {
 		return err
 	}

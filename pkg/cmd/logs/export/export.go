@@ -25,6 +25,7 @@ type ExportOptions struct {
 	Service func(ctx context.Context, remote string) (audit.EventService, error)
 
 	Filter  cmdutil.FilterOptions
+	Remote  string
 	Format  string
 	OutFile string
 	CSVRaw  bool
@@ -63,6 +64,8 @@ func NewCmdExport(f *cmdutil.Factory, runF func(*ExportOptions) error) *cobra.Co
 		},
 	}
 	cmdutil.AddFilterFlags(cmd, &opts.Filter, false)
+	cmd.Flags().StringVar(&opts.Remote, "remote", "", "export from this remote API live instead of the cache: jumpcloud")
+	cmdutil.AddJumpCloudFlags(cmd, &f.JumpCloud)
 	cmd.Flags().StringVar(&opts.Format, "format", "", "csv, json or ndjson (default: from the -O extension, else ndjson)")
 	cmd.Flags().StringVarP(&opts.OutFile, "output-file", "O", "", "write to this file (atomically) instead of stdout")
 	cmd.Flags().BoolVar(&opts.CSVRaw, "csv-raw", false, "do not neutralize spreadsheet formulas in CSV cells")
@@ -106,7 +109,7 @@ func exportRun(ctx context.Context, opts *ExportOptions) error {
 	if err != nil {
 		return err
 	}
-	svc, err := opts.Service(ctx, "")
+	svc, err := opts.Service(ctx, opts.Remote)
 	if err != nil {
 		return err
 	}

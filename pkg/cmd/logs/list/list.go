@@ -19,6 +19,7 @@ type ListOptions struct {
 	Service func(ctx context.Context, remote string) (audit.EventService, error)
 
 	Filter cmdutil.FilterOptions
+	Remote string
 	Output string
 	JQ     string
 	Sort   string
@@ -34,7 +35,8 @@ func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Comman
 		Use:   "list",
 		Short: "List audit events, newest first",
 		Long: heredoc.Doc(`
-			List audit events from the cache.
+			List audit events from the cache, or with --remote jumpcloud, live from
+			the JumpCloud Directory Insights API (see docs/jumpcloud.md).
 
 			Without --since, --until, a time in the query or --all, only the last
 			7 days are listed. Repeating a flag ORs its values; different flags AND.
@@ -55,6 +57,9 @@ func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Comman
 			# full-text search over a month, as NDJSON
 			auditctl logs list --since 30d --search "break-glass" -o ndjson
 
+			# failed SSO logins of the last day, asked of JumpCloud directly
+			auditctl logs list --remote jumpcloud --service sso --status failure --since 24h
+
 			# actors of failed logins, with jq
 			auditctl logs list --all -q 'action:USER_LOGIN status:failure' --jq '.[].actor'
 		`),
@@ -68,6 +73,8 @@ func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Comman
 		},
 	}
 	cmdutil.AddFilterFlags(cmd, &opts.Filter, true)
+	cmd.Flags().StringVar(&opts.Remote, "remote", "", "query this remote API live instead of the cache: jumpcloud")
+	cmdutil.AddJumpCloudFlags(cmd, &f.JumpCloud)
 	cmd.Flags().StringVar(&opts.Sort, "sort", "-time", "sort by fields, - for descending (-time, duration, actor,-time)")
 	cmd.Flags().IntVarP(&opts.Limit, "limit", "L", 50, "events per page")
 	cmd.Flags().IntVar(&opts.Page, "page", 1, "page number")
@@ -97,7 +104,7 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 	if err != nil {
 		return err
 	}
-	svc, err := opts.Service(ctx, "")
+	svc, err := opts.Service(ctx, opts.Remote)
 	if err != nil {
 		return err
 	}

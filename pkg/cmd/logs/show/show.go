@@ -18,6 +18,7 @@ type ShowOptions struct {
 
 	ID     string
 	Source string
+	Remote string
 	Output string
 	JQ     string
 }
@@ -55,6 +56,8 @@ func NewCmdShow(f *cmdutil.Factory, runF func(*ShowOptions) error) *cobra.Comman
 			return showRun(cmd.Context(), opts)
 		},
 	}
+	cmd.Flags().StringVar(&opts.Remote, "remote", "", "look the event up in this remote API instead of the cache: jumpcloud")
+	cmdutil.AddJumpCloudFlags(cmd, &f.JumpCloud)
 	cmd.Flags().StringVar(&opts.Source, "source", "", "the event's source, when several sources have this ID")
 	cmd.Flags().StringVar(&opts.JQ, "jq", "", "filter the JSON event with a jq expression")
 	return cmd
@@ -68,7 +71,7 @@ func showRun(ctx context.Context, opts *ShowOptions) error {
 	if format == "" {
 		format = output.DefaultFormat(opts.IO.IsStdoutTTY())
 	}
-	svc, err := opts.Service(ctx, "")
+	svc, err := opts.Service(ctx, opts.Remote)
 	if err != nil {
 		return err
 	}

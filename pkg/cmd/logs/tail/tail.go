@@ -1,0 +1,242 @@
+// Package tail implements `auditctl logs tail`.
+package tail
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/MakeNowJust/heredoc"
+	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/cmdutil"
+	"github.com/auditctl/auditctl/pkg/output"
+	"github.com/auditctl/auditctl/pkg/sanitize"
+	"github.com/spf13/cobra"
+)
+
+// TailOptions are the flags and dependencies of `logs tail`.
+type TailOptions struct {
+	IO      *cmdutil.IOStreams
+	Now     func() time.Time
+	Service func(ctx context.Context, remote string) (audit.EventService, error)
+	// Wait waits for the next poll (default: Interval, or the context).
+	Wait func(ctx context.Context, d time.Duration) error
+
+	Filter   cmdutil.FilterOptions
+	Remote   string
+	Output   string
+	Lines    int
+	Follow   bool
+	Interval time.Duration
+	Lookback time.Duration
+	Lag      time.Duration
+}
+
+// NewCmdTail builds the command.
+func NewCmdTail(f *cmdutil.Factory, runF func(*TailOptions) error) *cobra.Command {
+	opts := &TailOptions{IO: f.IOStreams, Now: f.Now, Service: f.EventService}
+	cmd := &cobra.Command{
+		Use:   "tail",
+		Short: "Print the latest events, and with -f new ones as they arrive",
+		Long: heredoc.Doc(`
+			Print the last -n events the filters select, oldest first. With -f,
+			keep polling and print new events as they arrive: from the cache (when
+			another process syncs or imports into it), or with --remote jumpcloud
+			from the Directory Insights API, up to now − --lag.
+
+			Each poll re-reads the last --lookback before the newest event seen, so
+			an event that arrives late (stored with an earlier time) is still
+			printed; an event is never printed twice. Lines are NDJSON when piped.
+		`),
+		Example: heredoc.Doc(`
+			auditctl logs tail -f --status failure
+			auditctl logs tail -f --remote jumpcloud --service sso -o ndjson
+		`),
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Output = f.Output
+			if runF != nil {
+				return runF(opts)
+			}
+			return tailRun(cmd.Context(), opts)
+		},
+	}
+	cmdutil.AddFilterFlags(cmd, &opts.Filter, false)
+	fl := cmd.Flags()
+	fl.IntVarP(&opts.Lines, "lines", "n", 10, "how many of the latest events to print first")
+	fl.BoolVarP(&opts.Follow, "follow", "f", false, "keep printing new events")
+	fl.DurationVar(&opts.Interval, "interval", 5*time.Second, "with -f, time between polls")
+	fl.DurationVar(&opts.Lookback, "lookback", 20*time.Minute, "with -f, how far before the newest event each poll looks for late events")
+	fl.DurationVar(&opts.Lag, "lag", 2*time.Minute, "with --remote, leave out the newest events (they can still arrive out of order)")
+	fl.StringVar(&opts.Remote, "remote", "", "tail this remote API instead of the cache: jumpcloud")
+	cmdutil.AddJumpCloudFlags(cmd, &f.JumpCloud)
+	return cmd
+}
+
+type seenKey struct{ source, id string }
+
+func tailRun(ctx context.Context, opts *TailOptions) error {
+	if opts.Lines < 0 {
+		return audit.Errorf(audit.EUSAGE, "--lines must be 0 or more")
+	}
+	if opts.Follow && opts.Interval < 100*time.Millisecond {
+		return audit.Errorf(audit.EUSAGE, "--interval must be at least 100ms")
+	}
+	format, err := output.ParseFormat(opts.Output)
+	if err != nil {
+		return err
+	}
+	if format == "" {
+		format = output.DefaultFormat(opts.IO.IsStdoutTTY())
+	}
+	if format == output.FormatJSON {
+		format = output.FormatNDJSON // a stream: one document per line
+	}
+	if format != output.FormatTable && format != output.FormatNDJSON {
+		return audit.Errorf(audit.EUSAGE, "logs tail writes table or ndjson lines, not %s", format)
+	}
+	base, err := opts.Filter.Filter(opts.Now(), false)
+	if err != nil {
+		return err
+	}
+	svc, err := opts.Service(ctx, opts.Remote)
+	if err != nil {
+		return err
+	}
+	wait := opts.Wait
+	if wait == nil {
+		wait = func(ctx context.Context, d time.Duration) error {
+			t := time.NewTimer(d)
+			defer t.Stop()
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-t.C:
+				return nil
+			}
+		}
+	}
+	write := func(evs []*audit.Event) error {
+		for _, e := range evs {
+			var err error
+			if format == output.FormatNDJSON {
+				err = output.WriteEvents(opts.IO.Out, output.FormatNDJSON, []*audit.Event{e}, output.Options{})
+			} else {
+				err = writeLine(opts.IO.Out, e)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	until := func() time.Time {
+		if opts.Remote != "" {
+			return opts.Now().Add(-opts.Lag)
+		}
+		return time.Time{}
+	}
+	// The latest events.
+	f := base
+	if u := until(); !u.IsZero() && (f.Until.IsZero() || u.Before(f.Until)) {
+		f.Until = u
+	}
+	seen := map[seenKey]time.Time{}
+	var newest time.Time
+	if opts.Lines > 0 {
+		evs, _, err := svc.FindEvents(ctx, f, audit.Page{Limit: opts.Lines, NoTotal: true})
+		if err != nil {
+			return err
+		}
+		slices.Reverse(evs)
+		if err := write(evs); err != nil {
+			return err
+		}
+	}
+	// Everything up to now counts as seen, printed or not.
+	last, _, err := svc.FindEvents(ctx, f, audit.Page{Limit: 1, NoTotal: true})
+	if err != nil {
+		return err
+	}
+	if len(last) > 0 {
+		newest = last[0].Time
+	} else {
+		newest = opts.Now()
+	}
+	if !opts.Follow {
+		return nil
+	}
+	mark := func(from time.Time) error {
+		g := f
+		g.Since, g.Until = from, f.Until
+		return svc.EachEvent(ctx, g, audit.Page{Sort: []audit.SortKey{{Field: audit.FieldTime}}}, func(e *audit.Event) error {
+			seen[seenKey{e.Source, e.ID}] = e.Time
+			return nil
+		})
+	}
+	if err := mark(newest.Add(-opts.Lookback)); err != nil {
+		return err
+	}
+	for {
+		if err := wait(ctx, opts.Interval); err != nil {
+			if ctx.Err() != nil {
+				return nil // interrupted: the normal end of tail -f
+			}
+			return err
+		}
+		g := base
+		g.Since = newest.Add(-opts.Lookback)
+		if !base.Since.IsZero() && base.Since.After(g.Since) {
+			g.Since = base.Since
+		}
+		if u := until(); !u.IsZero() && (g.Until.IsZero() || u.Before(g.Until)) {
+			g.Until = u
+		}
+		if !g.Until.IsZero() && !g.Since.Before(g.Until) {
+			continue
+		}
+		var fresh []*audit.Event
+		err := svc.EachEvent(ctx, g, audit.Page{Sort: []audit.SortKey{{Field: audit.FieldTime}}}, func(e *audit.Event) error {
+			k := seenKey{e.Source, e.ID}
+			if _, ok := seen[k]; ok {
+				return nil
+			}
+			seen[k] = e.Time
+			fresh = append(fresh, e)
+			if e.Time.After(newest) {
+				newest = e.Time
+			}
+			return nil
+		})
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		if err := write(fresh); err != nil {
+			return err
+		}
+		// Forget what no poll will see again.
+		horizon := newest.Add(-opts.Lookback)
+		for k, t := range seen {
+			if t.Before(horizon) {
+				delete(seen, k)
+			}
+		}
+	}
+}
+
+// writeLine prints one event as a line for a terminal; every field is
+// untrusted and sanitized.
+func writeLine(w io.Writer, e *audit.Event) error {
+	parts := []string{e.Time.UTC().Format("2006-01-02 15:04:05"), e.Source, e.Service, e.Action, e.Actor, e.IP, string(e.Status), e.Description}
+	for i, p := range parts {
+		parts[i] = sanitize.String(p)
+	}
+	_, err := fmt.Fprintln(w, strings.Join(parts, "  "))
+	return err
+}

@@ -1,0 +1,445 @@
+package jumpcloud
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/importer"
+	"github.com/auditctl/auditctl/pkg/sanitize"
+)
+
+// MaxLimit is the largest page the API serves.
+const MaxLimit = 10000
+
+// Client calls the Directory Insights API. It is safe for concurrent use.
+type Client struct {
+	base    string
+	key     string
+	oauth   *oauth // service account credentials, when there is no key
+	timeout time.Duration
+	http    *http.Client
+
+	// MaxAttempts is how many times a request is tried (default 8).
+	MaxAttempts int
+	// Backoff is the first retry delay, doubled on each retry up to
+	// MaxBackoff, with jitter (defaults 500ms and 30s).
+	Backoff, MaxBackoff time.Duration
+	// MaxRetryAfter caps a server's Retry-After (default 2m).
+	MaxRetryAfter time.Duration
+	// Debug, when set, receives a trace of every request (key redacted).
+	Debug io.Writer
+
+	dmu sync.Mutex
+}
+
+// NewClient returns a client for resolved settings.
+func NewClient(s Settings) (*Client, error) {
+	base, err := s.BaseURL()
+	if err != nil {
+		return nil, err
+	}
+	if s.APIKey == "" && (s.ClientID == "" || s.ClientSecret == "") {
+		return nil, audit.Errorf(audit.EUSAGE, "no JumpCloud API key: set %s", EnvAPIKey)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 32
+	timeout := s.Timeout
+	if timeout <= 0 {
+		timeout = 60 * time.Second
+	}
+	c := &Client{
+		base: base, key: s.APIKey, timeout: timeout,
+		http: &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error {
+			// Never send the key on to another place.
+			return http.ErrUseLastResponse
+		}},
+		MaxAttempts: 8, Backoff: 500 * time.Millisecond, MaxBackoff: 30 * time.Second, MaxRetryAfter: 2 * time.Minute,
+	}
+	if s.APIKey == "" {
+		tokenURL := DefaultTokenURL
+		if s.TokenURL != "" {
+			if tokenURL, err = checkURL(s.TokenURL); err != nil {
+				return nil, err
+			}
+		}
+		c.oauth = &oauth{url: tokenURL, id: s.ClientID, secret: s.ClientSecret}
+	}
+	return c, nil
+}
+
+// SetTimeout sets the timeout of each request (attempt).
+func (c *Client) SetTimeout(d time.Duration) { c.timeout = d }
+
+// Base is the API base URL.
+func (c *Client) Base() string { return c.base }
+
+// Request is the body of the API's endpoints (each uses its part).
+type Request struct {
+	Service       []string        `json:"service"`
+	StartTime     time.Time       `json:"-"`
+	EndTime       time.Time       `json:"-"`
+	Limit         int             `json:"limit,omitempty"`
+	Sort          string          `json:"sort,omitempty"`
+	SearchAfter   json.RawMessage `json:"search_after,omitempty"`
+	SearchTerm    Term            `json:"search_term,omitempty"`
+	Q             string          `json:"q,omitempty"`
+	Fields        []string        `json:"fields,omitempty"`
+	Field         string          `json:"field,omitempty"`
+	IntervalUnit  string          `json:"interval_unit,omitempty"`
+	IntervalValue string          `json:"interval_value,omitempty"`
+}
+
+// MarshalJSON writes the times in RFC 3339 with their full precision.
+func (r Request) MarshalJSON() ([]byte, error) {
+	type plain Request
+	out := struct {
+		plain
+		Start string `json:"start_time"`
+		End   string `json:"end_time,omitempty"`
+	}{plain: plain(r), Start: r.StartTime.UTC().Format(time.RFC3339Nano)}
+	if !r.EndTime.IsZero() {
+		out.End = r.EndTime.UTC().Format(time.RFC3339Nano)
+	}
+	return json.Marshal(out)
+}
+
+// Term is a search_term: {"and"|"or"|"not": [{field: value|[values]}…]}.
+type Term map[string]any
+
+// redact removes the key (or the client secret and access tokens) from s.
+func (c *Client) redact(s string) string {
+	if c.key != "" {
+		s = strings.ReplaceAll(s, c.key, "[REDACTED]")
+	}
+	if c.oauth != nil {
+		s = c.oauth.redact(s)
+	}
+	return s
+}
+
+func (c *Client) debugf(format string, args ...any) {
+	if c.Debug == nil {
+		return
+	}
+	c.dmu.Lock()
+	defer c.dmu.Unlock()
+	fmt.Fprintf(c.Debug, "jumpcloud: %s\n", sanitize.String(c.redact(fmt.Sprintf(format, args...))))
+}
+
+// Debugf writes a line to the debug trace (key redacted).
+func (c *Client) Debugf(format string, args ...any) { c.debugf(format, args...) }
+
+// statusError is a response status the client does not retry.
+type statusError struct {
+	code int
+	msg  string
+}
+
+func (e *statusError) Error() string { return e.msg }
+
+// retryable is a failure worth another attempt, with the server's
+// Retry-After when it sent one.
+type retryable struct {
+	err   error
+	after time.Duration
+}
+
+func (e *retryable) Error() string { return e.err.Error() }
+func (e *retryable) Unwrap() error { return e.err }
+
+// post sends body to path and hands the 200 response to handle; handle's
+// error (a cut-short body) is retried like a network error. Retries follow
+// exponential backoff with jitter, or the server's Retry-After.
+func (c *Client) post(ctx context.Context, path, org string, req any, handle func(body []byte, h http.Header) error) error {
+	payload, err := json.Marshal(req)
+	if err != nil {
+		return err
+	}
+	attempts := max(c.MaxAttempts, 1)
+	var last error
+	refreshed := false
+	for attempt := 0; attempt < attempts; attempt++ {
+		if attempt > 0 {
+			wait := c.backoff(attempt)
+			var r *retryable
+			if errors.As(last, &r) && r.after > 0 {
+				wait = min(r.after, c.MaxRetryAfter)
+			}
+			c.debugf("retry %d/%d of %s in %s: %v", attempt, attempts-1, path, wait.Round(time.Millisecond), last)
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			case <-t.C:
+			}
+		}
+		err := c.once(ctx, path, org, payload, handle)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		var se *statusError
+		if errors.As(err, &se) {
+			if se.code == http.StatusUnauthorized && c.oauth != nil && !refreshed {
+				// an access token can expire early: get a new one, once
+				c.oauth.drop()
+				refreshed = true
+				last = err
+				continue
+			}
+			return audit.Errorf(audit.EREMOTE, "%s", c.redact(se.msg))
+		}
+		last = err
+	}
+	return audit.Errorf(audit.EREMOTE, "jumpcloud: %s failed after %d attempts: %s", path, attempts, c.redact(last.Error()))
+}
+
+func (c *Client) backoff(attempt int) time.Duration {
+	d := c.Backoff << min(attempt-1, 20)
+	if c.MaxBackoff > 0 && (d > c.MaxBackoff || d <= 0) {
+		d = c.MaxBackoff
+	}
+	// full jitter over the upper half: [d/2, d)
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+func (c *Client) once(ctx context.Context, path, org string, payload []byte, handle func([]byte, http.Header) error) error {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/insights/directory/v1"+path, bytes.NewReader(payload))
+	if err != nil {
+		return &statusError{msg: fmt.Sprintf("jumpcloud: %v", err)}
+	}
+	auth := "x-api-key: [REDACTED]"
+	if c.oauth != nil {
+		tok, err := c.oauth.token(ctx, c)
+		if err != nil {
+			return err
+		}
+		hreq.Header.Set("Authorization", "Bearer "+tok)
+		auth = "Authorization: Bearer [REDACTED]"
+	} else {
+		hreq.Header.Set("x-api-key", c.key)
+	}
+	hreq.Header.Set("Content-Type", "application/json")
+	hreq.Header.Set("Accept", "application/json")
+	if org != "" {
+		hreq.Header.Set("x-org-id", org)
+	}
+	start := time.Now()
+	if c.Debug != nil {
+		c.debugf("POST %s %s x-org-id: %q body: %s", hreq.URL, auth, org, payload)
+	}
+	resp, err := c.http.Do(hreq)
+	if err != nil {
+		return &retryable{err: fmt.Errorf("request: %w", unwrapURL(err))}
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+	c.debugf("%s %d in %s, %d bytes, X-Result-Count %q X-Limit %q X-Search_after %q", path, resp.StatusCode,
+		time.Since(start).Round(time.Millisecond), len(body), resp.Header.Get("X-Result-Count"), resp.Header.Get("X-Limit"), resp.Header.Get("X-Search_after"))
+	if err != nil {
+		return &retryable{err: fmt.Errorf("read response: %w", err)}
+	}
+	switch code := resp.StatusCode; {
+	case code == http.StatusOK:
+		if err := handle(body, resp.Header); err != nil {
+			return &retryable{err: err}
+		}
+		return nil
+	case code == http.StatusUnauthorized || code == http.StatusForbidden:
+		what := EnvAPIKey + " (and --org for a multi-tenant key)"
+		if c.oauth != nil {
+			what = EnvClientID + ", " + EnvClientSecret + " and --org"
+		}
+		return &statusError{code: code, msg: fmt.Sprintf("jumpcloud: %s: the API refused the credentials: check %s", resp.Status, what)}
+	case code == http.StatusTooManyRequests || code == 500 || code == 502 || code == 503 || code == 504:
+		return &retryable{err: fmt.Errorf("%s", resp.Status), after: retryAfter(resp.Header.Get("Retry-After"))}
+	default:
+		return &statusError{code: code, msg: fmt.Sprintf("jumpcloud: %s: %s", resp.Status, apiMessage(body))}
+	}
+}
+
+// unwrapURL drops *url.Error's method and URL (the URL is known; this keeps
+// messages short).
+func unwrapURL(err error) error {
+	var ue interface{ Unwrap() error }
+	if errors.As(err, &ue) && strings.HasPrefix(err.Error(), "Post ") {
+		if inner := ue.Unwrap(); inner != nil {
+			return inner
+		}
+	}
+	return err
+}
+
+// apiMessage is the message of an error response, short.
+func apiMessage(body []byte) string {
+	var m struct {
+		Message string `json:"message"`
+		Error   string `json:"error"`
+	}
+	if json.Unmarshal(body, &m) == nil {
+		if m.Message != "" {
+			return m.Message
+		}
+		if m.Error != "" {
+			return m.Error
+		}
+	}
+	s := strings.TrimSpace(string(body))
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
+}
+
+func retryAfter(v string) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := time.Until(t); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+// Page is one page of events and the cursor to the next.
+type Page struct {
+	Events []*audit.Event
+	// Next is the X-Search_after value; nil when this was the last page.
+	Next json.RawMessage
+}
+
+// ParsePage reads a page of the events endpoint: the JSON array body and
+// the paging headers. Each event is mapped as `import --format jumpcloud`
+// maps it. The body is kept: the events alias it.
+func ParsePage(body []byte, h http.Header, m *importer.DIMapper) (Page, error) {
+	var p Page
+	err := m.MapArray(body, func(e *audit.Event) error {
+		p.Events = append(p.Events, e)
+		return nil
+	})
+	if err != nil {
+		return p, fmt.Errorf("response: %v", err)
+	}
+	count, limit := h.Get("X-Result-Count"), h.Get("X-Limit")
+	n, err1 := strconv.Atoi(count)
+	l, err2 := strconv.Atoi(limit)
+	if err1 != nil || err2 != nil || n < 0 || l < 1 {
+		return p, fmt.Errorf("response: bad paging headers X-Result-Count %q, X-Limit %q", count, limit)
+	}
+	if n != len(p.Events) {
+		return p, fmt.Errorf("response: X-Result-Count %d but %d events", n, len(p.Events))
+	}
+	if n > l {
+		return p, fmt.Errorf("response: %d events, more than X-Limit %d", n, l)
+	}
+	if n == l && n > 0 {
+		after := h.Get("X-Search_after")
+		if after == "" || !json.Valid([]byte(after)) {
+			return p, fmt.Errorf("response: a full page without a valid X-Search_after")
+		}
+		p.Next = json.RawMessage(after)
+	}
+	return p, nil
+}
+
+// Pages fetches every page of events req selects, in order, calling fn with
+// each until the last page (X-Result-Count < X-Limit).
+func (c *Client) Pages(ctx context.Context, org string, req Request, fn func(Page) error) error {
+	if req.Limit <= 0 || req.Limit > MaxLimit {
+		req.Limit = MaxLimit
+	}
+	m := &importer.DIMapper{}
+	for {
+		var page Page
+		err := c.post(ctx, "/events", org, req, func(body []byte, h http.Header) error {
+			var err error
+			page, err = ParsePage(body, h, m)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if err := fn(page); err != nil {
+			return err
+		}
+		if page.Next == nil {
+			return nil
+		}
+		req.SearchAfter = page.Next
+	}
+}
+
+// Count returns how many events req selects (/events/count).
+func (c *Client) Count(ctx context.Context, org string, req Request) (int64, error) {
+	req.Limit, req.Sort, req.SearchAfter = 0, "", nil
+	var n int64
+	err := c.post(ctx, "/events/count", org, req, func(body []byte, _ http.Header) error {
+		var v struct {
+			Count *int64 `json:"count"`
+		}
+		if err := json.Unmarshal(body, &v); err != nil || v.Count == nil || *v.Count < 0 {
+			return fmt.Errorf("response: want {\"count\": N}")
+		}
+		n = *v.Count
+		return nil
+	})
+	return n, err
+}
+
+// Bucket is a group of /events/distinct or /events/interval.
+type Bucket struct {
+	Key   json.RawMessage `json:"key"`
+	Count int64           `json:"doc_count"`
+}
+
+// Distinct counts events per value of the field at a dot path
+// (/events/distinct), largest first.
+func (c *Client) Distinct(ctx context.Context, org string, req Request, field string) ([]Bucket, error) {
+	req.Limit, req.Sort, req.SearchAfter, req.Field = 0, "", nil, field
+	return c.buckets(ctx, "/events/distinct", org, req)
+}
+
+// Interval counts events per interval of seconds (/events/interval); keys
+// are the bucket starts in Unix milliseconds.
+func (c *Client) Interval(ctx context.Context, org string, req Request, seconds int64) ([]Bucket, error) {
+	req.Limit, req.Sort, req.SearchAfter = 0, "", nil
+	req.IntervalUnit, req.IntervalValue = "s", strconv.FormatInt(seconds, 10)
+	return c.buckets(ctx, "/events/interval", org, req)
+}
+
+func (c *Client) buckets(ctx context.Context, path, org string, req Request) ([]Bucket, error) {
+	var out []Bucket
+	err := c.post(ctx, path, org, req, func(body []byte, _ http.Header) error {
+		var v struct {
+			Buckets []Bucket `json:"buckets"`
+		}
+		if err := json.Unmarshal(body, &v); err != nil {
+			return fmt.Errorf("response: want {\"buckets\": […]}: %v", err)
+		}
+		out = v.Buckets
+		return nil
+	})
+	return out, err
+}
