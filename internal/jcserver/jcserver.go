@@ -10,6 +10,7 @@ package jcserver
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -79,16 +80,6 @@ func ParseEvent(raw []byte) (*Event, error) {
 	}
 	return &Event{MS: t.UnixMilli(), Time: t.UTC(), ID: head.ID, Service: head.Service, Org: head.Organization,
 		Raw: bytes.Clone(raw)}, nil
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func less(a, b *Event) int {
@@ -526,8 +517,8 @@ func (s *Server) each(q *query, fn func(e *Event, doc map[string]any) bool) erro
 	// Sorted by whole milliseconds: take every event of the bounds' ms and
 	// let match compare the full times.
 	startMS, endMS := q.start.UnixMilli(), q.end.UnixMilli()
-	lo, _ := slices.BinarySearchFunc(evs, startMS, func(e *Event, ms int64) int { return cmpInt(e.MS, ms) })
-	hi, _ := slices.BinarySearchFunc(evs, endMS+1, func(e *Event, ms int64) int { return cmpInt(e.MS, ms) })
+	lo, _ := slices.BinarySearchFunc(evs, startMS, func(e *Event, ms int64) int { return cmp.Compare(e.MS, ms) })
+	hi, _ := slices.BinarySearchFunc(evs, endMS+1, func(e *Event, ms int64) int { return cmp.Compare(e.MS, ms) })
 	match := func(e *Event) (map[string]any, bool) {
 		if e.Time.Before(q.start) || !e.Time.Before(q.end) {
 			return nil, false

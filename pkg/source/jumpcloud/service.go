@@ -1,6 +1,7 @@
 package jumpcloud
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -253,7 +254,7 @@ func (s *Service) stream(ctx context.Context, f audit.Filter, p plan, desc bool,
 			if desc {
 				ka, kb = kb, ka
 			}
-			return cmp64(ka, kb)
+			return cmp.Compare(ka, kb)
 		})
 		for _, e := range run {
 			if err := fn(e); err != nil {
@@ -281,16 +282,6 @@ func (s *Service) stream(ctx context.Context, f audit.Filter, p plan, desc bool,
 		return err
 	}
 	return flush()
-}
-
-func cmp64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 var errStop = errors.New("stop")
@@ -375,7 +366,7 @@ func sortEvents(evs []*audit.Event, keys []audit.SortKey) {
 			var c int
 			switch k.Field {
 			case audit.FieldTime:
-				c = cmp64(sortKey(a), sortKey(b))
+				c = cmp.Compare(sortKey(a), sortKey(b))
 			case audit.FieldDuration:
 				da, oka := a.Duration()
 				db, okb := b.Duration()
@@ -385,7 +376,7 @@ func sortEvents(evs []*audit.Event, keys []audit.SortKey) {
 					}
 					return 1
 				}
-				c = cmp64(da, db)
+				c = cmp.Compare(da, db)
 			default:
 				c = strings.Compare(asciiLower(a.Value(string(k.Field))), asciiLower(b.Value(string(k.Field))))
 			}
@@ -396,7 +387,7 @@ func sortEvents(evs []*audit.Event, keys []audit.SortKey) {
 				return c
 			}
 		}
-		return cmp64(sortKey(b), sortKey(a))
+		return cmp.Compare(sortKey(b), sortKey(a))
 	})
 }
 
@@ -520,7 +511,7 @@ func (s *Service) CountBy(ctx context.Context, f audit.Filter, field audit.Field
 	}
 	slices.SortFunc(out, func(a, b audit.Bucket) int {
 		if a.Count != b.Count {
-			return cmp64(b.Count, a.Count)
+			return cmp.Compare(b.Count, a.Count)
 		}
 		return strings.Compare(asciiLower(a.Key), asciiLower(b.Key))
 	})
