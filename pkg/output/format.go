@@ -51,6 +51,15 @@ func ParseFormat(s string) (Format, error) {
 	return "", audit.Errorf(audit.EUSAGE, "unknown output format %q (want table, json, ndjson, csv or yaml)", s)
 }
 
+// ResolveFormat reads a --output value; "" gives DefaultFormat(isTTY).
+func ResolveFormat(s string, isTTY bool) (Format, error) {
+	f, err := ParseFormat(s)
+	if err != nil || f != "" {
+		return f, err
+	}
+	return DefaultFormat(isTTY), nil
+}
+
 // DefaultFormat is table when stdout is a terminal, else json.
 func DefaultFormat(isTTY bool) Format {
 	if isTTY {

@@ -7,7 +7,10 @@ package session
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"time"
+
+	"github.com/auditctl/auditctl/pkg/audit"
 )
 
 // Category is the kind of resource a session reached.
@@ -122,4 +125,23 @@ type Store interface {
 	UpdateSession(ctx context.Context, s *Session) error
 	FindSession(ctx context.Context, id string) (*Session, error)
 	FindSessions(ctx context.Context, f Filter, p Page) ([]*Session, int, error)
+}
+
+// ParseCategory reads a category given by a person (any case); "" stays
+// "" (not given).
+func ParseCategory(s string) (Category, error) {
+	switch c := Category(strings.ToLower(strings.TrimSpace(s))); c {
+	case "", CategoryServer, CategoryDatabase, CategoryWebsite:
+		return c, nil
+	}
+	return "", audit.Errorf(audit.EUSAGE, "--category %q: want server, database or website", s)
+}
+
+// ParseStatus reads a status given by a person (any case).
+func ParseStatus(s string) (Status, error) {
+	switch st := Status(strings.ToLower(strings.TrimSpace(s))); st {
+	case StatusActive, StatusCompleted, StatusTerminated, StatusStale:
+		return st, nil
+	}
+	return "", audit.Errorf(audit.EUSAGE, "--status %q: want active, completed, terminated or stale", s)
 }

@@ -126,12 +126,9 @@ func syncRun(ctx context.Context, opts *Options) error {
 	if opts.Source != "jumpcloud" {
 		return audit.Errorf(audit.EUSAGE, "unknown source %q: sync knows jumpcloud", opts.Source)
 	}
-	format, err := output.ParseFormat(opts.Output)
+	format, err := output.ResolveFormat(opts.Output, opts.IO.IsStdoutTTY())
 	if err != nil {
 		return err
-	}
-	if format == "" {
-		format = output.DefaultFormat(opts.IO.IsStdoutTTY())
 	}
 	now := opts.Now()
 	since, err := audit.ParseTimeArg(opts.Since, now)

@@ -121,12 +121,9 @@ func (c Condition) Holds(total int64) bool {
 }
 
 func countRun(ctx context.Context, opts *CountOptions) error {
-	format, err := output.ParseFormat(opts.Output)
+	format, err := output.ResolveFormat(opts.Output, opts.IO.IsStdoutTTY())
 	if err != nil {
 		return err
-	}
-	if format == "" {
-		format = output.DefaultFormat(opts.IO.IsStdoutTTY())
 	}
 	var cond *Condition
 	if opts.FailIf != "" {

@@ -89,12 +89,9 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 	if opts.Page < 1 {
 		return audit.Errorf(audit.EUSAGE, "--page must be at least 1")
 	}
-	format, err := output.ParseFormat(opts.Output)
+	format, err := output.ResolveFormat(opts.Output, opts.IO.IsStdoutTTY())
 	if err != nil {
 		return err
-	}
-	if format == "" {
-		format = output.DefaultFormat(opts.IO.IsStdoutTTY())
 	}
 	sort, err := audit.ParseSort(opts.Sort)
 	if err != nil {

@@ -85,12 +85,9 @@ func tailRun(ctx context.Context, opts *TailOptions) error {
 	if opts.Follow && opts.Interval < 100*time.Millisecond {
 		return audit.Errorf(audit.EUSAGE, "--interval must be at least 100ms")
 	}
-	format, err := output.ParseFormat(opts.Output)
+	format, err := output.ResolveFormat(opts.Output, opts.IO.IsStdoutTTY())
 	if err != nil {
 		return err
-	}
-	if format == "" {
-		format = output.DefaultFormat(opts.IO.IsStdoutTTY())
 	}
 	if format == output.FormatJSON {
 		format = output.FormatNDJSON // a stream: one document per line

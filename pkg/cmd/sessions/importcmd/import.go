@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/MakeNowJust/heredoc"
@@ -70,34 +69,19 @@ func NewCmdImport(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 	}
 	fl := cmd.Flags()
 	m := &opts.Meta
-	fl.StringVar(&m.UserName, "user", "", "user name")
-	fl.StringVar(&m.UserEmail, "email", "", "user email")
-	fl.StringVar(&m.Role, "role", "", "role used")
-	fl.StringVar(&m.Account, "account", "", "account or credential used on the resource")
-	fl.StringVar(&m.ResourceName, "resource", "", "resource name")
-	fl.StringVar(&m.ResourceID, "resource-id", "", "resource id")
+	shared.AddMetadataFlags(fl, m)
 	fl.StringVar(&opts.Cat, "category", "", "server, database or website")
-	fl.StringVar(&m.Connector, "connector", "", "connector that brokered the session")
-	fl.StringVar(&m.ServerName, "server-name", "", "server name")
-	fl.StringVar(&m.ServerOS, "server-os", "", "server operating system")
-	fl.StringVar(&m.Host, "host", "", "server host")
-	fl.IntVar(&m.Port, "port", 0, "server port")
-	fl.StringVar(&m.Protocol, "protocol", "", "protocol (ssh, rdp, https, postgres...)")
-	fl.StringVar(&m.ClientIP, "client-ip", "", "client IP address")
-	fl.StringVar(&m.ClientName, "client-name", "", "client name")
-	fl.StringVar(&m.ConnectedFrom, "connected-from", "", "web or proxy")
 	fl.StringVar(&opts.Start, "start", "", "start time, for recordings that do not record it")
 	opts.Rec.Add(fl)
 	return cmd
 }
 
 func run(ctx context.Context, opts *Options) error {
-	switch c := session.Category(strings.ToLower(opts.Cat)); c {
-	case "", session.CategoryServer, session.CategoryDatabase, session.CategoryWebsite:
-		opts.Meta.Category = c
-	default:
-		return audit.Errorf(audit.EUSAGE, "--category %q: want server, database or website", opts.Cat)
+	c, err := session.ParseCategory(opts.Cat)
+	if err != nil {
+		return err
 	}
+	opts.Meta.Category = c
 	var start time.Time
 	if opts.Start != "" {
 		t, err := audit.ParseTimeArg(opts.Start, time.Now())

@@ -110,12 +110,9 @@ type Info struct {
 const maxListed = 10000
 
 func run(opts *Options) error {
-	format, err := output.ParseFormat(opts.Output)
+	format, err := output.ResolveFormat(opts.Output, opts.IO.IsStdoutTTY())
 	if err != nil {
 		return err
-	}
-	if format == "" {
-		format = output.DefaultFormat(opts.IO.IsStdoutTTY())
 	}
 	rd, err := opts.Rec.Open(opts.File)
 	if err != nil {

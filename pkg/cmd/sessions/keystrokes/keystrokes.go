@@ -105,12 +105,9 @@ func run(opts *Options) error {
 	if strings.EqualFold(out, "txt") || strings.EqualFold(out, "text") {
 		txt, out = true, "table"
 	}
-	format, err := output.ParseFormat(out)
+	format, err := output.ResolveFormat(out, opts.IO.IsStdoutTTY())
 	if err != nil {
 		return err
-	}
-	if format == "" {
-		format = output.DefaultFormat(opts.IO.IsStdoutTTY())
 	}
 	rd, err := opts.Rec.Open(opts.File)
 	if err != nil {

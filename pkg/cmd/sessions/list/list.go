@@ -166,23 +166,19 @@ func (opts *Options) filter() (session.Filter, error) {
 	default:
 		return f, audit.Errorf(audit.EUSAGE, "--has-recording %q: want yes, no or all", opts.HasRecording)
 	}
-	for _, c := range opts.Category {
-		c = strings.ToLower(c)
-		switch session.Category(c) {
-		case session.CategoryServer, session.CategoryDatabase, session.CategoryWebsite:
-			f.Category = append(f.Category, session.Category(c))
-		default:
-			return f, audit.Errorf(audit.EUSAGE, "--category %q: want server, database or website", c)
+	for _, v := range opts.Category {
+		c, err := session.ParseCategory(v)
+		if err != nil || c == "" {
+			return f, audit.Errorf(audit.EUSAGE, "--category %q: want server, database or website", v)
 		}
+		f.Category = append(f.Category, c)
 	}
-	for _, s := range opts.Status {
-		s = strings.ToLower(s)
-		switch session.Status(s) {
-		case session.StatusActive, session.StatusCompleted, session.StatusTerminated, session.StatusStale:
-			f.Status = append(f.Status, session.Status(s))
-		default:
-			return f, audit.Errorf(audit.EUSAGE, "--status %q: want active, completed, terminated or stale", s)
+	for _, v := range opts.Status {
+		st, err := session.ParseStatus(v)
+		if err != nil {
+			return f, err
 		}
+		f.Status = append(f.Status, st)
 	}
 	if opts.Active {
 		f.Status = append(f.Status, session.StatusActive)
@@ -194,12 +190,9 @@ func (opts *Options) filter() (session.Filter, error) {
 }
 
 func run(ctx context.Context, opts *Options) error {
-	format, err := output.ParseFormat(opts.Output)
+	format, err := output.ResolveFormat(opts.Output, opts.IO.IsStdoutTTY())
 	if err != nil {
 		return err
-	}
-	if format == "" {
-		format = output.DefaultFormat(opts.IO.IsStdoutTTY())
 	}
 	if opts.Limit < 1 || opts.Limit > 100000 || opts.Page < 1 {
 		return audit.Errorf(audit.EUSAGE, "--limit must be 1-100000 and --page at least 1")

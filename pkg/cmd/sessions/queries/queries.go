@@ -92,12 +92,9 @@ func Status(message string) string {
 }
 
 func run(opts *Options) error {
-	format, err := output.ParseFormat(opts.Output)
+	format, err := output.ResolveFormat(opts.Output, opts.IO.IsStdoutTTY())
 	if err != nil {
 		return err
-	}
-	if format == "" {
-		format = output.DefaultFormat(opts.IO.IsStdoutTTY())
 	}
 	want := map[string]bool{}
 	if opts.Status != "" {

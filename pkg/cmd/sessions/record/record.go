@@ -7,13 +7,13 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
-	"strings"
 
 	"github.com/MakeNowJust/heredoc"
 	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 
 	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/cmd/sessions/shared"
 	"github.com/auditctl/auditctl/pkg/cmdutil"
 	"github.com/auditctl/auditctl/pkg/recorder"
 	"github.com/auditctl/auditctl/pkg/sanitize"
@@ -105,22 +105,10 @@ func NewCmdRecord(f *cmdutil.Factory, runF func(*RecordOptions) error) *cobra.Co
 	cmd.Flags().SetInterspersed(false)
 	fl := cmd.Flags()
 	m := &opts.Meta
-	fl.StringVar(&m.UserName, "user", "", "user name (default $USER)")
-	fl.StringVar(&m.UserEmail, "email", "", "user email")
-	fl.StringVar(&m.Role, "role", "", "role used")
-	fl.StringVar(&m.Account, "account", "", "account or credential used on the resource")
-	fl.StringVar(&m.ResourceName, "resource", "", "resource name")
-	fl.StringVar(&m.ResourceID, "resource-id", "", "resource id")
+	shared.AddMetadataFlags(fl, m)
+	fl.Lookup("user").Usage = "user name (default $USER)"
+	fl.Lookup("host").Usage = "server host (default this host's name)"
 	fl.StringVar(&opts.Category, "category", "server", "server, database or website")
-	fl.StringVar(&m.Connector, "connector", "", "connector that brokered the session")
-	fl.StringVar(&m.ServerName, "server-name", "", "server name")
-	fl.StringVar(&m.ServerOS, "server-os", "", "server operating system (linux, windows...)")
-	fl.StringVar(&m.Host, "host", "", "server host (default this host's name)")
-	fl.IntVar(&m.Port, "port", 0, "server port")
-	fl.StringVar(&m.Protocol, "protocol", "", "protocol (ssh, postgres, https...)")
-	fl.StringVar(&m.ClientIP, "client-ip", "", "client IP address")
-	fl.StringVar(&m.ClientName, "client-name", "", "client name")
-	fl.StringVar(&m.ConnectedFrom, "connected-from", "", "web or proxy")
 	fl.StringArrayVar(&opts.Block, "block", nil, "refuse statements matching this rule (substring, or /regexp/; repeatable)")
 	fl.StringVarP(&opts.OutFile, "output-file", "O", "", "write the recording to this file (must not exist)")
 	fl.StringVar(&opts.Dir, "dir", "", "recordings directory (default: the cache's)")
@@ -129,13 +117,13 @@ func NewCmdRecord(f *cmdutil.Factory, runF func(*RecordOptions) error) *cobra.Co
 
 func run(ctx context.Context, opts *RecordOptions) error {
 	meta := opts.Meta
-	switch c := session.Category(strings.ToLower(opts.Category)); c {
-	case "":
+	c, err := session.ParseCategory(opts.Category)
+	if err != nil {
+		return err
+	}
+	meta.Category = c
+	if c == "" {
 		meta.Category = session.CategoryServer
-	case session.CategoryServer, session.CategoryDatabase, session.CategoryWebsite:
-		meta.Category = c
-	default:
-		return audit.Errorf(audit.EUSAGE, "--category %q: want server, database or website", opts.Category)
 	}
 	switch meta.ConnectedFrom {
 	case "", "web", "proxy":

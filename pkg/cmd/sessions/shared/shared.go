@@ -20,6 +20,7 @@ import (
 	"github.com/auditctl/auditctl/pkg/audit"
 	"github.com/auditctl/auditctl/pkg/cmdutil"
 	"github.com/auditctl/auditctl/pkg/recording"
+	"github.com/auditctl/auditctl/pkg/session"
 )
 
 // RecordingFlags are the flags every command that reads a recording takes,
@@ -245,4 +246,25 @@ func (m Moment) Resolve(duration time.Duration) (time.Duration, error) {
 		return 0, audit.Errorf(audit.EUSAGE, "--at %s is past the end of the recording (%s)", FormatOffset(m.Offset), FormatOffset(duration))
 	}
 	return m.Offset, nil
+}
+
+// AddMetadataFlags registers the flags that describe a session (who, what
+// resource, from where) into m; --category is left to the caller, whose
+// default differs.
+func AddMetadataFlags(fs *pflag.FlagSet, m *session.Session) {
+	fs.StringVar(&m.UserName, "user", "", "user name")
+	fs.StringVar(&m.UserEmail, "email", "", "user email")
+	fs.StringVar(&m.Role, "role", "", "role used")
+	fs.StringVar(&m.Account, "account", "", "account or credential used on the resource")
+	fs.StringVar(&m.ResourceName, "resource", "", "resource name")
+	fs.StringVar(&m.ResourceID, "resource-id", "", "resource id")
+	fs.StringVar(&m.Connector, "connector", "", "connector that brokered the session")
+	fs.StringVar(&m.ServerName, "server-name", "", "server name")
+	fs.StringVar(&m.ServerOS, "server-os", "", "server operating system (linux, windows...)")
+	fs.StringVar(&m.Host, "host", "", "server host")
+	fs.IntVar(&m.Port, "port", 0, "server port")
+	fs.StringVar(&m.Protocol, "protocol", "", "protocol (ssh, postgres, https...)")
+	fs.StringVar(&m.ClientIP, "client-ip", "", "client IP address")
+	fs.StringVar(&m.ClientName, "client-name", "", "client name")
+	fs.StringVar(&m.ConnectedFrom, "connected-from", "", "web or proxy")
 }

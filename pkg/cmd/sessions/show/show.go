@@ -91,12 +91,9 @@ type Detail struct {
 }
 
 func run(ctx context.Context, opts *Options) error {
-	format, err := output.ParseFormat(opts.Output)
+	format, err := output.ResolveFormat(opts.Output, opts.IO.IsStdoutTTY())
 	if err != nil {
 		return err
-	}
-	if format == "" {
-		format = output.DefaultFormat(opts.IO.IsStdoutTTY())
 	}
 	db, err := opts.DB(ctx)
 	if err != nil {
