@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"sort"
 	"strings"
 	"time"
 
@@ -218,24 +217,22 @@ func openAt(ctx context.Context, o Options, ix *seek.Index, t time.Duration) (pl
 	return sp, last
 }
 
-// nextEventAfter returns the time of the first event after t, reading from
-// the index point before t when the recording is seekable, else from the
-// start. ok is false at the end of the recording.
+// nextEventAfter returns the time of the first event after t: through the
+// index when there is one (Playback.Next), else reading from the start.
+// ok is false at the end of the recording.
 func nextEventAfter(ctx context.Context, o Options, ix *seek.Index, t time.Duration) (next time.Duration, ok bool, err error) {
-	var rd *recording.Reader
-	if ix != nil && ix.Seekable && len(ix.Points) > 0 {
-		i := sort.Search(len(ix.Points), func(i int) bool { return ix.Points[i].Time > t })
-		p := ix.Points[max(i-1, 0)]
-		hrd, err := recording.Open(o.Path, o.Rec)
+	if ix != nil {
+		// The index reaches t by one snapshot and at most a stride.
+		pb, err := ix.Open(t)
 		if err != nil {
 			return 0, false, err
 		}
-		hdr := hrd.Header()
-		hrd.Close()
-		if rd, err = recording.OpenAt(o.Path, hdr, p.Pos); err != nil {
-			return 0, false, err
-		}
-	} else if rd, err = recording.Open(o.Path, o.Rec); err != nil {
+		defer pb.Close()
+		next, ok := pb.Next()
+		return next, ok, nil
+	}
+	rd, err := recording.Open(o.Path, o.Rec)
+	if err != nil {
 		return 0, false, err
 	}
 	defer rd.Close()
