@@ -105,6 +105,12 @@ func DecodeQuery(data string) (Query, error) {
 	if !seen["query"] {
 		return q, &QueryError{Field: "query", Err: errors.New("missing")}
 	}
+	// Keys this decoder ignores must still hold what any JSON reader
+	// accepts (a number no float64 holds, say).
+	var whole map[string]any
+	if err := json.Unmarshal(b, &whole); err != nil {
+		return q, &QueryError{Err: fmt.Errorf("invalid JSON: %v", err)}
+	}
 	return q, nil
 }
 
