@@ -16,6 +16,14 @@ func AppendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Eight plain ASCII bytes at a time (terminal output is mostly
+		// printable text between escapes).
+		for i+8 <= len(s) && plain8(load8(s, i)) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
 			i++
@@ -55,4 +63,26 @@ func AppendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+const (
+	lo8 = 0x0101010101010101
+	hi8 = 0x8080808080808080
+)
+
+// plain8 reports whether none of the eight bytes of x needs escaping or
+// UTF-8 checking: all in 0x20..0x7f except '"' and '\\'.
+func plain8(x uint64) bool {
+	quote := x ^ (lo8 * '"')
+	bslash := x ^ (lo8 * '\\')
+	// x: a byte >= 0x80; (v-lo8*n)&^v: some byte of v below n (exact as
+	// a yes/no, whatever the borrows do to the bits past it).
+	return (x|((x-lo8*0x20)&^x)|((quote-lo8)&^quote)|((bslash-lo8)&^bslash))&hi8 == 0
+}
+
+// load8 is the eight bytes of s at i, little-endian (one load).
+func load8(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
