@@ -302,6 +302,89 @@ func TestRecordPipe(t *testing.T) {
 	checkModes(t, dir, res.Path)
 }
 
+// A flood of output: every byte recorded once, in order, and shown as
+// recorded, in events no larger than a batch and its last read.
+func TestRecordBulkOutput(t *testing.T) {
+	var out syncBuffer
+	res, err := Record(context.Background(), Options{
+		Command: []string{"seq", "1", "300000"}, Session: session.Session{ID: uuid.NewString()},
+		Dir: t.TempDir(), Stdout: &out, Env: testEnv(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want strings.Builder
+	for i := 1; i <= 300000; i++ {
+		want.WriteString(strconv.Itoa(i))
+		want.WriteString("\r\n") // the terminal's ONLCR
+	}
+	_, evs := readEvents(t, res.Path)
+	o := joined(evs, "o")
+	if o != want.String() {
+		t.Fatalf("recorded %d bytes, want %d (first difference at %d)", len(o), want.Len(), firstDiff(o, want.String()))
+	}
+	if out.String() != o {
+		t.Fatalf("shown %d bytes differ from the %d recorded", len(out.String()), len(o))
+	}
+	var prev time.Duration
+	for _, ev := range evs {
+		if ev.Code == "o" && len(ev.Data) > 2*maxBatch {
+			t.Errorf("event of %d bytes, more than a batch", len(ev.Data))
+		}
+		if ev.Time < prev {
+			t.Errorf("time goes back: %v after %v", ev.Time, prev)
+		}
+		prev = ev.Time
+	}
+}
+
+func firstDiff(a, b string) int {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}
+
+// COMMAND exits while a process it left behind, in a session of its own
+// (so no SIGHUP reaches it), keeps writing to the terminal: the recording
+// ends once the drain time has passed, whatever that process does.
+func TestRecordDrainEndsWithCommand(t *testing.T) {
+	if _, err := exec.LookPath("setsid"); err != nil {
+		t.Skip("setsid not installed")
+	}
+	type result struct {
+		res *Result
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		res, err := Record(context.Background(), Options{
+			Command: []string{"sh", "-c", `setsid sh -c 'while echo tick; do sleep 0.01; done' & sleep 0.2; echo started`},
+			Session: session.Session{ID: uuid.NewString()}, Dir: t.TempDir(), Env: testEnv(),
+		})
+		done <- result{res, err}
+	}()
+	var res *Result
+	select {
+	case r := <-done:
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		res = r.res
+	case <-time.After(15 * time.Second):
+		t.Fatal("recorder still running 15 s after COMMAND exited: the drain did not end")
+	}
+	_, evs := readEvents(t, res.Path)
+	if o := joined(evs, "o"); !strings.Contains(o, "started") || !strings.Contains(o, "tick") {
+		t.Errorf("output = %q", o)
+	}
+	if ev := evs[len(evs)-1]; ev.Code != "x" || ev.Data != "0" {
+		t.Errorf("last event = %+v", ev)
+	}
+}
+
 func TestRecordErrors(t *testing.T) {
 	dir := t.TempDir()
 	for name, opt := range map[string]Options{

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 
 	"github.com/auditctl/auditctl/pkg/recording"
@@ -204,9 +205,10 @@ type rec struct {
 	nq      int
 	nblock  int
 
-	session session.Session
-	env     []string
-	ptmx    *os.File
+	session  session.Session
+	env      []string
+	ptmx     *os.File // COMMAND's terminal, master side
+	pollable bool     // ptmx is non-blocking, in Go's poller
 }
 
 func (r *rec) now() time.Duration { return time.Since(r.start) }
@@ -244,8 +246,8 @@ func (r *rec) run(ctx context.Context, bin string) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("record: start %s: %w", r.opt.Command[0], err)
 	}
-	r.ptmx = ptmx
-	defer ptmx.Close()
+	r.ptmx, r.pollable = pollable(ptmx)
+	defer r.ptmx.Close()
 
 	waitDone := make(chan error, 1)
 	go func() { waitDone <- cmd.Wait() }()
@@ -302,10 +304,10 @@ loop:
 	}
 
 	// COMMAND exited: read what it left in the terminal, stop the input.
-	_ = ptmx.SetReadDeadline(time.Now().Add(drainTimeout))
+	_ = r.ptmx.SetReadDeadline(time.Now().Add(drainTimeout))
 	outErr := <-outDone
 	in.stop()
-	_ = ptmx.Close()
+	_ = r.ptmx.Close()
 	in.wait()
 
 	code := exitCode(cmd, waitErr)
@@ -385,105 +387,131 @@ func (r *rec) finishWithError(cause error) {
 	_ = r.opt.Store.UpdateSession(ctx, &s)
 }
 
-// outputChunk is output read from COMMAND's terminal at time t.
-type outputChunk struct {
-	t    time.Duration
-	data []byte
+// pollable returns COMMAND's terminal as a non-blocking file in Go's
+// poller, so that copyOutput can tell "nothing more to read now" from
+// "more is waiting" and read deadlines work; ptmx is closed. Where the
+// poller does not take it, ptmx is returned as it is, blocking.
+func pollable(ptmx *os.File) (*os.File, bool) {
+	fd, err := syscall.Dup(int(ptmx.Fd()))
+	if err != nil {
+		return ptmx, false
+	}
+	syscall.CloseOnExec(fd)
+	if err := syscall.SetNonblock(fd, true); err != nil {
+		syscall.Close(fd)
+		return ptmx, false
+	}
+	f := os.NewFile(uintptr(fd), ptmx.Name())
+	if f.SetReadDeadline(time.Time{}) != nil { // not in the poller
+		f.Close() // O_NONBLOCK is shared: put it back for ptmx
+		_ = syscall.SetNonblock(int(ptmx.Fd()), false)
+		return ptmx, false
+	}
+	ptmx.Close()
+	return f, true
 }
 
-const (
-	chunkSize   = 64 << 10
-	queueLen    = 16
-	maxCoalesce = 256 << 10
-)
+// maxBatch bounds the output read before it is recorded and shown.
+const maxBatch = 64 << 10
 
-// copyOutput copies COMMAND's output to the user and the recording until
-// the terminal closes (EIO) or the drain deadline passes. Reading and
-// writing are two goroutines, so that COMMAND's terminal is read while the
-// user's is written; when output comes faster than it is written, the
-// chunks waiting are written as one event (timed at the first).
+// copyOutput copies COMMAND's output to the recording and to the user
+// until the terminal closes (EIO) or the drain deadline passes.
+//
+// The terminal is read for as long as output is waiting, up to maxBatch;
+// what was read is then recorded as one event (timed at its first read)
+// and shown. A pseudo-terminal hands over at most a few KiB per read, so
+// this makes one event, one write to the recording and one write to the
+// user's terminal of what would be dozens, which is what keeps the
+// recorder close to a bare relay (docs/recorder.md). Interactive output is
+// not delayed: the batch ends as soon as nothing more is waiting.
+//
+// Output is recorded before it is shown: the user cannot react (type) to
+// output that the query tracker has not seen or the recording lacks.
 func (r *rec) copyOutput() (err error) {
-	queue := make(chan outputChunk, queueLen)
-	free := make(chan []byte, queueLen+2)
-	for range queueLen + 2 {
-		free <- make([]byte, chunkSize)
-	}
-	readErr := make(chan error, 1)
-	go func() {
-		defer close(queue)
-		defer func() {
-			if p := recover(); p != nil {
-				readErr <- fmt.Errorf("internal error: %v", p)
-			}
-		}()
-		for {
-			buf := <-free
-			n, rerr := r.ptmx.Read(buf)
-			if n > 0 {
-				queue <- outputChunk{t: r.now(), data: buf[:n]}
-			} else {
-				free <- buf
-			}
-			if rerr != nil {
-				if errors.Is(rerr, syscall.EIO) || errors.Is(rerr, io.EOF) || errors.Is(rerr, os.ErrDeadlineExceeded) ||
-					errors.Is(rerr, os.ErrClosed) {
-					readErr <- nil
-				} else {
-					readErr <- rerr
-				}
-				return
-			}
-		}
-	}()
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("internal error: %v", p)
-			for range queue { // let the reader finish
-			}
 		}
 	}()
+	buf := make([]byte, 0, 2*maxBatch)
+	var t0 time.Duration
 	stdoutOK := true
-	var batch []byte
-	var bufs [][]byte
-	for c := range queue {
-		t, p := c.t, c.data
-		bufs = append(bufs[:0], c.data)
-		// Take what else is waiting, up to a bound.
-	more:
-		for len(p) < maxCoalesce {
-			select {
-			case c2, ok := <-queue:
-				if !ok {
-					break more
-				}
-				if len(bufs) == 1 {
-					batch = append(batch[:0], p...)
-				}
-				batch = append(batch, c2.data...)
-				bufs = append(bufs, c2.data)
-				p = batch
-			default:
-				break more
-			}
+	flush := func() {
+		if len(buf) == 0 {
+			return
 		}
-		// Recorded before it is shown: the user cannot react (type) to
-		// output the query tracker has not seen.
 		r.mu.Lock()
-		r.event(recording.Event{Time: t, Code: "o", Data: string(p)})
+		r.event(recording.Event{Time: t0, Code: "o", Data: string(buf)})
 		if r.queries != nil {
-			r.events(r.trackOutput(t, p))
+			r.events(r.trackOutput(t0, buf))
 		}
 		r.mu.Unlock()
 		if stdoutOK {
-			if _, err := r.opt.Stdout.Write(p); err != nil {
+			if _, err := r.opt.Stdout.Write(buf); err != nil {
 				stdoutOK = false // the user's terminal is gone; keep recording
 			}
 		}
-		for _, b := range bufs {
-			free <- b[:cap(b)]
+		buf = buf[:0]
+	}
+	// read reads once into buf; false at the end of the output.
+	var rerr error
+	read := func(fd int) (more bool) {
+		n, err := syscall.Read(fd, buf[len(buf):cap(buf)])
+		if n > 0 {
+			if len(buf) == 0 {
+				t0 = r.now()
+			}
+			buf = buf[:len(buf)+n]
+			return true
+		}
+		switch {
+		case err == syscall.EINTR:
+			return true
+		case err == nil:
+			rerr = io.EOF
+		default:
+			rerr = err
+		}
+		return false
+	}
+	rc, err := r.ptmx.SyscallConn()
+	if err != nil {
+		return err
+	}
+	for rerr == nil {
+		if len(buf) >= maxBatch {
+			flush()
+		}
+		var cerr error
+		if r.pollable {
+			// Back here with each full batch, so that the drain deadline
+			// holds even against output that never stops.
+			cerr = rc.Read(func(fd uintptr) bool {
+				for len(buf) < maxBatch && read(int(fd)) {
+				}
+				if rerr == syscall.EAGAIN {
+					rerr = nil
+					flush() // nothing more waiting: out with it
+					return false
+				}
+				return true
+			})
+		} else {
+			cerr = rc.Control(func(fd uintptr) {
+				read(int(fd))
+				flush()
+			})
+		}
+		if cerr != nil && rerr == nil {
+			rerr = cerr
 		}
 	}
-	return <-readErr
+	flush()
+	if errors.Is(rerr, syscall.EIO) || errors.Is(rerr, io.EOF) || errors.Is(rerr, os.ErrDeadlineExceeded) ||
+		errors.Is(rerr, os.ErrClosed) {
+		return nil
+	}
+	return rerr
 }
 
 // input is the goroutine copying the user's input.
@@ -654,7 +682,11 @@ func (r *rec) resize() {
 		return
 	}
 	r.cols, r.rows = cols, rows
-	_ = pty.Setsize(r.ptmx, &pty.Winsize{Cols: uint16(cols), Rows: uint16(rows)})
+	if rc, err := r.ptmx.SyscallConn(); err == nil {
+		_ = rc.Control(func(fd uintptr) {
+			_ = unix.IoctlSetWinsize(int(fd), unix.TIOCSWINSZ, &unix.Winsize{Col: uint16(cols), Row: uint16(rows)})
+		})
+	}
 	r.mu.Lock()
 	r.event(recording.Event{Time: r.now(), Code: "r", Data: fmt.Sprintf("%dx%d", cols, rows)})
 	r.mu.Unlock()
