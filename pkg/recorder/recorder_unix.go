@@ -21,6 +21,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
@@ -443,7 +444,9 @@ func (r *rec) copyOutput() (err error) {
 			return
 		}
 		r.mu.Lock()
-		r.event(recording.Event{Time: t0, Code: "o", Data: string(buf)})
+		// A view of buf, not a copy: WriteEvent keeps nothing of it, and
+		// buf is not touched until the event is written.
+		r.event(recording.Event{Time: t0, Code: "o", Data: unsafe.String(&buf[0], len(buf))})
 		if r.queries != nil {
 			r.events(r.trackOutput(t0, buf))
 		}

@@ -250,7 +250,9 @@ var (
 	v3Codes = map[string]bool{"o": true, "i": true, "m": true, "r": true, "x": true}
 )
 
-// WriteEvent writes one event. Its Line is ignored.
+// WriteEvent writes one event. Its Line is ignored. ev.Data is not kept
+// after WriteEvent returns (what waits for the rest of a UTF-8 sequence is
+// copied), so it may be a view of a buffer the caller reuses.
 func (w *Writer) WriteEvent(ev Event) error {
 	if w.err != nil {
 		return w.err
