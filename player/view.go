@@ -129,7 +129,7 @@ func (m *Model) headerText() string {
 	if !md.start.IsZero() {
 		parts = append(parts, "started "+md.start.UTC().Format("2006-01-02 15:04:05 UTC"))
 	}
-	if md.title != "" {
+	if md.title != "" && md.title != md.resource {
 		parts = append(parts, cleanLine(md.title))
 	}
 	return " " + strings.Join(parts, " · ")
