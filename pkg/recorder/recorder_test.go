@@ -95,6 +95,37 @@ func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
 	}
 }
 
+// recordResult is what Record returned.
+type recordResult struct {
+	res *Result
+	err error
+}
+
+// recordAsync runs Record on a goroutine of its own.
+func recordAsync(opt Options) <-chan recordResult {
+	done := make(chan recordResult, 1)
+	go func() {
+		res, err := Record(context.Background(), opt)
+		done <- recordResult{res, err}
+	}()
+	return done
+}
+
+// waitRecord waits for Record to return without an error.
+func waitRecord(t *testing.T, done <-chan recordResult, d time.Duration, timeout string) recordResult {
+	t.Helper()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		return r
+	case <-time.After(d):
+		t.Fatal(timeout)
+	}
+	panic("unreachable")
+}
+
 // readEvents reads a recording whole.
 func readEvents(t *testing.T, path string) (recording.Header, []recording.Event) {
 	t.Helper()
@@ -155,19 +186,11 @@ func TestRecordTTYBash(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "recordings")
 	store := &fileStore{path: filepath.Join(t.TempDir(), "store.json")}
 	id := uuid.NewString()
-	type result struct {
-		res *Result
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		res, err := Record(context.Background(), Options{
-			Command: []string{"bash", "--norc", "--noprofile", "-i"},
-			Session: session.Session{ID: id, UserName: "alice", Category: session.CategoryServer},
-			Dir:     dir, Store: store, Stdin: slave, Stdout: slave, Env: testEnv(),
-		})
-		done <- result{res, err}
-	}()
+	done := recordAsync(Options{
+		Command: []string{"bash", "--norc", "--noprofile", "-i"},
+		Session: session.Session{ID: id, UserName: "alice", Category: session.CategoryServer},
+		Dir:     dir, Store: store, Stdin: slave, Stdout: slave, Env: testEnv(),
+	})
 	path := filepath.Join(dir, id+".rec")
 	waitFor(t, "the prompt", 10*time.Second, func() bool { return strings.Contains(screen.String(), "$ ") })
 	row, err := store.FindSession(context.Background(), id)
@@ -189,15 +212,7 @@ func TestRecordTTYBash(t *testing.T) {
 		return bytes.Contains(b, []byte(`"r", "120x40"`))
 	})
 	io.WriteString(master, "exit 3\r")
-	var r result
-	select {
-	case r = <-done:
-	case <-time.After(15 * time.Second):
-		t.Fatal("recorder did not return after exit")
-	}
-	if r.err != nil {
-		t.Fatal(r.err)
-	}
+	r := waitRecord(t, done, 15*time.Second, "recorder did not return after exit")
 	if r.res.ExitCode != 3 || r.res.Terminated {
 		t.Fatalf("result = %+v", r.res)
 	}
@@ -354,28 +369,11 @@ func TestRecordDrainEndsWithCommand(t *testing.T) {
 	if _, err := exec.LookPath("setsid"); err != nil {
 		t.Skip("setsid not installed")
 	}
-	type result struct {
-		res *Result
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		res, err := Record(context.Background(), Options{
-			Command: []string{"sh", "-c", `setsid sh -c 'while echo tick; do sleep 0.01; done' & sleep 0.2; echo started`},
-			Session: session.Session{ID: uuid.NewString()}, Dir: t.TempDir(), Env: testEnv(),
-		})
-		done <- result{res, err}
-	}()
-	var res *Result
-	select {
-	case r := <-done:
-		if r.err != nil {
-			t.Fatal(r.err)
-		}
-		res = r.res
-	case <-time.After(15 * time.Second):
-		t.Fatal("recorder still running 15 s after COMMAND exited: the drain did not end")
-	}
+	done := recordAsync(Options{
+		Command: []string{"sh", "-c", `setsid sh -c 'while echo tick; do sleep 0.01; done' & sleep 0.2; echo started`},
+		Session: session.Session{ID: uuid.NewString()}, Dir: t.TempDir(), Env: testEnv(),
+	})
+	res := waitRecord(t, done, 15*time.Second, "recorder still running 15 s after COMMAND exited: the drain did not end").res
 	_, evs := readEvents(t, res.Path)
 	if o := joined(evs, "o"); !strings.Contains(o, "started") || !strings.Contains(o, "tick") {
 		t.Errorf("output = %q", o)
