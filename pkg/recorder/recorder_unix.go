@@ -393,11 +393,10 @@ func (r *rec) finishWithError(cause error) {
 // "more is waiting" and read deadlines work; ptmx is closed. Where the
 // poller does not take it, ptmx is returned as it is, blocking.
 func pollable(ptmx *os.File) (*os.File, bool) {
-	fd, err := syscall.Dup(int(ptmx.Fd()))
+	fd, err := unix.FcntlInt(ptmx.Fd(), unix.F_DUPFD_CLOEXEC, 0) // close-on-exec from the start
 	if err != nil {
 		return ptmx, false
 	}
-	syscall.CloseOnExec(fd)
 	if err := syscall.SetNonblock(fd, true); err != nil {
 		syscall.Close(fd)
 		return ptmx, false
