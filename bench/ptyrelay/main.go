@@ -10,6 +10,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 
@@ -37,18 +38,7 @@ func main() {
 			defer term.Restore(0, old)
 		}
 	}
-	buf := make([]byte, 64<<10)
-	for {
-		n, err := ptmx.Read(buf)
-		if n > 0 {
-			if _, werr := os.Stdout.Write(buf[:n]); werr != nil {
-				break
-			}
-		}
-		if err != nil {
-			break // EIO: COMMAND's side closed
-		}
-	}
+	io.Copy(os.Stdout, ptmx) // ends with EIO once COMMAND's side is closed
 	if err := cmd.Wait(); err != nil {
 		fmt.Fprintln(os.Stderr, "ptyrelay:", err)
 		os.Exit(1)

@@ -483,24 +483,22 @@ func (r *rec) copyOutput() (err error) {
 		return err
 	}
 	for rerr == nil {
-		if len(buf) >= maxBatch {
-			flush()
-		}
 		var cerr error
 		if r.pollable {
-			// Back here with each full batch, so that the drain deadline
-			// holds even against output that never stops.
+			// Out of the callback with each full batch, so that the drain
+			// deadline holds even against output that never stops.
 			cerr = rc.Read(func(fd uintptr) bool {
 				for len(buf) < maxBatch && read(int(fd)) {
 				}
-				if rerr == syscall.EAGAIN {
+				waiting := rerr == syscall.EAGAIN // nothing more: wait for it
+				if waiting {
 					rerr = nil
-					flush() // nothing more waiting: out with it
-					return false
 				}
-				return true
+				flush()
+				return !waiting
 			})
 		} else {
+			// Blocking: one read is all that can be taken without waiting.
 			cerr = rc.Control(func(fd uintptr) {
 				read(int(fd))
 				flush()
@@ -510,7 +508,6 @@ func (r *rec) copyOutput() (err error) {
 			rerr = cerr
 		}
 	}
-	flush()
 	if errors.Is(rerr, syscall.EIO) || errors.Is(rerr, io.EOF) || errors.Is(rerr, os.ErrDeadlineExceeded) ||
 		errors.Is(rerr, os.ErrClosed) {
 		return nil
@@ -686,6 +683,8 @@ func (r *rec) resize() {
 		return
 	}
 	r.cols, r.rows = cols, rows
+	// Not pty.Setsize: it takes ptmx.Fd(), which puts the file back in
+	// blocking mode and out of the poller copyOutput relies on.
 	if rc, err := r.ptmx.SyscallConn(); err == nil {
 		_ = rc.Control(func(fd uintptr) {
 			_ = unix.IoctlSetWinsize(int(fd), unix.TIOCSWINSZ, &unix.Winsize{Col: uint16(cols), Row: uint16(rows)})
