@@ -11,7 +11,9 @@ const (
 	EINVALID  = "invalid"  // bad input data: exit 3
 	ENOTFOUND = "notfound" // no such event/session: exit 3
 	EREMOTE   = "remote"   // a remote API failed: exit 4
-	EINTERNAL = "internal" // a bug or an environment failure: exit 1
+	ELOCAL    = "local"    // no cache at the path, an unreadable or corrupt cache, an unwritable output, a full disk: exit 5
+	ENODATA   = "nodata"   // a gate (--fail-if, check) looked at a window that holds no data: exit 6
+	EINTERNAL = "internal" // a bug: exit 70 (never 1, which means only "a check matched")
 )
 
 // Error is an error with a code the CLI maps to an exit code and a message
@@ -61,8 +63,12 @@ func ExitCode(err error) int {
 		return 3
 	case EREMOTE:
 		return 4
+	case ELOCAL:
+		return 5
+	case ENODATA:
+		return 6
 	}
-	return 1
+	return 70
 }
 
 // InputError describes a malformed input record: which file, which line (or

@@ -19,7 +19,9 @@ func TestExitCode(t *testing.T) {
 		want int
 	}{
 		{nil, 0},
-		{errors.New("boom"), 1},
+		{errors.New("boom"), 70},
+		{audit.Errorf(audit.ELOCAL, "no cache"), 5},
+		{audit.Errorf(audit.ENODATA, "empty window"), 6},
 		{ErrSilent, 1},
 		{audit.Errorf(audit.EUSAGE, "bad flag"), 2},
 		{audit.Errorf(audit.EINVALID, "bad input"), 3},
