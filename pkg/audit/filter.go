@@ -189,7 +189,7 @@ func (fl *Filter) Validate() error {
 			if f == FieldIP {
 				for _, v := range vs {
 					if _, _, err := ParseIPMatch(v); err != nil {
-						return Errorf(EUSAGE, "ip %q: %v", v, err)
+						return Errorf(EUSAGE, "%v", err)
 					}
 				}
 			}

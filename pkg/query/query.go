@@ -331,7 +331,7 @@ func (p *parser) checkValue(f audit.Field, v value) (string, error) {
 		return string(st), nil
 	case audit.FieldIP:
 		if _, _, err := audit.ParseIPMatch(v.s); err != nil {
-			return "", p.errAt(v.pos, "invalid ip %q: want an address (10.1.2.3) or a CIDR prefix (10.0.0.0/8)", v.s)
+			return "", p.errAt(v.pos, "%v", err)
 		}
 	}
 	return v.s, nil

@@ -52,7 +52,8 @@ func NewCmdImport(f *cmdutil.Factory, runF func(*ImportOptions) error) *cobra.Co
 			the source has no id). A malformed record aborts its file with an error
 			naming the file, line and field, and nothing of that file is stored
 			(exit code 3); --skip-invalid stores the rest and reports how many
-			records were skipped. See docs/formats.md for every field mapping.
+			records were skipped (a file whose every record is invalid still
+			fails, exit code 3). See docs/formats.md for every field mapping.
 		`),
 		Example: heredoc.Doc(`
 			auditctl import events.ndjson
@@ -164,6 +165,11 @@ func importFile(ctx context.Context, opts *ImportOptions, db *sqlite.DB, name st
 		return audit.ImportResult{}, detected, err
 	}
 	res, err := db.Import(ctx, er, sqlite.ImportOptions{SkipInvalid: opts.SkipInvalid, Progress: progress.Items, Name: name})
+	if err == nil && res.Skipped > 0 && res.Skipped == res.Read {
+		// --skip-invalid skips bad records among good ones; a file of
+		// nothing else is not a success.
+		err = audit.Errorf(audit.EINVALID, "%s: every record was invalid (%d skipped), nothing stored: run without --skip-invalid to see the first error", name, res.Skipped)
+	}
 	return res, detected, err
 }
 

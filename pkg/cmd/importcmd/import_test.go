@@ -540,3 +540,32 @@ func TestImportConcurrentSameCache(t *testing.T) {
 		})
 	}
 }
+
+// A file whose every record is invalid is a failure even with
+// --skip-invalid (exit 3, a message, nothing stored), also among good files.
+func TestImportSkipInvalidAllInvalidFails(t *testing.T) {
+	env := cmdtest.New(t)
+	dir := t.TempDir()
+	junk := writeFile(t, dir, "junk.ndjson", []byte("{\"id\":\"a\",\"time\":\"not a time\"}\n{\"id\":\"b\",\"time\":\"2026-13-45\"}\n"))
+	good := writeFile(t, dir, "good.ndjson", ndjson("g", 0, 3))
+
+	err := env.Run("import", "--skip-invalid", junk)
+	if code := cmdutil.ExitCode(err); code != 3 {
+		t.Fatalf("exit %d (%v), stderr %q", code, err, env.ErrOut)
+	}
+	msg := env.ErrOut.String() + fmt.Sprint(err)
+	if !strings.Contains(msg, "junk.ndjson: every record was invalid (2 skipped)") {
+		t.Fatalf("message: %q", msg)
+	}
+	if got := count(t, env); got != 0 {
+		t.Fatalf("%d events stored", got)
+	}
+
+	err = env.Run("import", "--skip-invalid", good, junk)
+	if code := cmdutil.ExitCode(err); code != 3 {
+		t.Fatalf("with a good file: exit %d (%v)", code, err)
+	}
+	if got := count(t, env); got != 3 {
+		t.Fatalf("with a good file: %d events, want 3", got)
+	}
+}

@@ -27,6 +27,7 @@ type ExportOptions struct {
 	Filter  cmdutil.FilterOptions
 	Remote  string
 	Format  string
+	Output  string // the global -o/--output: the same choice as --format
 	OutFile string
 	CSVRaw  bool
 	Sort    string
@@ -52,11 +53,12 @@ func NewCmdExport(f *cmdutil.Factory, runF func(*ExportOptions) error) *cobra.Co
 		`),
 		Example: heredoc.Doc(`
 			auditctl logs export --since 90d --format csv -O audit-q3.csv
-			auditctl logs export --action DeleteUser --format ndjson > deletions.ndjson
+			auditctl logs export --action DeleteUser -o ndjson > deletions.ndjson
 			auditctl logs export --source cloudtrail -O trail.json
 		`),
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Output = f.Output
 			if runF != nil {
 				return runF(opts)
 			}
@@ -66,15 +68,25 @@ func NewCmdExport(f *cmdutil.Factory, runF func(*ExportOptions) error) *cobra.Co
 	cmdutil.AddFilterFlags(cmd, &opts.Filter, false)
 	cmd.Flags().StringVar(&opts.Remote, "remote", "", "export from this remote API live instead of the cache: jumpcloud")
 	cmdutil.AddJumpCloudFlags(cmd, &f.JumpCloud)
-	cmd.Flags().StringVar(&opts.Format, "format", "", "csv, json or ndjson (default: from the -O extension, else ndjson)")
+	cmd.Flags().StringVar(&opts.Format, "format", "", "csv, json or ndjson, like -o (default: from the -O extension, else ndjson)")
 	cmd.Flags().StringVarP(&opts.OutFile, "output-file", "O", "", "write to this file (atomically) instead of stdout")
 	cmd.Flags().BoolVar(&opts.CSVRaw, "csv-raw", false, "do not neutralize spreadsheet formulas in CSV cells")
 	cmd.Flags().StringVar(&opts.Sort, "sort", "time", "sort order (time = oldest first, -time = newest first)")
 	return cmd
 }
 
+// exportFormat is --format or -o (one of them, or both the same), else
+// what the -O extension says, else ndjson.
 func exportFormat(opts *ExportOptions) (output.Format, error) {
-	name := opts.Format
+	name, flag := opts.Format, "--format"
+	if opts.Output != "" {
+		a, errA := output.ResolveFormat(opts.Format, false)
+		b, errB := output.ResolveFormat(opts.Output, false)
+		if opts.Format != "" && errA == nil && errB == nil && a != b {
+			return "", audit.Errorf(audit.EUSAGE, "--format %s and -o %s disagree: give one of them", opts.Format, opts.Output)
+		}
+		name, flag = opts.Output, "-o"
+	}
 	if name == "" {
 		switch strings.ToLower(filepath.Ext(strings.TrimSuffix(opts.OutFile, ".gz"))) {
 		case ".csv":
@@ -85,7 +97,7 @@ func exportFormat(opts *ExportOptions) (output.Format, error) {
 			name = "ndjson"
 		}
 	}
-	f, err := output.ParseFormat(name)
+	f, err := output.ResolveFormat(name, false)
 	if err != nil {
 		return "", err
 	}
@@ -93,7 +105,7 @@ func exportFormat(opts *ExportOptions) (output.Format, error) {
 	case output.FormatCSV, output.FormatJSON, output.FormatNDJSON:
 		return f, nil
 	}
-	return "", audit.Errorf(audit.EUSAGE, "--format %s: export writes csv, json or ndjson", name)
+	return "", audit.Errorf(audit.EUSAGE, "%s %s: export writes csv, json or ndjson", flag, name)
 }
 
 func exportRun(ctx context.Context, opts *ExportOptions) error {
