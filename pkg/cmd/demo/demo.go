@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/MakeNowJust/heredoc"
@@ -26,6 +28,8 @@ type DemoOptions struct {
 	Count  int
 	Days   int
 	Output string
+	// Command is how the hints run auditctl (cmdutil.Invocation).
+	Command string
 }
 
 // NewCmdDemo builds the command.
@@ -54,6 +58,7 @@ func NewCmdDemo(f *cmdutil.Factory, runF func(*DemoOptions) error) *cobra.Comman
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Output = f.Output
+			opts.Command = cmdutil.Invocation(os.Args[0], f.DBPath)
 			if runF != nil {
 				return runF(opts)
 			}
@@ -135,26 +140,54 @@ func demoRun(ctx context.Context, opts *DemoOptions) error {
 		fmt.Fprintf(w, "  %-16s %6d events\n", b.Key, b.Count)
 	}
 	fmt.Fprintf(w, "  %-16s %6d sessions (3 with recordings: server, database, website)\n", "sessions", len(sessions))
-	fmt.Fprintf(w, "\nUser deletions in the last 7 days (auditctl logs list --action DeleteUser):\n\n")
+	fmt.Fprintf(w, "\nUser deletions in the last 7 days (%s logs list --action DeleteUser):\n\n", opts.Command)
 	oo := output.Options{Color: opts.IO.ColorEnabled(), Width: opts.IO.TerminalWidth()}
 	if err := output.WriteEvents(w, output.FormatTable, deletions, oo); err != nil {
 		return err
 	}
 	fmt.Fprintln(w, output.PageFooter(1, (total+19)/20, total))
-	fmt.Fprint(w, heredoc.Doc(`
-
-		Try next:
-		  auditctl logs list -q 'action:DeleteUser -status:success'   # the failed deletions
-		  auditctl logs show ID                                       # one event in detail
-		  auditctl logs count --by actor --since 30d                  # who is busiest
-		  auditctl logs count --interval 1d -q 'status:failure'       # failures per day
-		  auditctl logs list --min-duration 5000 --sort -duration     # slow requests
-		  auditctl logs list -q 'workflow_type:user:update' -o json   # before/after state
-		  auditctl logs export --since 30d -O demo.csv                # CSV for a spreadsheet
-		  auditctl sessions list                                      # Session History
-		  auditctl sessions queries demo-db-0001                      # a database session's queries
-		  auditctl sessions keystrokes demo-srv-0001 --commands       # what was typed on a server
-		  auditctl sessions play demo-srv-0001 --no-tui --at 40%      # the screen at a moment
-	`))
+	showID := "ID"
+	if len(deletions) > 0 {
+		showID = cmdutil.ShellQuote(deletions[0].ID)
+	}
+	fmt.Fprint(w, "\nTry next:\n"+hints(opts.Command, showID, opts.IO.TerminalWidth()))
 	return nil
+}
+
+// hints are the commands worth trying on the demo data, each as the user
+// can run it: prefix is how auditctl was run (with its --db). Comments
+// follow the commands when that fits width (0: no limit), else they go on
+// the line above, so that no command wraps.
+func hints(prefix, showID string, termWidth int) string {
+	lines := [][2]string{
+		{"logs list -q 'action:DeleteUser -status:success'", "the failed deletions"},
+		{"logs show " + showID, "one event in detail"},
+		{"logs count --by actor --since 30d", "who is busiest"},
+		{"logs count --interval 1d -q 'status:failure'", "failures per day"},
+		{"logs list --min-duration 5000 --sort -duration", "slow requests"},
+		{"logs list -q 'workflow_type:user:update' -o json", "before/after state"},
+		{"logs export --since 30d -O demo.csv", "CSV for a spreadsheet"},
+		{"sessions list", "Session History"},
+		{"sessions queries demo-db-0001", "a database session's queries"},
+		{"sessions keystrokes demo-srv-0001 --commands", "what was typed on a server"},
+		{"sessions play demo-srv-0001 --no-tui --at 40%", "the screen at a moment"},
+	}
+	width := 0
+	for _, l := range lines {
+		width = max(width, len(l[0]))
+	}
+	comment := 0
+	for _, l := range lines {
+		comment = max(comment, len(l[1]))
+	}
+	inline := termWidth <= 0 || 2+len(prefix)+1+width+5+comment <= termWidth
+	var b strings.Builder
+	for _, l := range lines {
+		if inline {
+			fmt.Fprintf(&b, "  %s %-*s   # %s\n", prefix, width, l[0], l[1])
+		} else {
+			fmt.Fprintf(&b, "  # %s\n  %s %s\n", l[1], prefix, l[0])
+		}
+	}
+	return b.String()
 }
