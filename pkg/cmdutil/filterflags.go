@@ -1,6 +1,7 @@
 package cmdutil
 
 import (
+	"errors"
 	"time"
 
 	"github.com/auditctl/auditctl/pkg/audit"
@@ -57,7 +58,7 @@ func AddFilterFlags(cmd *cobra.Command, o *FilterOptions, withAll bool) {
 	for _, f := range filterFlags {
 		v := new([]string)
 		o.Values[f.field] = v
-		fl.StringArrayVar(v, f.name, nil, f.usage+" (repeat to OR)")
+		fl.StringArrayVar(v, f.name, nil, f.usage+"; a,b or repeat to OR")
 	}
 	user := o.Values[audit.FieldActor]
 	fl.StringArrayVar(user, "user", nil, "alias of --actor")
@@ -89,7 +90,11 @@ func (o *FilterOptions) Filter(now time.Time, useDefault bool) (audit.Filter, er
 		}
 	}
 	for _, ff := range filterFlags {
-		if vs := *o.Values[ff.field]; len(vs) > 0 {
+		for _, v := range *o.Values[ff.field] {
+			vs, err := ParseFlagValues(ff.name, ff.field, v)
+			if err != nil {
+				return f, err
+			}
 			f.Add(ff.field, vs...)
 		}
 	}
@@ -118,6 +123,19 @@ func (o *FilterOptions) Filter(now time.Time, useDefault bool) (audit.Filter, er
 		return f, err
 	}
 	return f, nil
+}
+
+// ParseFlagValues reads one value of a filter flag with the query
+// language's value syntax (query.ParseValues): "CreateUser,DeleteUser" is
+// two values, as in -q 'action:CreateUser,DeleteUser'. field "" reads a
+// plain list (flags that are not event fields).
+func ParseFlagValues(flag string, field audit.Field, v string) ([]string, error) {
+	vs, err := query.ParseValues(field, v)
+	var se *query.SyntaxError
+	if errors.As(err, &se) {
+		return nil, audit.Errorf(audit.EUSAGE, "--%s %q: column %d: %s", flag, v, se.Column, se.Msg)
+	}
+	return vs, err
 }
 
 func wrapFlag(flag string, err error) error {

@@ -127,6 +127,9 @@ type parser struct {
 	pos int // byte offset of the next rune
 	now time.Time
 	f   audit.Filter
+	// flag: parsing a flag's value (ParseValues), where only the end of
+	// the text ends the value list.
+	flag bool
 }
 
 // value is one item of a value list: its text and the byte offset where it
@@ -292,7 +295,10 @@ func (p *parser) values(key string) ([]value, error) {
 	var vals []value
 	after := key + ":"
 	for {
-		if p.atBreak() || p.q[p.pos] == ',' {
+		if p.atValueEnd() {
+			if after == ":" {
+				return nil, p.errAt(p.pos, "expected a value")
+			}
 			return nil, p.errAt(p.pos, "expected a value after %q", after)
 		}
 		start := p.pos
@@ -302,22 +308,79 @@ func (p *parser) values(key string) ([]value, error) {
 				return nil, err
 			}
 			vals = append(vals, value{s: s, pos: start, quoted: true})
-			if !p.atBreak() && p.q[p.pos] != ',' {
+			p.skipFlagSpace()
+			if !p.atListEnd() && p.q[p.pos] != ',' {
 				return nil, p.unexpectedAfterQuote()
 			}
 		} else {
-			for !p.atBreak() && p.q[p.pos] != ',' {
+			for !p.atValueEnd() {
 				_, n := p.peek()
 				p.pos += n
 			}
-			vals = append(vals, value{s: p.q[start:p.pos], pos: start})
+			s := p.q[start:p.pos]
+			if p.flag {
+				s = strings.TrimRightFunc(s, unicode.IsSpace)
+			}
+			vals = append(vals, value{s: s, pos: start})
 		}
-		if p.atBreak() {
+		if p.atListEnd() {
 			return vals, nil
 		}
 		p.pos++ // ','
+		p.skipFlagSpace()
 		after = ","
 	}
+}
+
+// atListEnd reports whether a value list ends here: at white space in a
+// query, only at the end in a flag's value.
+func (p *parser) atListEnd() bool {
+	if p.flag {
+		return p.atEnd()
+	}
+	return p.atBreak()
+}
+
+// atValueEnd reports whether a bare value ends here (the list's end or a
+// comma).
+func (p *parser) atValueEnd() bool { return p.atListEnd() || p.q[p.pos] == ',' }
+
+// skipFlagSpace skips the white space a flag's value may have around its
+// commas ("CreateUser, DeleteUser").
+func (p *parser) skipFlagSpace() {
+	if p.flag {
+		p.skipSpace()
+	}
+}
+
+// ParseValues reads the value of a filter flag for field f (--action
+// CreateUser,AttachUserPolicy) with the syntax of a query's key:value term,
+// so that a flag and -q accept the same values: a comma-separated list of
+// bare or quoted values ("Smith, Alice" keeps its comma), * wildcards, status
+// spellings normalized, ip values checked. White space is part of a bare
+// value (the shell has already split the arguments), except around the
+// commas. Negation has no flag form: use -q '-key:value'. Errors are
+// *SyntaxError, with the flag's value as the query.
+func ParseValues(f audit.Field, s string) ([]string, error) {
+	p := parser{q: s, flag: true}
+	p.skipSpace()
+	vals, err := p.values("")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(vals))
+	for i, v := range vals {
+		if out[i], err = p.checkValue(f, v); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// SplitValues reads a comma-separated list with the same syntax as
+// ParseValues, for flags whose values are not event fields (sessions list).
+func SplitValues(s string) ([]string, error) {
+	return ParseValues("", s)
 }
 
 // checkValue validates and normalizes a value of a match field.

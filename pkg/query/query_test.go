@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/auditctl/auditctl/pkg/audit"
@@ -333,4 +334,75 @@ func BenchmarkParse(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+func TestParseValues(t *testing.T) {
+	for _, tc := range []struct {
+		field audit.Field
+		in    string
+		want  []string
+		err   string
+	}{
+		{audit.FieldAction, "CreateUser,AttachUserPolicy", []string{"CreateUser", "AttachUserPolicy"}, ""},
+		{audit.FieldAction, "CreateUser, AttachUserPolicy ", []string{"CreateUser", "AttachUserPolicy"}, ""},
+		{audit.FieldCategory, "User Management", []string{"User Management"}, ""},
+		{audit.FieldActor, `"Smith, Alice",bob`, []string{"Smith, Alice", "bob"}, ""},
+		{audit.FieldActor, `"say \"hi\""`, []string{`say "hi"`}, ""},
+		{audit.FieldActor, "*@example.com,nina*", []string{"*@example.com", "nina*"}, ""},
+		{audit.FieldStatus, "failed,OK", []string{"failure", "success"}, ""},
+		{audit.FieldIP, "10.0.0.0/8,::1", []string{"10.0.0.0/8", "::1"}, ""},
+		{audit.FieldAction, `""`, []string{""}, ""},
+		{audit.FieldAction, "", nil, "column 1: expected a value"},
+		{audit.FieldAction, "a,,b", nil, `column 3: expected a value after ","`},
+		{audit.FieldAction, "a,", nil, `column 3: expected a value after ","`},
+		{audit.FieldAction, `"a" b`, nil, `column 5: unexpected 'b' after closing quote`},
+		{audit.FieldAction, `"a`, nil, "column 1: unterminated quote"},
+		{audit.FieldStatus, "success,nope", nil, `column 9: unknown status "nope"`},
+		{audit.FieldIP, "999.1.1.1", nil, `column 1: invalid ip "999.1.1.1"`},
+	} {
+		got, err := ParseValues(tc.field, tc.in)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("ParseValues(%s, %q) = %q, %v; want error %q", tc.field, tc.in, got, err, tc.err)
+			}
+			if err != nil && audit.ExitCode(err) != 2 {
+				t.Errorf("ParseValues(%q): exit code %d", tc.in, audit.ExitCode(err))
+			}
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("ParseValues(%s, %q) = %q, %v; want %q", tc.field, tc.in, got, err, tc.want)
+		}
+	}
+}
+
+// FuzzParseValues checks that a flag's value means what the same text
+// means after "key:" in a query, wherever the query can carry it (no white
+// space outside quotes).
+func FuzzParseValues(f *testing.F) {
+	for _, s := range []string{"CreateUser,AttachUserPolicy", `"Smith, Alice",bob`, "a,,b", `"a\"b",*x*`, "failed,ok", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, fld := range []audit.Field{audit.FieldAction, audit.FieldStatus, audit.FieldIP} {
+			vs, err := ParseValues(fld, s)
+			if err != nil {
+				var se *SyntaxError
+				if !errors.As(err, &se) || audit.ExitCode(err) != 2 {
+					t.Fatalf("ParseValues(%q): %T %v", s, err, err)
+				}
+			}
+			if strings.IndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || r == utf8.RuneError }) >= 0 || s == "" {
+				continue
+			}
+			key := string(fld)
+			qf, qerr := Parse(key+":"+s, now)
+			if (err == nil) != (qerr == nil) {
+				t.Fatalf("%s: ParseValues(%q) err %v, Parse err %v", fld, s, err, qerr)
+			}
+			if err == nil && !reflect.DeepEqual(vs, qf.Include[fld]) {
+				t.Fatalf("%s: ParseValues(%q) = %q, Parse gives %q", fld, s, vs, qf.Include[fld])
+			}
+		}
+	})
 }

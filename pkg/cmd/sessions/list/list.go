@@ -57,8 +57,10 @@ func NewCmdList(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			recording. Sessions get into the cache with 'sessions record' and
 			'sessions import'.
 
-			Filters (all combine; repeatable flags match any of their values;
-			* is a wildcard; text matches ignore case):
+			Filters (all combine; repeatable flags match any of their values,
+			and take a comma-separated list as -q does: --user alice,bob; quote
+			a value that holds a comma; * is a wildcard; text matches ignore
+			case):
 			  --since/--until      start time window (2026-11-01, 7d, 2h ago...)
 			  --user               user name or email
 			  --connector, --category server|database|website, --resource,
@@ -166,14 +168,39 @@ func (opts *Options) filter() (session.Filter, error) {
 	default:
 		return f, audit.Errorf(audit.EUSAGE, "--has-recording %q: want yes, no or all", opts.HasRecording)
 	}
-	for _, v := range opts.Category {
+	// Each value flag takes the query language's value syntax, as the
+	// event filter flags do: --user alice,bob is two users.
+	lists := []struct {
+		flag string
+		in   []string
+		out  *[]string
+	}{
+		{"connector", opts.Connector, &f.Connector}, {"user", opts.Users, &f.Users},
+		{"resource", opts.Resource, &f.ResourceName}, {"resource-id", opts.ResourceID, &f.ResourceID},
+		{"session-id", opts.SessionID, &f.SessionID}, {"server-os", opts.ServerOS, &f.ServerOS},
+		{"protocol", opts.Protocol, &f.Protocol}, {"connected-from", opts.From, &f.ConnectedFrom},
+	}
+	for _, l := range lists {
+		if *l.out, err = splitAll(l.flag, l.in); err != nil {
+			return f, err
+		}
+	}
+	categories, err := splitAll("category", opts.Category)
+	if err != nil {
+		return f, err
+	}
+	statuses, err := splitAll("status", opts.Status)
+	if err != nil {
+		return f, err
+	}
+	for _, v := range categories {
 		c, err := session.ParseCategory(v)
 		if err != nil || c == "" {
 			return f, audit.Errorf(audit.EUSAGE, "--category %q: want server, database or website", v)
 		}
 		f.Category = append(f.Category, c)
 	}
-	for _, v := range opts.Status {
+	for _, v := range statuses {
 		st, err := session.ParseStatus(v)
 		if err != nil {
 			return f, err
@@ -183,10 +210,21 @@ func (opts *Options) filter() (session.Filter, error) {
 	if opts.Active {
 		f.Status = append(f.Status, session.StatusActive)
 	}
-	f.Connector, f.Users, f.ResourceName, f.ResourceID = opts.Connector, opts.Users, opts.Resource, opts.ResourceID
-	f.SessionID, f.ServerOS, f.Protocol, f.ConnectedFrom = opts.SessionID, opts.ServerOS, opts.Protocol, opts.From
 	f.Search = opts.Search
 	return f, nil
+}
+
+// splitAll reads every value of a repeatable flag as a value list.
+func splitAll(flag string, in []string) ([]string, error) {
+	var out []string
+	for _, v := range in {
+		vs, err := cmdutil.ParseFlagValues(flag, "", v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, vs...)
+	}
+	return out, nil
 }
 
 func run(ctx context.Context, opts *Options) error {

@@ -1,0 +1,41 @@
+package logs_test
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/auditctl/auditctl/pkg/cmd/cmdtest"
+	"github.com/auditctl/auditctl/pkg/cmdutil"
+)
+
+// Flags take the query language's value syntax: a comma ORs, quotes keep a
+// comma, as in -q.
+func TestFlagValuesMatchQueryValues(t *testing.T) {
+	env := cmdtest.New(t)
+	fixture(t, env)
+	for _, tc := range []struct{ flags, query []string }{
+		{[]string{"--action", "DeleteUser,Login"}, []string{"-q", "action:DeleteUser,Login"}},
+		{[]string{"--action", "deleteuser, LOGIN"}, []string{"-q", "action:deleteuser,LOGIN"}},
+		{[]string{"--status", "failed,ok"}, []string{"-q", "status:failed,ok"}},
+		{[]string{"--actor", "alice*,nobody"}, []string{"-q", "actor:alice*,nobody"}},
+		{[]string{"--ip", "10.1.0.0/24,10.1.1.1"}, []string{"-q", "ip:10.1.0.0/24,10.1.1.1"}},
+		{[]string{"--action", `"DeleteUser"`, "--action", "Login"}, []string{"-q", `action:"DeleteUser",Login`}},
+	} {
+		byFlags := eventIDs(decodeEvents(t, env.MustRun(append([]string{"logs", "list", "--all", "--limit", "100"}, tc.flags...)...)))
+		byQuery := eventIDs(decodeEvents(t, env.MustRun(append([]string{"logs", "list", "--all", "--limit", "100"}, tc.query...)...)))
+		if len(byFlags) == 0 || !reflect.DeepEqual(byFlags, byQuery) {
+			t.Errorf("%q gave %d events, %q gave %d", tc.flags, len(byFlags), tc.query, len(byQuery))
+		}
+	}
+	if got := decodeEvents(t, env.MustRun("logs", "list", "--all", "--limit", "100", "--action", "DeleteUser,Login")); len(got) != 40 {
+		t.Errorf("--action DeleteUser,Login: %d events, want all 40", len(got))
+	}
+	if code := env.ExitCode("logs", "list", "--action", "a,,b"); code != 2 {
+		t.Errorf("--action a,,b: exit %d, want 2", code)
+	}
+	err := env.Run("logs", "count", "--status", "success,nope")
+	if cmdutil.ExitCode(err) != 2 || !strings.Contains(err.Error(), `--status "success,nope": column 9: unknown status "nope"`) {
+		t.Errorf("--status success,nope: %v", err)
+	}
+}

@@ -1,0 +1,74 @@
+package sessions_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/auditctl/auditctl/pkg/cmd/cmdtest"
+	"github.com/auditctl/auditctl/pkg/session"
+	"github.com/auditctl/auditctl/pkg/store/sqlite"
+)
+
+// sessionFixture registers 30 finished sessions, an hour apart, ids
+// sess-00 … sess-29.
+func sessionFixture(t *testing.T, env *cmdtest.Env) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, env.DBPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	users := []string{"alice@example.com", "bob@example.com", "nina.kowalski@example.com"}
+	cats := []session.Category{session.CategoryServer, session.CategoryDatabase, session.CategoryWebsite}
+	for i := 0; i < 30; i++ {
+		start := cmdtest.Now.Add(-time.Duration(i+1) * time.Hour)
+		s := &session.Session{
+			ID: fmt.Sprintf("sess-%02d", i), UserEmail: users[i%3], Category: cats[i%3],
+			ResourceName: fmt.Sprintf("res-%d", i%5), Connector: "conn-eu", Protocol: "ssh",
+			Start: start, End: start.Add(10 * time.Minute), Duration: 10 * time.Minute, Status: session.StatusCompleted,
+		}
+		if err := db.CreateSession(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func sessionIDs(t *testing.T, out string) []string {
+	t.Helper()
+	var rows []struct{ ID string }
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		t.Fatalf("%v: %q", err, out)
+	}
+	var ids []string
+	for _, r := range rows {
+		ids = append(ids, r.ID)
+	}
+	return ids
+}
+
+func TestSessionListFlagValueLists(t *testing.T) {
+	env := cmdtest.New(t)
+	sessionFixture(t, env)
+	list := func(args ...string) []string {
+		return sessionIDs(t, env.MustRun(append([]string{"sessions", "list", "-o", "json", "--limit", "100"}, args...)...))
+	}
+	for _, tc := range []struct{ comma, repeated []string }{
+		{[]string{"--user", "alice@example.com,BOB@example.com"}, []string{"--user", "alice@example.com", "--user", "bob@example.com"}},
+		{[]string{"--category", "server, database"}, []string{"--category", "server", "--category", "database"}},
+		{[]string{"--resource", `"res-1",res-2*`}, []string{"--resource", "res-1", "--resource", "res-2*"}},
+		{[]string{"--session-id", "sess-01,sess-02"}, []string{"--session-id", "sess-01", "--session-id", "sess-02"}},
+	} {
+		a, b := list(tc.comma...), list(tc.repeated...)
+		if len(a) == 0 || !reflect.DeepEqual(a, b) {
+			t.Errorf("%q gave %v, %q gave %v", tc.comma, a, tc.repeated, b)
+		}
+	}
+	if code := env.ExitCode("sessions", "list", "--user", "alice,"); code != 2 {
+		t.Errorf("--user alice,: exit %d, want 2", code)
+	}
+}
