@@ -39,6 +39,7 @@ func run() int {
 		err = cmdutil.UsageError(err)
 	}
 	cmdutil.PrintError(f.IOStreams.ErrOut, err)
+	f.IOStreams.Flush()
 	return cmdutil.ExitCode(err)
 }
 

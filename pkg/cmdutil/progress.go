@@ -88,12 +88,18 @@ func (p *Progress) draw() {
 		line = fmt.Sprintf("%s [%s%s] %3.0f%%  %s", p.label,
 			strings.Repeat("█", full), strings.Repeat("░", width-full), frac*100, count)
 	}
-	fmt.Fprintf(p.w, "\r\x1b[K%s", line)
+	clearLine(p.w)
+	io.WriteString(p.w, line)
 }
+
+// clearLine returns to the start of stderr's line and erases it, through
+// the terminal chokepoint's control path: the one place a progress line is
+// redrawn.
+func clearLine(w io.Writer) { sanitize.Control(w, sanitize.ClearLine) }
 
 // Done clears the progress line.
 func (p *Progress) Done() {
 	if p.enabled {
-		fmt.Fprint(p.w, "\r\x1b[K")
+		clearLine(p.w)
 	}
 }

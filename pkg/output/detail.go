@@ -88,7 +88,7 @@ func WriteEventDetail(w io.Writer, e *audit.Event, opt Options) error {
 			}
 		}
 	}
-	_, err := w.Write(d.buf.Bytes())
+	err := sanitize.WriteStyled(w, d.buf.String()) // values are sanitized; the titles' bold goes by the control path
 	return err
 }
 

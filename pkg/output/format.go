@@ -79,7 +79,4 @@ type Options struct {
 	Color bool
 	// Width is the terminal width text output fits into; 0 means no limit.
 	Width int
-	// Terminal says the output goes to a terminal: WriteRecords then
-	// sanitizes CSV too (JSON and YAML are terminal-safe anyway).
-	Terminal bool
 }

@@ -53,14 +53,6 @@ func WriteRecords(w io.Writer, f Format, r Records, opt Options) error {
 		}
 		return renderTable(w, headers, rows, align)
 	case FormatCSV:
-		if opt.Terminal {
-			sw := sanitize.NewWriter(w)
-			opt.Terminal = false
-			if err := WriteRecords(sw, f, r, opt); err != nil {
-				return err
-			}
-			return sw.Close()
-		}
 		out := newFlusher(w)
 		for i, c := range r.Columns {
 			if i > 0 {

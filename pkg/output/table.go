@@ -257,8 +257,9 @@ func renderTable(w io.Writer, headers []string, rows [][]string, align []tw.Alig
 	if err := tbl.Render(); err != nil {
 		return fmt.Errorf("table: %w", err)
 	}
-	_, err := w.Write(trimLines(buf.Bytes()))
-	return err
+	// Cells are sanitized; the only escapes left are the status colours,
+	// which reach a terminal through its control path.
+	return sanitize.WriteStyled(w, string(trimLines(buf.Bytes())))
 }
 
 func toAny(ss []string) []any {

@@ -31,6 +31,14 @@ func Screen(w io.Writer, t *vt.Terminal, color bool) error {
 			line = appendSafe(line[:0], row)
 		}
 		line = append(line, '\n')
+		if color {
+			// The emulator's own SGR sequences reach a terminal through
+			// its control path; the text between them is sanitized.
+			if err := sanitize.WriteStyled(w, string(line)); err != nil {
+				return err
+			}
+			continue
+		}
 		if _, err := bw.Write(line); err != nil {
 			return err
 		}

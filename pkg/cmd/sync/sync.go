@@ -14,6 +14,7 @@ import (
 	"github.com/auditctl/auditctl/pkg/audit"
 	"github.com/auditctl/auditctl/pkg/cmdutil"
 	"github.com/auditctl/auditctl/pkg/output"
+	"github.com/auditctl/auditctl/pkg/sanitize"
 	"github.com/auditctl/auditctl/pkg/source/jumpcloud"
 	"github.com/auditctl/auditctl/pkg/store/sqlite"
 	"github.com/spf13/cobra"
@@ -220,11 +221,12 @@ func (p *progress) update(fetched, total int64) {
 	if rate > 0 && total >= fetched {
 		eta = time.Duration(float64(total-fetched) / rate * float64(time.Second)).Round(time.Second).String()
 	}
-	fmt.Fprintf(p.w, "\r\x1b[Ksync jumpcloud: %d/%d events, %.0f/s, ETA %s", fetched, total, rate, eta)
+	sanitize.Control(p.w, sanitize.ClearLine)
+	fmt.Fprintf(p.w, "sync jumpcloud: %d/%d events, %.0f/s, ETA %s", fetched, total, rate, eta)
 }
 
 func (p *progress) done() {
 	if p.enabled {
-		fmt.Fprint(p.w, "\r\x1b[K")
+		sanitize.Control(p.w, sanitize.ClearLine)
 	}
 }

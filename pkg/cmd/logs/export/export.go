@@ -14,7 +14,6 @@ import (
 	"github.com/auditctl/auditctl/pkg/audit"
 	"github.com/auditctl/auditctl/pkg/cmdutil"
 	"github.com/auditctl/auditctl/pkg/output"
-	"github.com/auditctl/auditctl/pkg/sanitize"
 	"github.com/spf13/cobra"
 )
 
@@ -143,15 +142,8 @@ func exportRun(ctx context.Context, opts *ExportOptions) error {
 		return err
 	}
 	if opts.OutFile == "" || opts.OutFile == "-" {
-		if opts.IO.IsStdoutTTY() && format == output.FormatCSV {
-			// CSV keeps values as they are; on a terminal they must not
-			// act. (JSON output escapes them itself.)
-			sw := sanitize.NewWriter(opts.IO.Out)
-			if err := write(sw); err != nil {
-				return err
-			}
-			return sw.Close()
-		}
+		// On a terminal, opts.IO.Out is the sanitizing chokepoint: CSV
+		// keeps values as they are, yet they cannot act.
 		return write(opts.IO.Out)
 	}
 	if err := atomicfile.Write(opts.OutFile, 0o600, write); err != nil {

@@ -188,7 +188,7 @@ func run(opts *Options) error {
 				return []string{shared.FormatOffset(c.start), c.Command, c.Ended, u}
 			},
 			Item: func(i int) any { return cmds[i] },
-		}, output.Options{Width: width, Terminal: opts.IO.IsStdoutTTY()})
+		}, output.Options{Width: width})
 	}
 	if txt {
 		return writeKeysText(w, rows)
@@ -201,7 +201,7 @@ func run(opts *Options) error {
 			return []string{shared.FormatOffset(r.offset), r.Kind, r.Keys}
 		},
 		Item: func(i int) any { return rows[i] },
-	}, output.Options{Width: width, Terminal: opts.IO.IsStdoutTTY()})
+	}, output.Options{Width: width})
 }
 
 // joinKeys makes one row of the keys of one event: text as typed, named

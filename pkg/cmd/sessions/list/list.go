@@ -266,7 +266,7 @@ func run(ctx context.Context, opts *Options) error {
 		Row:     func(i int) []string { return row(rows[i], cols) },
 		Item:    func(i int) any { return rows[i] },
 		Right:   map[string]bool{"duration": true},
-	}, output.Options{Width: width, Terminal: opts.IO.IsStdoutTTY()})
+	}, output.Options{Width: width})
 	if err != nil {
 		return err
 	}

@@ -157,7 +157,7 @@ func run(opts *Options) error {
 		},
 		Item:  func(i int) any { return rows[i] },
 		Right: map[string]bool{"duration_ms": true, "rows": true},
-	}, output.Options{Width: width, Terminal: opts.IO.IsStdoutTTY()})
+	}, output.Options{Width: width})
 }
 
 // oneLine folds a multi-line statement onto one table line.

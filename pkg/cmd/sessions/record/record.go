@@ -174,7 +174,7 @@ func run(ctx context.Context, opts *RecordOptions) error {
 	errOut := opts.IO.ErrOut
 	res, err := recorder.Record(ctx, recorder.Options{
 		Command: opts.Command, Session: meta, Dir: opts.Dir, Output: opts.OutFile, Store: store,
-		Stdin: opts.IO.In, Stdout: opts.IO.Out, Block: rules,
+		Stdin: opts.IO.In, Stdout: opts.IO.RawOut(), Block: rules,
 		Started: func(path string) {
 			if !opts.Quiet {
 				fmt.Fprintf(errOut, "auditctl: recording session %s to %s\n", meta.ID, sanitize.String(path))

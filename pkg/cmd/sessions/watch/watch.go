@@ -42,7 +42,7 @@ func NewCmdWatch(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			return err
 		}
 		return player.Run(ctx, player.Options{Path: path, Rec: recOpt, Live: true, LiveDone: done,
-			In: opts.IO.In, Out: opts.IO.Out})
+			In: opts.IO.In, Out: opts.IO.RawOut()})
 	}
 	cmd := &cobra.Command{
 		Use:   "watch ID",
