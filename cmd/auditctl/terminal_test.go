@@ -27,15 +27,15 @@ import (
 // in any field to drive the reader's terminal. Every piece ends in a word
 // the test looks for, so that it can tell the text was shown, not dropped.
 var hostile = []string{
-	"Evil\x1b[2J\x1b]0;pwned\a",                                  // clear screen, window title
-	"clip\x1b]52;c;cm0gLXJmIC8=\x1b\\pwned",                      // OSC 52: write the clipboard
-	"\x1b]8;;https://evil.example/\x1b\\link\x1b]8;;\x1b\\pwned", // OSC 8 hyperlink
-	"\x1bP+q544e\x1b\\dcs pwned",                                 // DCS request
-	"c1 \u009b2J \u009d0;t\u009c pwned",                          // C1 CSI, OSC, ST
+	"Evil\x1b[2J\x1b]0;pwned\a",                                    // clear screen, window title
+	"clip\x1b]52;c;cm0gLXJmIC8=\x1b\\pwned",                        // OSC 52: write the clipboard
+	"\x1b]8;;https://evil.example/\x1b\\link\x1b]8;;\x1b\\pwned",   // OSC 8 hyperlink
+	"\x1bP+q544e\x1b\\dcs pwned",                                   // DCS request
+	"c1 \u009b2J \u009d0;t\u009c pwned",                            // C1 CSI, OSC, ST
 	"bidi \u202eexe.txt\u202c \u2066x\u2069 zero\u200bwidth pwned", // bidi overrides, zero width
-	"bad utf8 \xff\xfe \xc3 pwned",                               // invalid UTF-8
-	"cr\roverwrite\x08\x7f\x00\x1b[A\x1b[1;1H\x1b[?1049h pwned",  // cursor movement, alternate screen
-	strings.Repeat("long ", 3000) + "\x1b[31m pwned",             // a very long line
+	"bad utf8 \xff\xfe \xc3 pwned",                                 // invalid UTF-8
+	"cr\roverwrite\x08\x7f\x00\x1b[A\x1b[1;1H\x1b[?1049h pwned",    // cursor movement, alternate screen
+	strings.Repeat("long ", 3000) + "\x1b[31m pwned",               // a very long line
 }
 
 func hostileText(i int) string { return hostile[i%len(hostile)] }
@@ -71,7 +71,7 @@ func binary(t *testing.T) string {
 // and the hostile recording itself.
 type hostileFixture struct {
 	bin, db, rec, eventID, sessionID string
-	env                                []string
+	env                              []string
 }
 
 func newHostileFixture(t *testing.T) *hostileFixture {
