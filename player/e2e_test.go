@@ -88,17 +88,21 @@ func TestEndToEndTmux(t *testing.T) {
 		home, filepath.Join(home, "cache"), filepath.Join(home, "config"), bin, rec)
 	tm := newTmux(t, cmd)
 
-	// Open: the first screen, header, timeline.
+	// Open: the first screen, the header naming the file, the timeline.
 	tm.wait("the player", func(s string) bool {
-		return strings.Contains(s, "alice@web-01:~$") && strings.Contains(s, "user alice") && strings.Contains(s, "01:40.0")
+		return strings.Contains(s, "alice@web-01:~$") && strings.Contains(s, "auditctl player · shell.rec · user alice") &&
+			strings.Contains(s, "01:40.0")
 	})
-	// The player opens paused at the start: space plays, space pauses.
-	tm.keys("Space")
-	tm.wait("playback", func(s string) bool { return strings.Contains(s, "notes.txt  secrets.db") })
+	// It plays by itself, as asciinema and tsh do: the output of 1.3 s
+	// shows and the clock moves without a key; space pauses.
+	tm.wait("autoplay", func(s string) bool {
+		return strings.Contains(s, "notes.txt  secrets.db") && strings.Contains(s, "▶ ") && !strings.Contains(s, " 00:00.0 /")
+	})
 	tm.keys("Space")
 	s := tm.wait("pause", func(s string) bool { return strings.Contains(s, "❚❚") })
-	if !strings.Contains(s, "❚❚") {
-		t.Fatalf("not paused:\n%s", s)
+	time.Sleep(300 * time.Millisecond)
+	if s2 := tm.capture(); clockOf(s2) != clockOf(s) {
+		t.Fatalf("the clock moved while paused: %s then %s", clockOf(s), clockOf(s2))
 	}
 	// Seek to 50 %: after the clear, the token is gone.
 	tm.keys("5")
@@ -111,16 +115,72 @@ func TestEndToEndTmux(t *testing.T) {
 		return strings.Contains(s, "00:08.0 / 01:40.0") && strings.Contains(s, "the TOKEN-4711 is here") &&
 			strings.Contains(s, `search "TOKEN-4711": 1 match`)
 	})
-	// Keystroke panel: up twice from the current key, enter jumps there.
-	tm.keys("Up", "Up", "Enter")
-	tm.wait("the keystroke jump", func(s string) bool { return strings.Contains(s, "▶00:06.") })
-	// A smaller window: laid out again, the 80x24 screen clipped.
+	// Keystroke panel: keys grouped into words; up from the current row
+	// (the Enter at 6.3 s), enter jumps to "cat notes.txt".
+	tm.keys("Up", "Enter")
+	tm.wait("the keystroke jump", func(s string) bool { return strings.Contains(s, "▶00:05.0 cat notes.txt") })
+	// A smaller window: laid out again; the panel gives way to the
+	// screen, which is clipped even so.
 	tm.run("resize-window", "-t", "0", "-x", "70", "-y", "20")
 	tm.wait("the re-layout", func(s string) bool {
 		lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-		return strings.Contains(s, "clipped 80x24→") && len(lines) <= 20
+		return strings.Contains(s, "clipped 80x24→70x17") && len(lines) <= 20 && !strings.Contains(s, "Keystrokes")
 	})
 	// Quit.
+	tm.keys("q")
+	tm.wait("exit", func(s string) bool { return strings.Contains(s, "PLAYER-EXITED 0") })
+}
+
+// clockOf returns the position shown in the timeline ("00:01.3").
+func clockOf(screen string) string {
+	for _, l := range strings.Split(screen, "\n") {
+		if i := strings.Index(l, " / "); i >= 7 && (strings.Contains(l, "▶") || strings.Contains(l, "❚❚")) {
+			return l[i-7 : i]
+		}
+	}
+	return ""
+}
+
+// playerCmd is the shell command that runs the player in a pane, then says
+// how it exited.
+func playerCmd(t *testing.T, bin string, args string) string {
+	home := t.TempDir()
+	return fmt.Sprintf("env HOME=%s XDG_CACHE_HOME=%s XDG_CONFIG_HOME=%s %s sessions play %s; echo PLAYER-EXITED $?; sleep 30",
+		home, filepath.Join(home, "cache"), filepath.Join(home, "config"), bin, args)
+}
+
+// TestEndToEndPausedAndPanels: --paused opens the player paused; the
+// panel hides itself beside a recording it would clip, and p shows and
+// hides it.
+func TestEndToEndPausedAndPanels(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	if _, err := exec.LookPath("tmux"); err != nil && os.Getenv("CI") != "true" {
+		t.Skip("tmux not installed")
+	}
+	bin := buildAuditctl(t)
+	tm := newTmux(t, playerCmd(t, bin, shellRecording(t)+" --paused"))
+	tm.wait("the player", func(s string) bool {
+		return strings.Contains(s, "❚❚ 00:00.0 / 01:40.0") && strings.Contains(s, "Keystrokes (7)")
+	})
+	time.Sleep(1500 * time.Millisecond) // the first output is at 1.3 s
+	if s2 := tm.capture(); !strings.Contains(s2, "❚❚ 00:00.0 / 01:40.0") || strings.Contains(s2, "secrets.db") {
+		t.Fatalf("--paused played:\n%s", s2)
+	}
+	// p hides the panel and says so; p shows it again.
+	tm.keys("p")
+	tm.wait("the panel hidden", func(s string) bool {
+		return !strings.Contains(s, "Keystrokes") && strings.Contains(s, "panels hidden (p shows them)")
+	})
+	tm.keys("p")
+	tm.wait("the panel shown", func(s string) bool { return strings.Contains(s, "Keystrokes (7)") })
+	// 100 columns: the 80-column screen and the panel do not both fit; the
+	// panel hides itself and the screen is whole.
+	tm.run("resize-window", "-t", "0", "-x", "100", "-y", "30")
+	tm.wait("the automatic layout", func(s string) bool {
+		return !strings.Contains(s, "Keystrokes") && !strings.Contains(s, "clipped") && strings.Contains(s, "alice@web-01:~$")
+	})
 	tm.keys("q")
 	tm.wait("exit", func(s string) bool { return strings.Contains(s, "PLAYER-EXITED 0") })
 }

@@ -12,6 +12,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/auditctl/auditctl/pkg/keys"
 	"github.com/auditctl/auditctl/pkg/recording"
 	"github.com/auditctl/auditctl/player/seek"
 	"github.com/auditctl/auditctl/player/vt"
@@ -44,6 +45,11 @@ type Options struct {
 	// Start, when set, picks the moment to open at once the duration is
 	// known (`sessions play --at`).
 	Start func(duration time.Duration) (time.Duration, error)
+
+	// Paused opens the player paused; by default it starts playing at once,
+	// as `asciinema play` and `tsh play` do (`sessions play --paused`).
+	// A live view ignores it: it shows the live edge.
+	Paused bool
 
 	stride int64 // the index's stride (tests)
 }
@@ -88,6 +94,15 @@ const defaultIdle = 2 * time.Second
 
 type panel int
 
+// panelsPref is what the user asked of the side panels (p).
+type panelsPref int
+
+const (
+	panelsAuto   panelsPref = iota // shown when they hold something and leave the recording room
+	panelsHidden                   // hidden
+	panelsShown                    // shown, even beside a clipped screen
+)
+
 const (
 	panelKeys panel = iota
 	panelQueries
@@ -122,7 +137,9 @@ type Model struct {
 	readErr  error // a bad line met while playing
 
 	// From the metadata pass.
-	keys     []keyEntry
+	keys     []keys.Row // grouped as `sessions keystrokes` does
+	commands []keys.Command
+	cmdView  bool // the keystroke panel lists the command lines
 	queries  []queryEntry
 	markers  []markerEntry
 	gaps     []gap
@@ -150,6 +167,9 @@ type Model struct {
 	seekStop    context.CancelFunc
 	stepSeq     int
 	stepping    bool
+	// gotoAsked: the seek in flight is a go-to typed at the prompt (this
+	// text), which says so when it lies past the end.
+	gotoAsked string
 
 	// Search and the prompt.
 	searchSeq int
@@ -169,12 +189,15 @@ type Model struct {
 	// Layout and panels.
 	width, height int
 	focus         panel
+	panelPref     panelsPref
 	keySel        int
 	querySel      int
 	follow        bool // the panels' selection follows playback
 	help          bool
 	status        string
 	statusErr     bool
+	statusGen     int // bumped by each message; a message's timer clears it only if unchanged
+	statusTimed   int // the generation whose expiry timer is running
 
 	// Render cache: the screen is rendered in Update when it changed.
 	rend      *screenRenderer
@@ -182,6 +205,7 @@ type Model struct {
 	dirty     bool
 	frameAt   time.Duration
 	frameTerm any
+	frameL    layout // the layout it was rendered for
 }
 
 type searchState struct {
@@ -261,13 +285,17 @@ func (m *Model) Close() {
 	}
 }
 
-// Init starts the metadata pass and the index.
+// Init starts the metadata pass, the index and, unless Options.Paused,
+// playback.
 func (m *Model) Init() tea.Cmd {
 	if m.live {
 		return listen(follow(m.ctx, m.opt, m.idleLim))
 	}
 	m.scanCh = scan(m.ctx, m.opt, m.idleLim)
 	cmds := []tea.Cmd{listen(m.scanCh)}
+	if !m.opt.Paused {
+		cmds = append(cmds, m.setPlaying(true))
+	}
 	if !m.opt.NoIndex {
 		m.indexing = true
 		m.indexCh = loadIndex(m.ctx, m.opt)
@@ -296,6 +324,10 @@ func (m *Model) tick() tea.Cmd {
 // Update reacts to one message.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	cmd := m.update(msg)
+	if m.status != "" && m.statusTimed != m.statusGen {
+		m.statusTimed = m.statusGen
+		cmd = tea.Batch(cmd, expireStatus(m.statusGen, m.statusErr))
+	}
 	if m.opt.Start != nil && !m.started && m.durationKnown() {
 		m.started = true
 		if t, err := m.opt.Start(m.duration()); err != nil {
@@ -319,6 +351,11 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case tea.PasteMsg:
 		if m.inputOn {
 			m.input.update(tea.KeyPressMsg{Text: msg.Content})
+		}
+		return nil
+	case statusExpiredMsg:
+		if msg.gen == m.statusGen {
+			m.status, m.statusErr = "", false
 		}
 		return nil
 	case tickMsg:
@@ -347,6 +384,14 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		}
 		m.pb, m.readErr = msg.pb, msg.err
 		m.clock = msg.to
+		if m.pb.Done() && m.clock > m.pb.At() {
+			// Past the last event, found by reading: the end.
+			m.clock = m.pb.At()
+			if m.gotoAsked != "" {
+				m.setError(pastEnd(m.gotoAsked, m.clock))
+			}
+		}
+		m.gotoAsked = ""
 		if !m.seekByClock {
 			m.lastTick = time.Time{}
 		}
@@ -399,7 +444,10 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 
 // addScan adds what the metadata pass (or the live follower) found.
 func (m *Model) addScan(msg scanMsg) {
-	m.keys = append(m.keys, msg.keys...)
+	for _, k := range msg.keys {
+		m.keys = keys.AppendRow(m.keys, k.t, 0, k.k)
+	}
+	m.commands = append(m.commands, msg.commands...)
 	m.queries = append(m.queries, msg.queries...)
 	m.markers = append(m.markers, msg.markers...)
 	m.gaps = append(m.gaps, msg.gaps...)
@@ -520,7 +568,7 @@ func (m *Model) startSeek(t time.Duration) tea.Cmd {
 		m.seekStop()
 	}
 	m.seekSeq++
-	m.seeking, m.seekByClock = true, false
+	m.seeking, m.seekByClock, m.gotoAsked = true, false, ""
 	ctx, stop := context.WithCancel(m.ctx)
 	m.seekStop = stop
 	seq, o, ix := m.seekSeq, m.opt, m.ix
@@ -554,8 +602,35 @@ func (m *Model) setPlaying(on bool) tea.Cmd {
 	return m.tick()
 }
 
-func (m *Model) setStatus(s string) { m.status, m.statusErr = s, false }
-func (m *Model) setError(err error) { m.status, m.statusErr = err.Error(), true }
+// setStatus shows a message in the status line for statusTTL.
+func (m *Model) setStatus(s string) {
+	m.status, m.statusErr = s, false
+	m.statusGen++
+}
+
+// setError shows an error in the status line for errorTTL.
+func (m *Model) setError(err error) {
+	m.status, m.statusErr = err.Error(), true
+	m.statusGen++
+}
+
+// How long status messages and errors stay.
+var (
+	statusTTL = 4 * time.Second
+	errorTTL  = 8 * time.Second
+)
+
+// statusExpiredMsg clears the status message of generation gen, unless
+// another one replaced it since.
+type statusExpiredMsg struct{ gen int }
+
+func expireStatus(gen int, isErr bool) tea.Cmd {
+	ttl := statusTTL
+	if isErr {
+		ttl = errorTTL
+	}
+	return tea.Tick(ttl, func(time.Time) tea.Msg { return statusExpiredMsg{gen: gen} })
+}
 
 // key handles a key press.
 func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
@@ -674,6 +749,29 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		m.setStatus("no marker before this point")
 	case ">", "<":
 		return m.jumpEntry(s == ">")
+	case "c":
+		m.cmdView = !m.cmdView
+		m.follow, m.keySel = true, 0
+		if m.cmdView {
+			m.setStatus("keystroke panel: the command lines typed (c: keys)")
+		} else {
+			m.setStatus("keystroke panel: the keys typed (c: command lines)")
+		}
+	case "p":
+		if m.layout().panelW > 0 {
+			m.panelPref = panelsHidden
+			m.setStatus("panels hidden (p shows them)")
+		} else if m.width < 60 {
+			m.setStatus("the window is too narrow for the panels")
+		} else {
+			// Back to automatic when that shows them; else shown anyway.
+			m.panelPref = panelsAuto
+			if m.layout().panelW == 0 {
+				m.panelPref = panelsShown
+			}
+			m.setStatus("panels shown (p hides them)")
+		}
+		m.dirty = true
 	case "tab", "shift+tab":
 		if m.showQueries() {
 			m.focus = 1 - m.focus
@@ -715,7 +813,18 @@ func (m *Model) gotoTime(s string) tea.Cmd {
 		}
 		t = time.Duration(float64(m.duration()) * pct)
 	}
-	return m.seekTo(t)
+	if m.durationKnown() && t > m.duration() {
+		m.setError(pastEnd(s, m.duration()))
+		return m.seekTo(m.duration())
+	}
+	cmd := m.seekTo(t)
+	m.gotoAsked = strings.TrimSpace(s)
+	return cmd
+}
+
+// pastEnd says that a moment typed at the go-to prompt lies past the end.
+func pastEnd(typed string, end time.Duration) error {
+	return fmt.Errorf("%s is past the end of the recording (%s): showing the end", strings.TrimSpace(typed), fmtOffset(end))
 }
 
 // parseMoment reads a time from the start: "90", "90.5", "1:30",
@@ -757,8 +866,11 @@ func parseMoment(s string) (t time.Duration, pct float64, err error) {
 // jumpEntry seeks to the next (or previous) keystroke, or query when the
 // query panel has the focus.
 func (m *Model) jumpEntry(forward bool) tea.Cmd {
-	what, n := "keystroke", len(m.keys)
-	at := func(i int) time.Duration { return m.keys[i].t }
+	n, at := m.keyList()
+	what := "keystroke"
+	if m.cmdView {
+		what = "command"
+	}
 	if m.focus == panelQueries && m.showQueries() {
 		what, n = "query", len(m.queries)
 		at = func(i int) time.Duration { return m.queries[i].t }
@@ -777,9 +889,20 @@ func (m *Model) jumpEntry(forward bool) tea.Cmd {
 	return nil
 }
 
-// currentKey is the index of the last key at or before the clock (-1: none).
+// keyList is the keystroke panel's list: its length and the time of each
+// entry (a row of keys, or a command line).
+func (m *Model) keyList() (n int, at func(i int) time.Duration) {
+	if m.cmdView {
+		return len(m.commands), func(i int) time.Duration { return m.commands[i].Start }
+	}
+	return len(m.keys), func(i int) time.Duration { return m.keys[i].Time }
+}
+
+// currentKey is the index of the last entry of the keystroke panel at or
+// before the clock (-1: none).
 func (m *Model) currentKey() int {
-	return sort.Search(len(m.keys), func(i int) bool { return m.keys[i].t > m.clock }) - 1
+	n, at := m.keyList()
+	return sort.Search(n, func(i int) bool { return at(i) > m.clock }) - 1
 }
 
 func (m *Model) currentQuery() int {
@@ -798,7 +921,8 @@ func (m *Model) moveSel(d int) {
 	if m.focus == panelQueries && m.showQueries() {
 		m.querySel = clamp(m.querySel+d, 0, len(m.queries)-1)
 	} else {
-		m.keySel = clamp(m.keySel+d, 0, len(m.keys)-1)
+		n, _ := m.keyList()
+		m.keySel = clamp(m.keySel+d, 0, n-1)
 	}
 }
 
@@ -817,8 +941,8 @@ func (m *Model) selectedTime() (time.Duration, bool) {
 	if m.follow {
 		i = m.currentKey()
 	}
-	if i >= 0 && i < len(m.keys) {
-		return m.keys[i].t, true
+	if n, at := m.keyList(); i >= 0 && i < n {
+		return at(i), true
 	}
 	return 0, false
 }
@@ -903,14 +1027,14 @@ func (m *Model) refresh() {
 		return
 	}
 	term := m.pb.Terminal()
-	if !m.dirty && m.frameAt == m.pb.At() && m.frameTerm == any(term) {
+	l := m.layout()
+	if !m.dirty && m.frameAt == m.pb.At() && m.frameTerm == any(term) && m.frameL == l {
 		return
 	}
-	l := m.layout()
 	var hl *highlighter
 	if m.srch != nil {
 		hl = m.hl
 	}
 	m.frame = m.rend.render(term, l.screenW, l.bodyH, hl)
-	m.frameAt, m.frameTerm, m.dirty = m.pb.At(), term, false
+	m.frameAt, m.frameTerm, m.frameL, m.dirty = m.pb.At(), term, l, false
 }

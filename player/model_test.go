@@ -7,6 +7,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 )
 
 func TestFirstScreenAndHeader(t *testing.T) {
@@ -34,7 +35,7 @@ func TestFirstScreenAndHeader(t *testing.T) {
 }
 
 func TestPlayPause(t *testing.T) {
-	h := newHarness(t, shellRecording(t), Options{})
+	h := newHarness(t, shellRecording(t), Options{Paused: true})
 	h.ready()
 	if strings.Contains(h.screen(), "notes.txt") {
 		t.Fatal("output of 1.3 s shown at 0")
@@ -79,7 +80,7 @@ func TestPlayPause(t *testing.T) {
 }
 
 func TestIdleLimit(t *testing.T) {
-	h := newHarness(t, shellRecording(t), Options{})
+	h := newHarness(t, shellRecording(t), Options{Paused: true})
 	h.ready()
 	h.key("i")
 	h.key("right") // 5 s
@@ -177,34 +178,54 @@ func TestStep(t *testing.T) {
 func TestKeystrokePanel(t *testing.T) {
 	h := newHarness(t, shellRecording(t), Options{})
 	h.ready()
+	// Keys typed one by one are grouped into words, as `sessions
+	// keystrokes` does: "cat notes.txt" is one row, not 13.
 	v := h.view()
-	for _, want := range []string{"Keystrokes (", "00:01.0 l", "00:01.2 <Enter>"} {
+	for _, want := range []string{"Keystrokes (7)", "00:01.0 ls ", "00:01.2 <Enter>", "00:05.0 cat notes.txt ",
+		"00:06.3 <Enter>", "00:09.0 <Up>", "01:10.0 exit "} {
 		if !strings.Contains(v, want) {
 			t.Fatalf("panel lacks %q:\n%s", want, v)
 		}
 	}
-	// "cat notes.txt" and Enter are typed from 5.0 s to 6.3 s, Up at 9 s.
 	h.key("1") // 10 s
 	h.seeked()
 	if !strings.Contains(h.view(), "▶00:09.0 <Up>") {
 		t.Fatalf("the current key at 10 s should be Up:\n%s", h.view())
 	}
-	// Select the key two above (the last t, at 6.2 s) and jump there.
+	// Select the row two above ("cat notes.txt", typed from 5 s) and jump there.
 	h.key("up")
 	h.key("up")
-	if !strings.Contains(h.view(), "›00:06.2 t") {
-		t.Fatalf("selection should be on the t at 6.2 s:\n%s", h.view())
+	if !strings.Contains(h.view(), "›00:05.0 cat notes.txt") {
+		t.Fatalf("selection should be on the row at 5 s:\n%s", h.view())
 	}
 	h.key("enter")
 	h.seeked()
-	if d := h.m.clock - sec(6.2); d < -time.Microsecond || d > time.Microsecond {
-		t.Fatalf("enter on the key went to %v", h.m.clock)
+	if h.m.clock != 5*time.Second {
+		t.Fatalf("enter on the row went to %v", h.m.clock)
 	}
-	if sc := h.screen(); !strings.Contains(sc, "cat notes.tx") || strings.Contains(sc, "TOKEN") {
-		t.Fatalf("screen at 6.2 s:\n%s", sc)
+	if sc := h.screen(); !strings.Contains(sc, "~$ c") || strings.Contains(sc, "cat") {
+		t.Fatalf("screen at 5 s:\n%s", sc)
 	}
-	if !strings.Contains(h.view(), "▶00:06.2 t") {
-		t.Fatalf("the current key after the jump:\n%s", h.view())
+	if !strings.Contains(h.view(), "▶00:05.0 cat notes.txt") {
+		t.Fatalf("the current row after the jump:\n%s", h.view())
+	}
+	// c: the command lines, as `sessions keystrokes --commands`; the
+	// history key makes the last-but-one uncertain.
+	h.key("c")
+	v = h.view()
+	for _, want := range []string{"Commands (3)", "00:01.0 ls ", "▶00:05.0 cat notes.txt ", "00:09.0 ? exit "} {
+		if !strings.Contains(v, want) {
+			t.Fatalf("command view lacks %q:\n%s", want, v)
+		}
+	}
+	h.key(">")
+	h.seeked()
+	if h.m.clock != 9*time.Second {
+		t.Fatalf("> in the command view went to %v", h.m.clock)
+	}
+	h.key("c")
+	if !strings.Contains(h.view(), "Keystrokes (7)") {
+		t.Fatalf("c did not go back to the keys:\n%s", h.view())
 	}
 }
 
@@ -304,8 +325,8 @@ func TestResizeAndClip(t *testing.T) {
 	h.key("G")
 	h.seeked()
 	v := h.view()
-	if !strings.Contains(v, "clipped 200x60→") || !strings.Contains(v, "»") {
-		t.Fatalf("no clip indicator:\n%s", v)
+	if !strings.Contains(v, "clipped 200x60→120x27") || strings.Contains(v, "Keystrokes") {
+		t.Fatalf("no clip indicator, or a panel:\n%s", v)
 	}
 	for _, l := range strings.Split(v, "\n") {
 		if w := len([]rune(l)); w > 120 {
@@ -383,7 +404,7 @@ func TestPlayThroughIndex(t *testing.T) {
 		e = append(e, ev{float64(i) * 0.1, "o", strings.Repeat(fmt.Sprintf("line %04d ", i), 50) + "\r\n"})
 	}
 	p := writeRec(t, t.TempDir(), "bursts.rec", "", 80, 24, e)
-	h := newHarness(t, p, Options{stride: 4 << 10})
+	h := newHarness(t, p, Options{stride: 4 << 10, Paused: true})
 	h.ready()
 	if len(h.m.ix.Points) < 10 {
 		t.Fatalf("only %d index points", len(h.m.ix.Points))
@@ -485,22 +506,22 @@ func TestStartAt(t *testing.T) {
 
 func TestCurrentKeyKeptInView(t *testing.T) {
 	h := newHarness(t, shellRecording(t), Options{})
-	h.send(tea.WindowSizeMsg{Width: 80, Height: 12}) // 8 lines of keys
+	h.send(tea.WindowSizeMsg{Width: 120, Height: 10}) // 6 lines of keys
 	h.ready()
 	h.key("t")
 	h.typeText("70.4")
 	h.key("enter")
 	h.seeked()
 	v := h.view()
-	if !strings.Contains(v, "▶01:10.4 i") {
+	if !strings.Contains(v, "▶01:10.0 exit") {
 		t.Fatalf("the current key is not in view:\n%s", v)
 	}
-	if strings.Contains(v, "00:01.0 l") {
+	if strings.Contains(v, "00:01.0 ls") {
 		t.Fatalf("the panel did not scroll:\n%s", v)
 	}
 	for _, l := range strings.Split(v, "\n") {
-		if n := len([]rune(l)); n > 80 {
-			t.Fatalf("line of %d columns in an 80-column window: %q", n, l)
+		if n := len([]rune(l)); n > 120 {
+			t.Fatalf("line of %d columns in a 120-column window: %q", n, l)
 		}
 	}
 }
@@ -525,5 +546,145 @@ func TestNextEntry(t *testing.T) {
 	h.seeked()
 	if h.m.clock != 3*time.Second {
 		t.Fatalf("< on queries went to %v", h.m.clock)
+	}
+}
+
+// TestAutoplay: the player plays on open, as asciinema and tsh do; Paused
+// opens it paused.
+func TestAutoplay(t *testing.T) {
+	h := newHarness(t, shellRecording(t), Options{})
+	if !h.m.playing || !strings.Contains(h.view(), "▶ ") {
+		t.Fatalf("not playing on open:\n%s", h.view())
+	}
+	h.tick(0)
+	h.tick(2 * time.Second)
+	if h.m.clock != 2*time.Second || !strings.Contains(h.screen(), "notes.txt  secrets.db") {
+		t.Fatalf("the clock did not advance by itself: %v\n%s", h.m.clock, h.view())
+	}
+	h.key("space")
+	if h.m.playing {
+		t.Fatal("space did not pause")
+	}
+
+	p := newHarness(t, shellRecording(t), Options{Paused: true})
+	p.tick(0)
+	p.tick(2 * time.Second)
+	if p.m.playing || p.m.clock != 0 || !strings.Contains(p.view(), "❚❚ 00:00.0") {
+		t.Fatalf("Paused: playing=%v clock=%v\n%s", p.m.playing, p.m.clock, p.view())
+	}
+
+	// With a start moment (--at), it plays from there.
+	s := newHarness(t, shellRecording(t), Options{Start: func(d time.Duration) (time.Duration, error) { return d / 2, nil }})
+	s.ready()
+	s.seeked()
+	s.tick(0)
+	s.tick(time.Second)
+	if !s.m.playing || s.m.clock != 51*time.Second {
+		t.Fatalf("--at 50%%: playing=%v clock=%v", s.m.playing, s.m.clock)
+	}
+}
+
+// TestStatusExpires: a status message goes away after statusTTL, unless a
+// newer one replaced it, through a tea.Tick (Update never sleeps).
+func TestStatusExpires(t *testing.T) {
+	old := statusTTL
+	statusTTL = 50 * time.Millisecond
+	t.Cleanup(func() { statusTTL = old })
+	h := newHarness(t, shellRecording(t), Options{Paused: true})
+	h.ready()
+	h.key("i")
+	if !strings.Contains(h.view(), "idle limit on") {
+		t.Fatalf("no status:\n%s", h.view())
+	}
+	gen := h.m.statusGen
+	h.key("i") // replaces it: the first one's timer must not clear the second early
+	h.send(statusExpiredMsg{gen: gen})
+	if !strings.Contains(h.view(), "idle limit off") {
+		t.Fatalf("a stale timer cleared the newer message:\n%s", h.view())
+	}
+	h.settle("the status to expire", func() bool { return h.m.status == "" })
+	if strings.Contains(h.view(), "idle limit") {
+		t.Fatalf("status still shown:\n%s", h.view())
+	}
+}
+
+func TestHeaderNamesFile(t *testing.T) {
+	dir := t.TempDir()
+	p := writeRec(t, dir, "prod-db \x1b]52;c;ZXZpbA==\x07.rec", "", 80, 24, []ev{{0, "o", "x"}})
+	h := newHarness(t, p, Options{Paused: true})
+	v := h.view()
+	if !strings.Contains(strings.SplitN(v, "\n", 2)[0], `auditctl player · prod-db \x1b]52;c;ZXZpbA==\x07.rec`) {
+		t.Fatalf("the header does not name the file (sanitized):\n%s", v)
+	}
+}
+
+// TestGotoPastEnd: a go-to past the end says so, instead of clamping
+// silently.
+func TestGotoPastEnd(t *testing.T) {
+	h := newHarness(t, shellRecording(t), Options{Paused: true})
+	h.ready()
+	h.key("t")
+	h.typeText("99:00")
+	h.key("enter")
+	h.seeked()
+	if h.m.clock != 100*time.Second || !strings.Contains(h.view(), "99:00 is past the end of the recording (01:40.0)") {
+		t.Fatalf("go to 99:00 of 1:40: clock %v\n%s", h.m.clock, h.view())
+	}
+	// Before the duration is known (no index, metadata pass not done):
+	// found by reading.
+	n := newHarness(t, shellRecording(t), Options{Paused: true, NoIndex: true})
+	n.settle("scan", func() bool { return n.m.scanDone })
+	n.m.scanDone = false
+	n.run(n.m.gotoTime("99:00"))
+	n.settle("seek", func() bool { return !n.m.seeking })
+	if n.m.clock != 100*time.Second || !strings.Contains(n.view(), "99:00 is past the end of the recording (01:40.0)") {
+		t.Fatalf("go to 99:00 while reading: clock %v\n%s", n.m.clock, n.view())
+	}
+}
+
+// TestPanelsHide: the panels hide themselves when empty and when the
+// recording would be clipped beside them; p hides and shows them.
+func TestPanelsHide(t *testing.T) {
+	// No input recorded: no keystroke panel, the screen gets the width.
+	p := writeRec(t, t.TempDir(), "out.rec", "", 80, 24, []ev{{0, "o", "only output"}, {1, "o", "!"}})
+	h := newHarness(t, p, Options{Paused: true})
+	h.ready()
+	if v := h.view(); strings.Contains(v, "Keystrokes") || strings.Contains(v, "│") || h.m.layout().screenW != 120 {
+		t.Fatalf("empty panel shown:\n%s", v)
+	}
+	// p shows it anyway (nothing in it), p again hides it.
+	h.key("p")
+	if v := h.view(); !strings.Contains(v, "Keystrokes (0)") || !strings.Contains(v, "panels shown") {
+		t.Fatalf("p did not show the panels:\n%s", v)
+	}
+	h.key("p")
+	if v := h.view(); strings.Contains(v, "Keystrokes") || !strings.Contains(v, "panels hidden") {
+		t.Fatalf("p did not hide the panels:\n%s", v)
+	}
+
+	// An 80-column recording with keys: beside it at 120 columns (the
+	// panel shrinks to leave it room), hidden at 100, where it would clip it.
+	s := newHarness(t, shellRecording(t), Options{Paused: true})
+	s.ready()
+	if l := s.m.layout(); l.screenW < 80 || l.panelW < minPanelW || !strings.Contains(s.view(), "Keystrokes (7)") {
+		t.Fatalf("at 120 columns: %+v\n%s", l, s.view())
+	}
+	s.send(tea.WindowSizeMsg{Width: 100, Height: 30})
+	if v := s.view(); strings.Contains(v, "Keystrokes") || strings.Contains(v, "clipped") {
+		t.Fatalf("at 100 columns the panel should give way to the 80-column screen:\n%s", v)
+	}
+	s.key("p") // asked for: shown, and the screen is clipped
+	if v := s.view(); !strings.Contains(v, "Keystrokes (7)") || !strings.Contains(v, "clipped 80x24→") || !strings.Contains(v, "»") {
+		t.Fatalf("p at 100 columns:\n%s", v)
+	}
+	s.key("p")
+	s.send(tea.WindowSizeMsg{Width: 160, Height: 30})
+	if strings.Contains(s.view(), "Keystrokes") {
+		t.Fatalf("hidden by the user, the panel came back:\n%s", s.view())
+	}
+	for _, l := range strings.Split(s.view(), "\n") {
+		if n := ansi.StringWidth(l); n != 160 {
+			t.Fatalf("line of %d columns in a 160-column window: %q", n, l)
+		}
 	}
 }

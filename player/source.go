@@ -258,11 +258,11 @@ func nextEventAfter(ctx context.Context, o Options, ix *seek.Index, t time.Durat
 
 // ---- the metadata pass ----
 
-// keyEntry is one key of the keystroke panel.
+// keyEntry is one key typed: the keystroke panel groups them into rows
+// (keys.AppendRow).
 type keyEntry struct {
-	t    time.Duration
-	kind keys.Kind
-	name string
+	t time.Duration
+	k keys.Key
 }
 
 // queryEntry is one query of the query panel.
@@ -297,6 +297,7 @@ const maxKeys = 1 << 20
 // scanMsg carries what the metadata pass found since the last one.
 type scanMsg struct {
 	keys     []keyEntry
+	commands []keys.Command // the command lines typed (keys.LineEditor)
 	queries  []queryEntry
 	markers  []markerEntry
 	gaps     []gap
@@ -371,6 +372,7 @@ func scan(ctx context.Context, o Options, idleLimit time.Duration) chan tea.Msg 
 type collector struct {
 	idle  time.Duration
 	dec   keys.Decoder
+	ed    keys.LineEditor
 	kbuf  []keys.Key
 	nkeys int
 	prev  time.Duration
@@ -406,14 +408,19 @@ func (c *collector) addKeys(cur *scanMsg, t time.Duration) {
 			continue
 		}
 		c.nkeys++
-		cur.keys = append(cur.keys, keyEntry{t: t, kind: k.Kind, name: k.Name})
+		cur.keys = append(cur.keys, keyEntry{t: t, k: k})
+		c.ed.Key(t, k)
 	}
+	cur.commands = append(cur.commands, c.ed.Commands()...)
 }
 
-// flush adds the keys still pending at the end of the input.
+// flush adds the keys still pending at the end of the input, and the line
+// being typed.
 func (c *collector) flush(cur *scanMsg) {
 	c.kbuf = c.dec.Flush(c.kbuf[:0])
 	c.addKeys(cur, c.prev)
+	c.ed.Close(c.prev)
+	cur.commands = append(cur.commands, c.ed.Commands()...)
 }
 
 // batchEvery is how often the metadata pass reports.

@@ -2,6 +2,7 @@ package player
 
 import (
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -39,11 +40,17 @@ type layout struct {
 	keysH          int // lines of the keystroke panel (title included)
 }
 
+// Side panel widths.
+const (
+	minPanelW = 24
+	maxPanelW = 48
+)
+
 func (m *Model) layout() layout {
 	w, h := max(m.width, 1), max(m.height, 4)
 	l := layout{screenW: w, bodyH: h - 3}
-	if w >= 60 {
-		l.panelW = clamp(w*3/10, 24, 48)
+	if pw := m.panelWidth(w); pw > 0 {
+		l.panelW = pw
 		l.screenW = w - l.panelW - 1
 	}
 	l.keysH = l.bodyH
@@ -51,6 +58,32 @@ func (m *Model) layout() layout {
 		l.keysH = max(l.bodyH*2/5, 3)
 	}
 	return l
+}
+
+// panelWidth is the side panels' width in a window w columns wide, 0 when
+// they are hidden: by the user (p), in a window too narrow for them, and,
+// unless the user asked for them, when they are empty or when the
+// recording's screen would be clipped beside them. The panels take 30 % of
+// the window, less when that leaves the recording room.
+func (m *Model) panelWidth(w int) int {
+	pw := clamp(w*3/10, minPanelW, maxPanelW)
+	if m.panelPref == panelsHidden || w < 60 {
+		return 0
+	}
+	if m.panelPref == panelsShown {
+		return pw
+	}
+	if !m.showQueries() && len(m.keys) == 0 && len(m.commands) == 0 {
+		return 0 // nothing to show
+	}
+	if m.pb != nil {
+		cols, _ := m.pb.Terminal().Size()
+		pw = min(pw, w-cols-1)
+	}
+	if pw < minPanelW {
+		return 0 // the recording needs the room
+	}
+	return pw
 }
 
 // View assembles the frame: header, screen beside the panels, timeline and
@@ -111,7 +144,7 @@ func (m *Model) render() string {
 
 func (m *Model) headerText() string {
 	md := m.meta
-	parts := []string{"auditctl player"}
+	parts := []string{"auditctl player", cleanLine(filepath.Base(m.opt.Path))}
 	if md.user != "" || md.email != "" {
 		u := md.user
 		if md.email != "" {
@@ -146,10 +179,14 @@ func (m *Model) panels(l layout) []string {
 		}
 		return fit(stTitle, s, w)
 	}
-	// Keystrokes.
-	n := fmt.Sprintf(" Keystrokes (%d)", len(m.keys))
+	// Keystrokes, or the command lines.
+	count, at := m.keyList()
+	n := fmt.Sprintf(" Keystrokes (%d)", count)
+	if m.cmdView {
+		n = fmt.Sprintf(" Commands (%d)", count)
+	}
 	if m.keysSkip > 0 {
-		n = fmt.Sprintf(" Keystrokes (%d; %d more not listed)", len(m.keys), m.keysSkip)
+		n = strings.TrimSuffix(n, ")") + fmt.Sprintf("; %d keys not listed)", m.keysSkip)
 	}
 	if !m.scanDone {
 		n += " …"
@@ -160,9 +197,17 @@ func (m *Model) panels(l layout) []string {
 	if m.follow {
 		sel = cur
 	}
-	lines = appendList(lines, l.keysH-1, w, len(m.keys), sel, func(i int) string {
-		k := m.keys[i]
-		text := fmtOffset(k.t) + " " + keyText(k)
+	lines = appendList(lines, l.keysH-1, w, count, sel, func(i int) string {
+		var text string
+		special := false
+		if m.cmdView {
+			text = commandText(m.commands[i])
+			special = m.commands[i].Ended != "enter" || m.commands[i].Uncertain
+		} else {
+			text = keyText(m.keys[i].Key)
+			special = m.keys[i].Key.Kind != keys.Text
+		}
+		text = fmtOffset(at(i)) + " " + text
 		switch {
 		case i == cur && i == sel && !m.follow:
 			return fit(stSelected, "›"+text, w)
@@ -170,7 +215,7 @@ func (m *Model) panels(l layout) []string {
 			return fit(stCurrent, "▶"+text, w)
 		case i == sel && !m.follow:
 			return fit(stSelected, "›"+text, w)
-		case k.kind != keys.Text:
+		case special:
 			return fit(stSpecial, " "+text, w)
 		}
 		return pad(" "+text, w)
@@ -263,18 +308,33 @@ func window(h, n, sel int) []int {
 	return idx
 }
 
-func keyText(k keyEntry) string {
-	switch k.kind {
+// keyText is a row of the keystroke panel: text as typed, named keys in
+// angle brackets, as `sessions keystrokes -o txt` prints them.
+func keyText(k keys.Key) string {
+	switch k.Kind {
 	case keys.Text:
-		if strings.TrimSpace(k.name) == "" {
-			return strings.Repeat("␣", min(len(k.name), 8))
+		if strings.TrimSpace(k.Name) == "" {
+			return strings.Repeat("␣", min(len(k.Name), 8))
 		}
-		return cleanLine(k.name)
+		return cleanLine(k.Name)
 	case keys.Paste:
-		return "[paste] " + cleanLine(k.name)
+		return "[paste] " + cleanLine(k.Name)
 	default:
-		return "<" + cleanLine(k.name) + ">"
+		return "<" + cleanLine(k.Name) + ">"
 	}
+}
+
+// commandText is a command line of the panel, with how it ended when that
+// was not Enter and "?" when history or completion make it uncertain.
+func commandText(c keys.Command) string {
+	s := cleanLine(c.Line)
+	if c.Uncertain {
+		s = "? " + s
+	}
+	if c.Ended != "enter" {
+		s += " [" + c.Ended + "]"
+	}
+	return s
 }
 
 // timeline is the position, the duration, the bar with markers, speed and
@@ -399,7 +459,7 @@ func (m *Model) statusLine(w int) string {
 		parts = append(parts, stError.Render("damaged recording: "+cleanLine(m.readErr.Error())))
 	}
 	left := " " + strings.Join(parts, " · ")
-	hint := stDim.Render("space play · ←→ seek · / search · ? help · q quit ")
+	hint := stDim.Render("space play · ←→ seek · / search · p panels · ? help · q quit ")
 	if ansi.StringWidth(left)+ansi.StringWidth(hint)+1 <= w {
 		return pad(left, w-ansi.StringWidth(hint)) + hint
 	}
@@ -421,6 +481,8 @@ var keyTable = [][2]string{
 	{"n / N", "next / previous match"},
 	{"m / M", "next / previous marker"},
 	{"> / <", "next / previous keystroke (query when the query panel has the focus)"},
+	{"c", "keystroke panel: keys grouped into words / command lines typed"},
+	{"p", "hide / show the panels (hidden by themselves when empty or when the recording would be clipped)"},
 	{"tab", "switch focus: keystrokes / queries"},
 	{"↑ ↓ pgup pgdn (k j)", "move in the focused panel"},
 	{"enter", "jump to the selected keystroke or query"},

@@ -159,3 +159,30 @@ func (e *LineEditor) Commands() []Command {
 	e.out = nil
 	return out
 }
+
+// Row is one row of a keystroke listing: a run of printable text typed one
+// key after another (over any number of input events), or one other key.
+type Row struct {
+	Time time.Duration // when its first key was typed
+	Key  Key           // for a run of text, Name holds the whole run
+	Keys int           // the keys merged into the row
+	Line int           // the recording line of its first key (0: not known)
+}
+
+// MaxRun bounds the text of one Row (in bytes): a longer run of text goes
+// on in a new row, so that grouping stays linear whatever the input.
+const MaxRun = 4096
+
+// AppendRow adds k, typed at time t on the recording's line line, to rows:
+// text right after text joins the last row (up to MaxRun bytes), anything
+// else starts a new one. It is the one grouping of `sessions keystrokes`
+// and of the player's keystroke panel.
+func AppendRow(rows []Row, t time.Duration, line int, k Key) []Row {
+	if n := len(rows); n > 0 && k.Kind == Text && rows[n-1].Key.Kind == Text &&
+		len(rows[n-1].Key.Name)+len(k.Name) <= MaxRun {
+		rows[n-1].Key.Name += k.Name
+		rows[n-1].Keys++
+		return rows
+	}
+	return append(rows, Row{Time: t, Key: k, Keys: 1, Line: line})
+}

@@ -1,6 +1,7 @@
 package keys
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -167,4 +168,33 @@ func FuzzDecode(f *testing.F) {
 		e.Close(0)
 		_ = e.Commands()
 	})
+}
+
+func TestAppendRow(t *testing.T) {
+	var d Decoder
+	var rows []Row
+	for i, in := range []string{"c", "at", " x", "\r", "y", "\x1b[A", "\x1b[200~p\x1b[201~", "z"} {
+		for _, k := range d.Decode(nil, []byte(in)) {
+			rows = AppendRow(rows, time.Duration(i)*time.Second, i+1, k)
+		}
+	}
+	got := []string{}
+	for _, r := range rows {
+		got = append(got, fmt.Sprintf("%v %s %q %d line %d", r.Time, r.Key.Kind, r.Key.Name, r.Keys, r.Line))
+	}
+	want := []string{
+		`0s text "cat x" 3 line 1`, `3s key "Enter" 1 line 4`, `4s text "y" 1 line 5`,
+		`5s key "Up" 1 line 6`, `6s paste "p" 1 line 7`, `7s text "z" 1 line 8`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// A long run is cut at MaxRun bytes: grouping stays linear.
+	rows = nil
+	for range 3 * MaxRun {
+		rows = AppendRow(rows, 0, 0, Key{Kind: Text, Name: "a"})
+	}
+	if len(rows) != 3 || len(rows[0].Key.Name) != MaxRun || rows[2].Keys != MaxRun {
+		t.Fatalf("%d rows of a %d-key run", len(rows), 3*MaxRun)
+	}
 }

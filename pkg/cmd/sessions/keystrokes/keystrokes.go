@@ -119,26 +119,20 @@ func run(opts *Options) error {
 	var (
 		dec     keys.Decoder
 		editor  keys.LineEditor
-		rows    []Keystroke
+		grouped []keys.Row
 		scratch []keys.Key
 		last    time.Duration
 	)
 	add := func(t time.Duration, line int, ks []keys.Key) {
 		for _, k := range ks {
-			if opts.Commands {
+			switch {
+			case opts.Commands:
 				editor.Key(t, k)
-				continue
+			case opts.Ungrouped:
+				grouped = append(grouped, keys.Row{Time: t, Key: k, Keys: 1, Line: line})
+			default:
+				grouped = keys.AppendRow(grouped, t, line, k)
 			}
-			n := len(rows)
-			if !opts.Ungrouped && k.Kind == keys.Text && n > 0 && rows[n-1].Kind == "text" {
-				rows[n-1].Keys += k.Name
-				rows[n-1].Events++
-				continue
-			}
-			rows = append(rows, Keystroke{
-				Time: shared.Seconds(t), At: shared.At(hdr, t), Kind: k.Kind.String(),
-				Keys: k.Name, Events: 1, Line: line, offset: t,
-			})
 		}
 	}
 	err = shared.Each(rd, func(ev recording.Event) error {
@@ -189,6 +183,13 @@ func run(opts *Options) error {
 			},
 			Item: func(i int) any { return cmds[i] },
 		}, output.Options{Width: width})
+	}
+	rows := make([]Keystroke, len(grouped))
+	for i, r := range grouped {
+		rows[i] = Keystroke{
+			Time: shared.Seconds(r.Time), At: shared.At(hdr, r.Time), Kind: r.Key.Kind.String(),
+			Keys: r.Key.Name, Events: r.Keys, Line: r.Line, offset: r.Time,
+		}
 	}
 	if txt {
 		return writeKeysText(w, rows)

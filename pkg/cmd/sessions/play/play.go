@@ -33,6 +33,8 @@ type Options struct {
 	At      string
 	Color   bool
 	NoIndex bool
+	// Paused opens the player paused (it plays on open otherwise).
+	Paused bool
 	// AtSet: --at was given (the player opens there; without it, at the start).
 	AtSet bool
 	Rec   shared.RecordingFlags
@@ -52,12 +54,18 @@ func NewCmdPlay(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			what you see is the emulator's screen.
 
 			Without --no-tui, play opens the interactive player: the screen in
-			the middle, a header with the user, resource and start time, the
-			keystrokes (and, for database sessions, the queries) beside it,
-			the timeline with markers below. It starts at once, at the start
-			of the session or at --at; a big recording is indexed in the
-			background and seeks use the index when it is ready. Keys (? in
-			the player shows them all):
+			the middle, a header with the file, user, resource and start time,
+			the keystrokes (and, for database sessions, the queries) beside it,
+			the timeline with markers below. It starts playing at once, as
+			asciinema play and tsh play do, from the start of the session or
+			from --at (--paused opens it paused there); a big recording is
+			indexed in the background and seeks use the index when it is
+			ready. The panels hide themselves when they are empty or when the
+			recording's screen would not fit beside them; p hides or shows
+			them. A damaged recording plays up to the damage: the timeline
+			shows the readable part against the whole recording and where it
+			breaks, and the panels mark what lies beyond it. Keys (? in the
+			player shows them all):
 			  space          play / pause
 			  ← →            back / forward 5 s (shift: 1 min; also [ ])
 			  0-9, g, G, t   jump to 0-90 %, the start, the end, a time
@@ -68,6 +76,8 @@ func NewCmdPlay(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			  m M            next / previous marker
 			  > <            next / previous keystroke (or query)
 			  tab ↑ ↓ enter  panel focus, move, jump to the keystroke or query
+			  c              keystroke panel: keys grouped into words / command lines
+			  p              hide / show the panels
 			  q              quit
 
 			--no-tui prints the screen at one moment as plain text, one line per
@@ -91,6 +101,7 @@ func NewCmdPlay(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 		Example: heredoc.Doc(`
 			auditctl sessions play session.rec
 			auditctl sessions play session.rec --at 50%
+			auditctl sessions play session.rec --at 1:30 --paused
 			auditctl sessions play session.rec --no-tui
 			auditctl sessions play session.rec --no-tui --at 50%
 			auditctl sessions play session.rec --no-tui --at 1m30s --color
@@ -109,6 +120,7 @@ func NewCmdPlay(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	cmd.Flags().BoolVar(&opts.NoTUI, "no-tui", false, "print the screen at --at as text and exit")
 	cmd.Flags().StringVar(&opts.At, "at", "end", "the moment to print (or for the player to open at): end, start, 50%, 1m30s, 1:30")
 	cmd.Flags().BoolVar(&opts.Color, "color", false, "keep colours and attributes (SGR) in --no-tui output")
+	cmd.Flags().BoolVar(&opts.Paused, "paused", false, "open the player paused (it starts playing otherwise)")
 	cmd.Flags().BoolVar(&opts.NoIndex, "no-index", false, "replay from the start instead of using (or building) the seek index")
 	opts.Rec.Add(cmd.Flags())
 	opts.Rec.Bind(f)
@@ -178,7 +190,7 @@ func interactive(ctx context.Context, opts *Options) error {
 	}
 	popt := player.Options{
 		Path: opts.File, Rec: recOpt, SeekDir: opts.SeekDir, NoIndex: opts.NoIndex,
-		IndexThreshold: IndexThreshold, In: opts.IO.In, Out: opts.IO.RawOut(),
+		IndexThreshold: IndexThreshold, In: opts.IO.In, Out: opts.IO.RawOut(), Paused: opts.Paused,
 	}
 	if opts.AtSet {
 		m, err := shared.ParseMoment(opts.At)
