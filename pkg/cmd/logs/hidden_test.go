@@ -39,3 +39,28 @@ func TestFlagValuesMatchQueryValues(t *testing.T) {
 		t.Errorf("--status success,nope: %v", err)
 	}
 }
+
+// The README's own search: a phrase matches the same words whatever
+// punctuation separates them.
+func TestSearchPhraseAcrossPunctuation(t *testing.T) {
+	env := cmdtest.New(t)
+	env.MustRun("--quiet", "demo")
+	count := func(args ...string) string {
+		return strings.TrimSpace(env.MustRun(append([]string{"logs", "count", "--all", "-o", "csv"}, args...)...))
+	}
+	hyphen, space := count("--search", "break-glass"), count("--search", "break glass")
+	if hyphen == "0" || hyphen != space {
+		t.Fatalf(`--search break-glass: %s events, --search "break glass": %s`, hyphen, space)
+	}
+	if q := count("-q", `"Break Glass"`); q != hyphen {
+		t.Fatalf(`-q '"Break Glass"': %s, want %s`, q, hyphen)
+	}
+	if n := count("--search", "glass break"); n != "0" {
+		t.Fatalf(`--search "glass break": %s, want 0 (words in order)`, n)
+	}
+	for _, hostile := range []string{`"break glass`, "NEAR(break glass)", "break*", "^break", "description:break", "(break OR", `"`, ")"} {
+		if err := env.Run("logs", "count", "--all", "--search", hostile); err != nil {
+			t.Errorf("--search %q: %v", hostile, err)
+		}
+	}
+}

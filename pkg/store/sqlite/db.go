@@ -89,7 +89,13 @@ func registerFunctions() {
 			if len(args) == 0 {
 				return int64(0), nil
 			}
-			term, _ := args[0].(string)
+			var term string
+			switch v := args[0].(type) {
+			case string:
+				term = v
+			case []byte: // how events.go binds it: NULs intact
+				term = string(v)
+			}
 			texts := make([]string, 0, len(args)-1)
 			for _, a := range args[1:] {
 				switch v := a.(type) {
@@ -97,6 +103,8 @@ func registerFunctions() {
 					texts = append(texts, v)
 				case []byte:
 					texts = append(texts, string(v))
+				default: // NULL: keep the positions (the first text is not JSON)
+					texts = append(texts, "")
 				}
 			}
 			if confirm(term, texts...) {

@@ -92,7 +92,7 @@ func (q *query) text(terms, notTerms []string) {
 	for _, term := range terms {
 		toks := tokens(term)
 		all = append(all, toks...)
-		if len(toks) == 0 || needsConfirm(term, toks) {
+		if len(toks) == 0 || needsConfirm(term) {
 			confirms = append(confirms, term)
 		}
 	}
@@ -107,7 +107,7 @@ func (q *query) text(terms, notTerms []string) {
 	for _, term := range confirms {
 		q.joinDocs()
 		q.where = append(q.where, confirmSQL)
-		q.args = append(q.args, term)
+		q.args = append(q.args, confirmArg(term))
 	}
 	for _, term := range notTerms {
 		toks := tokens(term)
@@ -116,13 +116,13 @@ func (q *query) text(terms, notTerms []string) {
 		if len(toks) > 0 {
 			cond, args = "e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)", []any{ftsQuery(toks)}
 		}
-		if len(toks) == 0 || needsConfirm(term, toks) {
+		if len(toks) == 0 || needsConfirm(term) {
 			q.joinDocs()
 			if cond != "" {
 				cond += " AND "
 			}
 			cond += confirmSQL
-			args = append(args, term)
+			args = append(args, confirmArg(term))
 		}
 		q.where = append(q.where, "NOT ("+cond+")")
 		q.args = append(q.args, args...)
@@ -130,6 +130,10 @@ func (q *query) text(terms, notTerms []string) {
 }
 
 const confirmSQL = "fts_confirm(?, e.description, d.params, d.custom, d.raw)"
+
+// confirmArg binds a term for fts_confirm as a BLOB: SQLite hands a TEXT
+// argument to a function cut at its first NUL, a BLOB whole.
+func confirmArg(term string) []byte { return []byte(term) }
 
 func (q *query) joinDocs() {
 	if !q.docs {

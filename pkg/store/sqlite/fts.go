@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -50,9 +51,33 @@ func (t *tokenizer) reset() {
 // escape (\n, \", \u00e9…) separates tokens instead of joining its letter
 // to the next word.
 func (t *tokenizer) add(s string, isJSON bool) {
-	i := 0
+	for i := 0; ; {
+		start, end, plain := nextToken(s, i, isJSON)
+		if start == end {
+			return
+		}
+		tok := s[start:end]
+		if !plain {
+			tok = lowerToken(tok)
+		}
+		if _, ok := t.seen[tok]; !ok {
+			t.seen[tok] = struct{}{}
+			if len(t.buf) > 0 {
+				t.buf = append(t.buf, ' ')
+			}
+			t.buf = append(t.buf, tok...)
+		}
+		i = end
+	}
+}
+
+// nextToken finds the first token of s at or after byte i: s[start:end],
+// with start == end when there is none. plain says the token is lowercase
+// ASCII already (else lowerToken gives its indexed form). This is the one
+// definition of a token, for the index and for phrase confirmation alike.
+func nextToken(s string, i int, isJSON bool) (start, end int, plain bool) {
 	for i < len(s) {
-		start := i
+		start = i
 		ascii, lower := true, true
 		for i < len(s) {
 			c := s[i]
@@ -76,18 +101,7 @@ func (t *tokenizer) add(s string, isJSON bool) {
 			i += n
 		}
 		if i > start {
-			tok := s[start:i]
-			if !ascii || !lower {
-				tok = lowerToken(tok)
-			}
-			if _, ok := t.seen[tok]; !ok {
-				t.seen[tok] = struct{}{}
-				if len(t.buf) > 0 {
-					t.buf = append(t.buf, ' ')
-				}
-				t.buf = append(t.buf, tok...)
-			}
-			continue
+			return start, i, ascii && lower
 		}
 		// a separator
 		c := s[i]
@@ -103,6 +117,7 @@ func (t *tokenizer) add(s string, isJSON bool) {
 			i += n
 		}
 	}
+	return len(s), len(s), true
 }
 
 // lowerToken lowercases a token and, for non-ASCII text, removes
@@ -131,13 +146,17 @@ func lowerToken(s string) string {
 // text is the document's token list.
 func (t *tokenizer) text() string { return string(t.buf) }
 
-// addJSON appends the distinct tokens of the values in a JSON document:
-// strings and numbers. Object keys and the literals true, false and null
-// are left out: people search for values, and keys repeat in every event
-// of a source, costing index work for nothing. Text that is not JSON is
-// tokenized whole.
-func (t *tokenizer) addJSON(b []byte) {
-	s := string(b)
+// addJSON appends the distinct tokens of the values in a JSON document
+// (see eachJSONText).
+func (t *tokenizer) addJSON(b []byte) { eachJSONText(string(b), t.add) }
+
+// eachJSONText calls fn with each text of a JSON document that full-text
+// search covers: the strings and numbers among its values, with isJSON
+// set for strings (their escapes separate tokens). Object keys and the
+// literals true, false and null are left out: people search for values,
+// and keys repeat in every event of a source, costing index work for
+// nothing. A string left unterminated runs to the end.
+func eachJSONText(s string, fn func(text string, isJSON bool)) {
 	i := 0
 	for i < len(s) {
 		c := s[i]
@@ -145,7 +164,7 @@ func (t *tokenizer) addJSON(b []byte) {
 		case c == '"':
 			end := stringEnd(s, i+1)
 			if end < 0 {
-				t.add(s[i:], true)
+				fn(s[i:], true)
 				return
 			}
 			j := end + 1
@@ -153,7 +172,7 @@ func (t *tokenizer) addJSON(b []byte) {
 				j++
 			}
 			if j >= len(s) || s[j] != ':' {
-				t.add(s[i+1:end], true)
+				fn(s[i+1:end], true)
 			}
 			i = end + 1
 		case c == '-' || c >= '0' && c <= '9':
@@ -161,7 +180,7 @@ func (t *tokenizer) addJSON(b []byte) {
 			for j < len(s) && (s[j] >= '0' && s[j] <= '9' || s[j] == '.' || s[j] == 'e' || s[j] == 'E' || s[j] == '+' || s[j] == '-') {
 				j++
 			}
-			t.add(s[i:j], false)
+			fn(s[i:j], false)
 			i = j
 		default:
 			i++
@@ -195,7 +214,8 @@ func (t *tokenizer) document(e *audit.Event) string {
 	return t.text()
 }
 
-// tokens returns the tokens of a search term, in order, repeats dropped.
+// tokens returns the tokens of a search term, in order, repeats dropped:
+// what the index must hold for the term to match.
 func tokens(term string) []string {
 	t := newTokenizer()
 	t.add(term, false)
@@ -205,14 +225,35 @@ func tokens(term string) []string {
 	return strings.Split(string(t.buf), " ")
 }
 
-// needsConfirm reports whether a term is more than one whole token, so
-// that an index match must be confirmed on the text.
-func needsConfirm(term string, toks []string) bool {
-	return len(toks) != 1 || !strings.EqualFold(term, toks[0])
+// phrase returns the tokens of a search term in order, repeats kept: the
+// words a text must hold one after the other, whatever separates them.
+func phrase(term string) []string {
+	var out []string
+	for i := 0; ; {
+		start, end, plain := nextToken(term, i, false)
+		if start == end {
+			return out
+		}
+		tok := term[start:end]
+		if !plain {
+			tok = lowerToken(tok)
+		}
+		out = append(out, tok)
+		i = end
+	}
+}
+
+// needsConfirm reports whether an index match of a term must be confirmed
+// on the text: unless the term is one token, its tokens must also stand
+// next to each other, in order.
+func needsConfirm(term string) bool {
+	return len(phrase(term)) != 1
 }
 
 // ftsQuery is an FTS5 query matching events that hold every token. Each
-// token is quoted, so nothing in it is an operator.
+// token is quoted, so nothing in it is an operator; tokens hold only
+// letters, digits and marks anyway, so no FTS5 syntax (quotes, NEAR, *, ^,
+// column filters, parentheses) can reach the MATCH from a search term.
 func ftsQuery(toks []string) string {
 	parts := make([]string, len(toks))
 	for i, tok := range toks {
@@ -222,16 +263,66 @@ func ftsQuery(toks []string) string {
 }
 
 // confirm is the SQL function fts_confirm(term, description, params,
-// custom, raw): 1 when term occurs in one of the texts, ignoring case. JSON
-// documents are searched as stored (JSON text).
+// custom, raw): whether the term occurs as a phrase in the description or
+// in one value of the JSON documents. A phrase is the term's tokens, in
+// order, with nothing but separators between them, so "break glass" finds
+// "break-glass" and "Break Glass", and "alice@example.com" finds
+// "alice@example.com" but not "alice example" followed by other words. A
+// term without any token ("@@", ".") is searched as text, ignoring case,
+// in the texts as stored.
 func confirm(term string, texts ...string) bool {
-	lt := strings.ToLower(term)
-	for _, s := range texts {
-		if len(s) >= len(term) && containsFold(s, lt) {
+	words := phrase(term)
+	if len(words) == 0 {
+		lt := strings.ToLower(term)
+		for _, s := range texts {
+			if len(s) >= len(term) && containsFold(s, lt) {
+				return true
+			}
+		}
+		return false
+	}
+	for i, s := range texts {
+		if i == 0 {
+			if hasPhrase(s, false, words) {
+				return true
+			}
+			continue
+		}
+		found := false
+		eachJSONText(s, func(text string, isJSON bool) {
+			if !found && hasPhrase(text, isJSON, words) {
+				found = true
+			}
+		})
+		if found {
 			return true
 		}
 	}
 	return false
+}
+
+// hasPhrase reports whether the tokens of s include words, consecutively.
+func hasPhrase(s string, isJSON bool, words []string) bool {
+	var window []string // the last len(words) tokens
+	for i := 0; ; {
+		start, end, plain := nextToken(s, i, isJSON)
+		if start == end {
+			return false
+		}
+		tok := s[start:end]
+		if !plain {
+			tok = lowerToken(tok)
+		}
+		if len(window) == len(words) {
+			copy(window, window[1:])
+			window = window[:len(window)-1]
+		}
+		window = append(window, tok)
+		if len(window) == len(words) && slices.Equal(window, words) {
+			return true
+		}
+		i = end
+	}
 }
 
 func containsFold(s, lowerNeedle string) bool {

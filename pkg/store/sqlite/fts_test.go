@@ -3,7 +3,11 @@ package sqlite
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"path/filepath"
 	"reflect"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/auditctl/auditctl/pkg/audit"
@@ -21,7 +25,7 @@ func TestTokenizer(t *testing.T) {
 	if got := tokens("Break-Glass"); !reflect.DeepEqual(got, []string{"break", "glass"}) {
 		t.Fatalf("term tokens %v", got)
 	}
-	if needsConfirm("cleanup", tokens("cleanup")) || !needsConfirm("a.b", tokens("a.b")) || !needsConfirm("--", tokens("--")) {
+	if needsConfirm("cleanup") || needsConfirm("Café") || !needsConfirm("a.b") || !needsConfirm("--") || !needsConfirm("a a") {
 		t.Fatal("needsConfirm")
 	}
 }
@@ -40,6 +44,8 @@ func TestFullTextSemantics(t *testing.T) {
 		mk("c", "break glass access", `{"ticket":"INC-42"}`),
 		mk("d", "glass break drill", `{"path":"C:\\Temp\\evil.exe"}`),
 		mk("e", "Café opened", `{"who":"Zoë"}`),
+		mk("f", "vault RevealPassword", `{"reason":"Break-Glass","note":"glass"}`),
+		mk("g", "outbreak glasses", `{"a":"break","b":"glass"}`),
 	)
 	cases := []struct {
 		f    audit.Filter
@@ -47,8 +53,23 @@ func TestFullTextSemantics(t *testing.T) {
 	}{
 		{audit.Filter{Text: []string{"alice@example.com"}}, []string{"a"}},
 		{audit.Filter{Text: []string{"ALICE"}}, []string{"b", "a"}},
-		{audit.Filter{Text: []string{"break glass"}}, []string{"c"}},
-		{audit.Filter{Text: []string{"glass", "break"}}, []string{"d", "c"}},
+		{audit.Filter{Text: []string{"break glass"}}, []string{"c", "f"}},
+		{audit.Filter{Text: []string{"break-glass"}}, []string{"c", "f"}},
+		{audit.Filter{Text: []string{"BREAK_GLASS"}}, []string{"c", "f"}},
+		{audit.Filter{Text: []string{"glass break"}}, []string{"d"}},
+		{audit.Filter{Text: []string{"glass", "break"}}, []string{"d", "c", "f", "g"}},
+		{audit.Filter{NotText: []string{"break glass"}}, []string{"a", "b", "d", "e", "g"}},
+		// FTS5 syntax in a term is text, never an operator
+		{audit.Filter{Text: []string{`"break glass`}}, []string{"c", "f"}},
+		{audit.Filter{Text: []string{"NEAR(break glass)"}}, []string{}},
+		{audit.Filter{Text: []string{"break*"}}, []string{"c", "d", "f", "g"}},
+		{audit.Filter{Text: []string{"^break"}}, []string{"c", "d", "f", "g"}},
+		{audit.Filter{Text: []string{"reason:break"}}, []string{}},
+		{audit.Filter{Text: []string{"description : break glass"}}, []string{}},
+		{audit.Filter{Text: []string{"(break OR"}}, []string{}},
+		{audit.Filter{Text: []string{"break AND glass"}}, []string{}},
+		{audit.Filter{Text: []string{`""`}}, []string{}},
+		{audit.Filter{Text: []string{")"}}, []string{}},
 		{audit.Filter{Text: []string{"inc-42"}}, []string{"c"}},
 		{audit.Filter{Text: []string{`temp\\evil`}}, []string{"d"}},
 		{audit.Filter{Text: []string{"evil.exe"}}, []string{"d"}},
@@ -101,4 +122,68 @@ func BenchmarkTokenize(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		t.document(events[i%len(events)])
 	}
+}
+
+// FuzzSearchText runs any search text, as a term and as an excluded term,
+// against a small cache: it never errors (no FTS5 syntax reaches the
+// MATCH), and on ASCII text it selects exactly the events whose
+// description holds the term's words in order, separated by anything but
+// letters and digits (a regular expression as the oracle).
+func FuzzSearchText(f *testing.F) {
+	for _, s := range []string{"break glass", "break-glass", `"`, `"break" NEAR glass`, "col:x", "^a*", "(a OR b", "a AND NOT b",
+		"NEAR(a b, 2)", "{description}: x", "- x", "\x00", "é", "a a", "@@", "."} {
+		f.Add(s)
+	}
+	db, err := Open(context.Background(), filepath.Join(f.TempDir(), "audit.db"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer db.Close()
+	descs := []string{"break-glass access", "Break Glass", "glass break", "outbreak glasses", "a a b", "NEAR(a b) OR c*",
+		`say "hi" to ^x`, "col:x and {description}: x", "a.b-c_d", "..."}
+	var events []*audit.Event
+	for i, d := range descs {
+		e := ev(i, "X", "y", audit.StatusSuccess)
+		e.Description, e.Params, e.Raw = d, json.RawMessage(`{}`), nil
+		events = append(events, e)
+	}
+	if _, err := db.Import(context.Background(), reader(events...), ImportOptions{Name: "fuzz"}); err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, term string) {
+		ctx := context.Background()
+		got, _, err := db.FindEvents(ctx, audit.Filter{Text: []string{term}}, audit.Page{})
+		if err != nil {
+			t.Fatalf("search %q: %v", term, err)
+		}
+		not, _, err := db.FindEvents(ctx, audit.Filter{NotText: []string{term}}, audit.Page{})
+		if err != nil {
+			t.Fatalf("search -%q: %v", term, err)
+		}
+		if len(got)+len(not) != len(descs) {
+			t.Fatalf("%q: %d match, %d do not, of %d", term, len(got), len(not), len(descs))
+		}
+		words := regexp.MustCompile(`[a-zA-Z0-9]+`).FindAllString(term, -1)
+		if len(words) == 0 || !isASCII(term) {
+			return
+		}
+		for i := range words {
+			words[i] = strings.ToLower(words[i])
+		}
+		re := regexp.MustCompile(`(^|[^a-z0-9])` + strings.Join(words, `[^a-z0-9]+`) + `($|[^a-z0-9])`)
+		want := map[string]bool{}
+		for i, d := range descs {
+			if re.MatchString(strings.ToLower(d)) {
+				want[fmt.Sprintf("e%d", i)] = true
+			}
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%q: got %v, want %v", term, ids(got), want)
+		}
+		for _, e := range got {
+			if !want[e.ID] {
+				t.Fatalf("%q: got %v, want %v", term, ids(got), want)
+			}
+		}
+	})
 }
