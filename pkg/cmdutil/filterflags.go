@@ -46,9 +46,11 @@ var filterFlags = []struct {
 	{"source", audit.FieldSource, "source (jumpcloud, cloudtrail, file:NAME…)"},
 }
 
-// AddFilterFlags registers the filter flags on cmd. withAll adds --all,
-// for commands that have a default time window.
-func AddFilterFlags(cmd *cobra.Command, o *FilterOptions, withAll bool) {
+// AddFilterFlags registers the filter flags on cmd, --all included on
+// every command that filters (so that a command line can move from one to
+// another). window says whether the command has a default time window,
+// which --all lifts; without one, --all is accepted and changes nothing.
+func AddFilterFlags(cmd *cobra.Command, o *FilterOptions, window bool) {
 	o.cmd = cmd
 	o.Values = map[audit.Field]*[]string{}
 	fl := cmd.Flags()
@@ -65,8 +67,10 @@ func AddFilterFlags(cmd *cobra.Command, o *FilterOptions, withAll bool) {
 	fl.StringArrayVar(&o.Search, "search", nil, "full-text search over description, params, custom data and raw")
 	fl.Int64Var(&o.MinDuration, "min-duration", 0, "minimum request duration in ms")
 	fl.Int64Var(&o.MaxDuration, "max-duration", 0, "maximum request duration in ms")
-	if withAll {
+	if window {
 		fl.BoolVar(&o.All, "all", false, "no default time window: search all events")
+	} else {
+		fl.BoolVar(&o.All, "all", false, "all events (the default here: this command has no default time window)")
 	}
 }
 
