@@ -52,9 +52,15 @@ func (r *Reader) readLine() ([]byte, error) {
 				return nil, io.EOF
 			}
 			r.line++
+			r.cut = true
 			return r.buf, nil
 		default:
-			return nil, r.fatal(r.line+1, "", fmt.Errorf("read: %w", err))
+			if r.packed && errors.Is(err, io.ErrUnexpectedEOF) {
+				err = errors.New("the compressed stream ends early: the file is truncated")
+			} else {
+				err = fmt.Errorf("read: %w", err)
+			}
+			return nil, r.fatal(r.line+1, "", err)
 		}
 		if len(r.buf) > maxLineLen {
 			return nil, r.fatal(r.line+1, "", fmt.Errorf("line longer than %d bytes", maxLineLen))
@@ -345,7 +351,19 @@ func (r *Reader) nextLine() (Event, error) {
 		if line[i] == '#' && r.hdr.Version == 3 {
 			continue
 		}
-		return r.parseEvent(line)
+		ev, err := r.parseEvent(line)
+		if err != nil && r.cut {
+			// The last line has no newline and does not parse: the file
+			// was cut mid-line (a recorder killed while writing, a
+			// partial copy). Nothing can follow it.
+			var ie *audit.InputError
+			if errors.As(err, &ie) {
+				ie.Err = fmt.Errorf("the file ends mid-line (truncated): %w", ie.Err)
+				ie.Fatal = true
+				r.err = ie
+			}
+		}
+		return ev, err
 	}
 }
 

@@ -116,6 +116,8 @@ type Reader struct {
 	events  int64
 	err     error // sticky fatal error
 	packed  bool  // the input was compressed
+	cut     bool  // the input ended without a newline after the last line
+	dmg     Damage
 
 	v1      []json.RawMessage // v1 frames not yet returned
 	v1index int
@@ -262,6 +264,11 @@ func newReader(name string, r io.Reader, opt Options, open func(string) (io.Read
 	rd.br = br
 	head, perr := br.Peek(sniffLen)
 	complete := perr != nil // the whole input is in head
+	if rd.packed && errors.Is(perr, io.ErrUnexpectedEOF) {
+		// A compressed file cut short within its first block: sniff what
+		// there is; reading reports the truncation where it is met.
+		perr = io.EOF
+	}
 	if perr != nil && perr != io.EOF && perr != bufio.ErrBufferFull {
 		rd.Close()
 		return nil, rd.fatal(0, "", fmt.Errorf("read: %w", perr))
@@ -325,8 +332,12 @@ func (r *Reader) Next() (Event, error) {
 	default:
 		ev, err = r.nextLine()
 	}
+	if err != nil && err != io.EOF {
+		r.note(err)
+	}
 	if err == nil {
 		r.events++
+		r.dmg.Readable = max(r.dmg.Readable, ev.Time)
 		if r.follow != nil && ev.Code == "x" {
 			r.follow.exited = true // the recorder writes nothing after the exit event
 		}

@@ -62,7 +62,8 @@ func Cat(ctx context.Context, w io.Writer, rd *recording.Reader) error {
 	})
 	if err != nil {
 		if c.err == nil {
-			// A damaged recording: print what was readable, then fail.
+			// Cancelled: print what was read, then fail. (A damaged
+			// recording is read as far as it is readable: rd.Damage.)
 			if ferr := c.finish(t); ferr != nil {
 				return ferr
 			}

@@ -61,7 +61,7 @@ const (
 	// MaxCacheBytes bounds the seek cache directory.
 	MaxCacheBytes = 2 << 30
 	// formatVersion changes whenever the index file layout changes.
-	formatVersion = 1
+	formatVersion = 2
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -92,10 +92,9 @@ type Index struct {
 	Events      int64         `json:"events"`
 	OutputBytes int64         `json:"output_bytes"`
 	Seekable    bool          `json:"seekable"`
-	// Damage is the reading error that ended the recording early ("" when
-	// it reads to the end): the index covers the events before it.
-	Damage string  `json:"damage,omitempty"`
-	Points []Point `json:"points"`
+	// Reading is what the build pass could not read (see Damage).
+	Reading recording.Damage `json:"damage"`
+	Points  []Point          `json:"points"`
 
 	opt  Options
 	file string           // the index file; "" when the index is held in memory only
@@ -104,6 +103,18 @@ type Index struct {
 	snap *os.File
 	mem  [][]byte // snapshots when not written to a file
 }
+
+// Damage says what of the recording could not be read and how much is
+// readable: the bad lines skipped (each with its line and the time from
+// which it is missing), the Break where reading stopped early (nil when
+// the recording reads to its end), the readable span [0, Readable] and the
+// whole recording's known Duration. Duration == Readable unless a Break
+// cut off a part whose length the header records.
+//
+// Seeking skips the bad lines as the build did: Open(t) shows the screen
+// at t without their events. A t past a Break gives the last readable
+// screen, with the Break in Playback.Err.
+func (ix *Index) Damage() recording.Damage { return ix.Reading }
 
 // Options configure Build and Load.
 type Options struct {
@@ -335,14 +346,14 @@ func (ix *Index) build(ctx context.Context, rd *recording.Reader, w io.Writer) e
 			}
 		}
 		if b.err != nil {
-			// A damaged recording is indexed up to the damage; seeking
-			// past it replays to it and reports the error there.
+			// A recording broken beyond a bad line is indexed up to the
+			// break (its reader goroutine stops there); seeking past it
+			// replays to it and reports the error there.
 			var ie *audit.InputError
 			if !errors.As(b.err, &ie) {
 				return b.err
 			}
-			ix.Damage = b.err.Error()
-			break
+			continue
 		}
 		if work >= stride {
 			if err := addPoint(last, b.pos); err != nil {
@@ -358,6 +369,7 @@ func (ix *Index) build(ctx context.Context, rd *recording.Reader, w io.Writer) e
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	ix.Reading = rd.Damage() // the reader goroutine has stopped: batches is closed
 	ix.Duration = last
 	if ix.opt.Progress != nil {
 		ix.opt.Progress(size, size)
@@ -385,8 +397,9 @@ const maxBatchWork = 256 << 10
 
 // Each calls fn for every event of rd, in order, on the caller's
 // goroutine, while another goroutine reads and decodes the events ahead:
-// reading and emulating then use two cores. It stops at the first error,
-// from rd or from fn.
+// reading and emulating then use two cores. Bad lines are skipped and a
+// Break ends the events, as recording.Reader.Each does (both are in
+// rd.Damage() afterwards); it returns fn's error, or ctx's.
 func Each(ctx context.Context, rd *recording.Reader, fn func(ev *recording.Event) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	batches := make(chan batch, 4)
@@ -402,16 +415,14 @@ func Each(ctx context.Context, rd *recording.Reader, fn func(ev *recording.Event
 				return err
 			}
 		}
-		if b.err != nil {
-			return b.err
-		}
 	}
 	return ctx.Err()
 }
 
-// readBatches reads events into batches until the end, an error or
-// cancellation. Progress is the reader's byte position (0 for formats
-// without one).
+// readBatches reads events into batches until the end, a Break (fatal
+// reading error) or cancellation, skipping bad lines (rd.Damage lists
+// them). Progress is the reader's byte position (0 for formats without
+// one).
 func readBatches(ctx context.Context, rd *recording.Reader, ch chan<- batch, limit int64) {
 	defer close(ch)
 	var b batch
@@ -421,9 +432,12 @@ func readBatches(ctx context.Context, rd *recording.Reader, ch chan<- batch, lim
 		if err == io.EOF {
 			break
 		}
+		if err != nil && !recording.Fatal(err) {
+			continue // a bad line: skipped, listed in rd.Damage()
+		}
 		if err != nil {
-			// The events read before the error go with it: a damaged
-			// recording is used up to the damage.
+			// The events read before the break go with it: a broken
+			// recording is used up to the break.
 			b.err = err
 			select {
 			case ch <- b:
@@ -628,7 +642,9 @@ func (ix *Index) Open(t time.Duration) (*Playback, error) {
 			return nil, err
 		}
 		for n := int64(0); n < p.Pos.Events; n++ {
-			if _, err := rd.Next(); err != nil {
+			if _, err := rd.Next(); err != nil && !recording.Fatal(err) {
+				n-- // a bad line, skipped as the build did
+			} else if err != nil {
 				rd.Close()
 				if err == io.EOF {
 					err = errors.New("recording is shorter than its index")
@@ -645,7 +661,9 @@ func (ix *Index) Open(t time.Duration) (*Playback, error) {
 	return pb, nil
 }
 
-// Advance applies every event up to and including time t.
+// Advance applies every event up to and including time t. Bad lines are
+// skipped (Index.Damage lists them); a Break ends the playback, with the
+// error returned and kept in Err.
 func (pb *Playback) Advance(t time.Duration) error {
 	for !pb.done {
 		if pb.next == nil {
@@ -653,6 +671,9 @@ func (pb *Playback) Advance(t time.Duration) error {
 			if err == io.EOF {
 				pb.done = true
 				return nil
+			}
+			if err != nil && !recording.Fatal(err) {
+				continue
 			}
 			if err != nil {
 				var ie *audit.InputError
@@ -676,8 +697,11 @@ func (pb *Playback) Advance(t time.Duration) error {
 // Next returns the time of the next event not applied yet (reading it
 // ahead); false at the end or at a damage.
 func (pb *Playback) Next() (time.Duration, bool) {
-	if pb.next == nil && !pb.done {
+	for pb.next == nil && !pb.done {
 		ev, err := pb.rd.Next()
+		if err != nil && err != io.EOF && !recording.Fatal(err) {
+			continue
+		}
 		if err != nil {
 			var ie *audit.InputError
 			if errors.As(err, &ie) {

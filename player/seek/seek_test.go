@@ -73,8 +73,11 @@ func replay(t testing.TB, path string, at time.Duration) *vt.Terminal {
 		if err == io.EOF {
 			break
 		}
+		if err != nil && !recording.Fatal(err) {
+			continue // a bad line: skipped, as the index does
+		}
 		if err != nil {
-			t.Fatal(err)
+			break // a break: the screen stays the last readable one
 		}
 		if ev.Time > at {
 			break
@@ -215,15 +218,21 @@ func TestSeekSharedRecordings(t *testing.T) {
 				t.Errorf("%s: a damaged recording is indexed up to the damage: %v", path, err)
 				continue
 			}
-			if ix.Damage == "" {
+			d := ix.Damage()
+			if !d.Damaged() {
 				t.Errorf("%s: broken recording indexed without noting the damage", path)
+			}
+			if d.Readable != ix.Duration {
+				t.Errorf("%s: readable span %v, index duration %v", path, d.Readable, ix.Duration)
 			}
 			pb, err := ix.Open(ix.Duration + time.Hour)
 			if err != nil {
 				t.Errorf("%s: seeking past the damage: %v", path, err)
 			} else {
-				if pb.Err() == nil {
-					t.Errorf("%s: seeking past the damage reported no damage", path)
+				// Past a break the playback reports it; bad lines that
+				// were skipped are only in the index's Damage.
+				if (pb.Err() != nil) != (d.Break != nil) {
+					t.Errorf("%s: seeking past the damage: err %v, break %+v", path, pb.Err(), d.Break)
 				}
 				pb.Close()
 			}
@@ -397,5 +406,66 @@ func TestPlaybackNext(t *testing.T) {
 	want := replay(t, path, ix.Duration)
 	if !bytes.Equal(state(t, pb.Term), state(t, want)) {
 		t.Fatal("stepping to the end differs from replaying")
+	}
+}
+
+// A recording with bad lines near the start and in the middle (plain and
+// gzip) is indexed whole: every seek, including far past the bad lines,
+// shows what replaying with the bad lines skipped shows, and Damage lists
+// them. A gzip cut short is indexed up to the break.
+func TestSeekDamaged(t *testing.T) {
+	dir := t.TempDir()
+	plain := filepath.Join(dir, "gen.cast")
+	writeRec(t, plain, 11, 300_000, 3)
+	raw, _ := os.ReadFile(plain)
+	lines := strings.SplitAfter(string(raw), "\n")
+	lines[2] = "[0.1, \"o\", \"broken\n"
+	lines[len(lines)/2] = "[0.1, \"o\", 42]\n"
+	bad := []byte(strings.Join(lines, ""))
+	os.WriteFile(plain, bad, 0o600)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(bad)
+	zw.Close()
+	packed := filepath.Join(dir, "gen.cast.gz")
+	os.WriteFile(packed, gz.Bytes(), 0o600)
+	for _, path := range []string{plain, packed} {
+		ix, err := Build(context.Background(), path, Options{NoCache: true, Stride: 10_000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := ix.Damage()
+		if d.Skipped != 2 || d.Break != nil || d.Flaws[0].Line != 3 || d.Flaws[1].Line != len(lines)/2+1 {
+			t.Fatalf("%s: damage %+v", path, d)
+		}
+		if d.Readable != ix.Duration || ix.Duration < 10*time.Second {
+			t.Fatalf("%s: readable %v, duration %v: the part after the bad lines is missing", path, d.Readable, ix.Duration)
+		}
+		checkSeeks(t, ix, path, 20, 5)
+		ix.Close()
+	}
+
+	cut := filepath.Join(dir, "cut.cast.gz")
+	os.WriteFile(cut, gz.Bytes()[:gz.Len()*2/3], 0o600)
+	ix, err := Build(context.Background(), cut, Options{NoCache: true, Stride: 10_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	d := ix.Damage()
+	if d.Break == nil || !strings.Contains(d.Break.Err, "truncated") || d.Readable != ix.Duration || d.Readable == 0 {
+		t.Fatalf("cut gzip: damage %+v, duration %v", d, ix.Duration)
+	}
+	if !d.Beyond(d.Readable+time.Millisecond) || d.Beyond(d.Readable) {
+		t.Fatalf("cut gzip: Beyond wrong at %v", d.Readable)
+	}
+	checkSeeks(t, ix, cut, 10, 6)
+	pb, err := ix.Open(d.Readable + time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pb.Close()
+	if pb.Err() == nil || pb.Time != d.Readable {
+		t.Fatalf("past the break: err %v at %v", pb.Err(), pb.Time)
 	}
 }

@@ -40,11 +40,18 @@ func NewCmdCat(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 
 			Characters that a terminal would interpret (controls, bidi
 			overrides) are shown escaped.
+
+			A damaged recording is printed as far as it is readable: a bad
+			line is skipped (its output is missing) and reading goes on; a
+			file cut short (mid-line, or a gzip/zstd stream cut) ends where
+			it breaks. Every bad line is named on stderr (file:line) and the
+			exit code is 3, unless --skip-invalid.
 		`),
 		Example: heredoc.Doc(`
 			auditctl sessions cat session.rec | grep -n 'sudo'
 			auditctl sessions cat session.cast.gz > session.txt
 			auditctl sessions cat timing.log --log-out typescript
+			auditctl sessions cat damaged.cast --skip-invalid
 		`),
 		Args: cmdutil.ExactArgs(1, "a recording FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -66,5 +73,8 @@ func run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	defer rd.Close()
-	return dump.Cat(ctx, opts.IO.Out, rd)
+	if err := dump.Cat(ctx, opts.IO.Out, rd); err != nil {
+		return err
+	}
+	return opts.Rec.CheckDamage(opts.IO, opts.File, rd.Damage())
 }

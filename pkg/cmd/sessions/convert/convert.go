@@ -24,13 +24,12 @@ import (
 type ConvertOptions struct {
 	IO *cmdutil.IOStreams
 
-	File        string // the recording to convert
-	OutFile     string // -O; "-" for standard output
-	To          string // v2 or v3
-	Force       bool   // overwrite an existing OutFile
-	Strict      bool   // drop the event codes the target version does not define
-	SkipInvalid bool   // skip bad event lines instead of failing
-	Rec         shared.RecordingFlags
+	File    string // the recording to convert
+	OutFile string // -O; "-" for standard output
+	To      string // v2 or v3
+	Force   bool   // overwrite an existing OutFile
+	Strict  bool   // drop the event codes the target version does not define
+	Rec     shared.RecordingFlags
 }
 
 // NewCmdConvert builds the command.
@@ -82,7 +81,6 @@ func NewCmdConvert(f *cmdutil.Factory, runF func(*ConvertOptions) error) *cobra.
 	cmd.Flags().StringVar(&opts.To, "to", "v3", "asciicast version to write: v3 or v2")
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "overwrite OUT if it exists")
 	cmd.Flags().BoolVar(&opts.Strict, "strict", false, "drop the event codes the target version does not define (reported)")
-	cmd.Flags().BoolVar(&opts.SkipInvalid, "skip-invalid", false, "skip bad event lines (reported) instead of failing")
 	opts.Rec.Add(cmd.Flags())
 	opts.Rec.Bind(f)
 	return cmd
@@ -164,7 +162,7 @@ func convertRun(opts *ConvertOptions) error {
 			}
 			if err != nil {
 				var ie *audit.InputError
-				if opts.SkipInvalid && errors.As(err, &ie) && !ie.Fatal {
+				if opts.Rec.SkipInvalid && errors.As(err, &ie) && !ie.Fatal {
 					skipped++
 					continue
 				}
@@ -196,6 +194,8 @@ func convertRun(opts *ConvertOptions) error {
 	}
 	if skipped > 0 {
 		msg += fmt.Sprintf(", %d invalid events skipped", skipped)
+		d := r.Damage()
+		opts.Rec.ReportDamage(opts.IO, d.Flaws)
 	}
 	fmt.Fprintln(opts.IO.ErrOut, msg)
 	return nil

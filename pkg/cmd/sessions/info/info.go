@@ -44,8 +44,11 @@ func NewCmdInfo(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			r resize, m marker, x exit, q query, and any unknown code), its
 			markers, resizes and exit status.
 
-			Every line is checked on the way: a broken recording is reported
-			with the line at fault (exit 3).
+			Every line is checked on the way. A damaged recording is described
+			as far as it is readable (bad lines skipped, a file cut short up to
+			the cut), with a Damage section listing each bad line (file:line)
+			and, for a cut, where the readable part ends; the exit code is 3
+			unless --skip-invalid.
 		`),
 		Example: heredoc.Doc(`
 			auditctl sessions info session.rec
@@ -101,6 +104,8 @@ type Info struct {
 	Markers       []Marker          `json:"markers"`
 	Resizes       []Resize          `json:"resizes"`
 	ExitStatus    *string           `json:"exit_status"`
+	// Damage is set when part of the recording could not be read.
+	Damage *Damage `json:"damage,omitempty"`
 
 	duration time.Duration
 }
@@ -132,7 +137,7 @@ func run(opts *Options) error {
 	if st, err := os.Stat(opts.File); err == nil {
 		inf.SizeBytes = st.Size()
 	}
-	err = shared.Each(rd, func(ev recording.Event) error {
+	err = rd.Each(func(ev recording.Event) error {
 		inf.duration = max(inf.duration, ev.Time)
 		inf.Events[ev.Code]++
 		switch ev.Code {
@@ -158,11 +163,56 @@ func run(opts *Options) error {
 		return err
 	}
 	inf.Duration = shared.Seconds(inf.duration)
+	d := rd.Damage()
+	if d.Damaged() {
+		inf.Damage = newDamage(d)
+	}
+	if err := write(opts, format, &inf); err != nil {
+		return err
+	}
+	return opts.Rec.CheckDamage(opts.IO, opts.File, d)
+}
+
+// Damage is what of the recording could not be read (see
+// recording.Damage), in seconds.
+type Damage struct {
+	Summary string `json:"summary"`
+	// BadLines counts the lines skipped; Flaws lists them (at most 1000),
+	// then the break.
+	BadLines int64 `json:"bad_lines"`
+	// Readable is the end of the readable span, Duration the whole
+	// recording's known duration (longer only when the header says so).
+	Readable float64 `json:"readable"`
+	Duration float64 `json:"duration"`
+	Broken   bool    `json:"broken"` // reading stopped before the end
+	Flaws    []Flaw  `json:"flaws"`
+}
+
+// Flaw is one bad line, or the break.
+type Flaw struct {
+	Line  int     `json:"line,omitempty"`
+	Time  float64 `json:"time"` // the lost event belongs at or after this time
+	Error string  `json:"error"`
+	Break bool    `json:"break,omitempty"`
+	at    time.Duration
+}
+
+func newDamage(d recording.Damage) *Damage {
+	out := &Damage{Summary: d.Summary(), BadLines: d.Skipped, Readable: shared.Seconds(d.Readable),
+		Duration: shared.Seconds(d.Duration), Broken: d.Break != nil, Flaws: []Flaw{}}
+	for _, f := range d.All() {
+		out.Flaws = append(out.Flaws, Flaw{Line: f.Line, Time: shared.Seconds(f.At), Error: f.Err, at: f.At,
+			Break: d.Break != nil && f == *d.Break})
+	}
+	return out
+}
+
+func write(opts *Options, format output.Format, inf *Info) error {
 	switch format {
 	case output.FormatTable:
-		return writePanel(opts.IO.Out, &inf)
+		return writePanel(opts.IO.Out, inf)
 	case output.FormatJSON:
-		return output.WriteJSON(opts.IO.Out, &inf)
+		return output.WriteJSON(opts.IO.Out, inf)
 	}
 	return output.WriteRecords(opts.IO.Out, format, output.Records{
 		Columns: []string{"file", "format", "cols", "rows", "duration", "size_bytes", "events"},
@@ -264,6 +314,20 @@ func writePanel(w io.Writer, inf *Info) error {
 		sb.WriteString("Markers:\n")
 		for _, m := range inf.Markers {
 			fmt.Fprintf(&sb, "  %s  %s\n", shared.FormatOffset(m.at), sanitize.String(m.Label))
+		}
+	}
+	if inf.Damage != nil {
+		fmt.Fprintf(&sb, "Damage:       %s\n", sanitize.String(inf.Damage.Summary))
+		for i, f := range inf.Damage.Flaws {
+			if i == 20 {
+				fmt.Fprintf(&sb, "  ... %d more\n", len(inf.Damage.Flaws)-i)
+				break
+			}
+			what := "skipped"
+			if f.Break {
+				what = "reading stops"
+			}
+			fmt.Fprintf(&sb, "  %s  %s: %s\n", shared.FormatOffset(f.at), what, sanitize.String(f.Error))
 		}
 	}
 	if len(inf.Resizes) > 0 {

@@ -49,6 +49,10 @@ func NewCmdKeystrokes(f *cmdutil.Factory, runF func(*Options) error) *cobra.Comm
 			Recordings hold input only when the recorder captured it (asciinema
 			rec --stdin, script --log-in, auditctl sessions record).
 
+			A damaged recording is listed as far as it is readable (bad lines
+			skipped, a file cut short read up to the cut); stderr names every
+			bad line (file:line) and the exit code is 3 unless --skip-invalid.
+
 			Output formats: table (default on a terminal), txt, json, ndjson,
 			csv, yaml. Times are offsets from the start; JSON also gives the
 			wall-clock time when the recording has a start timestamp.
@@ -135,7 +139,7 @@ func run(opts *Options) error {
 			}
 		}
 	}
-	err = shared.Each(rd, func(ev recording.Event) error {
+	err = rd.Each(func(ev recording.Event) error {
 		last = ev.Time
 		if ev.Code != "i" {
 			return nil
@@ -152,6 +156,13 @@ func run(opts *Options) error {
 		return err
 	}
 	add(last, 0, dec.Flush(nil))
+	if err := writeRows(opts, format, txt, hdr, last, rows, &editor); err != nil {
+		return err
+	}
+	return opts.Rec.CheckDamage(opts.IO, opts.File, rd.Damage())
+}
+
+func writeRows(opts *Options, format output.Format, txt bool, hdr recording.Header, last time.Duration, rows []Keystroke, editor *keys.LineEditor) error {
 
 	w := opts.IO.Out
 	width := 0

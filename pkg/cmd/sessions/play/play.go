@@ -3,8 +3,6 @@ package play
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"os"
 	"time"
 
@@ -149,31 +147,71 @@ func run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return shared.OpenError(opts.File, err)
 	}
-	var term *vt.Terminal
+	// Learn the recording's duration and damage, then show the moment.
+	var (
+		d    recording.Damage
+		show func(time.Duration) (*vt.Terminal, error)
+	)
 	if st.Size() >= IndexThreshold && !opts.NoIndex {
-		term, err = viaIndex(ctx, opts, recOpt, m)
+		ix, err := loadIndex(ctx, opts, recOpt)
+		if err != nil {
+			return err
+		}
+		defer ix.Close()
+		d = ix.Damage()
+		show = func(t time.Duration) (*vt.Terminal, error) {
+			pb, err := ix.Open(t)
+			if err != nil {
+				return nil, err
+			}
+			defer pb.Close()
+			return pb.Term, nil
+		}
 	} else {
-		term, err = replay(ctx, opts, m)
+		if d, err = scan(opts); err != nil {
+			return err
+		}
+		show = func(t time.Duration) (*vt.Terminal, error) { return replay(ctx, opts, t) }
 	}
-	if term == nil {
+	t, merr := m.ResolveIn(d)
+	if merr != nil && audit.ErrorCode(merr) != audit.EINVALID {
+		return merr // past the end: a usage error
+	}
+	term, err := show(t)
+	if err != nil {
 		return err
 	}
-	// A damaged recording still shows the screen before the damage, and
-	// then fails (exit 3) naming the line.
-	if perr := dump.Screen(opts.IO.Out, term, opts.Color); perr != nil {
-		return perr
+	if err := dump.Screen(opts.IO.Out, term, opts.Color); err != nil {
+		return err
 	}
-	if err != nil {
-		return fmt.Errorf("%w (the screen shown is the last one before it)", err)
-	}
-	return nil
+	return damage(opts, d, m, t, merr)
 }
 
-// damaged reports whether err is a recording's content error (as opposed
-// to a usage or I/O error): the readable part can still be shown.
-func damaged(err error) bool {
-	var ie *audit.InputError
-	return errors.As(err, &ie)
+// damage says what the damage of the recording means for the screen
+// shown at t (moment m): past a break (merr set) the moment cannot be
+// shown, exit 3 whatever the flags; bad lines skipped before t mean the
+// screen may miss their output, exit 3 unless --skip-invalid; damage
+// after t leaves the screen exact, a notice only.
+func damage(opts *Options, d recording.Damage, m shared.Moment, t time.Duration, merr error) error {
+	if merr != nil {
+		opts.Rec.ReportDamage(opts.IO, d.Flaws)
+		return merr
+	}
+	flaws := d.Before(t)
+	if len(flaws) == 0 {
+		if d.Damaged() {
+			all := d.All()
+			opts.Rec.Notice(opts.IO, "note: the recording is damaged after the moment shown (%s, from %s); the screen is exact",
+				all[0].Err, shared.FormatOffset(all[0].At))
+		}
+		return nil
+	}
+	opts.Rec.ReportDamage(opts.IO, flaws)
+	if opts.Rec.SkipInvalid {
+		return nil
+	}
+	return audit.Errorf(audit.EINVALID, "--at %s lies past damage in the recording: the screen at %s may miss the output of %d bad line(s), the first %s (--skip-invalid: show it and exit 0)",
+		m, shared.FormatOffset(t), len(flaws), flaws[0].Err)
 }
 
 // interactive runs the player on a terminal.
@@ -206,7 +244,9 @@ func interactive(ctx context.Context, opts *Options) error {
 	return nil
 }
 
-func viaIndex(ctx context.Context, opts *Options, recOpt recording.Options, m shared.Moment) (*vt.Terminal, error) {
+// loadIndex loads (or builds, showing progress on a terminal) the seek
+// index of the recording.
+func loadIndex(ctx context.Context, opts *Options, recOpt recording.Options) (*seek.Index, error) {
 	sopt := seek.Options{Dir: opts.SeekDir, Rec: recOpt}
 	if opts.IO.IsStderrTTY() {
 		st, _ := os.Stat(opts.File)
@@ -218,32 +258,12 @@ func viaIndex(ctx context.Context, opts *Options, recOpt recording.Options, m sh
 	if err != nil {
 		return nil, shared.OpenError(opts.File, err)
 	}
-	defer ix.Close()
-	t, err := m.Resolve(ix.Duration)
-	if err != nil {
-		return nil, err
-	}
-	pb, err := ix.Open(t)
-	if err != nil {
-		return nil, err
-	}
-	defer pb.Close()
-	return pb.Term, pb.Err()
+	return ix, nil
 }
 
-// replay reads the recording from the start: once to learn its duration
-// when --at is a percentage, then up to the moment.
-func replay(ctx context.Context, opts *Options, m shared.Moment) (*vt.Terminal, error) {
-	at := time.Duration(-1) // -1: to the end
-	if !m.End {
-		duration, err := durationOf(opts)
-		if err != nil && !damaged(err) {
-			return nil, err
-		}
-		if at, err = m.Resolve(duration); err != nil {
-			return nil, err
-		}
-	}
+// replay reads the recording from the start up to and including time at,
+// skipping bad lines as the index does.
+func replay(ctx context.Context, opts *Options, at time.Duration) (*vt.Terminal, error) {
 	rd, err := opts.Rec.Open(opts.File)
 	if err != nil {
 		return nil, err
@@ -252,16 +272,13 @@ func replay(ctx context.Context, opts *Options, m shared.Moment) (*vt.Terminal, 
 	hdr := rd.Header()
 	term := vt.New(hdr.Width, hdr.Height)
 	err = seek.Each(ctx, rd, func(ev *recording.Event) error {
-		if at >= 0 && ev.Time > at {
+		if ev.Time > at {
 			return errStop
 		}
 		seek.Apply(term, ev)
 		return nil
 	})
 	if err != nil && err != errStop {
-		if damaged(err) {
-			return term, err
-		}
 		return nil, err
 	}
 	return term, nil
@@ -269,16 +286,13 @@ func replay(ctx context.Context, opts *Options, m shared.Moment) (*vt.Terminal, 
 
 var errStop = audit.Errorf(audit.EINTERNAL, "stop")
 
-func durationOf(opts *Options) (time.Duration, error) {
+// scan reads the whole recording once for its duration and damage.
+func scan(opts *Options) (recording.Damage, error) {
 	rd, err := opts.Rec.Open(opts.File)
 	if err != nil {
-		return 0, err
+		return recording.Damage{}, err
 	}
 	defer rd.Close()
-	var d time.Duration
-	err = shared.Each(rd, func(ev recording.Event) error {
-		d = max(d, ev.Time)
-		return nil
-	})
-	return d, err
+	err = rd.Each(func(recording.Event) error { return nil })
+	return rd.Damage(), err
 }

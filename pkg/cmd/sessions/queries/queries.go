@@ -42,8 +42,10 @@ func NewCmdQueries(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command
 			deny rule refused (message "blocked by rule ..."), "error" when the
 			message starts with ERROR or FATAL, else "ok".
 
-			A malformed query event is an error naming its line: a recording is
-			evidence, and a skipped event would be a silent gap.
+			A malformed query event, like any bad line of a damaged recording,
+			is named on stderr (file:line) and makes the exit code 3: a
+			recording is evidence, and a skipped event must not be a silent
+			gap. --skip-invalid lists the rest and exits 0.
 		`),
 		Example: heredoc.Doc(`
 			auditctl sessions queries db-session.rec
@@ -113,7 +115,8 @@ func run(opts *Options) error {
 	defer rd.Close()
 	hdr := rd.Header()
 	var rows []Query
-	err = shared.Each(rd, func(ev recording.Event) error {
+	var bad []recording.Flaw // malformed query events: damage like a bad line
+	err = rd.Each(func(ev recording.Event) error {
 		if ev.Code != "q" {
 			return nil
 		}
@@ -124,7 +127,9 @@ func run(opts *Options) error {
 			if errors.As(err, &qe) && qe.Field != "" {
 				field = "data." + qe.Field
 			}
-			return &audit.InputError{File: opts.File, Line: ev.Line, Field: field, Err: err, Fatal: true}
+			ie := &audit.InputError{File: opts.File, Line: ev.Line, Field: field, Err: err}
+			bad = append(bad, recording.Flaw{Line: ev.Line, At: ev.Time, Err: ie.Error()})
+			return nil
 		}
 		row := Query{
 			Time: shared.Seconds(ev.Time), At: shared.At(hdr, ev.Time), Status: Status(q.Message),
@@ -139,6 +144,16 @@ func run(opts *Options) error {
 	if err != nil {
 		return err
 	}
+	d := rd.Damage()
+	d.Flaws = append(d.Flaws, bad...)
+	d.Skipped += int64(len(bad))
+	if err := writeRows(opts, format, rows); err != nil {
+		return err
+	}
+	return opts.Rec.CheckDamage(opts.IO, opts.File, d)
+}
+
+func writeRows(opts *Options, format output.Format, rows []Query) error {
 	width := 0
 	if opts.IO.IsStdoutTTY() {
 		width = opts.IO.TerminalWidth()

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"math"
 	"os"
@@ -31,6 +30,9 @@ type RecordingFlags struct {
 	LogOut        string
 	LogIn         string
 	LogIO         string
+	// SkipInvalid: a damaged recording is used as far as it is readable
+	// (bad lines skipped) without failing; see CheckDamage.
+	SkipInvalid bool
 
 	factory *cmdutil.Factory
 }
@@ -76,13 +78,18 @@ func (r *RecordingFlags) Add(fs *pflag.FlagSet) {
 	fs.StringVar(&r.LogIO, "log-io", "", "for a script timing FILE: the --log-io file holding output and input")
 	fs.IntVar(&r.Width, "cols", 0, "terminal width for recordings that do not record it (ttyrec, script); default 80")
 	fs.IntVar(&r.Height, "rows", 0, "terminal height for recordings that do not record it; default 24")
+	fs.BoolVar(&r.SkipInvalid, "skip-invalid", false, "use a damaged recording as far as it is readable (bad lines skipped) and exit 0; the damage is still reported on stderr")
 }
+
+// MaxDimension is the largest --cols and --rows accepted (the emulator's
+// limit).
+const MaxDimension = 10000
 
 // Options turns the flags into recording.Options.
 func (r *RecordingFlags) Options() (recording.Options, error) {
 	opt := recording.Options{Width: r.Width, Height: r.Height, ScriptLog: r.LogOut, ScriptIn: r.LogIn}
-	if r.Width < 0 || r.Height < 0 || r.Width > 10000 || r.Height > 10000 {
-		return opt, audit.Errorf(audit.EUSAGE, "--cols and --rows must be between 1 and 10000")
+	if r.Width < 0 || r.Height < 0 || r.Width > MaxDimension || r.Height > MaxDimension {
+		return opt, audit.Errorf(audit.EUSAGE, "--cols %d --rows %d: each must be between 1 and %d", r.Width, r.Height, MaxDimension)
 	}
 	if r.LogIO != "" {
 		if r.LogOut != "" || r.LogIn != "" {
@@ -128,22 +135,65 @@ func OpenError(path string, err error) error {
 	return audit.Errorf(audit.EINVALID, "%s: %v", path, err)
 }
 
-// Each calls fn for every event of rd, stopping at the first error (a
-// broken line is an error: a recording is evidence, and a silently skipped
-// line would be a gap in it).
-func Each(rd *recording.Reader, fn func(recording.Event) error) error {
-	for {
-		ev, err := rd.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if err := fn(ev); err != nil {
-			return err
-		}
+// maxListedFlaws bounds the bad lines CheckDamage lists on stderr.
+const maxListedFlaws = 10
+
+// CheckDamage says on stderr what of the recording file could not be read
+// (every bad line skipped, with its file:line, up to ten, and where reading
+// broke off) and returns an error (exit 3) unless --skip-invalid was
+// given. Nothing is said for an intact recording. A recording is
+// evidence: a gap in it is never silent, and a script sees it in the exit
+// code unless it asked to go on.
+func (r *RecordingFlags) CheckDamage(ios *cmdutil.IOStreams, file string, d recording.Damage) error {
+	if !d.Damaged() {
+		return nil
 	}
+	r.ReportDamage(ios, d.All())
+	if r.SkipInvalid {
+		return nil
+	}
+	return DamageError(file, d)
+}
+
+// Notice writes a line to stderr unless --quiet.
+func (r *RecordingFlags) Notice(ios *cmdutil.IOStreams, format string, args ...any) {
+	if r.factory != nil && r.factory.Quiet {
+		return
+	}
+	fmt.Fprintf(ios.ErrOut, format+"\n", args...)
+}
+
+// ReportDamage lists flaws on stderr (up to ten), unless --quiet.
+func (r *RecordingFlags) ReportDamage(ios *cmdutil.IOStreams, flaws []recording.Flaw) {
+	if r.factory != nil && r.factory.Quiet {
+		return
+	}
+	for i, f := range flaws {
+		if i == maxListedFlaws {
+			fmt.Fprintf(ios.ErrOut, "warning: ... and %d more bad lines\n", len(flaws)-i)
+			break
+		}
+		fmt.Fprintf(ios.ErrOut, "warning: %s\n", f.Err)
+	}
+}
+
+// DamageError is the exit-3 error for a damaged recording: the first flaw
+// (file:line) and what it means.
+func DamageError(file string, d recording.Damage) error {
+	all := d.All()
+	if len(all) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("damaged recording: %s", all[0].Err)
+	if n := d.Skipped + int64(len(all)) - int64(len(d.Flaws)) - 1; n > 0 {
+		msg += fmt.Sprintf(" (and %d more)", n)
+	}
+	if d.Break != nil {
+		msg += fmt.Sprintf("; readable up to %s", FormatOffset(d.Readable))
+	} else {
+		msg += "; the bad lines were skipped"
+	}
+	return audit.Errorf(audit.EINVALID, "%s (--skip-invalid: use what is readable and exit 0)", msg)
 }
 
 // FormatOffset prints a time from the start of a recording as
@@ -231,6 +281,41 @@ func ParseMoment(s string) (Moment, error) {
 
 func seconds(f float64) time.Duration {
 	return time.Duration(math.Round(f*1e6)) * time.Microsecond
+}
+
+// String is m as --at takes it.
+func (m Moment) String() string {
+	switch {
+	case m.End:
+		return "end"
+	case m.Percent:
+		return strconv.FormatFloat(m.Fraction*100, 'f', -1, 64) + "%"
+	}
+	return FormatOffset(m.Offset)
+}
+
+// ResolveIn turns m into a time of a recording with damage d (see
+// recording.Damage): percentages and "end" are of d.Duration. The moment
+// cannot be shown (an EINVALID error, exit 3) when it lies past a break in
+// the recording, including "end" and percentages of a recording whose end
+// was never read.
+func (m Moment) ResolveIn(d recording.Damage) (time.Duration, error) {
+	if d.Break != nil {
+		unknownEnd := d.Duration <= d.Readable && (m.End || m.Percent)
+		t := m.Offset
+		if m.End || m.Percent {
+			t, _ = m.Resolve(d.Duration)
+		}
+		if unknownEnd || d.Beyond(t) {
+			what := "lies past"
+			if unknownEnd {
+				what = "is relative to the end, which lies past"
+			}
+			return d.Readable, audit.Errorf(audit.EINVALID, "--at %s %s the damage: %s; the readable part ends at %s (the screen shown is the last readable one)",
+				m, what, d.Break.Err, FormatOffset(d.Readable))
+		}
+	}
+	return m.Resolve(d.Duration)
 }
 
 // Resolve turns m into a time for a recording of the given duration. A

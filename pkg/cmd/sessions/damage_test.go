@@ -1,0 +1,230 @@
+package sessions_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/auditctl/auditctl/pkg/cmd/cmdtest"
+	"github.com/auditctl/auditctl/pkg/cmd/sessions/play"
+	"github.com/auditctl/auditctl/pkg/cmdutil"
+)
+
+// longSession is a 38-minute v3 recording: a prompt line every second
+// (with incompressible noise, so that a compressed copy has many blocks),
+// a typed command and a query every minute.
+func longSession(t *testing.T, dir string) (string, []byte) {
+	var evs []ev
+	for s := 1; s <= 38*60+41; s++ {
+		evs = append(evs, ev{float64(s), "o", fmt.Sprintf("line %d %x\r\n", s, sha256.Sum256([]byte(fmt.Sprint(s))))})
+		if s%60 == 0 {
+			evs = append(evs, ev{float64(s) + 0.1, "i", fmt.Sprintf("echo %d\r", s/60)})
+			evs = append(evs, ev{float64(s) + 0.2, "q", fmt.Sprintf(`{"query":"select %d","message":"SELECT 1","duration_ms":1,"rows":1}`, s/60)})
+		}
+	}
+	p := writeRec(t, dir, "long.rec", 120, 5, evs)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, b
+}
+
+func packGzip(b []byte) []byte {
+	var out bytes.Buffer
+	w := gzip.NewWriter(&out)
+	w.Write(b)
+	w.Close()
+	return out.Bytes()
+}
+
+func packZstd(b []byte) []byte {
+	var out bytes.Buffer
+	w, _ := zstd.NewWriter(&out, zstd.WithWindowSize(32<<10)) // blocks of 32 KiB: a cut copy starts readable
+	w.Write(b)
+	w.Close()
+	return out.Bytes()
+}
+
+// A recording with one bad line near the start: every command reads past
+// it (the whole 38 minutes), names file:line on stderr and exits 3 unless
+// --skip-invalid; play shows the moment asked for, not second 2.
+func TestDamagedBadLineEveryCommand(t *testing.T) {
+	env := cmdtest.New(t)
+	dir := t.TempDir()
+	_, good := longSession(t, dir)
+	lines := strings.SplitAfter(string(good), "\n")
+	lines[3] = "[0.5, \"o\", \"broken\n" // line 4
+	path := filepath.Join(dir, "bad.rec")
+	os.WriteFile(path, []byte(strings.Join(lines, "")), 0o600)
+
+	for _, args := range [][]string{
+		{"play", path, "--no-tui", "--at", "99%"},
+		{"play", path, "--no-tui", "--at", "end"},
+		{"play", path, "--no-tui", "--at", "30:00"},
+		{"cat", path},
+		{"keystrokes", path},
+		{"keystrokes", path, "--commands"},
+		{"queries", path},
+		{"info", path},
+	} {
+		full := append([]string{"sessions"}, args...)
+		err := env.Run(full...)
+		if code := env.ExitCode(full...); code != 3 || err == nil || !strings.Contains(err.Error(), "bad.rec:4") {
+			t.Errorf("%v: exit %d, %v", args, code, err)
+		}
+		if !strings.Contains(env.ErrOut.String(), "bad.rec:4") {
+			t.Errorf("%v: stderr does not name the bad line: %q", args, env.ErrOut)
+		}
+		out := env.MustRun(append(full, "--skip-invalid")...)
+		if !strings.Contains(env.ErrOut.String(), "bad.rec:4") {
+			t.Errorf("%v --skip-invalid: stderr does not name the bad line: %q", args, env.ErrOut)
+		}
+		if env.MustRun(append(full, "--skip-invalid", "--quiet")...); env.ErrOut.Len() != 0 {
+			t.Errorf("%v --quiet: stderr %q", args, env.ErrOut)
+		}
+		switch args[0] {
+		case "play":
+			if !strings.Contains(out, "line ") {
+				t.Errorf("%v: screen %q", args, out)
+			}
+		case "cat":
+			if !strings.Contains(out, "line 2321 ") || strings.Contains(out, "line 3 ") {
+				t.Errorf("cat: the part after the bad line is missing, or the bad line's output is there")
+			}
+		case "keystrokes":
+			if !strings.Contains(out, "echo 38") {
+				t.Errorf("%v: keys after the bad line missing: %q", args, out)
+			}
+		case "queries":
+			if !strings.Contains(out, "select 38") {
+				t.Errorf("queries after the bad line missing")
+			}
+		}
+	}
+	// The screen at 99% is from minute 38, not second 2.
+	env.Run("sessions", "play", path, "--no-tui", "--at", "99%", "--skip-invalid")
+	if !strings.Contains(env.Out.String(), "line 2297 ") {
+		t.Errorf("99%%: %q", env.Out.String())
+	}
+	// A moment before the bad line is exact: exit 0, a note only.
+	if out := env.MustRun("sessions", "play", path, "--no-tui", "--at", "0.5"); !strings.Contains(env.ErrOut.String(), "after the moment shown") || out != "\n\n\n\n\n" {
+		t.Errorf("before the damage: %q, stderr %q", out, env.ErrOut)
+	}
+	// info -o json says it all.
+	env.Run("sessions", "info", path, "-o", "json", "--skip-invalid")
+	var inf struct {
+		Duration float64
+		Damage   struct {
+			BadLines int64 `json:"bad_lines"`
+			Readable float64
+			Broken   bool
+			Flaws    []struct {
+				Line  int
+				Error string
+			}
+		}
+	}
+	if err := json.Unmarshal(env.Out.Bytes(), &inf); err != nil {
+		t.Fatal(err)
+	}
+	if inf.Damage.BadLines != 1 || inf.Damage.Broken || len(inf.Damage.Flaws) != 1 || inf.Damage.Flaws[0].Line != 4 || inf.Duration < 2300 {
+		t.Errorf("info: %+v", inf)
+	}
+}
+
+// A truncated recording (cut mid-line; gzip or zstd stream cut short): the
+// readable span ends at the cut. A moment past it cannot be shown (exit 3
+// even with --skip-invalid); a moment before it is exact.
+func TestDamagedTruncatedEveryCommand(t *testing.T) {
+	env := cmdtest.New(t)
+	dir := t.TempDir()
+	_, good := longSession(t, dir)
+	half := len(good) / 2
+	for good[half-1] == '\n' {
+		half++
+	}
+	files := map[string][]byte{
+		"cut.rec":     good[:half],
+		"cut.rec.gz":  packGzip(good)[:len(packGzip(good))/2],
+		"cut.rec.zst": packZstd(good)[:len(packZstd(good))/2],
+	}
+	for name, data := range files {
+		path := filepath.Join(dir, name)
+		os.WriteFile(path, data, 0o600)
+		want := "ends mid-line"
+		if name != "cut.rec" {
+			want = "compressed stream ends early"
+		}
+		for _, args := range [][]string{
+			{"play", path, "--no-tui", "--at", "end"},
+			{"play", path, "--no-tui", "--at", "99%"},
+			{"play", path, "--no-tui", "--at", "38:00"},
+			{"cat", path},
+			{"keystrokes", path},
+			{"queries", path},
+			{"info", path},
+		} {
+			full := append([]string{"sessions"}, args...)
+			err := env.Run(full...)
+			if code := cmdtestExit(err); code != 3 || !strings.Contains(err.Error(), name+":") || !strings.Contains(err.Error(), want) {
+				t.Errorf("%v: exit %d, %v", args, code, err)
+			}
+			err = env.Run(append(full, "--skip-invalid")...)
+			if args[0] == "play" {
+				if code := cmdtestExit(err); code != 3 || !strings.Contains(err.Error(), "past the damage") {
+					t.Errorf("%v --skip-invalid: a moment past the cut must fail: exit %d %v", args, code, err)
+				}
+				if !strings.Contains(env.Out.String(), "line ") {
+					t.Errorf("%v: the last readable screen is not shown: %q", args, env.Out)
+				}
+			} else if err != nil || !strings.Contains(env.ErrOut.String(), want) {
+				t.Errorf("%v --skip-invalid: %v, stderr %q", args, err, env.ErrOut)
+			}
+		}
+		// Before the cut: exact, exit 0.
+		if out := env.MustRun("sessions", "play", path, "--no-tui", "--at", "5"); !strings.Contains(out, "line 5 ") {
+			t.Errorf("%s at 5s: %q", name, out)
+		}
+	}
+}
+
+func cmdtestExit(err error) int {
+	if err == nil {
+		return 0
+	}
+	return cmdutil.ExitCode(err)
+}
+
+// The index path (big recordings) behaves as the replay path.
+func TestDamagedViaIndex(t *testing.T) {
+	old := play.IndexThreshold
+	play.IndexThreshold = 0
+	defer func() { play.IndexThreshold = old }()
+	t.Setenv("AUDITCTL_CACHE_DIR", t.TempDir())
+	env := cmdtest.New(t)
+	dir := t.TempDir()
+	_, good := longSession(t, dir)
+	lines := strings.SplitAfter(string(good), "\n")
+	lines[3] = "[0.5, \"o\", 7]\n"
+	path := filepath.Join(dir, "bad.rec")
+	os.WriteFile(path, []byte(strings.Join(lines, "")), 0o600)
+	err := env.Run("sessions", "play", path, "--no-tui", "--at", "99%")
+	if cmdtestExit(err) != 3 || !strings.Contains(err.Error(), "bad.rec:4") || !strings.Contains(env.Out.String(), "line 2297 ") {
+		t.Fatalf("index: %v\n%s", err, env.Out)
+	}
+	cut := filepath.Join(dir, "cut.rec.gz")
+	os.WriteFile(cut, packGzip(good)[:len(packGzip(good))/2], 0o600)
+	err = env.Run("sessions", "play", cut, "--no-tui", "--at", "99%", "--skip-invalid")
+	if cmdtestExit(err) != 3 || !strings.Contains(err.Error(), "past the damage") {
+		t.Fatalf("index, cut: %v", err)
+	}
+}
