@@ -156,14 +156,13 @@ func run(opts *Options) error {
 		return err
 	}
 	add(last, 0, dec.Flush(nil))
-	if err := writeRows(opts, format, txt, hdr, last, rows, &editor); err != nil {
+	if err := writeRows(opts, format, txt, hdr, last, grouped, &editor); err != nil {
 		return err
 	}
 	return opts.Rec.CheckDamage(opts.IO, opts.File, rd.Damage())
 }
 
-func writeRows(opts *Options, format output.Format, txt bool, hdr recording.Header, last time.Duration, rows []Keystroke, editor *keys.LineEditor) error {
-
+func writeRows(opts *Options, format output.Format, txt bool, hdr recording.Header, last time.Duration, grouped []keys.Row, editor *keys.LineEditor) error {
 	w := opts.IO.Out
 	width := 0
 	if opts.IO.IsStdoutTTY() {
