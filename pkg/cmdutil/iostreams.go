@@ -36,6 +36,8 @@ type IOStreams struct {
 	stderrTTY bool
 	noColor   bool
 	width     int
+	errWidth  int      // fixed stderr width (tests); 0 = ask errFile
+	errFile   *os.File // stderr when it is a terminal
 }
 
 // System returns the process's streams.
@@ -45,6 +47,9 @@ func System() *IOStreams {
 	_, s.noColor = os.LookupEnv("NO_COLOR")
 	s.SetStdoutTTY(isTerminal(os.Stdout))
 	s.SetStderrTTY(isTerminal(os.Stderr))
+	if s.stderrTTY {
+		s.errFile = os.Stderr
+	}
 	if s.stdoutTTY {
 		if w, _, err := term.GetSize(int(os.Stdout.Fd())); err == nil {
 			s.width = w
@@ -134,3 +139,20 @@ func (s *IOStreams) TerminalWidth() int {
 	}
 	return 100
 }
+
+// StderrWidth is the width of stderr when it is a terminal, read anew on
+// each call (the window can be resized during a run); 80 when unknown.
+func (s *IOStreams) StderrWidth() int {
+	if s.errWidth > 0 {
+		return s.errWidth
+	}
+	if s.errFile != nil {
+		if w, _, err := term.GetSize(int(s.errFile.Fd())); err == nil && w > 0 {
+			return w
+		}
+	}
+	return 80
+}
+
+// SetStderrWidth fixes the width StderrWidth reports (tests).
+func (s *IOStreams) SetStderrWidth(w int) { s.errWidth = w }

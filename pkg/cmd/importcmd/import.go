@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/MakeNowJust/heredoc"
 	"github.com/auditctl/auditctl/pkg/audit"
@@ -31,6 +32,7 @@ type ImportOptions struct {
 	Format      string
 	SkipInvalid bool
 	Output      string
+	Quiet       bool
 }
 
 // NewCmdImport builds the command.
@@ -54,6 +56,13 @@ func NewCmdImport(f *cmdutil.Factory, runF func(*ImportOptions) error) *cobra.Co
 			(exit code 3); --skip-invalid stores the rest and reports how many
 			records were skipped (a file whose every record is invalid still
 			fails, exit code 3). See docs/formats.md for every field mapping.
+
+			On a terminal, one line on stderr shows the whole run's progress
+			(files, events, rate, time left); at the end one line sums it up:
+			files, new events, events already stored, invalid records skipped,
+			failed files and the time taken. A failed file's error is printed as
+			it happens. --quiet prints errors only; -o json prints the result of
+			each file on stdout instead of the summary.
 		`),
 		Example: heredoc.Doc(`
 			auditctl import events.ndjson
@@ -66,6 +75,7 @@ func NewCmdImport(f *cmdutil.Factory, runF func(*ImportOptions) error) *cobra.Co
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Paths = args
 			opts.Output = f.Output
+			opts.Quiet = f.Quiet
 			if runF != nil {
 				return runF(opts)
 			}
@@ -99,14 +109,26 @@ func importRun(ctx context.Context, opts *ImportOptions) error {
 	if err != nil {
 		return err
 	}
+	var sizes int64
+	for _, name := range files {
+		if st, err := os.Stat(name); err == nil && name != "-" {
+			sizes += st.Size()
+		}
+	}
+	progress := opts.IO.NewProgress("import", sizes).Unit("events").Quiet(opts.Quiet)
+	progress.Files(len(files))
 	var results []FileResult
+	var sum audit.ImportResult
 	var firstErr error
 	failed := 0
 	for _, name := range files {
-		res, detected, err := importFile(ctx, opts, db, name, format)
+		progress.StartFile(name)
+		res, detected, err := importFile(ctx, opts, db, name, format, progress)
+		progress.FileDone(res.Read)
 		fr := FileResult{File: name, Format: string(detected), ImportResult: res, Duplicates: res.Duplicates()}
 		if err != nil {
 			if errors.Is(err, context.Canceled) {
+				progress.Done()
 				return audit.Errorf(audit.EINVALID, "import interrupted: %s was not stored (files before it were)", name)
 			}
 			fr = FileResult{File: name, Format: string(detected), Error: err.Error()}
@@ -114,15 +136,17 @@ func importRun(ctx context.Context, opts *ImportOptions) error {
 			if firstErr == nil {
 				firstErr = err
 			}
-			cmdutil.PrintError(opts.IO.ErrOut, err)
-		} else if opts.Output != "json" {
-			msg := fmt.Sprintf("%s: %d new, %d already stored", name, res.Inserted, res.Duplicates())
-			if res.Skipped > 0 {
-				msg += fmt.Sprintf(", %d invalid skipped", res.Skipped)
-			}
-			fmt.Fprintln(opts.IO.ErrOut, sanitize.String(msg))
+			cmdutil.PrintError(progress.Above(), err)
+		} else {
+			sum.Read += res.Read
+			sum.Inserted += res.Inserted
+			sum.Skipped += res.Skipped
 		}
 		results = append(results, fr)
+	}
+	progress.Done()
+	if opts.Output != "json" && !opts.Quiet && failed < len(files) {
+		fmt.Fprintln(opts.IO.ErrOut, summary(files, sum, failed, progress.Elapsed()))
 	}
 	if opts.Output == "json" {
 		enc := json.NewEncoder(opts.IO.Out)
@@ -142,9 +166,25 @@ func importRun(ctx context.Context, opts *ImportOptions) error {
 	return nil
 }
 
-func importFile(ctx context.Context, opts *ImportOptions, db *sqlite.DB, name string, format importer.Format) (audit.ImportResult, importer.Format, error) {
+// summary is the line that ends a run: what was stored, found already
+// stored, skipped and failed, and how long it took.
+func summary(files []string, sum audit.ImportResult, failed int, took time.Duration) string {
+	what := fmt.Sprintf("%d files", len(files))
+	if len(files) == 1 {
+		what = sanitize.String(files[0])
+	}
+	msg := fmt.Sprintf("imported %s: %d new events, %d already stored", what, sum.Inserted, sum.Duplicates())
+	if sum.Skipped > 0 {
+		msg += fmt.Sprintf(", %d invalid skipped", sum.Skipped)
+	}
+	if failed > 0 {
+		msg += fmt.Sprintf(", %d of %d files failed", failed, len(files))
+	}
+	return msg + fmt.Sprintf(" (%s)", took.Round(10*time.Millisecond))
+}
+
+func importFile(ctx context.Context, opts *ImportOptions, db *sqlite.DB, name string, format importer.Format, progress *cmdutil.Progress) (audit.ImportResult, importer.Format, error) {
 	var r io.Reader
-	var size int64
 	if name == "-" {
 		r = opts.IO.In
 	} else {
@@ -153,13 +193,8 @@ func importFile(ctx context.Context, opts *ImportOptions, db *sqlite.DB, name st
 			return audit.ImportResult{}, "", audit.Errorf(audit.EINVALID, "%v", err)
 		}
 		defer f.Close()
-		if st, err := f.Stat(); err == nil {
-			size = st.Size()
-		}
 		r = f
 	}
-	progress := opts.IO.NewProgress(filepath.Base(name), size)
-	defer progress.Done()
 	er, detected, err := importer.Open(name, progress.Reader(r), format)
 	if err != nil {
 		return audit.ImportResult{}, detected, err

@@ -16,6 +16,7 @@ import (
 	"github.com/auditctl/auditctl/pkg/cmd/cmdtest"
 	"github.com/auditctl/auditctl/pkg/cmd/importcmd"
 	"github.com/auditctl/auditctl/pkg/cmdutil"
+	"github.com/auditctl/auditctl/player/vt"
 )
 
 // cloudTrailDir is the real CloudTrail data set shared beside the repository;
@@ -139,7 +140,7 @@ func TestImportCloudTrailDataSet(t *testing.T) {
 
 	env := cmdtest.New(t)
 	env.MustRun("import", cloudTrailDir)
-	if !strings.Contains(env.ErrOut.String(), "new, 0 already stored") {
+	if !strings.Contains(env.ErrOut.String(), "new events, 0 already stored") {
 		t.Errorf("summary: %s", env.ErrOut)
 	}
 	want := int64(len(records))
@@ -196,7 +197,7 @@ func TestImportCloudTrailDataSet(t *testing.T) {
 	// Importing the directory, or one of its files, again adds nothing.
 	env.MustRun("import", cloudTrailDir)
 	for _, line := range strings.Split(strings.TrimSpace(env.ErrOut.String()), "\n") {
-		if !strings.Contains(line, ": 0 new, ") {
+		if !strings.Contains(line, ": 0 new events, ") {
 			t.Errorf("re-import added events: %s", line)
 		}
 	}
@@ -209,7 +210,7 @@ func TestImportCloudTrailDataSet(t *testing.T) {
 		}
 	}
 	env.MustRun("import", one)
-	if !strings.Contains(env.ErrOut.String(), ": 0 new, ") {
+	if !strings.Contains(env.ErrOut.String(), ": 0 new events, ") {
 		t.Errorf("re-import of %s: %s", one, env.ErrOut)
 	}
 	if got := count(t, env); got != want {
@@ -223,7 +224,7 @@ func TestImportIdempotent(t *testing.T) {
 	data := ndjson("ev", 0, 50)
 	path := writeFile(t, dir, "events.ndjson", data)
 	env.MustRun("import", path)
-	if got := env.ErrOut.String(); !strings.Contains(got, "events.ndjson: 50 new, 0 already stored") {
+	if got := env.ErrOut.String(); !strings.Contains(got, "events.ndjson: 50 new events, 0 already stored") {
 		t.Fatalf("first import: %s", got)
 	}
 	for _, args := range [][]string{
@@ -232,7 +233,7 @@ func TestImportIdempotent(t *testing.T) {
 		{"import", writeFile(t, t.TempDir(), "events.ndjson.gz", gzipBytes(t, data))},
 	} {
 		env.MustRun(args...)
-		if got := env.ErrOut.String(); !strings.Contains(got, ": 0 new, 50 already stored") {
+		if got := env.ErrOut.String(); !strings.Contains(got, ": 0 new events, 50 already stored") {
 			t.Errorf("%v: %s", args, got)
 		}
 		if got := count(t, env); got != 50 {
@@ -246,7 +247,7 @@ func TestImportIdempotent(t *testing.T) {
 	n := count(t, env)
 	gz := writeFile(t, t.TempDir(), "copy.ndjson.gz", gzipBytes(t, mustRead(t, filepath.Join(testdata, "jumpcloud.ndjson"))))
 	env.MustRun("import", gz)
-	if !strings.Contains(env.ErrOut.String(), ": 0 new, ") || count(t, env) != n {
+	if !strings.Contains(env.ErrOut.String(), ": 0 new events, ") || count(t, env) != n {
 		t.Errorf("gzip copy of jumpcloud.ndjson: %s", env.ErrOut)
 	}
 }
@@ -317,7 +318,7 @@ func TestImportMalformedRecordAbortsFile(t *testing.T) {
 
 	// --skip-invalid stores the other three.
 	env.MustRun("import", "--skip-invalid", bad)
-	if got := env.ErrOut.String(); !strings.Contains(got, "bad.ndjson: 3 new, 0 already stored, 1 invalid skipped") {
+	if got := env.ErrOut.String(); !strings.Contains(got, "bad.ndjson: 3 new events, 0 already stored, 1 invalid skipped") {
 		t.Errorf("--skip-invalid summary: %q", got)
 	}
 	if got := count(t, env); got != 15 {
@@ -332,7 +333,7 @@ func TestImportStdin(t *testing.T) {
 	env := cmdtest.New(t)
 	env.In.Write(ndjson("in", 0, 6))
 	env.MustRun("import", "-")
-	if got := env.ErrOut.String(); !strings.Contains(got, "6 new, 0 already stored") {
+	if got := env.ErrOut.String(); !strings.Contains(got, "6 new events, 0 already stored") {
 		t.Errorf("stdin summary: %q", got)
 	}
 	if got := count(t, env, "--source", "test"); got != 6 {
@@ -444,7 +445,7 @@ func TestImportFixtures(t *testing.T) {
 	// The NDJSON and gzip fixtures hold the same events.
 	for _, name := range []string{"jumpcloud.ndjson", "jumpcloud.json.gz", "jumpcloud.ndjson.gz"} {
 		env.MustRun("import", filepath.Join(testdata, name))
-		if !strings.Contains(env.ErrOut.String(), fmt.Sprintf("0 new, %d already stored", len(di))) {
+		if !strings.Contains(env.ErrOut.String(), fmt.Sprintf("0 new events, %d already stored", len(di))) {
 			t.Errorf("%s: %q", name, env.ErrOut)
 		}
 	}
@@ -567,5 +568,59 @@ func TestImportSkipInvalidAllInvalidFails(t *testing.T) {
 	}
 	if got := count(t, env); got != 3 {
 		t.Fatalf("with a good file: %d events, want 3", got)
+	}
+}
+
+// A folder of 35 files on a terminal: one progress line redrawn in place,
+// and at the end nothing on the screen but one summary line (no per-file
+// lines, no cut-off bars left behind), even with names wider than the
+// terminal. Piped: the summary line alone.
+func TestImportFolderOneProgressLineOneSummary(t *testing.T) {
+	old := cmdutil.ProgressEvery
+	cmdutil.ProgressEvery = 0 // draw on every update
+	t.Cleanup(func() { cmdutil.ProgressEvery = old })
+
+	dir := filepath.Join(t.TempDir(), strings.Repeat("long-folder-name-", 6))
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 35; i++ {
+		writeFile(t, dir, fmt.Sprintf("part-%02d-\x1b]0;evil\x07.ndjson", i), ndjson(fmt.Sprintf("f%02d", i), 0, 300))
+	}
+
+	env := cmdtest.New(t)
+	env.IO.SetStderrTTY(true)
+	env.IO.SetStderrWidth(80)
+	env.MustRun("import", dir)
+	raw := env.ErrOut.String()
+	if n := strings.Count(raw, "\r"); n < 70 {
+		t.Fatalf("%d redraws: the line was not redrawn per file", n)
+	}
+	if strings.Contains(raw, "\x07") || strings.Contains(raw, "\x1b]0") {
+		t.Fatalf("a file name reached the terminal raw")
+	}
+	if strings.Count(raw, "\n") != 1 {
+		t.Fatalf("%d lines written, want one summary line", strings.Count(raw, "\n"))
+	}
+	term := vt.New(80, 24)
+	term.WriteString(strings.ReplaceAll(raw, "\n", "\r\n")) // the tty's onlcr
+	screen := strings.TrimSpace(term.Text())
+	want := "imported 35 files: 10500 new events, 0 already stored ("
+	if !strings.HasPrefix(screen, want) || strings.Contains(screen, "\n") {
+		t.Fatalf("screen after the run:\n%s\nwant only the summary %q…", screen, want)
+	}
+
+	// piped: no progress, the summary line only
+	env.IO.SetStderrTTY(false)
+	env.MustRun("import", dir)
+	if got := env.ErrOut.String(); !strings.HasPrefix(got, "imported 35 files: 0 new events, 10500 already stored (") ||
+		strings.Count(got, "\n") != 1 || strings.Contains(got, "\r") {
+		t.Fatalf("piped stderr: %q", got)
+	}
+	// --quiet: nothing at all
+	env.IO.SetStderrTTY(true)
+	env.MustRun("--quiet", "import", dir)
+	if got := env.ErrOut.String(); got != "" {
+		t.Fatalf("--quiet stderr: %q", got)
 	}
 }

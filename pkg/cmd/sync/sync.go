@@ -7,14 +7,12 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/MakeNowJust/heredoc"
 	"github.com/auditctl/auditctl/pkg/audit"
 	"github.com/auditctl/auditctl/pkg/cmdutil"
 	"github.com/auditctl/auditctl/pkg/output"
-	"github.com/auditctl/auditctl/pkg/sanitize"
 	"github.com/auditctl/auditctl/pkg/source/jumpcloud"
 	"github.com/auditctl/auditctl/pkg/store/sqlite"
 	"github.com/spf13/cobra"
@@ -154,12 +152,12 @@ func syncRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	prog := newProgress(opts.IO.ErrOut, opts.IO.IsStderrTTY() && !opts.Quiet)
+	prog := opts.IO.NewProgress("sync jumpcloud", 0).Unit("events").Quiet(opts.Quiet)
 	res, err := jumpcloud.Sync(ctx, c, Store(db), jumpcloud.SyncOptions{
 		Since: now.Sub(since), Services: services, Orgs: opts.Orgs(), Lag: opts.Lag, Overlap: opts.Overlap,
-		Concurrency: opts.Concurrency, SliceEvents: opts.SliceEvents, PageLimit: opts.PageLimit, Now: func() time.Time { return now }, DryRun: opts.DryRun, Progress: prog.update,
+		Concurrency: opts.Concurrency, SliceEvents: opts.SliceEvents, PageLimit: opts.PageLimit, Now: func() time.Time { return now }, DryRun: opts.DryRun, Progress: prog.ItemsOf,
 	})
-	prog.done()
+	prog.Done()
 	if err != nil {
 		if ctx.Err() != nil {
 			return audit.Errorf(audit.EREMOTE, "sync interrupted after storing %d new events; run it again to complete it", res.Inserted)
@@ -189,44 +187,4 @@ func syncRun(ctx context.Context, opts *Options) error {
 	}
 	_, err = io.WriteString(opts.IO.Out, b.String())
 	return err
-}
-
-// progress draws "fetched/total events, rate, ETA" on a terminal stderr.
-type progress struct {
-	w       io.Writer
-	enabled bool
-	start   time.Time
-	last    atomic.Int64
-}
-
-func newProgress(w io.Writer, enabled bool) *progress {
-	return &progress{w: w, enabled: enabled, start: time.Now()}
-}
-
-func (p *progress) update(fetched, total int64) {
-	if !p.enabled {
-		return
-	}
-	now := time.Now()
-	if now.UnixNano()-p.last.Load() < int64(100*time.Millisecond) {
-		return
-	}
-	p.last.Store(now.UnixNano())
-	el := now.Sub(p.start).Seconds()
-	rate := 0.0
-	if el > 0 {
-		rate = float64(fetched) / el
-	}
-	eta := "?"
-	if rate > 0 && total >= fetched {
-		eta = time.Duration(float64(total-fetched) / rate * float64(time.Second)).Round(time.Second).String()
-	}
-	sanitize.Control(p.w, sanitize.ClearLine)
-	fmt.Fprintf(p.w, "sync jumpcloud: %d/%d events, %.0f/s, ETA %s", fetched, total, rate, eta)
-}
-
-func (p *progress) done() {
-	if p.enabled {
-		sanitize.Control(p.w, sanitize.ClearLine)
-	}
 }
