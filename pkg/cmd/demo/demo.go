@@ -108,7 +108,7 @@ func demoRun(ctx context.Context, opts *DemoOptions) error {
 		return fmt.Errorf("demo sessions: %w", err)
 	}
 	for _, s := range sessions {
-		if _, err := db.FindSession(ctx, s.ID); err == nil {
+		if got, err := db.FindSession(ctx, s.ID); err == nil && got.ID == s.ID {
 			err = db.UpdateSession(ctx, s)
 		} else {
 			err = db.CreateSession(ctx, s)

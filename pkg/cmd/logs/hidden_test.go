@@ -64,3 +64,38 @@ func TestSearchPhraseAcrossPunctuation(t *testing.T) {
 		}
 	}
 }
+
+func TestPagePastTheEndAndAmbiguousIDs(t *testing.T) {
+	env := cmdtest.New(t)
+	fixture(t, env)
+	for _, args := range [][]string{
+		{"logs", "list", "--all", "--limit", "15", "--page", "999"},
+		{"logs", "list", "--all", "--limit", "15", "--page", "999", "-o", "json"},
+		{"logs", "list", "--all", "--limit", "15", "--page", "4", "--jq", ".[].id"},
+	} {
+		err := env.Run(args...)
+		if cmdutil.ExitCode(err) != 2 || !strings.Contains(err.Error(), "is past the last page (3)") {
+			t.Errorf("%q: %v", args, err)
+		}
+	}
+	if out := env.MustRun("logs", "list", "--all", "--limit", "15", "--page", "3", "-o", "json"); len(decodeEvents(t, out)) != 10 {
+		t.Errorf("the last page: %s", out)
+	}
+	// an empty result is one empty page, not an error
+	if out := env.MustRun("logs", "list", "--action", "NoSuch", "--page", "1", "-o", "json"); strings.TrimSpace(out) != "[]" {
+		t.Errorf("empty page 1: %q", out)
+	}
+	err := env.Run("logs", "show", "ev-3")
+	if cmdutil.ExitCode(err) != 2 || err.Error() != `ambiguous: 10 events start with "ev-3", give more characters: ev-30, ev-31, ev-32, ev-33, ev-34, …` {
+		t.Errorf("logs show ev-3: %v", err)
+	}
+	if err := env.Run("logs", "show", "e"); cmdutil.ExitCode(err) != 2 || !strings.Contains(err.Error(), "ambiguous: 40 events") {
+		t.Errorf("logs show e: %v", err)
+	}
+	if out := env.MustRun("logs", "show", "ev-05", "-o", "json"); !strings.Contains(out, `"id":"ev-05"`) && !strings.Contains(out, `"id": "ev-05"`) {
+		t.Errorf("an exact id: %s", out)
+	}
+	if err := env.Run("logs", "show", "ev-x"); cmdutil.ExitCode(err) != 3 {
+		t.Errorf("logs show ev-x: %v", err)
+	}
+}

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/auditctl/auditctl/pkg/cmd/cmdtest"
+	"github.com/auditctl/auditctl/pkg/cmdutil"
 	"github.com/auditctl/auditctl/pkg/session"
 	"github.com/auditctl/auditctl/pkg/store/sqlite"
 )
@@ -70,5 +72,24 @@ func TestSessionListFlagValueLists(t *testing.T) {
 	}
 	if code := env.ExitCode("sessions", "list", "--user", "alice,"); code != 2 {
 		t.Errorf("--user alice,: exit %d, want 2", code)
+	}
+}
+
+func TestSessionPagePastTheEndAndAmbiguousIDs(t *testing.T) {
+	env := cmdtest.New(t)
+	sessionFixture(t, env)
+	err := env.Run("sessions", "list", "--limit", "10", "--page", "4")
+	if cmdutil.ExitCode(err) != 2 || err.Error() != "page 4 is past the last page (3)" {
+		t.Errorf("--page 4: %v", err)
+	}
+	err = env.Run("sessions", "show", "sess-1")
+	if cmdutil.ExitCode(err) != 2 || err.Error() != `ambiguous: 10 sessions start with "sess-1", give more characters: sess-10, sess-11, sess-12, sess-13, sess-14, …` {
+		t.Errorf("sessions show sess-1: %v", err)
+	}
+	if out := env.MustRun("sessions", "show", "sess-07", "-o", "json"); !strings.Contains(out, "sess-07") {
+		t.Errorf("sessions show sess-07: %s", out)
+	}
+	if err := env.Run("sessions", "show", "nope"); cmdutil.ExitCode(err) != 3 {
+		t.Errorf("sessions show nope: %v", err)
 	}
 }

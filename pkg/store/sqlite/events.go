@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -451,9 +452,11 @@ func (db *DB) EachEvent(ctx context.Context, f audit.Filter, p audit.Page, fn fu
 }
 
 // FindEventByID returns the event with the given source id, or, when no
-// id is exactly that, the one event whose id starts with it (at least 4
-// characters: what a table shows of a long id is enough). When several
-// sources hold the id, source must say which.
+// id is exactly that, the one event whose id starts with it (what a table
+// shows of a long id is enough). A prefix that several events' ids start
+// with is a usage error that says how many and lists a few
+// (audit.Ambiguous); when several sources hold the id, source must say
+// which.
 func (db *DB) FindEventByID(ctx context.Context, id, source string) (*audit.Event, error) {
 	if id == "" {
 		return nil, audit.Errorf(audit.EUSAGE, "empty event id")
@@ -469,17 +472,24 @@ func (db *DB) FindEventByID(ctx context.Context, id, source string) (*audit.Even
 	if err != nil {
 		return nil, err
 	}
-	prefix := false
-	if len(keys) == 0 && len(id) >= 4 {
-		cond, pargs := "e.ext_id >= ?", []any{id}
+	prefix, cond, pargs := false, "", []any(nil)
+	if len(keys) == 0 {
+		cond, pargs = "e.ext_id >= ?", []any{id}
 		if next, ok := prefixEnd(id); ok {
 			cond, pargs = cond+" AND e.ext_id < ?", append(pargs, next)
 		}
-		keys, ids, err = db.lookup(ctx, "SELECT e.id, e.ext_id FROM "+from+cond+where+" LIMIT 10", append(pargs, args...))
+		keys, ids, err = db.lookup(ctx, "SELECT e.id, e.ext_id FROM "+from+cond+where+" ORDER BY e.ext_id LIMIT 10", append(pargs, args...))
 		if err != nil {
 			return nil, err
 		}
 		prefix = true
+	}
+	if prefix && !allSame(ids) {
+		var n int
+		if err := db.db.QueryRowContext(ctx, "SELECT count(*) FROM "+from+cond+where, append(pargs, args...)...).Scan(&n); err != nil {
+			return nil, fmt.Errorf("find event: %w", err)
+		}
+		return nil, audit.Ambiguous(n, "events", id, slices.Compact(ids))
 	}
 	found, err := db.eventsByKey(ctx, keys)
 	if err != nil {
@@ -490,8 +500,6 @@ func (db *DB) FindEventByID(ctx context.Context, id, source string) (*audit.Even
 		return nil, audit.Errorf(audit.ENOTFOUND, "no event with id %q in the cache", id)
 	case len(found) == 1:
 		return found[0], nil
-	case prefix && !allSame(ids):
-		return nil, audit.Errorf(audit.EUSAGE, "id %q is the start of several events' ids (%s…): give more of it", id, strings.Join(ids[:min(len(ids), 5)], ", "))
 	}
 	var sources []string
 	for _, e := range found {

@@ -380,7 +380,8 @@ func TestFindEventByIDPrefixAndSources(t *testing.T) {
 	if e, err := db.FindEventByID(ctx, "6f1c2a9e-6d0b", "test"); err != nil || e.ID != a.ID {
 		t.Fatalf("unique prefix: %v %v", e, err)
 	}
-	if _, err := db.FindEventByID(ctx, "6f1c2a9e", ""); err == nil || !strings.Contains(err.Error(), "several events") {
+	want := `ambiguous: 3 events start with "6f1c2a9e", give more characters: ` + a.ID + ", " + b.ID
+	if _, err := db.FindEventByID(ctx, "6f1c2a9e", ""); audit.ExitCode(err) != 2 || err.Error() != want {
 		t.Fatalf("ambiguous prefix: %v", err)
 	}
 	if _, err := db.FindEventByID(ctx, a.ID, ""); err == nil || !strings.Contains(err.Error(), "--source") {
@@ -389,8 +390,14 @@ func TestFindEventByIDPrefixAndSources(t *testing.T) {
 	if e, err := db.FindEventByID(ctx, a.ID, "other"); err != nil || e.Source != "other" {
 		t.Fatalf("with --source: %v %v", e, err)
 	}
-	if _, err := db.FindEventByID(ctx, "6f1", ""); audit.ExitCode(err) != 3 {
-		t.Fatalf("a prefix under 4 characters is not looked up: %v", err)
+	if _, err := db.FindEventByID(ctx, "6", ""); audit.ExitCode(err) != 2 || !strings.Contains(err.Error(), "ambiguous: 3 events start with \"6\"") {
+		t.Fatalf("a one-character prefix: %v", err)
+	}
+	if e, err := db.FindEventByID(ctx, "6f1c2a9e-f", ""); err != nil || e.ID != b.ID {
+		t.Fatalf("unique prefix: %v %v", e, err)
+	}
+	if e, err := db.FindEventByID(ctx, "st", ""); err != nil || e.ID != d.ID {
+		t.Fatalf("short unique prefix: %v %v", e, err)
 	}
 	if _, err := db.FindEventByID(ctx, "star*", ""); audit.ExitCode(err) != 0 {
 		t.Fatalf("* is not a wildcard in an id: %v", err)

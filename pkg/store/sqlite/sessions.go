@@ -112,7 +112,8 @@ func scanSession(sc interface{ Scan(...any) error }) (*session.Session, error) {
 }
 
 // FindSession returns the session with this id, or the only one whose id
-// starts with it (at least 4 characters).
+// starts with it. A prefix that several sessions' ids start with is a
+// usage error that says how many and lists a few (audit.Ambiguous).
 func (db *DB) FindSession(ctx context.Context, id string) (*session.Session, error) {
 	row := db.db.QueryRowContext(ctx, "SELECT "+sessionColumns+" FROM sessions WHERE id = ?", id)
 	s, err := scanSession(row)
@@ -122,33 +123,41 @@ func (db *DB) FindSession(ctx context.Context, id string) (*session.Session, err
 	if !errors.Is(err, sql.ErrNoRows) {
 		return nil, err
 	}
-	if len(id) >= 4 {
-		if end, ok := prefixEnd(id); ok {
-			rows, err := db.db.QueryContext(ctx, "SELECT "+sessionColumns+" FROM sessions WHERE id >= ? AND id < ? LIMIT 2", id, end)
-			if err != nil {
-				return nil, err
-			}
-			defer rows.Close()
-			var found []*session.Session
-			for rows.Next() {
-				s, err := scanSession(rows)
-				if err != nil {
-					return nil, err
-				}
-				found = append(found, s)
-			}
-			if err := rows.Err(); err != nil {
-				return nil, err
-			}
-			switch len(found) {
-			case 1:
-				return found[0], nil
-			case 2:
-				return nil, audit.Errorf(audit.EUSAGE, "session id %q is ambiguous: give more characters", id)
-			}
-		}
+	if id == "" {
+		return nil, audit.Errorf(audit.EUSAGE, "empty session id")
 	}
-	return nil, audit.Errorf(audit.ENOTFOUND, "no session %q", id)
+	cond, args := "id >= ?", []any{id}
+	if end, ok := prefixEnd(id); ok {
+		cond, args = cond+" AND id < ?", append(args, end)
+	}
+	rows, err := db.db.QueryContext(ctx, "SELECT id FROM sessions WHERE "+cond+" ORDER BY id LIMIT 5", args...)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for rows.Next() {
+		var x string
+		if err := rows.Scan(&x); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids = append(ids, x)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	switch len(ids) {
+	case 0:
+		return nil, audit.Errorf(audit.ENOTFOUND, "no session %q", id)
+	case 1:
+		return scanSession(db.db.QueryRowContext(ctx, "SELECT "+sessionColumns+" FROM sessions WHERE id = ?", ids[0]))
+	}
+	var n int
+	if err := db.db.QueryRowContext(ctx, "SELECT count(*) FROM sessions WHERE "+cond, args...).Scan(&n); err != nil {
+		return nil, err
+	}
+	return nil, audit.Ambiguous(n, "sessions", id, ids)
 }
 
 // FindSessions returns a page of the sessions f selects, newest first, and

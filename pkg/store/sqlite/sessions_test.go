@@ -58,8 +58,12 @@ func TestSessionsStore(t *testing.T) {
 	if got, err := db.FindSession(ctx, "s007"); err != nil || got.ID != all[7].ID {
 		t.Errorf("prefix: %v %v", got, err)
 	}
-	if _, err := db.FindSession(ctx, "s00"); audit.ErrorCode(err) != audit.ENOTFOUND {
+	if _, err := db.FindSession(ctx, "s00"); audit.ErrorCode(err) != audit.EUSAGE ||
+		err.Error() != `ambiguous: 10 sessions start with "s00", give more characters: s000-0, s001-1eef, s002-3dde, s003-5ccd, s004-7bbc, …` {
 		t.Errorf("3-character prefix: %v", err)
+	}
+	if _, err := db.FindSession(ctx, "zz"); audit.ErrorCode(err) != audit.ENOTFOUND {
+		t.Errorf("no such prefix: %v", err)
 	}
 	if _, err := db.FindSession(ctx, "s01"); audit.ErrorCode(err) == "" {
 		t.Errorf("ambiguous prefix accepted")

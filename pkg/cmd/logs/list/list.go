@@ -41,7 +41,8 @@ func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Comman
 			Without --since, --until, a time in the query or --all, only the last
 			7 days are listed. Repeating a flag ORs its values; different flags AND.
 			On a terminal the output is a table ending with "Page X of Y (Z total)";
-			piped, it is JSON. Values are shown exactly in json/ndjson and with
+			piped, it is JSON. A --page past the last page is a usage error (exit
+			2): "page 999 is past the last page (30)". Values are shown exactly in json/ndjson and with
 			control characters made visible in tables.
 		`),
 		Example: heredoc.Doc(`
@@ -112,6 +113,18 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 	events, total, err := svc.FindEvents(ctx, filter, page)
 	if err != nil {
 		return err
+	}
+	if len(events) == 0 && opts.Page > 1 {
+		if total < 0 {
+			n, err := svc.CountEvents(ctx, filter)
+			if err != nil {
+				return err
+			}
+			total = int(n)
+		}
+		if err := audit.CheckPage(opts.Page, total, opts.Limit); err != nil {
+			return err
+		}
 	}
 	if opts.JQ != "" {
 		if events == nil {

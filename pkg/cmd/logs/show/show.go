@@ -36,9 +36,11 @@ func NewCmdShow(f *cmdutil.Factory, runF func(*ShowOptions) error) *cobra.Comman
 			and for events with before/after state a field-by-field diff.
 
 			ID is the event's id in its source. A table may show a long id cut
-			short: its first characters (at least 4) are enough when no other
-			event's id starts with them. -o json gives the whole event, including
-			the raw source document.
+			short: its first characters are enough when no other event's id
+			starts with them. A start that several ids share is a usage error
+			(exit 2) that says how many and lists a few: "ambiguous: 312 events
+			start with "6b", give more characters: …". -o json gives the whole
+			event, including the raw source document.
 		`),
 		Example: heredoc.Doc(`
 			auditctl logs show 6f1c2a9e-6d0b-4f57-9a51-2f1f0c7d1a10

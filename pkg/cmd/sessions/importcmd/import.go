@@ -106,7 +106,7 @@ func run(ctx context.Context, opts *Options) error {
 	}
 	added := 0
 	for _, s := range rows {
-		if _, err := store.FindSession(ctx, s.ID); err == nil {
+		if got, err := store.FindSession(ctx, s.ID); err == nil && got.ID == s.ID {
 			fmt.Fprintf(opts.IO.ErrOut, "%s: already registered as session %s\n", sanitize.String(s.RecordingPath), s.ID)
 			continue
 		}

@@ -252,6 +252,9 @@ func run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
+	if err := audit.CheckPage(opts.Page, total, opts.Limit); err != nil {
+		return err
+	}
 	cols := []string{"start", "user", "resource", "category", "connector", "account", "duration", "status", "rec", "id"}
 	if opts.Active {
 		cols = []string{"start", "user", "resource", "account", "connector", "id"}

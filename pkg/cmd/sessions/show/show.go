@@ -46,8 +46,9 @@ func NewCmdShow(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			the audit events of the same user (by email or name) during the
 			session's time window, from the cache's audit log.
 
-			ID is the session id, or its first characters (at least 4) when no
-			other session's id starts with them.
+			ID is the session id, or its first characters when no other
+			session's id starts with them (several: exit 2, "ambiguous: N
+			sessions start with …", listing a few).
 		`),
 		Example: heredoc.Doc(`
 			auditctl sessions show 3f2a9c1e
