@@ -52,8 +52,8 @@ func (e *LineEditor) Key(t time.Duration, k Key) {
 		}
 		e.insert(text)
 		return
-	case Mouse:
-		return
+	case Mouse, Reply:
+		return // not typed: a terminal reply never edits the line
 	case Unknown:
 		e.note(k.Name)
 		return

@@ -28,6 +28,11 @@ const (
 	Mouse
 	// Unknown is an escape sequence without a name; Name shows its bytes.
 	Unknown
+	// Reply is not a key: the terminal's answer to a query of the program
+	// (cursor position, device attributes, colours, modes) or a report
+	// (focus in/out), which terminals send on the input stream. Name says
+	// what it is ("cursor position 2;2", "device attributes >0;95;0").
+	Reply
 )
 
 func (k Kind) String() string {
@@ -40,8 +45,26 @@ func (k Kind) String() string {
 		return "paste"
 	case Mouse:
 		return "mouse"
+	case Reply:
+		return "reply"
 	}
 	return "unknown"
+}
+
+// Label is how a key is shown in a listing: text as typed, a paste as
+// "[paste] text", a terminal reply as "‹reply: cursor position 2;2›",
+// any other key in angle brackets ("<C-c>"). Text and paste still need
+// sanitizing by whoever prints them.
+func (k Key) Label() string {
+	switch k.Kind {
+	case Text:
+		return k.Name
+	case Paste:
+		return "[paste] " + k.Name
+	case Reply:
+		return "‹reply: " + k.Name + "›"
+	}
+	return "<" + k.Name + ">"
 }
 
 // Key is one decoded key press, or a run of printable text.
@@ -56,10 +79,106 @@ type Key struct {
 // a lone ESC, which is the Esc key) or a UTF-8 character split across two
 // writes (two input events) is decoded once the rest arrives. The zero
 // value is ready to use.
+//
+// Terminal replies (Kind Reply) are told from keys by their syntax, except
+// one: "ESC [ 1 ; m R" is both a cursor position report (row 1, column m)
+// and, in xterm's encoding, F3 with modifier m (S-F3 for m=2). It is a
+// reply when the program asked for the cursor position (ESC [ 6 n or
+// ESC [ ? 6 n in the output, see Output) and that question has not been
+// answered yet; otherwise it is the key. Every other cursor position
+// report (a row other than 1, a column of 1 or above 16) is a reply
+// whatever the output said. An OSC reply is "ESC ] digits ... BEL|ST" and
+// a DCS reply "ESC P" then a parameter character (0-9 ; $ + ! | > =) ...
+// ST: "ESC ]" or "ESC P" at the end of a write, or before anything else,
+// is the key M-] or M-P.
 type Decoder struct {
 	pending []byte // an incomplete sequence carried to the next Decode
 	paste   *strings.Builder
-	afterCR bool // the last byte decoded was '\r': a '\n' right after it is part of the same Enter
+	str     *stringReply // an OSC or DCS reply being read
+	afterCR bool         // the last byte decoded was '\r': a '\n' right after it is part of the same Enter
+	// cprAsked counts the cursor position queries seen in the output and
+	// not answered yet; outTail is the end of the output seen last, for
+	// a query split across two writes.
+	cprAsked int
+	outTail  []byte
+}
+
+// stringReply is an OSC or DCS reply being read: its first bytes (enough
+// to name it) and its length.
+type stringReply struct {
+	kind byte // ']' OSC, 'P' DCS
+	head []byte
+	n    int
+}
+
+const maxReplyHead = 128
+
+func (s *stringReply) add(b []byte) {
+	s.n += len(b)
+	if room := maxReplyHead - len(s.head); room > 0 {
+		s.head = append(s.head, b[:min(room, len(b))]...)
+	}
+}
+
+// Output tells the decoder what the program wrote (the "o" events, in
+// order with the input): a cursor position query there makes the next
+// ambiguous "ESC [ 1 ; m R" a reply rather than a key. Without Output,
+// that sequence is always the key.
+func (d *Decoder) Output(p []byte) {
+	const q1, q2 = "\x1b[6n", "\x1b[?6n"
+	buf := append(d.outTail, p...)
+	d.cprAsked += strings.Count(string(buf), q1) + strings.Count(string(buf), q2)
+	if d.cprAsked > 16 {
+		d.cprAsked = 16
+	}
+	// Keep a tail that may start a query, but never one a query ends in.
+	keep := max(partialSuffix(buf, q1), partialSuffix(buf, q2))
+	d.outTail = append(d.outTail[:0], buf[len(buf)-keep:]...)
+}
+
+// resolve settles the cursor position report / F3 ambiguity (see Decoder).
+func (d *Decoder) resolve(k Key) Key {
+	if k.Kind != Reply {
+		return k
+	}
+	rest, ok := strings.CutPrefix(k.Name, "cursor position ")
+	if !ok {
+		return k
+	}
+	if d.cprAsked > 0 {
+		d.cprAsked--
+		return k
+	}
+	if row, col, ok := strings.Cut(rest, ";"); ok && row == "1" {
+		if m, err := strconv.Atoi(col); err == nil && m >= 2 && m <= 16 {
+			return Key{Kind: Special, Name: modifierPrefix(m) + "F3"}
+		}
+	}
+	return k
+}
+
+// stringStart reports whether b starts an OSC or DCS reply (see Decoder).
+func stringStart(b []byte) bool {
+	if len(b) < 3 || b[0] != 0x1b {
+		return false
+	}
+	switch b[1] {
+	case ']':
+		return b[2] >= '0' && b[2] <= '9'
+	case 'P':
+		return b[2] >= '0' && b[2] <= '9' || strings.IndexByte(";$+!|>=", b[2]) >= 0
+	}
+	return false
+}
+
+// endString ends the OSC or DCS reply being read.
+func (d *Decoder) endString(dst []Key, cut bool) []Key {
+	k := Key{Kind: Reply, Name: replyName(d.str)}
+	if cut {
+		k.Name += " (cut)"
+	}
+	d.str = nil
+	return append(dst, k)
 }
 
 // maxPending bounds a sequence kept across calls; longer garbage is flushed
@@ -77,6 +196,30 @@ func (d *Decoder) Decode(dst []Key, p []byte) []Key {
 		buf = p
 	}
 	for len(buf) > 0 {
+		if d.str != nil {
+			i := 0
+			for i < len(buf) && buf[i] >= 0x20 && buf[i] != 0x7f {
+				i++
+			}
+			d.str.add(buf[:i])
+			switch {
+			case i == len(buf):
+				return dst
+			case buf[i] == 0x07: // BEL ends it
+				dst = d.endString(dst, false)
+				buf = buf[i+1:]
+			case buf[i] == 0x1b && i+1 == len(buf):
+				d.pending = []byte{0x1b} // perhaps ST, split
+				return dst
+			case buf[i] == 0x1b && buf[i+1] == '\\': // ST ends it
+				dst = d.endString(dst, false)
+				buf = buf[i+2:]
+			default: // any other control: the reply was cut
+				dst = d.endString(dst, true)
+				buf = buf[i:]
+			}
+			continue
+		}
 		if d.paste != nil {
 			end := strings.Index(string(buf), "\x1b[201~")
 			if end < 0 {
@@ -100,7 +243,13 @@ func (d *Decoder) Decode(dst []Key, p []byte) []Key {
 			continue
 		}
 		d.afterCR = buf[0] == '\r'
+		if stringStart(buf) {
+			d.str = &stringReply{kind: buf[1]}
+			buf = buf[2:]
+			continue
+		}
 		k, n, complete := decodeOne(buf)
+		k = d.resolve(k)
 		if !complete {
 			d.afterCR = false
 			if len(buf) <= maxPending {
@@ -126,6 +275,10 @@ func (d *Decoder) Decode(dst []Key, p []byte) []Key {
 // Flush returns what is still pending at the end of the input: an
 // unterminated paste, or a lone or cut escape sequence.
 func (d *Decoder) Flush(dst []Key) []Key {
+	if d.str != nil {
+		d.pending = nil
+		return d.endString(dst, true)
+	}
 	if d.paste != nil {
 		d.paste.Write(d.pending)
 		dst = append(dst, Key{Kind: Paste, Name: d.paste.String()})
@@ -139,6 +292,7 @@ func (d *Decoder) Flush(dst []Key) []Key {
 			return append(dst, Key{Kind: Special, Name: "Esc"})
 		}
 		k, n, complete := decodeOne(p)
+		k = d.resolve(k)
 		if !complete {
 			k, n = unknown(p[:1]), 1
 			if p[0] == 0x1b {
@@ -320,6 +474,9 @@ func decodeCSI(b []byte) (Key, int, bool) {
 	if strings.HasPrefix(params, "<") && (final == 'M' || final == 'm') {
 		return Key{Kind: Mouse, Name: "Mouse"}, n, true
 	}
+	if name := csiReply(params, final); name != "" {
+		return Key{Kind: Reply, Name: name}, n, true
+	}
 	var nums []int
 	for _, f := range strings.Split(params, ";") {
 		if f == "" {
@@ -349,6 +506,101 @@ func decodeCSI(b []byte) (Key, int, bool) {
 		return Key{Kind: Special, Name: mod + name}, n, true
 	}
 	return unknown(b[:n]), n, true
+}
+
+// csiReply names a CSI sequence that is a terminal's reply or report, ""
+// for anything else. params holds the parameter and intermediate bytes
+// (all printable ASCII).
+func csiReply(params string, final byte) string {
+	prefix := ""
+	if params != "" && strings.IndexByte("<=>?", params[0]) >= 0 {
+		prefix, params = params[:1], params[1:]
+	}
+	inter := ""
+	if j := strings.IndexFunc(params, func(r rune) bool { return r >= 0x20 && r <= 0x2f }); j >= 0 {
+		params, inter = params[:j], params[j:]
+	}
+	switch {
+	case final == 'R' && inter == "" && (prefix == "?" || strings.Contains(params, ";")):
+		// A cursor position report (DSR 6 or DECXCPR); "1;m" may be a
+		// modified F3: Decoder.resolve decides.
+		return "cursor position " + params
+	case final == 'c' && inter == "" && prefix != "" && prefix != "<":
+		return "device attributes " + prefix + params
+	case final == 'y' && inter == "$":
+		return "mode " + prefix + decrqm(params)
+	case (final == 'I' || final == 'O') && prefix == "" && params == "" && inter == "":
+		if final == 'I' {
+			return "focus in"
+		}
+		return "focus out"
+	case final == '~' && prefix == "" && params == "201" && inter == "":
+		return "paste end marker"
+	case final == 'n' && inter == "" && (prefix == "?" || params == "0" || params == "3"):
+		return "status " + prefix + params
+	case final == 't' && prefix == "" && inter == "" && params != "":
+		return "window report " + params
+	case final == 'u' && prefix == "?" && inter == "":
+		return "keyboard flags " + params
+	case final == 'S' && prefix == "?" && inter == "":
+		return "graphics attributes " + params
+	}
+	return ""
+}
+
+// decrqm names a DECRQM reply's "mode;value".
+func decrqm(params string) string {
+	mode, v, _ := strings.Cut(params, ";")
+	states := map[string]string{"0": "not recognized", "1": "set", "2": "reset", "3": "permanently set", "4": "permanently reset"}
+	if st, ok := states[v]; ok {
+		return mode + " " + st
+	}
+	return params
+}
+
+// replyName names an OSC or DCS reply from its first bytes: printable
+// ASCII only, cut to a readable length.
+func replyName(s *stringReply) string {
+	body := s.head
+	clean := make([]byte, 0, len(body))
+	for _, c := range body {
+		if c < 0x20 || c >= 0x7f {
+			c = '?'
+		}
+		clean = append(clean, c)
+	}
+	text := string(clean)
+	if len(text) > 48 {
+		text = text[:48] + "…"
+	}
+	if s.kind == ']' {
+		num, val, _ := strings.Cut(text, ";")
+		switch num {
+		case "10":
+			return "foreground colour " + val
+		case "11":
+			return "background colour " + val
+		case "12":
+			return "cursor colour " + val
+		case "4":
+			return "palette colour " + val
+		case "52":
+			sel, _, _ := strings.Cut(val, ";")
+			return "clipboard contents (" + strconv.Itoa(max(0, s.n-len(num)-len(sel)-2)) + " bytes)"
+		}
+		return "OSC " + text
+	}
+	switch {
+	case strings.HasPrefix(text, ">|"):
+		return "terminal version " + text[2:]
+	case strings.HasPrefix(text, "!|"):
+		return "terminal unit id " + text[2:]
+	case len(text) >= 3 && text[1:3] == "$r":
+		return "setting " + text
+	case len(text) >= 3 && text[1:3] == "+r":
+		return "termcap " + text
+	}
+	return "DCS " + text
 }
 
 // unknown names a sequence by its bytes: "Esc [ 9 9 z". Control bytes are

@@ -228,3 +228,46 @@ func TestDamagedViaIndex(t *testing.T) {
 		t.Fatalf("index, cut: %v", err)
 	}
 }
+
+// Terminal replies in the input (a shell's prompt asks for the cursor
+// position; vim asks for colours and device attributes) are listed as
+// replies, never as keys, and stay out of --commands.
+func TestKeystrokesTerminalReplies(t *testing.T) {
+	env := cmdtest.New(t)
+	path := writeRec(t, t.TempDir(), "replies.rec", 80, 24, []ev{
+		{0.1, "o", "$ \x1b[6n"},
+		{0.2, "i", "\x1b[1;3R"}, // asked for: the cursor position, not M-F3
+		{0.3, "i", "ls"},
+		{0.4, "i", "\x1b[2;2R\x1b[>0;95;0c"},
+		{0.5, "i", "\x1b]11;rgb:1e1e/1e1e/1e1e\x1b\\ -la\x1b[I\r"},
+		{0.6, "i", "\x1b[1;2R"}, // not asked for: Shift+F3
+	})
+	out := env.MustRun("sessions", "keystrokes", path, "-o", "txt")
+	want := "00:00:00.200  ‹reply: cursor position 1;3›\n" +
+		"00:00:00.300  ls\n" +
+		"00:00:00.400  ‹reply: cursor position 2;2›\n" +
+		"00:00:00.400  ‹reply: device attributes >0;95;0›\n" +
+		"00:00:00.500  ‹reply: background colour rgb:1e1e/1e1e/1e1e›\n" +
+		"00:00:00.500   -la\n" +
+		"00:00:00.500  ‹reply: focus in›\n" +
+		"00:00:00.500  <Enter>\n" +
+		"00:00:00.600  <S-F3>\n"
+	if out != want {
+		t.Errorf("txt:\n%s\nwant:\n%s", out, want)
+	}
+	out = env.MustRun("sessions", "keystrokes", path, "--commands", "-o", "json")
+	var cmds []struct {
+		Command   string
+		Uncertain bool
+	}
+	if err := json.Unmarshal([]byte(out), &cmds); err != nil {
+		t.Fatal(err)
+	}
+	if len(cmds) != 2 || cmds[0].Command != "ls -la" || cmds[0].Uncertain {
+		t.Errorf("commands: %+v", cmds)
+	}
+	out = env.MustRun("sessions", "keystrokes", path, "-o", "json")
+	if !strings.Contains(out, `"kind": "reply"`) {
+		t.Errorf("json: no reply kind: %s", out)
+	}
+}

@@ -40,6 +40,16 @@ func NewCmdKeystrokes(f *cmdutil.Factory, runF func(*Options) error) *cobra.Comm
 			paste is shown as one paste; printable text typed in a row is grouped
 			into one line (--ungrouped: one line per input event).
 
+			Terminals also answer a program's queries on the input stream:
+			cursor position reports (ESC[2;2R), device attributes
+			(ESC[>0;95;0c), colours (OSC 10/11), mode reports (DECRQM), focus
+			in/out. These are not keys: they are listed with kind "reply"
+			(‹reply: cursor position 2;2› in -o txt) and never enter the
+			command lines of --commands. ESC[1;2R is both a cursor position
+			report and Shift+F3: it is a reply when the program asked for the
+			cursor position (ESC[6n in the output) and had no answer yet, else
+			the key.
+
 			--commands reconstructs the command lines typed, applying Backspace,
 			Delete, C-u, C-k, C-w and cursor movement, split at Enter. A line
 			that used history (Up, C-r) or completion (Tab) cannot be known from
@@ -141,6 +151,9 @@ func run(opts *Options) error {
 	}
 	err = rd.Each(func(ev recording.Event) error {
 		last = ev.Time
+		if ev.Code == "o" {
+			dec.Output([]byte(ev.Data)) // a cursor position query makes "ESC [1;2R" a reply
+		}
 		if ev.Code != "i" {
 			return nil
 		}
@@ -247,6 +260,8 @@ func writeKeysText(w io.Writer, rows []Keystroke) error {
 		case "paste":
 			b = append(b, "[paste] "...)
 			b = append(b, sanitize.String(r.Keys)...)
+		case "reply":
+			b = append(b, sanitize.String(keys.Key{Kind: keys.Reply, Name: r.Keys}.Label())...)
 		default:
 			b = append(b, '<')
 			b = append(b, sanitize.String(r.Keys)...)
