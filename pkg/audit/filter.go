@@ -267,12 +267,33 @@ func ParseSort(s string) ([]SortKey, error) {
 		}
 		f, ok := ParseField(p)
 		if !ok {
-			return nil, Errorf(EUSAGE, "cannot sort by %q", p)
+			return nil, Errorf(EUSAGE, "cannot sort by %q (want one of: %s, each with - for descending)", p, strings.Join(SortFieldNames(), ", "))
 		}
 		k.Field = f
 		keys = append(keys, k)
 	}
 	return keys, nil
+}
+
+// SortFieldNames are the fields --sort takes, by their main names.
+func SortFieldNames() []string {
+	names := make([]string, 0, len(MatchFields)+2)
+	for _, f := range append([]Field{FieldTime, FieldDuration}, MatchFields...) {
+		names = append(names, string(f))
+	}
+	return names
+}
+
+// CountFieldNames are the fields events can be counted by (`logs count
+// --by`), by their main names: every field but time and duration.
+func CountFieldNames() []string {
+	names := make([]string, 0, len(MatchFields))
+	for _, f := range MatchFields {
+		if f != FieldID {
+			names = append(names, string(f))
+		}
+	}
+	return names
 }
 
 // Page is a slice of a result set.

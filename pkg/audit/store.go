@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -47,4 +48,76 @@ type EventService interface {
 	CountBy(ctx context.Context, f Filter, field Field, limit int) ([]Bucket, error)
 	// Histogram counts matching events per interval, oldest first.
 	Histogram(ctx context.Context, f Filter, interval time.Duration) ([]Bucket, error)
+}
+
+// MaxBuckets is the most buckets a histogram may have.
+const MaxBuckets = 100000
+
+// FillBuckets returns the buckets of a histogram (consecutive, oldest
+// first, each interval long, as EventService.Histogram returns them, with
+// the empty ones between events) with the empty buckets added across the
+// whole window: from the bucket holding since (else the first bucket) to
+// the one holding the instant before until (else before now when since is
+// set, else the last bucket). Bucket starts keep the grid of the given
+// buckets (the Unix epoch when there are none). A window of more than
+// MaxBuckets buckets is a usage error.
+func FillBuckets(buckets []Bucket, since, until, now time.Time, interval time.Duration) ([]Bucket, error) {
+	if interval <= 0 {
+		return buckets, nil
+	}
+	var origin time.Time // a bucket start on the grid
+	if len(buckets) > 0 && !buckets[0].Time.IsZero() {
+		origin = buckets[0].Time
+	} else if len(buckets) > 0 {
+		return buckets, nil // keys without times: nothing to fill against
+	} else {
+		origin = time.Unix(0, 0).UTC()
+	}
+	floor := func(t time.Time) time.Time {
+		d := t.Sub(origin) % interval
+		if d < 0 {
+			d += interval
+		}
+		return t.Add(-d)
+	}
+	first, last := time.Time{}, time.Time{}
+	if len(buckets) > 0 {
+		first, last = buckets[0].Time, buckets[len(buckets)-1].Time
+	}
+	if !since.IsZero() {
+		first = floor(since)
+		end := until
+		if end.IsZero() {
+			end = now
+		}
+		if end.After(since) {
+			last = floor(end.Add(-time.Nanosecond))
+		} else {
+			last = first
+		}
+	} else if !until.IsZero() && len(buckets) > 0 {
+		last = floor(until.Add(-time.Nanosecond))
+	}
+	if first.IsZero() || last.Before(first) {
+		return buckets, nil
+	}
+	if n := int64(last.Sub(first)/interval) + 1; n > MaxBuckets {
+		return nil, Errorf(EUSAGE, "--interval %s over this window makes %d buckets (at most %d): use a longer interval or a shorter window", interval, n, MaxBuckets)
+	}
+	counts := make(map[int64]int64, len(buckets))
+	for _, b := range buckets {
+		counts[b.Time.UnixNano()] += b.Count
+	}
+	var out []Bucket
+	for t := first; !t.After(last); t = t.Add(interval) {
+		out = append(out, Bucket{Key: FormatTime(t), Time: t, Count: counts[t.UnixNano()]})
+	}
+	// Events outside the window (none, for buckets of this filter) are kept.
+	for _, b := range buckets {
+		if b.Time.Before(first) || b.Time.After(last) {
+			out = append(out, b)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Bucket) int { return a.Time.Compare(b.Time) })
+	return out, nil
 }

@@ -5,13 +5,12 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/olekukonko/tablewriter/tw"
+	"time"
 
 	"github.com/auditctl/auditctl/pkg/audit"
-	"github.com/auditctl/auditctl/pkg/sanitize"
 )
 
 // countBucket is a bucket of a count in the machine formats.
@@ -40,8 +39,10 @@ type histDoc struct {
 
 // WriteCounts writes the result of a count by field (`logs count --by`):
 //
-//   - table: VALUE, COUNT, % of total and a bar scaled to the largest
-//     bucket; values sanitized, an empty value shown as "(none)";
+//   - table: the value (headed by the field's name), COUNT, % of total
+//     and a bar scaled to the largest bucket; values sanitized and cut as
+//     the field's column in the event table is (ARNs in the middle, kept
+//     distinct), an empty value shown as "(none)";
 //   - json, yaml: {"field": field, "total": N, "buckets": [{"key", "count"}]}
 //     (field omitted when "");
 //   - ndjson: one {"key","count"} object per line;
@@ -54,15 +55,7 @@ func WriteCounts(w io.Writer, f Format, buckets []audit.Bucket, total int64, opt
 	}
 	switch f {
 	case FormatTable, "":
-		rows := make([][]string, len(buckets))
-		for i, b := range buckets {
-			key := sanitize.String(b.Key)
-			if b.Key == "" {
-				key = "(none)"
-			}
-			rows[i] = []string{key, strconv.FormatInt(b.Count, 10), percent(b.Count, total)}
-		}
-		return writeBarTable(w, []string{"VALUE", "COUNT", "%"}, rows, counts(buckets), opt)
+		return RenderTable(w, countTable(buckets, total, field), opt)
 	case FormatJSON:
 		return writeJSONValue(w, doc, true)
 	case FormatNDJSON:
@@ -80,26 +73,40 @@ func WriteCounts(w io.Writer, f Format, buckets []audit.Bucket, total int64, opt
 // WriteHistogram writes events per time interval (`logs count --interval`),
 // oldest first:
 //
-//   - table: TIME (the bucket's start, UTC), COUNT and a bar;
+//   - table: TIME (the bucket's start in opt.Location, a date for whole
+//     days, hours and minutes for whole minutes), COUNT and a bar;
 //   - json, yaml: {"total": N, "buckets": [{"time", "count"}]} with RFC 3339
-//     times;
+//     UTC times;
 //   - ndjson: one {"time","count"} object per line;
-//   - csv: time,count.
+//   - csv: time,count (RFC 3339 UTC).
 //
 // A bucket's time is its Time, or its Key when Time is zero.
-func WriteHistogram(w io.Writer, f Format, buckets []audit.Bucket, opt Options) error {
+func WriteHistogram(w io.Writer, f Format, buckets []audit.Bucket, interval time.Duration, opt Options) error {
 	doc := histDoc{Buckets: make([]histBucket, len(buckets))}
 	for i, b := range buckets {
 		doc.Total += b.Count
-		doc.Buckets[i] = histBucket{Time: bucketTime(b, ""), Count: b.Count}
+		doc.Buckets[i] = histBucket{Time: bucketTime(b), Count: b.Count}
 	}
 	switch f {
 	case FormatTable, "":
-		rows := make([][]string, len(buckets))
-		for i, b := range buckets {
-			rows[i] = []string{sanitize.String(bucketTime(b, TableTimeFormat)), strconv.FormatInt(b.Count, 10)}
-		}
-		return writeBarTable(w, []string{"TIME", "COUNT"}, rows, counts(buckets), opt)
+		return RenderTable(w, Table{
+			Columns: []Column{
+				{Name: "time", Kind: KindFixed, Zoned: true},
+				{Name: "count", Kind: KindFixed, Right: true},
+			},
+			Len: len(buckets),
+			Cell: func(i, col int) string {
+				b := buckets[i]
+				if col == 1 {
+					return strconv.FormatInt(b.Count, 10)
+				}
+				if b.Time.IsZero() {
+					return b.Key
+				}
+				return BucketLabel(b.Time, interval, opt)
+			},
+			Bars: counts(buckets),
+		}, opt)
 	case FormatJSON:
 		return writeJSONValue(w, doc, true)
 	case FormatNDJSON:
@@ -112,6 +119,59 @@ func WriteHistogram(w io.Writer, f Format, buckets []audit.Bucket, opt Options) 
 		return writeYAMLValue(w, doc)
 	}
 	return audit.Errorf(audit.EUSAGE, "unknown output format %q", f)
+}
+
+// BucketLabel is how a table shows the start of a histogram bucket of
+// interval, in opt.Location: a date ("2026-11-20") for buckets of whole
+// days that start at midnight, hours and minutes ("2026-11-20 14:00") for
+// whole minutes, else the full time.
+func BucketLabel(t time.Time, interval time.Duration, opt Options) string {
+	loc := opt.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	lt := t.In(loc)
+	switch {
+	case interval%(24*time.Hour) == 0 && lt.Hour() == 0 && lt.Minute() == 0 && lt.Second() == 0 && lt.Nanosecond() == 0:
+		return lt.Format("2006-01-02")
+	case interval%time.Minute == 0 && lt.Second() == 0 && lt.Nanosecond() == 0:
+		return lt.Format("2006-01-02 15:04")
+	}
+	return lt.Format(TableTimeFormat)
+}
+
+// countTable is the table of a count by field.
+func countTable(buckets []audit.Bucket, total int64, field string) Table {
+	value := Column{Name: "value", Kind: KindText}
+	if i := slices.IndexFunc(eventColumns, func(c Column) bool { return c.Name == field || slices.Contains(c.Aliases, field) }); i >= 0 {
+		value.Kind = eventColumns[i].Kind
+		if value.Kind == KindID || value.Kind == KindFixed {
+			value.Kind = KindName
+		}
+		value.Header = strings.ToUpper(field)
+	}
+	return Table{
+		Columns: []Column{
+			value,
+			{Name: "count", Kind: KindFixed, Right: true},
+			{Name: "percent", Header: "%", Kind: KindFixed, Right: true, Priority: 2},
+		},
+		Len: len(buckets),
+		Cell: func(i, col int) string {
+			b := buckets[i]
+			switch col {
+			case 0:
+				if b.Key == "" {
+					return "(none)"
+				}
+				return b.Key
+			case 1:
+				return strconv.FormatInt(b.Count, 10)
+			}
+			return percent(b.Count, total)
+		},
+		Bars: counts(buckets),
+	}
 }
 
 // writeCountsCSV writes a "<first>,count" CSV of n rows; row returns each
@@ -132,14 +192,11 @@ func writeCountsCSV(w io.Writer, first string, n int, row func(i int) (string, i
 	return out.flush()
 }
 
-func bucketTime(b audit.Bucket, layout string) string {
+func bucketTime(b audit.Bucket) string {
 	if b.Time.IsZero() {
 		return b.Key
 	}
-	if layout == "" {
-		return audit.FormatTime(b.Time)
-	}
-	return b.Time.UTC().Format(layout)
+	return audit.FormatTime(b.Time)
 }
 
 func counts(buckets []audit.Bucket) []int64 {
@@ -155,50 +212,6 @@ func percent(n, total int64) string {
 		return "-"
 	}
 	return strconv.FormatFloat(100*float64(n)/float64(total), 'f', 1, 64)
-}
-
-// maxBar is the widest a bar may be.
-const maxBar = 40
-
-// writeBarTable writes a table whose rows get a last column: a bar of
-// unicode blocks, the largest count filling the bar's width.
-func writeBarTable(w io.Writer, headers []string, rows [][]string, counts []int64, opt Options) error {
-	cols := make([]string, len(headers))
-	for i, h := range headers {
-		cols[i] = strings.ToLower(h)
-	}
-	widths := fitWidths(cols, headers, rows, 0)
-	used := colSep * len(headers)
-	for _, n := range widths {
-		used += n
-	}
-	barWidth := maxBar
-	if opt.Width > 0 {
-		barWidth = min(maxBar, opt.Width-used)
-		if barWidth < 5 {
-			// Too narrow: shrink the first column (the value) instead.
-			widths = fitWidths(cols, headers, rows, opt.Width-colSep-5)
-			barWidth = 5
-		}
-	}
-	var top int64
-	for _, c := range counts {
-		top = max(top, c)
-	}
-	align := make([]tw.Align, len(headers)+1)
-	for i := range align {
-		align[i] = tw.AlignRight
-	}
-	align[0], align[len(headers)] = tw.AlignLeft, tw.AlignLeft
-	out := make([][]string, len(rows))
-	for i, r := range rows {
-		row := make([]string, 0, len(r)+1)
-		for j, c := range r {
-			row = append(row, truncate(c, widths[j]))
-		}
-		out[i] = append(row, bar(counts[i], top, barWidth))
-	}
-	return renderTable(w, append(append([]string{}, headers...), ""), out, align)
 }
 
 // bar draws n/top of width cells with eighth blocks.

@@ -52,7 +52,7 @@ func TestEmptyDocuments(t *testing.T) {
 		FormatNDJSON: "",
 		FormatYAML:   "[]\n",
 		FormatCSV:    strings.Join(audit.Columns, ",") + "\n",
-		FormatTable:  "TIME  SERVICE  ACTION  ACTOR  IP  STATUS  DURATION  ID\n",
+		FormatTable:  "TIME (UTC)  SERVICE  ACTION  ACTOR  IP  STATUS  DURATION  ID\n",
 	} {
 		if got := write(t, f, nil, Options{}); got != want {
 			t.Errorf("%s of no events = %q, want %q", f, got, want)

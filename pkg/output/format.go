@@ -11,6 +11,7 @@ package output
 
 import (
 	"strings"
+	"time"
 
 	"github.com/auditctl/auditctl/pkg/audit"
 )
@@ -72,9 +73,18 @@ func DefaultFormat(isTTY bool) Format {
 type Options struct {
 	// CSVRaw turns off formula-injection neutralization in CSV output.
 	CSVRaw bool
-	// Columns overrides the table's columns: names of audit.Columns (or the
-	// aliases audit.Event.Value accepts). Empty means DefaultColumns.
+	// Columns gives exactly the columns a table shows, in order (--columns):
+	// names of the table's columns (for events, audit.Columns and the
+	// aliases duration, browser, user). Empty means the table's default
+	// columns, chosen by priority for Width.
 	Columns []string
+	// Wide shows every column of a table and ignores Width (--wide).
+	Wide bool
+	// Location is the time zone of times in tables (--tz, TZ); nil means
+	// UTC. Zone, when set, is its name in headers ("TIME (Europe/Berlin)").
+	// Machine formats always write RFC 3339 UTC.
+	Location *time.Location
+	Zone     string
 	// Color enables colour and bold in text output.
 	Color bool
 	// Width is the terminal width text output fits into; 0 means no limit.

@@ -2,56 +2,65 @@ package output
 
 import (
 	"io"
-	"strings"
-
-	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/auditctl/auditctl/pkg/audit"
-	"github.com/auditctl/auditctl/pkg/sanitize"
 )
 
-// Records describes a list of records of any kind (keystrokes, queries,
-// commands) for WriteRecords: the table and CSV show Row(i), one text cell
-// per column; JSON, NDJSON and YAML encode Item(i).
+// Records describes a list of records of any kind (sessions, keystrokes,
+// queries, commands) for WriteRecords: the table and CSV show Row(i), one
+// text cell per column; JSON, NDJSON and YAML encode Item(i).
 type Records struct {
-	Columns []string // field names: the CSV header, upper-cased for the table
-	Len     int
-	Row     func(i int) []string
-	Item    func(i int) any
-	// Right names the columns a table aligns right (numbers, durations).
-	Right map[string]bool
+	Columns []string // field names: the CSV header and the table's column names
+	// Table describes the table's columns, one per name of Columns (a
+	// Column's Name is taken from Columns); nil means free text columns,
+	// dropped from the last on a narrow terminal.
+	Table []Column
+	Len   int
+	Row   func(i int) []string
+	// TableRow, when set, gives the table's cells where they differ from
+	// Row's (times in Options.Location, durations with units): CSV keeps
+	// Row's machine values (RFC 3339 UTC times).
+	TableRow func(i int) []string
+	Item     func(i int) any
 }
 
-// WriteRecords writes r in format f. Table cells are sanitized and cut to
-// opt.Width; CSV cells are guarded against formula injection unless
-// opt.CSVRaw; JSON and YAML are terminal-safe.
+// table returns the table of r.
+func (r Records) table() Table {
+	cols := make([]Column, len(r.Columns))
+	for i, name := range r.Columns {
+		if i < len(r.Table) {
+			cols[i] = r.Table[i]
+		} else {
+			cols[i] = Column{Kind: KindText, Priority: i}
+		}
+		cols[i].Name = name
+	}
+	rows := make([][]string, r.Len)
+	row := r.Row
+	if r.TableRow != nil {
+		row = r.TableRow
+	}
+	return Table{Columns: cols, Len: r.Len, Cell: func(i, col int) string {
+		if rows[i] == nil {
+			rows[i] = row(i)
+		}
+		return rows[i][col]
+	}}
+}
+
+// ValidateColumns checks opt.Columns against the table of r.
+func (r Records) ValidateColumns(opt Options) error {
+	t := r.table()
+	return t.ValidateColumns(opt)
+}
+
+// WriteRecords writes r in format f. The table is laid out by RenderTable
+// (sanitized, fitted to opt.Width); CSV cells are guarded against formula
+// injection unless opt.CSVRaw; JSON and YAML are terminal-safe.
 func WriteRecords(w io.Writer, f Format, r Records, opt Options) error {
 	switch f {
 	case FormatTable:
-		headers := make([]string, len(r.Columns))
-		align := make([]tw.Align, len(r.Columns))
-		for i, c := range r.Columns {
-			headers[i] = strings.ToUpper(c)
-			align[i] = tw.AlignLeft
-			if r.Right[c] {
-				align[i] = tw.AlignRight
-			}
-		}
-		rows := make([][]string, r.Len)
-		for i := range rows {
-			row := r.Row(i)
-			for j := range row {
-				row[j] = sanitize.String(row[j])
-			}
-			rows[i] = row
-		}
-		widths := fitWidths(r.Columns, headers, rows, opt.Width)
-		for _, row := range rows {
-			for j := range row {
-				row[j] = truncate(row[j], widths[j])
-			}
-		}
-		return renderTable(w, headers, rows, align)
+		return RenderTable(w, r.table(), opt)
 	case FormatCSV:
 		out := newFlusher(w)
 		for i, c := range r.Columns {

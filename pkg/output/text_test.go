@@ -109,7 +109,7 @@ func TestTextOutputsHostile(t *testing.T) {
 			}
 			m["counts"] = buf.String()
 			buf.Reset()
-			if err := WriteHistogram(&buf, FormatTable, hist, opt); err != nil {
+			if err := WriteHistogram(&buf, FormatTable, hist, time.Hour, opt); err != nil {
 				t.Fatal(err)
 			}
 			m["histogram"] = buf.String()
@@ -296,7 +296,7 @@ func TestHistogram(t *testing.T) {
 	}
 	run := func(f Format) string {
 		var buf bytes.Buffer
-		if err := WriteHistogram(&buf, f, buckets, Options{}); err != nil {
+		if err := WriteHistogram(&buf, f, buckets, time.Hour, Options{}); err != nil {
 			t.Fatal(err)
 		}
 		return buf.String()

@@ -123,7 +123,7 @@ func TestSessionHistory(t *testing.T) {
 		t.Errorf("bad duration: exit %d", code)
 	}
 	table := env.MustRun("sessions", "list", "-o", "table")
-	if !strings.Contains(table, "payroll-db") || !strings.Contains(table, "0:10:00") || !strings.Contains(table, "Page 1 of 1 (2 total)") {
+	if !strings.Contains(table, "payroll-db") || !strings.Contains(table, "10m00s") || !strings.Contains(table, "Page 1 of 1 (2 total)") {
 		t.Errorf("table:\n%s", table)
 	}
 

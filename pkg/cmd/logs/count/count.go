@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/MakeNowJust/heredoc"
@@ -22,6 +23,7 @@ type CountOptions struct {
 	Service func(ctx context.Context, remote string) (audit.EventService, error)
 
 	Filter   cmdutil.FilterOptions
+	Table    cmdutil.TableFlags
 	Remote   string
 	Output   string
 	By       string
@@ -39,7 +41,10 @@ func NewCmdCount(f *cmdutil.Factory, runF func(*CountOptions) error) *cobra.Comm
 		Long: heredoc.Doc(`
 			Count the events a filter selects (last 7 days unless a time or --all
 			is given). --by FIELD lists the top values with their counts;
-			--interval 1h|1d gives a histogram. --fail-if makes the command exit 1
+			--interval 1h|1d gives a histogram with a row for every interval of the
+			window, empty ones included (from the first event when there is no
+			--since), labelled by date for days and by hour and minute for hours
+			(in the time zone of --tz or TZ, UTC by default). --fail-if makes the command exit 1
 			when the total meets a condition, for CI jobs and cron alerts.
 			--remote jumpcloud counts with the JumpCloud Directory Insights API
 			instead of the cache.
@@ -73,6 +78,7 @@ func NewCmdCount(f *cmdutil.Factory, runF func(*CountOptions) error) *cobra.Comm
 	cmd.Flags().IntVar(&opts.Top, "top", 20, "with --by, how many values to list (0 = all)")
 	cmd.Flags().StringVar(&opts.Interval, "interval", "", "histogram interval (15m, 1h, 1d, 1w)")
 	cmd.Flags().StringVar(&opts.FailIf, "fail-if", "", "exit 1 when the total meets this condition: >0, >=10, ==0, <5, !=0")
+	cmdutil.AddTableFlags(cmd, &opts.Table, []string{"value", "count", "percent", "bar", "time"})
 	return cmd
 }
 
@@ -140,7 +146,7 @@ func countRun(ctx context.Context, opts *CountOptions) error {
 	if opts.By != "" {
 		var ok bool
 		if by, ok = audit.ParseField(opts.By); !ok || by == audit.FieldTime || by == audit.FieldDuration {
-			return audit.Errorf(audit.EUSAGE, "cannot count by %q", opts.By)
+			return audit.Errorf(audit.EUSAGE, "cannot count by %q (want one of: %s)", opts.By, strings.Join(audit.CountFieldNames(), ", "))
 		}
 	}
 	var interval time.Duration
@@ -161,7 +167,10 @@ func countRun(ctx context.Context, opts *CountOptions) error {
 	if err != nil {
 		return err
 	}
-	oo := output.Options{Color: opts.IO.ColorEnabled(), Width: opts.IO.TerminalWidth()}
+	oo, err := opts.Table.Options(opts.IO)
+	if err != nil {
+		return err
+	}
 	switch {
 	case by != "":
 		buckets, err := svc.CountBy(ctx, filter, by, opts.Top)
@@ -177,7 +186,10 @@ func countRun(ctx context.Context, opts *CountOptions) error {
 		if err != nil {
 			return err
 		}
-		if err := output.WriteHistogram(opts.IO.Out, format, buckets, oo); err != nil {
+		if buckets, err = audit.FillBuckets(buckets, filter.Since, filter.Until, opts.Now(), interval); err != nil {
+			return err
+		}
+		if err := output.WriteHistogram(opts.IO.Out, format, buckets, interval, oo); err != nil {
 			return err
 		}
 	default:

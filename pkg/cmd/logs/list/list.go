@@ -19,6 +19,7 @@ type ListOptions struct {
 	Service func(ctx context.Context, remote string) (audit.EventService, error)
 
 	Filter cmdutil.FilterOptions
+	Table  cmdutil.TableFlags
 	Remote string
 	Output string
 	JQ     string
@@ -44,6 +45,14 @@ func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Comman
 			piped, it is JSON. A --page past the last page is a usage error (exit
 			2): "page 999 is past the last page (30)". Values are shown exactly in json/ndjson and with
 			control characters made visible in tables.
+
+			The table fits the terminal: on a narrow one the less important
+			columns are left out (service, then ip, then id...), names such as
+			ARNs and emails are shortened in the middle, ids to a prefix that
+			'logs show' accepts, and a column empty in every row is not shown.
+			--wide shows every column, --columns exactly the ones named. Times
+			are UTC unless --tz or TZ say otherwise, and the header names the
+			zone; json, ndjson and csv always carry RFC 3339 UTC times.
 		`),
 		Example: heredoc.Doc(`
 			# every user deletion in the last 7 days
@@ -60,6 +69,9 @@ func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Comman
 
 			# failed SSO logins of the last day, asked of JumpCloud directly
 			auditctl logs list --remote jumpcloud --service sso --status failure --since 24h
+
+			# at any width: the time (Berlin), actor, action and the whole ARN of the target
+			auditctl logs list --columns time,actor,action,target --tz Europe/Berlin --wide
 
 			# actors of failed logins, with jq
 			auditctl logs list --all -q 'action:USER_LOGIN status:failure' --jq '.[].actor'
@@ -80,6 +92,7 @@ func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Comman
 	cmd.Flags().IntVarP(&opts.Limit, "limit", "L", 50, "events per page")
 	cmd.Flags().IntVar(&opts.Page, "page", 1, "page number")
 	cmd.Flags().StringVar(&opts.JQ, "jq", "", "filter the JSON output with a jq expression")
+	cmdutil.AddTableFlags(cmd, &opts.Table, output.EventColumnNames())
 	return cmd
 }
 
@@ -97,6 +110,15 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 	sort, err := audit.ParseSort(opts.Sort)
 	if err != nil {
 		return err
+	}
+	oo, err := opts.Table.Options(opts.IO)
+	if err != nil {
+		return err
+	}
+	if format == output.FormatTable {
+		if err := output.ValidateEventColumns(oo); err != nil {
+			return err
+		}
 	}
 	filter, err := opts.Filter.Filter(opts.Now(), true)
 	if err != nil {
@@ -136,7 +158,6 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 		}
 		return output.WriteJQ(opts.IO.Out, opts.JQ, v, opts.IO.IsStdoutTTY())
 	}
-	oo := output.Options{Color: opts.IO.ColorEnabled(), Width: opts.IO.TerminalWidth()}
 	if err := output.WriteEvents(opts.IO.Out, format, events, oo); err != nil {
 		return err
 	}

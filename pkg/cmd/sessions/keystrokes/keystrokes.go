@@ -24,6 +24,7 @@ type Options struct {
 	Output    string
 	Commands  bool
 	Ungrouped bool
+	Table     cmdutil.TableFlags
 	Rec       shared.RecordingFlags
 }
 
@@ -85,6 +86,7 @@ func NewCmdKeystrokes(f *cmdutil.Factory, runF func(*Options) error) *cobra.Comm
 	}
 	cmd.Flags().BoolVar(&opts.Commands, "commands", false, "reconstruct the command lines typed")
 	cmd.Flags().BoolVar(&opts.Ungrouped, "ungrouped", false, "one row per input event, text not grouped")
+	cmdutil.AddTableFlags(cmd, &opts.Table, []string{"time", "kind", "keys", "command", "ended", "uncertain"})
 	opts.Rec.Add(cmd.Flags())
 	opts.Rec.Bind(f)
 	return cmd
@@ -177,9 +179,9 @@ func run(opts *Options) error {
 
 func writeRows(opts *Options, format output.Format, txt bool, hdr recording.Header, last time.Duration, grouped []keys.Row, editor *keys.LineEditor) error {
 	w := opts.IO.Out
-	width := 0
-	if opts.IO.IsStdoutTTY() {
-		width = opts.IO.TerminalWidth()
+	oo, err := opts.Table.Options(opts.IO)
+	if err != nil {
+		return err
 	}
 	if opts.Commands {
 		editor.Close(last)
@@ -195,7 +197,13 @@ func writeRows(opts *Options, format output.Format, txt bool, hdr recording.Head
 		}
 		return output.WriteRecords(w, format, output.Records{
 			Columns: []string{"time", "command", "ended", "uncertain"},
-			Len:     len(cmds),
+			Table: []output.Column{
+				{Kind: output.KindFixed},
+				{Kind: output.KindText, Priority: 1},
+				{Kind: output.KindFixed, Priority: 2},
+				{Kind: output.KindText, Priority: 3},
+			},
+			Len: len(cmds),
 			Row: func(i int) []string {
 				c := cmds[i]
 				u := ""
@@ -205,7 +213,7 @@ func writeRows(opts *Options, format output.Format, txt bool, hdr recording.Head
 				return []string{shared.FormatOffset(c.start), c.Command, c.Ended, u}
 			},
 			Item: func(i int) any { return cmds[i] },
-		}, output.Options{Width: width})
+		}, oo)
 	}
 	rows := make([]Keystroke, len(grouped))
 	for i, r := range grouped {
@@ -219,13 +227,18 @@ func writeRows(opts *Options, format output.Format, txt bool, hdr recording.Head
 	}
 	return output.WriteRecords(w, format, output.Records{
 		Columns: []string{"time", "kind", "keys"},
-		Len:     len(rows),
+		Table: []output.Column{
+			{Kind: output.KindFixed},
+			{Kind: output.KindFixed, Priority: 2},
+			{Kind: output.KindText, Priority: 1},
+		},
+		Len: len(rows),
 		Row: func(i int) []string {
 			r := rows[i]
 			return []string{shared.FormatOffset(r.offset), r.Kind, r.Keys}
 		},
 		Item: func(i int) any { return rows[i] },
-	}, output.Options{Width: width})
+	}, oo)
 }
 
 // joinKeys makes one row of the keys of one event: text as typed, named

@@ -24,6 +24,7 @@ type Options struct {
 	Store  func(ctx context.Context) (session.Store, error)
 	Now    func() time.Time
 	Output string
+	Table  cmdutil.TableFlags
 
 	Since, Until             string
 	Connector, Users         []string
@@ -109,6 +110,7 @@ func NewCmdList(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	fl.StringVar(&opts.Search, "search", "", "text in name, email, account, server name, host, client IP or client name")
 	fl.IntVar(&opts.Limit, "limit", 50, "sessions per page")
 	fl.IntVar(&opts.Page, "page", 1, "page number")
+	cmdutil.AddTableFlags(cmd, &opts.Table, Columns)
 	return cmd
 }
 
@@ -255,21 +257,22 @@ func run(ctx context.Context, opts *Options) error {
 	if err := audit.CheckPage(opts.Page, total, opts.Limit); err != nil {
 		return err
 	}
-	cols := []string{"start", "user", "resource", "category", "connector", "account", "duration", "status", "rec", "id"}
-	if opts.Active {
-		cols = []string{"start", "user", "resource", "account", "connector", "id"}
+	oo, err := opts.Table.Options(opts.IO)
+	if err != nil {
+		return err
 	}
-	width := 0
-	if opts.IO.IsStdoutTTY() {
-		width = opts.IO.TerminalWidth()
+	rec := records(rows, oo)
+	if opts.Active && len(opts.Table.Columns) == 0 {
+		// A live session has no end, duration or recording yet.
+		for i := range rec.Table {
+			switch rec.Columns[i] {
+			case "start", "user", "resource", "account", "connector", "id":
+			default:
+				rec.Table[i].Extra = true
+			}
+		}
 	}
-	err = output.WriteRecords(opts.IO.Out, format, output.Records{
-		Columns: cols,
-		Len:     len(rows),
-		Row:     func(i int) []string { return row(rows[i], cols) },
-		Item:    func(i int) any { return rows[i] },
-		Right:   map[string]bool{"duration": true},
-	}, output.Options{Width: width})
+	err = output.WriteRecords(opts.IO.Out, format, rec, oo)
 	if err != nil {
 		return err
 	}
@@ -280,12 +283,45 @@ func run(ctx context.Context, opts *Options) error {
 	return err
 }
 
-func row(s *session.Session, cols []string) []string {
-	out := make([]string, len(cols))
-	for i, c := range cols {
+// Columns are the columns of the sessions table, in order.
+var Columns = []string{"start", "user", "resource", "category", "connector", "account", "duration", "status", "rec", "id"}
+
+// records are the rows of the sessions table; JSON and YAML get the
+// sessions themselves.
+func records(rows []*session.Session, oo output.Options) output.Records {
+	return output.Records{
+		Columns: Columns,
+		Table: []output.Column{
+			{Kind: output.KindFixed, Zoned: true},              // start
+			{Kind: output.KindName, Priority: 1},               // user
+			{Kind: output.KindName, Priority: 2},               // resource
+			{Kind: output.KindFixed, Priority: 7},              // category
+			{Kind: output.KindName, Priority: 9},               // connector
+			{Kind: output.KindName, Priority: 8},               // account
+			{Kind: output.KindFixed, Right: true, Priority: 5}, // duration
+			{Kind: output.KindFixed, Priority: 4},              // status
+			{Kind: output.KindFixed, Priority: 6},              // rec
+			{Kind: output.KindID, Priority: 3},                 // id
+		},
+		Len:      len(rows),
+		Row:      func(i int) []string { return row(rows[i], nil) },
+		TableRow: func(i int) []string { return row(rows[i], &oo) },
+		Item:     func(i int) any { return rows[i] },
+	}
+}
+
+// row is the cells of s: for the table with oo (start in its zone), for
+// CSV without (start in RFC 3339 UTC).
+func row(s *session.Session, oo *output.Options) []string {
+	out := make([]string, len(Columns))
+	for i, c := range Columns {
 		switch c {
 		case "start":
-			out[i] = s.Start.UTC().Format(output.TableTimeFormat)
+			if oo != nil {
+				out[i] = oo.Time(s.Start)
+			} else if !s.Start.IsZero() {
+				out[i] = audit.FormatTime(s.Start)
+			}
 		case "user":
 			out[i] = s.UserEmail
 			if out[i] == "" {
@@ -301,7 +337,7 @@ func row(s *session.Session, cols []string) []string {
 			out[i] = s.Account
 		case "duration":
 			if s.Status != session.StatusActive {
-				out[i] = FormatDuration(s.Duration)
+				out[i] = output.FormatDuration(s.Duration)
 			}
 		case "status":
 			out[i] = string(s.Status)
@@ -316,10 +352,4 @@ func row(s *session.Session, cols []string) []string {
 		}
 	}
 	return out
-}
-
-// FormatDuration prints a session duration as H:MM:SS.
-func FormatDuration(d time.Duration) string {
-	sec := int64(d.Round(time.Second) / time.Second)
-	return fmt.Sprintf("%d:%02d:%02d", sec/3600, sec/60%60, sec%60)
 }

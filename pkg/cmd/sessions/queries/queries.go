@@ -23,6 +23,7 @@ type Options struct {
 	File   string
 	Output string
 	Status string
+	Table  cmdutil.TableFlags
 	Rec    shared.RecordingFlags
 }
 
@@ -63,6 +64,7 @@ func NewCmdQueries(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command
 		},
 	}
 	cmd.Flags().StringVar(&opts.Status, "status", "", "only queries with these statuses: ok, error, blocked (comma-separated)")
+	cmdutil.AddTableFlags(cmd, &opts.Table, columns)
 	opts.Rec.Add(cmd.Flags())
 	opts.Rec.Bind(f)
 	return cmd
@@ -154,26 +156,41 @@ func run(opts *Options) error {
 }
 
 func writeRows(opts *Options, format output.Format, rows []Query) error {
-	width := 0
-	if opts.IO.IsStdoutTTY() {
-		width = opts.IO.TerminalWidth()
+	oo, err := opts.Table.Options(opts.IO)
+	if err != nil {
+		return err
+	}
+	cells := func(i int, table bool) []string {
+		r := rows[i]
+		n := ""
+		if r.Rows != nil {
+			n = strconv.FormatInt(*r.Rows, 10)
+		}
+		d := strconv.FormatFloat(r.DurationMS, 'f', -1, 64)
+		if table {
+			d = output.FormatMS(r.DurationMS)
+		}
+		return []string{shared.FormatOffset(r.offset), r.Status, d, n, r.Message, oneLine(r.Query)}
 	}
 	return output.WriteRecords(opts.IO.Out, format, output.Records{
-		Columns: []string{"time", "status", "duration_ms", "rows", "message", "query"},
-		Len:     len(rows),
-		Row: func(i int) []string {
-			r := rows[i]
-			n := ""
-			if r.Rows != nil {
-				n = strconv.FormatInt(*r.Rows, 10)
-			}
-			return []string{shared.FormatOffset(r.offset), r.Status,
-				strconv.FormatFloat(r.DurationMS, 'f', -1, 64), n, r.Message, oneLine(r.Query)}
+		Columns: columns,
+		Table: []output.Column{
+			{Kind: output.KindFixed},                                               // time
+			{Kind: output.KindFixed, Priority: 2},                                  // status
+			{Kind: output.KindFixed, Header: "DURATION", Right: true, Priority: 3}, // duration_ms
+			{Kind: output.KindFixed, Right: true, Priority: 4},                     // rows
+			{Kind: output.KindText, Priority: 5},                                   // message
+			{Kind: output.KindText, Priority: 1},                                   // query
 		},
-		Item:  func(i int) any { return rows[i] },
-		Right: map[string]bool{"duration_ms": true, "rows": true},
-	}, output.Options{Width: width})
+		Len:      len(rows),
+		Row:      func(i int) []string { return cells(i, false) },
+		TableRow: func(i int) []string { return cells(i, true) },
+		Item:     func(i int) any { return rows[i] },
+	}, oo)
 }
+
+// columns are the columns of the listing (CSV header, table columns).
+var columns = []string{"time", "status", "duration_ms", "rows", "message", "query"}
 
 // oneLine folds a multi-line statement onto one table line.
 func oneLine(s string) string {

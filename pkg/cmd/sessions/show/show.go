@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/auditctl/auditctl/pkg/audit"
-	"github.com/auditctl/auditctl/pkg/cmd/sessions/list"
 	"github.com/auditctl/auditctl/pkg/cmdutil"
 	"github.com/auditctl/auditctl/pkg/output"
 	"github.com/auditctl/auditctl/pkg/recorder"
@@ -213,7 +212,7 @@ func writePanel(w io.Writer, d *Detail, ios *cmdutil.IOStreams) error {
 	field("Start", audit.FormatTime(s.Start))
 	if !s.End.IsZero() {
 		field("End", audit.FormatTime(s.End))
-		field("Duration", list.FormatDuration(s.Duration))
+		field("Duration", output.FormatDuration(s.Duration))
 	}
 	field("Status", string(s.Status))
 	field("Terminated by", s.TerminatedBy)
