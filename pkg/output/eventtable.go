@@ -16,7 +16,7 @@ var eventColumns = []Column{
 	{Name: "source", Kind: KindName, Extra: true, Priority: 20},
 	{Name: "service", Kind: KindText, Priority: 7},
 	{Name: "category", Kind: KindText, Extra: true, Priority: 21},
-	{Name: "action", Kind: KindText, Priority: 1},
+	{Name: "action", Kind: KindText, Min: 16, Priority: 1},
 	{Name: "actor", Aliases: []string{"user"}, Kind: KindName, Priority: 2},
 	{Name: "actor_type", Kind: KindText, Extra: true, Priority: 22},
 	{Name: "actor_id", Kind: KindName, Extra: true, Priority: 23},

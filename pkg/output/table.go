@@ -285,17 +285,15 @@ func (c *tcol) measure() {
 }
 
 // shrinkRank orders the columns that give up width: the bar, then ids
-// (down to their unique prefix), free text, names.
+// (at once down to their unique prefix), then the widest of the others.
 func (c *tcol) shrinkRank() int {
 	switch {
 	case c.bar:
 		return 0
 	case c.Kind == KindID:
 		return 1
-	case c.Kind == KindText:
-		return 2
 	}
-	return 3
+	return 2
 }
 
 // fit chooses the columns and their widths for width (0: no limit): while
@@ -532,22 +530,37 @@ func cutMiddle(gs []grapheme, width, head, tail int) string {
 	return join(gs[:h]) + "…" + join(gs[len(gs)-t:])
 }
 
-// cutWindow shows the part of gs around grapheme at, between two "…".
+// cutWindow shows the part of gs around grapheme at between two "…", and
+// when width allows, a little of both ends: "arn:aws…steal-inst…e48eeed".
 func cutWindow(gs []grapheme, width, at int) string {
 	avail := width - 2
-	start := max(0, at-avail/2)
-	n := headFit(gs[start:], avail)
-	for start > 0 && widthOf(gs[start-1:start+n]) <= avail {
+	if avail < 1 {
+		return cutEnd(join(gs), width)
+	}
+	h, t := 0, 0
+	if avail >= 12 {
+		edge := min(8, avail/4)
+		h, t = headFit(gs, edge), tailFit(gs, edge)
+	}
+	mid := gs[h : len(gs)-t]
+	at = max(0, min(at-h, len(mid)-1))
+	room := avail - widthOf(gs[:h]) - widthOf(gs[len(gs)-t:])
+	start := max(0, at-room/3)
+	n := headFit(mid[start:], room)
+	for start > 0 && start+n < len(mid) && widthOf(mid[start-1:start+n]) <= room {
 		start--
 	}
-	s := join(gs[start : start+n])
-	if start > 0 {
-		s = "…" + s
+	var sb strings.Builder
+	sb.WriteString(join(gs[:h]))
+	if start > 0 || h > 0 {
+		sb.WriteString("…")
 	}
-	if start+n < len(gs) {
-		s += "…"
+	sb.WriteString(join(mid[start : start+n]))
+	if start+n < len(mid) || t > 0 {
+		sb.WriteString("…")
 	}
-	return s
+	sb.WriteString(join(gs[len(gs)-t:]))
+	return sb.String()
 }
 
 // cutMiddleDistinct cuts cells to width in the middle; where two different
@@ -599,10 +612,13 @@ func cutMiddleDistinct(cells []string, width int) []string {
 					tail = max(tail, commonSuffix(gss[i], gj)+1)
 				}
 				var s string
+				// Keep a few cells of the other end, else show a window
+				// around the difference between a little of both ends.
+				keep := min(6, width/4) + 1
 				switch {
-				case widthOf(gss[i][:min(head, len(gss[i]))]) <= width-2:
+				case widthOf(gss[i][:min(head, len(gss[i]))]) <= width-keep:
 					s = cutMiddle(gss[i], width, head, 0)
-				case widthOf(gss[i][len(gss[i])-min(tail, len(gss[i])):]) <= width-2:
+				case widthOf(gss[i][len(gss[i])-min(tail, len(gss[i])):]) <= width-keep:
 					s = cutMiddle(gss[i], width, 0, tail)
 				default:
 					s = cutWindow(gss[i], width, min(head, len(gss[i]))-1)

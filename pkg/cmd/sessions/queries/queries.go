@@ -177,11 +177,12 @@ func writeRows(opts *Options, format output.Format, rows []Query) error {
 		Table: []output.Column{
 			{Kind: output.KindFixed},                                               // time
 			{Kind: output.KindFixed, Priority: 2},                                  // status
-			{Kind: output.KindFixed, Header: "DURATION", Right: true, Priority: 3}, // duration_ms
-			{Kind: output.KindFixed, Right: true, Priority: 4},                     // rows
-			{Kind: output.KindText, Priority: 5},                                   // message
-			{Kind: output.KindText, Priority: 1},                                   // query
+			{Kind: output.KindFixed, Header: "DURATION", Right: true, Priority: 4}, // duration_ms
+			{Kind: output.KindFixed, Right: true, Priority: 5},                     // rows
+			{Kind: output.KindText, Priority: 3},                                   // message
+			{Kind: output.KindText, Min: 40, Priority: 1},                          // query
 		},
+
 		Len:      len(rows),
 		Row:      func(i int) []string { return cells(i, false) },
 		TableRow: func(i int) []string { return cells(i, true) },
