@@ -56,7 +56,6 @@ func inPty(t *testing.T, bin string, cols int, env []string, args ...string) str
 	return strings.ReplaceAll(buf.String(), "\r\n", "\n")
 }
 
-
 // run runs the binary with its output on a pipe.
 func run(t *testing.T, bin string, args ...string) string {
 	t.Helper()
