@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
+	"errors"
+	"os"
+	"strings"
 	"path/filepath"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 	"github.com/auditctl/auditctl/pkg/audit"
 	"github.com/auditctl/auditctl/pkg/cmd/sessions/shared"
 	"github.com/auditctl/auditctl/pkg/cmdutil"
+	"github.com/auditctl/auditctl/pkg/output"
 	"github.com/auditctl/auditctl/pkg/recording"
 	"github.com/auditctl/auditctl/pkg/sanitize"
 	"github.com/auditctl/auditctl/pkg/session"
@@ -29,6 +32,20 @@ type Options struct {
 	Meta  session.Session // flag values; empty fields are taken from the recording
 	Start string
 	Cat   string
+	// Output is -o: json or ndjson print one Result per FILE.
+	Output string
+	Quiet  bool
+}
+
+// Result is what happened to one FILE.
+type Result struct {
+	File      string `json:"file"`
+	Status    string `json:"status"` // registered, exists, failed
+	SessionID string `json:"session_id,omitempty"`
+	Error     string `json:"error,omitempty"`
+	// Damage summarizes what could not be read (with --skip-invalid).
+	Damage string `json:"damage,omitempty"`
+	err    error
 }
 
 // NewCmdImport builds the command.
@@ -46,21 +63,44 @@ func NewCmdImport(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 			the whole session row; other formats give at least the start time
 			(asciicast timestamp, ttyrec first frame, script header) and the
 			duration (the last event). Flags fill in or override the rest.
-			A recording without a start time needs --start.
+
+			A recording that does not record when it started (asciicast v2
+			without "timestamp", a v3 header without it) needs --start TIME,
+			which applies to every FILE; --start mtime takes each file's
+			modification time minus its duration instead (a recorder's file
+			is last written when the session ends; a copied file's time is
+			the copy's, so this is an estimate, and a notice says so).
 
 			The session ID is the one in the .rec metadata, else derived from
 			the file's SHA-256, so importing the same file again adds nothing.
 			The file stays where it is; the cache stores its absolute path and
 			SHA-256.
+
+			Each FILE is its own unit: one that cannot be registered (not a
+			recording, no start time, damaged) is named on stderr with the
+			reason (file:line for a bad line) and the others are registered
+			all the same. stdout lists the IDs of the sessions registered
+			(-o json or ndjson: one object per FILE with its status, session
+			ID or error); stderr says what happened to each FILE, then the
+			totals. The exit code is 3 when any FILE failed.
+
+			A damaged recording (bad lines, a file cut short) fails unless
+			--skip-invalid, which registers it with what is readable (its
+			duration is the readable part) and names the damage on stderr;
+			--skip-invalid also skips the FILEs that cannot be registered at
+			all, and then the exit code is 3 only when none could be.
 		`),
 		Example: heredoc.Doc(`
 			auditctl sessions import ./recordings/*.rec
 			auditctl sessions import db.cast --category database --resource payroll-db --user alice@example.com
 			auditctl sessions import old.ttyrec --start 2026-10-01T09:00:00Z --resource bastion-1
+			auditctl sessions import ./casts/*.cast --start mtime --skip-invalid
 		`),
 		Args: cmdutil.MinimumArgs(1, "a recording FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Files = args
+			opts.Output = f.Output
+			opts.Quiet = f.Quiet
 			if runF != nil {
 				return runF(opts)
 			}
@@ -71,8 +111,9 @@ func NewCmdImport(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 	m := &opts.Meta
 	shared.AddMetadataFlags(fl, m)
 	fl.StringVar(&opts.Cat, "category", "", "server, database or website")
-	fl.StringVar(&opts.Start, "start", "", "start time, for recordings that do not record it")
+	fl.StringVar(&opts.Start, "start", "", `start time, for recordings that do not record it; "mtime": each file's modification time minus its duration`)
 	opts.Rec.Add(fl)
+	opts.Rec.Bind(f)
 	return cmd
 }
 
@@ -83,75 +124,155 @@ func run(ctx context.Context, opts *Options) error {
 	}
 	opts.Meta.Category = c
 	var start time.Time
-	if opts.Start != "" {
+	fromMtime := strings.EqualFold(opts.Start, "mtime")
+	if opts.Start != "" && !fromMtime {
 		t, err := audit.ParseTimeArg(opts.Start, time.Now())
 		if err != nil {
 			return err
 		}
 		start = t
 	}
-	// Read every file first: a bad one stops the import before anything
-	// is written.
-	var rows []*session.Session
-	for _, f := range opts.Files {
-		s, err := describe(opts, f, start)
-		if err != nil {
+	format := output.Format("")
+	if opts.Output != "" {
+		if format, err = output.ResolveFormat(opts.Output, false); err != nil {
 			return err
 		}
-		rows = append(rows, s)
+		if format != output.FormatJSON && format != output.FormatNDJSON {
+			return audit.Errorf(audit.EUSAGE, "sessions import prints session IDs, or -o json / -o ndjson (got -o %s)", opts.Output)
+		}
+	}
+	if _, err := opts.Rec.Options(); err != nil {
+		return err
 	}
 	store, err := opts.Store(ctx)
 	if err != nil {
 		return err
 	}
-	added := 0
-	for _, s := range rows {
-		if got, err := store.FindSession(ctx, s.ID); err == nil && got.ID == s.ID {
-			fmt.Fprintf(opts.IO.ErrOut, "%s: already registered as session %s\n", sanitize.String(s.RecordingPath), s.ID)
-			continue
+	// Each FILE is its own unit: read it, register it, go on.
+	var results []Result
+	var added, exists, failed int
+	for _, f := range opts.Files {
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
-		if err := store.CreateSession(ctx, s); err != nil {
+		res := Result{File: f}
+		s, d, err := describe(opts, f, start, fromMtime)
+		if err == nil && d.Damaged() {
+			res.Damage = d.Summary()
+			if !opts.Rec.SkipInvalid {
+				err = shared.DamageError(f, d)
+			}
+		}
+		if err == nil {
+			if got, ferr := store.FindSession(ctx, s.ID); ferr == nil && got.ID == s.ID {
+				res.Status, res.SessionID = "exists", s.ID
+			} else if err = store.CreateSession(ctx, s); err == nil {
+				res.Status, res.SessionID = "registered", s.ID
+			}
+		}
+		if err != nil {
+			if ae := audit.ErrorCode(err); ae == audit.ELOCAL || ae == audit.EINTERNAL && !isInput(err) {
+				return err // the cache, not the file: stop
+			}
+			res.Status, res.Error, res.err = "failed", err.Error(), err
+		}
+		switch res.Status {
+		case "registered":
+			added++
+			if res.Damage != "" {
+				opts.Rec.ReportDamage(opts.IO, d.All())
+				opts.notice("%s: registered as session %s with what is readable (%s)", f, s.ID, res.Damage)
+			} else {
+				opts.notice("%s: registered as session %s", f, s.ID)
+			}
+			if format == "" {
+				fmt.Fprintln(opts.IO.Out, s.ID)
+			}
+		case "exists":
+			exists++
+			opts.notice("%s: already registered as session %s", f, s.ID)
+		default:
+			failed++
+			if len(opts.Files) > 1 { // one FILE: its error is the command's
+				fmt.Fprintf(opts.IO.ErrOut, "%s: not registered: %s\n", sanitize.String(f), sanitize.String(res.Error))
+			}
+		}
+		results = append(results, res)
+	}
+	if format != "" {
+		if err := output.WriteRecords(opts.IO.Out, format, output.Records{
+			Columns: []string{"file", "status", "session_id", "error"},
+			Len:     len(results),
+			Row: func(i int) []string {
+				r := results[i]
+				return []string{r.File, r.Status, r.SessionID, r.Error}
+			},
+			Item: func(i int) any { return results[i] },
+		}, output.Options{}); err != nil {
 			return err
 		}
-		added++
-		fmt.Fprintln(opts.IO.Out, s.ID)
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "registered %d of %d recordings\n", added, len(rows))
-	return nil
+	msg := fmt.Sprintf("registered %d of %d recordings", added, len(opts.Files))
+	if exists > 0 {
+		msg += fmt.Sprintf(", %d already registered", exists)
+	}
+	if failed > 0 {
+		msg += fmt.Sprintf(", %d failed", failed)
+	}
+	opts.notice("%s", msg)
+	switch {
+	case failed == 0:
+		return nil
+	case opts.Rec.SkipInvalid && added+exists > 0:
+		return nil
+	case len(opts.Files) == 1:
+		return results[0].err // its own exit code
+	}
+	return audit.Errorf(audit.EINVALID, "%d of %d recordings could not be registered (listed above)", failed, len(opts.Files))
 }
 
-// describe reads one recording and builds its session row.
-func describe(opts *Options, path string, start time.Time) (*session.Session, error) {
+func (opts *Options) notice(format string, args ...any) {
+	if opts.Quiet {
+		return
+	}
+	fmt.Fprintln(opts.IO.ErrOut, sanitize.String(fmt.Sprintf(format, args...)))
+}
+
+// isInput reports whether err is about a file's content (as opposed to the
+// cache).
+func isInput(err error) bool {
+	var ie *audit.InputError
+	return errors.As(err, &ie)
+}
+
+// describe reads one recording and builds its session row; the damage says
+// what could not be read.
+func describe(opts *Options, path string, start time.Time, fromMtime bool) (*session.Session, recording.Damage, error) {
+	var d recording.Damage
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return nil, err
+		return nil, d, err
 	}
 	rd, err := opts.Rec.Open(abs)
 	if err != nil {
-		return nil, err
+		return nil, d, err
 	}
 	defer rd.Close()
 	hdr := rd.Header()
 	var s session.Session
 	if len(hdr.Audit) > 0 {
 		if err := json.Unmarshal(hdr.Audit, &s); err != nil {
-			return nil, &audit.InputError{File: path, Line: 1, Field: "audit", Err: fmt.Errorf("session metadata: %w", err), Fatal: true}
+			return nil, d, &audit.InputError{File: path, Line: 1, Field: "audit", Err: fmt.Errorf("session metadata: %w", err), Fatal: true}
 		}
 	}
-	var last time.Duration
-	for {
-		ev, err := rd.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		last = max(last, ev.Time)
+	if err := rd.Each(func(recording.Event) error { return nil }); err != nil {
+		return nil, d, err
 	}
+	d = rd.Damage()
+	last := d.Readable
 	sum, err := recording.FileSHA256(abs)
 	if err != nil {
-		return nil, err
+		return nil, d, err
 	}
 	overlay(&s, &opts.Meta)
 	if s.ID == "" {
@@ -162,8 +283,15 @@ func describe(opts *Options, path string, start time.Time) (*session.Session, er
 		s.Start = start
 	case s.Start.IsZero() && !hdr.Timestamp.IsZero():
 		s.Start = hdr.Timestamp
+	case s.Start.IsZero() && fromMtime:
+		st, err := os.Stat(abs)
+		if err != nil {
+			return nil, d, err
+		}
+		s.Start = st.ModTime().Add(-last)
+		opts.notice("%s: no start time recorded: using its modification time minus its duration, %s (an estimate)", path, audit.FormatTime(s.Start.UTC()))
 	case s.Start.IsZero():
-		return nil, audit.Errorf(audit.EUSAGE, "%s does not record when it started: pass --start", path)
+		return nil, d, audit.Errorf(audit.EINVALID, "%s does not record when it started: pass --start TIME (or --start mtime for the file's modification time minus its duration)", path)
 	}
 	s.Start = s.Start.UTC()
 	s.Duration = last
@@ -179,7 +307,7 @@ func describe(opts *Options, path string, start time.Time) (*session.Session, er
 	if s.Command == "" {
 		s.Command = hdr.Command
 	}
-	return &s, nil
+	return &s, d, nil
 }
 
 // overlay copies the non-empty fields of m over s.
