@@ -88,8 +88,13 @@ func (m *Model) panelWidth(w int) int {
 
 // View assembles the frame: header, screen beside the panels, timeline and
 // status line. The screen itself was rendered by Update.
+//
+// Every text from the recording is made safe where it enters the view
+// (cleanLine, and the renderer's check of each cell); as a last line of
+// defence, the whole frame goes through the terminal chokepoint's rules
+// (safeFrame): nothing but SGR styling reaches the terminal raw.
 func (m *Model) View() tea.View {
-	v := tea.NewView(m.render())
+	v := tea.NewView(safeFrame(m.render()))
 	v.AltScreen = true
 	return v
 }
@@ -522,7 +527,24 @@ func pad(s string, w int) string {
 	return s
 }
 
-// cleanLine makes untrusted text one safe line.
+// safeFrame returns the frame with its SGR sequences kept and every other
+// control, escape sequence, format character or invalid byte escaped, as
+// auditctl's terminal chokepoint (sanitize.Terminal) writes text; tabs too.
+func safeFrame(s string) string {
+	if strings.IndexByte(s, '\t') >= 0 {
+		s = strings.ReplaceAll(s, "\t", `\t`) // text may keep tabs; a frame may not
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	t := sanitize.NewTerminal(&b, true)
+	if sanitize.WriteStyled(t, s) != nil || t.Flush() != nil {
+		return "" // a strings.Builder does not fail
+	}
+	return b.String()
+}
+
+// cleanLine makes untrusted text one safe line: the one way text from a
+// recording (or a file name, or an error quoting either) enters the view.
 func cleanLine(s string) string {
 	return sanitize.String(s)
 }
