@@ -147,7 +147,8 @@ type Model struct {
 	scanDone bool
 	scanErr  error
 	keysSkip int
-	badLines int
+	dmg      *recording.Damage // what could not be read (nil: nothing, or not known yet)
+	dmgAll   []recording.Flaw  // dmg.All(): the panels mark them
 	scanCh   chan tea.Msg
 
 	// The seek index.
@@ -384,7 +385,11 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		}
 		m.pb, m.readErr = msg.pb, msg.err
 		m.clock = msg.to
-		if m.pb.Done() && m.clock > m.pb.At() {
+		if at, broken := m.breakAt(); broken && m.clock > at {
+			// Past the break: nothing after it can be read.
+			m.clock = min(at, m.pb.At())
+			m.setError(m.pastBreak(msg.to))
+		} else if m.pb.Done() && m.clock > m.pb.At() {
 			// Past the last event, found by reading: the end.
 			m.clock = m.pb.At()
 			if m.gotoAsked != "" {
@@ -423,7 +428,9 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		m.addScan(msg)
 		if msg.done {
 			m.scanDone, m.scanErr = true, msg.err
-			if msg.err != nil {
+			if _, broken := m.breakAt(); msg.err != nil && !broken {
+				// Not a break in the recording (the timeline and the
+				// status line show those): say it once.
 				m.setError(fmt.Errorf("reading %s: %w (showing what could be read)", m.opt.Path, msg.err))
 			}
 			return nil
@@ -435,6 +442,11 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case indexMsg:
 		m.indexing = false
 		m.ix, m.ixErr = msg.ix, msg.err
+		if m.ix != nil && !m.scanDone {
+			if d := m.ix.Damage(); d.Damaged() {
+				m.setDamage(d)
+			}
+		}
 		return nil
 	case searchMsg:
 		return m.searchResult(msg)
@@ -453,18 +465,26 @@ func (m *Model) addScan(msg scanMsg) {
 	m.gaps = append(m.gaps, msg.gaps...)
 	m.scanDur = max(m.scanDur, msg.duration)
 	m.keysSkip += msg.skipped
-	m.badLines += msg.bad
+	if msg.damage != nil {
+		m.setDamage(*msg.damage)
+	}
 }
 
-// duration is the recording's duration as far as it is known.
+// duration is the recording's duration as far as it is known: for a
+// recording that breaks early, the whole recording's when its header
+// gives it (see breakAt for the readable part).
 func (m *Model) duration() time.Duration {
 	if m.live {
 		return max(m.scanDur, m.liveAt)
 	}
-	if m.ix != nil {
-		return m.ix.Duration
+	var whole time.Duration
+	if m.dmg != nil {
+		whole = m.dmg.Duration
 	}
-	d := max(m.scanDur, m.pb.At())
+	if m.ix != nil {
+		return max(m.ix.Duration, whole)
+	}
+	d := max(m.scanDur, m.pb.At(), whole)
 	if !m.scanDone && m.hdr.Duration > 0 {
 		d = max(d, time.Duration(m.hdr.Duration*float64(time.Second)))
 	}
@@ -472,6 +492,36 @@ func (m *Model) duration() time.Duration {
 }
 
 func (m *Model) durationKnown() bool { return m.ix != nil || m.scanDone || m.live }
+
+func (m *Model) setDamage(d recording.Damage) {
+	m.dmg, m.dmgAll = &d, d.All()
+}
+
+// breakAt returns where the readable part of a recording that breaks
+// early (a file cut mid-line, a compressed stream cut short) ends; ok is
+// false when the recording reads to its end (or that is not known yet).
+func (m *Model) breakAt() (at time.Duration, ok bool) {
+	if m.dmg != nil && m.dmg.Break != nil {
+		return m.dmg.Readable, true
+	}
+	return 0, false
+}
+
+// playEnd is the last moment playback can show: the end, or the break;
+// ok is false while that is not known.
+func (m *Model) playEnd() (end time.Duration, ok bool) {
+	if at, broken := m.breakAt(); broken {
+		return at, true
+	}
+	return m.duration(), m.durationKnown()
+}
+
+// pastBreak says that moment t lies past the break of the recording.
+func (m *Model) pastBreak(t time.Duration) error {
+	b := m.dmg.Break
+	return fmt.Errorf("%s lies past the damage: the recording is unreadable after %s (%s): showing the last readable screen",
+		fmtOffset(t), fmtOffset(m.dmg.Readable), flawWhere(*b))
+}
 
 // advanceClock moves the clock by the wall time since the last tick times
 // the speed, skipping idle time beyond the limit when that is on. When an
@@ -498,8 +548,9 @@ func (m *Model) advanceClock(now time.Time) tea.Cmd {
 	if m.idle {
 		next = m.skipIdle(next)
 	}
-	if m.durationKnown() && next >= m.duration() {
-		next = m.duration()
+	end, endKnown := m.playEnd()
+	if endKnown && next >= end {
+		next = end
 	}
 	if m.ix != nil && m.crossesPoint(m.pb.At(), next) {
 		cmd := m.seekTo(next)
@@ -512,10 +563,14 @@ func (m *Model) advanceClock(now time.Time) tea.Cmd {
 		m.goLive()
 		return nil
 	}
-	if m.durationKnown() && m.clock >= m.duration() || !m.durationKnown() && m.pb.Done() {
+	if endKnown && m.clock >= end || !endKnown && m.pb.Done() {
 		m.playing = false
 		m.tickGen++
-		m.setStatus("end of recording")
+		if at, broken := m.breakAt(); broken {
+			m.setError(fmt.Errorf("the recording is unreadable after %s (%s): end of the readable part", fmtOffset(at), flawWhere(*m.dmg.Break)))
+		} else {
+			m.setStatus("end of recording")
+		}
 	}
 	return nil
 }
@@ -595,7 +650,7 @@ func (m *Model) setPlaying(on bool) tea.Cmd {
 	if !on {
 		return nil
 	}
-	if m.durationKnown() && m.clock >= m.duration() {
+	if end, ok := m.playEnd(); ok && m.clock >= end {
 		m.setStatus("")
 		return tea.Batch(m.seekTo(0), m.tick())
 	}
@@ -690,11 +745,12 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 	case "g", "home":
 		return m.seekTo(0)
 	case "G", "end":
-		if !m.durationKnown() {
+		end, ok := m.playEnd()
+		if !ok {
 			m.setStatus("the end is not known yet: still reading the recording")
 			return nil
 		}
-		return m.seekTo(m.duration())
+		return m.seekTo(end)
 	case ".":
 		if m.seeking {
 			return nil
@@ -812,6 +868,10 @@ func (m *Model) gotoTime(s string) tea.Cmd {
 			return nil
 		}
 		t = time.Duration(float64(m.duration()) * pct)
+	}
+	if at, broken := m.breakAt(); broken && t > at {
+		m.setError(m.pastBreak(t))
+		return m.seekTo(at)
 	}
 	if m.durationKnown() && t > m.duration() {
 		m.setError(pastEnd(s, m.duration()))

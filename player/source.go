@@ -303,10 +303,10 @@ type scanMsg struct {
 	gaps     []gap
 	duration time.Duration
 	events   int64
-	skipped  int   // keys beyond maxKeys
-	bad      int   // bad lines skipped
-	done     bool  // the last message
-	err      error // a fatal error (the pass stopped)
+	skipped  int               // keys beyond maxKeys
+	damage   *recording.Damage // what could not be read so far (nil: nothing)
+	done     bool              // the last message
+	err      error             // a fatal error (the pass stopped)
 	ch       chan tea.Msg
 }
 
@@ -316,8 +316,14 @@ func scan(ctx context.Context, o Options, idleLimit time.Duration) chan tea.Msg 
 	ch := make(chan tea.Msg, 1)
 	go func() {
 		var cur scanMsg
+		var rd *recording.Reader
 		flush := func(done bool) bool {
 			cur.done, cur.ch = done, ch
+			if rd != nil {
+				if d := rd.Damage(); d.Damaged() {
+					cur.damage = &d
+				}
+			}
 			select {
 			case ch <- cur:
 			case <-ctx.Done():
@@ -326,12 +332,13 @@ func scan(ctx context.Context, o Options, idleLimit time.Duration) chan tea.Msg 
 			cur = scanMsg{duration: cur.duration, events: cur.events}
 			return true
 		}
-		rd, err := recording.Open(o.Path, o.Rec)
+		r, err := recording.Open(o.Path, o.Rec)
 		if err != nil {
 			cur.err = err
 			flush(true)
 			return
 		}
+		rd = r
 		defer rd.Close()
 		col := collector{idle: idleLimit}
 		last := time.Now()
@@ -356,8 +363,7 @@ func scan(ctx context.Context, o Options, idleLimit time.Duration) chan tea.Msg 
 					cur.err = err
 					break
 				}
-				cur.bad++
-				continue
+				continue // skipped: listed in rd.Damage()
 			}
 			col.add(&cur, &ev)
 		}

@@ -3,6 +3,7 @@ package player
 import (
 	"fmt"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/auditctl/auditctl/pkg/keys"
+	"github.com/auditctl/auditctl/pkg/recording"
 	"github.com/auditctl/auditctl/pkg/sanitize"
 )
 
@@ -30,6 +32,7 @@ var (
 	stError    = lipgloss.NewStyle().Foreground(lipgloss.Color("#ff5f5f"))
 	stBar      = lipgloss.NewStyle().Foreground(lipgloss.Color("#7aa2f7"))
 	stMarker   = lipgloss.NewStyle().Foreground(lipgloss.Color("#e0af68")).Bold(true)
+	stFlaw     = lipgloss.NewStyle().Foreground(lipgloss.Color("#ff5f5f")).Bold(true)
 	stSep      = lipgloss.NewStyle().Foreground(lipgloss.Color("#565f89"))
 )
 
@@ -202,7 +205,10 @@ func (m *Model) panels(l layout) []string {
 	if m.follow {
 		sel = cur
 	}
-	lines = appendList(lines, l.keysH-1, w, count, sel, func(i int) string {
+	keyList := flawList{n: count, at: at, flaws: m.flaws()}
+	lines = keyList.appendLines(lines, l.keysH-1, sel, func(j int) string {
+		return fit(stFlaw, m.flawText(keyList.flaws[j]), w)
+	}, func(i int) string {
 		var text string
 		special := false
 		if m.cmdView {
@@ -244,7 +250,18 @@ func (m *Model) panels(l layout) []string {
 		qsel = qcur
 	}
 	var entries []string
-	for _, i := range window((qh-1)/2, len(m.queries), qsel) {
+	ql := flawList{n: len(m.queries), at: func(i int) time.Duration { return m.queries[i].t }, flaws: m.flaws()}
+	for _, v := range window((qh-1)/2, ql.len(), ql.pos(qsel)) {
+		i, j := ql.item(v)
+		if i < 0 {
+			f := ql.flaws[j]
+			what := "  its event is lost"
+			if m.dmg.Break != nil && j == len(ql.flaws)-1 {
+				what = "  nothing after it can be read"
+			}
+			entries = append(entries, fit(stFlaw, m.flawText(f), w), fit(stFlaw, what, w))
+			continue
+		}
 		q := m.queries[i]
 		status := stOK.Render("ok")
 		switch {
@@ -287,13 +304,63 @@ func countBlocked(qs []queryEntry) int {
 	return n
 }
 
-// appendList appends up to h lines of a list of n items, showing sel (or
-// the top when sel < 0).
-func appendList(lines []string, h, w, n, sel int, item func(i int) string) []string {
-	for _, i := range window(h, n, sel) {
-		lines = append(lines, item(i))
+// flawList is a panel's list of n entries (at(i) is the time of entry i)
+// with the places where the recording is damaged among them: a row for
+// each flaw, before the first entry after it, and for a break, at the end.
+// What lies below such a row lies beyond that damage.
+type flawList struct {
+	n     int
+	at    func(i int) time.Duration
+	flaws []recording.Flaw // in time order (Damage.All)
+}
+
+func (l flawList) len() int { return l.n + len(l.flaws) }
+
+// pos is the row of entry i (-1 stays -1: nothing selected).
+func (l flawList) pos(i int) int {
+	if i < 0 || i >= l.n {
+		return i
+	}
+	t := l.at(i)
+	return i + sort.Search(len(l.flaws), func(j int) bool { return l.flaws[j].At >= t })
+}
+
+// item returns what row v is: entry i (j < 0), or flaw j (i < 0).
+func (l flawList) item(v int) (i, j int) {
+	i = sort.Search(l.n, func(i int) bool { return l.pos(i) >= v })
+	if i < l.n && l.pos(i) == v {
+		return i, -1
+	}
+	return -1, v - i
+}
+
+// appendLines appends up to h rows of the list, with the row of entry sel
+// (none when sel < 0) in view.
+func (l flawList) appendLines(lines []string, h, sel int, flawRow, entryRow func(int) string) []string {
+	for _, v := range window(h, l.len(), l.pos(sel)) {
+		if i, j := l.item(v); i >= 0 {
+			lines = append(lines, entryRow(i))
+		} else {
+			lines = append(lines, flawRow(j))
+		}
 	}
 	return lines
+}
+
+// flaws are the places where the recording is damaged, for the panels.
+func (m *Model) flaws() []recording.Flaw {
+	if m.dmg == nil {
+		return nil
+	}
+	return m.dmgAll
+}
+
+// flawText is the row that marks a flaw in a panel.
+func (m *Model) flawText(f recording.Flaw) string {
+	if b := m.dmg.Break; b != nil && f == *b {
+		return fmt.Sprintf("✗%s breaks: %s", fmtOffset(f.At), flawWhere(f))
+	}
+	return fmt.Sprintf("✗%s %s skipped", fmtOffset(f.At), flawWhere(f))
 }
 
 // window returns the indices of the items shown in h lines when sel must be
@@ -354,8 +421,12 @@ func (m *Model) timeline(w int) string {
 	}
 	d := m.duration()
 	dur := fmtOffset(d)
-	if !m.durationKnown() || m.live && !m.liveEnded {
+	brk, broken := m.breakAt()
+	switch {
+	case !m.durationKnown() || m.live && !m.liveEnded:
 		dur += "+"
+	case broken && d <= brk:
+		dur = "≥" + dur // the rest's length is not known
 	}
 	left := fmt.Sprintf(" %s %s / %s ", state, fmtOffset(m.clock), dur)
 	right := " " + strconv.FormatFloat(speeds[m.speedIx], 'g', -1, 64) + "×"
@@ -367,51 +438,81 @@ func (m *Model) timeline(w int) string {
 		l := m.layout()
 		right += fmt.Sprintf(" clipped %dx%d→%dx%d", cols, rows, min(cols, l.screenW), min(rows, l.bodyH))
 	}
+	var dmgNote string
+	switch {
+	case broken:
+		dmgNote = " ✗ readable to " + fmtOffset(brk)
+	case m.dmg != nil && m.dmg.Skipped > 0:
+		dmgNote = fmt.Sprintf(" ✗ %d bad line", m.dmg.Skipped)
+		if m.dmg.Skipped > 1 {
+			dmgNote += "s"
+		}
+	}
 	right += " "
-	barW := w - ansi.StringWidth(left) - ansi.StringWidth(right)
+	barW := w - ansi.StringWidth(left) - ansi.StringWidth(right) - ansi.StringWidth(dmgNote)
 	if barW < 5 {
-		return pad(left+right, w)
+		return pad(left+stError.Render(dmgNote)+right, w)
 	}
-	bar := make([]rune, barW)
-	pos := 0
-	if d > 0 {
-		pos = clamp(int(float64(m.clock)/float64(d)*float64(barW-1)), 0, barW-1)
+	col := func(t time.Duration) int {
+		if d <= 0 {
+			return 0
+		}
+		return clamp(int(float64(t)/float64(d)*float64(barW-1)), 0, barW-1)
 	}
-	for i := range bar {
-		if i < pos {
-			bar[i] = '━'
-		} else {
-			bar[i] = '─'
+	// The bar: the part played, the part to come, and past a break the
+	// part that cannot be read; the position ●, markers ◆, and where the
+	// recording is damaged ✗ (a bad line skipped, the break).
+	const (
+		played = iota
+		ahead
+		lost
+		position
+		marker
+		flaw
+	)
+	cells := make([]uint8, barW)
+	pos := col(m.clock)
+	for i := range cells {
+		switch {
+		case broken && d > brk && i > col(brk):
+			cells[i] = lost
+		case i < pos:
+			cells[i] = played
+		default:
+			cells[i] = ahead
 		}
 	}
-	isMarker := make([]bool, barW)
-	if d > 0 {
-		for _, mk := range m.markers {
-			isMarker[clamp(int(float64(mk.t)/float64(d)*float64(barW-1)), 0, barW-1)] = true
+	for _, mk := range m.markers {
+		cells[col(mk.t)] = marker
+	}
+	if m.dmg != nil {
+		for _, f := range m.dmg.All() {
+			cells[col(f.At)] = flaw
 		}
 	}
+	cells[pos] = position
 	var b strings.Builder
 	b.WriteString(left)
-	run := []rune{}
-	flush := func() {
-		if len(run) > 0 {
-			b.WriteString(stBar.Render(string(run)))
-			run = run[:0]
+	glyphs := [...]rune{played: '━', ahead: '─', lost: '╌', position: '●', marker: '◆', flaw: '✗'}
+	var run []rune
+	for i, c := range cells {
+		run = append(run, glyphs[c])
+		if i+1 < len(cells) && cells[i+1] == c || c <= ahead && i+1 < len(cells) && cells[i+1] <= ahead {
+			continue
 		}
-	}
-	for i, r := range bar {
-		switch {
-		case i == pos:
-			flush()
-			b.WriteString(stMarker.Render("●"))
-		case isMarker[i]:
-			flush()
-			b.WriteString(stMarker.Render("◆"))
-		default:
-			run = append(run, r)
+		st := stBar
+		switch c {
+		case lost:
+			st = stError
+		case position, marker:
+			st = stMarker
+		case flaw:
+			st = stFlaw
 		}
+		b.WriteString(st.Render(string(run)))
+		run = run[:0]
 	}
-	flush()
+	b.WriteString(stError.Render(dmgNote))
 	b.WriteString(right)
 	return pad(b.String(), w)
 }
@@ -447,21 +548,18 @@ func (m *Model) statusLine(w int) string {
 		}
 		parts = append(parts, p)
 	}
-	if m.badLines > 0 {
-		p := fmt.Sprintf("%d bad line skipped", m.badLines)
-		if m.badLines > 1 {
-			p = fmt.Sprintf("%d bad lines skipped", m.badLines)
-		}
-		parts = append(parts, stError.Render(p))
+	if d := m.damageText(); d != "" {
+		parts = append(parts, stError.Render(d))
+	} else if m.readErr != nil && m.status == "" {
+		parts = append(parts, stError.Render("damaged recording: "+cleanLine(m.readErr.Error())))
 	}
 	if m.status != "" {
 		st := cleanLine(m.status)
 		if m.statusErr {
 			st = stError.Render(st)
 		}
-		parts = append(parts, st)
-	} else if m.readErr != nil {
-		parts = append(parts, stError.Render("damaged recording: "+cleanLine(m.readErr.Error())))
+		// The answer to the last key comes first.
+		parts = append([]string{st}, parts...)
 	}
 	left := " " + strings.Join(parts, " · ")
 	hint := stDim.Render("space play · ←→ seek · / search · p panels · ? help · q quit ")
@@ -469,6 +567,52 @@ func (m *Model) statusLine(w int) string {
 		return pad(left, w-ansi.StringWidth(hint)) + hint
 	}
 	return pad(left, w)
+}
+
+// damageText says, for the status line, what of the recording could not
+// be read: where it breaks and how much of it that leaves readable, or
+// the bad lines skipped and from when the screen misses their events.
+func (m *Model) damageText() string {
+	d := m.dmg
+	if d == nil || !d.Damaged() {
+		return ""
+	}
+	var parts []string
+	if d.Break != nil {
+		p := fmt.Sprintf("damaged: unreadable from %s on, after %s", flawWhere(*d.Break), fmtOffset(d.Readable))
+		if d.Duration > d.Readable {
+			p += fmt.Sprintf(" of %s", fmtOffset(d.Duration))
+		} else {
+			p += " (how long the rest is, is not known)"
+		}
+		parts = append(parts, p)
+	}
+	if d.Skipped > 0 && len(d.Flaws) > 0 {
+		f := d.Flaws[0]
+		p := fmt.Sprintf("%d bad line skipped: %s, at %s", d.Skipped, flawWhere(f), fmtOffset(f.At))
+		if d.Skipped > 1 {
+			p = fmt.Sprintf("%d bad lines skipped, the first %s at %s", d.Skipped, flawWhere(f), fmtOffset(f.At))
+		}
+		if m.clock >= f.At {
+			p += ": this screen may miss events"
+		}
+		if d.Break == nil {
+			p = "damaged: " + p
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// flawWhere names the place of a flaw: its line, or its record.
+func flawWhere(f recording.Flaw) string {
+	switch {
+	case f.Line > 0:
+		return fmt.Sprintf("line %d", f.Line)
+	case f.Record > 0:
+		return fmt.Sprintf("record %d", f.Record)
+	}
+	return "a reading error"
 }
 
 // keyTable is the help: the key bindings.
@@ -501,7 +645,11 @@ func helpText() []string {
 	for _, k := range keyTable {
 		lines = append(lines, fmt.Sprintf("  %-26s %s", k[0], k[1]))
 	}
-	return append(lines, "", stDim.Render("  any key closes this help"))
+	return append(lines, "",
+		"  Timeline: ● the position, ◆ a marker, ✗ damage (a bad line skipped, or where the recording",
+		"  breaks), ╌ the part past a break, which cannot be read. Panels: a ✗ row marks the damage",
+		"  among the entries. The panels hide themselves when empty or when the recording needs the room.",
+		"", stDim.Render("  any key closes this help"))
 }
 
 // fit renders s (truncated to w columns) with style st over exactly w
