@@ -219,3 +219,44 @@ func TestEndToEndDatabaseAndNoTerminal(t *testing.T) {
 	tm.keys("q")
 	tm.wait("exit", func(s string) bool { return strings.Contains(s, "PLAYER-EXITED 0") })
 }
+
+// TestEndToEndDamaged: the real binary on damaged recordings: a bad line
+// near the start of a 38-minute recording (the whole recording plays, the
+// bad line is marked), and a file cut mid-line (the readable part against
+// the whole, where it breaks, and a seek past it says so).
+func TestEndToEndDamaged(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	if _, err := exec.LookPath("tmux"); err != nil && os.Getenv("CI") != "true" {
+		t.Skip("tmux not installed")
+	}
+	bin := buildAuditctl(t)
+
+	tm := newTmux(t, playerCmd(t, bin, longDamaged(t, false, true)+" --paused"))
+	tm.wait("a bad line skipped", func(s string) bool {
+		return strings.Contains(s, "❚❚ 00:00.0 / 38:41.5") && strings.Contains(s, "✗00:02.0 line 7 skipped") &&
+			strings.Contains(s, "damaged: 1 bad line skipped: line 7, at 00:02.0")
+	})
+	tm.keys("G")
+	tm.wait("the end, past the bad line", func(s string) bool {
+		return strings.Contains(s, "38:41.5 / 38:41.5") && strings.Contains(s, "the end") &&
+			strings.Contains(s, "this screen may miss events")
+	})
+	tm.keys("q")
+	tm.wait("exit", func(s string) bool { return strings.Contains(s, "PLAYER-EXITED 0") })
+
+	tm = newTmux(t, playerCmd(t, bin, longDamaged(t, true, true)))
+	tm.wait("a truncated file", func(s string) bool {
+		return strings.Contains(s, "/ 38:41.5") && strings.Contains(s, "✗ readable to 20:00.0") && strings.Contains(s, "╌") &&
+			strings.Contains(s, "✗20:00.0 breaks: line 12") &&
+			strings.Contains(s, "damaged: unreadable from line 12 on, after 20:00.0 of 38:41.5")
+	})
+	tm.keys("9")
+	tm.wait("a seek past the break", func(s string) bool {
+		return strings.Contains(s, "20:00.0 / 38:41.5") && strings.Contains(s, "uid=0(root)") &&
+			strings.Contains(s, "34:49.3 lies past the damage: the recording is unreadable after 20:00.0 (line 12)")
+	})
+	tm.keys("q")
+	tm.wait("exit", func(s string) bool { return strings.Contains(s, "PLAYER-EXITED 0") })
+}
