@@ -7,13 +7,19 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // Write creates path with the content fn writes. On any error (or panic)
 // the temporary file is removed and path is left as it was.
 func Write(path string, perm os.FileMode, fn func(w io.Writer) error) (err error) {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		// Found now, not by the rename after all the work.
+		return &fs.PathError{Op: "write", Path: path, Err: syscall.EISDIR}
+	}
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {

@@ -2,6 +2,9 @@ package cmdutil
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,8 +32,9 @@ type Factory struct {
 	// file fill the rest).
 	JumpCloud jumpcloud.Settings
 
-	mu sync.Mutex
-	db *sqlite.DB
+	mu     sync.Mutex
+	db     *sqlite.DB
+	dbPath string // the cache opened, for messages
 }
 
 // New returns a factory over the process's streams and clock.
@@ -46,8 +50,24 @@ func (f *Factory) ResolveDBPath() (string, error) {
 	return sqlite.DefaultPath()
 }
 
-// DB opens the cache once and returns it.
+// DB opens the existing cache once and returns it: for every command that
+// reads the cache (and for those that change what is already in it, such
+// as sessions terminate). It never creates a cache: a missing one is a
+// local failure (audit.ELOCAL, exit 5) "no cache at PATH: run auditctl
+// import, sync or demo first", so that a mistyped --db cannot make a CI
+// gate pass on an empty, new cache.
 func (f *Factory) DB(ctx context.Context) (*sqlite.DB, error) {
+	return f.openDB(ctx, sqlite.OpenExisting)
+}
+
+// DBCreate is DB for the commands that fill the cache (import, demo, sync,
+// sessions record and sessions import): it creates the cache when there is
+// none.
+func (f *Factory) DBCreate(ctx context.Context) (*sqlite.DB, error) {
+	return f.openDB(ctx, sqlite.Open)
+}
+
+func (f *Factory) openDB(ctx context.Context, open func(context.Context, string) (*sqlite.DB, error)) (*sqlite.DB, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.db != nil {
@@ -57,11 +77,11 @@ func (f *Factory) DB(ctx context.Context) (*sqlite.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := sqlite.Open(ctx, path)
+	db, err := open(ctx, path)
 	if err != nil {
 		return nil, err
 	}
-	f.db = db
+	f.db, f.dbPath = db, path
 	return db, nil
 }
 
@@ -116,6 +136,28 @@ func AddJumpCloudFlags(cmd *cobra.Command, s *jumpcloud.Settings) {
 	fl.StringVar(&s.Region, "region", "", "JumpCloud region: us, eu or in (default us)")
 	fl.StringVar(&s.Endpoint, "endpoint", "", "API base URL, for tests and proxies (env JUMPCLOUD_API_URL; https, or http to loopback only)")
 	fl.DurationVar(&s.Timeout, "timeout", 60*time.Second, "timeout of each API request")
+}
+
+// Finish ends a run: it closes what the factory opened and returns the
+// error the run ends with, classified (Classify): a run that a signal
+// stopped (ctx from SignalContext) ends with that *Interrupt (exit 130 or
+// 143, printed only when the command failed); a SQLite failure of the
+// cache names the cache's path.
+func (f *Factory) Finish(ctx context.Context, err error) error {
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	var intr *Interrupt
+	if errors.As(context.Cause(ctx), &intr) {
+		if err == nil {
+			return Silent(intr) // it stopped cleanly (tail -f, watch)
+		}
+		return intr.wrap(err)
+	}
+	if sqlite.IsLocalFailure(err) && f.dbPath != "" && !strings.Contains(err.Error(), f.dbPath) {
+		err = fmt.Errorf("%s: %w", f.dbPath, err)
+	}
+	return Classify(err)
 }
 
 // Close releases what the factory opened.

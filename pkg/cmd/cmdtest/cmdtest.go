@@ -47,8 +47,9 @@ func (env *Env) reset() {
 }
 
 // Run executes `auditctl args...` like main does, with fresh output
-// buffers, and returns the error (whose exit code is cmdutil.ExitCode).
-// The --db flag is added to point at the Env's cache.
+// buffers, and returns the error, classified as main classifies it
+// (cmdutil.Factory.Finish; its exit code is cmdutil.ExitCode). The --db
+// flag is added to point at the Env's cache.
 func (env *Env) Run(args ...string) error {
 	env.T.Helper()
 	env.Out.Reset()
@@ -56,9 +57,19 @@ func (env *Env) Run(args ...string) error {
 	env.reset()
 	cmd := root.NewCmdRoot(env.Factory)
 	cmd.SetArgs(append([]string{"--db", env.DBPath}, args...))
-	err := cmd.ExecuteContext(context.Background())
-	env.Factory.Close()
-	return err
+	ctx := context.Background()
+	return env.Factory.Finish(ctx, cmd.ExecuteContext(ctx))
+}
+
+// Main is main itself (root.Run) over the Env: the error is printed to
+// ErrOut as main prints it, and the exit code returned. Unlike Run it adds
+// no --db flag.
+func (env *Env) Main(args ...string) int {
+	env.T.Helper()
+	env.Out.Reset()
+	env.ErrOut.Reset()
+	env.reset()
+	return root.Run(context.Background(), env.Factory, args)
 }
 
 // MustRun is Run that fails the test on error.

@@ -34,7 +34,7 @@ type DemoOptions struct {
 
 // NewCmdDemo builds the command.
 func NewCmdDemo(f *cmdutil.Factory, runF func(*DemoOptions) error) *cobra.Command {
-	opts := &DemoOptions{IO: f.IOStreams, Now: f.Now, DB: f.DB}
+	opts := &DemoOptions{IO: f.IOStreams, Now: f.Now, DB: f.DBCreate}
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Load the embedded demo data set and show what it can answer",

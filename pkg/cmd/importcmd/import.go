@@ -37,7 +37,7 @@ type ImportOptions struct {
 
 // NewCmdImport builds the command.
 func NewCmdImport(f *cmdutil.Factory, runF func(*ImportOptions) error) *cobra.Command {
-	opts := &ImportOptions{IO: f.IOStreams, DB: f.DB}
+	opts := &ImportOptions{IO: f.IOStreams, DB: f.DBCreate}
 	cmd := &cobra.Command{
 		Use:   "import FILE|DIR|- ...",
 		Short: "Import audit log files into the cache",
@@ -159,9 +159,9 @@ func importRun(ctx context.Context, opts *ImportOptions) error {
 		if len(files) == 1 {
 			return cmdutil.Silent(firstErr)
 		}
-		// The exit code is the first failure's: 3 for bad input, 1 for a
+		// The exit code is the first failure's: 3 for bad input, 5 for a
 		// cache that could not be written…
-		return &audit.Error{Code: audit.ErrorCode(firstErr), Message: fmt.Sprintf("%d of %d files failed and were not stored", failed, len(files))}
+		return &audit.Error{Code: audit.ErrorCode(cmdutil.Classify(firstErr)), Message: fmt.Sprintf("%d of %d files failed and were not stored", failed, len(files))}
 	}
 	return nil
 }

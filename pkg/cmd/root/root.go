@@ -2,6 +2,8 @@
 package root
 
 import (
+	"context"
+
 	"github.com/MakeNowJust/heredoc"
 	"github.com/auditctl/auditctl/pkg/cmd/demo"
 	"github.com/auditctl/auditctl/pkg/cmd/importcmd"
@@ -26,10 +28,24 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 
 			The cache lives in the platform data directory
 			(~/.local/share/auditctl/audit.db on Linux); --db or AUDITCTL_DB
-			choose another file.
+			choose another file. Only import, demo, sync, sessions record and
+			sessions import create it; every other command fails (exit 5) when
+			there is no cache at the path.
 
-			Exit codes: 0 ok, 1 a check or --fail-if condition matched (or an
-			internal error), 2 usage error, 3 input or data error, 4 remote error.
+			Exit codes:
+			  0    ok
+			  1    a check or --fail-if condition matched (and nothing else)
+			  2    usage error, including an unknown command
+			  3    input or data error: bad input, no such event or session
+			  4    remote error: the API failed or refused
+			  5    local failure: no cache at the path, an unreadable or damaged
+			       cache, an unwritable output, a full disk
+			  6    no data: a --fail-if gate over a window with no events at all
+			       (--allow-empty lets it pass)
+			  70   internal error: a bug in auditctl, please report it
+			  130  interrupted (SIGINT), 143 terminated (SIGTERM): nothing is
+			       left half-written
+			sessions record exits with the status of the command it recorded.
 		`),
 		Example: heredoc.Doc(`
 			auditctl demo
@@ -54,9 +70,7 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 	pf.BoolVar(&noColor, "no-color", false, "no colour (also NO_COLOR)")
 	pf.BoolVar(&f.Quiet, "quiet", false, "print only results and errors")
 	pf.BoolVar(&f.Debug, "debug", false, "print what is done, to stderr")
-	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return cmdutil.UsageError(err)
-	})
+	cmd.SetFlagErrorFunc(cmdutil.FlagError)
 	cmd.SetOut(f.IOStreams.Out)
 	cmd.SetErr(f.IOStreams.ErrOut)
 	cmd.SetIn(f.IOStreams.In)
@@ -67,5 +81,19 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 	cmd.AddCommand(demo.NewCmdDemo(f, nil))
 	cmd.AddCommand(synccmd.NewCmdSync(f, nil))
 	cmd.AddCommand(version.NewCmdVersion(f))
+	cmd.InitDefaultCompletionCmd()
+	cmdutil.Groups(cmd)
 	return cmd
+}
+
+// Run runs auditctl with args as main does and returns the exit code:
+// the error, classified (cmdutil.Factory.Finish), is printed to f's
+// stderr. ctx is from cmdutil.SignalContext in main.
+func Run(ctx context.Context, f *cmdutil.Factory, args []string) int {
+	cmd := NewCmdRoot(f)
+	cmd.SetArgs(args)
+	err := f.Finish(ctx, cmd.ExecuteContext(ctx))
+	cmdutil.PrintError(f.IOStreams.ErrOut, err)
+	f.IOStreams.Flush()
+	return cmdutil.ExitCode(err)
 }

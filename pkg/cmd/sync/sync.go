@@ -42,7 +42,7 @@ type Options struct {
 // NewCmdSync builds the command; runF replaces the run function in tests
 // that check flag parsing alone.
 func NewCmdSync(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Now: f.Now, DB: f.DB, Client: f.JumpCloudClient,
+	opts := &Options{IO: f.IOStreams, Now: f.Now, DB: f.DBCreate, Client: f.JumpCloudClient,
 		Orgs: func() []string { return f.JumpCloud.Orgs }}
 	cmd := &cobra.Command{
 		Use:   "sync jumpcloud",

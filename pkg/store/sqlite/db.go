@@ -9,6 +9,8 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"net/netip"
 	"net/url"
 	"os"
@@ -16,7 +18,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/auditctl/auditctl/pkg/audit"
 	sqlite "modernc.org/sqlite"
@@ -115,21 +116,84 @@ func registerFunctions() {
 	})
 }
 
-// Open opens (creating if needed) the cache at path and brings its schema
-// up to date.
+// Open opens the cache at path, creating it (and its directory) when it does
+// not exist, and brings its schema up to date. It is for the commands that
+// write events or sessions (import, demo, sync, sessions record and
+// import); the commands that read use OpenExisting.
 func Open(ctx context.Context, path string) (*DB, error) {
 	registerFunctions()
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, audit.Errorf(audit.EUSAGE, "create cache directory: %v", err)
+			return nil, audit.Errorf(audit.ELOCAL, "create cache directory: %v", err)
 		}
 	}
 	if _, err := os.Stat(path); os.IsNotExist(err) {
 		if err := create(ctx, path); err != nil {
-			return nil, fmt.Errorf("create cache %s: %w", path, err)
+			return nil, cacheError(path, fmt.Errorf("create: %w", err))
 		}
 	}
+	return open(ctx, path, false)
+}
+
+// OpenExisting opens the cache at path for the commands that read it: it
+// creates nothing (no file, no directory, no -wal or -shm beside a missing
+// file). A missing or empty file, a directory, a file that is not a SQLite
+// database, an unreadable or damaged one are local failures (audit.ELOCAL)
+// whose message names the path.
+func OpenExisting(ctx context.Context, path string) (*DB, error) {
+	registerFunctions()
+	st, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, audit.Errorf(audit.ELOCAL, "no cache at %s: run auditctl import, sync or demo first", path)
+	case err != nil:
+		return nil, audit.Errorf(audit.ELOCAL, "cache %s: %v", path, pathErr(err))
+	case st.IsDir():
+		return nil, audit.Errorf(audit.ELOCAL, "cache %s is a directory, not a cache file (pass the file with --db)", path)
+	case st.Size() == 0:
+		return nil, audit.Errorf(audit.ELOCAL, "no cache at %s (the file is empty): run auditctl import, sync or demo first", path)
+	}
+	if err := checkHeader(path); err != nil {
+		return nil, err
+	}
+	return open(ctx, path, true)
+}
+
+// sqliteMagic starts every SQLite database file.
+const sqliteMagic = "SQLite format 3\x00"
+
+// checkHeader reads the start of the file: an unreadable file, or one that
+// is not a SQLite database at all, is said so before SQLite is asked.
+func checkHeader(path string) error {
+	fh, err := os.Open(path)
+	if err != nil {
+		return audit.Errorf(audit.ELOCAL, "cache %s: %v", path, pathErr(err))
+	}
+	defer fh.Close()
+	buf := make([]byte, len(sqliteMagic))
+	if _, err := io.ReadFull(fh, buf); err != nil || string(buf) != sqliteMagic {
+		return audit.Errorf(audit.ELOCAL, "%s is not an auditctl cache (not a SQLite database): pass the cache with --db, or move the file away", path)
+	}
+	return nil
+}
+
+// pathErr drops the operation and path of an *fs.PathError, which the
+// messages here already name.
+func pathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// open opens an existing cache file; existing makes SQLite refuse to create
+// it (mode=rw), should it vanish after the caller looked.
+func open(ctx context.Context, path string, existing bool) (*DB, error) {
 	q := url.Values{}
+	if existing {
+		q.Add("mode", "rw")
+	}
 	q.Add("_pragma", "busy_timeout(15000)")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
@@ -141,14 +205,14 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 	sdb, err := sql.Open("sqlite", dsn)
 	if err != nil {
-		return nil, fmt.Errorf("open cache %s: %w", path, err)
+		return nil, cacheError(path, fmt.Errorf("open: %w", err))
 	}
 	sdb.SetMaxOpenConns(max(4, runtime.NumCPU()))
 	sdb.SetMaxIdleConns(4)
 	db := &DB{db: sdb, path: path}
 	if err := db.migrate(ctx); err != nil {
 		sdb.Close()
-		return nil, fmt.Errorf("cache %s: %w", path, err)
+		return nil, cacheError(path, err)
 	}
 	if runtime.GOOS != "windows" {
 		_ = os.Chmod(path, 0o600)
@@ -156,18 +220,107 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	return db, nil
 }
 
+// SQLite primary result codes that mean the file or the machine failed, not
+// auditctl: https://sqlite.org/rescode.html.
+var localCodes = map[int]bool{
+	3:  true, // SQLITE_PERM
+	5:  true, // SQLITE_BUSY
+	6:  true, // SQLITE_LOCKED
+	7:  true, // SQLITE_NOMEM
+	8:  true, // SQLITE_READONLY
+	10: true, // SQLITE_IOERR
+	11: true, // SQLITE_CORRUPT
+	13: true, // SQLITE_FULL
+	14: true, // SQLITE_CANTOPEN
+	26: true, // SQLITE_NOTADB
+}
+
+// IsLocalFailure reports whether err is a SQLite error that says the cache
+// file or the machine failed (damaged, unreadable, read-only, disk full,
+// locked), as opposed to a bug.
+func IsLocalFailure(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	_, ok := localCodes[se.Code()&0xff]
+	return ok
+}
+
+// cacheError names the cache in err, and makes it a local failure
+// (audit.ELOCAL) when SQLite says the file or the machine failed.
+func cacheError(path string, err error) error {
+	var ae *audit.Error
+	if errors.As(err, &ae) {
+		return err
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch code := se.Code() & 0xff; code {
+		case 11, 26:
+			return &audit.Error{Code: audit.ELOCAL, Err: err, Message: fmt.Sprintf(
+				"cache %s is damaged (%v): move it away and run auditctl import, sync or demo again", path, err)}
+		default:
+			if _, ok := localCodes[code]; ok {
+				return &audit.Error{Code: audit.ELOCAL, Err: err, Message: fmt.Sprintf("cache %s: %v", path, err)}
+			}
+		}
+	}
+	if errors.As(err, new(*fs.PathError)) {
+		return &audit.Error{Code: audit.ELOCAL, Err: err, Message: fmt.Sprintf("cache %s: %v", path, err)}
+	}
+	return fmt.Errorf("cache %s: %w", path, err)
+}
+
 // pageSize is the page size of a new cache. Larger pages than SQLite's 4 KiB
 // default mean a quarter of the page reads, writes and B-tree steps for the
 // same rows: audit events are around a kilobyte each.
 const pageSize = 16384
 
-// create makes a new, empty cache file with the page size set: it must be
-// set before the first write, which switching to WAL is, so it cannot go
-// through the connection string's pragmas (applied in their own order).
-func create(ctx context.Context, path string) error {
-	// Two processes may create the same cache at once: the busy timeout
-	// makes the second wait, and then both pragmas are no-ops for it.
-	sdb, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?_pragma=busy_timeout(15000)")
+// create makes a new cache at path, whole: it is built under a temporary
+// name beside path (page size, WAL, schema) and then linked into place, so
+// that a reader never finds a half-made cache, and two processes that
+// create the same cache at once both end up with the one that was linked
+// first.
+func create(ctx context.Context, path string) (err error) {
+	fh, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".new-*")
+	if err != nil {
+		return err
+	}
+	tmp := fh.Name()
+	fh.Close()
+	defer func() {
+		for _, p := range []string{tmp, tmp + "-wal", tmp + "-shm"} {
+			_ = os.Remove(p)
+		}
+	}()
+	if err := initFile(ctx, tmp); err != nil {
+		return err
+	}
+	db, err := open(ctx, tmp, true)
+	if err != nil {
+		return err
+	}
+	if err := db.Close(); err != nil {
+		return err
+	}
+	// Link fails when another process published its cache first: then that
+	// one is used. Where links are not supported, rename (which replaces a
+	// file that appeared meanwhile, an unlikely race).
+	if err := os.Link(tmp, path); err != nil && !errors.Is(err, fs.ErrExist) {
+		if _, serr := os.Stat(path); errors.Is(serr, fs.ErrNotExist) {
+			return os.Rename(tmp, path)
+		}
+	}
+	return nil
+}
+
+// initFile sets the page size of the new, empty file and switches it to
+// WAL: the page size must be set before the first write, which switching to
+// WAL is, so it cannot go through the connection string's pragmas (applied
+// in their own order).
+func initFile(ctx context.Context, path string) error {
+	sdb, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=rw")
 	if err != nil {
 		return err
 	}
@@ -176,27 +329,14 @@ func create(ctx context.Context, path string) error {
 	if _, err := sdb.ExecContext(ctx, fmt.Sprintf("PRAGMA page_size = %d", pageSize)); err != nil {
 		return err
 	}
-	// Switching to WAL can answer "busy" at once, without waiting, while
-	// another process creates the same file: then wait for that one.
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		var mode string
-		err := sdb.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode)
-		if err == nil && strings.EqualFold(mode, "wal") {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			if err == nil {
-				err = fmt.Errorf("journal mode is %q, not wal", mode)
-			}
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
+	var mode string
+	if err := sdb.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode); err != nil {
+		return err
 	}
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("journal mode is %q, not wal", mode)
+	}
+	return nil
 }
 
 // Path is the database file.

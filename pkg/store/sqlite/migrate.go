@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+
+	"github.com/auditctl/auditctl/pkg/audit"
 )
 
 // migrations are applied in order; PRAGMA user_version records how many
@@ -129,7 +131,7 @@ func (db *DB) migrate(ctx context.Context) error {
 		return fmt.Errorf("read schema version: %w", err)
 	}
 	if version > len(migrations) {
-		return fmt.Errorf("schema version %d is newer than this auditctl knows (%d): upgrade auditctl", version, len(migrations))
+		return audit.Errorf(audit.ELOCAL, "schema version %d is newer than this auditctl knows (%d): upgrade auditctl", version, len(migrations))
 	}
 	for i := version; i < len(migrations); i++ {
 		err := db.withWriteTx(ctx, func(c *sql.Conn) error {

@@ -121,7 +121,7 @@ func checkOutput(opts *ConvertOptions) error {
 		}
 	}
 	if out.IsDir() {
-		return audit.Errorf(audit.EUSAGE, "-O %s is a directory", opts.OutFile)
+		return audit.Errorf(audit.ELOCAL, "cannot write -O %s: it is a directory", opts.OutFile)
 	}
 	if !opts.Force {
 		return audit.Errorf(audit.EUSAGE, "%s exists: pass --force to overwrite it", opts.OutFile)

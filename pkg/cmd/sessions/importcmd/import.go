@@ -50,7 +50,7 @@ type Result struct {
 
 // NewCmdImport builds the command.
 func NewCmdImport(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Store: func(ctx context.Context) (session.Store, error) { return f.DB(ctx) }}
+	opts := &Options{IO: f.IOStreams, Store: func(ctx context.Context) (session.Store, error) { return f.DBCreate(ctx) }}
 	cmd := &cobra.Command{
 		Use:   "import FILE...",
 		Short: "Register existing recordings as sessions in the cache",

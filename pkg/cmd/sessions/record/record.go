@@ -52,7 +52,7 @@ func (e *ExitError) ExitCode() int { return e.Code }
 func NewCmdRecord(f *cmdutil.Factory, runF func(*RecordOptions) error) *cobra.Command {
 	opts := &RecordOptions{
 		IO: f.IOStreams, NewID: uuid.NewString,
-		Store: func(ctx context.Context) (session.Store, error) { return f.DB(ctx) },
+		Store: func(ctx context.Context) (session.Store, error) { return f.DBCreate(ctx) },
 	}
 	cmd := &cobra.Command{
 		Use:   "record [flags] -- COMMAND [ARGS...]",

@@ -1,0 +1,384 @@
+package root_test
+
+import (
+	"bytes"
+	"crypto/rand"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/auditctl/auditctl/pkg/cmd/cmdtest"
+	"github.com/auditctl/auditctl/pkg/cmd/root"
+	"github.com/auditctl/auditctl/pkg/cmdutil"
+	"github.com/spf13/cobra"
+)
+
+// cacheUse says how each command uses the cache. Every runnable command of
+// the tree must be listed (TestEveryCommandClassified), so that a new
+// command is sorted into reading or writing when it is added.
+var cacheUse = map[string]string{
+	"logs list":             "reads",
+	"logs show":             "reads",
+	"logs count":            "reads",
+	"logs export":           "reads",
+	"logs tail":             "reads",
+	"sessions list":         "reads",
+	"sessions show":         "reads",
+	"sessions watch":        "reads",
+	"sessions terminate":    "reads", // changes a session that must already be there
+	"sessions info":         "reads-id",
+	"sessions play":         "reads-id",
+	"sessions cat":          "reads-id",
+	"sessions keystrokes":   "reads-id",
+	"sessions queries":      "reads-id",
+	"sessions convert":      "reads-id",
+	"import":                "writes",
+	"demo":                  "writes",
+	"sync":                  "writes",
+	"sessions record":       "writes",
+	"sessions import":       "writes",
+	"version":               "none",
+	"completion bash":       "none",
+	"completion zsh":        "none",
+	"completion fish":       "none",
+	"completion powershell": "none",
+	// groups: help with no arguments (TestGroups)
+	"":           "group",
+	"logs":       "group",
+	"sessions":   "group",
+	"completion": "group",
+	"help":       "none",
+}
+
+// readers are command lines of every command that reads the cache, with
+// the arguments each needs (an ID that a session or event could have).
+func readers(dir string) [][]string {
+	return [][]string{
+		{"logs", "list"},
+		{"logs", "list", "--all", "-o", "csv"},
+		{"logs", "show", "ev-01"},
+		{"logs", "count"},
+		{"logs", "count", "--fail-if", ">0"},
+		{"logs", "count", "--by", "actor"},
+		{"logs", "count", "--interval", "1d"},
+		{"logs", "export"},
+		{"logs", "export", "-O", filepath.Join(dir, "out.csv")},
+		{"logs", "tail"},
+		{"sessions", "list"},
+		{"sessions", "list", "--active"},
+		{"sessions", "show", "s1"},
+		{"sessions", "watch", "s1", "--no-tui"},
+		{"sessions", "terminate", "s1"},
+		{"sessions", "info", "s1"},
+		{"sessions", "play", "s1", "--no-tui"},
+		{"sessions", "cat", "s1"},
+		{"sessions", "keystrokes", "s1"},
+		{"sessions", "queries", "s1"},
+		{"sessions", "convert", "s1", "-O", filepath.Join(dir, "out.rec")},
+	}
+}
+
+// commandPath is cmd's path without the root's name.
+func commandPath(cmd *cobra.Command) string {
+	return strings.TrimPrefix(strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()), " ")
+}
+
+func walk(cmd *cobra.Command, fn func(*cobra.Command)) {
+	fn(cmd)
+	for _, c := range cmd.Commands() {
+		walk(c, fn)
+	}
+}
+
+func tree(t *testing.T) *cobra.Command {
+	env := cmdtest.New(t)
+	return root.NewCmdRoot(env.Factory)
+}
+
+func TestEveryCommandClassified(t *testing.T) {
+	covered := map[string]bool{}
+	for _, args := range readers(t.TempDir()) {
+		covered[args[0]+" "+args[1]] = true
+	}
+	walk(tree(t), func(c *cobra.Command) {
+		p := commandPath(c)
+		use, ok := cacheUse[p]
+		if !ok {
+			t.Errorf("command %q is not in cacheUse: say whether it reads or writes the cache", p)
+		}
+		if strings.HasPrefix(use, "reads") && !covered[p] {
+			t.Errorf("reading command %q has no command line in readers()", p)
+		}
+	})
+}
+
+func noSuchFiles(t *testing.T, paths ...string) {
+	t.Helper()
+	for _, p := range paths {
+		for _, q := range []string{p, p + "-wal", p + "-shm"} {
+			if _, err := os.Lstat(q); err == nil {
+				t.Errorf("%s exists", q)
+			}
+		}
+	}
+}
+
+// TestReadingNeverCreatesACache: every reading command, given a cache path
+// that does not exist (by --db or AUDITCTL_DB), fails with exit 5 "no
+// cache at PATH" and creates nothing: no file, no -wal or -shm, no
+// directory.
+func TestReadingNeverCreatesACache(t *testing.T) {
+	for _, how := range []string{"--db", "AUDITCTL_DB"} {
+		for _, args := range readers(t.TempDir()) {
+			t.Run(how+" "+strings.Join(args, " "), func(t *testing.T) {
+				env := cmdtest.New(t)
+				dir := filepath.Join(t.TempDir(), "nodir")
+				path := filepath.Join(dir, "audit.db")
+				line := args
+				if how == "--db" {
+					line = append([]string{"--db", path}, args...)
+				} else {
+					t.Setenv("AUDITCTL_DB", path)
+				}
+				code := env.Main(line...)
+				want, msg := 5, "no cache at "+path+": run auditctl import, sync or demo first"
+				if cacheUse[args[0]+" "+args[1]] == "reads-id" {
+					// FILE or session ID: with no cache it is no file.
+					want, msg = 3, "s1: no such file (and no cache to look up a session ID in)"
+				}
+				if code != want || !strings.Contains(env.ErrOut.String(), msg) {
+					t.Errorf("exit %d, want %d; stderr %q, want %q", code, want, env.ErrOut, msg)
+				}
+				noSuchFiles(t, path)
+				if _, err := os.Stat(dir); err == nil {
+					t.Errorf("directory %s was created", dir)
+				}
+			})
+		}
+	}
+}
+
+// sampleCache returns the bytes of a real cache holding a few events.
+func sampleCache(t *testing.T) []byte {
+	env := cmdtest.New(t)
+	var b strings.Builder
+	for i := range 300 {
+		fmt.Fprintf(&b, `{"id":"ev-%02d","source":"fixture","time":"2026-11-2%dT10:00:00Z","action":"Login","actor":"user%d@example.com","description":"%s"}`+"\n",
+			i, i%3, i, strings.Repeat("x", 400))
+	}
+	in := filepath.Join(t.TempDir(), "in.ndjson")
+	if err := os.WriteFile(in, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env.MustRun("import", in)
+	data, err := os.ReadFile(env.DBPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(data) < 64<<10 {
+		t.Fatalf("sample cache is only %d bytes", len(data))
+	}
+	return data
+}
+
+// TestDamagedCache: every reading command over a cache that is not one
+// (random bytes, a truncated cache, a directory, a text file, an empty
+// file, an unreadable file) exits 5 with a message that names the path, and
+// leaves the file as it was.
+func TestDamagedCache(t *testing.T) {
+	good := sampleCache(t)
+	random := make([]byte, 64<<10)
+	rand.Read(random)
+	damages := []struct {
+		name string
+		make func(path string) error
+		want string // in the message, after the path
+	}{
+		{"random bytes", func(p string) error { return os.WriteFile(p, random, 0o600) }, "not an auditctl cache"},
+		{"truncated", func(p string) error { return os.WriteFile(p, good[:len(good)/2], 0o600) }, "is damaged"},
+		{"header only", func(p string) error { return os.WriteFile(p, good[:100], 0o600) }, "is damaged"},
+		{"text file", func(p string) error { return os.WriteFile(p, []byte("user,action\nalice,Login\n"), 0o600) }, "not an auditctl cache"},
+		{"empty file", func(p string) error { return os.WriteFile(p, nil, 0o600) }, "the file is empty"},
+		{"directory", func(p string) error { return os.Mkdir(p, 0o700) }, "is a directory"},
+		{"mode 000", func(p string) error { return os.WriteFile(p, good, 0o000) }, "permission denied"},
+	}
+	for _, d := range damages {
+		if d.name == "mode 000" && (runtime.GOOS == "windows" || os.Geteuid() == 0) {
+			t.Logf("skipping %s: root (or Windows) reads any file", d.name)
+			continue
+		}
+		dir := t.TempDir()
+		for _, args := range readers(dir) {
+			t.Run(d.name+"/"+strings.Join(args, " "), func(t *testing.T) {
+				env := cmdtest.New(t)
+				path := filepath.Join(t.TempDir(), "audit.db")
+				if err := d.make(path); err != nil {
+					t.Fatal(err)
+				}
+				before, _ := os.ReadFile(path)
+				code := env.Main(append([]string{"--db", path}, args...)...)
+				if code != 5 || !strings.Contains(env.ErrOut.String(), path) || !strings.Contains(env.ErrOut.String(), d.want) {
+					t.Errorf("exit %d, want 5; stderr %q, want the path and %q", code, env.ErrOut, d.want)
+				}
+				if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+					t.Errorf("the damaged cache was changed")
+				}
+				if d.name != "directory" {
+					for _, q := range []string{path + "-wal", path + "-shm"} {
+						if _, err := os.Stat(q); err == nil {
+							t.Errorf("%s was created", q)
+						}
+					}
+				}
+				if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+					t.Errorf("output written beside a failed read: %v", entries)
+				}
+			})
+		}
+	}
+}
+
+// TestUnwritableOutput: an -O that cannot be written exits 5 and leaves
+// nothing behind, half-written or temporary.
+func TestUnwritableOutput(t *testing.T) {
+	env := cmdtest.New(t)
+	in := filepath.Join(t.TempDir(), "in.ndjson")
+	os.WriteFile(in, []byte(`{"id":"a","source":"s","time":"2026-11-20T10:00:00Z","action":"Login"}`+"\n"), 0o600)
+	env.MustRun("import", in)
+	rec := filepath.Join(t.TempDir(), "s.cast")
+	os.WriteFile(rec, []byte("{\"version\":2,\"width\":80,\"height\":24}\n[0.1,\"o\",\"hi\"]\n"), 0o600)
+
+	dir := t.TempDir()
+	isDir := filepath.Join(dir, "adir")
+	os.Mkdir(isDir, 0o700)
+	ro := filepath.Join(dir, "readonly")
+	os.Mkdir(ro, 0o500)
+	targets := map[string]string{
+		"missing directory": filepath.Join(dir, "nodir", "out.csv"),
+		"a directory":       isDir,
+	}
+	if runtime.GOOS != "windows" && os.Geteuid() != 0 {
+		targets["read-only directory"] = filepath.Join(ro, "out.csv")
+	}
+	for name, target := range targets {
+		for _, args := range [][]string{
+			{"logs", "export", "-O", target},
+			{"logs", "export", "--format", "json", "-O", target},
+			{"sessions", "convert", rec, "-O", target},
+		} {
+			t.Run(name+"/"+args[1], func(t *testing.T) {
+				code := cmdutil.ExitCode(env.Run(args...))
+				if code != 5 {
+					t.Errorf("%v: exit %d, want 5 (%v)", args, code, env.Run(args...))
+				}
+				var left []string
+				filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+					if err == nil && !info.IsDir() {
+						left = append(left, p)
+					}
+					return nil
+				})
+				if len(left) > 0 {
+					t.Errorf("left behind: %v", left)
+				}
+			})
+		}
+	}
+}
+
+// TestUnknownCommands: a mistyped command is a usage error (exit 2) that
+// names it and suggests the nearest, for the root and every group; a group
+// run alone prints its help and exits 0.
+func TestUnknownCommands(t *testing.T) {
+	for _, tt := range []struct {
+		args    []string
+		message string
+		suggest string
+	}{
+		{[]string{"logz"}, `unknown command "logz" for "auditctl"`, "logs"},
+		{[]string{"logs", "lst"}, `unknown command "lst" for "auditctl logs"`, "list"},
+		{[]string{"sessions", "plya", "x"}, `unknown command "plya" for "auditctl sessions"`, "play"},
+		{[]string{"completion", "bsh"}, `unknown command "bsh" for "auditctl completion"`, "bash"},
+		{[]string{"help", "lgs"}, `unknown command "lgs" for "auditctl"`, "logs"},
+		{[]string{"help", "logs", "lst"}, `unknown command "lst" for "auditctl logs"`, "list"},
+		{[]string{"--db", "x.db", "logs", "lst", "--all"}, `unknown command "lst" for "auditctl logs"`, "list"},
+		{[]string{"sessions", "zzzzzzzz"}, `unknown command "zzzzzzzz" for "auditctl sessions"`, ""},
+	} {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			env := cmdtest.New(t)
+			code := env.Main(tt.args...)
+			stderr := env.ErrOut.String()
+			want := "auditctl: " + tt.message + "\n"
+			if tt.suggest != "" {
+				want += "\nDid you mean this?\n    " + tt.suggest + "\n"
+			}
+			if code != 2 || !strings.HasPrefix(stderr, want) || strings.Contains(stderr, `\n`) {
+				t.Errorf("exit %d, want 2; stderr:\n%s\nwant it to start with:\n%s", code, stderr, want)
+			}
+			if env.Out.Len() != 0 {
+				t.Errorf("stdout: %q", env.Out)
+			}
+		})
+	}
+	// Every group: no arguments is its help and exit 0; an argument that is
+	// none of its commands exit 2.
+	walk(tree(t), func(c *cobra.Command) {
+		if !c.HasSubCommands() || cacheUse[commandPath(c)] != "group" {
+			if c.HasSubCommands() {
+				t.Errorf("%q has subcommands but is not a group in cacheUse", commandPath(c))
+			}
+			return
+		}
+		p := strings.Fields(commandPath(c))
+		env := cmdtest.New(t)
+		if code := env.Main(p...); code != 0 || !strings.Contains(env.Out.String(), "Available Commands:") {
+			t.Errorf("auditctl %s: exit %d, stdout %q", commandPath(c), code, env.Out)
+		}
+		if code := env.Main(append(p, "nosuchcommand")...); code != 2 || !strings.Contains(env.ErrOut.String(), `unknown command "nosuchcommand"`) {
+			t.Errorf("auditctl %s nosuchcommand: exit %d, stderr %q", commandPath(c), code, env.ErrOut)
+		}
+	})
+	for _, p := range []string{"logs", "sessions", "completion"} {
+		if !slices.ContainsFunc(tree(t).Commands(), func(c *cobra.Command) bool { return c.Name() == p }) {
+			t.Errorf("no group %q", p)
+		}
+	}
+}
+
+// TestOnlyAMatchExitsOne audits the source: exit code 1 means "a check or
+// --fail-if matched" and nothing else, so cmdutil.ErrSilent (the only error
+// that ExitCode maps to 1) is used only by the commands that evaluate a
+// condition, nothing calls os.Exit but main, and the only errors with an
+// exit code of their own are a signal's and the recorded command's status
+// (sessions record exits as the command it ran).
+func TestOnlyAMatchExitsOne(t *testing.T) {
+	allowed := map[string][]string{
+		"cmdutil.ErrSilent":  {"pkg/cmd/logs/count/count.go"},
+		"os.Exit(":           {"cmd/auditctl/main.go"},
+		") ExitCode() int {": {"pkg/cmdutil/signal.go", "pkg/cmd/sessions/record/record.go"},
+	}
+	top := filepath.Join("..", "..", "..")
+	for _, dir := range []string{"cmd", "pkg", "player", "tui"} {
+		filepath.WalkDir(filepath.Join(top, dir), func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
+				return err
+			}
+			src, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel(top, p)
+			rel = filepath.ToSlash(rel)
+			for what, files := range allowed {
+				if bytes.Contains(src, []byte(what)) && !slices.Contains(files, rel) {
+					t.Errorf("%s uses %s: exit 1 is only for a matched check (see SPEC §5 and pkg/cmdutil/exit.go)", rel, what)
+				}
+			}
+			return nil
+		})
+	}
+}
