@@ -296,6 +296,8 @@ func TestNoOutputReachesTheTerminalRaw(t *testing.T) {
 	dataless := map[string]bool{"--interval": true, "info": true}
 	for _, o := range formats {
 		add(0, "logs", "list", "--all", "-o", o)
+		add(0, "logs", "list", "--all", "--wide", "-o", o)
+		add(0, "logs", "list", "--all", "--columns", "time,action,actor,description,params,user_agent,error", "-o", o)
 		add(0, "logs", "show", fx.eventID, "-o", o)
 		add(0, "logs", "count", "--all", "--by", "actor", "-o", o)
 		add(0, "logs", "count", "--all", "--by", "action", "-o", o)
