@@ -25,7 +25,14 @@ type FilterOptions struct {
 
 	minSet, maxSet bool
 	cmd            *cobra.Command
+	// defaulted: the last Filter applied the default window (no time was
+	// given), so what lies before it is hidden (WindowNotice).
+	defaulted bool
 }
+
+// DefaultWindowApplied reports whether the last Filter call limited the
+// filter to the default window because no time bound was given.
+func (o *FilterOptions) DefaultWindowApplied() bool { return o.defaulted }
 
 // filterFlags are the repeatable value flags and the fields they set.
 var filterFlags = []struct {
@@ -120,7 +127,8 @@ func (o *FilterOptions) Filter(now time.Time, useDefault bool) (audit.Filter, er
 		}
 		f.Merge(qf)
 	}
-	if useDefault && !o.All && f.Since.IsZero() && f.Until.IsZero() {
+	o.defaulted = useDefault && !o.All && f.Since.IsZero() && f.Until.IsZero()
+	if o.defaulted {
 		f.Since = now.Add(-DefaultWindow)
 	}
 	if err := f.Validate(); err != nil {

@@ -1,10 +1,15 @@
 package logs_test
 
 import (
+	"fmt"
+	"net/http/httptest"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/auditctl/auditctl/internal/jcserver"
 	"github.com/auditctl/auditctl/pkg/cmd/cmdtest"
 	"github.com/auditctl/auditctl/pkg/cmdutil"
 )
@@ -97,5 +102,99 @@ func TestPagePastTheEndAndAmbiguousIDs(t *testing.T) {
 	}
 	if err := env.Run("logs", "show", "ev-x"); cmdutil.ExitCode(err) != 3 {
 		t.Errorf("logs show ev-x: %v", err)
+	}
+}
+
+const windowNotice = "auditctl: 11 more events match before the default 7-day window (newest 2026-11-15 06:00 UTC): --since 8d or --all shows them\n"
+
+// The default window says what it hides; a window the user chose does not.
+func TestDefaultWindowNotice(t *testing.T) {
+	env := cmdtest.New(t)
+	fixture(t, env) // 40 events 6 h apart: 29 in the last 7 days, 11 before
+	if got := decodeEvents(t, env.MustRun("logs", "list")); len(got) != 29 {
+		t.Fatalf("%d events in the window", len(got))
+	}
+	if env.ErrOut.String() != windowNotice {
+		t.Errorf("logs list stderr %q, want %q", env.ErrOut, windowNotice)
+	}
+	if out := env.MustRun("logs", "count"); strings.TrimSpace(out) != `{"total":29}` || env.ErrOut.String() != windowNotice {
+		t.Errorf("logs count: %q, stderr %q", out, env.ErrOut)
+	}
+	env.IO.SetStdoutTTY(true)
+	if out := env.MustRun("logs", "list", "--limit", "100"); !strings.Contains(out, "(29 total)") || env.ErrOut.String() != windowNotice {
+		t.Errorf("table: stderr %q", env.ErrOut)
+	}
+	env.IO.SetStdoutTTY(false)
+	env.MustRun("logs", "list", "--action", "DeleteUser")
+	if want := "auditctl: 2 more events match before the default 7-day window (newest 2026-11-14 12:00 UTC): --since 8d or --all shows them\n"; env.ErrOut.String() != want {
+		t.Errorf("--action DeleteUser: stderr %q, want %q", env.ErrOut, want)
+	}
+	env.MustRun("logs", "list", "--action", "DeleteUser", "--since", "8d")
+	if got := decodeEvents(t, env.Out.String()); len(got) != 10-1 || env.ErrOut.Len() != 0 {
+		// --since 8d reaches the newest hidden one (i=32), not i=36
+		t.Errorf("--since 8d: %d events, stderr %q", len(got), env.ErrOut)
+	}
+	for _, args := range [][]string{
+		{"logs", "list", "--quiet"},
+		{"--quiet", "logs", "count"},
+		{"logs", "list", "--all"},
+		{"logs", "list", "--since", "3d"},
+		{"logs", "list", "--until", "1d"},
+		{"logs", "list", "-q", "time:>3d"},
+		{"logs", "count", "--all", "--by", "actor"},
+		{"logs", "list", "--action", "Login", "--since", "30d"},
+		{"logs", "list", "--actor", "bob@example.com", "--action", "DeleteUser"}, // nothing hidden: no notice
+	} {
+		env.MustRun(args...)
+		if env.ErrOut.Len() != 0 {
+			t.Errorf("%q: stderr %q, want none", args, env.ErrOut)
+		}
+	}
+}
+
+// A page cut short of the total says so on stderr when the output has no
+// "Page X of Y" footer (json, ndjson, csv, yaml, --jq).
+func TestPageCutNotice(t *testing.T) {
+	env := cmdtest.New(t)
+	fixture(t, env)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--limit", "15"}, "auditctl: 15 of 40 events shown (page 1 of 3): --page 2 for the next, --limit N for more per page, or logs export for all\n"},
+		{[]string{"--limit", "15", "--page", "3", "-o", "ndjson"}, "auditctl: 10 of 40 events shown (page 3 of 3): --limit N for more per page, or logs export for all\n"},
+		{[]string{"--limit", "15", "-o", "csv"}, "auditctl: 15 of 40 events shown (page 1 of 3): --page 2 for the next, --limit N for more per page, or logs export for all\n"},
+		{[]string{"--limit", "15", "--jq", ".[].id"}, "auditctl: 15 of 40 events shown (page 1 of 3): --page 2 for the next, --limit N for more per page, or logs export for all\n"},
+		{[]string{"--limit", "40"}, ""},
+		{[]string{"--limit", "15", "--quiet"}, ""},
+		{[]string{"--limit", "15", "-o", "table"}, ""}, // the footer says it
+	} {
+		out := env.MustRun(append([]string{"logs", "list", "--all"}, tc.args...)...)
+		if env.ErrOut.String() != tc.want {
+			t.Errorf("%q: stderr %q, want %q", tc.args, env.ErrOut, tc.want)
+		}
+		if slices.Contains(tc.args, "table") && !strings.Contains(out, "Page 1 of 3 (40 total)") {
+			t.Errorf("table footer missing:\n%s", out)
+		}
+	}
+}
+
+// --remote jumpcloud has the same default window and says what it hides.
+func TestRemoteDefaultWindowNotice(t *testing.T) {
+	srv := jcserver.New("k")
+	for i := 0; i < 12; i++ {
+		ts := cmdtest.Now.Add(-time.Duration(i) * 24 * time.Hour)
+		srv.Add(fmt.Appendf(nil, `{"id":"jc%02d","event_type":"user_login_attempt","service":"directory","timestamp":%q,"initiated_by":{"username":"u"},"success":true}`, i, ts.Format(time.RFC3339)))
+	}
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	t.Setenv("JUMPCLOUD_API_KEY", "k")
+	env := cmdtest.New(t)
+	out := env.MustRun("logs", "list", "--remote", "jumpcloud", "--endpoint", hs.URL)
+	if got := decodeEvents(t, out); len(got) != 8 { // days 0..7, the 7th at the window's start
+		t.Errorf("%d events", len(got))
+	}
+	if want := "auditctl: 4 more events match before the default 7-day window (newest 2026-11-14 12:00 UTC): --since 8d or --all shows them\n"; env.ErrOut.String() != want {
+		t.Errorf("stderr %q, want %q", env.ErrOut, want)
 	}
 }

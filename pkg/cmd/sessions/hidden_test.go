@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -91,5 +92,29 @@ func TestSessionPagePastTheEndAndAmbiguousIDs(t *testing.T) {
 	}
 	if err := env.Run("sessions", "show", "nope"); cmdutil.ExitCode(err) != 3 {
 		t.Errorf("sessions show nope: %v", err)
+	}
+}
+
+func TestSessionListPageCutNotice(t *testing.T) {
+	env := cmdtest.New(t)
+	sessionFixture(t, env)
+	if ids := sessionIDs(t, env.MustRun("sessions", "list", "--limit", "10", "--page", "2")); len(ids) != 10 || ids[0] != "sess-10" {
+		t.Fatalf("page 2: %v", ids)
+	}
+	if want := "auditctl: 10 of 30 sessions shown (page 2 of 3): --page 3 for the next, --limit N for more per page\n"; env.ErrOut.String() != want {
+		t.Errorf("stderr %q, want %q", env.ErrOut, want)
+	}
+	for _, args := range [][]string{
+		{"sessions", "list", "--limit", "10", "--quiet"},
+		{"sessions", "list", "--limit", "30"},
+		{"sessions", "list", "--limit", "10", "-o", "table"},
+	} {
+		out := env.MustRun(args...)
+		if env.ErrOut.Len() != 0 {
+			t.Errorf("%q: stderr %q", args, env.ErrOut)
+		}
+		if slices.Contains(args, "table") && !strings.Contains(out, "Page 1 of 3 (30 total)") {
+			t.Errorf("no footer:\n%s", out)
+		}
 	}
 }

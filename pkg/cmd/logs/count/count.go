@@ -30,6 +30,7 @@ type CountOptions struct {
 	Top      int
 	Interval string
 	FailIf   string
+	Quiet    bool
 }
 
 // NewCmdCount builds the command.
@@ -47,7 +48,9 @@ func NewCmdCount(f *cmdutil.Factory, runF func(*CountOptions) error) *cobra.Comm
 			(in the time zone of --tz or TZ, UTC by default). --fail-if makes the command exit 1
 			when the total meets a condition, for CI jobs and cron alerts.
 			--remote jumpcloud counts with the JumpCloud Directory Insights API
-			instead of the cache.
+			instead of the cache. When the default window leaves matches out, a
+			notice on stderr says how many, the newest one's date and the flag
+			that counts them (not with --quiet).
 
 			Fields for --by: service, action, category, actor, actor_type, target,
 			target_type, ip, client, browser, status, error, tenant, source,
@@ -65,6 +68,7 @@ func NewCmdCount(f *cmdutil.Factory, runF func(*CountOptions) error) *cobra.Comm
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Output = f.Output
+			opts.Quiet = f.Quiet
 			if runF != nil {
 				return runF(opts)
 			}
@@ -196,6 +200,9 @@ func countRun(ctx context.Context, opts *CountOptions) error {
 		if err := writeTotal(opts.IO, format, total); err != nil {
 			return err
 		}
+	}
+	if opts.Filter.DefaultWindowApplied() {
+		cmdutil.Notices{IO: opts.IO, Quiet: opts.Quiet}.Window(ctx, svc, filter, opts.Now())
 	}
 	if cond != nil && cond.Holds(total) {
 		if !opts.IO.IsStdoutTTY() || format != output.FormatTable {

@@ -26,6 +26,7 @@ type ListOptions struct {
 	Sort   string
 	Limit  int
 	Page   int
+	Quiet  bool
 }
 
 // NewCmdList builds the command; runF replaces the run function in tests
@@ -43,7 +44,16 @@ func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Comman
 			7 days are listed. Repeating a flag ORs its values; different flags AND.
 			On a terminal the output is a table ending with "Page X of Y (Z total)";
 			piped, it is JSON. A --page past the last page is a usage error (exit
-			2): "page 999 is past the last page (30)". Values are shown exactly in json/ndjson and with
+			2): "page 999 is past the last page (30)".
+
+			Nothing is left out silently. On stderr (never with --quiet):
+			  - when the default window hides older matches: "266 more events
+			    match before the default 7-day window (newest 2026-11-02 14:03
+			    UTC): --since 21d or --all shows them";
+			  - when a page holds fewer events than match and the output has no
+			    "Page X of Y" footer (json, ndjson, csv, yaml, --jq): "50 of 266
+			    events shown (page 1 of 6): --page 2 for the next, --limit N for
+			    more per page, or logs export for all". Values are shown exactly in json/ndjson and with
 			control characters made visible in tables.
 
 			The table fits the terminal: on a narrow one the less important
@@ -79,6 +89,7 @@ func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Comman
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Output = f.Output
+			opts.Quiet = f.Quiet
 			if runF != nil {
 				return runF(opts)
 			}
@@ -128,10 +139,11 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 	if err != nil {
 		return err
 	}
-	// Only the table shows the total ("Page X of Y (Z total)"); other
-	// formats skip counting every match.
+	// The table shows the total ("Page X of Y (Z total)"); other formats
+	// need it for the notice of a page cut short, unless --quiet.
+	footer := format == output.FormatTable && opts.JQ == ""
 	page := audit.Page{Limit: opts.Limit, Offset: (opts.Page - 1) * opts.Limit, Sort: sort,
-		NoTotal: format != output.FormatTable || opts.JQ != ""}
+		NoTotal: !footer && opts.Quiet}
 	events, total, err := svc.FindEvents(ctx, filter, page)
 	if err != nil {
 		return err
@@ -148,6 +160,20 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 			return err
 		}
 	}
+	if err := writeEvents(opts, format, oo, events, total); err != nil {
+		return err
+	}
+	notices := cmdutil.Notices{IO: opts.IO, Quiet: opts.Quiet}
+	if !footer {
+		notices.Page("events", len(events), total, opts.Page, opts.Limit, "logs export")
+	}
+	if opts.Filter.DefaultWindowApplied() {
+		notices.Window(ctx, svc, filter, opts.Now())
+	}
+	return nil
+}
+
+func writeEvents(opts *ListOptions, format output.Format, oo output.Options, events []*audit.Event, total int) error {
 	if opts.JQ != "" {
 		if events == nil {
 			events = []*audit.Event{}
@@ -161,6 +187,7 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 	if err := output.WriteEvents(opts.IO.Out, format, events, oo); err != nil {
 		return err
 	}
+	var err error
 	if format == output.FormatTable {
 		pages := (total + opts.Limit - 1) / opts.Limit
 		_, err = opts.IO.Out.Write([]byte(output.PageFooter(opts.Page, pages, total) + "\n"))

@@ -25,6 +25,7 @@ type Options struct {
 	Now    func() time.Time
 	Output string
 	Table  cmdutil.TableFlags
+	Quiet  bool
 
 	Since, Until             string
 	Connector, Users         []string
@@ -56,7 +57,10 @@ func NewCmdList(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			who connected to which resource, when, through which connector and
 			credential, for how long, how the session ended and whether it has a
 			recording. Sessions get into the cache with 'sessions record' and
-			'sessions import'.
+			'sessions import'. A table ends with "Page X of Y (Z total)"; other
+			formats say on stderr when a page holds fewer sessions than match
+			("10 of 30 sessions shown (page 1 of 3): …", not with --quiet). A
+			--page past the last page is a usage error (exit 2).
 
 			Filters (all combine; repeatable flags match any of their values,
 			and take a comma-separated list as -q does: --user alice,bob; quote
@@ -84,6 +88,7 @@ func NewCmdList(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Output = f.Output
+			opts.Quiet = f.Quiet
 			if runF != nil {
 				return runF(opts)
 			}
@@ -279,8 +284,10 @@ func run(ctx context.Context, opts *Options) error {
 	if format == output.FormatTable {
 		pages := (total + opts.Limit - 1) / opts.Limit
 		_, err = fmt.Fprintln(opts.IO.Out, output.PageFooter(opts.Page, pages, total))
+		return err
 	}
-	return err
+	cmdutil.Notices{IO: opts.IO, Quiet: opts.Quiet}.Page("sessions", len(rows), total, opts.Page, opts.Limit, "")
+	return nil
 }
 
 // Columns are the columns of the sessions table, in order.
