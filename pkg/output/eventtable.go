@@ -2,9 +2,11 @@ package output
 
 import (
 	"io"
+	"strings"
 	"time"
 
 	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/sanitize"
 )
 
 // eventColumns are the event table's columns, in the order --wide shows
@@ -107,4 +109,35 @@ func (t *tableWriter) Close() error {
 func ValidateEventColumns(opt Options) error {
 	t := Table{Columns: eventColumns}
 	return t.ValidateColumns(opt)
+}
+
+// tailColumns are the fields of a `logs tail` line.
+var tailColumns = []string{"time", "source", "service", "action", "actor", "ip", "status", "description"}
+
+// EventLine is one event as a line of a stream (`logs tail` on a
+// terminal): the fields (opt.Columns, else time, source, service, action,
+// actor, ip, status, description) as the event table shows them, two
+// spaces apart, empty ones left out, cut at the end to opt.Width unless
+// opt.Wide: a stream cannot size its columns ahead of the rows.
+func EventLine(e *audit.Event, opt Options) (string, error) {
+	cols := tailColumns
+	if len(opt.Columns) > 0 {
+		cols = opt.Columns
+	}
+	t := eventTable([]*audit.Event{e}, opt)
+	sel, _, err := t.selectColumns(Options{Columns: cols})
+	if err != nil {
+		return "", err
+	}
+	var parts []string
+	for _, c := range sel {
+		if s := sanitize.String(t.Cell(0, c)); s != "" {
+			parts = append(parts, s)
+		}
+	}
+	line := strings.Join(parts, "  ")
+	if opt.Width > 0 && !opt.Wide {
+		line = cutEnd(line, opt.Width)
+	}
+	return line, nil
 }

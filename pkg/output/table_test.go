@@ -298,3 +298,26 @@ func FuzzTableFits(f *testing.F) {
 		checkFits(t, rand.New(rand.NewPCG(a, b)), width, "fuzz")
 	})
 }
+
+func TestEventLine(t *testing.T) {
+	e := sampleEvents()[1]
+	line, err := EventLine(e, Options{})
+	if err != nil || line != "2026-11-03 10:13:30  jumpcloud  sso  USER_LOGIN  carol.with.a.really.long.name@subsidiary.example.org  2001:db8::1  failure" {
+		t.Errorf("line %q, %v", line, err)
+	}
+	line, _ = EventLine(e, Options{Width: 40})
+	if twwidth.Width(line) != 40 || !strings.HasSuffix(line, "…") {
+		t.Errorf("fitted line %q", line)
+	}
+	if line, _ = EventLine(e, Options{Width: 40, Wide: true}); twwidth.Width(line) <= 40 {
+		t.Errorf("--wide line cut: %q", line)
+	}
+	if line, _ = EventLine(e, Options{Columns: []string{"action", "duration"}}); line != "USER_LOGIN  12s" {
+		t.Errorf("--columns line %q", line)
+	}
+	if _, err := EventLine(e, Options{Columns: []string{"nope"}}); audit.ErrorCode(err) != audit.EUSAGE {
+		t.Errorf("bad column: %v", err)
+	}
+	line, _ = EventLine(hostileEvent(1, hostile[1]), Options{})
+	assertTerminalSafe(t, "line", line)
+}

@@ -141,7 +141,10 @@ func demoRun(ctx context.Context, opts *DemoOptions) error {
 	}
 	fmt.Fprintf(w, "  %-16s %6d sessions (3 with recordings: server, database, website)\n", "sessions", len(sessions))
 	fmt.Fprintf(w, "\nUser deletions in the last 7 days (%s logs list --action DeleteUser):\n\n", opts.Command)
-	oo := output.Options{Color: opts.IO.ColorEnabled(), Width: opts.IO.TerminalWidth()}
+	oo, err := (&cmdutil.TableFlags{}).Options(opts.IO) // as logs list shows it: TZ, the width
+	if err != nil {
+		return err
+	}
 	if err := output.WriteEvents(w, output.FormatTable, deletions, oo); err != nil {
 		return err
 	}

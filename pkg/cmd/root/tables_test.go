@@ -164,6 +164,31 @@ func TestTablesAt80Columns(t *testing.T) {
 	out = inPty(t, bin, 80, nil, "--db", db, "sessions", "keystrokes", filepath.Join(dir, "recordings", "demo", "demo-srv-0001.rec"))
 	assertFits(t, "sessions keystrokes", out, 80, offset)
 
+	out = inPty(t, bin, 80, nil, "--db", db, "logs", "tail", "-n", "20")
+	assertFits(t, "logs tail", "HEADER\n"+out, 80, dateTime)
+
+	// Invalid --columns, --by and --sort values are usage errors that list
+	// the valid ones.
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"logs", "list", "--columns", "time,nope"}, "want one of: time, source, service"},
+		{[]string{"sessions", "list", "--columns", "nope"}, "want one of: start, user, resource"},
+		{[]string{"logs", "count", "--by", "nope"}, "want one of: source, service, action"},
+		{[]string{"logs", "list", "--sort", "nope"}, "want one of: time, duration_ms, id"},
+		{[]string{"logs", "list", "--tz", "Mars/Olympus"}, "Europe/Berlin"},
+	} {
+		cmd := exec.Command(bin, append([]string{"--db", db, "-o", "table"}, c.args...)...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(stderr.String(), c.want) {
+			t.Errorf("auditctl %v: %v, stderr %q; want exit 2 and %q", c.args, err, stderr.String(), c.want)
+		}
+	}
+
 	// TZ names the zone in the header and shifts the times; --tz wins.
 	out = inPty(t, bin, 80, []string{"TZ=Europe/Berlin"}, "--db", db, "logs", "list", "--all", "--limit", "3")
 	if !strings.HasPrefix(out, "TIME (Europe/Berlin)") {

@@ -3,17 +3,14 @@ package tail
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/MakeNowJust/heredoc"
 	"github.com/auditctl/auditctl/pkg/audit"
 	"github.com/auditctl/auditctl/pkg/cmdutil"
 	"github.com/auditctl/auditctl/pkg/output"
-	"github.com/auditctl/auditctl/pkg/sanitize"
 	"github.com/spf13/cobra"
 )
 
@@ -26,6 +23,7 @@ type TailOptions struct {
 	Wait func(ctx context.Context, d time.Duration) error
 
 	Filter   cmdutil.FilterOptions
+	Table    cmdutil.TableFlags
 	Remote   string
 	Output   string
 	Lines    int
@@ -50,6 +48,10 @@ func NewCmdTail(f *cmdutil.Factory, runF func(*TailOptions) error) *cobra.Comman
 			Each poll re-reads the last --lookback before the newest event seen, so
 			an event that arrives late (stored with an earlier time) is still
 			printed; an event is never printed twice. Lines are NDJSON when piped.
+			On a terminal each event is one line (time, source, service, action,
+			actor, ip, status, description; --columns chooses), cut to the
+			terminal's width unless --wide; times are UTC unless --tz or TZ say
+			otherwise.
 		`),
 		Example: heredoc.Doc(`
 			auditctl logs tail -f --status failure
@@ -73,6 +75,7 @@ func NewCmdTail(f *cmdutil.Factory, runF func(*TailOptions) error) *cobra.Comman
 	fl.DurationVar(&opts.Lag, "lag", 2*time.Minute, "with --remote, leave out the newest events (they can still arrive out of order)")
 	fl.StringVar(&opts.Remote, "remote", "", "tail this remote API instead of the cache: jumpcloud")
 	cmdutil.AddJumpCloudFlags(cmd, &f.JumpCloud)
+	cmdutil.AddTableFlags(cmd, &opts.Table, output.EventColumnNames())
 	return cmd
 }
 
@@ -94,6 +97,13 @@ func tailRun(ctx context.Context, opts *TailOptions) error {
 	}
 	if format != output.FormatTable && format != output.FormatNDJSON {
 		return audit.Errorf(audit.EUSAGE, "logs tail writes table or ndjson lines, not %s", format)
+	}
+	oo, err := opts.Table.Options(opts.IO)
+	if err != nil {
+		return err
+	}
+	if _, err := output.EventLine(&audit.Event{}, oo); err != nil {
+		return err // a bad --columns, before waiting for events
 	}
 	base, err := opts.Filter.Filter(opts.Now(), false)
 	if err != nil {
@@ -122,7 +132,7 @@ func tailRun(ctx context.Context, opts *TailOptions) error {
 			if format == output.FormatNDJSON {
 				err = output.WriteEvents(opts.IO.Out, output.FormatNDJSON, []*audit.Event{e}, output.Options{})
 			} else {
-				err = writeLine(opts.IO.Out, e)
+				err = writeLine(opts.IO.Out, e, oo)
 			}
 			if err != nil {
 				return err
@@ -227,13 +237,13 @@ func tailRun(ctx context.Context, opts *TailOptions) error {
 	}
 }
 
-// writeLine prints one event as a line for a terminal; every field is
-// untrusted and sanitized.
-func writeLine(w io.Writer, e *audit.Event) error {
-	parts := []string{e.Time.UTC().Format("2006-01-02 15:04:05"), e.Source, e.Service, e.Action, e.Actor, e.IP, string(e.Status), e.Description}
-	for i, p := range parts {
-		parts[i] = sanitize.String(p)
+// writeLine prints one event as a line for a terminal (output.EventLine:
+// every field sanitized, the line fitted to the width).
+func writeLine(w io.Writer, e *audit.Event, oo output.Options) error {
+	line, err := output.EventLine(e, oo)
+	if err != nil {
+		return err
 	}
-	_, err := fmt.Fprintln(w, strings.Join(parts, "  "))
+	_, err = io.WriteString(w, line+"\n")
 	return err
 }

@@ -246,6 +246,10 @@ func run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
+	oo, err := opts.Table.Options(opts.IO)
+	if err != nil {
+		return err
+	}
 	store, err := opts.Store(ctx)
 	if err != nil {
 		return err
@@ -260,10 +264,6 @@ func run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	if err := audit.CheckPage(opts.Page, total, opts.Limit); err != nil {
-		return err
-	}
-	oo, err := opts.Table.Options(opts.IO)
-	if err != nil {
 		return err
 	}
 	rec := records(rows, oo)

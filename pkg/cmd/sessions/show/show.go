@@ -29,6 +29,7 @@ type Options struct {
 	Now    func() time.Time
 	ID     string
 	Output string
+	Table  cmdutil.TableFlags
 	Events int
 }
 
@@ -64,6 +65,7 @@ func NewCmdShow(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 		},
 	}
 	cmd.Flags().IntVar(&opts.Events, "events", 20, "how many of the user's audit events to show")
+	cmdutil.AddTableFlags(cmd, &opts.Table, output.EventColumnNames())
 	return cmd
 }
 
@@ -131,7 +133,11 @@ func run(ctx context.Context, opts *Options) error {
 	}
 	switch format {
 	case output.FormatTable:
-		return writePanel(opts.IO.Out, &d, opts.IO)
+		oo, err := opts.Table.Options(opts.IO)
+		if err != nil {
+			return err
+		}
+		return writePanel(opts.IO.Out, &d, oo)
 	case output.FormatYAML:
 		return output.WriteRecords(opts.IO.Out, format, output.Records{Len: 1, Item: func(int) any { return &d }}, output.Options{})
 	}
@@ -178,7 +184,7 @@ func files(s *session.Session) Files {
 	return f
 }
 
-func writePanel(w io.Writer, d *Detail, ios *cmdutil.IOStreams) error {
+func writePanel(w io.Writer, d *Detail, oo output.Options) error {
 	s := d.Session
 	var sb strings.Builder
 	section := func(title string) { fmt.Fprintf(&sb, "\n%s\n", title) }
@@ -247,7 +253,7 @@ func writePanel(w io.Writer, d *Detail, ios *cmdutil.IOStreams) error {
 		_, err := io.WriteString(w, "  none\n")
 		return err
 	}
-	err := output.WriteEvents(w, output.FormatTable, d.Events, output.Options{Color: ios.ColorEnabled(), Width: ios.TerminalWidth()})
+	err := output.WriteEvents(w, output.FormatTable, d.Events, oo)
 	if err == nil && d.EventsTotal > len(d.Events) {
 		_, err = fmt.Fprintf(w, "(%d more: auditctl logs list --actor %s --since %s --until %s)\n", d.EventsTotal-len(d.Events),
 			sanitize.String(firstNonEmpty(s.UserEmail, s.UserName)), audit.FormatTime(s.Start), audit.FormatTime(firstNonZero(s.End, s.Start)))
