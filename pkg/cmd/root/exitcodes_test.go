@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"crypto/rand"
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/auditctl/auditctl/internal/jcserver"
 	"github.com/auditctl/auditctl/pkg/cmd/cmdtest"
 	"github.com/auditctl/auditctl/pkg/cmd/root"
 	"github.com/auditctl/auditctl/pkg/cmdutil"
@@ -379,6 +382,86 @@ func TestOnlyAMatchExitsOne(t *testing.T) {
 				}
 			}
 			return nil
+		})
+	}
+}
+
+// TestGateNoData: a --fail-if gate over a window that holds no events at
+// all exits 6 (no data) whatever its condition, unless --allow-empty; a
+// filter that matches nothing in a window with events is a genuine pass;
+// --debug shows what the gate looked at. From the cache and from the
+// JumpCloud API.
+func TestGateNoData(t *testing.T) {
+	env := cmdtest.New(t)
+	var b strings.Builder
+	ev := func(id, source string, ago time.Duration) {
+		fmt.Fprintf(&b, `{"id":%q,"source":%q,"time":%q,"action":"Login","actor":"alice"}`+"\n", id, source, cmdtest.Now.Add(-ago).Format(time.RFC3339))
+	}
+	ev("a1", "fixture", 2*time.Hour)
+	ev("a2", "fixture", 3*time.Hour)
+	ev("a3", "fixture", 4*time.Hour)
+	ev("o1", "old", 10*24*time.Hour)
+	in := filepath.Join(t.TempDir(), "in.ndjson")
+	os.WriteFile(in, []byte(b.String()), 0o600)
+	env.MustRun("import", in)
+
+	srv := jcserver.New("k")
+	srv.Add(fmt.Appendf(nil, `{"id":"jc1","event_type":"user_login_attempt","service":"directory","timestamp":%q,"initiated_by":{"username":"u"},"success":true}`,
+		cmdtest.Now.Add(-30*24*time.Hour).Format(time.RFC3339)))
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	t.Setenv("JUMPCLOUD_API_KEY", "k")
+	remote := []string{"--remote", "jumpcloud", "--endpoint", hs.URL}
+
+	for _, tt := range []struct {
+		args   []string
+		code   int
+		stderr []string // each must appear
+	}{
+		// the window holds events: the count decides
+		{[]string{"--since", "24h", "--fail-if", ">0"}, 1, []string{"the count is 3"}},
+		{[]string{"--since", "24h", "--action", "DeleteUser", "--fail-if", ">0"}, 0, nil},
+		{[]string{"--since", "24h", "--action", "DeleteUser", "--fail-if", "==0"}, 1, nil},
+		{[]string{"--since", "24h", "--source", "fixture", "--fail-if", ">0"}, 1, nil},
+		// no events at all in the window: no data, whatever the condition
+		{[]string{"--since", "1h", "--fail-if", ">0"}, 6, []string{"no data", "time>=2026-11-22T11:00:00Z", "--allow-empty"}},
+		{[]string{"--since", "1h", "--fail-if", "==0"}, 6, []string{"no data"}},
+		{[]string{"--since", "1h", "--action", "Login", "--fail-if", ">0"}, 6, []string{"no data"}},
+		{[]string{"--since", "24h", "--source", "old", "--fail-if", ">0"}, 6, []string{"source:old"}},
+		{[]string{"--since", "1h", "--by", "actor", "--fail-if", ">0"}, 6, nil},
+		{[]string{"--since", "1h", "--interval", "1h", "--fail-if", ">0"}, 6, nil},
+		// --allow-empty: the count decides again
+		{[]string{"--since", "1h", "--fail-if", ">0", "--allow-empty"}, 0, nil},
+		{[]string{"--since", "1h", "--fail-if", "==0", "--allow-empty"}, 1, nil},
+		// no gate, no check
+		{[]string{"--since", "1h"}, 0, nil},
+		// --debug: what the gate looked at
+		{[]string{"--debug", "--since", "24h", "--action", "DeleteUser", "--fail-if", ">0"}, 0, []string{
+			"gate: window time>=2026-11-21T12:00:00Z",
+			"gate: events in the window: 3; matching the filter: 0",
+			"gate: newest event of fixture: 2026-11-22T10:00:00Z; 3 in the window",
+			"gate: newest event of old: 2026-11-12T12:00:00Z; 0 in the window",
+		}},
+		{[]string{"--debug", "--since", "1h", "--fail-if", ">0"}, 6, []string{"gate: events in the window: 0; matching the filter: 0", "no data"}},
+		// the JumpCloud API: its one event is 30 days old
+		{append([]string{"--since", "24h", "--fail-if", ">0"}, remote...), 6, []string{"no data"}},
+		{append([]string{"--since", "40d", "--action", "nosuch", "--fail-if", ">0"}, remote...), 0, nil},
+		{append([]string{"--since", "40d", "--fail-if", ">0"}, remote...), 1, nil},
+		{append([]string{"--debug", "--since", "24h", "--fail-if", ">0"}, remote...), 6, []string{
+			"gate: events in the window: 0; matching the filter: 0",
+			"gate: newest event of all sources: 2026-10-23T12:00:00Z (source jumpcloud); 0 in the window",
+		}},
+	} {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code := env.Main(append([]string{"--db", env.DBPath, "logs", "count", "-o", "json"}, tt.args...)...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.code, env.ErrOut)
+			}
+			for _, s := range tt.stderr {
+				if !strings.Contains(env.ErrOut.String(), s) {
+					t.Errorf("stderr does not say %q:\n%s", s, env.ErrOut)
+				}
+			}
 		})
 	}
 }

@@ -4,6 +4,7 @@ package count
 import (
 	"context"
 	"fmt"
+	"io"
 	"regexp"
 	"strconv"
 	"strings"
@@ -31,6 +32,9 @@ type CountOptions struct {
 	Interval string
 	FailIf   string
 	Quiet    bool
+	// AllowEmpty lets a --fail-if gate pass over a window with no events.
+	AllowEmpty bool
+	Debug      bool
 }
 
 // NewCmdCount builds the command.
@@ -52,6 +56,14 @@ func NewCmdCount(f *cmdutil.Factory, runF func(*CountOptions) error) *cobra.Comm
 			notice on stderr says how many, the newest one's date and the flag
 			that counts them (not with --quiet).
 
+			A gate never passes on no data: when the window it looks at (the time
+			window and --source, without the other filters) holds no events at
+			all, --fail-if says so on stderr and exits 6, whatever the condition,
+			unless --allow-empty is given. A filter that matches nothing in a
+			window that has events is a genuine count of 0. With --debug it prints
+			what it looked at: the window, its events (all, and those the filter
+			matches) and the newest event of each source.
+
 			Fields for --by: service, action, category, actor, actor_type, target,
 			target_type, ip, client, browser, status, error, tenant, source,
 			workflow_id, workflow_type.
@@ -62,6 +74,8 @@ func NewCmdCount(f *cmdutil.Factory, runF func(*CountOptions) error) *cobra.Comm
 			auditctl logs count --interval 1d -q 'action:USER_LOGIN status:failure'
 			# fail a CI job when anyone deleted a user in the last day
 			auditctl logs count --action DeleteUser --since 24h --fail-if '>0'
+			# the same, and show what the gate looked at
+			auditctl logs count --action DeleteUser --since 24h --fail-if '>0' --debug
 			# top event types in JumpCloud, counted by the API
 			auditctl logs count --remote jumpcloud --by action --since 7d
 		`),
@@ -69,6 +83,7 @@ func NewCmdCount(f *cmdutil.Factory, runF func(*CountOptions) error) *cobra.Comm
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Output = f.Output
 			opts.Quiet = f.Quiet
+			opts.Debug = f.Debug
 			if runF != nil {
 				return runF(opts)
 			}
@@ -81,7 +96,8 @@ func NewCmdCount(f *cmdutil.Factory, runF func(*CountOptions) error) *cobra.Comm
 	cmd.Flags().StringVar(&opts.By, "by", "", "group by this field and list the top values")
 	cmd.Flags().IntVar(&opts.Top, "top", 20, "with --by, how many values to list (0 = all)")
 	cmd.Flags().StringVar(&opts.Interval, "interval", "", "histogram interval (15m, 1h, 1d, 1w)")
-	cmd.Flags().StringVar(&opts.FailIf, "fail-if", "", "exit 1 when the total meets this condition: >0, >=10, ==0, <5, !=0")
+	cmd.Flags().StringVar(&opts.FailIf, "fail-if", "", "exit 1 when the total meets this condition: >0, >=10, ==0, <5, !=0 (exit 6 when the window holds no events at all)")
+	cmd.Flags().BoolVar(&opts.AllowEmpty, "allow-empty", false, "with --fail-if, let a window with no events at all pass instead of exiting 6")
 	cmdutil.AddTableFlags(cmd, &opts.Table, []string{"value", "count", "percent", "bar", "time"})
 	return cmd
 }
@@ -203,6 +219,15 @@ func countRun(ctx context.Context, opts *CountOptions) error {
 	}
 	if opts.Filter.DefaultWindowApplied() {
 		cmdutil.Notices{IO: opts.IO, Quiet: opts.Quiet}.Window(ctx, svc, filter, opts.Now())
+	}
+	if cond != nil {
+		var debug io.Writer
+		if opts.Debug {
+			debug = opts.IO.ErrOut
+		}
+		if err := checkGate(ctx, svc, filter, total, opts.AllowEmpty, debug); err != nil {
+			return err
+		}
 	}
 	if cond != nil && cond.Holds(total) {
 		if !opts.IO.IsStdoutTTY() || format != output.FormatTable {
