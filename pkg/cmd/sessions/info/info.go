@@ -2,6 +2,7 @@
 package info
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 	"github.com/auditctl/auditctl/pkg/output"
 	"github.com/auditctl/auditctl/pkg/recording"
 	"github.com/auditctl/auditctl/pkg/sanitize"
+	"github.com/auditctl/auditctl/pkg/session"
 )
 
 // Options are the flags and dependencies of `sessions info`.
@@ -44,6 +46,16 @@ func NewCmdInfo(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			r resize, m marker, x exit, q query, and any unknown code), its
 			markers, resizes and exit status.
 
+			The session the recording belongs to is shown as it is now: its
+			row in the cache (when FILE is a session ID, or the header names a
+			session the cache holds; a session whose recorder died is closed
+			first, as 'sessions show' does), else the header's metadata, which
+			the recorder writes when the session starts, brought up to date
+			with the recording (duration, end, has_recording, completed when
+			it holds an exit event). JSON keeps the header as written under
+			"audit" and gives the up-to-date view under "session" with its
+			"session_source" (cache or recording).
+
 			Every line is checked on the way. A damaged recording is described
 			as far as it is readable (bad lines skipped, a file cut short up to
 			the cut), with a Damage section listing each bad line (file:line)
@@ -62,7 +74,7 @@ func NewCmdInfo(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			if runF != nil {
 				return runF(opts)
 			}
-			return run(opts)
+			return run(cmd.Context(), opts)
 		},
 	}
 	opts.Rec.Add(cmd.Flags())
@@ -106,6 +118,14 @@ type Info struct {
 	ExitStatus    *string           `json:"exit_status"`
 	// Damage is set when part of the recording could not be read.
 	Damage *Damage `json:"damage,omitempty"`
+	// Session is the session the recording belongs to: its row in the
+	// cache when there is one (SessionSource "cache"), else the header's
+	// "audit" metadata, written when recording started, brought up to
+	// date with what the recording holds (SessionSource "recording":
+	// duration, end, has_recording, completed when it has an exit
+	// event). Audit keeps the header as written.
+	Session       *session.Session `json:"session,omitempty"`
+	SessionSource string           `json:"session_source,omitempty"`
 
 	duration time.Duration
 }
@@ -114,9 +134,18 @@ type Info struct {
 // millions); the counts stay exact.
 const maxListed = 10000
 
-func run(opts *Options) error {
+func run(ctx context.Context, opts *Options) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	format, err := output.ResolveFormat(opts.Output, opts.IO.IsStdoutTTY())
 	if err != nil {
+		return err
+	}
+	arg := opts.File
+	// Resolve once: a session ID names its recording, whose path is what
+	// the size and the file name are of.
+	if opts.File, err = opts.Rec.Resolve(ctx, opts.File); err != nil {
 		return err
 	}
 	rd, err := opts.Rec.Open(opts.File)
@@ -167,10 +196,42 @@ func run(opts *Options) error {
 	if d.Damaged() {
 		inf.Damage = newDamage(d)
 	}
+	inf.Session, inf.SessionSource = sessionOf(ctx, opts, arg, hdr, &inf, d)
 	if err := write(opts, format, &inf); err != nil {
 		return err
 	}
 	return opts.Rec.CheckDamage(opts.IO, opts.File, d)
+}
+
+// sessionOf returns the session of the recording: the cache's row when
+// the argument is a session ID or the header names a session the cache
+// holds, else the header's metadata completed by the recording.
+func sessionOf(ctx context.Context, opts *Options, arg string, hdr recording.Header, inf *Info, d recording.Damage) (*session.Session, string) {
+	var hs session.Session
+	fromHeader := len(hdr.Audit) > 0 && json.Unmarshal(hdr.Audit, &hs) == nil
+	if fromHeader && hs.ID != "" {
+		if s := opts.Rec.Session(ctx, hs.ID); s != nil {
+			return s, "cache"
+		}
+	}
+	if arg != opts.File { // the argument was a session ID
+		if s := opts.Rec.Session(ctx, arg); s != nil {
+			return s, "cache"
+		}
+	}
+	if !fromHeader {
+		return nil, ""
+	}
+	hs.HasRecording, hs.RecordingPath = true, opts.File
+	hs.Duration = d.Readable
+	if !hs.Start.IsZero() {
+		hs.End = hs.Start.Add(hs.Duration)
+	}
+	if inf.ExitStatus != nil && (hs.Status == "" || hs.Status == session.StatusActive) {
+		hs.Status = session.StatusCompleted
+	}
+	hs.RecorderPID = 0
+	return &hs, "recording"
 }
 
 // Damage is what of the recording could not be read (see
@@ -279,14 +340,15 @@ func writePanel(w io.Writer, inf *Info) error {
 	if inf.ExitStatus != nil {
 		field("Exit status", *inf.ExitStatus)
 	}
-	if len(inf.Audit) > 0 {
-		var v any
-		if json.Unmarshal(inf.Audit, &v) == nil {
-			if b, err := json.MarshalIndent(v, "  ", "  "); err == nil {
-				sb.WriteString("Session:\n  ")
-				sb.WriteString(sanitize.Multiline(string(b)))
-				sb.WriteString("\n")
+	if inf.Session != nil {
+		if b, err := json.MarshalIndent(inf.Session, "  ", "  "); err == nil {
+			src := "from the cache"
+			if inf.SessionSource == "recording" {
+				src = "from the recording's header, brought up to date with its events"
 			}
+			sb.WriteString("Session (" + src + "):\n  ")
+			sb.WriteString(sanitize.Multiline(string(b)))
+			sb.WriteString("\n")
 		}
 	}
 	sb.WriteString("Events:\n")

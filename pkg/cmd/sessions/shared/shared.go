@@ -18,6 +18,7 @@ import (
 
 	"github.com/auditctl/auditctl/pkg/audit"
 	"github.com/auditctl/auditctl/pkg/cmdutil"
+	"github.com/auditctl/auditctl/pkg/recorder"
 	"github.com/auditctl/auditctl/pkg/recording"
 	"github.com/auditctl/auditctl/pkg/session"
 )
@@ -69,6 +70,33 @@ func (r *RecordingFlags) Resolve(ctx context.Context, arg string) (string, error
 		return "", audit.Errorf(audit.ENOTFOUND, "session %s has no recording", s.ID)
 	}
 	return s.RecordingPath, nil
+}
+
+// Session returns the row of session id (or unique id prefix) in the cache, refreshed first
+// (a session whose recorder has died since is closed, as 'sessions show'
+// does); nil when there is no cache or no such session. It never creates
+// a cache.
+func (r *RecordingFlags) Session(ctx context.Context, id string) *session.Session {
+	if r.factory == nil || id == "" {
+		return nil
+	}
+	dbPath, err := r.factory.ResolveDBPath()
+	if err != nil {
+		return nil
+	}
+	if _, err := os.Stat(dbPath); err != nil {
+		return nil
+	}
+	db, err := r.factory.DB(ctx)
+	if err != nil {
+		return nil
+	}
+	recorder.MarkStale(ctx, db) // best effort: the row is shown as it is otherwise
+	s, err := db.FindSession(ctx, id)
+	if err != nil {
+		return nil
+	}
+	return s
 }
 
 // Add registers the flags on fs.

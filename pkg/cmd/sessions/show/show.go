@@ -41,8 +41,10 @@ func NewCmdShow(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 		Short: "Show a session: who, what, when, its files and the user's audit events",
 		Long: heredoc.Doc(`
 			Show one session of the cache: user, resource, connection details,
-			start, end, duration and status; its files (the recording with its
-			SHA-256, and what it holds: a keystroke log, a query history); and
+			start, end, duration, status and the exit status of the recorded
+			command (the recording's exit event); its files (the recording with
+			its SHA-256, and what it holds: a keystroke log, a query history,
+			any damage); and
 			the audit events of the same user (by email or name) during the
 			session's time window, from the cache's audit log.
 
@@ -80,6 +82,14 @@ type Files struct {
 	QueryHistory   bool   `json:"query_history"`
 	Queries        int64  `json:"queries"`
 	Markers        int64  `json:"markers"`
+	// ExitStatus is the recording's exit event ("x"): the status the
+	// recorded command exited with; nil when it has none.
+	ExitStatus *string `json:"exit_status"`
+	// Duration is the time of the recording's last event, in seconds.
+	Duration float64 `json:"duration"`
+	// Damage says what of the recording could not be read ("" when
+	// nothing): bad lines skipped, where it breaks off.
+	Damage         string `json:"damage,omitempty"`
 	RecordingError string `json:"recording_error,omitempty"`
 }
 
@@ -162,15 +172,7 @@ func files(s *session.Session) Files {
 	}
 	defer rd.Close()
 	f.Format = rd.Header().Format
-	for {
-		ev, err := rd.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			f.RecordingError = err.Error()
-			break
-		}
+	rd.Each(func(ev recording.Event) error {
 		switch ev.Code {
 		case "i":
 			f.Keystrokes++
@@ -178,7 +180,17 @@ func files(s *session.Session) Files {
 			f.Queries++
 		case "m":
 			f.Markers++
+		case "x":
+			x := ev.Data
+			f.ExitStatus = &x
 		}
+		return nil
+	})
+	d := rd.Damage()
+	f.Duration = float64(d.Readable.Microseconds()) / 1e6
+	if d.Damaged() {
+		f.Damage = d.Summary()
+		f.RecordingError = d.All()[0].Err
 	}
 	f.KeystrokeLog, f.QueryHistory = f.Keystrokes > 0, f.Queries > 0
 	return f
@@ -223,6 +235,11 @@ func writePanel(w io.Writer, d *Detail, oo output.Options) error {
 	field("Status", string(s.Status))
 	field("Terminated by", s.TerminatedBy)
 	field("Command", s.Command)
+	if d.Files.ExitStatus != nil {
+		field("Exit status", *d.Files.ExitStatus)
+	} else if d.Files.Present && s.Status != session.StatusActive {
+		field("Exit status", "not recorded (the recording has no exit event)")
+	}
 	if s.RecorderPID > 0 && s.Status == session.StatusActive {
 		field("Recorder PID", fmt.Sprint(s.RecorderPID))
 	}
@@ -243,7 +260,11 @@ func writePanel(w io.Writer, d *Detail, oo output.Options) error {
 				field("Markers", fmt.Sprint(f.Markers))
 			}
 		}
-		field("Problem", f.RecordingError)
+		if f.Damage != "" {
+			field("Damage", f.Damage+" (first: "+f.RecordingError+")")
+		} else {
+			field("Problem", f.RecordingError)
+		}
 	}
 	section(fmt.Sprintf("Audit events of this user during the session (%d)", d.EventsTotal))
 	if _, err := io.WriteString(w, sb.String()); err != nil {
