@@ -14,8 +14,8 @@ import (
 
 type infoJSON struct {
 	File          string
-	SizeBytes     int64 `json:"size_bytes"`
-	SessionSource string `json:"session_source"`
+	SizeBytes     int64   `json:"size_bytes"`
+	SessionSource string  `json:"session_source"`
 	ExitStatus    *string `json:"exit_status"`
 	Session       struct {
 		ID           string

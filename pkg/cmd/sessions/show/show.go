@@ -73,15 +73,15 @@ func NewCmdShow(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 
 // Files describes what the session's recording holds.
 type Files struct {
-	Recording      string `json:"recording,omitempty"`
-	SHA256         string `json:"sha256,omitempty"`
-	Present        bool   `json:"present"`
-	Format         string `json:"format,omitempty"`
-	KeystrokeLog   bool   `json:"keystroke_log"`
-	Keystrokes     int64  `json:"keystrokes"`
-	QueryHistory   bool   `json:"query_history"`
-	Queries        int64  `json:"queries"`
-	Markers        int64  `json:"markers"`
+	Recording    string `json:"recording,omitempty"`
+	SHA256       string `json:"sha256,omitempty"`
+	Present      bool   `json:"present"`
+	Format       string `json:"format,omitempty"`
+	KeystrokeLog bool   `json:"keystroke_log"`
+	Keystrokes   int64  `json:"keystrokes"`
+	QueryHistory bool   `json:"query_history"`
+	Queries      int64  `json:"queries"`
+	Markers      int64  `json:"markers"`
 	// ExitStatus is the recording's exit event ("x"): the status the
 	// recorded command exited with; nil when it has none.
 	ExitStatus *string `json:"exit_status"`
