@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/sanitize"
 )
 
 // Notices are the stderr lines that say what a result leaves out, so that
@@ -82,4 +85,64 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// suggestFields are the fields whose stored values Suggest draws on: names
+// people type, not ids, addresses or statuses (which are checked).
+var suggestFields = []audit.Field{
+	audit.FieldActor, audit.FieldAction, audit.FieldService, audit.FieldCategory, audit.FieldSource,
+	audit.FieldTenant, audit.FieldTarget, audit.FieldActorType, audit.FieldTargetType, audit.FieldClient,
+	audit.FieldWorkflowType,
+}
+
+// Suggest is for an empty result: for each exact value of f (no *) that
+// no stored event has in its field, it names the closest stored values
+// (Closest) and the wildcard that would have matched them:
+//
+//	auditctl: no event has actor "nina"; did you mean nina.kowalski@example.com? (nina* matches every actor that starts with "nina")
+//
+// A value that some event has is left alone: the other filters emptied
+// the result. It costs one grouping query per such field.
+func (n Notices) Suggest(ctx context.Context, svc audit.EventService, f audit.Filter) {
+	if n.Quiet {
+		return
+	}
+	for _, fld := range suggestFields {
+		var stored []string
+		for _, v := range f.Include[fld] {
+			if v == "" || strings.Contains(v, "*") {
+				continue
+			}
+			if stored == nil {
+				buckets, err := svc.CountBy(ctx, audit.Filter{}, fld, 0)
+				if err != nil {
+					return
+				}
+				stored = make([]string, 0, len(buckets))
+				for _, b := range buckets {
+					stored = append(stored, b.Key)
+				}
+			}
+			if slices.ContainsFunc(stored, func(s string) bool { return strings.EqualFold(s, v) }) {
+				continue
+			}
+			sugg := Closest(v, stored, 3)
+			if len(sugg) == 0 {
+				n.Printf("no event has %s %q", fld, v)
+				continue
+			}
+			names := make([]string, len(sugg))
+			for i, s := range sugg {
+				names[i] = sanitize.String(s.Value)
+			}
+			hint, sv := "", sanitize.String(v)
+			switch sugg[0].Kind {
+			case MatchPrefix:
+				hint = fmt.Sprintf(" (%s* matches every %s that starts with %q)", sv, fld, v)
+			case MatchSubstring:
+				hint = fmt.Sprintf(" (*%s* matches every %s that contains %q)", sv, fld, v)
+			}
+			n.Printf("no event has %s %q; did you mean %s?%s", fld, v, strings.Join(names, ", "), hint)
+		}
+	}
 }

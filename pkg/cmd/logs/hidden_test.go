@@ -198,3 +198,41 @@ func TestRemoteDefaultWindowNotice(t *testing.T) {
 		t.Errorf("stderr %q, want %q", env.ErrOut, want)
 	}
 }
+
+// An empty result for an exact value that no event has names the closest
+// stored values and the wildcard that matches them.
+func TestEmptyResultSuggestsStoredValues(t *testing.T) {
+	env := cmdtest.New(t)
+	fixture(t, env)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"logs", "list", "--all", "--actor", "alice"},
+			`auditctl: no event has actor "alice"; did you mean alice@example.com? (alice* matches every actor that starts with "alice")` + "\n"},
+		{[]string{"logs", "list", "--all", "-q", "actor:alice"},
+			`auditctl: no event has actor "alice"; did you mean alice@example.com? (alice* matches every actor that starts with "alice")` + "\n"},
+		{[]string{"logs", "count", "--all", "--actor", "alise@example.com"},
+			`auditctl: no event has actor "alise@example.com"; did you mean alice@example.com?` + "\n"},
+		{[]string{"logs", "list", "--all", "--actor", "EXAMPLE"},
+			`auditctl: no event has actor "EXAMPLE"; did you mean alice@example.com, bob@example.com? (*EXAMPLE* matches every actor that contains "EXAMPLE")` + "\n"},
+		{[]string{"logs", "list", "--all", "--actor", "alice@example.com", "--action", "Logn,Nothing"},
+			`auditctl: no event has action "Logn"; did you mean Login?` + "\n" + `auditctl: no event has action "Nothing"` + "\n"},
+		// values that exist: the other filters emptied the result
+		{[]string{"logs", "list", "--all", "--actor", "bob@example.com", "--action", "DeleteUser"}, ""},
+		{[]string{"logs", "list", "--all", "--actor", "alice", "--quiet"}, ""},
+		{[]string{"logs", "list", "--all", "--actor", "ali*"}, ""},
+	} {
+		out := env.MustRun(tc.args...)
+		if env.ErrOut.String() != tc.want {
+			t.Errorf("%q: stderr %q, want %q", tc.args, env.ErrOut, tc.want)
+		}
+		if !strings.HasPrefix(strings.TrimSpace(out), "[") && !strings.HasPrefix(strings.TrimSpace(out), "{") {
+			t.Errorf("%q: stdout %q", tc.args, out)
+		}
+	}
+	// the wildcard suggested finds them
+	if got := decodeEvents(t, env.MustRun("logs", "list", "--all", "--actor", "alice*")); len(got) != 20 {
+		t.Errorf("alice*: %d events", len(got))
+	}
+}

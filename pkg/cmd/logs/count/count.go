@@ -54,7 +54,8 @@ func NewCmdCount(f *cmdutil.Factory, runF func(*CountOptions) error) *cobra.Comm
 			--remote jumpcloud counts with the JumpCloud Directory Insights API
 			instead of the cache. When the default window leaves matches out, a
 			notice on stderr says how many, the newest one's date and the flag
-			that counts them (not with --quiet).
+			that counts them; a count of 0 for a value no stored event has names
+			the closest stored values (not with --quiet).
 
 			A gate never passes on no data: when the window it looks at (the time
 			window and --source, without the other filters) holds no events at
@@ -217,8 +218,12 @@ func countRun(ctx context.Context, opts *CountOptions) error {
 			return err
 		}
 	}
+	notices := cmdutil.Notices{IO: opts.IO, Quiet: opts.Quiet}
 	if opts.Filter.DefaultWindowApplied() {
-		cmdutil.Notices{IO: opts.IO, Quiet: opts.Quiet}.Window(ctx, svc, filter, opts.Now())
+		notices.Window(ctx, svc, filter, opts.Now())
+	}
+	if total == 0 && opts.Remote == "" {
+		notices.Suggest(ctx, svc, filter)
 	}
 	if cond != nil {
 		var debug io.Writer

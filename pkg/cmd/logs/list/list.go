@@ -50,6 +50,10 @@ func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Comman
 			  - when the default window hides older matches: "266 more events
 			    match before the default 7-day window (newest 2026-11-02 14:03
 			    UTC): --since 21d or --all shows them";
+			  - on an empty result, for an exact value no stored event has: the
+			    closest stored values, "no event has actor "nina"; did you mean
+			    nina.kowalski@example.com? (nina* matches every actor that
+			    starts with "nina")";
 			  - when a page holds fewer events than match and the output has no
 			    "Page X of Y" footer (json, ndjson, csv, yaml, --jq): "50 of 266
 			    events shown (page 1 of 6): --page 2 for the next, --limit N for
@@ -169,6 +173,9 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 	}
 	if opts.Filter.DefaultWindowApplied() {
 		notices.Window(ctx, svc, filter, opts.Now())
+	}
+	if len(events) == 0 && opts.Remote == "" {
+		notices.Suggest(ctx, svc, filter)
 	}
 	return nil
 }
