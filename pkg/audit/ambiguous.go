@@ -33,4 +33,3 @@ func CheckPage(page, total, limit int) error {
 	}
 	return nil
 }
-
