@@ -35,8 +35,13 @@ type Options struct {
 	// Env is COMMAND's environment; nil means os.Environ(). Record adds
 	// AUDITCTL_SESSION_ID, and TERM=xterm-256color when TERM is unset.
 	Env []string
-	// Block are the deny rules of a database session.
+	// Block are the deny rules of a database session. With any, the
+	// recorder owns the input line (see docs/recorder.md, "Deny rules").
 	Block []Rule
+	// AllowMeta lets client commands that read files, open an editor or
+	// run a shell (psql \i, sqlite3 .read, mysql source...) through when
+	// Block is set; they are refused otherwise.
+	AllowMeta bool
 	// CaptureQueries records "q" events; it is implied by Block and by
 	// Session.Category == database.
 	CaptureQueries bool

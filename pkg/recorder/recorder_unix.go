@@ -29,15 +29,12 @@ import (
 
 	"github.com/auditctl/auditctl/pkg/recording"
 	"github.com/auditctl/auditctl/pkg/session"
+	"github.com/auditctl/auditctl/pkg/sqllex"
 )
 
 // drainTimeout bounds how long output is still read after COMMAND exited
 // (a background process may keep the terminal open and keep writing).
 const drainTimeout = 500 * time.Millisecond
-
-// echoWait bounds how long a block notice waits for the client to echo the
-// refused line, so that the notice comes after it on the user's screen.
-const echoWait = 300 * time.Millisecond
 
 // Record runs opt.Command in a pseudo-terminal and records the session
 // (see the package doc and docs/recorder.md). It returns when COMMAND has
@@ -116,6 +113,11 @@ func Record(ctx context.Context, opt Options) (res *Result, err error) {
 		env = os.Environ()
 	}
 	env = append(env[:len(env):len(env)], EnvSessionID+"="+opt.Session.ID)
+	if len(opt.Block) > 0 {
+		// A pager is a way out of the deny rules (less runs "!sh"): the
+		// client's output goes to the terminal as it is.
+		env = append(env, "PAGER=cat", "PSQL_PAGER=cat")
+	}
 	termType := lookupEnv(env, "TERM")
 	if termType == "" {
 		termType = "xterm-256color"
@@ -161,7 +163,12 @@ func Record(ctx context.Context, opt Options) (res *Result, err error) {
 	r.session = s
 	r.env = env
 	if opt.CaptureQueries || len(opt.Block) > 0 || s.Category == session.CategoryDatabase {
-		r.queries = newQueryTracker(opt.Block)
+		d := sqllex.DialectFor(opt.Command[0])
+		r.queries = newQueryTracker(d)
+		if len(opt.Block) > 0 {
+			r.gate = newGate(opt.Block, opt.AllowMeta, d, r.queries, r.tty, cols)
+			r.sendq = newSender()
+		}
 	}
 	if opt.Started != nil {
 		opt.Started(path)
@@ -199,12 +206,20 @@ type rec struct {
 	ttyFD      int
 	cols, rows int
 
-	mu      sync.Mutex // the writer, the tracker, the counters
+	mu      sync.Mutex // the writer, the tracker, the gate, the counters
 	w       *recording.Writer
 	werr    error
 	queries *queryTracker
 	nq      int
 	nblock  int
+	// With deny rules: the gate owns the input line, and what it lets
+	// through is written to COMMAND by the sender, in the order decided.
+	gate       *gate
+	gateBroken bool
+	sendq      *sender
+	// outMu orders the writes to the user's terminal as the events are
+	// recorded (taken before mu is released).
+	outMu sync.Mutex
 
 	session  session.Session
 	env      []string
@@ -222,6 +237,9 @@ func (r *rec) event(ev recording.Event) {
 	}
 	if ev.Code == "q" {
 		r.nq++
+		if q, err := recording.DecodeQuery(ev.Data); err == nil && isBlocked(q.Message) {
+			r.nblock++
+		}
 	}
 	if err := r.w.WriteEvent(ev); err != nil {
 		r.werr = err
@@ -249,6 +267,10 @@ func (r *rec) run(ctx context.Context, bin string) (*Result, error) {
 	}
 	r.ptmx, r.pollable = pollable(ptmx)
 	defer r.ptmx.Close()
+	if r.sendq != nil {
+		go r.sendq.run(r.ptmx)
+		defer r.sendq.close()
+	}
 
 	waitDone := make(chan error, 1)
 	go func() { waitDone <- cmd.Wait() }()
@@ -315,7 +337,9 @@ loop:
 	end := time.Now()
 	r.mu.Lock()
 	t := end.Sub(r.start)
-	if r.queries != nil {
+	if r.gate != nil {
+		r.events(r.gateClose(t))
+	} else if r.queries != nil {
 		r.events(r.trackClose(t))
 	}
 	r.event(recording.Event{Time: t, Code: "x", Data: strconv.Itoa(code)})
@@ -443,6 +467,11 @@ func (r *rec) copyOutput() (err error) {
 			return
 		}
 		r.mu.Lock()
+		if r.gate != nil {
+			r.flushGated(t0, buf, &stdoutOK)
+			buf = buf[:0]
+			return
+		}
 		// A view of buf, not a copy: WriteEvent keeps nothing of it, and
 		// buf is not touched until the event is written.
 		r.event(recording.Event{Time: t0, Code: "o", Data: unsafe.String(&buf[0], len(buf))})
@@ -567,46 +596,29 @@ func (r *rec) copyInput(src io.Reader) {
 		if n > 0 {
 			p := buf[:n]
 			last = p[n-1]
-			r.mu.Lock()
-			t := r.now()
-			r.event(recording.Event{Time: t, Code: "i", Data: string(p)})
-			var act trackerAction
-			if r.queries != nil {
-				act = r.trackInput(t, p)
-				r.events(act.events)
-				if act.notice != "" {
-					// Let the client echo the line first (bounded: a
-					// client that does not echo gets the notice anyway).
-					r.mu.Unlock() // a write to a busy client may block: not under the lock
-					ok := r.forward(act.forward)
-					r.mu.Lock()
-					if !ok {
-						r.mu.Unlock()
-						return
-					}
-					act.forward = nil
-					deadline := time.Now().Add(echoWait)
-					for r.queries != nil && !r.queries.Echoed(act.echo) && time.Now().Before(deadline) {
-						r.mu.Unlock()
-						time.Sleep(5 * time.Millisecond)
-						r.mu.Lock()
-					}
-					t = r.now()
-					r.nblock++
-					msg := "\r\n" + act.notice + "\r\n"
-					r.event(recording.Event{Time: t, Code: "o", Data: msg})
-					_, _ = io.WriteString(r.opt.Stdout, msg)
-				}
+			if r.gate != nil {
+				r.gateInput(p)
 			} else {
-				act.forward = p
-			}
-			r.mu.Unlock()
-			if !r.forward(act.forward) || !r.forward(act.inject) {
-				return
+				r.mu.Lock()
+				t := r.now()
+				r.event(recording.Event{Time: t, Code: "i", Data: string(p)})
+				act := trackerAction{forward: p}
+				if r.queries != nil {
+					act = r.trackInput(t, p)
+					r.events(act.events)
+				}
+				r.mu.Unlock()
+				if !r.forward(act.forward) {
+					return
+				}
 			}
 		}
 		if err != nil {
 			if errors.Is(err, io.EOF) && !r.tty {
+				if r.gate != nil {
+					r.gateEOF()
+					return
+				}
 				// End of a piped input: an end-of-file for COMMAND (two
 				// C-d when a line is pending: the first ends the line).
 				eof := []byte{4}

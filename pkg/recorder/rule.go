@@ -4,15 +4,20 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/auditctl/auditctl/pkg/recording"
+	"github.com/auditctl/auditctl/pkg/sqllex"
 )
 
 // Rule is a deny rule of a database session: a statement it matches is
 // refused before it reaches the client.
 //
-// A rule written "/EXPR/" is a regular expression (Go syntax, matched
-// case-insensitively anywhere in the statement); any other rule is a
-// case-insensitive substring, with runs of white space in both the rule and
-// the statement counting as one space ("drop  table" matches "DROP\nTABLE").
+// A rule matches the statement's normal form (sqllex.Unit.Normal: comments
+// removed, runs of white space collapsed to one space, case folded, outside
+// string literals). A rule written "/EXPR/" is a regular expression (Go
+// syntax, matched case-insensitively anywhere in the normal form); any
+// other rule is a case-insensitive substring of it, itself normalized
+// ("drop  table" matches "DROP/**/TABLE" and "DrOp\n\tTaBlE").
 type Rule struct {
 	Text string // as given; the "q" event's message is "blocked by rule " + Text
 	re   *regexp.Regexp
@@ -31,28 +36,33 @@ func ParseRule(s string) (Rule, error) {
 		}
 		return Rule{Text: s, re: re}, nil
 	}
-	return Rule{Text: s, sub: normalizeSQL(s)}, nil
-}
-
-// Match reports whether the rule refuses stmt.
-func (r Rule) Match(stmt string) bool {
-	if r.re != nil {
-		return r.re.MatchString(stmt)
+	sub := strings.ToLower(sqllex.Normalize(sqllex.Generic, s))
+	if sub == "" {
+		return Rule{}, fmt.Errorf("block rule %q: nothing but comments", s)
 	}
-	return r.sub != "" && strings.Contains(normalizeSQL(stmt), r.sub)
+	return Rule{Text: s, sub: sub}, nil
 }
 
-// normalizeSQL lowercases s and folds runs of white space into one space.
-func normalizeSQL(s string) string {
-	return strings.Join(strings.Fields(strings.ToLower(s)), " ")
+// Match reports whether the rule refuses a statement whose normal form is
+// normal.
+func (r Rule) Match(normal string) bool {
+	if r.re != nil {
+		return r.re.MatchString(normal)
+	}
+	return r.sub != "" && strings.Contains(strings.ToLower(normal), r.sub)
 }
 
-// matchRules returns the first rule that refuses stmt.
-func matchRules(rules []Rule, stmt string) (Rule, bool) {
+// matchRules returns the first rule that refuses the statement whose
+// normal form is normal.
+func matchRules(rules []Rule, normal string) (Rule, bool) {
 	for _, r := range rules {
-		if r.Match(stmt) {
+		if r.Match(normal) {
 			return r, true
 		}
 	}
 	return Rule{}, false
 }
+
+// isBlocked reports whether a "q" event's message says the statement was
+// not sent.
+func isBlocked(message string) bool { return recording.QueryStatus(message) == "blocked" }

@@ -8,18 +8,19 @@ import (
 
 	"github.com/auditctl/auditctl/pkg/keys"
 	"github.com/auditctl/auditctl/pkg/recording"
+	"github.com/auditctl/auditctl/pkg/sqllex"
 )
 
 // queryTracker turns the keystrokes and output of a database client session
 // into query events (see docs/recorder.md, "Database sessions"):
 //
-//   - Keystrokes are replayed on a line editor (keys.LineEditor). At each
-//     Enter the line joins the statement being typed; the statement is
-//     submitted when it ends with ';' (outside a quoted string) or with the
-//     \g (\gx, \G) terminator. A line starting with '\' on its own is a
-//     client meta-command, not a statement.
-//   - A submitted statement that a deny rule matches is refused: its Enter
-//     is held back, the line is erased in the client, and the user is told.
+//   - Without deny rules, keystrokes are replayed on a line editor
+//     (keys.LineEditor). At each Enter the line joins the statement being
+//     typed; the statement is submitted when it is complete (pkg/sqllex: a
+//     ';' outside quotes and comments, or a \g terminator). A line starting
+//     with '\' on its own is a client meta-command, not a statement.
+//   - With deny rules, the gate owns the line and tells the tracker what it
+//     sent (Submit); keystrokes are not replayed.
 //   - The response is the output after the submit, escape sequences
 //     removed. The query ends when the client prints its prompt again (the
 //     text the cursor was after when the statement's first key was typed),
@@ -29,12 +30,12 @@ import (
 //
 // It is not safe for concurrent use: the recorder serializes calls.
 type queryTracker struct {
-	rules  []Rule
-	dec    keys.Decoder
-	ed     keys.LineEditor
-	keyBuf []keys.Key
-	lines  []string // the statement typed so far, one element per line
-	typing bool     // keys were typed on the current line
+	dialect sqllex.Dialect
+	dec     keys.Decoder
+	ed      keys.LineEditor
+	keyBuf  []keys.Key
+	lines   []string // the statement typed so far, one element per line
+	typing  bool     // keys were typed on the current line
 
 	prompt string   // learned prompt, trimmed
 	out    stripper // output since the last submit
@@ -52,21 +53,30 @@ type pendingQuery struct {
 	// pager, or ahead); settle is the time of the last output before that.
 	keyed  bool
 	settle time.Duration
+	// command: a client command the gate sent; it ends at the prompt like
+	// a query, but makes no event.
+	command bool
 }
 
 // trackerAction is what the recorder does for the input it passed to
-// Input: forward the bytes to the client, and for a blocked statement,
-// show notice to the user and send inject to the client.
+// Input: forward the bytes to the client, and write the "q" events.
 type trackerAction struct {
 	forward []byte
-	inject  []byte
-	notice  string
-	echo    string            // the blocked line, as the client echoes it
 	events  []recording.Event // "q" events to write, in order
 }
 
-func newQueryTracker(rules []Rule) *queryTracker {
-	return &queryTracker{rules: rules}
+func newQueryTracker(d sqllex.Dialect) *queryTracker {
+	return &queryTracker{dialect: d}
+}
+
+// Submit starts a query (or a client command, which makes no event) that
+// the gate sent to the client at time t, the client being at its prompt.
+func (q *queryTracker) Submit(t time.Duration, stmt string, record bool) {
+	if p := strings.TrimSpace(q.out.partial()); p != "" {
+		q.prompt = p
+	}
+	q.pending = &pendingQuery{query: stmt, submit: t, lines: strings.Split(stmt, "\n"), command: !record}
+	q.out.reset()
 }
 
 // Input processes keystrokes typed at time t.
@@ -75,7 +85,6 @@ func (q *queryTracker) Input(t time.Duration, p []byte) trackerAction {
 	act.forward = make([]byte, 0, len(p))
 	for i := range p {
 		q.keyBuf = q.dec.Decode(q.keyBuf[:0], p[i:i+1])
-		hold := false
 		for _, k := range q.keyBuf {
 			if p := q.pending; p != nil && !p.keyed {
 				p.keyed = true
@@ -90,62 +99,43 @@ func (q *queryTracker) Input(t time.Duration, p []byte) trackerAction {
 			q.typing = true
 			q.ed.Key(t, k)
 			for _, c := range q.ed.Commands() {
-				if q.line(t, c, &act) {
-					hold = true
-				}
+				q.line(t, c, &act)
 			}
 		}
-		if !hold {
-			act.forward = append(act.forward, p[i])
-		}
+		act.forward = append(act.forward, p[i])
 	}
 	return act
 }
 
-// line handles a line the editor emitted; it reports whether its Enter
-// must be held back.
-func (q *queryTracker) line(t time.Duration, c keys.Command, act *trackerAction) bool {
+// line handles a line the editor emitted.
+func (q *queryTracker) line(t time.Duration, c keys.Command, act *trackerAction) {
 	q.typing = false
 	switch c.Ended {
 	case "cancel":
 		q.lines = nil
-		return false
+		return
 	case "enter":
 	default:
-		return false
+		return
 	}
 	text := c.Line
 	if len(q.lines) == 0 && strings.HasPrefix(strings.TrimSpace(text), `\`) {
-		return false // a meta-command (\dt, \q, ...)
+		return // a meta-command (\dt, \q, ...)
 	}
 	stmt := strings.TrimSpace(strings.Join(append(q.lines, text), "\n"))
 	if stmt == "" {
-		return false
+		return
 	}
-	if !complete(stmt) {
+	if !complete(q.dialect, stmt) {
 		q.lines = append(q.lines, text)
-		return false
+		return
 	}
-	multi := len(q.lines) > 0
 	q.lines = nil
 	if q.pending != nil {
 		q.finishSettled(act) // the client did not show its prompt: the previous query is over
 	}
-	if r, ok := matchRules(q.rules, stmt); ok {
-		q.addEvent(act, t, recording.Query{Query: stmt, Message: "blocked by rule " + r.Text})
-		act.notice = "auditctl: statement blocked by rule " + strconv.Quote(r.Text)
-		act.echo = strings.TrimSpace(text)
-		// C-e C-u erase the line in a readline/libedit client; a statement
-		// of several lines is already in the client's buffer: C-c drops it.
-		act.inject = append(act.inject, 0x05, 0x15)
-		if multi {
-			act.inject = append(act.inject, 0x03)
-		}
-		return true
-	}
 	q.pending = &pendingQuery{query: stmt, submit: t, lines: strings.Split(stmt, "\n")}
 	q.out.reset()
-	return false
 }
 
 // Output processes client output that arrived at time t.
@@ -233,6 +223,9 @@ func (q *queryTracker) finish(act *trackerAction, end time.Duration) {
 	}
 	msg, rows := summarize(q.out.lines, p.lines)
 	q.out.lines = q.out.lines[:0]
+	if p.command {
+		return
+	}
 	q.addEvent(act, end, recording.Query{
 		Query: p.query, Message: msg, Rows: rows,
 		DurationMS: float64((end-p.submit)/time.Microsecond) / 1000,
@@ -247,21 +240,12 @@ func (q *queryTracker) addEvent(act *trackerAction, t time.Duration, qq recordin
 	act.events = append(act.events, recording.Event{Time: t, Code: "q", Data: data})
 }
 
-// complete reports whether stmt ends a statement: a ';' outside quotes, or
-// a \g, \gx or \G terminator.
-func complete(stmt string) bool {
-	s := strings.TrimRight(stmt, " \t\r\n")
-	for _, term := range []string{`\g`, `\gx`, `\G`} {
-		if strings.HasSuffix(s, term) {
-			return true
-		}
-	}
-	if !strings.HasSuffix(s, ";") {
-		return false
-	}
-	// An odd number of single quotes leaves a string open; doubled quotes
-	// inside a string ('it''s') count twice and cancel out.
-	return strings.Count(s, "'")%2 == 0
+// complete reports whether stmt is complete statements, nothing left open
+// (see pkg/sqllex): in psql, a ';' outside quotes, comments and
+// parentheses, or a \g terminator.
+func complete(d sqllex.Dialect, stmt string) bool {
+	units, rest := sqllex.Split(d, stmt+"\n")
+	return len(units) > 0 && sqllex.Blank(d, rest)
 }
 
 var (
@@ -269,12 +253,6 @@ var (
 	tagRE   = regexp.MustCompile(`^(?:INSERT \d+ (\d+)|(?:SELECT|UPDATE|DELETE|MOVE|FETCH|COPY|MERGE) (\d+)|[A-Z]+(?: [A-Z]+)*)$`)
 	mysqlRE = regexp.MustCompile(`\b(\d+) rows? (?:affected|in set)\b`)
 )
-
-// Echoed reports whether the client has echoed line: the line the cursor
-// is on ends with it.
-func (q *queryTracker) Echoed(line string) bool {
-	return strings.HasSuffix(strings.TrimSpace(q.out.partial()), line)
-}
 
 // summarize picks the message of a response and the rows it reports: the
 // first ERROR/FATAL/PANIC line, else a "(N rows)" footer, else a command

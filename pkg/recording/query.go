@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 )
 
 // Query is the data of a "q" event: one database query of a session
@@ -17,6 +18,21 @@ type Query struct {
 	Message    string  // the server's reply ("SELECT 3", an error); may be empty
 	DurationMS float64 // how long it ran, in milliseconds
 	Rows       *int64  // rows returned or affected; nil when unknown
+}
+
+// QueryStatus derives a query's status from its message: "blocked" for a
+// statement a deny rule refused or the recorder did not send (the message
+// starts "blocked by rule"), "error" when it starts ERROR, FATAL or PANIC,
+// else "ok".
+func QueryStatus(message string) string {
+	m := strings.TrimSpace(message)
+	switch {
+	case strings.HasPrefix(m, "blocked by rule"):
+		return "blocked"
+	case strings.HasPrefix(m, "ERROR"), strings.HasPrefix(m, "FATAL"), strings.HasPrefix(m, "PANIC"):
+		return "error"
+	}
+	return "ok"
 }
 
 // QueryError is the error of DecodeQuery. Field is the key at fault, ""

@@ -656,3 +656,7 @@ func mysqlLineCommand(b []byte) bool {
 	}
 	return false
 }
+
+// Blank reports whether s holds nothing but white space and complete
+// comments: nothing the client would act on.
+func Blank(d Dialect, s string) bool { return Normalize(d, s) == "" }

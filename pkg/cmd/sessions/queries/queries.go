@@ -84,16 +84,7 @@ type Query struct {
 }
 
 // Status derives ok, error or blocked from a query's message.
-func Status(message string) string {
-	m := strings.TrimSpace(message)
-	switch {
-	case strings.HasPrefix(m, "blocked by rule"):
-		return "blocked"
-	case strings.HasPrefix(m, "ERROR"), strings.HasPrefix(m, "FATAL"), strings.HasPrefix(m, "PANIC"):
-		return "error"
-	}
-	return "ok"
-}
+func Status(message string) string { return recording.QueryStatus(message) }
 
 func run(opts *Options) error {
 	format, err := output.ResolveFormat(opts.Output, opts.IO.IsStdoutTTY())

@@ -28,7 +28,10 @@ type RecordOptions struct {
 	Meta     session.Session
 	Category string
 	Block    []string
-	OutFile  string // -O: the recording's path instead of Dir/<id>.rec
+	// AllowMeta lets client commands that read files, open an editor or
+	// run a shell through under --block.
+	AllowMeta bool
+	OutFile   string // -O: the recording's path instead of Dir/<id>.rec
 	// Dir is the recordings directory (the cache's, by default).
 	Dir string
 	// Store returns where the session is registered; nil registers
@@ -72,10 +75,23 @@ func NewCmdRecord(f *cmdutil.Factory, runF func(*RecordOptions) error) *cobra.Co
 
 			For database sessions (--category database, or any --block rule),
 			the statements the user submits are recorded as query events with
-			the client's reply, duration and row count; --block refuses the
-			statements a rule matches before they reach the client: a
-			case-insensitive substring ('DROP TABLE'), or a regular expression
-			between slashes ('/^\s*truncate/'). See docs/recorder.md.
+			the client's reply, duration and row count.
+
+			--block refuses the statements a rule matches before they reach the
+			client: a case-insensitive substring ('DROP TABLE'), or a regular
+			expression between slashes ('/^\s*truncate/'), matched against the
+			statement with comments removed, white space collapsed and case
+			folded outside string literals. With any --block rule, auditctl owns
+			the input line (its own line editor, with history): the client
+			receives only complete statements that no rule refused, one at a
+			time, exactly as decided; input that is not a complete statement yet
+			is held; client commands that read files, open an editor or run a
+			shell (psql \i \e \! \o |cmd, sqlite3 .read .shell .system .import,
+			mysql source system) are refused unless --allow-meta; the session's
+			category is database. Deny rules guard against mistakes at the
+			terminal; the database's own grants are the real control (SQL the
+			database builds itself, in a function, is not seen). See
+			docs/recorder.md.
 
 			The session ID and the recording's path are printed on standard
 			error at the start and the end; auditctl exits with COMMAND's exit
@@ -91,6 +107,9 @@ func NewCmdRecord(f *cmdutil.Factory, runF func(*RecordOptions) error) *cobra.Co
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Command = args
 			opts.Quiet = opts.Quiet || f.Quiet
+			if len(opts.Block) > 0 && !cmd.Flags().Changed("category") {
+				opts.Category = string(session.CategoryDatabase)
+			}
 			if opts.Dir == "" {
 				if p, err := f.ResolveDBPath(); err == nil {
 					opts.Dir = filepath.Join(filepath.Dir(p), "recordings")
@@ -110,6 +129,7 @@ func NewCmdRecord(f *cmdutil.Factory, runF func(*RecordOptions) error) *cobra.Co
 	fl.Lookup("host").Usage = "server host (default this host's name)"
 	fl.StringVar(&opts.Category, "category", "server", "server, database or website")
 	fl.StringArrayVar(&opts.Block, "block", nil, "refuse statements matching this rule (substring, or /regexp/; repeatable)")
+	fl.BoolVar(&opts.AllowMeta, "allow-meta", false, "with --block, let client commands that read files, open an editor or run a shell through")
 	fl.StringVarP(&opts.OutFile, "output-file", "O", "", "write the recording to this file (must not exist)")
 	fl.StringVar(&opts.Dir, "dir", "", "recordings directory (default: the cache's)")
 	return cmd
@@ -124,6 +144,9 @@ func run(ctx context.Context, opts *RecordOptions) error {
 	meta.Category = c
 	if c == "" {
 		meta.Category = session.CategoryServer
+		if len(opts.Block) > 0 {
+			meta.Category = session.CategoryDatabase
+		}
 	}
 	switch meta.ConnectedFrom {
 	case "", "web", "proxy":
@@ -132,6 +155,12 @@ func run(ctx context.Context, opts *RecordOptions) error {
 	}
 	if meta.Port < 0 || meta.Port > 65535 {
 		return audit.Errorf(audit.EUSAGE, "--port %d: want 0-65535", meta.Port)
+	}
+	if len(opts.Block) > 0 && meta.Category != session.CategoryDatabase {
+		return audit.Errorf(audit.EUSAGE, "--block applies to database sessions: not with --category %s", meta.Category)
+	}
+	if opts.AllowMeta && len(opts.Block) == 0 {
+		return audit.Errorf(audit.EUSAGE, "--allow-meta applies with --block rules only")
 	}
 	var rules []recorder.Rule
 	for _, b := range opts.Block {
@@ -174,7 +203,7 @@ func run(ctx context.Context, opts *RecordOptions) error {
 	errOut := opts.IO.ErrOut
 	res, err := recorder.Record(ctx, recorder.Options{
 		Command: opts.Command, Session: meta, Dir: opts.Dir, Output: opts.OutFile, Store: store,
-		Stdin: opts.IO.In, Stdout: opts.IO.RawOut(), Block: rules,
+		Stdin: opts.IO.In, Stdout: opts.IO.RawOut(), Block: rules, AllowMeta: opts.AllowMeta,
 		Started: func(path string) {
 			if !opts.Quiet {
 				fmt.Fprintf(errOut, "auditctl: recording session %s to %s\n", meta.ID, sanitize.String(path))
