@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"io"
 	"os"
+	"strconv"
 
 	"github.com/auditctl/auditctl/pkg/sanitize"
 	"golang.org/x/term"
@@ -53,6 +54,9 @@ func System() *IOStreams {
 	if s.stdoutTTY {
 		if w, _, err := term.GetSize(int(os.Stdout.Fd())); err == nil {
 			s.width = w
+		}
+		if n, err := strconv.Atoi(os.Getenv("COLUMNS")); s.width <= 0 && err == nil && n > 0 {
+			s.width = n // a terminal that does not say its size
 		}
 	}
 	return s
@@ -128,8 +132,9 @@ func (s *IOStreams) SetColorEnabled(v bool) {
 func (s *IOStreams) ColorEnabled() bool { return s.stdoutTTY && !s.noColor }
 
 // TerminalWidth is the width text output fits into: stdout's width on a
-// terminal (100 when it cannot be read), and 0, no limit, when stdout is a
-// pipe or a file, so that a table written there loses nothing.
+// terminal (else $COLUMNS, else 100 when it cannot be read), and 0, no
+// limit, when stdout is a pipe or a file, so that a table written there
+// loses nothing.
 func (s *IOStreams) TerminalWidth() int {
 	switch {
 	case !s.stdoutTTY:
@@ -153,6 +158,10 @@ func (s *IOStreams) StderrWidth() int {
 	}
 	return 80
 }
+
+// SetTerminalWidth fixes the width TerminalWidth reports on a terminal
+// (tests).
+func (s *IOStreams) SetTerminalWidth(w int) { s.width = w }
 
 // SetStderrWidth fixes the width StderrWidth reports (tests).
 func (s *IOStreams) SetStderrWidth(w int) { s.errWidth = w }
