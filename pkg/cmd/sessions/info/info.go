@@ -28,6 +28,7 @@ type Options struct {
 	IO     *cmdutil.IOStreams
 	File   string
 	Output string
+	JQ     string
 	Rec    shared.RecordingFlags
 }
 
@@ -65,6 +66,7 @@ func NewCmdInfo(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 		Example: heredoc.Doc(`
 			auditctl sessions info session.rec
 			auditctl sessions info session.cast.gz -o json
+			auditctl sessions info session.rec --jq .duration
 			auditctl sessions info timing.log --log-out typescript
 		`),
 		Args: cmdutil.ExactArgs(1, "a recording FILE"),
@@ -79,6 +81,7 @@ func NewCmdInfo(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	}
 	opts.Rec.Add(cmd.Flags())
 	opts.Rec.Bind(f)
+	shared.AddJQ(cmd.Flags(), &opts.JQ)
 	return cmd
 }
 
@@ -269,6 +272,9 @@ func newDamage(d recording.Damage) *Damage {
 }
 
 func write(opts *Options, format output.Format, inf *Info) error {
+	if opts.JQ != "" {
+		return shared.WriteJQ(opts.IO, opts.JQ, inf)
+	}
 	switch format {
 	case output.FormatTable:
 		return writePanel(opts.IO.Out, inf)

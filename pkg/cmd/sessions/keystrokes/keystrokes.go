@@ -24,6 +24,7 @@ type Options struct {
 	Output    string
 	Commands  bool
 	Ungrouped bool
+	JQ        string
 	Table     cmdutil.TableFlags
 	Rec       shared.RecordingFlags
 }
@@ -72,6 +73,7 @@ func NewCmdKeystrokes(f *cmdutil.Factory, runF func(*Options) error) *cobra.Comm
 			auditctl sessions keystrokes session.rec
 			auditctl sessions keystrokes session.rec --commands -o txt
 			auditctl sessions keystrokes session.cast -o csv > keys.csv
+			auditctl sessions keystrokes session.rec --commands --jq '.[].command'
 			auditctl sessions keystrokes timing.log --log-io io.log --commands
 		`),
 		Args: cmdutil.ExactArgs(1, "a recording FILE"),
@@ -89,6 +91,7 @@ func NewCmdKeystrokes(f *cmdutil.Factory, runF func(*Options) error) *cobra.Comm
 	cmdutil.AddTableFlags(cmd, &opts.Table, []string{"time", "kind", "keys", "command", "ended", "uncertain"})
 	opts.Rec.Add(cmd.Flags())
 	opts.Rec.Bind(f)
+	shared.AddJQ(cmd.Flags(), &opts.JQ)
 	return cmd
 }
 
@@ -192,6 +195,12 @@ func writeRows(opts *Options, format output.Format, txt bool, hdr recording.Head
 				Command: c.Line, Ended: c.Ended, Uncertain: c.Uncertain, Notes: c.Notes, start: c.Start,
 			})
 		}
+		if opts.JQ != "" {
+			if cmds == nil {
+				cmds = []Command{}
+			}
+			return shared.WriteJQ(opts.IO, opts.JQ, cmds)
+		}
 		if txt {
 			return writeCommandsText(w, cmds)
 		}
@@ -221,6 +230,9 @@ func writeRows(opts *Options, format output.Format, txt bool, hdr recording.Head
 			Time: shared.Seconds(r.Time), At: shared.At(hdr, r.Time), Kind: r.Key.Kind.String(),
 			Keys: r.Key.Name, Events: r.Keys, Line: r.Line, offset: r.Time,
 		}
+	}
+	if opts.JQ != "" {
+		return shared.WriteJQ(opts.IO, opts.JQ, rows)
 	}
 	if txt {
 		return writeKeysText(w, rows)

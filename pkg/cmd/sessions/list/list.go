@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/cmd/sessions/shared"
 	"github.com/auditctl/auditctl/pkg/cmdutil"
 	"github.com/auditctl/auditctl/pkg/output"
 	"github.com/auditctl/auditctl/pkg/recorder"
@@ -38,6 +39,8 @@ type Options struct {
 	Active                   bool
 	Search                   string
 	Limit, Page              int
+	All                      bool   // accepted for consistency: there is no default window
+	JQ                       string // --jq
 	// Refresh marks sessions whose recorder died as stale before listing.
 	Refresh func(ctx context.Context, store session.Store) error
 }
@@ -84,6 +87,7 @@ func NewCmdList(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			auditctl sessions list --user alice@example.com --category database --since 30d
 			auditctl sessions list --min-duration 00:05 --max-duration 01:30 --has-recording yes
 			auditctl sessions list --search 203.0.113.7 -o json
+			auditctl sessions list --all --category database --jq '.[].id'
 		`),
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -113,6 +117,8 @@ func NewCmdList(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	fl.StringArrayVar(&opts.Status, "status", nil, "active, completed, terminated or stale")
 	fl.BoolVar(&opts.Active, "active", false, "running sessions only")
 	fl.StringVar(&opts.Search, "search", "", "text in name, email, account, server name, host, client IP or client name")
+	fl.BoolVar(&opts.All, "all", false, "all sessions (the default here: sessions list has no default time window; --since/--until still apply)")
+	shared.AddJQ(fl, &opts.JQ)
 	fl.IntVar(&opts.Limit, "limit", 50, "sessions per page")
 	fl.IntVar(&opts.Page, "page", 1, "page number")
 	cmdutil.AddTableFlags(cmd, &opts.Table, Columns)
@@ -265,6 +271,16 @@ func run(ctx context.Context, opts *Options) error {
 	}
 	if err := audit.CheckPage(opts.Page, total, opts.Limit); err != nil {
 		return err
+	}
+	if opts.JQ != "" {
+		if rows == nil {
+			rows = []*session.Session{}
+		}
+		if err := shared.WriteJQ(opts.IO, opts.JQ, rows); err != nil {
+			return err
+		}
+		cmdutil.Notices{IO: opts.IO, Quiet: opts.Quiet}.Page("sessions", len(rows), total, opts.Page, opts.Limit, "")
+		return nil
 	}
 	rec := records(rows, oo)
 	if opts.Active && len(opts.Table.Columns) == 0 {

@@ -23,6 +23,7 @@ type Options struct {
 	File   string
 	Output string
 	Status string
+	JQ     string
 	Table  cmdutil.TableFlags
 	Rec    shared.RecordingFlags
 }
@@ -52,6 +53,7 @@ func NewCmdQueries(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command
 			auditctl sessions queries db-session.rec
 			auditctl sessions queries db-session.rec --status error,blocked
 			auditctl sessions queries db-session.rec -o csv > queries.csv
+			auditctl sessions queries db-session.rec --jq '.[] | select(.status == "error") | .query'
 		`),
 		Args: cmdutil.ExactArgs(1, "a recording FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -67,6 +69,7 @@ func NewCmdQueries(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command
 	cmdutil.AddTableFlags(cmd, &opts.Table, columns)
 	opts.Rec.Add(cmd.Flags())
 	opts.Rec.Bind(f)
+	shared.AddJQ(cmd.Flags(), &opts.JQ)
 	return cmd
 }
 
@@ -147,6 +150,12 @@ func run(opts *Options) error {
 }
 
 func writeRows(opts *Options, format output.Format, rows []Query) error {
+	if opts.JQ != "" {
+		if rows == nil {
+			rows = []Query{}
+		}
+		return shared.WriteJQ(opts.IO, opts.JQ, rows)
+	}
 	oo, err := opts.Table.Options(opts.IO)
 	if err != nil {
 		return err

@@ -18,6 +18,7 @@ import (
 
 	"github.com/auditctl/auditctl/pkg/audit"
 	"github.com/auditctl/auditctl/pkg/cmdutil"
+	"github.com/auditctl/auditctl/pkg/output"
 	"github.com/auditctl/auditctl/pkg/recorder"
 	"github.com/auditctl/auditctl/pkg/recording"
 	"github.com/auditctl/auditctl/pkg/session"
@@ -99,6 +100,20 @@ func (r *RecordingFlags) Session(ctx context.Context, id string) *session.Sessio
 	return s
 }
 
+// AddJQ registers --jq, as every sessions command with JSON output has it.
+func AddJQ(fs *pflag.FlagSet, expr *string) {
+	fs.StringVar(expr, "jq", "", "filter the JSON output with a jq expression (whatever -o says)")
+}
+
+// WriteJQ writes v (what -o json would write) through the jq expression.
+func WriteJQ(ios *cmdutil.IOStreams, expr string, v any) error {
+	in, err := output.JQInput(v)
+	if err != nil {
+		return err
+	}
+	return output.WriteJQ(ios.Out, expr, in, ios.IsStdoutTTY())
+}
+
 // Add registers the flags on fs.
 func (r *RecordingFlags) Add(fs *pflag.FlagSet) {
 	fs.StringVar(&r.LogOut, "log-out", "", "for a script timing FILE: the typescript or --log-out file holding the output")
@@ -116,8 +131,16 @@ const MaxDimension = 10000
 // Options turns the flags into recording.Options.
 func (r *RecordingFlags) Options() (recording.Options, error) {
 	opt := recording.Options{Width: r.Width, Height: r.Height, ScriptLog: r.LogOut, ScriptIn: r.LogIn}
-	if r.Width < 0 || r.Height < 0 || r.Width > MaxDimension || r.Height > MaxDimension {
-		return opt, audit.Errorf(audit.EUSAGE, "--cols %d --rows %d: each must be between 1 and %d", r.Width, r.Height, MaxDimension)
+	for _, d := range []struct {
+		flag string
+		v    int
+	}{{"--cols", r.Width}, {"--rows", r.Height}} {
+		switch {
+		case d.v > MaxDimension:
+			return opt, audit.Errorf(audit.EUSAGE, "%s %d is too large: the most is %d", d.flag, d.v, MaxDimension)
+		case d.v < 0:
+			return opt, audit.Errorf(audit.EUSAGE, "%s %d: must be between 1 and %d", d.flag, d.v, MaxDimension)
+		}
 	}
 	if r.LogIO != "" {
 		if r.LogOut != "" || r.LogIn != "" {

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/cmd/sessions/shared"
 	"github.com/auditctl/auditctl/pkg/cmdutil"
 	"github.com/auditctl/auditctl/pkg/output"
 	"github.com/auditctl/auditctl/pkg/recorder"
@@ -31,6 +32,7 @@ type Options struct {
 	Output string
 	Table  cmdutil.TableFlags
 	Events int
+	JQ     string
 }
 
 // NewCmdShow builds the command.
@@ -55,6 +57,7 @@ func NewCmdShow(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 		Example: heredoc.Doc(`
 			auditctl sessions show 3f2a9c1e
 			auditctl sessions show 3f2a9c1e -o json
+			auditctl sessions show 3f2a9c1e --jq .files.exit_status
 		`),
 		Args: cmdutil.ExactArgs(1, "a session ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -67,6 +70,7 @@ func NewCmdShow(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 		},
 	}
 	cmd.Flags().IntVar(&opts.Events, "events", 20, "how many of the user's audit events to show")
+	shared.AddJQ(cmd.Flags(), &opts.JQ)
 	cmdutil.AddTableFlags(cmd, &opts.Table, output.EventColumnNames())
 	return cmd
 }
@@ -140,6 +144,9 @@ func run(ctx context.Context, opts *Options) error {
 		if d.Events == nil {
 			d.Events = []*audit.Event{}
 		}
+	}
+	if opts.JQ != "" {
+		return shared.WriteJQ(opts.IO, opts.JQ, &d)
 	}
 	switch format {
 	case output.FormatTable:
