@@ -64,8 +64,11 @@
 // the 1-based line (the timing file's line for script; for v1 and ttyrec,
 // the frame as Record) and the field. Errors about one asciicast event line
 // (and script S lines) are not Fatal: Next may be called again to go on
-// with the next line. Header, decompression, I/O, v1, ttyrec and script
-// data errors are Fatal and sticky. Memory is bounded by the longest line
+// with the next line. Header, decompression (a gzip or zstd stream cut
+// short), I/O, v1, ttyrec and script data errors are Fatal and sticky, and
+// so is a last line cut mid-way (no newline, does not parse). Reader.Damage
+// collects every error Next returned (see Damage); Reader.Each reads every
+// readable event, skipping bad lines and stopping at a break. Memory is bounded by the longest line
 // (256 MiB) or chunk (64 MiB), except for v1.
 //
 // # Seeking
