@@ -97,52 +97,64 @@ var suggestFields = []audit.Field{
 
 // Suggest is for an empty result: for each exact value of f (no *) that
 // no stored event has in its field, it names the closest stored values
-// (Closest) and the wildcard that would have matched them:
-//
-//	auditctl: no event has actor "nina"; did you mean nina.kowalski@example.com? (nina* matches every actor that starts with "nina")
-//
-// A value that some event has is left alone: the other filters emptied
-// the result. It costs one grouping query per such field.
+// and the wildcard that would have matched them (Values). A value that
+// some event has is left alone: the other filters emptied the result. It
+// costs one grouping query per field that has such a value.
 func (n Notices) Suggest(ctx context.Context, svc audit.EventService, f audit.Filter) {
 	if n.Quiet {
 		return
 	}
 	for _, fld := range suggestFields {
-		var stored []string
-		for _, v := range f.Include[fld] {
-			if v == "" || strings.Contains(v, "*") {
-				continue
-			}
-			if stored == nil {
-				buckets, err := svc.CountBy(ctx, audit.Filter{}, fld, 0)
-				if err != nil {
-					return
-				}
-				stored = make([]string, 0, len(buckets))
-				for _, b := range buckets {
-					stored = append(stored, b.Key)
-				}
-			}
-			if slices.ContainsFunc(stored, func(s string) bool { return strings.EqualFold(s, v) }) {
-				continue
-			}
-			sugg := Closest(v, stored, 3)
-			if len(sugg) == 0 {
-				n.Printf("no event has %s %q", fld, v)
-				continue
-			}
-			names := make([]string, len(sugg))
-			for i, s := range sugg {
-				names[i] = sanitize.String(s.Value)
-			}
-			hint, sv := "", sanitize.String(v)
-			switch sugg[0].Kind {
-			case MatchPrefix:
-				hint = fmt.Sprintf(" (%s* matches every %s that starts with %q)", sv, fld, v)
-			case MatchSubstring:
-				hint = fmt.Sprintf(" (*%s* matches every %s that contains %q)", sv, fld, v)
-			}
-			n.Printf("no event has %s %q; did you mean %s?%s", fld, v, strings.Join(names, ", "), hint)
+		if !slices.ContainsFunc(f.Include[fld], exact) {
+			continue
 		}
+		buckets, err := svc.CountBy(ctx, audit.Filter{}, fld, 0)
+		if err != nil {
+			return
+		}
+		stored := make([]string, 0, len(buckets))
+		for _, b := range buckets {
+			stored = append(stored, b.Key)
+		}
+		n.Values("event", string(fld), f.Include[fld], stored)
+	}
+}
+
+// exact reports whether a filter value matches one stored value only (no
+// wildcard), so that a suggestion can be made for it.
+func exact(v string) bool { return v != "" && !strings.Contains(v, "*") }
+
+// Values says, for each exact value typed for field that none of the
+// stored values equals (ignoring case), which stored values are closest
+// (Closest; stored most frequent first), and the wildcard that matches
+// them; what names the items ("event", "session"):
+//
+//	auditctl: no event has actor "nina"; did you mean nina.kowalski@example.com? (nina* matches every actor that starts with "nina")
+//	auditctl: no session has user "zed"
+func (n Notices) Values(what, field string, typed, stored []string) {
+	if n.Quiet {
+		return
+	}
+	for _, v := range typed {
+		if !exact(v) || slices.ContainsFunc(stored, func(s string) bool { return strings.EqualFold(s, v) }) {
+			continue
+		}
+		sugg := Closest(v, stored, 3)
+		if len(sugg) == 0 {
+			n.Printf("no %s has %s %q", what, field, v)
+			continue
+		}
+		names := make([]string, len(sugg))
+		for i, s := range sugg {
+			names[i] = sanitize.String(s.Value)
+		}
+		hint, sv := "", sanitize.String(v)
+		switch sugg[0].Kind {
+		case MatchPrefix:
+			hint = fmt.Sprintf(" (%s* matches every %s that starts with %q)", sv, field, v)
+		case MatchSubstring:
+			hint = fmt.Sprintf(" (*%s* matches every %s that contains %q)", sv, field, v)
+		}
+		n.Printf("no %s has %s %q; did you mean %s?%s", what, field, v, strings.Join(names, ", "), hint)
 	}
 }

@@ -118,3 +118,23 @@ func TestSessionListPageCutNotice(t *testing.T) {
 		}
 	}
 }
+
+func TestSessionListEmptySuggests(t *testing.T) {
+	env := cmdtest.New(t)
+	sessionFixture(t, env)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--user", "nina"}, `auditctl: no session has user "nina"; did you mean nina.kowalski@example.com? (nina* matches every user that starts with "nina")` + "\n"},
+		{[]string{"--user", "nina*"}, ""}, // and it lists them
+		{[]string{"--resource", "res-9,rse-1"}, `auditctl: no session has resource "res-9"; did you mean res-0, res-1, res-2?` + "\n" + `auditctl: no session has resource "rse-1"` + "\n"},
+		{[]string{"--user", "alice@example.com", "--category", "website"}, ""}, // both exist
+		{[]string{"--user", "nina", "--quiet"}, ""},
+	} {
+		env.MustRun(append([]string{"sessions", "list", "-o", "json"}, tc.args...)...)
+		if env.ErrOut.String() != tc.want {
+			t.Errorf("%q: stderr %q, want %q", tc.args, env.ErrOut, tc.want)
+		}
+	}
+}

@@ -2,8 +2,10 @@
 package list
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -62,8 +64,12 @@ func NewCmdList(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			recording. Sessions get into the cache with 'sessions record' and
 			'sessions import'. A table ends with "Page X of Y (Z total)"; other
 			formats say on stderr when a page holds fewer sessions than match
-			("10 of 30 sessions shown (page 1 of 3): …", not with --quiet). A
-			--page past the last page is a usage error (exit 2).
+			("10 of 30 sessions shown (page 1 of 3): …"). An empty result for a
+			--user, --connector, --resource, --server-os or --protocol value no
+			session has names the closest stored values on stderr ("no session
+			has user "nina"; did you mean nina.kowalski@example.com? …"). No
+			notice with --quiet. A --page past the last page is a usage error
+			(exit 2).
 
 			Filters (all combine; repeatable flags match any of their values,
 			and take a comma-separated list as -q does: --user alice,bob; quote
@@ -297,13 +303,60 @@ func run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
+	notices := cmdutil.Notices{IO: opts.IO, Quiet: opts.Quiet}
+	if total == 0 {
+		suggest(ctx, notices, store, f)
+	}
 	if format == output.FormatTable {
 		pages := (total + opts.Limit - 1) / opts.Limit
 		_, err = fmt.Fprintln(opts.IO.Out, output.PageFooter(opts.Page, pages, total))
 		return err
 	}
-	cmdutil.Notices{IO: opts.IO, Quiet: opts.Quiet}.Page("sessions", len(rows), total, opts.Page, opts.Limit, "")
+	notices.Page("sessions", len(rows), total, opts.Page, opts.Limit, "")
 	return nil
+}
+
+// suggest names, for each exact value of a text flag that no session has,
+// the closest values the sessions hold (cmdutil.Notices.Values). Sessions
+// are few next to events: it reads them all, once, on an empty result.
+func suggest(ctx context.Context, n cmdutil.Notices, store session.Store, f session.Filter) {
+	flags := []struct {
+		name  string
+		typed []string
+		get   func(*session.Session) []string
+	}{
+		{"user", f.Users, func(s *session.Session) []string { return []string{s.UserEmail, s.UserName} }},
+		{"connector", f.Connector, func(s *session.Session) []string { return []string{s.Connector} }},
+		{"resource", f.ResourceName, func(s *session.Session) []string { return []string{s.ResourceName} }},
+		{"server-os", f.ServerOS, func(s *session.Session) []string { return []string{s.ServerOS} }},
+		{"protocol", f.Protocol, func(s *session.Session) []string { return []string{s.Protocol} }},
+	}
+	if n.Quiet || len(f.Users)+len(f.Connector)+len(f.ResourceName)+len(f.ServerOS)+len(f.Protocol) == 0 {
+		return
+	}
+	all, _, err := store.FindSessions(ctx, session.Filter{}, session.Page{Limit: 100000})
+	if err != nil {
+		return
+	}
+	for _, fl := range flags {
+		if len(fl.typed) == 0 {
+			continue
+		}
+		count := map[string]int{}
+		for _, s := range all {
+			for _, v := range fl.get(s) {
+				if v != "" {
+					count[v]++
+				}
+			}
+		}
+		stored := make([]string, 0, len(count))
+		for v := range count {
+			stored = append(stored, v)
+		}
+		slices.SortFunc(stored, func(a, b string) int { return cmp.Or(cmp.Compare(count[b], count[a]), cmp.Compare(a, b)) })
+		n.Values("session", fl.name, fl.typed, stored)
+	}
 }
 
 // Columns are the columns of the sessions table, in order.
