@@ -44,7 +44,13 @@ var liveBatch = 30 * time.Millisecond
 // follow reads the growing recording in a goroutine.
 func follow(ctx context.Context, o Options, idleLimit time.Duration) chan tea.Msg {
 	ch := make(chan tea.Msg, 1)
-	evs := make(chan recording.Event, 1024)
+	// followed is an event, or what could not be read so far (after a
+	// bad line, and at the end).
+	type followed struct {
+		ev  recording.Event
+		dmg *recording.Damage
+	}
+	evs := make(chan followed, 1024)
 	errc := make(chan error, 1)
 	go func() {
 		defer close(evs)
@@ -54,21 +60,31 @@ func follow(ctx context.Context, o Options, idleLimit time.Duration) chan tea.Ms
 			return
 		}
 		defer rd.Close()
+		send := func(f followed) bool {
+			select {
+			case evs <- f:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
 		for {
 			ev, err := rd.Next()
 			if err == io.EOF {
 				return
 			}
 			if err != nil {
+				d := rd.Damage()
+				if !send(followed{dmg: &d}) {
+					return
+				}
 				if fatal(err) {
 					errc <- err
 					return
 				}
 				continue
 			}
-			select {
-			case evs <- ev:
-			case <-ctx.Done():
+			if !send(followed{ev: ev}) {
 				return
 			}
 		}
@@ -90,7 +106,7 @@ func follow(ctx context.Context, o Options, idleLimit time.Duration) chan tea.Ms
 		defer timer.Stop()
 		for {
 			select {
-			case ev, ok := <-evs:
+			case f, ok := <-evs:
 				if !ok {
 					col.flush(&cur.meta)
 					select {
@@ -101,10 +117,14 @@ func follow(ctx context.Context, o Options, idleLimit time.Duration) chan tea.Ms
 					send()
 					return
 				}
-				col.add(&cur.meta, &ev)
-				cur.events = append(cur.events, ev)
+				if f.dmg != nil {
+					cur.meta.damage = f.dmg
+					continue
+				}
+				col.add(&cur.meta, &f.ev)
+				cur.events = append(cur.events, f.ev)
 			case <-timer.C:
-				if len(cur.events) > 0 && !send() {
+				if (len(cur.events) > 0 || cur.meta.damage != nil) && !send() {
 					return
 				}
 				timer.Reset(liveBatch)

@@ -87,6 +87,13 @@ func TestLive(t *testing.T) {
 	if !h.m.atEdge {
 		t.Fatal("G did not go live")
 	}
+	// A bad line in the growing file: skipped, and said.
+	if _, err := f.WriteString("[2.5, \"o\", broken\n"); err != nil {
+		t.Fatal(err)
+	}
+	write(2.8, "o", "after the bad line\r\n")
+	h.settle("the bad line", func() bool { return strings.Contains(h.view(), "damaged: 1 bad line skipped: line ") })
+	h.settle("the event after it", func() bool { return strings.Contains(h.screen(), "after the bad line") })
 	// The session ends.
 	write(3, "o", "logout\r\n")
 	write(3, "x", "0")
