@@ -195,6 +195,7 @@ type Model struct {
 	querySel      int
 	follow        bool // the panels' selection follows playback
 	help          bool
+	helpTop       int // the first line of the help shown (it scrolls when the window is short)
 	status        string
 	statusErr     bool
 	statusGen     int // bumped by each message; a message's timer clears it only if unchanged
@@ -709,8 +710,18 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		switch s {
 		case "q", "ctrl+c":
 			return tea.Quit
+		case "up", "k":
+			m.helpTop = max(m.helpTop-1, 0)
+		case "down", "j":
+			m.helpTop++
+		case "pgup":
+			m.helpTop = max(m.helpTop-10, 0)
+		case "pgdown", "space", " ":
+			m.helpTop += 10
+		default:
+			m.help = false
 		}
-		m.help = false
+		m.helpTop = clamp(m.helpTop, 0, len(helpText())-m.layout().bodyH)
 		return nil
 	}
 	switch s {
@@ -718,7 +729,7 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		m.cancel()
 		return tea.Quit
 	case "?":
-		m.help = true
+		m.help, m.helpTop = true, 0
 	case "esc":
 		if m.srch != nil && !m.srch.done {
 			m.srch.cancel()

@@ -353,6 +353,21 @@ func TestHelpAndQuit(t *testing.T) {
 	if !strings.Contains(h.view(), "next / previous match") {
 		t.Fatalf("help:\n%s", h.view())
 	}
+	// In a short window the help scrolls: the last keys come into view.
+	h.send(tea.WindowSizeMsg{Width: 80, Height: 24})
+	if v := h.view(); !strings.Contains(v, "↓ more") || strings.Contains(v, "stop a search, close this help") {
+		t.Fatalf("help at 80x24:\n%s", v)
+	}
+	for range 20 {
+		h.key("down")
+	}
+	if v := h.view(); strings.Contains(v, "↓ more") || !strings.Contains(v, "stop a search, close this help") || !strings.Contains(v, "Timeline: ● the position") {
+		t.Fatalf("help scrolled down:\n%s", v)
+	}
+	h.key("up")
+	if !strings.Contains(h.view(), "↓ more") {
+		t.Fatalf("up did not scroll back at once:\n%s", h.view())
+	}
 	h.key("x")
 	if h.m.help {
 		t.Fatal("a key did not close the help")

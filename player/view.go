@@ -121,6 +121,15 @@ func (m *Model) render() string {
 	var helpLines []string
 	if m.help {
 		helpLines = helpText()
+		if len(helpLines) > l.bodyH {
+			// A short window: the help scrolls.
+			top := clamp(m.helpTop, 0, len(helpLines)-l.bodyH)
+			more := top+l.bodyH < len(helpLines)
+			helpLines = helpLines[top : top+l.bodyH]
+			if more {
+				helpLines[len(helpLines)-1] = stDim.Render("  ↓ more: ↓ or space scrolls, any other key closes")
+			}
+		}
 	}
 	for row := range l.bodyH {
 		if m.help {
@@ -649,7 +658,7 @@ func helpText() []string {
 		"  Timeline: ● the position, ◆ a marker, ✗ damage (a bad line skipped, or where the recording",
 		"  breaks), ╌ the part past a break, which cannot be read. Panels: a ✗ row marks the damage",
 		"  among the entries. The panels hide themselves when empty or when the recording needs the room.",
-		"", stDim.Render("  any key closes this help"))
+		"", stDim.Render("  ↑ ↓ space scroll; any other key closes this help"))
 }
 
 // fit renders s (truncated to w columns) with style st over exactly w
