@@ -60,6 +60,19 @@ func (tm *tmux) wait(what string, cond func(screen string) bool) string {
 	return ""
 }
 
+// e2eBinary builds auditctl for a test that runs it in tmux, or skips the
+// test (-short, or no tmux outside CI).
+func e2eBinary(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	if _, err := exec.LookPath("tmux"); err != nil && os.Getenv("CI") != "true" {
+		t.Skip("tmux not installed")
+	}
+	return buildAuditctl(t)
+}
+
 func buildAuditctl(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "auditctl")
@@ -75,13 +88,7 @@ func buildAuditctl(t *testing.T) string {
 }
 
 func TestEndToEndTmux(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	if _, err := exec.LookPath("tmux"); err != nil && os.Getenv("CI") != "true" {
-		t.Skip("tmux not installed")
-	}
-	bin := buildAuditctl(t)
+	bin := e2eBinary(t)
 	rec := shellRecording(t)
 	home := t.TempDir()
 	cmd := fmt.Sprintf("env HOME=%s XDG_CACHE_HOME=%s XDG_CONFIG_HOME=%s %s sessions play %s; echo PLAYER-EXITED $?; sleep 30",
@@ -153,13 +160,7 @@ func playerCmd(t *testing.T, bin string, args string) string {
 // panel hides itself beside a recording it would clip, and p shows and
 // hides it.
 func TestEndToEndPausedAndPanels(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	if _, err := exec.LookPath("tmux"); err != nil && os.Getenv("CI") != "true" {
-		t.Skip("tmux not installed")
-	}
-	bin := buildAuditctl(t)
+	bin := e2eBinary(t)
 	tm := newTmux(t, playerCmd(t, bin, shellRecording(t)+" --paused"))
 	tm.wait("the player", func(s string) bool {
 		return strings.Contains(s, "❚❚ 00:00.0 / 01:40.0") && strings.Contains(s, "Keystrokes (7)")
@@ -186,13 +187,7 @@ func TestEndToEndPausedAndPanels(t *testing.T) {
 }
 
 func TestEndToEndDatabaseAndNoTerminal(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	if _, err := exec.LookPath("tmux"); err != nil && os.Getenv("CI") != "true" {
-		t.Skip("tmux not installed")
-	}
-	bin := buildAuditctl(t)
+	bin := e2eBinary(t)
 	rec := dbRecording(t)
 	home := t.TempDir()
 	env := fmt.Sprintf("env HOME=%s XDG_CACHE_HOME=%s XDG_CONFIG_HOME=%s", home, filepath.Join(home, "cache"), filepath.Join(home, "config"))
@@ -225,13 +220,7 @@ func TestEndToEndDatabaseAndNoTerminal(t *testing.T) {
 // bad line is marked), and a file cut mid-line (the readable part against
 // the whole, where it breaks, and a seek past it says so).
 func TestEndToEndDamaged(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	if _, err := exec.LookPath("tmux"); err != nil && os.Getenv("CI") != "true" {
-		t.Skip("tmux not installed")
-	}
-	bin := buildAuditctl(t)
+	bin := e2eBinary(t)
 
 	tm := newTmux(t, playerCmd(t, bin, longDamaged(t, false, true)+" --paused"))
 	tm.wait("a bad line skipped", func(s string) bool {

@@ -236,6 +236,15 @@ func (h *harness) ready() {
 	h.settle("scan, index and seek", func() bool { return h.m.scanDone && !h.m.indexing && !h.m.seeking })
 }
 
+// goTo types s at the go-to prompt (t) and waits for the seek.
+func (h *harness) goTo(s string) {
+	h.t.Helper()
+	h.key("t")
+	h.typeText(s)
+	h.key("enter")
+	h.seeked()
+}
+
 func (h *harness) seeked() {
 	h.t.Helper()
 	h.settle("seek", func() bool { return !h.m.seeking })

@@ -387,14 +387,17 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		m.pb, m.readErr = msg.pb, msg.err
 		m.clock = msg.to
 		if at, broken := m.breakAt(); broken && m.clock > at {
-			// Past the break: nothing after it can be read.
+			// Past the break: nothing after it can be read. Playback
+			// stops here, with this message rather than its own.
 			m.clock = min(at, m.pb.At())
 			m.setError(m.pastBreak(msg.to))
+			m.setPlaying(false)
 		} else if m.pb.Done() && m.clock > m.pb.At() {
 			// Past the last event, found by reading: the end.
 			m.clock = m.pb.At()
 			if m.gotoAsked != "" {
 				m.setError(pastEnd(m.gotoAsked, m.clock))
+				m.setPlaying(false)
 			}
 		}
 		m.gotoAsked = ""
@@ -882,10 +885,12 @@ func (m *Model) gotoTime(s string) tea.Cmd {
 	}
 	if at, broken := m.breakAt(); broken && t > at {
 		m.setError(m.pastBreak(t))
+		m.setPlaying(false)
 		return m.seekTo(at)
 	}
 	if m.durationKnown() && t > m.duration() {
 		m.setError(pastEnd(s, m.duration()))
+		m.setPlaying(false) // at the end: stopped, with this message
 		return m.seekTo(m.duration())
 	}
 	cmd := m.seekTo(t)

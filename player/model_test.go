@@ -454,7 +454,8 @@ func TestSearchCancel(t *testing.T) {
 	}
 	e = append(e, ev{300, "o", "needle\r\n"})
 	p := writeRec(t, t.TempDir(), "long.rec", "", 80, 24, e)
-	h := newHarness(t, p, Options{})
+	h := newHarness(t, p, Options{Paused: true})
+	h.wait = time.Minute // two searches of 20,000 events, under -race on a busy machine
 	h.ready()
 	old := batchEvery
 	batchEvery = 0 // report after every batch: the search is seen running
@@ -490,10 +491,7 @@ func TestGotoTime(t *testing.T) {
 		in   string
 		want time.Duration
 	}{{"1:30", 90 * time.Second}, {"8", 8 * time.Second}, {"1m5.5s", sec(65.5)}, {"25%", 25 * time.Second}, {"0:00:07.5", sec(7.5)}} {
-		h.key("t")
-		h.typeText(c.in)
-		h.key("enter")
-		h.seeked()
+		h.goTo(c.in)
 		if h.m.clock != c.want {
 			t.Errorf("go to %q: %v, want %v", c.in, h.m.clock, c.want)
 		}
@@ -523,10 +521,7 @@ func TestCurrentKeyKeptInView(t *testing.T) {
 	h := newHarness(t, shellRecording(t), Options{})
 	h.send(tea.WindowSizeMsg{Width: 120, Height: 10}) // 6 lines of keys
 	h.ready()
-	h.key("t")
-	h.typeText("70.4")
-	h.key("enter")
-	h.seeked()
+	h.goTo("70.4")
 	v := h.view()
 	if !strings.Contains(v, "▶01:10.0 exit") {
 		t.Fatalf("the current key is not in view:\n%s", v)
@@ -638,10 +633,7 @@ func TestHeaderNamesFile(t *testing.T) {
 func TestGotoPastEnd(t *testing.T) {
 	h := newHarness(t, shellRecording(t), Options{Paused: true})
 	h.ready()
-	h.key("t")
-	h.typeText("99:00")
-	h.key("enter")
-	h.seeked()
+	h.goTo("99:00")
 	if h.m.clock != 100*time.Second || !strings.Contains(h.view(), "99:00 is past the end of the recording (01:40.0)") {
 		t.Fatalf("go to 99:00 of 1:40: clock %v\n%s", h.m.clock, h.view())
 	}
