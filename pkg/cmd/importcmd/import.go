@@ -186,7 +186,8 @@ func summary(files []string, sum audit.ImportResult, failed int, took time.Durat
 func importFile(ctx context.Context, opts *ImportOptions, db *sqlite.DB, name string, format importer.Format, progress *cmdutil.Progress) (audit.ImportResult, importer.Format, error) {
 	var r io.Reader
 	if name == "-" {
-		r = opts.IO.In
+		// A signal stops the import even while standard input stalls.
+		r = cmdutil.ContextReader(ctx, opts.IO.In)
 	} else {
 		f, err := os.Open(name)
 		if err != nil {

@@ -110,8 +110,8 @@ func TestSignals(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tt.stdin {
-				// the input ends after the signal: the import must still not commit
-				stdin.Close()
+				// the input stalls, never ends: the signal alone stops the import
+				defer stdin.Close()
 			}
 			done := make(chan error, 1)
 			go func() { done <- cmd.Wait() }()
