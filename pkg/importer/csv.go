@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -94,14 +95,99 @@ type csvReader struct {
 	rec          int
 	rawCap       int
 	hashBuf      []byte
+	lim          *csvLimit
 	err          error // sticky: io.EOF or a fatal error
 }
 
-func newCSVReader(file, source string, r io.Reader) *csvReader {
-	cr := csv.NewReader(r)
+func newCSVReader(file, source string, r io.Reader, max int) *csvReader {
+	lim := &csvLimit{r: r, max: max, stop: int64(max) + csvSlack}
+	cr := csv.NewReader(lim)
 	cr.ReuseRecord = true
 	cr.LazyQuotes = false
-	return &csvReader{file: file, source: source, cr: cr}
+	return &csvReader{file: file, source: source, cr: cr, lim: lim}
+}
+
+// csvSlack is what csv.Reader may read ahead of a record (its buffer).
+const csvSlack = 4096
+
+// csvLimit stands between csv.Reader and the input: encoding/csv holds a
+// record whole, however long, so csvLimit refuses to hand it more than the
+// size limit past the start of the record being read. It keeps the bytes of
+// that record (for the error: which field, which line) and counts the lines
+// before it.
+type csvLimit struct {
+	r       io.Reader
+	max     int
+	read    int64  // bytes handed to csv
+	stop    int64  // no byte at or past this offset is handed over
+	keep    []byte // bytes from offset from to read
+	skipped int    // keep[:skipped] is before the record being read
+	from    int64
+	lines   int // newlines before the record being read
+	tripped bool
+}
+
+var errCSVTooLarge = errors.New("csv record over the size limit")
+
+func (l *csvLimit) Read(p []byte) (int, error) {
+	if l.read >= l.stop {
+		l.tripped = true
+		return 0, errCSVTooLarge
+	}
+	if rest := l.stop - l.read; int64(len(p)) > rest {
+		p = p[:rest]
+	}
+	n, err := l.r.Read(p)
+	l.keep = append(l.keep, p[:n]...)
+	l.read += int64(n)
+	return n, err
+}
+
+// next says a record ends at offset end (csv.Reader.InputOffset).
+func (l *csvLimit) next(end int64) {
+	drop := int(end-l.from) - l.skipped
+	l.lines += bytes.Count(l.keep[l.skipped:l.skipped+drop], []byte{'\n'})
+	l.skipped += drop
+	if l.skipped > len(l.keep)/2 {
+		l.keep = l.keep[:copy(l.keep, l.keep[l.skipped:])]
+		l.from += int64(l.skipped)
+		l.skipped = 0
+	}
+	l.stop = end + int64(l.max) + csvSlack
+}
+
+// size is the size of the record that ends at offset end, without its line
+// end.
+func (l *csvLimit) size(end int64) int {
+	rec := l.keep[l.skipped : l.skipped+int(end-l.from)-l.skipped]
+	rec = bytes.TrimSuffix(rec, []byte{'\n'})
+	return len(bytes.TrimSuffix(rec, []byte{'\r'}))
+}
+
+// tooLarge is the error for a record over the limit: the line it starts on
+// and the column being read when the limit was reached.
+func (r *csvReader) tooLarge() error {
+	l := r.lim
+	partial := l.keep[l.skipped:]
+	if len(partial) > l.max {
+		partial = partial[:l.max]
+	}
+	col, quoted := 0, false
+	for _, c := range partial {
+		switch {
+		case c == '"':
+			quoted = !quoted
+		case c == ',' && !quoted:
+			col++
+		}
+	}
+	field := fmt.Sprintf("column %d", col+1)
+	if col < len(r.header) {
+		field = r.header[col]
+	}
+	r.err = &audit.InputError{File: r.file, Line: l.lines + 1, Field: field,
+		Err: tooLarge(l.max, fmt.Sprintf("byte offset %d", l.from+int64(l.skipped))), Fatal: true}
+	return r.err
 }
 
 func (r *csvReader) fatal(line int, field string, err error) (*audit.Event, error) {
@@ -111,9 +197,13 @@ func (r *csvReader) fatal(line int, field string, err error) (*audit.Event, erro
 
 func (r *csvReader) readHeader() error {
 	rec, err := r.cr.Read()
+	if r.lim.tripped {
+		return r.tooLarge()
+	}
 	if err != nil {
 		return err
 	}
+	r.lim.next(r.cr.InputOffset())
 	r.cr.FieldsPerRecord = len(rec)
 	r.header = make([]string, len(rec))
 	r.cols = make([]col, len(rec))
@@ -168,9 +258,20 @@ func (r *csvReader) Next() (*audit.Event, error) {
 		}
 	}
 	rec, err := r.cr.Read()
+	if r.lim.tripped {
+		return nil, r.tooLarge()
+	}
 	if err == io.EOF {
 		r.err = io.EOF
 		return nil, io.EOF
+	}
+	if end := r.cr.InputOffset(); r.lim.size(end) > r.lim.max {
+		// within the read-ahead slack, but over the limit all the same
+		r.lim.stop = r.lim.read
+		r.lim.tripped = true
+		return nil, r.tooLarge()
+	} else {
+		r.lim.next(end)
 	}
 	r.rec++
 	if err != nil {

@@ -15,8 +15,7 @@ import (
 	"strings"
 
 	"github.com/auditctl/auditctl/pkg/audit"
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
+	"github.com/auditctl/auditctl/pkg/decompress"
 )
 
 // Format names an input format.
@@ -60,9 +59,8 @@ func ParseFormat(s string) (Format, error) {
 }
 
 const (
-	bufSize     = 64 << 10 // read buffer
-	sniffSize   = 16 << 10 // how much Open looks at to tell the format
-	maxLineSize = 64 << 20 // longest NDJSON line / CSV record accepted
+	bufSize   = 64 << 10 // read buffer
+	sniffSize = 16 << 10 // how much Open looks at to tell the format
 )
 
 // Open returns a reader of the events in r. name is the file name shown in
@@ -75,6 +73,11 @@ const (
 // unless its Fatal is set, Next may be called again to go on with the next
 // record. A fatal error is returned again by every later call.
 func Open(name string, r io.Reader, format Format) (audit.EventReader, Format, error) {
+	return OpenWith(name, r, format, Options{})
+}
+
+// OpenWith is Open with options: the event size limit.
+func OpenWith(name string, r io.Reader, format Format, opt Options) (audit.EventReader, Format, error) {
 	if format == "" {
 		format = FormatAuto
 	}
@@ -82,7 +85,7 @@ func Open(name string, r io.Reader, format Format) (audit.EventReader, Format, e
 		return nil, "", err
 	}
 	file, source := labels(name)
-	br, err := decompress(file, r)
+	br, err := unpack(file, r)
 	if err != nil {
 		return nil, "", err
 	}
@@ -94,11 +97,12 @@ func Open(name string, r io.Reader, format Format) (audit.EventReader, Format, e
 	first := firstNonSpace(head)
 
 	m := &mapper{file: file, source: source}
+	max := opt.maxEvent()
 	switch format {
 	case FormatCSV:
-		return newCSVReader(file, source, br), FormatCSV, nil
+		return newCSVReader(file, source, br, max), FormatCSV, nil
 	case FormatNDJSON:
-		return newLineReader(m, br), FormatNDJSON, nil
+		return newLineReader(m, br, max), FormatNDJSON, nil
 	case FormatJumpCloud:
 		m.force = shapeJumpCloud
 	case FormatCloudTrail:
@@ -109,26 +113,26 @@ func Open(name string, r io.Reader, format Format) (audit.EventReader, Format, e
 		if format == FormatAuto {
 			format = refine(FormatJSON, firstArrayElement(head))
 		}
-		return newArrayReader(m, br, false), format, nil
+		return newArrayReader(m, br, false, max), format, nil
 	case first == '{' && recordsFirst(head):
 		if format == FormatAuto {
 			format = FormatCloudTrail
 		}
-		return newArrayReader(m, br, true), format, nil
+		return newArrayReader(m, br, true, max), format, nil
 	case first == '{' || (first < 0 && len(bytes.TrimSpace(head)) == 0):
 		// NDJSON, or an empty input, which holds no events whatever its format.
 		if format == FormatAuto {
 			format = refine(FormatNDJSON, firstLine(head))
 		}
-		return newLineReader(m, br), format, nil
+		return newLineReader(m, br, max), format, nil
 	case format == FormatAuto && looksLikeCSVHeader(head):
-		return newCSVReader(file, source, br), FormatCSV, nil
+		return newCSVReader(file, source, br, max), FormatCSV, nil
 	case format == FormatAuto:
 		return nil, "", audit.Errorf(audit.EINVALID, "%s: cannot tell the format; pass --format", file)
 	}
 	// A JSON format was asked for but the content does not start like JSON:
 	// let the line reader say what is wrong with the first line.
-	return newLineReader(m, br), format, nil
+	return newLineReader(m, br, max), format, nil
 }
 
 // labels returns the file name for errors and the source for events.
@@ -148,24 +152,13 @@ func labels(name string) (file, source string) {
 	return name, "file:" + base
 }
 
-// decompress wraps r in a buffered reader, through a gzip or zstd decoder when
-// the stream starts with one's magic bytes.
-func decompress(file string, r io.Reader) (*bufio.Reader, error) {
-	br := bufio.NewReaderSize(r, bufSize)
-	magic, _ := br.Peek(4)
-	switch {
-	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, audit.Errorf(audit.EINVALID, "%s: gzip: %w", file, err)
-		}
-		return bufio.NewReaderSize(zr, bufSize), nil
-	case bytes.Equal(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
-		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
-		if err != nil {
-			return nil, audit.Errorf(audit.EINVALID, "%s: zstd: %w", file, err)
-		}
-		return bufio.NewReaderSize(zr.IOReadCloser(), bufSize), nil
+// unpack wraps r in a buffered reader, through a gzip or zstd decoder
+// (bounded: package decompress) when the stream starts with one's magic
+// bytes.
+func unpack(file string, r io.Reader) (*bufio.Reader, error) {
+	br, _, _, err := decompress.Reader(bufio.NewReaderSize(r, bufSize), bufSize)
+	if err != nil {
+		return nil, audit.Errorf(audit.EINVALID, "%s: %v", file, err)
 	}
 	return br, nil
 }

@@ -33,6 +33,9 @@ type ImportOptions struct {
 	SkipInvalid bool
 	Output      string
 	Quiet       bool
+	// MaxEventSize is --max-event-size as given ("" for the default).
+	MaxEventSize string
+	limits       importer.Options
 }
 
 // NewCmdImport builds the command.
@@ -57,6 +60,11 @@ func NewCmdImport(f *cmdutil.Factory, runF func(*ImportOptions) error) *cobra.Co
 			records were skipped (a file whose every record is invalid still
 			fails, exit code 3). See docs/formats.md for every field mapping.
 
+			A record larger than --max-event-size (1MiB unless raised, 64MiB at
+			most) is refused as soon as the limit is reached, with the file, line
+			or byte offset and field, and nothing of its file is stored (exit code
+			3, even with --skip-invalid): a hostile file cannot exhaust memory.
+
 			On a terminal, one line on stderr shows the whole run's progress
 			(files, events, rate, time left); at the end one line sums it up:
 			files, new events, events already stored, invalid records skipped,
@@ -70,6 +78,7 @@ func NewCmdImport(f *cmdutil.Factory, runF func(*ImportOptions) error) *cobra.Co
 			auditctl import --format jumpcloud di-export.json.gz
 			zcat audit.csv.gz | auditctl import -
 			auditctl import --skip-invalid messy.csv
+			auditctl import --max-event-size 8MiB big-policies.json
 		`),
 		Args: cmdutil.MinimumArgs(1, "at least one FILE, DIR or -"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -84,6 +93,7 @@ func NewCmdImport(f *cmdutil.Factory, runF func(*ImportOptions) error) *cobra.Co
 	}
 	cmd.Flags().StringVar(&opts.Format, "format", "auto", "auto, ndjson, json, csv, jumpcloud or cloudtrail")
 	cmd.Flags().BoolVar(&opts.SkipInvalid, "skip-invalid", false, "skip malformed records instead of aborting the file")
+	cmd.Flags().StringVar(&opts.MaxEventSize, "max-event-size", "1MiB", "largest record accepted (512KiB, 4MiB; at most 64MiB)")
 	return cmd
 }
 
@@ -99,6 +109,9 @@ type FileResult struct {
 func importRun(ctx context.Context, opts *ImportOptions) error {
 	format, err := importer.ParseFormat(opts.Format)
 	if err != nil {
+		return err
+	}
+	if opts.limits, err = importer.ParseOptions(opts.MaxEventSize); err != nil {
 		return err
 	}
 	files, err := expand(opts.Paths)
@@ -196,7 +209,7 @@ func importFile(ctx context.Context, opts *ImportOptions, db *sqlite.DB, name st
 		defer f.Close()
 		r = f
 	}
-	er, detected, err := importer.Open(name, progress.Reader(r), format)
+	er, detected, err := importer.OpenWith(name, progress.Reader(r), format, opts.limits)
 	if err != nil {
 		return audit.ImportResult{}, detected, err
 	}

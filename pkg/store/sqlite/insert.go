@@ -112,6 +112,12 @@ type readItem struct {
 	fts     string
 }
 
+// maxBatchBytes bounds a prefetched batch by what its events hold (their
+// raw record, the strings cut from it and the full-text document), so that
+// the batches in flight stay within tens of MiB even when every event is as
+// large as the importer's size limit allows.
+const maxBatchBytes = 4 << 20
+
 // prefetch reads r in a goroutine and hands over batches of results. The
 // last item sent is io.EOF or an error that ends the input. stop makes the
 // goroutine quit early (the consumer gave up); it waits for it to finish,
@@ -126,6 +132,7 @@ func prefetch(r audit.EventReader) (<-chan []readItem, func()) {
 		defer close(out)
 		tok := newTokenizer()
 		batch := make([]readItem, 0, size)
+		bytes := 0 // about what the batch holds
 		send := func() bool {
 			select {
 			case out <- batch:
@@ -150,8 +157,14 @@ func prefetch(r audit.EventReader) (<-chan []readItem, func()) {
 				send()
 				return
 			}
-			if len(batch) == size && !send() {
+			if err == nil {
+				bytes += 2*len(e.Raw) + len(it.fts)
+			}
+			if (len(batch) == size || bytes >= maxBatchBytes) && !send() {
 				return
+			}
+			if len(batch) == 0 {
+				bytes = 0
 			}
 		}
 	}()
