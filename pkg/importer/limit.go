@@ -3,6 +3,8 @@ package importer
 import (
 	"fmt"
 
+	"github.com/auditctl/auditctl/internal/bytesize"
+
 	"github.com/auditctl/auditctl/pkg/audit"
 	"strconv"
 	"strings"
@@ -55,45 +57,13 @@ func (o Options) maxEvent() int {
 
 // tooLarge is the error of a record over the limit.
 func tooLarge(limit int, where string) error {
-	return fmt.Errorf("event larger than the %s limit (it starts at %s); --max-event-size raises the limit", FormatSize(limit), where)
-}
-
-// FormatSize writes a byte count as --max-event-size takes it: 1MiB, 512KiB,
-// 1500B.
-func FormatSize(n int) string {
-	switch {
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return strconv.Itoa(n>>20) + "MiB"
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return strconv.Itoa(n>>10) + "KiB"
-	}
-	return strconv.Itoa(n) + "B"
+	return fmt.Errorf("event larger than the %s limit (it starts at %s); --max-event-size raises the limit", bytesize.Format(limit), where)
 }
 
 // ParseSize reads a --max-event-size value: a number of bytes with an
-// optional unit B, K/KB/KiB, M/MB/MiB, G/GB/GiB (all powers of 1024), between
-// MinMaxEventSize and MaxMaxEventSize.
+// optional unit (512KiB, 4MiB), between MinMaxEventSize and MaxMaxEventSize.
 func ParseSize(s string) (int, error) {
-	t := strings.ToLower(strings.TrimSpace(s))
-	mult := 1
-	for _, u := range []struct {
-		suffix string
-		mult   int
-	}{{"kib", 1 << 10}, {"mib", 1 << 20}, {"gib", 1 << 30}, {"kb", 1 << 10}, {"mb", 1 << 20}, {"gb", 1 << 30}, {"k", 1 << 10}, {"m", 1 << 20}, {"g", 1 << 30}, {"b", 1}} {
-		if v, ok := strings.CutSuffix(t, u.suffix); ok {
-			t, mult = strings.TrimSpace(v), u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseFloat(t, 64)
-	if err != nil || n != n || n < 0 {
-		return 0, fmt.Errorf("invalid size %q: want a number of bytes, or one with a unit (512KiB, 4MiB)", s)
-	}
-	v := n * float64(mult)
-	if v < MinMaxEventSize || v > MaxMaxEventSize {
-		return 0, fmt.Errorf("size %q out of range: want %s to %s", s, FormatSize(MinMaxEventSize), FormatSize(MaxMaxEventSize))
-	}
-	return int(v), nil
+	return bytesize.Parse(s, MinMaxEventSize, MaxMaxEventSize)
 }
 
 // openField names the field being read at the end of partial, the start of

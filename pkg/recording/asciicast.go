@@ -13,6 +13,7 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/auditctl/auditctl/internal/bytesize"
 	"github.com/auditctl/auditctl/pkg/audit"
 )
 
@@ -43,9 +44,6 @@ func (r *Reader) readLine() ([]byte, error) {
 			return chunk[:len(chunk)-1], nil
 		case bufio.ErrBufferFull:
 			r.buf = append(r.buf, chunk...)
-			if len(r.buf) > maxLineLen {
-				return nil, r.fatal(r.line+1, "", fmt.Errorf("line longer than %d bytes", maxLineLen))
-			}
 		case io.EOF:
 			r.buf = append(r.buf, chunk...)
 			if len(r.buf) == 0 {
@@ -62,10 +60,29 @@ func (r *Reader) readLine() ([]byte, error) {
 			}
 			return nil, r.fatal(r.line+1, "", err)
 		}
-		if len(r.buf) > maxLineLen {
-			return nil, r.fatal(r.line+1, "", fmt.Errorf("line longer than %d bytes", maxLineLen))
+		if len(r.buf) > r.limit()+2 {
+			return nil, r.tooLarge(r.off - int64(len(r.buf)))
 		}
 	}
+}
+
+// limit is the event size limit (Resume's Reader has the default).
+func (r *Reader) limit() int {
+	if r.max <= 0 {
+		return DefaultMaxEventSize
+	}
+	return r.max
+}
+
+// tooLarge is the fatal error of a line over the limit that starts at byte
+// offset start: an asciicast event's data, or a header or timing line.
+func (r *Reader) tooLarge(start int64) error {
+	field := ""
+	if b := bytes.TrimLeft(r.buf, " \t"); len(b) > 0 && b[0] == '[' && r.dec == nil {
+		field = "data"
+	}
+	return r.fatal(r.line+1, field, fmt.Errorf("event larger than the %s limit (the line starts at byte offset %d); --max-event-size raises the limit",
+		bytesize.Format(r.limit()), start))
 }
 
 func (r *Reader) readHeader() error {
@@ -278,12 +295,12 @@ func isPalette(s string) bool {
 func (r *Reader) readV1(first []byte) error {
 	doc := append([]byte(nil), first...)
 	doc = append(doc, '\n')
-	rest, err := io.ReadAll(io.LimitReader(r.br, int64(maxLineLen)+1))
+	rest, err := io.ReadAll(io.LimitReader(r.br, int64(maxV1Len)+1))
 	if err != nil {
 		return r.fatal(0, "", fmt.Errorf("read: %w", err))
 	}
-	if len(rest) > maxLineLen {
-		return r.fatal(0, "", fmt.Errorf("asciicast v1 document larger than %d bytes", maxLineLen))
+	if len(rest) > maxV1Len {
+		return r.fatal(0, "", fmt.Errorf("asciicast v1 document larger than %d MiB (v1 is read whole; convert it to v2 or v3)", maxV1Len>>20))
 	}
 	doc = append(doc, rest...)
 	var m map[string]json.RawMessage

@@ -18,8 +18,7 @@ import (
 // returns *audit.InputError, and decodes event strings as encoding/json does.
 // Seeds are in testdata/fuzz/FuzzReader.
 func FuzzReader(f *testing.F) {
-	maxLineLen = 1 << 20
-	zstdMaxWindow = 1 << 20
+	maxV1Len = 1 << 20
 	f.Add([]byte("{\"version\":3,\"term\":{\"cols\":80,\"rows\":24}}\n[0.5,\"o\",\"hi\\r\\n\"]\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := NewReader("fuzz", bytes.NewReader(data))
@@ -122,7 +121,6 @@ func checkStream(t *testing.T, r *Reader, maxEvents int) []Event {
 // FuzzTtyrec fuzzes the ttyrec decoder (past detection). Seeds are in
 // testdata/fuzz/FuzzTtyrec.
 func FuzzTtyrec(f *testing.F) {
-	maxChunkLen = 1 << 20
 	f.Add(handTtyrec())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r := &Reader{name: "fuzz", br: bufio.NewReader(bytes.NewReader(data))}
@@ -174,8 +172,7 @@ func fuzzScript(t *testing.T, timing, log []byte, io bool) {
 // FuzzScriptClassic fuzzes classic timing files with their typescript.
 // Seeds are in testdata/fuzz/FuzzScriptClassic.
 func FuzzScriptClassic(f *testing.F) {
-	maxChunkLen = 1 << 20
-	maxLineLen = 1 << 20
+	maxV1Len = 1 << 20
 	f.Add([]byte("0.010149 10\n0.042451 14\n"), []byte("Script started on 2026-11-22 07:45:56+00:00 [<not executed on terminal>]\none\r\ntwo\r\nthree\nScript done\n"))
 	f.Fuzz(func(t *testing.T, timing, log []byte) {
 		fuzzScript(t, timing, log, false)
@@ -185,8 +182,7 @@ func FuzzScriptClassic(f *testing.F) {
 // FuzzScriptAdvanced fuzzes advanced timing files with a --log-io file.
 // Seeds are in testdata/fuzz/FuzzScriptAdvanced.
 func FuzzScriptAdvanced(f *testing.F) {
-	maxChunkLen = 1 << 20
-	maxLineLen = 1 << 20
+	maxV1Len = 1 << 20
 	f.Add([]byte("H 0.000000 COLUMNS 80\nI 0.5 3\nO 0.1 4\nS 0.2 SIGWINCH ROWS=30 COLS=100\nH 0.000000 EXIT_CODE 0\n"), []byte("Script started on x\nhi\rhi\r\n"))
 	f.Fuzz(func(t *testing.T, timing, log []byte) {
 		fuzzScript(t, timing, log, true)

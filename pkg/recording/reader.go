@@ -3,7 +3,6 @@ package recording
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,7 +10,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/klauspost/compress/zstd"
+	"github.com/auditctl/auditctl/pkg/decompress"
 )
 
 // Format names, as Header.Format reports them.
@@ -79,6 +78,23 @@ type Options struct {
 	ScriptLog string
 	// ScriptIn is the --log-in file of an advanced script timing file.
 	ScriptIn string
+	// MaxEventSize is the largest event accepted, in bytes: an asciicast
+	// line as written, a ttyrec frame, a script chunk or timing line. 0
+	// means DefaultMaxEventSize. A larger one is a fatal error naming the
+	// line or byte offset, found without reading more than the limit.
+	MaxEventSize int
+}
+
+// DefaultMaxEventSize is the event size limit unless Options say otherwise
+// (--max-event-size): 1 MiB. auditctl's recorder writes events of 32 KiB at
+// most (192 KiB JSON-escaped).
+const DefaultMaxEventSize = 1 << 20
+
+func (opt Options) maxEvent() int {
+	if opt.MaxEventSize <= 0 {
+		return DefaultMaxEventSize
+	}
+	return opt.MaxEventSize
 }
 
 // Position is a place in an uncompressed asciicast v2 or v3 file where
@@ -90,12 +106,11 @@ type Position struct {
 	Events int64         // events returned so far
 }
 
-// Limits, variables so that tests and fuzzing can lower them.
-var (
-	maxLineLen    = 256 << 20 // longest line (and largest v1 document) accepted
-	maxChunkLen   = 64 << 20  // largest ttyrec frame or script chunk accepted
-	zstdMaxWindow = uint64(1 << 27)
-)
+// maxV1Len is the largest asciicast v1 document accepted (v1 holds every
+// frame in one JSON document, read whole); a variable so that tests and
+// fuzzing can lower it. Events, lines and chunks are bounded by
+// Options.MaxEventSize.
+var maxV1Len = 64 << 20
 
 // decoder reads the events of a non-asciicast format.
 type decoder interface {
@@ -112,6 +127,7 @@ type Reader struct {
 	line    int         // number of lines read so far
 	off     int64       // bytes of the (decompressed) input consumed
 	buf     []byte      // holds lines longer than the bufio buffer
+	max     int         // the event size limit
 	clock   time.Duration
 	events  int64
 	err     error // sticky fatal error
@@ -225,35 +241,11 @@ func (r *Reader) Seekable() bool {
 	return !r.packed && r.dec == nil && (r.hdr.Version == 2 || r.hdr.Version == 3)
 }
 
-// decompress returns br, or a reader of its decompressed content when it
-// starts with the gzip or zstd magic bytes (and the closer to release).
-func decompress(br *bufio.Reader) (*bufio.Reader, io.Closer, error) {
-	magic, _ := br.Peek(4)
-	switch {
-	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
-		gz, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, nil, fmt.Errorf("gzip: %w", err)
-		}
-		return bufio.NewReaderSize(gz, readerBufferSize), gz, nil
-	case bytes.Equal(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
-		zr, err := zstd.NewReader(br,
-			zstd.WithDecoderConcurrency(1),
-			zstd.WithDecoderLowmem(true),
-			zstd.WithDecoderMaxWindow(zstdMaxWindow))
-		if err != nil {
-			return nil, nil, fmt.Errorf("zstd: %w", err)
-		}
-		return bufio.NewReaderSize(zr, readerBufferSize), zstdCloser{zr}, nil
-	}
-	return br, nil, nil
-}
-
 // newReader sniffs r. open opens the data files of a script timing file;
 // nil when there is no file system (NewReader).
 func newReader(name string, r io.Reader, opt Options, open func(string) (io.Reader, error)) (*Reader, error) {
-	rd := &Reader{name: name}
-	br, c, err := decompress(bufio.NewReaderSize(r, readerBufferSize))
+	rd := &Reader{name: name, max: opt.maxEvent()}
+	br, c, _, err := decompress.Reader(bufio.NewReaderSize(r, readerBufferSize), readerBufferSize)
 	if err != nil {
 		return nil, rd.fatal(0, "", err)
 	}
@@ -295,10 +287,6 @@ func newReader(name string, r io.Reader, opt Options, open func(string) (io.Read
 	}
 	return rd, nil
 }
-
-type zstdCloser struct{ d *zstd.Decoder }
-
-func (z zstdCloser) Close() error { z.d.Close(); return nil }
 
 // Close releases the decompressors and closes the files Open opened. It
 // does not close an io.Reader given to NewReader, NewScriptReader or

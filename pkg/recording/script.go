@@ -12,7 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/auditctl/auditctl/internal/bytesize"
 	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/decompress"
 )
 
 // util-linux script(1) recordings: a timing file (--log-timing, or -t's
@@ -256,8 +258,8 @@ type scriptDecoder struct {
 // and the timing file says its input log is its output log) the log holds
 // both streams (--log-io).
 func NewScriptReader(name string, timing, log, in io.Reader, opt Options) (*Reader, error) {
-	rd := &Reader{name: name}
-	br, c, err := decompress(bufio.NewReaderSize(timing, readerBufferSize))
+	rd := &Reader{name: name, max: opt.maxEvent()}
+	br, c, _, err := decompress.Reader(bufio.NewReaderSize(timing, readerBufferSize), readerBufferSize)
 	if err != nil {
 		return nil, rd.fatal(0, "", err)
 	}
@@ -409,7 +411,7 @@ func (r *Reader) openStream(path string, open func(string) (io.Reader, error)) (
 	if err != nil {
 		return nil, nil, err
 	}
-	br, c, err := decompress(bufio.NewReaderSize(f, readerBufferSize))
+	br, c, _, err := decompress.Reader(bufio.NewReaderSize(f, readerBufferSize), readerBufferSize)
 	if err != nil {
 		return nil, nil, &audit.InputError{File: path, Err: err, Fatal: true}
 	}
@@ -540,8 +542,9 @@ func (d *scriptDecoder) next(r *Reader) (Event, error) {
 				}
 				return Event{}, r.fatal(n, "", fmt.Errorf("%s entry but no %s log given: pass %s", what, what, flag))
 			}
-			if e.n > int64(maxChunkLen) {
-				return Event{}, r.fatal(n, "nbytes", fmt.Errorf("chunk of %d bytes larger than %d", e.n, maxChunkLen))
+			if e.n > int64(r.limit()) {
+				return Event{}, r.fatal(n, "nbytes", fmt.Errorf("chunk of %d bytes at byte offset %d of %s: event larger than the %s limit; --max-event-size raises the limit",
+					e.n, s.off, filepath.Base(s.name), bytesize.Format(r.limit())))
 			}
 			if cap(d.data) < int(e.n) {
 				d.data = make([]byte, e.n)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/auditctl/auditctl/internal/bytesize"
 	"github.com/auditctl/auditctl/pkg/audit"
 )
 
@@ -105,8 +106,8 @@ func (d *ttyrecDecoder) next(r *Reader) (Event, error) {
 	if usec >= 1e6 {
 		return bad("usec", fmt.Errorf("microseconds %d out of range", usec))
 	}
-	if int64(size) > int64(maxChunkLen) {
-		return bad("len", fmt.Errorf("frame length %d larger than %d bytes", size, maxChunkLen))
+	if int64(size) > int64(r.limit()) {
+		return bad("len", fmt.Errorf("frame length %d: event larger than the %s limit; --max-event-size raises the limit", size, bytesize.Format(r.limit())))
 	}
 	if cap(d.data) < int(size) {
 		d.data = make([]byte, size)

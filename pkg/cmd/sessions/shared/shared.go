@@ -18,6 +18,7 @@ import (
 
 	"github.com/auditctl/auditctl/pkg/audit"
 	"github.com/auditctl/auditctl/pkg/cmdutil"
+	"github.com/auditctl/auditctl/pkg/importer"
 	"github.com/auditctl/auditctl/pkg/output"
 	"github.com/auditctl/auditctl/pkg/recorder"
 	"github.com/auditctl/auditctl/pkg/recording"
@@ -35,6 +36,8 @@ type RecordingFlags struct {
 	// SkipInvalid: a damaged recording is used as far as it is readable
 	// (bad lines skipped) without failing; see CheckDamage.
 	SkipInvalid bool
+	// MaxEventSize is --max-event-size as given ("" for the default).
+	MaxEventSize string
 
 	factory *cmdutil.Factory
 }
@@ -122,6 +125,7 @@ func (r *RecordingFlags) Add(fs *pflag.FlagSet) {
 	fs.IntVar(&r.Width, "cols", 0, "terminal width for recordings that do not record it (ttyrec, script); default 80")
 	fs.IntVar(&r.Height, "rows", 0, "terminal height for recordings that do not record it; default 24")
 	fs.BoolVar(&r.SkipInvalid, "skip-invalid", false, "use a damaged recording as far as it is readable (bad lines skipped) and exit 0; the damage is still reported on stderr")
+	fs.StringVar(&r.MaxEventSize, "max-event-size", "1MiB", "largest recording event (line, frame, chunk) accepted; a larger one stops reading (512KiB, 4MiB; at most 64MiB)")
 }
 
 // MaxDimension is the largest --cols and --rows accepted (the emulator's
@@ -147,6 +151,13 @@ func (r *RecordingFlags) Options() (recording.Options, error) {
 			return opt, audit.Errorf(audit.EUSAGE, "--log-io cannot be combined with --log-out or --log-in")
 		}
 		opt.ScriptLog, opt.ScriptIn = r.LogIO, r.LogIO
+	}
+	if r.MaxEventSize != "" {
+		lim, err := importer.ParseOptions(r.MaxEventSize)
+		if err != nil {
+			return opt, err
+		}
+		opt.MaxEventSize = lim.MaxEventSize
 	}
 	return opt, nil
 }
