@@ -28,6 +28,17 @@ func FuzzReader(f *testing.F) {
 		}
 		defer r.Close()
 		last := r.Header().Version
+		var bad int64
+		var readable time.Duration
+		broken := false
+		// Damage describes exactly what Next returned.
+		defer func() {
+			d := r.Damage()
+			if d.Skipped != bad || (d.Break != nil) != broken || d.Readable != readable ||
+				d.Duration < d.Readable || int64(len(d.Flaws)) != min(bad, MaxFlaws) {
+				t.Fatalf("damage %+v, want %d bad lines, break %v, readable %v", d, bad, broken, readable)
+			}
+		}()
 		for i := 0; ; i++ {
 			if i > len(data)+1 && last != 1 && !r.packed {
 				t.Fatalf("more events (%d) than input bytes", i)
@@ -40,13 +51,16 @@ func FuzzReader(f *testing.F) {
 				checkErr(t, err)
 				var ie *audit.InputError
 				if errors.As(err, &ie) && ie.Fatal {
+					broken = true
 					if _, err2 := r.Next(); err2 == nil || err2 == io.EOF {
 						t.Fatalf("fatal error not sticky: %v", err2)
 					}
 					return
 				}
+				bad++
 				continue
 			}
+			readable = max(readable, ev.Time)
 			if ev.Time < 0 {
 				t.Fatalf("negative time %v", ev.Time)
 			}

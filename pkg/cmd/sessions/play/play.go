@@ -88,6 +88,15 @@ func NewCmdPlay(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			Every event at or before that time is applied. --color keeps the
 			colours and attributes as SGR sequences, for a terminal.
 
+			A damaged recording is read past its bad lines (each is skipped, its
+			output missing) and up to a cut (a file cut mid-line, a gzip or zstd
+			stream cut short). The screen at --at is printed, then:
+			  before any damage   exit 0 (a note says the recording is damaged later)
+			  past a bad line     the bad lines named on stderr, exit 3 unless --skip-invalid
+			  past a cut          the last readable screen, exit 3 even with --skip-invalid:
+			                      that moment cannot be known ("end" and percentages too,
+			                      unless the header records the whole duration)
+
 			Recordings of 16 MiB and more are indexed on first use (one pass,
 			cached in the user cache directory, keyed by the file's content):
 			later seeks restore the nearest snapshot and replay only a little.
@@ -104,6 +113,7 @@ func NewCmdPlay(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			auditctl sessions play session.rec --no-tui --at 50%
 			auditctl sessions play session.rec --no-tui --at 1m30s --color
 			auditctl sessions play timing.log --log-out typescript --no-tui
+			auditctl sessions play damaged.cast --no-tui --at 99% --skip-invalid
 		`),
 		Args: cmdutil.ExactArgs(1, "a recording FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
