@@ -249,3 +249,24 @@ func TestEndToEndDamaged(t *testing.T) {
 	tm.keys("q")
 	tm.wait("exit", func(s string) bool { return strings.Contains(s, "PLAYER-EXITED 0") })
 }
+
+// TestEndToEndHostile plays the hostile recording with the real binary in
+// tmux: its title, clipboard, hyperlink and screen-clearing sequences do
+// not reach the terminal (tmux's pane title stays, the header shows the
+// text escaped), and the player still quits cleanly.
+func TestEndToEndHostile(t *testing.T) {
+	bin := e2eBinary(t)
+	rec := hostileRecording(t)
+	tm := newTmux(t, playerCmd(t, bin, "'"+rec+"'"))
+	tm.run("select-pane", "-t", "0", "-T", "untouched")
+	s := tm.wait("the player", func(s string) bool {
+		return strings.Contains(s, `auditctl player · evil\x1b]0;t\x07\u202e\x9b\xff.rec`) && strings.Contains(s, "Queries (18)")
+	})
+	tm.keys("G")
+	s = tm.wait("the end", func(s string) bool { return strings.Contains(s, "❚❚") && strings.Contains(s, "pwned") })
+	if title := strings.TrimSpace(tm.run("display-message", "-p", "-t", "0", "#{pane_title}")); title != "untouched" {
+		t.Fatalf("the recording set the pane title to %q:\n%s", title, s)
+	}
+	tm.keys("q")
+	tm.wait("exit", func(s string) bool { return strings.Contains(s, "PLAYER-EXITED 0") })
+}

@@ -47,7 +47,7 @@ func hostileRecording(t *testing.T) string {
 	defer f.Close()
 	audit, _ := json.Marshal(map[string]string{
 		"user_name": hostile[0], "user_email": hostile[1], "resource_name": hostile[2],
-		"category": "database", "start": hostile[3],
+		"category": hostile[4], "start": hostile[3],
 	})
 	hdr := recording.Header{Width: 80, Height: 24, Title: strings.Join(hostile, " | "), Audit: audit}
 	wr, err := recording.NewWriter(f, hdr, recording.WriterOptions{})
