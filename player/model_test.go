@@ -695,3 +695,25 @@ func TestPanelsHide(t *testing.T) {
 		}
 	}
 }
+
+// TestTerminalRepliesInPanel: a cursor position report answering the
+// program's query is labelled a reply in the panel and stays out of the
+// command lines, as in `sessions keystrokes`.
+func TestTerminalRepliesInPanel(t *testing.T) {
+	var e []ev
+	e = append(e, ev{0, "o", "$ \x1b[6n"})
+	e = append(e, ev{0.1, "i", "\x1b[2;3R"})
+	e = append(e, typed(1, 0.1, "id\r")...)
+	p := writeRec(t, t.TempDir(), "replies.rec", "", 60, 10, e)
+	h := newHarness(t, p, Options{Paused: true})
+	h.send(tea.WindowSizeMsg{Width: 160, Height: 30})
+	h.ready()
+	v := h.view()
+	if !strings.Contains(v, "00:00.1 ‹reply: cursor position 2;3›") || !strings.Contains(v, "00:01.0 id ") {
+		t.Fatalf("the reply is not labelled:\n%s", v)
+	}
+	h.key("c")
+	if v := h.view(); !strings.Contains(v, "Commands (1)") || !strings.Contains(v, " 00:01.0 id ") || strings.Contains(v, "? id") {
+		t.Fatalf("the reply entered the command lines:\n%s", v)
+	}
+}

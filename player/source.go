@@ -392,6 +392,8 @@ func (c *collector) add(cur *scanMsg, ev *recording.Event) {
 	c.prev = ev.Time
 	cur.duration = max(cur.duration, ev.Time)
 	switch ev.Code {
+	case "o":
+		c.dec.Output([]byte(ev.Data)) // a cursor position query makes "ESC [1;2R" a reply, as in sessions keystrokes
 	case "i":
 		c.kbuf = c.dec.Decode(c.kbuf[:0], []byte(ev.Data))
 		c.addKeys(cur, ev.Time)

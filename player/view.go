@@ -389,20 +389,15 @@ func window(h, n, sel int) []int {
 	return idx
 }
 
-// keyText is a row of the keystroke panel: text as typed, named keys in
-// angle brackets, as `sessions keystrokes -o txt` prints them.
+// keyText is a row of the keystroke panel as `sessions keystrokes -o txt`
+// prints it (keys.Key.Label): text as typed (blanks as ␣), pastes as
+// "[paste] …", terminal replies as "‹reply: …›", named keys in angle
+// brackets.
 func keyText(k keys.Key) string {
-	switch k.Kind {
-	case keys.Text:
-		if strings.TrimSpace(k.Name) == "" {
-			return strings.Repeat("␣", min(len(k.Name), 8))
-		}
-		return cleanLine(k.Name)
-	case keys.Paste:
-		return "[paste] " + cleanLine(k.Name)
-	default:
-		return "<" + cleanLine(k.Name) + ">"
+	if k.Kind == keys.Text && strings.TrimSpace(k.Name) == "" {
+		return strings.Repeat("␣", min(len(k.Name), 8))
 	}
+	return cleanLine(k.Label())
 }
 
 // commandText is a command line of the panel, with how it ended when that

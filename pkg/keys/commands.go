@@ -38,6 +38,9 @@ type LineEditor struct {
 
 // Key applies one key typed at time t.
 func (e *LineEditor) Key(t time.Duration, k Key) {
+	if k.Kind == Mouse || k.Kind == Reply {
+		return // not typed: a terminal reply never edits the line, nor starts it
+	}
 	if !e.started {
 		e.start, e.started = t, true
 	}
@@ -52,8 +55,6 @@ func (e *LineEditor) Key(t time.Duration, k Key) {
 		}
 		e.insert(text)
 		return
-	case Mouse, Reply:
-		return // not typed: a terminal reply never edits the line
 	case Unknown:
 		e.note(k.Name)
 		return

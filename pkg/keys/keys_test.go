@@ -240,6 +240,24 @@ func TestRepliesOutOfCommands(t *testing.T) {
 	}
 }
 
+// TestReplyDoesNotStartLine: a reply before the first key does not start
+// the command line: the line starts when it is typed.
+func TestReplyDoesNotStartLine(t *testing.T) {
+	var e LineEditor
+	e.Key(time.Second, Key{Kind: Reply, Name: "cursor position 2;2"})
+	e.Key(time.Second, Key{Kind: Mouse, Name: "click"})
+	e.Key(5*time.Second, Key{Kind: Text, Name: "id"})
+	e.Key(6*time.Second, Key{Kind: Special, Name: "Enter"})
+	if cmds := e.Commands(); len(cmds) != 1 || cmds[0].Start != 5*time.Second || cmds[0].Line != "id" {
+		t.Fatalf("commands %+v", cmds)
+	}
+	e.Key(7*time.Second, Key{Kind: Reply, Name: "focus in"})
+	e.Close(8 * time.Second)
+	if cmds := e.Commands(); len(cmds) != 0 {
+		t.Fatalf("a reply alone made a command: %+v", cmds)
+	}
+}
+
 func TestLabel(t *testing.T) {
 	var got []string
 	for _, k := range DecodeString("ab\x03\x1b[200~p\x1b[201~\x1b[2;2R") {
