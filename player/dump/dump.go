@@ -79,7 +79,11 @@ func Cat(ctx context.Context, w io.Writer, rd *recording.Reader) error {
 // scrolls off before that; a line is not printed twice unless the program
 // moves the cursor back up and redraws it. Nothing is printed while a
 // full-screen program holds the alternate screen.
-func Follow(w io.Writer, rd *recording.Reader) error {
+//
+// A bad line is skipped and reported to bad (when not nil) as it is met;
+// a break (a fatal reading error) ends the output, the screen so far
+// printed, and is returned. rd.Damage() lists both afterwards.
+func Follow(w io.Writer, rd *recording.Reader, bad func(error)) error {
 	hdr := rd.Header()
 	t := vt.New(hdr.Width, hdr.Height)
 	c := newCatter(w)
@@ -97,6 +101,12 @@ func Follow(w io.Writer, rd *recording.Reader) error {
 		ev, err := rd.Next()
 		if err == io.EOF {
 			break
+		}
+		if err != nil && !recording.Fatal(err) {
+			if bad != nil {
+				bad(err)
+			}
+			continue
 		}
 		if err != nil {
 			c.skip = done

@@ -73,7 +73,7 @@ func TestFollowEqualsCat(t *testing.T) {
 			t.Fatal(err)
 		}
 		rd, _ = recording.NewReader("r", bytes.NewReader(rec.Bytes()))
-		if err := Follow(&follow, rd); err != nil {
+		if err := Follow(&follow, rd, nil); err != nil {
 			t.Fatal(err)
 		}
 		if cat.String() != follow.String() {
@@ -82,5 +82,25 @@ func TestFollowEqualsCat(t *testing.T) {
 		if !strings.Contains(cat.String(), "line 59 "+strings.Repeat("x", 177)) {
 			t.Fatalf("chunk %d: long line not joined:\n%s", chunk, cat.String())
 		}
+	}
+}
+
+// Follow skips a bad line (reporting it) and goes on, as Cat does.
+func TestFollowBadLine(t *testing.T) {
+	data := "{\"version\":3,\"term\":{\"cols\":20,\"rows\":5}}\n[0.1,\"o\",\"one\\r\\n\"]\n[0.1,\"o\",42]\n[0.1,\"o\",\"two\\r\\n\"]\n"
+	rd, err := recording.NewReader("r.rec", strings.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	var bad []string
+	if err := Follow(&out, rd, func(err error) { bad = append(bad, err.Error()) }); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != "one\ntwo\n" || len(bad) != 1 || !strings.Contains(bad[0], "r.rec:3") {
+		t.Fatalf("out %q, bad %q", out.String(), bad)
+	}
+	if d := rd.Damage(); d.Skipped != 1 {
+		t.Fatalf("damage %+v", d)
 	}
 }

@@ -271,3 +271,21 @@ func TestKeystrokesTerminalReplies(t *testing.T) {
 		t.Errorf("json: no reply kind: %s", out)
 	}
 }
+
+// watch --no-tui goes on past a bad line, says so at once, and exits 3 at
+// the end unless --skip-invalid (a finished session is followed to its end).
+func TestWatchDamaged(t *testing.T) {
+	env := cmdtest.New(t)
+	dir := t.TempDir()
+	p := writeCast(t, dir, "w.cast", true, `[1, "o", "one\r\n"]`, `[2, "o", 42]`, `[3, "o", "two\r\n"]`)
+	env.MustRun("sessions", "import", p, "--skip-invalid")
+	id := strings.TrimSpace(env.Out.String())
+	err := env.Run("sessions", "watch", id, "--no-tui")
+	if cmdtestExit(err) != 3 || !strings.Contains(err.Error(), "w.cast:3") || env.Out.String() != "one\ntwo\n" ||
+		!strings.Contains(env.ErrOut.String(), "w.cast:3") {
+		t.Fatalf("watch: %v, out %q, stderr %q", err, env.Out, env.ErrOut)
+	}
+	if out := env.MustRun("sessions", "watch", id, "--no-tui", "--skip-invalid"); out != "one\ntwo\n" {
+		t.Fatalf("watch --skip-invalid: %q", out)
+	}
+}

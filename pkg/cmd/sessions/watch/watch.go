@@ -56,7 +56,9 @@ func NewCmdWatch(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 
 			--no-tui prints the session as plain text while it happens: every
 			line as it scrolls, then the final screen (like 'sessions cat'), for
-			a log or a second terminal.
+			a log or a second terminal. A bad line in the recording is named on
+			stderr when it is met and skipped; when the watch ends the exit code
+			is 3 unless --skip-invalid, as for every sessions command.
 		`),
 		Example: heredoc.Doc(`
 			auditctl sessions list --active
@@ -74,6 +76,7 @@ func NewCmdWatch(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&opts.NoTUI, "no-tui", false, "print the session as text while it happens")
 	opts.Rec.Add(cmd.Flags())
+	opts.Rec.Bind(f)
 	return cmd
 }
 
@@ -102,7 +105,22 @@ func run(ctx context.Context, opts *Options) error {
 		return shared.OpenError(s.RecordingPath, err)
 	}
 	defer rd.Close()
-	return dump.Follow(opts.IO.Out, rd)
+	// A bad line is said at once (the session goes on); at the end the
+	// damage decides the exit code, as for every sessions command.
+	err = dump.Follow(opts.IO.Out, rd, func(err error) {
+		opts.Rec.Notice(opts.IO, "warning: %v (skipped)", err)
+	})
+	if err != nil && recording.Fatal(err) && audit.ErrorCode(err) != audit.EINVALID {
+		return err
+	}
+	d := rd.Damage()
+	if !d.Damaged() {
+		return err
+	}
+	if !opts.Rec.SkipInvalid {
+		return shared.DamageError(s.RecordingPath, d)
+	}
+	return nil
 }
 
 // sessionEnded returns a function that reports whether the session is no
