@@ -125,17 +125,23 @@ func (f *Factory) JumpCloudClient() (*jumpcloud.Client, error) {
 	if f.Debug {
 		c.Debug = f.IOStreams.ErrOut
 	}
+	if !f.Quiet {
+		c.Notify = func(msg string) { fmt.Fprintln(f.IOStreams.ErrOut, msg) }
+	}
 	return c, nil
 }
 
 // AddJumpCloudFlags registers the flags that choose the Directory Insights
-// API and tenant.
-func AddJumpCloudFlags(cmd *cobra.Command, s *jumpcloud.Settings) {
+// API and tenant, and bound the wait for it: --timeout, the deadline of the
+// command's remote work as a whole (total; 0 for none), and
+// --request-timeout, the bound of each attempt of each request.
+func AddJumpCloudFlags(cmd *cobra.Command, s *jumpcloud.Settings, total time.Duration) {
 	fl := cmd.Flags()
 	fl.StringArrayVar(&s.Orgs, "org", nil, "JumpCloud organization id (x-org-id), for multi-tenant keys (repeat for several; env JUMPCLOUD_ORG_ID)")
 	fl.StringVar(&s.Region, "region", "", "JumpCloud region: us, eu or in (default us)")
 	fl.StringVar(&s.Endpoint, "endpoint", "", "API base URL, for tests and proxies (env JUMPCLOUD_API_URL; https, or http to loopback only)")
-	fl.DurationVar(&s.Timeout, "timeout", 60*time.Second, "timeout of each API request")
+	fl.DurationVar(&s.Timeout, "timeout", total, "give up on the API after this long in all, retries included (0: no limit)")
+	fl.DurationVar(&s.RequestTimeout, "request-timeout", jumpcloud.DefaultRequestTimeout, "bound of each API request attempt (a slow one is retried)")
 }
 
 // Finish ends a run: it closes what the factory opened and returns the
@@ -159,6 +165,14 @@ func (f *Factory) Finish(ctx context.Context, err error) error {
 	}
 	return Classify(err)
 }
+
+// Remote query deadlines: a live query (logs list, count, show --remote)
+// gives up after QueryTimeout in all; work that is long by nature (sync,
+// export, tail) has no overall deadline by default, only bounded retries.
+const (
+	QueryTimeout = 2 * time.Minute
+	NoTimeout    = 0
+)
 
 // Close releases what the factory opened.
 func (f *Factory) Close() error {

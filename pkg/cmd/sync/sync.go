@@ -97,7 +97,7 @@ func NewCmdSync(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	fl.IntVar(&opts.PageLimit, "page-limit", jumpcloud.MaxLimit, "events per request (at most 10000)")
 	fl.MarkHidden("slice-events")
 	fl.MarkHidden("page-limit")
-	cmdutil.AddJumpCloudFlags(cmd, &f.JumpCloud)
+	cmdutil.AddJumpCloudFlags(cmd, &f.JumpCloud, cmdutil.NoTimeout)
 	return cmd
 }
 
@@ -153,6 +153,9 @@ func syncRun(ctx context.Context, opts *Options) error {
 		return err
 	}
 	prog := opts.IO.NewProgress("sync jumpcloud", 0).Unit("events").Quiet(opts.Quiet)
+	if c.Notify != nil { // retries are announced above the progress line
+		c.Notify = func(msg string) { fmt.Fprintln(prog.Above(), msg) }
+	}
 	res, err := jumpcloud.Sync(ctx, c, Store(db), jumpcloud.SyncOptions{
 		Since: now.Sub(since), Services: services, Orgs: opts.Orgs(), Lag: opts.Lag, Overlap: opts.Overlap,
 		Concurrency: opts.Concurrency, SliceEvents: opts.SliceEvents, PageLimit: opts.PageLimit, Now: func() time.Time { return now }, DryRun: opts.DryRun, Progress: prog.ItemsOf,

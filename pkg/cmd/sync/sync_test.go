@@ -116,3 +116,19 @@ func TestSyncErrors(t *testing.T) {
 		t.Fatal("the key is in an error")
 	}
 }
+
+// A retry during a sync is announced above the progress line, which comes
+// back below it; the sync completes.
+func TestSyncAnnouncesRetriesAboveProgress(t *testing.T) {
+	env, srv := setup(t)
+	env.IO.SetStderrTTY(true)
+	srv.Inject(jcserver.Fault503)
+	env.MustRun("sync", "jumpcloud", "--since", "30d", "-o", "json")
+	got := env.ErrOut.String()
+	if !strings.Contains(got, "jumpcloud: /events/count failed: 503 Service Unavailable; try 2 of 8 in ") {
+		t.Fatalf("no retry notice: %q", got)
+	}
+	if !strings.HasSuffix(got, "\r\x1b[K") {
+		t.Fatalf("the progress line was not cleared at the end: %q", got)
+	}
+}

@@ -3,15 +3,19 @@ package jumpcloud
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/auditctl/auditctl/pkg/audit"
@@ -22,13 +26,22 @@ import (
 // MaxLimit is the largest page the API serves.
 const MaxLimit = 10000
 
+// DefaultRequestTimeout bounds one attempt of a request when the settings
+// do not say.
+const DefaultRequestTimeout = 30 * time.Second
+
 // Client calls the Directory Insights API. It is safe for concurrent use.
 type Client struct {
 	base    string
 	key     string
-	oauth   *oauth // service account credentials, when there is no key
-	timeout time.Duration
+	oauth   *oauth        // service account credentials, when there is no key
+	timeout time.Duration // of one attempt
 	http    *http.Client
+
+	// total and deadline bound all the client's work (Settings.Timeout);
+	// a zero deadline is none.
+	total    time.Duration
+	deadline time.Time
 
 	// MaxAttempts is how many times a request is tried (default 8).
 	MaxAttempts int
@@ -39,6 +52,9 @@ type Client struct {
 	MaxRetryAfter time.Duration
 	// Debug, when set, receives a trace of every request (key redacted).
 	Debug io.Writer
+	// Notify, when set, is told of every retry before its wait: what
+	// failed and when the next try is (one line, key redacted).
+	Notify func(msg string)
 
 	dmu sync.Mutex
 }
@@ -54,12 +70,12 @@ func NewClient(s Settings) (*Client, error) {
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 32
-	timeout := s.Timeout
+	timeout := s.RequestTimeout
 	if timeout <= 0 {
-		timeout = 60 * time.Second
+		timeout = DefaultRequestTimeout
 	}
 	c := &Client{
-		base: base, key: s.APIKey, timeout: timeout,
+		base: base, key: s.APIKey, timeout: timeout, total: s.Timeout,
 		http: &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error {
 			// Never send the key on to another place.
 			return http.ErrUseLastResponse
@@ -74,6 +90,9 @@ func NewClient(s Settings) (*Client, error) {
 			}
 		}
 		c.oauth = &oauth{url: tokenURL, id: s.ClientID, secret: s.ClientSecret}
+	}
+	if s.Timeout > 0 {
+		c.deadline = time.Now().Add(s.Timeout)
 	}
 	return c, nil
 }
@@ -158,13 +177,25 @@ type retryable struct {
 func (e *retryable) Error() string { return e.err.Error() }
 func (e *retryable) Unwrap() error { return e.err }
 
+// errDeadline is the cause of a context ended by the client's deadline.
+var errDeadline = errors.New("jumpcloud: --timeout reached")
+
 // post sends body to path and hands the 200 response to handle; handle's
 // error (a cut-short body) is retried like a network error. Retries follow
-// exponential backoff with jitter, or the server's Retry-After.
+// exponential backoff with jitter, or the server's Retry-After; each is
+// announced to Notify. Failures that no retry can mend (a refused
+// credential, a bad request, an unknown host, a TLS error) end at once,
+// and nothing waits past the client's deadline.
 func (c *Client) post(ctx context.Context, path, org string, req any, handle func(body []byte, h http.Header) error) error {
 	payload, err := json.Marshal(req)
 	if err != nil {
 		return err
+	}
+	parent := ctx
+	if !c.deadline.IsZero() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadlineCause(ctx, c.deadline, errDeadline)
+		defer cancel()
 	}
 	attempts := max(c.MaxAttempts, 1)
 	var last error
@@ -176,12 +207,20 @@ func (c *Client) post(ctx context.Context, path, org string, req any, handle fun
 			if errors.As(last, &r) && r.after > 0 {
 				wait = min(r.after, c.MaxRetryAfter)
 			}
+			if !c.deadline.IsZero() && time.Now().Add(wait).After(c.deadline) {
+				return audit.Errorf(audit.EREMOTE, "jumpcloud: %s failed: %s; giving up: the next try (in %s) would pass --timeout %s",
+					path, c.redact(last.Error()), roundWait(wait), c.total)
+			}
 			c.debugf("retry %d/%d of %s in %s: %v", attempt, attempts-1, path, wait.Round(time.Millisecond), last)
+			if c.Notify != nil {
+				c.Notify(sanitize.String(c.redact(fmt.Sprintf("jumpcloud: %s failed: %v; try %d of %d in %s",
+					path, last, attempt+1, attempts, roundWait(wait)))))
+			}
 			t := time.NewTimer(wait)
 			select {
 			case <-ctx.Done():
 				t.Stop()
-				return ctx.Err()
+				return c.ended(parent, ctx, path, last)
 			case <-t.C:
 			}
 		}
@@ -190,7 +229,7 @@ func (c *Client) post(ctx context.Context, path, org string, req any, handle fun
 			return nil
 		}
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return c.ended(parent, ctx, path, err)
 		}
 		var se *statusError
 		if errors.As(err, &se) {
@@ -206,6 +245,28 @@ func (c *Client) post(ctx context.Context, path, org string, req any, handle fun
 		last = err
 	}
 	return audit.Errorf(audit.EREMOTE, "jumpcloud: %s failed after %d attempts: %s", path, attempts, c.redact(last.Error()))
+}
+
+// ended is the error of a request whose context ended: the caller's
+// (interrupted), or the client's deadline (--timeout), with the last
+// failure when there was one.
+func (c *Client) ended(parent, ctx context.Context, path string, last error) error {
+	if parent.Err() != nil || !errors.Is(context.Cause(ctx), errDeadline) {
+		return parent.Err()
+	}
+	msg := fmt.Sprintf("jumpcloud: %s: no answer within --timeout %s", path, c.total)
+	if last != nil && !errors.Is(last, context.DeadlineExceeded) {
+		msg += ": last error: " + last.Error()
+	}
+	return audit.Errorf(audit.EREMOTE, "%s", c.redact(msg))
+}
+
+// roundWait rounds a retry wait for people: tenths under ten seconds.
+func roundWait(d time.Duration) time.Duration {
+	if d < 10*time.Second {
+		return d.Round(100 * time.Millisecond)
+	}
+	return d.Round(time.Second)
 }
 
 func (c *Client) backoff(attempt int) time.Duration {
@@ -246,7 +307,7 @@ func (c *Client) once(ctx context.Context, path, org string, payload []byte, han
 	}
 	resp, err := c.http.Do(hreq)
 	if err != nil {
-		return &retryable{err: fmt.Errorf("request: %w", unwrapURL(err))}
+		return transportError("request", hreq.URL.Host, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
@@ -272,6 +333,41 @@ func (c *Client) once(ctx context.Context, path, org string, payload []byte, han
 	default:
 		return &statusError{code: code, msg: fmt.Sprintf("jumpcloud: %s: %s", resp.Status, apiMessage(body))}
 	}
+}
+
+// transportError classifies a failure to get a response: a host that
+// does not exist, a TLS certificate or handshake error, or a refused
+// connection to this very machine (nothing listens there) end the request
+// at once, as no retry would mend them; anything else (a reset, a timeout,
+// a refused connection to a remote host that may be restarting) is
+// retried.
+func transportError(what, host string, err error) error {
+	err = unwrapURL(err)
+	var dns *net.DNSError
+	var unknownCA x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var verify *tls.CertificateVerificationError
+	var record tls.RecordHeaderError
+	switch {
+	case errors.As(err, &dns) && dns.IsNotFound:
+		return &statusError{msg: fmt.Sprintf("jumpcloud: %s: cannot resolve %s: no such host (check --region, --endpoint or JUMPCLOUD_API_URL)", what, dns.Name)}
+	case errors.As(err, &unknownCA), errors.As(err, &hostname), errors.As(err, &invalid), errors.As(err, &verify):
+		return &statusError{msg: fmt.Sprintf("jumpcloud: %s: TLS certificate not accepted: %v", what, err)}
+	case errors.As(err, &record):
+		return &statusError{msg: fmt.Sprintf("jumpcloud: %s: TLS handshake failed (is %s speaking https?): %v", what, host, err)}
+	case errors.Is(err, syscall.ECONNREFUSED) && isLoopback(hostOnly(host)):
+		return &statusError{msg: fmt.Sprintf("jumpcloud: %s: connection refused: nothing listens at %s", what, host)}
+	}
+	return &retryable{err: fmt.Errorf("%s: %w", what, err)}
+}
+
+// hostOnly is host without its port.
+func hostOnly(host string) string {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		return h
+	}
+	return host
 }
 
 // unwrapURL drops *url.Error's method and URL (the URL is known; this keeps

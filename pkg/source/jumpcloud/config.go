@@ -51,7 +51,12 @@ type Settings struct {
 	Orgs                             []string // x-org-id values; none = the key's own organization
 	Region                           string   // us, eu or in
 	Endpoint                         string   // base URL overriding the region
-	Timeout                          time.Duration
+	// Timeout is the deadline of all the client's remote work, counted
+	// from NewClient (--timeout); 0 means none.
+	Timeout time.Duration
+	// RequestTimeout bounds each attempt of a request (--request-timeout;
+	// default 30s).
+	RequestTimeout time.Duration
 	// ConfigPath is the config file; "" = ~/.config/auditctl/config.yaml
 	// (under XDG_CONFIG_HOME when set).
 	ConfigPath string
@@ -147,8 +152,11 @@ func (s Settings) Resolve() (Settings, error) {
 	if _, err := s.BaseURL(); err != nil {
 		return s, err
 	}
-	if s.Timeout <= 0 {
-		s.Timeout = 60 * time.Second
+	if s.RequestTimeout <= 0 {
+		s.RequestTimeout = DefaultRequestTimeout
+	}
+	if s.Timeout < 0 {
+		return s, audit.Errorf(audit.EUSAGE, "--timeout %s: want a duration such as 2m, or 0 for none", s.Timeout)
 	}
 	return s, nil
 }

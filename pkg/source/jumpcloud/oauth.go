@@ -60,7 +60,7 @@ func (o *oauth) token(ctx context.Context, c *Client) (string, error) {
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return "", &retryable{err: fmt.Errorf("token request: %w", unwrapURL(err))}
+		return "", transportError("token request", req.URL.Host, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))

@@ -55,7 +55,7 @@ func seeded(t *testing.T) (*jcserver.Server, *httptest.Server) {
 
 func client(t *testing.T, url string) *jumpcloud.Client {
 	t.Helper()
-	c, err := jumpcloud.NewClient(jumpcloud.Settings{APIKey: testKey, Endpoint: url, Timeout: 2 * time.Second})
+	c, err := jumpcloud.NewClient(jumpcloud.Settings{APIKey: testKey, Endpoint: url, RequestTimeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -93,7 +93,7 @@ func NewCmdCount(f *cmdutil.Factory, runF func(*CountOptions) error) *cobra.Comm
 	}
 	cmdutil.AddFilterFlags(cmd, &opts.Filter, true)
 	cmd.Flags().StringVar(&opts.Remote, "remote", "", "query this remote API live instead of the cache: jumpcloud")
-	cmdutil.AddJumpCloudFlags(cmd, &f.JumpCloud)
+	cmdutil.AddJumpCloudFlags(cmd, &f.JumpCloud, cmdutil.QueryTimeout)
 	cmd.Flags().StringVar(&opts.By, "by", "", "group by this field and list the top values")
 	cmd.Flags().IntVar(&opts.Top, "top", 20, "with --by, how many values to list (0 = all)")
 	cmd.Flags().StringVar(&opts.Interval, "interval", "", "histogram interval (15m, 1h, 1d, 1w)")

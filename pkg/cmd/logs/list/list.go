@@ -102,7 +102,7 @@ func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Comman
 	}
 	cmdutil.AddFilterFlags(cmd, &opts.Filter, true)
 	cmd.Flags().StringVar(&opts.Remote, "remote", "", "query this remote API live instead of the cache: jumpcloud")
-	cmdutil.AddJumpCloudFlags(cmd, &f.JumpCloud)
+	cmdutil.AddJumpCloudFlags(cmd, &f.JumpCloud, cmdutil.QueryTimeout)
 	cmd.Flags().StringVar(&opts.Sort, "sort", "-time", "sort by fields, - for descending (-time, duration, actor,-time)")
 	cmd.Flags().IntVarP(&opts.Limit, "limit", "L", 50, "events per page")
 	cmd.Flags().IntVar(&opts.Page, "page", 1, "page number")

@@ -59,7 +59,7 @@ func NewCmdShow(f *cmdutil.Factory, runF func(*ShowOptions) error) *cobra.Comman
 		},
 	}
 	cmd.Flags().StringVar(&opts.Remote, "remote", "", "look the event up in this remote API instead of the cache: jumpcloud")
-	cmdutil.AddJumpCloudFlags(cmd, &f.JumpCloud)
+	cmdutil.AddJumpCloudFlags(cmd, &f.JumpCloud, cmdutil.QueryTimeout)
 	cmd.Flags().StringVar(&opts.Source, "source", "", "the event's source, when several sources have this ID")
 	cmd.Flags().StringVar(&opts.JQ, "jq", "", "filter the JSON event with a jq expression")
 	return cmd

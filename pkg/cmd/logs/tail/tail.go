@@ -74,7 +74,7 @@ func NewCmdTail(f *cmdutil.Factory, runF func(*TailOptions) error) *cobra.Comman
 	fl.DurationVar(&opts.Lookback, "lookback", 20*time.Minute, "with -f, how far before the newest event each poll looks for late events")
 	fl.DurationVar(&opts.Lag, "lag", 2*time.Minute, "with --remote, leave out the newest events (they can still arrive out of order)")
 	fl.StringVar(&opts.Remote, "remote", "", "tail this remote API instead of the cache: jumpcloud")
-	cmdutil.AddJumpCloudFlags(cmd, &f.JumpCloud)
+	cmdutil.AddJumpCloudFlags(cmd, &f.JumpCloud, cmdutil.NoTimeout)
 	cmdutil.AddTableFlags(cmd, &opts.Table, output.EventColumnNames())
 	return cmd
 }
