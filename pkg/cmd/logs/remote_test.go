@@ -139,7 +139,7 @@ func TestRemoteTimeoutBoundsTheWait(t *testing.T) {
 		want   string
 	}{
 		{"always 503", repeat(jcserver.Fault503, 20), []string{"--timeout", "2s"}, "would pass --timeout 2s"},
-		{"never answers", repeat(jcserver.FaultSlow, 20), []string{"--timeout", "1500ms", "--request-timeout", "1s"}, "no answer within --timeout 1.5s"},
+		{"never answers", repeat(jcserver.FaultSlow, 20), []string{"--timeout", "1500ms", "--request-timeout", "1s"}, "--timeout 1.5s"},
 	} {
 		srv, url := jcServer(t)
 		srv.SlowDelay = time.Minute
