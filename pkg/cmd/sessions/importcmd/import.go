@@ -157,17 +157,19 @@ func run(ctx context.Context, opts *Options) error {
 		}
 		res := Result{File: f}
 		s, d, err := describe(opts, f, start, fromMtime)
-		if err == nil && d.Damaged() {
-			res.Damage = d.Summary()
-			if !opts.Rec.SkipInvalid {
-				err = shared.DamageError(f, d)
-			}
-		}
 		if err == nil {
-			if got, ferr := store.FindSession(ctx, s.ID); ferr == nil && got.ID == s.ID {
-				res.Status, res.SessionID = "exists", s.ID
-			} else if err = store.CreateSession(ctx, s); err == nil {
-				res.Status, res.SessionID = "registered", s.ID
+			if d.Damaged() {
+				res.Damage = d.Summary()
+			}
+			switch got, ferr := store.FindSession(ctx, s.ID); {
+			case ferr == nil && got.ID == s.ID:
+				res.Status, res.SessionID = "exists", s.ID // registered before (perhaps with --skip-invalid)
+			case d.Damaged() && !opts.Rec.SkipInvalid:
+				err = shared.DamageError(f, d)
+			default:
+				if err = store.CreateSession(ctx, s); err == nil {
+					res.Status, res.SessionID = "registered", s.ID
+				}
 			}
 		}
 		if err != nil {
