@@ -220,3 +220,25 @@ func TestDamageMarkedInQueryPanel(t *testing.T) {
 		t.Fatalf("the query panel does not mark the bad line between the queries:\n%s", v)
 	}
 }
+
+// TestDamageFromCachedIndex: the damage is known from a seek index read
+// back from the cache (a second opening), as from one just built.
+func TestDamageFromCachedIndex(t *testing.T) {
+	p := longDamaged(t, true, true)
+	dir := t.TempDir()
+	for i := range 2 {
+		h := newHarness(t, p, Options{Paused: true, IndexThreshold: 1, SeekDir: dir})
+		h.settle("the index", func() bool { return h.m.ix != nil })
+		d := h.m.ix.Damage()
+		if d.Break == nil || d.Break.Line != 12 || d.Readable != 20*time.Minute || d.Skipped != 1 || d.Flaws[0].Line != 7 {
+			t.Fatalf("opening %d: the index's damage %+v", i+1, d)
+		}
+		h.ready()
+		if v := h.view(); !strings.Contains(v, "✗ readable to 20:00.0") || !strings.Contains(v, "✗00:02.0 line 7 skipped") {
+			t.Fatalf("opening %d:\n%s", i+1, v)
+		}
+	}
+	if files, _ := filepath.Glob(filepath.Join(dir, "*.idx")); len(files) != 1 {
+		t.Fatalf("index files in the cache: %v", files)
+	}
+}

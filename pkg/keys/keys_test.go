@@ -184,6 +184,23 @@ func FuzzDecode(f *testing.F) {
 				}
 			}
 		}
+		// Grouping keeps every key, in order, and merges only text (up to
+		// MaxRun bytes a row).
+		var rows []Row
+		for _, k := range whole {
+			rows = AppendRow(rows, 0, 0, k)
+		}
+		n := 0
+		for i, r := range rows {
+			n += r.Keys
+			if r.Keys > 1 && r.Key.Kind != Text || i > 0 && r.Key.Kind == Text && rows[i-1].Key.Kind == Text &&
+				len(rows[i-1].Key.Name)+len(r.Key.Name) <= MaxRun {
+				t.Fatalf("row %d %+v after %+v", i, r, rows[max(i-1, 0)])
+			}
+		}
+		if n != len(whole) {
+			t.Fatalf("%d keys grouped into rows of %d", len(whole), n)
+		}
 		var e LineEditor
 		for _, k := range whole {
 			e.Key(0, k)
