@@ -47,6 +47,8 @@ func TestExitCode(t *testing.T) {
 		// cobra's own parse errors are usage errors
 		{errors.New(`unknown flag: --nope`), 2},
 		{errors.New(`unknown command "x" for "auditctl"`), 2},
+		{errors.New(`required flag(s) "org" not set`), 2},
+		{errors.New(`accepts 1 arg(s), received 2`), 2},
 		// signals
 		{&Interrupt{Signal: os.Interrupt}, 130},
 		{&Interrupt{Signal: syscall.SIGTERM}, 143},

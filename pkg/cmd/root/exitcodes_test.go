@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/auditctl/auditctl/internal/jcserver"
+	"github.com/auditctl/auditctl/pkg/audit"
 	"github.com/auditctl/auditctl/pkg/cmd/cmdtest"
 	"github.com/auditctl/auditctl/pkg/cmd/root"
 	"github.com/auditctl/auditctl/pkg/cmdutil"
@@ -463,5 +465,42 @@ func TestGateNoData(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestExitCodesDocumented: every exit code auditctl can return is named in
+// the root command's help, the README and the generated docs/cli.
+func TestExitCodesDocumented(t *testing.T) {
+	codes := map[int]bool{0: true, 1: true, 130: true, 143: true}
+	for _, c := range []string{audit.EUSAGE, audit.EINVALID, audit.ENOTFOUND, audit.EREMOTE, audit.ELOCAL, audit.ENODATA, audit.EINTERNAL} {
+		codes[audit.ExitCode(&audit.Error{Code: c})] = true
+	}
+	section := func(name, text string) string {
+		i := strings.Index(text, "Exit codes")
+		if i < 0 {
+			t.Fatalf("%s has no \"Exit codes\"", name)
+		}
+		end := min(len(text), i+1200)
+		return text[i:end]
+	}
+	readme, err := os.ReadFile(filepath.Join("..", "..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := os.ReadFile(filepath.Join("..", "..", "..", "docs", "cli", "auditctl.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range map[string]string{
+		"auditctl --help":      tree(t).Long,
+		"README.md":            string(readme),
+		"docs/cli/auditctl.md": string(ref),
+	} {
+		s := section(name, text)
+		for code := range codes {
+			if !regexp.MustCompile(fmt.Sprintf(`(^|[^0-9])%d([^0-9]|$)`, code)).MatchString(s) {
+				t.Errorf("%s does not document exit code %d", name, code)
+			}
+		}
 	}
 }
