@@ -176,3 +176,56 @@ func countEvents(t *testing.T, bin string, env []string) (int, string) {
 	out, _ := cmd.Output()
 	return cmd.ProcessState.ExitCode(), strings.TrimSpace(string(out))
 }
+
+// TestRecordingHostileSizes reads hostile-size recordings (one 200 MB
+// event in asciicast v2 and v3, gzip and zstd; a ttyrec frame claiming 4 GB)
+// with every sessions command that reads events, in a real process: each
+// refuses the event with exit code 3 naming the file and line or byte
+// offset, within the memory budget (getrusage of the child).
+func TestRecordingHostileSizes(t *testing.T) {
+	bin := binary(t)
+	dir := t.TempDir()
+	env := append(os.Environ(), "AUDITCTL_DB="+filepath.Join(dir, "audit.db"), "NO_COLOR=1")
+	const huge = 200 << 20
+	var ttyrec []byte
+	frame := func(sec uint32, n uint32, data string) {
+		h := make([]byte, 12)
+		h[0], h[1], h[2], h[3] = byte(sec), byte(sec>>8), byte(sec>>16), byte(sec>>24)
+		h[8], h[9], h[10], h[11] = byte(n), byte(n>>8), byte(n>>16), byte(n>>24)
+		ttyrec = append(append(ttyrec, h...), data...)
+	}
+	for i := range 9 {
+		frame(1700000000+uint32(i), 4, "ok\r\n")
+	}
+	frame(1700000010, 0xffffffff, "")
+	for _, tc := range []struct {
+		name, prefix, suffix string
+		n                    int64
+		want                 string
+	}{
+		{"v2.cast.gz", `{"version": 2, "width": 80, "height": 24}` + "\n" + `[0.5, "o", "ok"]` + "\n" + `[1.0, "o", "`, "\"]\n", huge, `:3: field "data"`},
+		{"v3.cast.zst", `{"version": 3, "term": {"cols": 80, "rows": 24}}` + "\n" + `[0.5, "i", "`, "\"]\n", huge, `:2: field "data"`},
+		{"big.ttyrec", string(ttyrec), "", 0, `field "len"`},
+	} {
+		path := hostileFile(t, dir, tc.name, tc.prefix, tc.n, tc.suffix)
+		for _, args := range [][]string{{"sessions", "cat"}, {"sessions", "keystrokes", "-o", "json"}, {"sessions", "queries", "-o", "json"}, {"sessions", "info"}} {
+			name := tc.name + " " + strings.Join(args, " ")
+			code, stderr, rss := runMeasured(t, bin, env, append(args, path)...)
+			t.Logf("%s: exit %d, peak RSS %d MiB", name, code, rss>>20)
+			if code != 3 || !strings.Contains(stderr, path) || !strings.Contains(stderr, tc.want) || !strings.Contains(stderr, "larger than the 1MiB limit") {
+				t.Errorf("%s: exit %d, stderr %q; want exit 3 naming %s and %s", name, code, stderr, path, tc.want)
+			}
+			if rss > rssBudget {
+				t.Errorf("%s: peak RSS %d MiB, over %d MiB", name, rss>>20, rssBudget>>20)
+			}
+		}
+	}
+	// Raised, the 2 MiB event reads.
+	path := hostileFile(t, dir, "two.cast", `{"version": 2, "width": 80, "height": 24}`+"\n"+`[1.0, "o", "`, 2<<20, "\"]\n")
+	if code, stderr, _ := runMeasured(t, bin, env, "sessions", "cat", path); code != 3 {
+		t.Errorf("2 MiB event, default limit: exit %d: %s", code, stderr)
+	}
+	if code, stderr, _ := runMeasured(t, bin, env, "sessions", "cat", "--max-event-size", "4MiB", path); code != 0 {
+		t.Errorf("2 MiB event, --max-event-size 4MiB: exit %d: %s", code, stderr)
+	}
+}

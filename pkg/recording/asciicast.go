@@ -36,11 +36,15 @@ func (r *Reader) readLine() ([]byte, error) {
 		r.off += int64(len(chunk))
 		switch err {
 		case nil:
-			r.line++
 			if len(r.buf) > 0 {
 				r.buf = append(r.buf, chunk...)
 				chunk = r.buf
 			}
+			if n := len(bytes.TrimRight(chunk, "\r\n")); n > r.limit() {
+				r.buf = chunk
+				return nil, r.tooLarge(r.off - int64(len(chunk)))
+			}
+			r.line++
 			return chunk[:len(chunk)-1], nil
 		case bufio.ErrBufferFull:
 			r.buf = append(r.buf, chunk...)
@@ -48,6 +52,9 @@ func (r *Reader) readLine() ([]byte, error) {
 			r.buf = append(r.buf, chunk...)
 			if len(r.buf) == 0 {
 				return nil, io.EOF
+			}
+			if len(bytes.TrimRight(r.buf, "\r")) > r.limit() {
+				return nil, r.tooLarge(r.off - int64(len(r.buf)))
 			}
 			r.line++
 			r.cut = true
