@@ -296,7 +296,13 @@ func diDescription(e *audit.Event) string {
 // time, exactly as `import --format jumpcloud` does (docs/formats.md): the
 // Directory Insights API client maps its responses with it. The zero value
 // is ready to use; a DIMapper is not safe for concurrent use.
-type DIMapper struct{ m mapper }
+type DIMapper struct {
+	m mapper
+	// MaxEventSize is the largest event accepted, in bytes (0:
+	// DefaultMaxEventSize): MapArray refuses a larger one, naming the
+	// field being read at the limit.
+	MaxEventSize int
+}
 
 // Map maps one Directory Insights event. raw must not change afterwards:
 // the event's JSON fields (and Raw) alias it. The error names the field.
@@ -329,6 +335,10 @@ func (d *DIMapper) MapArray(body []byte, fn func(*audit.Event) error) error {
 			var err error
 			if i, err = skipValue(body, vs, 2); err != nil {
 				return err
+			}
+			if max := (Options{MaxEventSize: d.MaxEventSize}).maxEvent(); i-vs > max {
+				return &audit.Error{Code: audit.EINVALID, Message: fmt.Sprintf("event %d: field %q: %v", n, openField(body[vs:vs+max]),
+					tooLarge(max, fmt.Sprintf("byte offset %d of the response", vs)))}
 			}
 			e, err := d.Map(body[vs:i])
 			if err != nil {

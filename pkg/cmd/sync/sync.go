@@ -12,6 +12,7 @@ import (
 	"github.com/MakeNowJust/heredoc"
 	"github.com/auditctl/auditctl/pkg/audit"
 	"github.com/auditctl/auditctl/pkg/cmdutil"
+	"github.com/auditctl/auditctl/pkg/importer"
 	"github.com/auditctl/auditctl/pkg/output"
 	"github.com/auditctl/auditctl/pkg/source/jumpcloud"
 	"github.com/auditctl/auditctl/pkg/store/sqlite"
@@ -37,6 +38,8 @@ type Options struct {
 	DryRun      bool
 	Output      string
 	Quiet       bool
+	// MaxEventSize is --max-event-size as given.
+	MaxEventSize string
 }
 
 // NewCmdSync builds the command; runF replaces the run function in tests
@@ -64,6 +67,10 @@ func NewCmdSync(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			JUMPCLOUD_API_KEY or ~/.config/auditctl/config.yaml (mode 0600); a
 			service account's JUMPCLOUD_CLIENT_ID and JUMPCLOUD_CLIENT_SECRET
 			work too, with --org. See docs/jumpcloud.md.
+
+			An event larger than --max-event-size (1MiB unless raised) or a
+			response larger than 32 MiB stops the sync with exit code 3, naming
+			the event and field; what was stored before it stays.
 		`),
 		Example: heredoc.Doc(`
 			# the last 7 days the first time, then what is new
@@ -95,6 +102,7 @@ func NewCmdSync(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "print the plan (windows and counts) without fetching")
 	fl.Int64Var(&opts.SliceEvents, "slice-events", 200000, "split windows into slices of about this many events")
 	fl.IntVar(&opts.PageLimit, "page-limit", jumpcloud.MaxLimit, "events per request (at most 10000)")
+	fl.StringVar(&opts.MaxEventSize, "max-event-size", "1MiB", "largest event accepted; a larger one fails the sync, exit code 3 (512KiB, 4MiB; at most 64MiB)")
 	fl.MarkHidden("slice-events")
 	fl.MarkHidden("page-limit")
 	cmdutil.AddJumpCloudFlags(cmd, &f.JumpCloud, cmdutil.NoTimeout)
@@ -144,10 +152,15 @@ func syncRun(ctx context.Context, opts *Options) error {
 	if opts.Concurrency < 1 || opts.Concurrency > 32 {
 		return audit.Errorf(audit.EUSAGE, "--concurrency must be between 1 and 32")
 	}
+	limits, err := importer.ParseOptions(opts.MaxEventSize)
+	if err != nil {
+		return err
+	}
 	c, err := opts.Client()
 	if err != nil {
 		return err
 	}
+	c.MaxEventSize = limits.MaxEventSize
 	db, err := opts.DB(ctx)
 	if err != nil {
 		return err

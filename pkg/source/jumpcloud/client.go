@@ -55,6 +55,9 @@ type Client struct {
 	// Notify, when set, is told of every retry before its wait: what
 	// failed and when the next try is (one line, key redacted).
 	Notify func(msg string)
+	// MaxEventSize is the largest event accepted, in bytes (0: the
+	// importer's default, 1 MiB); a larger one fails the sync (EINVALID).
+	MaxEventSize int
 
 	dmu sync.Mutex
 }
@@ -231,6 +234,10 @@ func (c *Client) post(ctx context.Context, path, org string, req any, handle fun
 		if ctx.Err() != nil {
 			return c.ended(parent, ctx, path, err)
 		}
+		var ae *audit.Error
+		if errors.As(err, &ae) {
+			return err
+		}
 		var se *statusError
 		if errors.As(err, &se) {
 			if se.code == http.StatusUnauthorized && c.oauth != nil && !refreshed {
@@ -310,15 +317,21 @@ func (c *Client) once(ctx context.Context, path, org string, payload []byte, han
 		return transportError("request", hreq.URL.Host, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxPageBytes+1))
 	c.debugf("%s %d in %s, %d bytes, X-Result-Count %q X-Limit %q X-Search_after %q", path, resp.StatusCode,
 		time.Since(start).Round(time.Millisecond), len(body), resp.Header.Get("X-Result-Count"), resp.Header.Get("X-Limit"), resp.Header.Get("X-Search_after"))
 	if err != nil {
 		return &retryable{err: fmt.Errorf("read response: %w", err)}
 	}
 	switch code := resp.StatusCode; {
+	case code == http.StatusOK && len(body) > MaxPageBytes:
+		return audit.Errorf(audit.EINVALID, "jumpcloud: %s: a response larger than %d MiB: lower --page-limit", path, MaxPageBytes>>20)
 	case code == http.StatusOK:
 		if err := handle(body, resp.Header); err != nil {
+			var ae *audit.Error
+			if errors.As(err, &ae) {
+				return err // the data is bad: asking again gets the same
+			}
 			return &retryable{err: err}
 		}
 		return nil
@@ -419,6 +432,10 @@ func retryAfter(v string) time.Duration {
 	return 0
 }
 
+// MaxPageBytes is the largest response body read: a page of 10,000 events
+// of 2 KB is 20 MB. The sync holds a few pages at once (docs/jumpcloud.md).
+const MaxPageBytes = 32 << 20
+
 // Page is one page of events and the cursor to the next.
 type Page struct {
 	Events []*audit.Event
@@ -436,6 +453,10 @@ func ParsePage(body []byte, h http.Header, m *importer.DIMapper) (Page, error) {
 		return nil
 	})
 	if err != nil {
+		var ae *audit.Error
+		if errors.As(err, &ae) {
+			return p, audit.Errorf(ae.Code, "jumpcloud: response: %s", ae.Message)
+		}
 		return p, fmt.Errorf("response: %v", err)
 	}
 	count, limit := h.Get("X-Result-Count"), h.Get("X-Limit")
@@ -466,7 +487,7 @@ func (c *Client) Pages(ctx context.Context, org string, req Request, fn func(Pag
 	if req.Limit <= 0 || req.Limit > MaxLimit {
 		req.Limit = MaxLimit
 	}
-	m := &importer.DIMapper{}
+	m := &importer.DIMapper{MaxEventSize: c.MaxEventSize}
 	for {
 		var page Page
 		err := c.post(ctx, "/events", org, req, func(body []byte, h http.Header) error {

@@ -118,6 +118,9 @@ type window struct {
 	mark   int // forward: slices [0, mark) stored; backfill: [mark, n) stored
 }
 
+// maxPendingBytes bounds the raw events waiting for a transaction.
+const maxPendingBytes = 64 << 20
+
 // Sync pulls the events of every org × service stream into the store,
 // incrementally: from where the last run stopped (less Overlap) to
 // now − Lag, and back to now − Since where the store does not reach. A
@@ -218,6 +221,11 @@ func Sync(ctx context.Context, c *Client, st Store, opt SyncOptions) (SyncResult
 		return res, nil
 	}
 
+	// Memory: each worker holds a page (MaxPageBytes at most), the channel a
+	// few more, and the events waiting for the writer's next transaction
+	// keep their pages' bodies: they are flushed at FlushEvents or
+	// maxPendingBytes, whichever comes first.
+
 	// Fetch: workers page through slices; one writer stores pages in order
 	// of arrival and advances the state over completed slices.
 	ctx, cancel := context.WithCancel(ctx)
@@ -287,6 +295,7 @@ func Sync(ctx context.Context, c *Client, st Store, opt SyncOptions) (SyncResult
 	// more than a page), and always before a slice is recorded as done.
 	var storeErr error
 	var pending []*audit.Event
+	pendingBytes := 0 // the raw events pending hold (and so the page bodies)
 	flush := func() {
 		if len(pending) == 0 || storeErr != nil {
 			return
@@ -309,8 +318,12 @@ func Sync(ctx context.Context, c *Client, st Store, opt SyncOptions) (SyncResult
 			continue // drain
 		}
 		pending = append(pending, b.events...)
-		if len(pending) >= opt.FlushEvents {
+		for _, e := range b.events {
+			pendingBytes += len(e.Raw)
+		}
+		if len(pending) >= opt.FlushEvents || pendingBytes >= maxPendingBytes {
 			flush()
+			pendingBytes = 0
 		}
 		if b.last {
 			flush()
