@@ -289,3 +289,35 @@ func TestWatchDamaged(t *testing.T) {
 		t.Fatalf("watch --skip-invalid: %q", out)
 	}
 }
+
+// A truncated asciicast v2 whose header records the whole duration:
+// percentages are of the whole recording, so 25% is readable (exit 0) and
+// 75% lies past the cut (exit 3).
+func TestDamagedTruncatedKnownDuration(t *testing.T) {
+	env := cmdtest.New(t)
+	var lines []string
+	for s := 1; s <= 100; s++ {
+		lines = append(lines, fmt.Sprintf(`[%d, "o", "second %d\r\n"]`, s, s))
+	}
+	dir := t.TempDir()
+	full := writeCast(t, dir, "full.cast", true, lines...)
+	b, _ := os.ReadFile(full)
+	b = bytes.Replace(b, []byte(`"timestamp"`), []byte(`"duration":100,"timestamp"`), 1)
+	cut := filepath.Join(dir, "cut.cast")
+	os.WriteFile(cut, b[:bytes.Index(b, []byte("second 51"))], 0o600)
+	if out := env.MustRun("sessions", "play", cut, "--no-tui", "--at", "25%"); !strings.Contains(out, "second 25") || strings.Contains(out, "second 26") {
+		t.Errorf("25%%: %q", out)
+	}
+	err := env.Run("sessions", "play", cut, "--no-tui", "--at", "75%", "--skip-invalid")
+	if cmdtestExit(err) != 3 || !strings.Contains(err.Error(), "past the damage") || !strings.Contains(err.Error(), "00:00:50.000") {
+		t.Errorf("75%%: %v", err)
+	}
+	env.Run("sessions", "info", cut, "-o", "json")
+	var inf struct {
+		Damage struct{ Readable, Duration float64 }
+	}
+	json.Unmarshal(env.Out.Bytes(), &inf)
+	if inf.Damage.Readable != 50 || inf.Damage.Duration != 100 {
+		t.Errorf("info damage: %+v", inf.Damage)
+	}
+}
