@@ -42,6 +42,13 @@ func (tm *tmux) run(args ...string) string {
 
 func (tm *tmux) keys(keys ...string) { tm.run(append([]string{"send-keys", "-t", "0"}, keys...)...) }
 
+// quit presses q and waits for the player to exit with status 0.
+func (tm *tmux) quit() {
+	tm.t.Helper()
+	tm.keys("q")
+	tm.wait("exit", func(s string) bool { return strings.Contains(s, "PLAYER-EXITED 0") })
+}
+
 func (tm *tmux) capture() string { return tm.run("capture-pane", "-p", "-t", "0") }
 
 // wait polls the pane until cond holds.
@@ -134,8 +141,7 @@ func TestEndToEndTmux(t *testing.T) {
 		return strings.Contains(s, "clipped 80x24→70x17") && len(lines) <= 20 && !strings.Contains(s, "Keystrokes")
 	})
 	// Quit.
-	tm.keys("q")
-	tm.wait("exit", func(s string) bool { return strings.Contains(s, "PLAYER-EXITED 0") })
+	tm.quit()
 }
 
 // clockOf returns the position shown in the timeline ("00:01.3").
@@ -182,8 +188,7 @@ func TestEndToEndPausedAndPanels(t *testing.T) {
 	tm.wait("the automatic layout", func(s string) bool {
 		return !strings.Contains(s, "Keystrokes") && !strings.Contains(s, "clipped") && strings.Contains(s, "alice@web-01:~$")
 	})
-	tm.keys("q")
-	tm.wait("exit", func(s string) bool { return strings.Contains(s, "PLAYER-EXITED 0") })
+	tm.quit()
 }
 
 func TestEndToEndDatabaseAndNoTerminal(t *testing.T) {
@@ -211,8 +216,7 @@ func TestEndToEndDatabaseAndNoTerminal(t *testing.T) {
 	tm.wait("the query jump", func(s string) bool {
 		return strings.Contains(s, "00:11.0 / 00:30.0") && !strings.Contains(s, "auditctl: blocked")
 	})
-	tm.keys("q")
-	tm.wait("exit", func(s string) bool { return strings.Contains(s, "PLAYER-EXITED 0") })
+	tm.quit()
 }
 
 // TestEndToEndDamaged: the real binary on damaged recordings: a bad line
@@ -232,8 +236,7 @@ func TestEndToEndDamaged(t *testing.T) {
 		return strings.Contains(s, "38:41.5 / 38:41.5") && strings.Contains(s, "the end") &&
 			strings.Contains(s, "this screen may miss events")
 	})
-	tm.keys("q")
-	tm.wait("exit", func(s string) bool { return strings.Contains(s, "PLAYER-EXITED 0") })
+	tm.quit()
 
 	tm = newTmux(t, playerCmd(t, bin, longDamaged(t, true, true)))
 	tm.wait("a truncated file", func(s string) bool {
@@ -246,8 +249,7 @@ func TestEndToEndDamaged(t *testing.T) {
 		return strings.Contains(s, "20:00.0 / 38:41.5") && strings.Contains(s, "uid=0(root)") &&
 			strings.Contains(s, "34:49.3 lies past the damage: the recording is unreadable after 20:00.0 (line 12)")
 	})
-	tm.keys("q")
-	tm.wait("exit", func(s string) bool { return strings.Contains(s, "PLAYER-EXITED 0") })
+	tm.quit()
 }
 
 // TestEndToEndHostile plays the hostile recording with the real binary in
@@ -267,6 +269,5 @@ func TestEndToEndHostile(t *testing.T) {
 	if title := strings.TrimSpace(tm.run("display-message", "-p", "-t", "0", "#{pane_title}")); title != "untouched" {
 		t.Fatalf("the recording set the pane title to %q:\n%s", title, s)
 	}
-	tm.keys("q")
-	tm.wait("exit", func(s string) bool { return strings.Contains(s, "PLAYER-EXITED 0") })
+	tm.quit()
 }
