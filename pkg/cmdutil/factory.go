@@ -161,7 +161,7 @@ func (f *Factory) Finish(ctx context.Context, err error) error {
 		return intr.wrap(err)
 	}
 	if sqlite.IsLocalFailure(err) && f.dbPath != "" && !strings.Contains(err.Error(), f.dbPath) {
-		err = fmt.Errorf("%s: %w", f.dbPath, err)
+		err = sqlite.CacheError(f.dbPath, err)
 	}
 	return Classify(err)
 }

@@ -504,3 +504,30 @@ func TestExitCodesDocumented(t *testing.T) {
 		}
 	}
 }
+
+// TestCorruptPages: a cache whose header and schema are sound but whose
+// event pages are overwritten opens, and fails when a command reads those
+// pages: exit 5 naming the cache, not 70.
+func TestCorruptPages(t *testing.T) {
+	good := sampleCache(t)
+	bad := bytes.Clone(good)
+	junk := make([]byte, len(bad)/2)
+	rand.Read(junk)
+	copy(bad[len(bad)/4:], junk) // pages 2… of a 16 KiB-page file, past the schema
+	for _, args := range [][]string{
+		{"logs", "count", "--all", "--search", "x"},
+		{"logs", "count", "--all", "--by", "ip"},
+		{"logs", "list", "--all", "--limit", "1000"},
+		{"logs", "export"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			env := cmdtest.New(t)
+			path := filepath.Join(t.TempDir(), "audit.db")
+			os.WriteFile(path, bad, 0o600)
+			code := env.Main(append([]string{"--db", path}, args...)...)
+			if want := "cache " + path + " is damaged ("; code != 5 || !strings.Contains(env.ErrOut.String(), want) {
+				t.Errorf("exit %d, want 5 saying %q; stderr %q", code, want, env.ErrOut)
+			}
+		})
+	}
+}

@@ -129,7 +129,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	if _, err := os.Stat(path); os.IsNotExist(err) {
 		if err := create(ctx, path); err != nil {
-			return nil, cacheError(path, fmt.Errorf("create: %w", err))
+			return nil, CacheError(path, fmt.Errorf("create: %w", err))
 		}
 	}
 	return open(ctx, path, false)
@@ -205,14 +205,14 @@ func open(ctx context.Context, path string, existing bool) (*DB, error) {
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 	sdb, err := sql.Open("sqlite", dsn)
 	if err != nil {
-		return nil, cacheError(path, fmt.Errorf("open: %w", err))
+		return nil, CacheError(path, fmt.Errorf("open: %w", err))
 	}
 	sdb.SetMaxOpenConns(max(4, runtime.NumCPU()))
 	sdb.SetMaxIdleConns(4)
 	db := &DB{db: sdb, path: path}
 	if err := db.migrate(ctx); err != nil {
 		sdb.Close()
-		return nil, cacheError(path, err)
+		return nil, CacheError(path, err)
 	}
 	if runtime.GOOS != "windows" {
 		_ = os.Chmod(path, 0o600)
@@ -247,9 +247,11 @@ func IsLocalFailure(err error) bool {
 	return ok
 }
 
-// cacheError names the cache in err, and makes it a local failure
-// (audit.ELOCAL) when SQLite says the file or the machine failed.
-func cacheError(path string, err error) error {
+// CacheError names the cache at path in err, and makes it a local failure
+// (audit.ELOCAL) when SQLite says the file or the machine failed: for the
+// errors of opening the cache here, and for those a query meets later
+// (cmdutil.Factory.Finish).
+func CacheError(path string, err error) error {
 	var ae *audit.Error
 	if errors.As(err, &ae) {
 		return err
