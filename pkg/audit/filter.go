@@ -304,4 +304,8 @@ type Page struct {
 	// NoTotal skips counting every match (FindEvents returns -1): the
 	// count can cost far more than the page when only the page is shown.
 	NoTotal bool
+	// CountUpTo, when > 0, counts the matches only up to that many: a
+	// total of CountUpTo means "CountUpTo or more". A store may count
+	// them all anyway.
+	CountUpTo int
 }

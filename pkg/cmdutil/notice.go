@@ -63,21 +63,27 @@ func (n Notices) Window(ctx context.Context, svc audit.EventService, f audit.Fil
 //
 //	auditctl: 50 of 266 events shown (page 1 of 6): --page 2 for the next, --limit N for more per page, or logs export for all
 //
-// what names the items; export is the command that writes them all, if any.
-func (n Notices) Page(what string, shown, total, page, limit int, export string) {
+// what names the items; export is the command that writes them all, if
+// any. atLeast says total was counted only up to there (audit.Page
+// CountUpTo): "50 of 1000+ events shown (page 1 of 20+)".
+func (n Notices) Page(what string, shown, total, page, limit int, atLeast bool, export string) {
 	if n.Quiet || total < 0 || shown >= total {
 		return
 	}
 	pages := audit.Pages(total, limit)
+	plus := ""
+	if atLeast {
+		plus = "+"
+	}
 	var next string
-	if page < pages {
+	if page < pages || atLeast {
 		next = fmt.Sprintf("--page %d for the next, ", page+1)
 	}
 	all := ""
 	if export != "" {
 		all = ", or " + export + " for all"
 	}
-	n.Printf("%d of %d %s shown (page %d of %d): %s--limit N for more per page%s", shown, total, what, page, pages, next, all)
+	n.Printf("%d of %d%s %s shown (page %d of %d%s): %s--limit N for more per page%s", shown, total, plus, what, page, pages, plus, next, all)
 }
 
 func plural(n int, one, many string) string {

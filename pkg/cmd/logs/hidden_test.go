@@ -63,6 +63,17 @@ func TestSearchPhraseAcrossPunctuation(t *testing.T) {
 	if n := count("--search", "glass break"); n != "0" {
 		t.Fatalf(`--search "glass break": %s, want 0 (words in order)`, n)
 	}
+	// Piped, a page of a large result counts only so far past it.
+	if got := decodeEvents(t, env.MustRun("logs", "list", "--all")); len(got) != 50 {
+		t.Fatalf("%d events", len(got))
+	}
+	if want := "auditctl: 50 of 1000+ events shown (page 1 of 20+): --page 2 for the next, --limit N for more per page, or logs export for all\n"; env.ErrOut.String() != want {
+		t.Errorf("stderr %q, want %q", env.ErrOut, want)
+	}
+	env.MustRun("logs", "list", "--all", "--search", "break glass", "--limit", "10", "-o", "ndjson")
+	if want := "auditctl: 10 of " + hyphen + " events shown (page 1 of "; !strings.HasPrefix(env.ErrOut.String(), want) {
+		t.Errorf("stderr %q, want %q…", env.ErrOut, want)
+	}
 	for _, hostile := range []string{`"break glass`, "NEAR(break glass)", "break*", "^break", "description:break", "(break OR", `"`, ")"} {
 		if err := env.Run("logs", "count", "--all", "--search", hostile); err != nil {
 			t.Errorf("--search %q: %v", hostile, err)

@@ -322,8 +322,14 @@ func (db *DB) FindEvents(ctx context.Context, f audit.Filter, p audit.Page) ([]*
 	}
 	if p.Offset == 0 && (p.Limit == 0 || len(events) < p.Limit) {
 		total = len(events) // the page holds them all
-	} else if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM "+q.from+q.whereSQL(), q.args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count events: %w", err)
+	} else {
+		count := "SELECT count(*) FROM " + q.from + q.whereSQL()
+		if p.CountUpTo > 0 {
+			count = fmt.Sprintf("SELECT count(*) FROM (SELECT 1 FROM %s%s LIMIT %d)", q.from, q.whereSQL(), p.CountUpTo)
+		}
+		if err := conn.QueryRowContext(ctx, count, q.args...).Scan(&total); err != nil {
+			return nil, 0, fmt.Errorf("count events: %w", err)
+		}
 	}
 	return events, total, nil
 }

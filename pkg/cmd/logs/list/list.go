@@ -111,6 +111,10 @@ func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Comman
 	return cmd
 }
 
+// pageNoticeCount is how many matches past a page's start the notice of a
+// page cut short counts ("50 of 1000+ events shown").
+const pageNoticeCount = 1000
+
 func listRun(ctx context.Context, opts *ListOptions) error {
 	if opts.Limit < 1 {
 		return audit.Errorf(audit.EUSAGE, "--limit must be at least 1")
@@ -143,11 +147,16 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 	if err != nil {
 		return err
 	}
-	// The table shows the total ("Page X of Y (Z total)"); other formats
-	// need it for the notice of a page cut short, unless --quiet.
+	// The table shows the total ("Page X of Y (Z total)"). Other formats
+	// need it only for the notice of a page cut short (none with --quiet),
+	// and count only up to pageNoticeCount past the page: a full count of
+	// a common word costs ten times the page.
 	footer := format == output.FormatTable && opts.JQ == ""
 	page := audit.Page{Limit: opts.Limit, Offset: (opts.Page - 1) * opts.Limit, Sort: sort,
 		NoTotal: !footer && opts.Quiet}
+	if !footer {
+		page.CountUpTo = page.Offset + pageNoticeCount
+	}
 	events, total, err := svc.FindEvents(ctx, filter, page)
 	if err != nil {
 		return err
@@ -169,7 +178,7 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 	}
 	notices := cmdutil.Notices{IO: opts.IO, Quiet: opts.Quiet}
 	if !footer {
-		notices.Page("events", len(events), total, opts.Page, opts.Limit, "logs export")
+		notices.Page("events", len(events), total, opts.Page, opts.Limit, total >= page.CountUpTo, "logs export")
 	}
 	if opts.Filter.DefaultWindowApplied() {
 		notices.Window(ctx, svc, filter, opts.Now())

@@ -285,7 +285,7 @@ func run(ctx context.Context, opts *Options) error {
 		if err := shared.WriteJQ(opts.IO, opts.JQ, rows); err != nil {
 			return err
 		}
-		cmdutil.Notices{IO: opts.IO, Quiet: opts.Quiet}.Page("sessions", len(rows), total, opts.Page, opts.Limit, "")
+		cmdutil.Notices{IO: opts.IO, Quiet: opts.Quiet}.Page("sessions", len(rows), total, opts.Page, opts.Limit, false, "")
 		return nil
 	}
 	rec := records(rows, oo)
@@ -312,7 +312,7 @@ func run(ctx context.Context, opts *Options) error {
 		_, err = fmt.Fprintln(opts.IO.Out, output.PageFooter(opts.Page, pages, total))
 		return err
 	}
-	notices.Page("sessions", len(rows), total, opts.Page, opts.Limit, "")
+	notices.Page("sessions", len(rows), total, opts.Page, opts.Limit, false, "")
 	return nil
 }
 
