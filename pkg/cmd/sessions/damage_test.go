@@ -321,3 +321,16 @@ func TestDamagedTruncatedKnownDuration(t *testing.T) {
 		t.Errorf("info damage: %+v", inf.Damage)
 	}
 }
+
+// A bad line's text reaches stderr sanitized: a hostile recording cannot
+// drive the terminal through an error message.
+func TestDamageMessagesSanitized(t *testing.T) {
+	env := cmdtest.New(t)
+	p := writeCast(t, t.TempDir(), "h.cast", true, `[1, "o", "x"]`, "[\"\u202e\u009b2J\", \"o\", \"y\"]", `[3, "o", "z"]`)
+	for _, args := range [][]string{{"cat", p}, {"keystrokes", p}, {"info", p}, {"play", p, "--no-tui"}, {"import", p, "--skip-invalid"}} {
+		env.Run(append([]string{"sessions"}, args...)...)
+		if s := env.ErrOut.String(); !strings.Contains(s, "h.cast:3") || strings.ContainsAny(s, "\u202e\u009b\x1b") {
+			t.Errorf("%v: stderr %q", args, s)
+		}
+	}
+}

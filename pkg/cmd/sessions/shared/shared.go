@@ -22,6 +22,7 @@ import (
 	"github.com/auditctl/auditctl/pkg/output"
 	"github.com/auditctl/auditctl/pkg/recorder"
 	"github.com/auditctl/auditctl/pkg/recording"
+	"github.com/auditctl/auditctl/pkg/sanitize"
 	"github.com/auditctl/auditctl/pkg/session"
 )
 
@@ -222,7 +223,7 @@ func (r *RecordingFlags) Notice(ios *cmdutil.IOStreams, format string, args ...a
 	if r.factory != nil && r.factory.Quiet {
 		return
 	}
-	fmt.Fprintf(ios.ErrOut, format+"\n", args...)
+	fmt.Fprintln(ios.ErrOut, sanitize.String(fmt.Sprintf(format, args...)))
 }
 
 // ReportDamage lists flaws on stderr (up to ten), unless --quiet.
@@ -235,7 +236,7 @@ func (r *RecordingFlags) ReportDamage(ios *cmdutil.IOStreams, flaws []recording.
 			fmt.Fprintf(ios.ErrOut, "warning: ... and %d more bad lines\n", len(flaws)-i)
 			break
 		}
-		fmt.Fprintf(ios.ErrOut, "warning: %s\n", f.Err)
+		fmt.Fprintf(ios.ErrOut, "warning: %s\n", sanitize.String(f.Err))
 	}
 }
 
