@@ -4,6 +4,7 @@ package sync
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -85,6 +86,9 @@ func NewCmdSync(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 		Args: cmdutil.ExactArgs(1, "a source: jumpcloud"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Source = args[0]
+			if opts.DryRun {
+				opts.DB = f.DB // a plan reads the cache, never creates it
+			}
 			opts.Output = f.Output
 			opts.Quiet = f.Quiet
 			if runF != nil {
@@ -99,7 +103,7 @@ func NewCmdSync(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	fl.DurationVar(&opts.Lag, "lag", 2*time.Minute, "stop this long before now: late events are picked up by the next run")
 	fl.DurationVar(&opts.Overlap, "overlap", 15*time.Minute, "re-read this much before where the last run stopped")
 	fl.IntVar(&opts.Concurrency, "concurrency", 4, "slices fetched at once")
-	fl.BoolVar(&opts.DryRun, "dry-run", false, "print the plan (windows and counts) without fetching")
+	fl.BoolVar(&opts.DryRun, "dry-run", false, "print the plan (windows and counts) without fetching or storing anything (no cache is created)")
 	fl.Int64Var(&opts.SliceEvents, "slice-events", 200000, "split windows into slices of about this many events")
 	fl.IntVar(&opts.PageLimit, "page-limit", jumpcloud.MaxLimit, "events per request (at most 10000)")
 	fl.StringVar(&opts.MaxEventSize, "max-event-size", "1MiB", "largest event accepted; a larger one fails the sync, exit code 3 (512KiB, 4MiB; at most 64MiB)")
@@ -124,6 +128,21 @@ func (s dbStore) State(ctx context.Context, org, service string) (jumpcloud.Stat
 
 func (s dbStore) Extend(ctx context.Context, org, service string, st jumpcloud.State) error {
 	return s.db.ExtendSyncState(ctx, sqlite.SyncState{Source: "jumpcloud", Org: org, Service: service, From: st.From, Until: st.Until})
+}
+
+// noStore is the state of a cache that does not exist yet, for --dry-run.
+type noStore struct{}
+
+func (noStore) Import(context.Context, []*audit.Event) (int, error) {
+	return 0, audit.Errorf(audit.EINTERNAL, "a dry run stores nothing")
+}
+
+func (noStore) State(context.Context, string, string) (jumpcloud.State, bool, error) {
+	return jumpcloud.State{}, false, nil
+}
+
+func (noStore) Extend(context.Context, string, string, jumpcloud.State) error {
+	return audit.Errorf(audit.EINTERNAL, "a dry run stores nothing")
 }
 
 // Store returns the cache as a jumpcloud.Store.
@@ -161,15 +180,20 @@ func syncRun(ctx context.Context, opts *Options) error {
 		return err
 	}
 	c.MaxEventSize = limits.MaxEventSize
-	db, err := opts.DB(ctx)
-	if err != nil {
+	var store jumpcloud.Store
+	switch db, err := opts.DB(ctx); {
+	case err == nil:
+		store = Store(db)
+	case opts.DryRun && errors.Is(err, sqlite.ErrNoCache):
+		store = noStore{} // the plan of a first sync
+	default:
 		return err
 	}
 	prog := opts.IO.NewProgress("sync jumpcloud", 0).Unit("events").Quiet(opts.Quiet)
 	if c.Notify != nil { // retries are announced above the progress line
 		c.Notify = func(msg string) { fmt.Fprintln(prog.Above(), msg) }
 	}
-	res, err := jumpcloud.Sync(ctx, c, Store(db), jumpcloud.SyncOptions{
+	res, err := jumpcloud.Sync(ctx, c, store, jumpcloud.SyncOptions{
 		Since: now.Sub(since), Services: services, Orgs: opts.Orgs(), Lag: opts.Lag, Overlap: opts.Overlap,
 		Concurrency: opts.Concurrency, SliceEvents: opts.SliceEvents, PageLimit: opts.PageLimit, Now: func() time.Time { return now }, DryRun: opts.DryRun, Progress: prog.ItemsOf,
 	})

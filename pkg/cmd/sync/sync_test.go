@@ -3,6 +3,7 @@ package sync_test
 import (
 	"encoding/json"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -53,6 +54,9 @@ func TestSyncThenList(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(out), &plan); err != nil || len(plan.Windows) != 1 || plan.Fetched != 0 {
 		t.Fatalf("dry run: %s (%v)", out, err)
+	}
+	if _, err := os.Stat(env.DBPath); err == nil {
+		t.Fatalf("the dry run created the cache %s", env.DBPath)
 	}
 	out = env.MustRun("sync", "jumpcloud", "--since", "30d", "--debug", "-o", "json")
 	check()

@@ -145,7 +145,8 @@ func OpenExisting(ctx context.Context, path string) (*DB, error) {
 	st, err := os.Stat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, audit.Errorf(audit.ELOCAL, "no cache at %s: run auditctl import, sync or demo first", path)
+		return nil, &audit.Error{Code: audit.ELOCAL, Err: ErrNoCache,
+			Message: fmt.Sprintf("no cache at %s: run auditctl import, sync or demo first", path)}
 	case err != nil:
 		return nil, audit.Errorf(audit.ELOCAL, "cache %s: %v", path, pathErr(err))
 	case st.IsDir():
@@ -158,6 +159,10 @@ func OpenExisting(ctx context.Context, path string) (*DB, error) {
 	}
 	return open(ctx, path, true)
 }
+
+// ErrNoCache is in the error of OpenExisting when there is no file at the
+// path.
+var ErrNoCache = errors.New("no cache")
 
 // sqliteMagic starts every SQLite database file.
 const sqliteMagic = "SQLite format 3\x00"
