@@ -27,6 +27,7 @@ func AddTableFlags(cmd *cobra.Command, t *TableFlags, columns []string) {
 	fl.BoolVar(&t.Wide, "wide", false, "table: show every column, however wide the lines get")
 	fl.StringSliceVar(&t.Columns, "columns", nil, "table: show exactly these columns, in this order ("+strings.Join(columns, ", ")+")")
 	fl.StringVar(&t.TZ, "tz", "", "time zone of table times: a zone name (Europe/Berlin), UTC or local (default: $TZ when set, else UTC)")
+	registerTableCompletions(cmd, columns)
 }
 
 // Options returns the output options of a command that writes to ios with

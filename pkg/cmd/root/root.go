@@ -83,6 +83,7 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 	cmd.AddCommand(version.NewCmdVersion(f))
 	cmd.InitDefaultCompletionCmd()
 	cmdutil.Groups(cmd)
+	cmdutil.RegisterCompletions(cmd, f)
 	return cmd
 }
 
