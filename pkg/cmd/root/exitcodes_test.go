@@ -153,7 +153,7 @@ func TestReadingNeverCreatesACache(t *testing.T) {
 				want, msg := 5, "no cache at "+path+": run auditctl import, sync or demo first"
 				if cacheUse[args[0]+" "+args[1]] == "reads-id" {
 					// FILE or session ID: with no cache it is no file.
-					want, msg = 3, "s1: no such file (and no cache to look up a session ID in)"
+					want, msg = 3, "s1: no such file, and no cache at "+path+" to look up a session ID in"
 				}
 				if code != want || !strings.Contains(env.ErrOut.String(), msg) {
 					t.Errorf("exit %d, want %d; stderr %q, want %q", code, want, env.ErrOut, msg)

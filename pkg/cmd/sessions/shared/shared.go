@@ -58,7 +58,7 @@ func (r *RecordingFlags) Resolve(ctx context.Context, arg string) (string, error
 		return arg, nil
 	}
 	if _, err := os.Stat(dbPath); err != nil {
-		return "", audit.Errorf(audit.ENOTFOUND, "%s: no such file (and no cache to look up a session ID in)", arg)
+		return "", audit.Errorf(audit.ENOTFOUND, "%s: no such file, and no cache at %s to look up a session ID in", arg, dbPath)
 	}
 	db, err := r.factory.DB(ctx)
 	if err != nil {
