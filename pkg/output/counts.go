@@ -273,11 +273,15 @@ func marshalCompact(v any) ([]byte, error) {
 }
 
 // marshalIndent is json.MarshalIndent(v, "", "  ") without HTML escaping.
-func marshalIndent(v any) ([]byte, error) {
+func marshalIndent(v any) ([]byte, error) { return marshalIndentPrefix(v, "") }
+
+// marshalIndentPrefix is json.MarshalIndent(v, prefix, "  ") without HTML
+// escaping.
+func marshalIndentPrefix(v any, prefix string) ([]byte, error) {
 	var sb strings.Builder
 	enc := json.NewEncoder(&sb)
 	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
+	enc.SetIndent(prefix, "  ")
 	if err := enc.Encode(v); err != nil {
 		return nil, fmt.Errorf("encode: %w", err)
 	}

@@ -2,7 +2,7 @@
 package keystrokes
 
 import (
-	"io"
+	"bufio"
 	"strings"
 	"time"
 
@@ -128,6 +128,10 @@ func run(opts *Options) error {
 	if err != nil {
 		return err
 	}
+	oo, err := opts.Table.Options(opts.IO)
+	if err != nil {
+		return err
+	}
 	rd, err := opts.Rec.Open(opts.File)
 	if err != nil {
 		return err
@@ -135,6 +139,12 @@ func run(opts *Options) error {
 	defer rd.Close()
 	hdr := rd.Header()
 
+	// Rows are written as they are decoded (see shared.Listing): a text
+	// run is complete when the next row starts, a command at its Enter.
+	w, err := newWriter(opts, format, txt, oo, hdr)
+	if err != nil {
+		return err
+	}
 	var (
 		dec     keys.Decoder
 		editor  keys.LineEditor
@@ -142,7 +152,28 @@ func run(opts *Options) error {
 		scratch []keys.Key
 		last    time.Duration
 	)
-	add := func(t time.Duration, line int, ks []keys.Key) {
+	flush := func(all bool) error {
+		if opts.Commands {
+			for _, c := range editor.Commands() {
+				if err := w.command(c); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		n := len(grouped)
+		if !all && n > 0 {
+			n-- // the last run of text may go on
+		}
+		for _, r := range grouped[:n] {
+			if err := w.key(r); err != nil {
+				return err
+			}
+		}
+		grouped = append(grouped[:0], grouped[n:]...)
+		return nil
+	}
+	add := func(t time.Duration, line int, ks []keys.Key) error {
 		for _, k := range ks {
 			switch {
 			case opts.Commands:
@@ -153,6 +184,7 @@ func run(opts *Options) error {
 				grouped = keys.AppendRow(grouped, t, line, k)
 			}
 		}
+		return flush(opts.Ungrouped)
 	}
 	err = rd.Each(func(ev recording.Event) error {
 		last = ev.Time
@@ -167,90 +199,101 @@ func run(opts *Options) error {
 			// One row per event: join its keys.
 			scratch = []keys.Key{joinKeys(scratch)}
 		}
-		add(ev.Time, ev.Line, scratch)
-		return nil
+		return add(ev.Time, ev.Line, scratch)
 	})
-	if err != nil {
-		return err
+	if err == nil {
+		err = add(last, 0, dec.Flush(nil))
 	}
-	add(last, 0, dec.Flush(nil))
-	if err := writeRows(opts, format, txt, hdr, last, grouped, &editor); err != nil {
+	if err == nil && opts.Commands {
+		editor.Close(last)
+	}
+	if err == nil {
+		err = flush(true)
+	}
+	// What was read is listed (a JSON array is closed) whatever stopped it.
+	if cerr := w.close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return err
 	}
 	return opts.Rec.CheckDamage(opts.IO, opts.File, rd.Damage())
 }
 
-func writeRows(opts *Options, format output.Format, txt bool, hdr recording.Header, last time.Duration, grouped []keys.Row, editor *keys.LineEditor) error {
-	w := opts.IO.Out
-	oo, err := opts.Table.Options(opts.IO)
-	if err != nil {
+// writer writes keystroke rows or commands as text or through a listing.
+type writer struct {
+	hdr  recording.Header
+	text *bufio.Writer // txt
+	list *shared.Listing
+}
+
+func newWriter(opts *Options, format output.Format, txt bool, oo output.Options, hdr recording.Header) (*writer, error) {
+	w := &writer{hdr: hdr}
+	if txt && opts.JQ == "" {
+		w.text = bufio.NewWriterSize(opts.IO.Out, 64<<10)
+		return w, nil
+	}
+	r := keyRecords
+	if opts.Commands {
+		r = commandRecords
+	}
+	var err error
+	w.list, err = opts.Rec.NewListing(opts.IO, format, opts.JQ, r, oo)
+	return w, err
+}
+
+var keyRecords = output.Records{
+	Columns: []string{"time", "kind", "keys"},
+	Table: []output.Column{
+		{Kind: output.KindFixed},
+		{Kind: output.KindFixed, Priority: 2},
+		{Kind: output.KindText, Priority: 1},
+	},
+}
+
+var commandRecords = output.Records{
+	Columns: []string{"time", "command", "ended", "uncertain"},
+	Table: []output.Column{
+		{Kind: output.KindFixed},
+		{Kind: output.KindText, Priority: 1},
+		{Kind: output.KindFixed, Priority: 2},
+		{Kind: output.KindText, Priority: 3},
+	},
+}
+
+func (w *writer) key(r keys.Row) error {
+	k := Keystroke{
+		Time: shared.Seconds(r.Time), At: shared.At(w.hdr, r.Time), Kind: r.Key.Kind.String(),
+		Keys: r.Key.Name, Events: r.Keys, Line: r.Line, offset: r.Time,
+	}
+	if w.text != nil {
+		_, err := w.text.Write(appendKeyText(nil, k))
 		return err
 	}
-	if opts.Commands {
-		editor.Close(last)
-		var cmds []Command
-		for _, c := range editor.Commands() {
-			cmds = append(cmds, Command{
-				Time: shared.Seconds(c.Start), End: shared.Seconds(c.End), At: shared.At(hdr, c.Start),
-				Command: c.Line, Ended: c.Ended, Uncertain: c.Uncertain, Notes: c.Notes, start: c.Start,
-			})
-		}
-		if opts.JQ != "" {
-			if cmds == nil {
-				cmds = []Command{}
-			}
-			return shared.WriteJQ(opts.IO, opts.JQ, cmds)
-		}
-		if txt {
-			return writeCommandsText(w, cmds)
-		}
-		return output.WriteRecords(w, format, output.Records{
-			Columns: []string{"time", "command", "ended", "uncertain"},
-			Table: []output.Column{
-				{Kind: output.KindFixed},
-				{Kind: output.KindText, Priority: 1},
-				{Kind: output.KindFixed, Priority: 2},
-				{Kind: output.KindText, Priority: 3},
-			},
-			Len: len(cmds),
-			Row: func(i int) []string {
-				c := cmds[i]
-				u := ""
-				if c.Uncertain {
-					u = strings.Join(c.Notes, ", ")
-				}
-				return []string{shared.FormatOffset(c.start), c.Command, c.Ended, u}
-			},
-			Item: func(i int) any { return cmds[i] },
-		}, oo)
+	return w.list.Write([]string{shared.FormatOffset(k.offset), k.Kind, k.Keys}, nil, k)
+}
+
+func (w *writer) command(c keys.Command) error {
+	cmd := Command{
+		Time: shared.Seconds(c.Start), End: shared.Seconds(c.End), At: shared.At(w.hdr, c.Start),
+		Command: c.Line, Ended: c.Ended, Uncertain: c.Uncertain, Notes: c.Notes, start: c.Start,
 	}
-	rows := make([]Keystroke, len(grouped))
-	for i, r := range grouped {
-		rows[i] = Keystroke{
-			Time: shared.Seconds(r.Time), At: shared.At(hdr, r.Time), Kind: r.Key.Kind.String(),
-			Keys: r.Key.Name, Events: r.Keys, Line: r.Line, offset: r.Time,
-		}
+	if w.text != nil {
+		_, err := w.text.Write(appendCommandText(nil, cmd))
+		return err
 	}
-	if opts.JQ != "" {
-		return shared.WriteJQ(opts.IO, opts.JQ, rows)
+	u := ""
+	if cmd.Uncertain {
+		u = strings.Join(cmd.Notes, ", ")
 	}
-	if txt {
-		return writeKeysText(w, rows)
+	return w.list.Write([]string{shared.FormatOffset(cmd.start), cmd.Command, cmd.Ended, u}, nil, cmd)
+}
+
+func (w *writer) close() error {
+	if w.text != nil {
+		return w.text.Flush()
 	}
-	return output.WriteRecords(w, format, output.Records{
-		Columns: []string{"time", "kind", "keys"},
-		Table: []output.Column{
-			{Kind: output.KindFixed},
-			{Kind: output.KindFixed, Priority: 2},
-			{Kind: output.KindText, Priority: 1},
-		},
-		Len: len(rows),
-		Row: func(i int) []string {
-			r := rows[i]
-			return []string{shared.FormatOffset(r.offset), r.Kind, r.Keys}
-		},
-		Item: func(i int) any { return rows[i] },
-	}, oo)
+	return w.list.Close()
 }
 
 // joinKeys makes one row of the keys of one event: text as typed, named
@@ -274,46 +317,38 @@ func joinKeys(ks []keys.Key) keys.Key {
 	return keys.Key{Kind: keys.Special, Name: sb.String()}
 }
 
-func writeKeysText(w io.Writer, rows []Keystroke) error {
-	var b []byte
-	for _, r := range rows {
-		b = append(b, shared.FormatOffset(r.offset)...)
-		b = append(b, "  "...)
-		switch r.Kind {
-		case "text":
-			b = append(b, sanitize.String(r.Keys)...)
-		case "paste":
-			b = append(b, "[paste] "...)
-			b = append(b, sanitize.String(r.Keys)...)
-		case "reply":
-			b = append(b, sanitize.String(keys.Key{Kind: keys.Reply, Name: r.Keys}.Label())...)
-		default:
-			b = append(b, '<')
-			b = append(b, sanitize.String(r.Keys)...)
-			b = append(b, '>')
-		}
-		b = append(b, '\n')
+// appendKeyText appends the text line of a keystroke row.
+func appendKeyText(b []byte, r Keystroke) []byte {
+	b = append(b, shared.FormatOffset(r.offset)...)
+	b = append(b, "  "...)
+	switch r.Kind {
+	case "text":
+		b = append(b, sanitize.String(r.Keys)...)
+	case "paste":
+		b = append(b, "[paste] "...)
+		b = append(b, sanitize.String(r.Keys)...)
+	case "reply":
+		b = append(b, sanitize.String(keys.Key{Kind: keys.Reply, Name: r.Keys}.Label())...)
+	default:
+		b = append(b, '<')
+		b = append(b, sanitize.String(r.Keys)...)
+		b = append(b, '>')
 	}
-	_, err := w.Write(b)
-	return err
+	return append(b, '\n')
 }
 
-func writeCommandsText(w io.Writer, cmds []Command) error {
-	var b []byte
-	for _, c := range cmds {
-		b = append(b, shared.FormatOffset(c.start)...)
-		b = append(b, "  "...)
-		b = append(b, sanitize.String(c.Command)...)
-		if c.Ended != "enter" {
-			b = append(b, "  ["+c.Ended+"]"...)
-		}
-		if c.Uncertain {
-			b = append(b, "  [uncertain: "...)
-			b = append(b, sanitize.String(strings.Join(c.Notes, ", "))...)
-			b = append(b, ']')
-		}
-		b = append(b, '\n')
+// appendCommandText appends the text line of a command.
+func appendCommandText(b []byte, c Command) []byte {
+	b = append(b, shared.FormatOffset(c.start)...)
+	b = append(b, "  "...)
+	b = append(b, sanitize.String(c.Command)...)
+	if c.Ended != "enter" {
+		b = append(b, "  ["+c.Ended+"]"...)
 	}
-	_, err := w.Write(b)
-	return err
+	if c.Uncertain {
+		b = append(b, "  [uncertain: "...)
+		b = append(b, sanitize.String(strings.Join(c.Notes, ", "))...)
+		b = append(b, ']')
+	}
+	return append(b, '\n')
 }

@@ -110,7 +110,14 @@ func run(opts *Options) error {
 	}
 	defer rd.Close()
 	hdr := rd.Header()
-	var rows []Query
+	oo, err := opts.Table.Options(opts.IO)
+	if err != nil {
+		return err
+	}
+	list, err := opts.Rec.NewListing(opts.IO, format, opts.JQ, records, oo)
+	if err != nil {
+		return err
+	}
 	var bad []recording.Flaw // malformed query events: damage like a bad line
 	err = rd.Each(func(ev recording.Event) error {
 		if ev.Code != "q" {
@@ -133,61 +140,47 @@ func run(opts *Options) error {
 			Line: ev.Line, offset: ev.Time,
 		}
 		if len(want) == 0 || want[row.Status] {
-			rows = append(rows, row)
+			return list.Write(row.cells(false), row.cells(true), row)
 		}
 		return nil
 	})
+	// What was read is listed (a JSON array is closed) whatever stopped it.
+	if cerr := list.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
 		return err
 	}
 	d := rd.Damage()
 	d.Flaws = append(d.Flaws, bad...)
 	d.Skipped += int64(len(bad))
-	if err := writeRows(opts, format, rows); err != nil {
-		return err
-	}
 	return opts.Rec.CheckDamage(opts.IO, opts.File, d)
 }
 
-func writeRows(opts *Options, format output.Format, rows []Query) error {
-	if opts.JQ != "" {
-		if rows == nil {
-			rows = []Query{}
-		}
-		return shared.WriteJQ(opts.IO, opts.JQ, rows)
+// cells are the row's cells: CSV's machine values, or the table's.
+func (r Query) cells(table bool) []string {
+	n := ""
+	if r.Rows != nil {
+		n = strconv.FormatInt(*r.Rows, 10)
 	}
-	oo, err := opts.Table.Options(opts.IO)
-	if err != nil {
-		return err
+	d := strconv.FormatFloat(r.DurationMS, 'f', -1, 64)
+	if table {
+		d = output.FormatMS(r.DurationMS)
 	}
-	cells := func(i int, table bool) []string {
-		r := rows[i]
-		n := ""
-		if r.Rows != nil {
-			n = strconv.FormatInt(*r.Rows, 10)
-		}
-		d := strconv.FormatFloat(r.DurationMS, 'f', -1, 64)
-		if table {
-			d = output.FormatMS(r.DurationMS)
-		}
-		return []string{shared.FormatOffset(r.offset), r.Status, d, n, r.Message, oneLine(r.Query)}
-	}
-	return output.WriteRecords(opts.IO.Out, format, output.Records{
-		Columns: columns,
-		Table: []output.Column{
-			{Kind: output.KindFixed},                                               // time
-			{Kind: output.KindFixed, Priority: 2},                                  // status
-			{Kind: output.KindFixed, Header: "DURATION", Right: true, Priority: 4}, // duration_ms
-			{Kind: output.KindFixed, Right: true, Priority: 5},                     // rows
-			{Kind: output.KindText, Priority: 3},                                   // message
-			{Kind: output.KindText, Min: 40, Priority: 1},                          // query
-		},
+	return []string{shared.FormatOffset(r.offset), r.Status, d, n, r.Message, oneLine(r.Query)}
+}
 
-		Len:      len(rows),
-		Row:      func(i int) []string { return cells(i, false) },
-		TableRow: func(i int) []string { return cells(i, true) },
-		Item:     func(i int) any { return rows[i] },
-	}, oo)
+// records describes the listing's columns.
+var records = output.Records{
+	Columns: columns,
+	Table: []output.Column{
+		{Kind: output.KindFixed},                                               // time
+		{Kind: output.KindFixed, Priority: 2},                                  // status
+		{Kind: output.KindFixed, Header: "DURATION", Right: true, Priority: 4}, // duration_ms
+		{Kind: output.KindFixed, Right: true, Priority: 5},                     // rows
+		{Kind: output.KindText, Priority: 3},                                   // message
+		{Kind: output.KindText, Min: 40, Priority: 1},                          // query
+	},
 }
 
 // columns are the columns of the listing (CSV header, table columns).
