@@ -285,3 +285,56 @@ func queriesSoFar(t *testing.T, path string) []recording.Query {
 }
 
 var _ = context.Background
+
+// TestBypassPipe: the issue's reproductions, with the input piped (one
+// read holds it all), as `echo ... | auditctl sessions record --block
+// 'DROP TABLE' -- sqlite3 t.db` does.
+func TestBypassPipe(t *testing.T) {
+	sqlite, err := exec.LookPath("sqlite3")
+	if err != nil {
+		t.Skip("sqlite3 not found")
+	}
+	rule, _ := ParseRule("DROP TABLE")
+	for _, tt := range []struct {
+		in                 string
+		queries, nblocked  int
+		firstBlocked, sent string
+	}{
+		{"DROP TABLE t;\nSELECT 42;\n", 2, 2, "DROP TABLE t;", ""},
+		{"DROP/**/TABLE t;\n", 1, 1, "DROP/**/TABLE t;", ""},
+		{"SELECT \"a'b\";\nDROP TABLE t;\n", 2, 1, "DROP TABLE t;", "SELECT \"a'b\";"},
+		{"SELECT 1;\nDROP TABLE t", 1, 0, "", "SELECT 1;"}, // held at the end: never sent
+	} {
+		db := filepath.Join(t.TempDir(), "t.db")
+		if out, err := exec.Command(sqlite, db, "CREATE TABLE t (a int);").CombinedOutput(); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		path := filepath.Join(t.TempDir(), "s.rec")
+		var out syncBuffer
+		done := recordAsync(Options{
+			Command: []string{sqlite, db}, Output: path,
+			Session: session.Session{ID: uuid.NewString(), Category: session.CategoryDatabase},
+			Stdin:   strings.NewReader(tt.in), Stdout: &out, Env: testEnv(), Block: []Rule{rule},
+		})
+		r := waitRecord(t, done, 20*time.Second, "sqlite3 did not exit: "+out.String())
+		if o, err := exec.Command(sqlite, db, "SELECT count(*) FROM t;").CombinedOutput(); err != nil {
+			t.Errorf("%q: table t is gone: %s", tt.in, o)
+		}
+		qs := queriesSoFar(t, path)
+		var blocked, sent []string
+		for _, q := range qs {
+			if isBlocked(q.Message) {
+				blocked = append(blocked, q.Query)
+			} else {
+				sent = append(sent, q.Query)
+			}
+		}
+		if len(qs) != tt.queries || len(blocked) != tt.nblocked || r.res.Queries != len(qs) || r.res.Blocked != len(blocked) ||
+			(tt.firstBlocked != "" && blocked[0] != tt.firstBlocked) || strings.Join(sent, "|") != tt.sent {
+			t.Errorf("%q: result %d/%d, queries %+v", tt.in, r.res.Queries, r.res.Blocked, qs)
+		}
+		if shown := strings.Contains(out.String(), `auditctl: statement blocked by rule "DROP TABLE"`); shown != (tt.nblocked > 0) {
+			t.Errorf("%q: notice shown %v; output %q", tt.in, shown, out.String())
+		}
+	}
+}

@@ -83,6 +83,9 @@ type gateAction struct {
 
 const contPrompt = "-> "
 
+// maxHeld bounds the input held (typed, not yet a complete statement).
+const maxHeld = 1 << 20
+
 func newGate(rules []Rule, allowMeta bool, d sqllex.Dialect, q *queryTracker, draw bool, cols int) *gate {
 	if cols <= 0 {
 		cols = 80
@@ -171,6 +174,12 @@ func (g *gate) Close(t time.Duration) []recording.Event {
 func (g *gate) pump(t time.Duration, act *gateAction) {
 	for len(g.queue) > 0 && g.q.pending == nil {
 		it := g.queue[0]
+		if it.raw && strings.TrimSpace(g.q.out.partial()) == "" {
+			// An end-of-file waits for the client's prompt: sent before
+			// its line editor starts, it would be lost in the switch to
+			// raw mode.
+			return
+		}
 		g.queue = g.queue[1:]
 		if it.raw {
 			act.send = append(act.send, []byte(it.text))
@@ -229,6 +238,10 @@ func (g *gate) enter(t time.Duration, act *gateAction, refused string) string {
 			}
 			act.show = append(act.show, typed.String()...)
 			g.needPrompt = true
+		} else {
+			for _, n := range notices {
+				act.show = append(act.show, "\r\n"+n+"\r\n"...)
+			}
 		}
 		return refused
 	}
@@ -335,6 +348,9 @@ func (g *gate) edit(k keys.Key) {
 			}
 			return -1
 		}, text))
+		if len(g.held)+len(g.line)+len(rs) > maxHeld {
+			return // bounded, like any line buffer: the excess is not taken
+		}
 		g.line = append(g.line[:g.cursor], append(rs, g.line[g.cursor:]...)...)
 		g.cursor += len(rs)
 		return

@@ -704,6 +704,9 @@ func (r *rec) resize() {
 	}
 	r.mu.Lock()
 	r.event(recording.Event{Time: r.now(), Code: "r", Data: fmt.Sprintf("%dx%d", cols, rows)})
+	if r.gate != nil {
+		r.gate.cols = cols
+	}
 	r.mu.Unlock()
 }
 

@@ -92,6 +92,11 @@ func TestFlags(t *testing.T) {
 		len(o.Block) != 2 || o.Meta.Port != 5432 || o.OutFile != "x.rec" || !strings.HasSuffix(o.Dir, "recordings") {
 		t.Errorf("options = %+v", o)
 	}
+	// Any --block makes a database session; --allow-meta is taken.
+	o, err = newCmd(t, "--block", "DROP TABLE", "--allow-meta", "--", "sqlite3", "t.db")
+	if err != nil || o.Category != "database" || !o.AllowMeta {
+		t.Errorf("options = %+v, %v", o, err)
+	}
 	// Flags after COMMAND belong to COMMAND, even without --.
 	o, err = newCmd(t, "--user", "bob", "ls", "-l")
 	if err != nil || strings.Join(o.Command, " ") != "ls -l" || o.Meta.UserName != "bob" {
@@ -132,6 +137,8 @@ func TestRun(t *testing.T) {
 	for _, bad := range []*RecordOptions{
 		{IO: ios, Command: []string{"true"}, Category: "mainframe", Dir: t.TempDir()},
 		{IO: ios, Command: []string{"true"}, Block: []string{"/(/"}, Dir: t.TempDir()},
+		{IO: ios, Command: []string{"true"}, Block: []string{"DROP TABLE"}, Category: "server", Dir: t.TempDir()},
+		{IO: ios, Command: []string{"true"}, AllowMeta: true, Dir: t.TempDir()},
 		{IO: ios, Command: []string{"true"}, Meta: session.Session{ConnectedFrom: "moon"}, Dir: t.TempDir()},
 	} {
 		if err := run(context.Background(), bad); audit.ExitCode(err) != 2 {
