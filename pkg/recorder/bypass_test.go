@@ -316,7 +316,16 @@ func TestBypassPipe(t *testing.T) {
 			Session: session.Session{ID: uuid.NewString(), Category: session.CategoryDatabase},
 			Stdin:   strings.NewReader(tt.in), Stdout: &out, Env: testEnv(), Block: []Rule{rule},
 		})
-		r := waitRecord(t, done, 20*time.Second, "sqlite3 did not exit: "+out.String())
+		var r recordResult
+		select {
+		case r = <-done:
+			if r.err != nil {
+				t.Fatal(r.err)
+			}
+		case <-time.After(20 * time.Second):
+			rec, _ := os.ReadFile(path)
+			t.Fatalf("%q: sqlite3 did not exit; output %q; recording:\n%s", tt.in, out.String(), rec)
+		}
 		if o, err := exec.Command(sqlite, db, "SELECT count(*) FROM t;").CombinedOutput(); err != nil {
 			t.Errorf("%q: table t is gone: %s", tt.in, o)
 		}

@@ -59,6 +59,10 @@ type gate struct {
 	saved   []rune // the new line, while history is shown
 
 	queue      []queued
+	// term reports the client's terminal mode (nil: a line editor's raw
+	// mode); sawRaw is set once the client was seen in raw mode.
+	term   func() (canonical, echo bool)
+	sawRaw bool
 	needPrompt bool // a refusal was shown: the prompt is due again
 
 	// What is drawn: the editor starts at column startCol of the screen
@@ -170,14 +174,28 @@ func (g *gate) Close(t time.Duration) []recording.Event {
 	return append(act.events, g.q.Close(t)...)
 }
 
-// pump sends the queue's head when the client is idle.
+// pump sends the queue's head when the client is idle: no query pending,
+// and its prompt on the screen (nothing is sent before the client first
+// shows it: the terminal would echo it, and a client that reads a line
+// without echo, a password, is not at its prompt).
 func (g *gate) pump(t time.Duration, act *gateAction) {
-	for len(g.queue) > 0 && g.q.pending == nil {
+	for len(g.queue) > 0 && g.q.pending == nil && strings.TrimSpace(g.q.out.partial()) != "" {
+		canonical, echo := true, true
+		if g.term != nil {
+			canonical, echo = g.term()
+		} else {
+			canonical = false
+		}
+		if canonical && !echo {
+			return
+		}
+		if !canonical {
+			g.sawRaw = true
+		}
 		it := g.queue[0]
-		if it.raw && strings.TrimSpace(g.q.out.partial()) == "" {
-			// An end-of-file waits for the client's prompt: sent before
-			// its line editor starts, it would be lost in the switch to
-			// raw mode.
+		if it.raw && canonical && g.sawRaw {
+			// A client with a line editor is between two reads: an
+			// end-of-file now would be lost when it switches to raw mode.
 			return
 		}
 		g.queue = g.queue[1:]

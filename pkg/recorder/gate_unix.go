@@ -193,15 +193,22 @@ func (r *rec) gateClose(t time.Duration) (evs []recording.Event) {
 // password prompt: canonical mode, no echo). A line editor (readline) turns
 // canonical mode off; a pager too.
 func (r *rec) clientHidden() bool {
+	canonical, echo := r.clientMode()
+	return canonical && !echo
+}
+
+// clientMode reports the modes of COMMAND's terminal (canonical and echo
+// when they cannot be read).
+func (r *rec) clientMode() (canonical, echo bool) {
+	canonical, echo = true, true
 	rc, err := r.ptmx.SyscallConn()
 	if err != nil {
-		return false
+		return
 	}
-	hidden := false
 	_ = rc.Control(func(fd uintptr) {
 		if tio, err := getTermios(int(fd)); err == nil {
-			hidden = tio.Lflag&unix.ICANON != 0 && tio.Lflag&unix.ECHO == 0
+			canonical, echo = tio.Lflag&unix.ICANON != 0, tio.Lflag&unix.ECHO != 0
 		}
 	})
-	return hidden
+	return
 }

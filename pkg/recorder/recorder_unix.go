@@ -267,6 +267,9 @@ func (r *rec) run(ctx context.Context, bin string) (*Result, error) {
 	}
 	r.ptmx, r.pollable = pollable(ptmx)
 	defer r.ptmx.Close()
+	if r.gate != nil {
+		r.gate.term = r.clientMode
+	}
 	if r.sendq != nil {
 		go r.sendq.run(r.ptmx)
 		defer r.sendq.close()
