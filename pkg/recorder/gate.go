@@ -58,11 +58,11 @@ type gate struct {
 	histPos int    // index in hist of the line shown; len(hist) for a new line
 	saved   []rune // the new line, while history is shown
 
-	queue      []queued
+	queue []queued
 	// term reports the client's terminal mode (nil: a line editor's raw
 	// mode); sawRaw is set once the client was seen in raw mode.
-	term   func() (canonical, echo bool)
-	sawRaw bool
+	term       func() (canonical, echo bool)
+	sawRaw     bool
 	needPrompt bool // a refusal was shown: the prompt is due again
 
 	// What is drawn: the editor starts at column startCol of the screen
