@@ -66,6 +66,10 @@ type Flaw struct {
 // Damaged reports whether anything could not be read.
 func (d *Damage) Damaged() bool { return d.Skipped > 0 || d.Break != nil }
 
+// Unlisted is how many skipped bad lines Flaws does not list (beyond
+// MaxFlaws).
+func (d *Damage) Unlisted() int64 { return d.Skipped - int64(len(d.Flaws)) }
+
 // Beyond reports whether moment t lies past a Break: its screen cannot be
 // known.
 func (d *Damage) Beyond(t time.Duration) bool { return d.Break != nil && t > d.Readable }

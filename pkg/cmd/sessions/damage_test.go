@@ -334,3 +334,29 @@ func TestDamageMessagesSanitized(t *testing.T) {
 		}
 	}
 }
+
+// Many bad lines: ten are named on stderr, then how many more; info -o
+// json lists them all (up to 1000).
+func TestDamageManyBadLines(t *testing.T) {
+	env := cmdtest.New(t)
+	var lines []string
+	for i := 1; i <= 25; i++ {
+		lines = append(lines, fmt.Sprintf(`[%d, "o", "ok %d"]`, 2*i, i), fmt.Sprintf(`[%d, "o", %d]`, 2*i+1, i))
+	}
+	p := writeCast(t, t.TempDir(), "many.cast", true, lines...)
+	env.Run("sessions", "cat", p)
+	if s := env.ErrOut.String(); strings.Count(s, "warning: "+p) != 10 || !strings.Contains(s, "... and 15 more bad lines") {
+		t.Errorf("stderr:\n%s", s)
+	}
+	env.Run("sessions", "info", p, "-o", "json", "--skip-invalid")
+	var inf struct {
+		Damage struct {
+			BadLines int `json:"bad_lines"`
+			Flaws    []struct{ Line int }
+		}
+	}
+	json.Unmarshal(env.Out.Bytes(), &inf)
+	if inf.Damage.BadLines != 25 || len(inf.Damage.Flaws) != 25 || inf.Damage.Flaws[24].Line != 51 {
+		t.Errorf("info: %+v", inf.Damage)
+	}
+}

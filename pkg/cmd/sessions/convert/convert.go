@@ -195,7 +195,7 @@ func convertRun(opts *ConvertOptions) error {
 	if skipped > 0 {
 		msg += fmt.Sprintf(", %d invalid events skipped", skipped)
 		d := r.Damage()
-		opts.Rec.ReportDamage(opts.IO, d.Flaws)
+		opts.Rec.ReportDamage(opts.IO, d.Flaws, d.Unlisted())
 	}
 	fmt.Fprintln(opts.IO.ErrOut, msg)
 	return nil

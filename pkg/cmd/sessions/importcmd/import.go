@@ -182,7 +182,7 @@ func run(ctx context.Context, opts *Options) error {
 		case "registered":
 			added++
 			if res.Damage != "" {
-				opts.Rec.ReportDamage(opts.IO, d.All())
+				opts.Rec.ReportDamage(opts.IO, d.All(), d.Unlisted())
 				opts.notice("%s: registered as session %s with what is readable (%s)", f, s.ID, res.Damage)
 			} else {
 				opts.notice("%s: registered as session %s", f, s.ID)

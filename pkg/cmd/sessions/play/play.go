@@ -204,7 +204,7 @@ func run(ctx context.Context, opts *Options) error {
 // after t leaves the screen exact, a notice only.
 func damage(opts *Options, d recording.Damage, m shared.Moment, t time.Duration, merr error) error {
 	if merr != nil {
-		opts.Rec.ReportDamage(opts.IO, d.Flaws)
+		opts.Rec.ReportDamage(opts.IO, d.Flaws, d.Unlisted())
 		return merr
 	}
 	flaws := d.Before(t)
@@ -216,7 +216,7 @@ func damage(opts *Options, d recording.Damage, m shared.Moment, t time.Duration,
 		}
 		return nil
 	}
-	opts.Rec.ReportDamage(opts.IO, flaws)
+	opts.Rec.ReportDamage(opts.IO, flaws, 0)
 	if opts.Rec.SkipInvalid {
 		return nil
 	}

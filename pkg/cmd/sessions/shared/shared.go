@@ -211,7 +211,7 @@ func (r *RecordingFlags) CheckDamage(ios *cmdutil.IOStreams, file string, d reco
 	if !d.Damaged() {
 		return nil
 	}
-	r.ReportDamage(ios, d.All())
+	r.ReportDamage(ios, d.All(), d.Unlisted())
 	if r.SkipInvalid {
 		return nil
 	}
@@ -226,17 +226,22 @@ func (r *RecordingFlags) Notice(ios *cmdutil.IOStreams, format string, args ...a
 	fmt.Fprintln(ios.ErrOut, sanitize.String(fmt.Sprintf(format, args...)))
 }
 
-// ReportDamage lists flaws on stderr (up to ten), unless --quiet.
-func (r *RecordingFlags) ReportDamage(ios *cmdutil.IOStreams, flaws []recording.Flaw) {
+// ReportDamage lists flaws on stderr (up to ten, then how many more:
+// unlisted counts bad lines beyond the list, as Damage.Unlisted), unless
+// --quiet. 'sessions info -o json' lists up to 1000.
+func (r *RecordingFlags) ReportDamage(ios *cmdutil.IOStreams, flaws []recording.Flaw, unlisted int64) {
 	if r.factory != nil && r.factory.Quiet {
 		return
 	}
 	for i, f := range flaws {
 		if i == maxListedFlaws {
-			fmt.Fprintf(ios.ErrOut, "warning: ... and %d more bad lines\n", len(flaws)-i)
+			unlisted += int64(len(flaws) - i)
 			break
 		}
 		fmt.Fprintf(ios.ErrOut, "warning: %s\n", sanitize.String(f.Err))
+	}
+	if unlisted > 0 {
+		fmt.Fprintf(ios.ErrOut, "warning: ... and %d more bad lines ('sessions info FILE -o json' lists them)\n", unlisted)
 	}
 }
 
