@@ -64,6 +64,11 @@ type gate struct {
 	term       func() (canonical, echo bool)
 	sawRaw     bool
 	needPrompt bool // a refusal was shown: the prompt is due again
+	// A line typed while the client reads without echo (hidBuf), ready
+	// to send (hidLine), and whether one was sent that the client has not
+	// answered yet (hidWait).
+	hidBuf, hidLine []byte
+	hidWait         bool
 
 	// What is drawn: the editor starts at column startCol of the screen
 	// line the cursor was on, and the cursor is curRow rows below it.
@@ -101,6 +106,11 @@ func newGate(rules []Rule, allowMeta bool, d sqllex.Dialect, q *queryTracker, dr
 // pipe.
 func (g *gate) Input(t time.Duration, p []byte) gateAction {
 	var act gateAction
+	if g.hidden() {
+		g.hiddenInput(p, &act)
+		return act
+	}
+	g.hidLine = nil
 	g.kbuf = g.dec.Decode(g.kbuf[:0], p)
 	refused := "" // a unit of this read was refused: the rest is not sent
 	for _, k := range g.kbuf {
@@ -138,6 +148,55 @@ func (g *gate) Input(t time.Duration, p []byte) gateAction {
 	return act
 }
 
+// hidden reports whether the client reads a line it does not echo (a
+// password prompt: canonical mode, echo off).
+func (g *gate) hidden() bool {
+	if g.term == nil {
+		return false
+	}
+	canonical, echo := g.term()
+	return canonical && !echo
+}
+
+// hiddenInput takes keys typed while the client reads a line without echo
+// (a password). They are not a statement: the line goes to the client as
+// typed, its own terminal editing it. But only one line per prompt: a
+// second line sent before the client has read the first would wait in the
+// terminal and be read later as a statement, unseen by the rules. So the
+// read's rest after a line end is dropped, and the next line waits until
+// the client has printed something (it has read the line).
+func (g *gate) hiddenInput(p []byte, act *gateAction) {
+	for _, c := range p {
+		if c == 0x03 {
+			g.hidBuf, g.hidLine = nil, nil
+			act.send = append(act.send, []byte{0x03})
+			return
+		}
+		g.hidBuf = append(g.hidBuf, c)
+		if len(g.hidBuf) > 4096 {
+			g.hidBuf = g.hidBuf[:0] // no password is that long
+		}
+		if c == '\r' || c == '\n' {
+			g.hidLine, g.hidBuf = g.hidBuf, nil
+			g.sendHidden(act)
+			return // the rest of the read is dropped
+		}
+	}
+}
+
+// sendHidden sends the hidden line when the client has read the last one.
+func (g *gate) sendHidden(act *gateAction) {
+	if g.hidLine == nil || g.hidWait {
+		return
+	}
+	if !g.hidden() {
+		g.hidLine = nil // too late: the client reads statements again
+		return
+	}
+	act.send = append(act.send, g.hidLine)
+	g.hidLine, g.hidWait = nil, true
+}
+
 // EndOfInput is the end of a piped input: what is held is dropped (it was
 // never a complete statement), and the client gets an end-of-file once the
 // queue has been sent.
@@ -160,6 +219,8 @@ func (g *gate) Output(t time.Duration, p []byte) (hide []byte, act gateAction) {
 		hide = []byte(b.String())
 	}
 	act.events = g.q.Output(t, p)
+	g.hidWait = false
+	g.sendHidden(&act)
 	if hide != nil {
 		g.render(&act, g.screenCol())
 	}

@@ -211,3 +211,35 @@ func FuzzGate(f *testing.F) {
 		check(gateAction{events: g.Close(time.Second)})
 	})
 }
+
+// TestGateHiddenLine: while the client reads a line without echo (a
+// password), one line goes as typed, the rest of its read is dropped, and
+// the next line waits until the client has answered: nothing typed there
+// can wait in the terminal to be read later as a statement.
+func TestGateHiddenLine(t *testing.T) {
+	g := testGate(t, sqllex.Postgres, "DROP TABLE")
+	hidden := true
+	g.term = func() (bool, bool) { return hidden, !hidden }
+	act := g.Input(time.Millisecond, []byte("secret\rDROP TABLE t;\r"))
+	if s := sent(act); s != "secret\r" || len(act.events) > 0 {
+		t.Fatalf("sent %q", s)
+	}
+	act = g.Input(2*time.Millisecond, []byte("again\r"))
+	if s := sent(act); s != "" {
+		t.Fatalf("sent %q before the client answered", s)
+	}
+	_, act = g.Output(3*time.Millisecond, []byte("\r\nEnter it again: "))
+	if s := sent(act); s != "again\r" {
+		t.Fatalf("sent %q after the client answered", s)
+	}
+	// A line left waiting when the client reads statements again is dropped.
+	g.Input(4*time.Millisecond, []byte("late\r"))
+	hidden = false
+	_, act = g.Output(5*time.Millisecond, []byte("\r\ndb=# "))
+	if s := sent(act); s != "" {
+		t.Fatalf("sent %q", s)
+	}
+	if act := g.Input(6*time.Millisecond, []byte("select 1;\r")); sent(act) != "select 1;\r" {
+		t.Errorf("sent %q", sent(act))
+	}
+}

@@ -83,12 +83,6 @@ func (r *rec) gateInput(p []byte) {
 		r.sendq.push(b)
 		r.mu.Unlock()
 		return
-	case r.clientHidden():
-		// The client reads a line it does not echo (a password): it is not
-		// a statement, and it goes as typed.
-		r.sendq.push(append([]byte(nil), p...))
-		r.mu.Unlock()
-		return
 	}
 	act := r.safeGate(t, func() gateAction { return r.gate.Input(t, p) })
 	r.applyGate(t, nil, nil, act, nil)
@@ -187,14 +181,6 @@ func (r *rec) gateClose(t time.Duration) (evs []recording.Event) {
 		}
 	}()
 	return r.gate.Close(t)
-}
-
-// clientHidden reports whether COMMAND reads a line without echoing it (a
-// password prompt: canonical mode, no echo). A line editor (readline) turns
-// canonical mode off; a pager too.
-func (r *rec) clientHidden() bool {
-	canonical, echo := r.clientMode()
-	return canonical && !echo
 }
 
 // clientMode reports the modes of COMMAND's terminal (canonical and echo
