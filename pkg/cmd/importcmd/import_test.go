@@ -585,7 +585,7 @@ func TestImportFolderOneProgressLineOneSummary(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; i < 35; i++ {
-		writeFile(t, dir, fmt.Sprintf("part-%02d-\x1b]0;evil\x07.ndjson", i), ndjson(fmt.Sprintf("f%02d", i), 0, 300))
+		writeFile(t, dir, fmt.Sprintf("part-%02d-\x1b]0;evil\x07.ndjson", i), ndjson(fmt.Sprintf("f%02d", i), 0, 100))
 	}
 
 	env := cmdtest.New(t)
@@ -605,7 +605,7 @@ func TestImportFolderOneProgressLineOneSummary(t *testing.T) {
 	term := vt.New(80, 24)
 	term.WriteString(strings.ReplaceAll(raw, "\n", "\r\n")) // the tty's onlcr
 	screen := strings.TrimSpace(term.Text())
-	want := "imported 35 files: 10500 new events, 0 already stored ("
+	want := "imported 35 files: 3500 new events, 0 already stored ("
 	if !strings.HasPrefix(screen, want) || strings.Contains(screen, "\n") {
 		t.Fatalf("screen after the run:\n%s\nwant only the summary %q…", screen, want)
 	}
@@ -613,7 +613,7 @@ func TestImportFolderOneProgressLineOneSummary(t *testing.T) {
 	// piped: no progress, the summary line only
 	env.IO.SetStderrTTY(false)
 	env.MustRun("import", dir)
-	if got := env.ErrOut.String(); !strings.HasPrefix(got, "imported 35 files: 0 new events, 10500 already stored (") ||
+	if got := env.ErrOut.String(); !strings.HasPrefix(got, "imported 35 files: 0 new events, 3500 already stored (") ||
 		strings.Count(got, "\n") != 1 || strings.Contains(got, "\r") {
 		t.Fatalf("piped stderr: %q", got)
 	}
