@@ -186,8 +186,11 @@ func (p *Progress) Line(width int) string {
 		parts = append(parts, part{fmt.Sprintf("%.0f%%", frac*100), 2})
 		eta := "ETA ?"
 		if frac > 0 && elapsed > 500*time.Millisecond {
-			left := time.Duration(float64(elapsed) * (1 - frac) / frac)
-			eta = "ETA " + left.Round(time.Second).String()
+			left := time.Duration(float64(elapsed) * (1 - frac) / frac).Round(time.Second)
+			if frac < 1 {
+				left = max(left, time.Second) // not "0s" while work is left
+			}
+			eta = "ETA " + left.String()
 		}
 		parts = append(parts, part{eta, 3})
 	}

@@ -30,6 +30,7 @@ type DemoOptions struct {
 	Output string
 	// Command is how the hints run auditctl (cmdutil.Invocation).
 	Command string
+	Quiet   bool
 }
 
 // NewCmdDemo builds the command.
@@ -58,6 +59,7 @@ func NewCmdDemo(f *cmdutil.Factory, runF func(*DemoOptions) error) *cobra.Comman
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Output = f.Output
+			opts.Quiet = f.Quiet
 			opts.Command = cmdutil.Invocation(os.Args[0], f.DBPath)
 			if runF != nil {
 				return runF(opts)
@@ -95,9 +97,9 @@ func demoRun(ctx context.Context, opts *DemoOptions) error {
 	if err != nil {
 		return err
 	}
-	progress := opts.IO.NewProgress("demo", 0)
+	progress := opts.IO.NewProgress("demo", 0).Unit("events").Quiet(opts.Quiet)
 	res, err := db.Import(ctx, demodata.Events(demodata.Options{Now: now, Days: opts.Days, Count: opts.Count}),
-		sqlite.ImportOptions{Progress: progress.Items})
+		sqlite.ImportOptions{Progress: func(n int) { progress.ItemsOf(int64(n), int64(opts.Count)) }})
 	progress.Done()
 	if err != nil {
 		return err
