@@ -2,10 +2,10 @@ package player
 
 import (
 	"fmt"
+	"github.com/auditctl/auditctl/internal/bintest"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -80,19 +80,7 @@ func e2eBinary(t *testing.T) string {
 	return buildAuditctl(t)
 }
 
-func buildAuditctl(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "auditctl")
-	if runtime.GOOS == "windows" {
-		bin += ".exe"
-	}
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/auditctl/auditctl/cmd/auditctl")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
+func buildAuditctl(t *testing.T) string { return bintest.Auditctl(t) }
 
 func TestEndToEndTmux(t *testing.T) {
 	bin := e2eBinary(t)

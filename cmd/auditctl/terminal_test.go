@@ -6,13 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/auditctl/auditctl/internal/bintest"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode"
@@ -40,32 +40,7 @@ var hostile = []string{
 
 func hostileText(i int) string { return hostile[i%len(hostile)] }
 
-// buildBinary builds auditctl once for the tests of this package that run
-// it as a process.
-var buildBinary = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "auditctl-bin")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "auditctl")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("go build: %v\n%s", err, out)
-	}
-	return bin, nil
-})
-
-func binary(t *testing.T) string {
-	t.Helper()
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("needs the go command to build auditctl")
-	}
-	bin, err := buildBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return bin
-}
+func binary(t *testing.T) string { return bintest.Auditctl(t) }
 
 // hostileFixture is a cache holding hostile events and a hostile session,
 // and the hostile recording itself.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"github.com/auditctl/auditctl/internal/bintest"
 	"io"
 	"os"
 	"os/exec"
@@ -22,16 +23,8 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
-// buildBinary builds auditctl into a temporary directory.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "auditctl")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/auditctl/auditctl/cmd/auditctl")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
+// buildBinary is the auditctl binary of this checkout.
+func buildBinary(t *testing.T) string { return bintest.Auditctl(t) }
 
 // inPty runs the binary with stdout and stderr on a pseudo-terminal of
 // cols x 24, COLUMNS=cols, and returns what the terminal received (CR LF

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/auditctl/auditctl/internal/bintest"
 	"io"
 	"os"
 	"os/exec"
@@ -14,16 +15,8 @@ import (
 	"time"
 )
 
-// buildBinary builds auditctl into a temporary directory.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "auditctl")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/auditctl/auditctl/cmd/auditctl")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
+// buildBinary is the auditctl binary of this checkout.
+func buildBinary(t *testing.T) string { return bintest.Auditctl(t) }
 
 // TestRecordListTerminate drives the real binary: a session recorded in
 // one process is listed as active by another and terminated by a third,
