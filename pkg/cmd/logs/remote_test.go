@@ -4,6 +4,7 @@ import (
 	"io"
 	"log"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strings"
@@ -96,8 +97,8 @@ func TestRemoteUnfixableFailsAtOnce(t *testing.T) {
 	}
 }
 
-// No server at a loopback address, and a certificate nobody vouches for,
-// fail at once with exit 4 and say why.
+// No server at a loopback address, a certificate nobody vouches for and a
+// 404 fail at once with exit 4 and say why.
 func TestRemoteTransportFailuresThatRetryingCannotFix(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -105,6 +106,8 @@ func TestRemoteTransportFailuresThatRetryingCannotFix(t *testing.T) {
 	}
 	closed := "http://" + l.Addr().String()
 	l.Close()
+	notFound := httptest.NewServer(http.NotFoundHandler()) // a proxy path that is wrong
+	t.Cleanup(notFound.Close)
 	tlsSrv := httptest.NewUnstartedServer(jcserver.New(remoteKey))
 	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	tlsSrv.StartTLS() // with a certificate nobody trusts
@@ -112,6 +115,7 @@ func TestRemoteTransportFailuresThatRetryingCannotFix(t *testing.T) {
 	for _, tc := range []struct{ url, want string }{
 		{closed, "connection refused: nothing listens at " + strings.TrimPrefix(closed, "http://")},
 		{tlsSrv.URL, "TLS certificate not accepted"},
+		{notFound.URL, "404 Not Found"},
 	} {
 		env := remote(t, tc.url)
 		start := time.Now()
