@@ -33,6 +33,7 @@ type Progress struct {
 	unit    string
 	total   int64 // bytes expected; 0 = unknown
 	start   time.Time
+	now     func() time.Time // the clock: time.Now, fixed in tests
 
 	done       atomic.Int64 // bytes read
 	items      atomic.Int64 // records handled in files already finished
@@ -51,7 +52,7 @@ type Progress struct {
 // unknown). Records are counted as "records" until Unit says otherwise.
 func (s *IOStreams) NewProgress(label string, total int64) *Progress {
 	return &Progress{w: s.ErrOut, enabled: s.IsStderrTTY(), width: s.StderrWidth,
-		label: sanitize.String(label), unit: "records", total: total, start: time.Now()}
+		label: sanitize.String(label), unit: "records", total: total, start: time.Now(), now: time.Now}
 }
 
 // Quiet turns the line off when q is set (--quiet). It returns p.
@@ -129,7 +130,7 @@ func (p *Progress) Bytes(n int64) {
 func (p *Progress) Count() int64 { return p.items.Load() + p.fileItems.Load() }
 
 // Elapsed is the time since the progress started.
-func (p *Progress) Elapsed() time.Duration { return time.Since(p.start) }
+func (p *Progress) Elapsed() time.Duration { return p.now().Sub(p.start) }
 
 func (p *Progress) redraw() {
 	if !p.enabled {
@@ -149,7 +150,7 @@ func (p *Progress) redraw() {
 // Line is the progress line fitted to width columns (less one, so that the
 // terminal never wraps it).
 func (p *Progress) Line(width int) string {
-	elapsed := time.Since(p.start)
+	elapsed := p.now().Sub(p.start)
 	items := p.Count()
 	itemsTotal := p.itemsTotal.Load()
 	done := p.done.Load()

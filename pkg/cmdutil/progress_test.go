@@ -60,7 +60,7 @@ func TestProgressLineFitsTheWidth(t *testing.T) {
 	p.StartFile("/data/cloudtrail/2024/07/10/218007301253_CloudTrail_us-east-1_20230710T1145Z_7xgocspSowgK0Gto.json.gz")
 	p.Items(34)
 	p.Bytes(400)
-	p.start = time.Now().Add(-2 * time.Second)
+	p.now = func() time.Time { return p.start.Add(2 * time.Second) }
 	for w := 1; w <= 240; w++ {
 		line := p.Line(w)
 		if got := ansi.StringWidth(line); got > max(w-1, 10) {
@@ -83,7 +83,7 @@ func TestProgressLineFitsTheWidth(t *testing.T) {
 	// sync's shape: events of a known total
 	q := s.NewProgress("sync jumpcloud", 0).Unit("events")
 	q.ItemsOf(250, 1000)
-	q.start = time.Now().Add(-time.Second)
+	q.now = func() time.Time { return q.start.Add(time.Second) }
 	if got := q.Line(80); got != "sync jumpcloud, 250/1000 events, 250/s, 25%, ETA 3s" {
 		t.Errorf("sync line: %q", got)
 	}
