@@ -18,7 +18,13 @@ import (
 // consumes input (no endless non-fatal errors); a fatal error is sticky;
 // events are well formed. It returns the events and the non-fatal errors.
 func fuzzRead(t *testing.T, data []byte, format Format) (events, errs int, fatal bool) {
-	rd, _, err := Open("fuzz", bytes.NewReader(data), format)
+	// A tiny event size limit too: the refusal paths keep the promises.
+	fuzzReadWith(t, data, format, Options{MaxEventSize: 48})
+	return fuzzReadWith(t, data, format, Options{})
+}
+
+func fuzzReadWith(t *testing.T, data []byte, format Format, opt Options) (events, errs int, fatal bool) {
+	rd, _, err := OpenWith("fuzz", bytes.NewReader(data), format, opt)
 	if err != nil {
 		if audit.ErrorCode(err) != audit.EINVALID {
 			t.Fatalf("Open: %v", err)

@@ -21,6 +21,13 @@ func FuzzReader(f *testing.F) {
 	maxV1Len = 1 << 20
 	f.Add([]byte("{\"version\":3,\"term\":{\"cols\":80,\"rows\":24}}\n[0.5,\"o\",\"hi\\r\\n\"]\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// A tiny event size limit too: refusals are errors like any other.
+		if r, err := newReader("fuzz", bytes.NewReader(data), Options{MaxEventSize: 32}, nil); err != nil {
+			checkErr(t, err)
+		} else {
+			checkStream(t, r, 1<<20)
+			r.Close()
+		}
 		r, err := NewReader("fuzz", bytes.NewReader(data))
 		if err != nil {
 			checkErr(t, err)
@@ -137,6 +144,9 @@ func checkStream(t *testing.T, r *Reader, maxEvents int) []Event {
 func FuzzTtyrec(f *testing.F) {
 	f.Add(handTtyrec())
 	f.Fuzz(func(t *testing.T, data []byte) {
+		small := &Reader{name: "fuzz", br: bufio.NewReader(bytes.NewReader(data)), max: 16}
+		small.initTtyrec(Options{})
+		checkStream(t, small, len(data)/12+1)
 		r := &Reader{name: "fuzz", br: bufio.NewReader(bytes.NewReader(data))}
 		r.initTtyrec(Options{})
 		evs := checkStream(t, r, len(data)/12+1)
