@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
@@ -101,14 +102,17 @@ type csvReader struct {
 
 func newCSVReader(file, source string, r io.Reader, max int) *csvReader {
 	lim := &csvLimit{r: r, max: max, stop: int64(max) + csvSlack}
-	cr := csv.NewReader(lim)
+	// csv.Reader reads through this buffer (it keeps a *bufio.Reader of
+	// 4 KiB or more as it is): large reads, few calls.
+	cr := csv.NewReader(bufio.NewReaderSize(lim, bufSize))
 	cr.ReuseRecord = true
 	cr.LazyQuotes = false
 	return &csvReader{file: file, source: source, cr: cr, lim: lim}
 }
 
-// csvSlack is what csv.Reader may read ahead of a record (its buffer).
-const csvSlack = 4096
+// csvSlack is what may be read ahead of a record (the buffer csv.Reader
+// reads through).
+const csvSlack = bufSize
 
 // csvLimit stands between csv.Reader and the input: encoding/csv holds a
 // record whole, however long, so csvLimit refuses to hand it more than the
