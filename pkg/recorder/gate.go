@@ -51,8 +51,9 @@ type gate struct {
 	dec  keys.Decoder
 	kbuf []keys.Key
 
-	held    string // lines entered that do not complete a unit yet
-	line    []rune // the line being edited (a paste may hold newlines)
+	lex     sqllex.Lexer // holds the lines entered that do not complete a unit yet
+	held    string       // the same, for drawing (kept only when draw is set)
+	line    []rune       // the line being edited (a paste may hold newlines)
 	cursor  int
 	hist    []string
 	histPos int    // index in hist of the line shown; len(hist) for a new line
@@ -99,7 +100,7 @@ func newGate(rules []Rule, allowMeta bool, d sqllex.Dialect, q *queryTracker, dr
 	if cols <= 0 {
 		cols = 80
 	}
-	return &gate{rules: rules, allowMeta: allowMeta, d: d, q: q, draw: draw, cols: cols}
+	return &gate{rules: rules, allowMeta: allowMeta, d: d, q: q, draw: draw, cols: cols, lex: sqllex.Lexer{Dialect: d}}
 }
 
 // Input takes keys typed at time t: one read from the user's terminal or
@@ -123,7 +124,7 @@ func (g *gate) Input(t time.Duration, p []byte) gateAction {
 				g.interrupt(t, &act)
 				continue
 			case "C-d":
-				if g.held == "" && len(g.line) == 0 && refused == "" {
+				if !g.holding() && len(g.line) == 0 && refused == "" {
 					g.queue = append(g.queue, queued{text: "\x04", raw: true})
 					continue
 				}
@@ -136,7 +137,8 @@ func (g *gate) Input(t time.Duration, p []byte) gateAction {
 	}
 	if refused != "" {
 		// What is left of the refused read is dropped, not held.
-		g.held, g.line, g.cursor = "", g.line[:0], 0
+		g.dropHeld()
+		g.line, g.cursor = g.line[:0], 0
 	}
 	if g.needPrompt {
 		g.needPrompt = false
@@ -202,7 +204,8 @@ func (g *gate) sendHidden(act *gateAction) {
 // queue has been sent.
 func (g *gate) EndOfInput(t time.Duration) gateAction {
 	var act gateAction
-	g.held, g.line, g.cursor = "", nil, 0
+	g.dropHeld()
+	g.line, g.cursor = nil, 0
 	g.queue = append(g.queue, queued{text: "\x04", raw: true})
 	g.pump(t, &act)
 	return act
@@ -271,8 +274,12 @@ func (g *gate) pump(t time.Duration, act *gateAction) {
 
 // enter ends a line: the complete units in what is held are decided.
 func (g *gate) enter(t time.Duration, act *gateAction, refused string) string {
-	text := g.held + string(g.line) + "\n"
-	if s := strings.TrimSpace(g.held + string(g.line)); s != "" && (len(g.hist) == 0 || g.hist[len(g.hist)-1] != s) {
+	line := string(g.line)
+	var text string // what was typed, shown again when it is refused
+	if g.draw {
+		text = g.held + line + "\n"
+	}
+	if s := strings.TrimSpace(line); s != "" && (len(g.hist) == 0 || g.hist[len(g.hist)-1] != s) {
 		g.hist = append(g.hist, s)
 		if len(g.hist) > 500 {
 			g.hist = g.hist[1:]
@@ -280,7 +287,7 @@ func (g *gate) enter(t time.Duration, act *gateAction, refused string) string {
 	}
 	g.histPos = len(g.hist)
 	g.saved = nil
-	units, rest := sqllex.Split(g.d, text)
+	units := g.lex.Write([]byte(line + "\n"))
 	var typed strings.Builder
 	if g.drawn {
 		g.erase(&typed)
@@ -303,7 +310,7 @@ func (g *gate) enter(t time.Duration, act *gateAction, refused string) string {
 	}
 	g.line, g.cursor = g.line[:0], 0
 	if refused != "" {
-		g.held = ""
+		g.dropHeld()
 		if g.draw {
 			// The user sees what was typed, then why it went nowhere, then
 			// (at the end of the read) the prompt again: the client saw
@@ -324,17 +331,25 @@ func (g *gate) enter(t time.Duration, act *gateAction, refused string) string {
 		}
 		return refused
 	}
-	g.held = rest
-	if sqllex.Blank(g.d, rest) {
-		g.held = "" // comments and blanks: nothing the client would act on
+	if g.lex.Blank() {
+		g.dropHeld() // comments and blanks: nothing the client would act on
 	}
 	if g.draw {
+		g.held = g.lex.Pending()
 		act.show = append(act.show, typed.String()...)
 		if g.held != "" {
 			g.render(act, g.startCol)
 		}
 	}
 	return ""
+}
+
+// holding reports whether lines entered are held (not a complete unit yet).
+func (g *gate) holding() bool { return g.lex.PendingLen() > 0 }
+
+func (g *gate) dropHeld() {
+	g.lex.Reset()
+	g.held = ""
 }
 
 // decide returns the rule that refuses u ("" to let it through) and the
@@ -371,8 +386,9 @@ func (g *gate) interrupt(t time.Duration, act *gateAction) {
 		g.erase(&b)
 		act.show = append(act.show, b.String()...)
 	}
-	had := g.held != "" || len(g.line) > 0
-	g.held, g.line, g.cursor, g.drawn = "", g.line[:0], 0, false
+	had := g.holding() || len(g.line) > 0
+	g.dropHeld()
+	g.line, g.cursor, g.drawn = g.line[:0], 0, false
 	g.histPos, g.saved = len(g.hist), nil
 	if busy {
 		act.send = append(act.send, []byte{0x03})
@@ -427,7 +443,7 @@ func (g *gate) edit(k keys.Key) {
 			}
 			return -1
 		}, text))
-		if len(g.held)+len(g.line)+len(rs) > maxHeld {
+		if g.lex.PendingLen()+len(g.line)+len(rs) > maxHeld {
 			return // bounded, like any line buffer: the excess is not taken
 		}
 		g.line = append(g.line[:g.cursor], append(rs, g.line[g.cursor:]...)...)

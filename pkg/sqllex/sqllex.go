@@ -104,32 +104,65 @@ type Unit struct {
 // SQL; set Dialect before the first Write.
 type Lexer struct {
 	Dialect Dialect
-	pending []byte
-	midLine bool // pending does not start at the start of a line
+	sc      scanner
+	ready   bool
 }
 
-// Write adds input and returns the units it completes, in order.
+// Write adds input and returns the units it completes, in order. Lexing
+// resumes where the last Write stopped (at the start of the token it could
+// not finish), so feeding a long statement in pieces costs about what
+// lexing it whole does.
 func (l *Lexer) Write(p []byte) []Unit {
-	l.pending = append(l.pending, p...)
-	units, n, midLine := scan(l.Dialect, l.pending, !l.midLine)
-	if n > 0 {
-		l.pending = append(l.pending[:0], l.pending[n:]...)
-		l.midLine = midLine
+	if !l.ready {
+		l.sc.init(l.Dialect, nil, true)
+		l.ready = true
+	}
+	sc := &l.sc
+	sc.s = append(sc.s, p...)
+	var units []Unit
+	for sc.i < len(sc.s) {
+		if !sc.step() {
+			break // the rest is incomplete
+		}
+		if u := sc.done; u != nil {
+			units = append(units, *u)
+			sc.resetUnit()
+		}
+	}
+	// Forget what the units took, keeping one byte to look back on.
+	if n := sc.start - 1; n > 0 {
+		sc.s = append(sc.s[:0], sc.s[n:]...)
+		sc.i -= n
+		sc.start -= n
+		sc.lineBeg = max(sc.lineBeg-n, 0)
 	}
 	return units
 }
 
 // Pending returns the input held: not yet a complete unit.
-func (l *Lexer) Pending() string { return string(l.pending) }
-
-// Open reports whether the held input holds anything but white space.
-func (l *Lexer) Open() bool { return strings.TrimSpace(string(l.pending)) != "" }
-
-// Reset drops the held input (an interrupt).
-func (l *Lexer) Reset() {
-	l.pending = l.pending[:0]
-	l.midLine = false
+func (l *Lexer) Pending() string {
+	if !l.ready {
+		return ""
+	}
+	return string(l.sc.s[l.sc.start:])
 }
+
+// Blank reports whether the held input is nothing but white space and
+// complete comments (nothing the client would act on).
+func (l *Lexer) Blank() bool {
+	return !l.ready || !l.sc.hasTok && l.sc.i == len(l.sc.s)
+}
+
+// PendingLen is len(Pending()), without the copy.
+func (l *Lexer) PendingLen() int {
+	if !l.ready {
+		return 0
+	}
+	return len(l.sc.s) - l.sc.start
+}
+
+// Reset drops the held input (an interrupt): what comes next starts a line.
+func (l *Lexer) Reset() { l.ready = false }
 
 // Split lexes a whole input: its units, and what is left incomplete.
 func Split(d Dialect, s string) ([]Unit, string) {
@@ -176,26 +209,6 @@ type scanner struct {
 
 func (sc *scanner) init(d Dialect, s []byte, lineStart bool) {
 	*sc = scanner{d: d, s: s, lineStart: lineStart}
-}
-
-// scan lexes s (which starts at a line start when lineStart) and returns
-// the complete units, the bytes they span, and whether what follows them
-// starts in the middle of a line.
-func scan(d Dialect, s []byte, lineStart bool) (units []Unit, n int, midLine bool) {
-	var sc scanner
-	sc.init(d, s, lineStart)
-	for sc.i < len(sc.s) {
-		if !sc.step() {
-			break // the rest is incomplete
-		}
-		if u := sc.done; u != nil {
-			units = append(units, *u)
-			n = sc.i
-			midLine = !sc.lineStart
-			sc.resetUnit()
-		}
-	}
-	return units, n, midLine
 }
 
 func (sc *scanner) resetUnit() {
@@ -251,6 +264,15 @@ func (sc *scanner) eol(i int) int {
 // inside a token (or a line a command needs whole): nothing more can be
 // decided until more arrives.
 func (sc *scanner) step() bool {
+	atLine := sc.lineStart
+	if !sc.step1() {
+		sc.lineStart = atLine // lexed again from the same place next time
+		return false
+	}
+	return true
+}
+
+func (sc *scanner) step1() bool {
 	s, i, d := sc.s, sc.i, sc.d
 	if sc.lineStart {
 		sc.lineStart = false
@@ -261,9 +283,8 @@ func (sc *scanner) step() bool {
 			for j < len(s) && (s[j] == ' ' || s[j] == '\t') {
 				j++
 			}
-			if j == len(s) {
-				sc.lineStart = true // wait for the line's first character
-				return false
+			if j == len(s) || d == MySQL && wordAtEnd(s[j:]) {
+				return false // wait for the line's first word
 			}
 			if (d == SQLite && s[j] == '.') || (d == MySQL && mysqlLineCommand(s[j:])) {
 				e := sc.eol(j)
@@ -641,6 +662,16 @@ var mysqlCommands = []string{
 	"?", "charset", "clear", "connect", "delimiter", "edit", "ego", "exit", "go", "help", "nopager",
 	"notee", "nowarning", "pager", "print", "prompt", "query_attributes", "quit", "rehash",
 	"resetconnection", "source", "ssl_session_data_print", "status", "system", "tee", "use", "warnings",
+}
+
+// wordAtEnd: the line's first word may go on in the next input.
+func wordAtEnd(b []byte) bool {
+	for _, c := range b {
+		if isSpace(c) || c == ';' {
+			return false
+		}
+	}
+	return true
 }
 
 func mysqlLineCommand(b []byte) bool {

@@ -192,3 +192,16 @@ func FuzzSplit(f *testing.F) {
 		}
 	})
 }
+
+func TestLexerBlank(t *testing.T) {
+	for in, want := range map[string]bool{
+		"": true, "  \n": true, "-- x\n": true, "/* a */ \n": true, "/* open\n": false, "select\n": false,
+		"select 1; -- c\n": true, "select 1; x\n": false, "'\n": false,
+	} {
+		l := Lexer{Dialect: Postgres}
+		l.Write([]byte(in))
+		if got := l.Blank(); got != want || got != Blank(Postgres, l.Pending()) {
+			t.Errorf("%q: Blank() = %v, want %v (pending %q)", in, got, want, l.Pending())
+		}
+	}
+}
