@@ -392,7 +392,9 @@ func TestConvertedPlaysInAsciinema(t *testing.T) {
 			t.Fatal(err)
 		}
 		one := writeRec(t, dir, fmt.Sprintf("%d.one.rec", i), inf.Cols, inf.Rows, []ev{{0, "o", string(raw)}})
-		got := env.MustRun("sessions", "cat", one)
+		// One event holding all of the output: over the default event size
+		// limit for the larger recordings.
+		got := env.MustRun("sessions", "cat", "--max-event-size", "64MiB", one)
 		if got != want {
 			t.Errorf("%s: sessions cat of asciinema's output differs from sessions cat of the original\n%.400s\n---\n%.400s", f, got, want)
 		}
