@@ -29,6 +29,11 @@ type attempt struct {
 	chunks []string
 }
 
+// sentAttempts are not refused: what is typed reaches the client, which
+// must not turn it into what a rule refuses (its line editor completing a
+// tab, expanding a macro): only the table is checked.
+var sentAttempts = map[string]bool{"tab completion": true, "inputrc macro": true}
+
 // commonAttempts hold for every client: rule 'DROP TABLE', table t.
 var commonAttempts = []attempt{
 	{"plain", []string{"DROP TABLE t;\r"}},
@@ -60,6 +65,9 @@ var commonAttempts = []attempt{
 	{"edited with backspace", []string{"DROP TABLE x\x7ft;\r"}},
 	{"edited at the start of the line", []string{"ROP TABLE t;\x01D\r"}},
 	{"CRLF line ends", []string{"DROP TABLE t;\r\nSELECT 1;\r\n"}},
+	{"tab completion", []string{"DR\tTABLE t;\r"}},
+	{"inputrc macro", []string{"~ t;\r"}},
+	{"8-bit bytes as Meta keys outside a UTF-8 locale", []string{"SELECT 'tä';\r"}},
 }
 
 var sqliteAttempts = []attempt{
@@ -181,6 +189,11 @@ func runBypass(t *testing.T, command []string, prompt string, attempts []attempt
 		t.Fatal(err)
 	}
 	home := t.TempDir()
+	// The user's own line-editor startup file: a macro that types what a
+	// rule refuses (the recorder runs the client without it).
+	if err := os.WriteFile(filepath.Join(home, ".inputrc"), []byte("\"~\": \"DROP TABLE \"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "TERM=xterm", "LANG=C", "PSQL_HISTORY=" + filepath.Join(home, "hist"), "PAGER=less"}
 	path := filepath.Join(t.TempDir(), "s.rec")
 	done := recordAsync(Options{
@@ -227,7 +240,7 @@ func runBypass(t *testing.T, command []string, prompt string, attempts []attempt
 		if err := tableExists(); err != nil {
 			t.Fatalf("attempt %q: table t is gone: %v\nscreen:\n%s", a.name, err, screen.String())
 		}
-		if blocked() <= before {
+		if !sentAttempts[a.name] && blocked() <= before {
 			t.Errorf("attempt %q: no blocked query in the log; queries: %+v", a.name, queriesSoFar(t, path))
 		}
 	}
@@ -246,8 +259,14 @@ func runBypass(t *testing.T, command []string, prompt string, attempts []attempt
 	if r.res.Queries != len(qs) || r.res.Blocked != nb {
 		t.Errorf("result counts %d queries, %d blocked; the file has %d, %d", r.res.Queries, r.res.Blocked, len(qs), nb)
 	}
-	if nb < len(attempts) {
-		t.Errorf("%d blocked queries for %d attempts", nb, len(attempts))
+	want := 0
+	for _, a := range attempts {
+		if !sentAttempts[a.name] {
+			want++
+		}
+	}
+	if nb < want {
+		t.Errorf("%d blocked queries for %d attempts to refuse", nb, want)
 	}
 	if err := tableExists(); err != nil {
 		t.Fatalf("table t is gone: %v", err)

@@ -65,6 +65,10 @@ type gate struct {
 	term       func() (canonical, echo bool)
 	sawRaw     bool
 	needPrompt bool // a refusal was shown: the prompt is due again
+	// asciiOnly: the client's locale is not UTF-8, and its line editor
+	// (readline's convert-meta) would read a byte above 0x7f as a Meta key
+	// (M-t transposes words...).
+	asciiOnly bool
 	// A line typed while the client reads without echo (hidBuf), ready
 	// to send (hidLine), and whether one was sent that the client has not
 	// answered yet (hidWait).
@@ -369,6 +373,10 @@ func (g *gate) decide(u sqllex.Unit) (rule, why string) {
 	if w := sqllex.StatementRisk(g.d, u.Normal); w != "" {
 		return "client-command: " + w, fmt.Sprintf("client-command: %s (--allow-meta allows it)", w)
 	}
+	if g.asciiOnly && !isASCII(u.Text) {
+		const w = "text that is not ASCII, outside a UTF-8 locale, is read by the client's line editor as editing keys"
+		return "client-command: " + w, "client-command: " + w + " (--allow-meta allows it)"
+	}
 	if u.Interpolates {
 		const w = "a psql variable makes the statement sent differ from the statement typed"
 		return "client-command: " + w, "client-command: " + w + " (--allow-meta allows it)"
@@ -437,8 +445,15 @@ func (g *gate) edit(k keys.Key) {
 		if k.Kind == keys.Paste {
 			text = strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(text)
 		}
+		// A tab becomes a space: sent to the client, a tab would be its
+		// line editor's completion, and the statement received would not
+		// be the statement decided on ("DR<Tab>" completes to "DROP").
+		// Other control characters are not text.
 		rs := []rune(strings.Map(func(r rune) rune {
-			if r == '\n' || r == '\t' || r >= ' ' && r != 0x7f && !(r >= 0x80 && r < 0xa0) {
+			switch {
+			case r == '\t':
+				return ' '
+			case r == '\n' || r >= ' ' && r != 0x7f && !(r >= 0x80 && r < 0xa0):
 				return r
 			}
 			return -1
@@ -455,7 +470,7 @@ func (g *gate) edit(k keys.Key) {
 	}
 	switch k.Name {
 	case "Tab":
-		g.edit(keys.Key{Kind: keys.Text, Name: "\t"})
+		g.edit(keys.Key{Kind: keys.Text, Name: " "}) // no completion: see above
 	case "Backspace", "C-h":
 		if g.cursor > 0 {
 			g.cursor--
@@ -613,6 +628,27 @@ func (g *gate) erase(b *strings.Builder) {
 	}
 	b.WriteString("\x1b[J")
 	g.drawn, g.curRow = false, 0
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// utf8Locale reports whether env's locale (LC_ALL, else LC_CTYPE, else
+// LANG) is a UTF-8 one.
+func utf8Locale(env []string) bool {
+	for _, k := range []string{"LC_ALL", "LC_CTYPE", "LANG"} {
+		if v := lookupEnv(env, k); v != "" {
+			v = strings.ToLower(v)
+			return strings.Contains(v, "utf-8") || strings.Contains(v, "utf8")
+		}
+	}
+	return false
 }
 
 func width(s string) int {

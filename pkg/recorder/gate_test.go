@@ -243,3 +243,22 @@ func TestGateHiddenLine(t *testing.T) {
 		t.Errorf("sent %q", sent(act))
 	}
 }
+
+// TestGateNoEditorKeys: what is sent holds nothing the client's line
+// editor would act on: a tab (completion) is a space; outside a UTF-8
+// locale, a byte above 0x7f (a Meta key to readline) refuses the statement.
+func TestGateNoEditorKeys(t *testing.T) {
+	g := testGate(t, sqllex.Postgres, "DROP TABLE")
+	if s := sent(g.Input(time.Millisecond, []byte("DR\tTABLE x;\r"))); s != "DR TABLE x;\r" {
+		t.Errorf("sent %q", s)
+	}
+	g = testGate(t, sqllex.Postgres, "DROP TABLE")
+	g.asciiOnly = true
+	act := g.Input(time.Millisecond, []byte("select 'é';\r"))
+	if got := messages(t, act.events); len(got) != 1 || !strings.Contains(got[0], "not ASCII") || len(act.send) > 0 {
+		t.Errorf("%q, sent %q", got, sent(act))
+	}
+	if utf8Locale([]string{"LANG=C"}) || !utf8Locale([]string{"LANG=C", "LC_ALL=en_US.UTF-8"}) || utf8Locale(nil) {
+		t.Error("utf8Locale")
+	}
+}

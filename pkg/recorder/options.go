@@ -85,3 +85,14 @@ func shellJoin(args []string) string {
 	}
 	return b.String()
 }
+
+// lookupEnv is the value of key in env (the last one wins, as in exec).
+func lookupEnv(env []string, key string) string {
+	v := ""
+	for _, kv := range env {
+		if k, val, ok := strings.Cut(kv, "="); ok && k == key {
+			v = val
+		}
+	}
+	return v
+}

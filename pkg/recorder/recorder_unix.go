@@ -115,8 +115,10 @@ func Record(ctx context.Context, opt Options) (res *Result, err error) {
 	env = append(env[:len(env):len(env)], EnvSessionID+"="+opt.Session.ID)
 	if len(opt.Block) > 0 {
 		// A pager is a way out of the deny rules (less runs "!sh"): the
-		// client's output goes to the terminal as it is.
-		env = append(env, "PAGER=cat", "PSQL_PAGER=cat")
+		// client's output goes to the terminal as it is. The line
+		// editor's and psql's startup files are too (an inputrc macro
+		// turns "q" into "DROP TABLE ", a psqlrc runs statements).
+		env = append(env, "PAGER=cat", "PSQL_PAGER=cat", "INPUTRC=/dev/null", "EDITRC=/dev/null", "PSQLRC=/dev/null")
 	}
 	termType := lookupEnv(env, "TERM")
 	if termType == "" {
@@ -167,6 +169,7 @@ func Record(ctx context.Context, opt Options) (res *Result, err error) {
 		r.queries = newQueryTracker(d)
 		if len(opt.Block) > 0 {
 			r.gate = newGate(opt.Block, opt.AllowMeta, d, r.queries, r.tty, cols)
+			r.gate.asciiOnly = !utf8Locale(env)
 			r.sendq = newSender()
 		}
 	}
@@ -726,14 +729,4 @@ func exitCode(cmd *exec.Cmd, err error) int {
 		return 128 + int(ws.Signal())
 	}
 	return st.ExitCode()
-}
-
-func lookupEnv(env []string, key string) string {
-	v := ""
-	for _, kv := range env {
-		if k, val, ok := strings.Cut(kv, "="); ok && k == key {
-			v = val
-		}
-	}
-	return v
 }
