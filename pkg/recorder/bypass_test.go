@@ -91,6 +91,7 @@ var psqlAttempts = []attempt{
 	{"E string first", []string{"SELECT E'\\';'; DROP TABLE t;\r"}},
 	{"backslash in a standard string first", []string{"SELECT '\\'; DROP TABLE t; --';\r"}},
 	{"nested comments", []string{"/* /* */ ; */ DROP TABLE t;\r"}},
+	{"code the server would read where the lexer sees a comment", []string{"SET standard_conforming_strings = off;\r", "SELECT 'a\\' /* '; DROP TABLE t; -- */\r", ";\r"}},
 	{"in parentheses", []string{"SELECT (1; DROP TABLE t);\r"}},
 	{"DO block", []string{"DO $$ BEGIN EXECUTE 'DROP TABLE t'; END $$;\r"}},
 	{`\i`, []string{"\\i EVIL\r"}},

@@ -362,6 +362,9 @@ func (g *gate) decide(u sqllex.Unit) (rule, why string) {
 	if r, ok := matchRules(g.rules, u.Normal); ok {
 		return r.Text, fmt.Sprintf("%q", r.Text)
 	}
+	if r, ok := matchRules(g.rules, sqllex.Folded(u.Text)); ok {
+		return r.Text, fmt.Sprintf("%q (in a comment)", r.Text)
+	}
 	if g.allowMeta {
 		return "", ""
 	}

@@ -688,6 +688,17 @@ func mysqlLineCommand(b []byte) bool {
 	return false
 }
 
+// Folded is s with comment markers (/*, */, --, #) made spaces, runs of
+// white space collapsed to one space and case folded, comments and all.
+// Matched besides the normal form, it keeps what a comment holds in view:
+// were the lexer ever to read as a comment what the client reads as code
+// (a server with standard_conforming_strings off reads 'a\' /* ' as one
+// string), a rule still sees the words.
+func Folded(s string) string {
+	s = strings.NewReplacer("/*", " ", "*/", " ", "--", " ", "#", " ").Replace(s)
+	return strings.ToLower(strings.Join(strings.Fields(s), " "))
+}
+
 // Blank reports whether s holds nothing but white space and complete
 // comments: nothing the client would act on.
 func Blank(d Dialect, s string) bool { return Normalize(d, s) == "" }

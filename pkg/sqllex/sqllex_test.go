@@ -205,3 +205,9 @@ func TestLexerBlank(t *testing.T) {
 		}
 	}
 }
+
+func TestFolded(t *testing.T) {
+	if got := Folded("SELECT 'a\\' /* '; DROP\tTABLE t; -- */"); got != "select 'a\\' '; drop table t; " && got != "select 'a\\' '; drop table t;" {
+		t.Errorf("Folded = %q", got)
+	}
+}
