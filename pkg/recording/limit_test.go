@@ -127,3 +127,37 @@ func TestScriptChunkTooLarge(t *testing.T) {
 		t.Fatalf("%v", err)
 	}
 }
+
+// A Reader resumed at a Position keeps the limit of the Reader it came
+// from: it reads (and refuses) what that Reader reads.
+func TestResumeKeepsLimit(t *testing.T) {
+	data := `{"version": 3, "term": {"cols": 80, "rows": 24}}` + "\n" + `[0.5, "o", "a"]` + "\n" +
+		`[0.5, "o", "` + strings.Repeat("x", 2<<20) + `"]` + "\n"
+	path := writeFile(t, "big.cast", []byte(data))
+	r, err := Open(path, Options{MaxEventSize: 4 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := r.Next(); err != nil {
+		t.Fatal(err)
+	}
+	pos := r.Position()
+	r2, err := OpenAt(path, r.Header(), pos)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r2.Close()
+	if ev, err := r2.Next(); err != nil || len(ev.Data) != 2<<20 {
+		t.Fatalf("resumed: %d bytes, %v", len(ev.Data), err)
+	}
+	pos.MaxEventSize = 0 // the default: 1 MiB
+	r3, err := OpenAt(path, r.Header(), pos)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r3.Close()
+	if _, err := r3.Next(); err == nil || !strings.Contains(err.Error(), "larger than the 1MiB limit") {
+		t.Fatalf("default limit: %v", err)
+	}
+}

@@ -104,6 +104,9 @@ type Position struct {
 	Line   int           // lines read so far (the next line is Line+1)
 	Clock  time.Duration // time of the last event returned (v3: the running sum of intervals)
 	Events int64         // events returned so far
+	// MaxEventSize is the event size limit of the Reader it came from (0:
+	// the default), so that a resumed Reader refuses what it refused.
+	MaxEventSize int
 }
 
 // maxV1Len is the largest asciicast v1 document accepted (v1 holds every
@@ -225,6 +228,7 @@ func Resume(name string, r io.Reader, hdr Header, pos Position) (*Reader, error)
 		off:    pos.Offset,
 		clock:  pos.Clock,
 		events: pos.Events,
+		max:    pos.MaxEventSize,
 	}, nil
 }
 
@@ -232,7 +236,7 @@ func Resume(name string, r io.Reader, hdr Header, pos Position) (*Reader, error)
 // (the last event returned, or a bad line reported). It is meaningful for
 // resuming only when Seekable reports true.
 func (r *Reader) Position() Position {
-	return Position{Offset: r.off, Line: r.line, Clock: r.clock, Events: r.events}
+	return Position{Offset: r.off, Line: r.line, Clock: r.clock, Events: r.events, MaxEventSize: r.max}
 }
 
 // Seekable reports whether Position and Resume work for this recording:

@@ -52,6 +52,7 @@ func NewCmdCat(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			auditctl sessions cat session.cast.gz > session.txt
 			auditctl sessions cat timing.log --log-out typescript
 			auditctl sessions cat damaged.cast --skip-invalid
+			auditctl sessions cat huge-paste.cast --max-event-size 8MiB
 		`),
 		Args: cmdutil.ExactArgs(1, "a recording FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {

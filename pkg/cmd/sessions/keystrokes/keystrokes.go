@@ -67,7 +67,11 @@ func NewCmdKeystrokes(f *cmdutil.Factory, runF func(*Options) error) *cobra.Comm
 
 			Output formats: table (default on a terminal), txt, json, ndjson,
 			csv, yaml. Times are offsets from the start; JSON also gives the
-			wall-clock time when the recording has a start timestamp.
+			wall-clock time when the recording has a start timestamp. txt, json,
+			ndjson and csv are written row by row as the recording is read, so a
+			recording of any length lists in constant memory; the table, yaml
+			and --jq hold at most 64 MiB of rows (a note on stderr says when
+			rows were left out).
 		`),
 		Example: heredoc.Doc(`
 			auditctl sessions keystrokes session.rec

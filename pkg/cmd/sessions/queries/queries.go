@@ -48,6 +48,11 @@ func NewCmdQueries(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command
 			is named on stderr (file:line) and makes the exit code 3: a
 			recording is evidence, and a skipped event must not be a silent
 			gap. --skip-invalid lists the rest and exits 0.
+
+			json, ndjson and csv are written row by row as the recording is read,
+			so a recording of any length lists in constant memory; the table,
+			yaml and --jq hold at most 64 MiB of rows (a note on stderr says when
+			rows were left out).
 		`),
 		Example: heredoc.Doc(`
 			auditctl sessions queries db-session.rec
