@@ -116,7 +116,7 @@ func sqliteRisk(cmd string) string {
 			return why
 		}
 	}
-	for _, full := range []string{"output", "once", "log"} {
+	for _, full := range []string{"output", "once", "log", "trace", "iotrace"} {
 		if strings.HasPrefix(full, n) {
 			for _, a := range strings.Fields(args) {
 				if strings.HasPrefix(a, "|") || strings.HasPrefix(a, "'|") || strings.HasPrefix(a, `"|`) {

@@ -111,7 +111,7 @@ func TestRisk(t *testing.T) {
 		{Postgres, "\\set x `id`", true}, {Postgres, `\gexec`, true}, {Postgres, `\q`, false},
 		{SQLite, ".read x", true}, {SQLite, ".rea x", true}, {SQLite, ".shell ls", true},
 		{SQLite, ".system ls", true}, {SQLite, ".import f t", true}, {SQLite, ".output |cat", true},
-		{SQLite, ".once -x", true}, {SQLite, ".output f.txt", false}, {SQLite, ".tables", false},
+		{SQLite, ".once -x", true}, {SQLite, ".trace |sh", true}, {SQLite, ".trace t.log", false}, {SQLite, ".output f.txt", false}, {SQLite, ".tables", false},
 		{SQLite, ".schema", false},
 		{MySQL, "source x.sql", true}, {MySQL, `\. x.sql`, true}, {MySQL, `\! ls`, true},
 		{MySQL, "system ls", true}, {MySQL, "use db", false},
