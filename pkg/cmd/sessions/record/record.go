@@ -85,7 +85,9 @@ func NewCmdRecord(f *cmdutil.Factory, runF func(*RecordOptions) error) *cobra.Co
 			the input line (its own line editor, with history): the client
 			receives only complete statements that no rule refused, one at a
 			time, exactly as decided; input that is not a complete statement yet
-			is held; client commands that read files, open an editor or run a
+			is held (C-c clears it); after a refused statement, nothing more of
+			the same input (the rest of the line, a paste) is sent, and each
+			statement in it is recorded as blocked; client commands that read files, open an editor or run a
 			shell (psql \i \e \! \o |cmd, sqlite3 .read .shell .system .import,
 			mysql source system) are refused unless --allow-meta; the session's
 			category is database. Deny rules guard against mistakes at the
@@ -102,6 +104,7 @@ func NewCmdRecord(f *cmdutil.Factory, runF func(*RecordOptions) error) *cobra.Co
 			auditctl sessions record --resource web-1 --host web-1.internal --protocol ssh -- ssh admin@web-1.internal
 			auditctl sessions record --category database --resource orders-db --block 'DROP TABLE' --block '/^\s*truncate/' -- psql -h db.internal orders
 			auditctl sessions record -O /tmp/demo.rec -- sh -c 'ls -l; sleep 1'
+			auditctl sessions record --block 'DROP TABLE' --block 'DELETE FROM' -- sqlite3 orders.db
 		`),
 		Args: cmdutil.MinimumArgs(1, "a COMMAND to run (after --)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -127,7 +130,7 @@ func NewCmdRecord(f *cmdutil.Factory, runF func(*RecordOptions) error) *cobra.Co
 	shared.AddMetadataFlags(fl, m)
 	fl.Lookup("user").Usage = "user name (default $USER)"
 	fl.Lookup("host").Usage = "server host (default this host's name)"
-	fl.StringVar(&opts.Category, "category", "server", "server, database or website")
+	fl.StringVar(&opts.Category, "category", "server", "server, database or website (database with --block)")
 	fl.StringArrayVar(&opts.Block, "block", nil, "refuse statements matching this rule (substring, or /regexp/; repeatable)")
 	fl.BoolVar(&opts.AllowMeta, "allow-meta", false, "with --block, let client commands that read files, open an editor or run a shell through")
 	fl.StringVarP(&opts.OutFile, "output-file", "O", "", "write the recording to this file (must not exist)")
