@@ -28,7 +28,7 @@ func terminatePath(rec string) string { return rec + ".terminate" }
 // recorder's PID and its session. The lock lives as long as the open file:
 // the kernel drops it when the recorder dies, however it dies.
 func acquireLock(path string, pid int, id string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := createControl(path)
 	if err != nil {
 		return nil, fmt.Errorf("recorder lock: %w", err)
 	}
@@ -59,14 +59,23 @@ type lockState struct {
 }
 
 func probeLock(path string) (lockState, error) {
-	f, err := os.Open(path)
+	f, st, err := openLock(path)
+	if f != nil {
+		f.Close()
+	}
+	return st, err
+}
+
+// openLock probes the lock file at path and returns it open (nil when
+// there is none).
+func openLock(path string) (*os.File, lockState, error) {
+	f, err := openControl(path, os.O_RDONLY)
 	if errors.Is(err, os.ErrNotExist) {
-		return lockState{}, nil
+		return nil, lockState{}, nil
 	}
 	if err != nil {
-		return lockState{}, fmt.Errorf("recorder lock: %w", err)
+		return nil, lockState{}, fmt.Errorf("recorder lock: %w", err)
 	}
-	defer f.Close()
 	st := lockState{exists: true}
 	b, _ := io.ReadAll(io.LimitReader(f, 256))
 	if fields := strings.Fields(string(b)); len(fields) == 2 {
@@ -79,9 +88,10 @@ func probeLock(path string) (lockState, error) {
 	case errors.Is(err, syscall.EWOULDBLOCK):
 		st.held = true
 	default:
-		return st, fmt.Errorf("recorder lock %s: %w", path, err)
+		f.Close()
+		return nil, st, fmt.Errorf("recorder lock %s: %w", path, err)
 	}
-	return st, nil
+	return f, st, nil
 }
 
 // terminateRequest is the content of the ".terminate" file.
@@ -117,7 +127,12 @@ func writeTerminateRequest(path string, req terminateRequest) error {
 // readTerminateRequest returns who asked for the termination, "" when no
 // request is there.
 func readTerminateRequest(path string) string {
-	b, err := os.ReadFile(path)
+	f, err := openControl(path, os.O_RDONLY)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, 64<<10+1))
 	if err != nil || len(b) > 64<<10 {
 		return ""
 	}
@@ -149,9 +164,12 @@ func Terminate(ctx context.Context, store session.Store, id, by string) error {
 	if by == "" {
 		by = "unknown"
 	}
-	st, err := probeLock(lockPath(s.RecordingPath))
+	lock, st, err := openLock(lockPath(s.RecordingPath))
 	if err != nil {
 		return fmt.Errorf("terminate %s: %w", id, err)
+	}
+	if lock != nil {
+		defer lock.Close()
 	}
 	if !st.held {
 		// The recorder is gone: nothing to signal.
@@ -163,14 +181,16 @@ func Terminate(ctx context.Context, store session.Store, id, by string) error {
 		return nil
 	}
 	if st.id != s.ID || st.pid <= 0 || st.pid != s.RecorderPID {
-		return fmt.Errorf("terminate %s: the recorder lock names pid %d session %q, the session row pid %d: refusing to signal",
+		return audit.Errorf(audit.ELOCAL, "terminate %s: the recorder lock names pid %d session %q, the session row pid %d: refusing to signal",
 			id, st.pid, st.id, s.RecorderPID)
 	}
-	if err := writeTerminateRequest(terminatePath(s.RecordingPath), terminateRequest{By: by, PID: os.Getpid(), Time: time.Now().UTC()}); err != nil {
-		return fmt.Errorf("terminate %s: %w", id, err)
+	// The request is written once the recorder is proved, just before
+	// the signal.
+	request := func() error {
+		return writeTerminateRequest(terminatePath(s.RecordingPath), terminateRequest{By: by, PID: os.Getpid(), Time: time.Now().UTC()})
 	}
-	if err := syscall.Kill(st.pid, syscall.SIGTERM); err != nil {
-		return fmt.Errorf("terminate %s: signal recorder pid %d: %w", id, st.pid, err)
+	if err := signalRecorder(st.pid, lock, syscall.SIGTERM, request); err != nil {
+		return fmt.Errorf("terminate %s: %w", id, err)
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
@@ -236,10 +256,8 @@ func MarkStale(ctx context.Context, store session.Store) (int, error) {
 		if err := store.UpdateSession(ctx, s); err != nil {
 			return n, fmt.Errorf("stale session %s: %w", s.ID, err)
 		}
-		if s.RecordingPath != "" {
-			_ = os.Remove(lockPath(s.RecordingPath))
-			_ = os.Remove(terminatePath(s.RecordingPath))
-		}
+		// The dead recorder's control files stay: a path taken from a
+		// row is never deleted (docs/security.md).
 		n++
 	}
 	return n, nil

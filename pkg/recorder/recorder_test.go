@@ -36,7 +36,16 @@ type helperConfig struct {
 	ID      string
 }
 
+// sleepEnv makes the test binary wait that many seconds and exit: a
+// process of the same program that holds no lock.
+const sleepEnv = "AUDITCTL_RECORDER_TEST_SLEEP"
+
 func TestMain(m *testing.M) {
+	if secs := os.Getenv(sleepEnv); secs != "" {
+		n, _ := strconv.Atoi(secs)
+		time.Sleep(time.Duration(n) * time.Second)
+		os.Exit(0)
+	}
 	if cfg := os.Getenv(helperEnv); cfg != "" {
 		os.Exit(runHelper(cfg))
 	}

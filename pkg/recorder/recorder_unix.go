@@ -82,7 +82,7 @@ func Record(ctx context.Context, opt Options) (res *Result, err error) {
 	}
 	defer func() {
 		os.Remove(terminatePath(path))
-		os.Remove(lockPath(path))
+		removeControl(r.lock)
 		r.lock.Close()
 	}()
 	if r.file, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600); err != nil {
