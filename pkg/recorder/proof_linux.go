@@ -132,4 +132,3 @@ func holdsFlock(fdinfo string) bool {
 	}
 	return false
 }
-
