@@ -7,7 +7,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/auditctl/auditctl/pkg/audit"
@@ -20,7 +22,37 @@ import (
 func fuzzRead(t *testing.T, data []byte, format Format) (events, errs int, fatal bool) {
 	// A tiny event size limit too: the refusal paths keep the promises.
 	fuzzReadWith(t, data, format, Options{MaxEventSize: 48})
+	// Input that arrives a byte at a time gives the same results: the
+	// streaming readers do not depend on where their buffer ends.
+	if a, b := results(t, bytes.NewReader(data), format), results(t, iotest.OneByteReader(bytes.NewReader(data)), format); a != b {
+		t.Fatalf("read whole:\n%s\nread a byte at a time:\n%s", a, b)
+	}
 	return fuzzReadWith(t, data, format, Options{})
+}
+
+// results lists what a reader returns: event ids and error texts.
+func results(t *testing.T, r io.Reader, format Format) string {
+	rd, _, err := OpenWith("fuzz", r, format, Options{MaxEventSize: 64})
+	if err != nil {
+		return err.Error()
+	}
+	var b strings.Builder
+	for i := 0; i < 10000; i++ {
+		ev, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			b.WriteString("error " + err.Error() + "\n")
+			var ie *audit.InputError
+			if errors.As(err, &ie) && ie.Fatal {
+				break
+			}
+			continue
+		}
+		b.WriteString("event " + ev.ID + "\n")
+	}
+	return b.String()
 }
 
 func fuzzReadWith(t *testing.T, data []byte, format Format, opt Options) (events, errs int, fatal bool) {
