@@ -207,6 +207,9 @@ func open(ctx context.Context, path string, existing bool) (*DB, error) {
 	q.Add("_pragma", "temp_store(MEMORY)")
 	// Map the file: page reads without a system call each.
 	q.Add("_pragma", "mmap_size(2147418112)")
+	// SQLite creates the -wal and -shm files with the cache's mode, so the
+	// cache is made private before they can be created.
+	makePrivate(path)
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 	sdb, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -219,10 +222,30 @@ func open(ctx context.Context, path string, existing bool) (*DB, error) {
 		sdb.Close()
 		return nil, CacheError(path, err)
 	}
-	if runtime.GOOS != "windows" {
-		_ = os.Chmod(path, 0o600)
-	}
+	makePrivate(path)
 	return db, nil
+}
+
+// sidecars are the files SQLite keeps beside a database.
+var sidecars = []string{"-wal", "-shm", "-journal"}
+
+// makePrivate gives the cache at path, and the -wal, -shm and -journal files
+// beside it, mode 0600, whatever the umask and whatever made them (an older
+// auditctl, the sqlite3 shell): they hold the same data. A sidecar is
+// changed only when it is a regular file of the current user (never through
+// a symlink); errors are ignored (a cache shared read-only by another user).
+func makePrivate(path string) {
+	if runtime.GOOS == "windows" {
+		return
+	}
+	_ = os.Chmod(path, 0o600)
+	// SQLite puts the sidecars beside the file a symlinked path leads to.
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
+	for _, suffix := range sidecars {
+		privateSidecar(path + suffix)
+	}
 }
 
 // SQLite primary result codes that mean the file or the machine failed, not

@@ -1,0 +1,6 @@
+//go:build !unix
+
+package sqlite
+
+// privateSidecar does nothing where file modes are not Unix modes.
+func privateSidecar(string) {}
