@@ -105,6 +105,7 @@ var psqlAttempts = []attempt{
 	{"variable", []string{"\\set x 'DR' 'OP TABLE t'\r", ":x;\r"}},
 	{"backquote", []string{"\\set x `sh -c true`\r"}},
 	{"meta after a statement", []string{"SELECT 1; \\i EVIL\r"}},
+	{`SQL after \\ on a command's line`, []string{"\\x \\\\ DROP\r", "TABLE t;\r"}},
 	{"typed ahead into a password prompt", []string{"\\password\r", "a\rDROP TABLE t;\r", "b\rDROP TABLE t;\r", "DROP TABLE t;\r"}},
 }
 

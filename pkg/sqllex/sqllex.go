@@ -610,6 +610,20 @@ func (sc *scanner) backslash() bool {
 	if e < 0 {
 		return false
 	}
+	if sc.d == Postgres {
+		if k := separator(s[i:e]); k >= 0 {
+			// "\x \\ SELECT ...": after the \\ separator the line goes on as
+			// SQL, into the same statement.
+			meta := string(s[i : i+k])
+			sc.cmds = append(sc.cmds, splitCommands(meta)...)
+			sc.code([]byte(strings.TrimSpace(meta)))
+			sc.space = true
+			sc.hasTok = true
+			sc.lastWord = ""
+			sc.i = i + k + 2
+			return true
+		}
+	}
 	line := string(s[i:e])
 	sc.cmds = append(sc.cmds, splitCommands(line)...)
 	sc.code([]byte(strings.TrimSpace(line)))
@@ -621,6 +635,28 @@ func (sc *scanner) backslash() bool {
 	sc.lineStart = true
 	sc.complete(e, kind)
 	return true
+}
+
+// separator returns where psql's "\\\\" separator is in a line of backslash
+// commands (outside quoted arguments), -1 when there is none.
+func separator(line []byte) int {
+	var q byte
+	for j := 0; j < len(line); j++ {
+		c := line[j]
+		switch {
+		case q != 0:
+			if c == q {
+				q = 0
+			}
+		case c == '\'' || c == '"' || c == '`':
+			q = c
+		case c == '\\' && j+1 < len(line) && line[j+1] == '\\':
+			return j
+		case c == '\\' && j+1 < len(line):
+			j++ // \x: the command's name, not a separator
+		}
+	}
+	return -1
 }
 
 // splitCommands splits a psql line of backslash commands ("\x \dt t*")
