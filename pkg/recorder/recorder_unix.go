@@ -27,6 +27,7 @@ import (
 	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 
+	"github.com/auditctl/auditctl/pkg/audit"
 	"github.com/auditctl/auditctl/pkg/recording"
 	"github.com/auditctl/auditctl/pkg/session"
 	"github.com/auditctl/auditctl/pkg/sqllex"
@@ -48,6 +49,9 @@ func Record(ctx context.Context, opt Options) (res *Result, err error) {
 	if strings.TrimSpace(opt.Session.ID) == "" {
 		return nil, errors.New("record: no session id")
 	}
+	if err := session.CheckID(opt.Session.ID); err != nil {
+		return nil, audit.Errorf(audit.EUSAGE, "record: %w", err)
+	}
 	if opt.Stdout == nil {
 		opt.Stdout = io.Discard
 	}
@@ -64,9 +68,6 @@ func Record(ctx context.Context, opt Options) (res *Result, err error) {
 	if path == "" {
 		if opt.Dir == "" {
 			return nil, errors.New("record: no recordings directory")
-		}
-		if strings.ContainsAny(opt.Session.ID, `/\`) || opt.Session.ID == "." || opt.Session.ID == ".." {
-			return nil, fmt.Errorf("record: session id %q cannot name a file", opt.Session.ID)
 		}
 		if err := os.MkdirAll(opt.Dir, 0o700); err != nil {
 			return nil, fmt.Errorf("record: recordings directory: %w", err)

@@ -98,3 +98,46 @@ func TestImportEachFileItsOwnUnit(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 }
+
+// sessions import refuses a session id that is not printable text (an
+// escape sequence, a C1 control, a bidi override, a newline, over 128
+// bytes, a slash): exit 3 naming the file and the field; nothing is
+// registered. A plain one next to them is registered.
+func TestImportRefusesUnprintableSessionID(t *testing.T) {
+	env := cmdtest.New(t)
+	dir := t.TempDir()
+	bad := map[string]string{
+		"esc.cast":   "evil\x1b]0;pwned\x07",
+		"c1.cast":    "evil\u009b31m",
+		"bidi.cast":  "abc\u202edcba",
+		"nl.cast":    "two\nlines",
+		"long.cast":  strings.Repeat("a", 129),
+		"slash.cast": "../../etc",
+		"empty.cast": " ",
+	}
+	for name, id := range bad {
+		meta, _ := json.Marshal(map[string]any{"version": 2, "width": 80, "height": 24, "timestamp": 1793523600, "audit": map[string]string{"id": id}})
+		if err := os.WriteFile(filepath.Join(dir, name), append(meta, "\n[1, \"o\", \"x\"]\n"...), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		err := env.Run("sessions", "import", filepath.Join(dir, name))
+		if code := cmdtestExit(err); code != 3 || !strings.Contains(err.Error(), name+`:1: field "id"`) {
+			t.Errorf("%s: exit %d: %v", name, code, err)
+		}
+		if strings.Contains(env.Out.String()+env.ErrOut.String(), "\x1b") {
+			t.Errorf("%s: an escape reached the output", name)
+		}
+	}
+	good := filepath.Join(dir, "good.cast")
+	meta, _ := json.Marshal(map[string]any{"version": 2, "width": 80, "height": 24, "timestamp": 1793523600, "audit": map[string]string{"id": "ok-session ünïcode 1"}})
+	os.WriteFile(good, append(meta, "\n[1, \"o\", \"x\"]\n"...), 0o600)
+	env.MustRun("sessions", "import", good)
+	env.MustRun("sessions", "list", "-o", "json")
+	var rows []struct{ ID string }
+	if err := json.Unmarshal(env.Out.Bytes(), &rows); err != nil {
+		t.Fatal(err, env.Out)
+	}
+	if len(rows) != 1 || rows[0].ID != "ok-session ünïcode 1" {
+		t.Errorf("registered: %+v", rows)
+	}
+}

@@ -73,6 +73,9 @@ func NewCmdImport(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 
 			The session ID is the one in the .rec metadata, else derived from
 			the file's SHA-256, so importing the same file again adds nothing.
+			An ID that is not printable text (a control, C1 or bidi character,
+			a newline), longer than 128 bytes, or with a slash is refused with
+			exit 3 naming the file and the field "id".
 			The file stays where it is; the cache stores its absolute path and
 			SHA-256.
 
@@ -279,6 +282,9 @@ func describe(opts *Options, path string, start time.Time, fromMtime bool) (*ses
 	overlay(&s, &opts.Meta)
 	if s.ID == "" {
 		s.ID = "rec-" + sum[:16]
+	}
+	if err := session.CheckID(s.ID); err != nil {
+		return nil, d, &audit.InputError{File: path, Line: 1, Field: "id", Err: err, Fatal: true}
 	}
 	switch {
 	case !start.IsZero():
