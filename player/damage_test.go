@@ -242,3 +242,19 @@ func TestDamageFromCachedIndex(t *testing.T) {
 		t.Fatalf("index files in the cache: %v", files)
 	}
 }
+
+// TestWarningStaysInStatusLine: Options.Warning (sessions play
+// --allow-modified on a changed recording) stays in the status line, after
+// other messages have come and gone.
+func TestWarningStaysInStatusLine(t *testing.T) {
+	p := writeRec(t, t.TempDir(), "ok.rec", "", 80, 24, []ev{{0, "o", "first line\r\n"}, {1, "o", "second\r\n"}})
+	h := newHarness(t, p, Options{Paused: true, Warning: "MODIFIED after registration: SHA-256 0123456789ab…\x1b[2J"})
+	h.ready()
+	h.key("G")
+	h.seeked()
+	h.send(statusExpiredMsg{gen: h.m.statusGen})
+	v := h.view()
+	if !strings.Contains(v, "MODIFIED after registration: SHA-256 0123456789ab…") || strings.Contains(v, "\x1b[2J") {
+		t.Fatalf("status line lacks the warning (or shows its escape raw):\n%s", v)
+	}
+}

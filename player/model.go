@@ -51,6 +51,11 @@ type Options struct {
 	// A live view ignores it: it shows the live edge.
 	Paused bool
 
+	// Warning, when set, stays in the status line for the whole session:
+	// what the user must keep in mind (`sessions play --allow-modified`:
+	// the recording was changed after it was registered).
+	Warning string
+
 	stride int64 // the index's stride (tests)
 }
 

@@ -552,6 +552,9 @@ func (m *Model) statusLine(w int) string {
 		}
 		parts = append(parts, p)
 	}
+	if m.opt.Warning != "" {
+		parts = append(parts, stError.Render(cleanLine(m.opt.Warning)))
+	}
 	if d := m.damageText(); d != "" {
 		parts = append(parts, stError.Render(d))
 	} else if m.readErr != nil && m.status == "" {

@@ -116,6 +116,7 @@ func NewCmdImport(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 	fl.StringVar(&opts.Cat, "category", "", "server, database or website")
 	fl.StringVar(&opts.Start, "start", "", `start time, for recordings that do not record it; "mtime": each file's modification time minus its duration`)
 	opts.Rec.Add(fl)
+	_ = fl.MarkHidden("allow-modified") // import reads files, not sessions
 	opts.Rec.Bind(f)
 	return cmd
 }

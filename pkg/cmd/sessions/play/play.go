@@ -239,6 +239,7 @@ func interactive(ctx context.Context, opts *Options) error {
 	popt := player.Options{
 		Path: opts.File, Rec: recOpt, SeekDir: opts.SeekDir, NoIndex: opts.NoIndex,
 		IndexThreshold: IndexThreshold, In: opts.IO.In, Out: opts.IO.RawOut(), Paused: opts.Paused,
+		Warning: opts.Rec.Modified,
 	}
 	if opts.AtSet {
 		m, err := shared.ParseMoment(opts.At)

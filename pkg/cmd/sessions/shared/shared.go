@@ -39,6 +39,11 @@ type RecordingFlags struct {
 	SkipInvalid bool
 	// MaxEventSize is --max-event-size as given ("" for the default).
 	MaxEventSize string
+	// AllowModified is --allow-modified: a session's recording changed
+	// after it was registered is read anyway (see CheckRecording), and
+	// Modified then says so.
+	AllowModified bool
+	Modified      string
 
 	factory *cmdutil.Factory
 }
@@ -46,35 +51,104 @@ type RecordingFlags struct {
 // Bind lets FILE arguments name sessions of f's cache.
 func (r *RecordingFlags) Bind(f *cmdutil.Factory) { r.factory = f }
 
-// Resolve returns the recording file arg names: arg itself when it is a
-// file, else the recording of the session with that ID (or unique ID
-// prefix) in the cache.
+// Resolve returns the recording file arg names. arg is a path when it
+// holds a slash (./x, /tmp/x); otherwise it is the ID (or unique ID prefix)
+// of a session in the cache when one matches, and a file only when no
+// session does: a file in the working directory named like a session ID
+// never shadows the session (write ./NAME for the file). --debug says
+// which it took.
+//
+// A session's recording is checked against the SHA-256 its row stored when
+// it was registered (see CheckRecording).
 func (r *RecordingFlags) Resolve(ctx context.Context, arg string) (string, error) {
-	if _, err := os.Stat(arg); err == nil || r.factory == nil || strings.ContainsAny(arg, `/\`) {
+	if r.factory == nil {
 		return arg, nil
 	}
-	dbPath, err := r.factory.ResolveDBPath()
-	if err != nil {
+	if strings.ContainsAny(arg, `/\`) {
+		r.debug("%s: a path (it holds a slash)", arg)
 		return arg, nil
 	}
-	if _, err := os.Stat(dbPath); err != nil {
-		return "", audit.Errorf(audit.ENOTFOUND, "%s: no such file, and no cache at %s to look up a session ID in", arg, dbPath)
-	}
-	db, err := r.factory.DB(ctx)
-	if err != nil {
-		return "", err
-	}
-	s, err := db.FindSession(ctx, arg)
-	if err != nil {
-		if audit.ErrorCode(err) == audit.ENOTFOUND {
-			return "", audit.Errorf(audit.ENOTFOUND, "%s: no such file or session", arg)
+	_, statErr := os.Stat(arg)
+	isFile := statErr == nil
+	s, err := r.lookup(ctx, arg)
+	switch {
+	case s != nil:
+		if isFile {
+			r.debug("%s: session %s (a file of that name is in the working directory: ./%s reads it)", arg, s.ID, arg)
+		} else {
+			r.debug("%s: session %s", arg, s.ID)
 		}
+	case isFile:
+		r.debug("%s: a file (no session matches: %v)", arg, err)
+		return arg, nil
+	default:
 		return "", err
 	}
 	if !s.HasRecording || s.RecordingPath == "" {
 		return "", audit.Errorf(audit.ENOTFOUND, "session %s has no recording", s.ID)
 	}
+	if err := r.CheckRecording(s); err != nil {
+		return "", err
+	}
 	return s.RecordingPath, nil
+}
+
+// lookup finds session id in the cache; the error says why there is none.
+func (r *RecordingFlags) lookup(ctx context.Context, id string) (*session.Session, error) {
+	dbPath, err := r.factory.ResolveDBPath()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(dbPath); err != nil {
+		return nil, audit.Errorf(audit.ENOTFOUND, "%s: no such file, and no cache at %s to look up a session ID in", id, dbPath)
+	}
+	db, err := r.factory.DB(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s, err := db.FindSession(ctx, id)
+	if err != nil {
+		if audit.ErrorCode(err) == audit.ENOTFOUND {
+			return nil, audit.Errorf(audit.ENOTFOUND, "%s: no such file or session", id)
+		}
+		return nil, err
+	}
+	return s, nil
+}
+
+// CheckRecording compares the recording of session s with the SHA-256
+// stored in its row when it was registered (a session still being recorded
+// has none yet). A recording changed since is refused (exit 3, both hashes
+// named) unless --allow-modified: then a warning goes to stderr and into
+// Modified (the player keeps it in its status line).
+func (r *RecordingFlags) CheckRecording(s *session.Session) error {
+	if s.RecordingSHA256 == "" || s.RecordingPath == "" {
+		return nil
+	}
+	sum, err := recording.FileSHA256(s.RecordingPath)
+	if err != nil {
+		return OpenError(s.RecordingPath, err)
+	}
+	if strings.EqualFold(sum, s.RecordingSHA256) {
+		return nil
+	}
+	msg := fmt.Sprintf("the recording %s of session %s was modified after it was registered: SHA-256 %s, registered %s",
+		s.RecordingPath, s.ID, sum, s.RecordingSHA256)
+	if !r.AllowModified {
+		return audit.Errorf(audit.EINVALID, "%s (--allow-modified shows it anyway)", msg)
+	}
+	r.Modified = "MODIFIED after registration: SHA-256 " + sum[:12] + "…, registered " + s.RecordingSHA256[:min(12, len(s.RecordingSHA256))] + "…"
+	if r.factory != nil {
+		r.Notice(r.factory.IOStreams, "warning: %s", msg)
+	}
+	return nil
+}
+
+// debug writes a line to stderr with --debug.
+func (r *RecordingFlags) debug(format string, args ...any) {
+	if r.factory != nil && r.factory.Debug {
+		fmt.Fprintln(r.factory.IOStreams.ErrOut, "debug: "+sanitize.String(fmt.Sprintf(format, args...)))
+	}
 }
 
 // Session returns the row of session id (or unique id prefix) in the cache, refreshed first
@@ -126,6 +200,7 @@ func (r *RecordingFlags) Add(fs *pflag.FlagSet) {
 	fs.IntVar(&r.Width, "cols", 0, "terminal width for recordings that do not record it (ttyrec, script); default 80")
 	fs.IntVar(&r.Height, "rows", 0, "terminal height for recordings that do not record it; default 24")
 	fs.BoolVar(&r.SkipInvalid, "skip-invalid", false, "use a damaged recording as far as it is readable (bad lines skipped) and exit 0; the damage is still reported on stderr")
+	fs.BoolVar(&r.AllowModified, "allow-modified", false, "read a session's recording even when it changed after it was registered (its SHA-256 differs); a warning says so")
 	fs.StringVar(&r.MaxEventSize, "max-event-size", "1MiB", "largest recording event (line, frame, chunk) accepted; a larger one stops reading (512KiB, 4MiB; at most 64MiB)")
 }
 
