@@ -3,6 +3,7 @@ package sanitize
 import (
 	"bytes"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 )
@@ -128,4 +129,23 @@ func FuzzTerminal(f *testing.F) {
 			t.Fatalf("split %v of %q:\n got %q\nwant %q", sizes, s, got, want)
 		}
 	})
+}
+
+// BenchmarkTerminal is the chokepoint's cost on terminal output: clean
+// table text, and text full of escapes.
+func BenchmarkTerminal(b *testing.B) {
+	clean := []byte(strings.Repeat("2026-11-22 12:00:00  directory  DeleteUser  nina.petrova@globex.io  198.51.100.24  success\n", 400))
+	hostile := []byte(strings.Repeat(hostileCorpus[0]+" café "+hostileCorpus[5]+"\n", 400))
+	for _, c := range []struct {
+		name string
+		text []byte
+	}{{"Clean", clean}, {"Hostile", hostile}} {
+		b.Run(c.name, func(b *testing.B) {
+			term := NewTerminal(io.Discard, false)
+			b.SetBytes(int64(len(c.text)))
+			for b.Loop() {
+				term.Write(c.text)
+			}
+		})
+	}
 }
