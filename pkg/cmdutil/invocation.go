@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/auditctl/auditctl/pkg/shellword"
 )
 
 // Invocation is how to run auditctl again the way the user ran it, for
@@ -49,11 +51,5 @@ func builtByGoRun(path string) bool {
 	return false
 }
 
-// ShellQuote returns s as one POSIX shell word: unchanged when it is made
-// of characters no shell treats specially, else in single quotes.
-func ShellQuote(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:@%+=,") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
+// ShellQuote returns s as one POSIX shell word (shellword.Quote).
+func ShellQuote(s string) string { return shellword.Quote(s) }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/auditctl/auditctl/pkg/session"
+	"github.com/auditctl/auditctl/pkg/shellword"
 )
 
 // Options configure Record.
@@ -67,24 +68,7 @@ type Result struct {
 const EnvSessionID = "AUDITCTL_SESSION_ID"
 
 // shellJoin quotes args the way a POSIX shell reads them back.
-func shellJoin(args []string) string {
-	var b strings.Builder
-	for i, a := range args {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		if a != "" && strings.IndexFunc(a, func(r rune) bool {
-			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:,+@%", r))
-		}) < 0 {
-			b.WriteString(a)
-			continue
-		}
-		b.WriteByte('\'')
-		b.WriteString(strings.ReplaceAll(a, "'", `'\''`))
-		b.WriteByte('\'')
-	}
-	return b.String()
-}
+func shellJoin(args []string) string { return shellword.Join(args) }
 
 // lookupEnv is the value of key in env (the last one wins, as in exec).
 func lookupEnv(env []string, key string) string {

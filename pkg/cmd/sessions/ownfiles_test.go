@@ -1,13 +1,20 @@
 package sessions_test
 
 import (
+	"context"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/auditctl/auditctl/pkg/audit"
 	"github.com/auditctl/auditctl/pkg/cmd/cmdtest"
 	"github.com/auditctl/auditctl/pkg/recording"
+	"github.com/auditctl/auditctl/pkg/session"
+	"github.com/auditctl/auditctl/pkg/store/sqlite"
 )
 
 // A recording changed after it was registered is not read as the evidence:
@@ -112,5 +119,56 @@ func TestSessionIDNotShadowedByFile(t *testing.T) {
 	// Neither a session nor a file.
 	if code := env.ExitCode("sessions", "cat", "nothing-here"); code != 3 {
 		t.Errorf("unknown: exit %d", code)
+	}
+}
+
+// sessions show's hint for the events it leaves out is a command line whose
+// values are each one shell word: a POSIX shell reads the user name back as
+// it is, whatever it holds (quotes, ;, spaces, $).
+func TestShowHintIsShellQuoted(t *testing.T) {
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("no sh")
+	}
+	env := cmdtest.New(t)
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, env.DBPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	user := `o'brien; touch /tmp/pwned $HOME`
+	start := cmdtest.Now.Add(-time.Hour)
+	s := &session.Session{ID: "q1", UserName: user, Start: start, End: start.Add(10 * time.Minute), Duration: 10 * time.Minute,
+		Status: session.StatusCompleted, Category: session.CategoryServer}
+	if err := db.CreateSession(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	var evs []*audit.Event
+	for i := range 3 {
+		evs = append(evs, &audit.Event{ID: fmt.Sprintf("e%d", i), Source: "test", Time: start.Add(time.Duration(i+1) * time.Minute),
+			Service: "s", Action: "Act", Actor: user, Status: audit.StatusSuccess})
+	}
+	if err := db.AddEvents(ctx, evs...); err != nil {
+		t.Fatal(err)
+	}
+	out := env.MustRun("sessions", "show", "q1", "-o", "table", "--events", "1")
+	i := strings.Index(out, "(2 more: ")
+	if i < 0 {
+		t.Fatalf("no hint:\n%s", out)
+	}
+	hint := strings.TrimSuffix(strings.TrimSpace(out[i+len("(2 more: "):]), ")")
+	words, err := exec.Command("sh", "-c", `printf '%s\n' `+hint).Output()
+	if err != nil {
+		t.Fatalf("sh: %v (hint %s)", err, hint)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(words), "\n"), "\n")
+	found := false
+	for j, w := range lines {
+		if w == "--actor" && j+1 < len(lines) {
+			found = lines[j+1] == user
+		}
+	}
+	if !found {
+		t.Errorf("the shell reads the hint %s as %q", hint, lines)
 	}
 }

@@ -33,6 +33,8 @@ type Options struct {
 	Table  cmdutil.TableFlags
 	Events int
 	JQ     string
+	// Command is how hints run auditctl again (cmdutil.Invocation).
+	Command string
 }
 
 // NewCmdShow builds the command.
@@ -63,6 +65,7 @@ func NewCmdShow(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID = args[0]
 			opts.Output = f.Output
+			opts.Command = cmdutil.Invocation(os.Args[0], f.DBPath)
 			if runF != nil {
 				return runF(opts)
 			}
@@ -154,7 +157,7 @@ func run(ctx context.Context, opts *Options) error {
 		if err != nil {
 			return err
 		}
-		return writePanel(opts.IO.Out, &d, oo)
+		return writePanel(opts.IO.Out, &d, oo, opts.Command)
 	case output.FormatYAML:
 		return output.WriteRecords(opts.IO.Out, format, output.Records{Len: 1, Item: func(int) any { return &d }}, output.Options{})
 	}
@@ -203,7 +206,7 @@ func files(s *session.Session) Files {
 	return f
 }
 
-func writePanel(w io.Writer, d *Detail, oo output.Options) error {
+func writePanel(w io.Writer, d *Detail, oo output.Options, command string) error {
 	s := d.Session
 	var sb strings.Builder
 	section := func(title string) { fmt.Fprintf(&sb, "\n%s\n", title) }
@@ -283,8 +286,13 @@ func writePanel(w io.Writer, d *Detail, oo output.Options) error {
 	}
 	err := output.WriteEvents(w, output.FormatTable, d.Events, oo)
 	if err == nil && d.EventsTotal > len(d.Events) {
-		_, err = fmt.Fprintf(w, "(%d more: auditctl logs list --actor %s --since %s --until %s)\n", d.EventsTotal-len(d.Events),
-			sanitize.String(firstNonEmpty(s.UserEmail, s.UserName)), audit.FormatTime(s.Start), audit.FormatTime(firstNonZero(s.End, s.Start)))
+		if command == "" {
+			command = "auditctl"
+		}
+		// Every value is one shell word: the hint can be pasted as it is.
+		_, err = fmt.Fprintf(w, "(%d more: %s)\n", d.EventsTotal-len(d.Events), sanitize.String(command+" logs list --actor "+
+			cmdutil.ShellQuote(firstNonEmpty(s.UserEmail, s.UserName))+" --since "+cmdutil.ShellQuote(audit.FormatTime(s.Start))+
+			" --until "+cmdutil.ShellQuote(audit.FormatTime(firstNonZero(s.End, s.Start)))))
 	}
 	return err
 }
