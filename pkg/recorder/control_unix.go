@@ -69,7 +69,7 @@ func probeLock(path string) (lockState, error) {
 // openLock probes the lock file at path and returns it open (nil when
 // there is none).
 func openLock(path string) (*os.File, lockState, error) {
-	f, err := openControl(path, os.O_RDONLY)
+	f, err := openProbe(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, lockState{}, nil
 	}
@@ -235,10 +235,17 @@ func MarkStale(ctx context.Context, store session.Store) (int, error) {
 			alive := false
 			if s.RecordingPath != "" {
 				st, err := probeLock(lockPath(s.RecordingPath))
-				if err != nil {
+				switch {
+				case errors.Is(err, errForeign):
+					// No recorder made what is there: none is alive.
+				case errors.Is(err, os.ErrPermission):
+					// Another user's lock: theirs to close.
+					alive = true
+				case err != nil:
 					return 0, fmt.Errorf("stale sessions: %s: %w", s.ID, err)
+				default:
+					alive = st.held
 				}
-				alive = st.held
 			} else if s.RecorderPID > 0 {
 				alive = syscall.Kill(s.RecorderPID, 0) == nil
 			}

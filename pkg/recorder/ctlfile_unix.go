@@ -45,6 +45,40 @@ func openControl(path string, flag int) (*os.File, error) {
 	return f, nil
 }
 
+// openProbe opens an existing lock file to look at it (read it, test its
+// lock): never through a symlink, never anything but a regular file; it
+// may be another user's (their recorder's lock, in a shared directory).
+func openProbe(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, controlError(path, err)
+	}
+	var st syscall.Stat_t
+	if err := syscall.Fstat(int(f.Fd()), &st); err != nil {
+		f.Close()
+		return nil, controlError(path, err)
+	}
+	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+		f.Close()
+		return nil, notRegular(path)
+	}
+	return f, nil
+}
+
+// errForeign is in the error of a control path that holds something no
+// recorder makes (a symlink, a FIFO, a directory).
+var errForeign = errors.New("not a recorder's control file")
+
+func notRegular(path string) error {
+	return audit.Errorf(audit.ELOCAL, "control file %s is not a regular file: refusing to use it%w", path, silent{errForeign})
+}
+
+// silent wraps an error without adding to the message.
+type silent struct{ err error }
+
+func (s silent) Error() string { return "" }
+func (s silent) Unwrap() error { return s.err }
+
 // checkControl refuses an open control file that is not a regular file
 // owned by the current user with one link.
 func checkControl(f *os.File) error {
@@ -54,7 +88,7 @@ func checkControl(f *os.File) error {
 	}
 	switch {
 	case st.Mode&syscall.S_IFMT != syscall.S_IFREG:
-		return audit.Errorf(audit.ELOCAL, "control file %s is not a regular file: refusing to use it", f.Name())
+		return notRegular(f.Name())
 	case int(st.Uid) != os.Geteuid():
 		return audit.Errorf(audit.ELOCAL, "control file %s is owned by uid %d, not by the current user (uid %d): refusing to use it",
 			f.Name(), st.Uid, os.Geteuid())
@@ -66,7 +100,7 @@ func checkControl(f *os.File) error {
 
 func controlError(path string, err error) error {
 	if errors.Is(err, syscall.ELOOP) || errors.Is(err, syscall.EMLINK) {
-		return audit.Errorf(audit.ELOCAL, "control file %s is a symbolic link: refusing to follow it", path)
+		return audit.Errorf(audit.ELOCAL, "control file %s is a symbolic link: refusing to follow it%w", path, silent{errForeign})
 	}
 	return audit.Errorf(audit.ELOCAL, "control file %s: %w", path, err)
 }

@@ -172,3 +172,34 @@ func TestMarkStaleKeepsRowPaths(t *testing.T) {
 		}
 	}
 }
+
+// TestPlantedLockAtRowPath: a symlink planted at the lock path of an active
+// session's recording is never followed: terminate refuses (exit 5), the
+// stale sweep marks the session stale without an error (no recorder makes
+// a symlink) and the victim is untouched.
+func TestPlantedLockAtRowPath(t *testing.T) {
+	store := &fileStore{path: filepath.Join(t.TempDir(), "store.json")}
+	dir := t.TempDir()
+	victim := filepath.Join(t.TempDir(), "victim")
+	if err := os.WriteFile(victim, []byte("precious\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rec := filepath.Join(dir, "s.rec")
+	if err := os.Symlink(victim, lockPath(rec)); err != nil {
+		t.Fatal(err)
+	}
+	row := session.Session{ID: "s", Start: time.Now().Add(-time.Minute), Status: session.StatusActive, RecordingPath: rec, RecorderPID: os.Getpid()}
+	store.CreateSession(context.Background(), &row)
+	if err := Terminate(context.Background(), store, "s", "bob"); err == nil || audit.ExitCode(err) != 5 || !strings.Contains(err.Error(), "symbolic link") {
+		t.Fatalf("Terminate = %v", err)
+	}
+	if n, err := MarkStale(context.Background(), store); err != nil || n != 1 {
+		t.Fatalf("MarkStale = %d, %v", n, err)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "precious\n" {
+		t.Errorf("victim changed: %q", b)
+	}
+	if fi, err := os.Lstat(lockPath(rec)); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the planted symlink: %v, %v", fi, err)
+	}
+}
