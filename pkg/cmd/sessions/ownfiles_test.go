@@ -45,6 +45,7 @@ func TestModifiedRecordingRefused(t *testing.T) {
 		{"sessions", "queries", id},
 		{"sessions", "info", id},
 		{"sessions", "convert", id, "-O", filepath.Join(dir, "out.cast")},
+		{"sessions", "watch", id, "--no-tui"},
 	}
 	for _, args := range commands {
 		err := env.Run(args...)

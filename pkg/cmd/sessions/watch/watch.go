@@ -42,7 +42,7 @@ func NewCmdWatch(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			return err
 		}
 		return player.Run(ctx, player.Options{Path: path, Rec: recOpt, Live: true, LiveDone: done,
-			In: opts.IO.In, Out: opts.IO.RawOut()})
+			In: opts.IO.In, Out: opts.IO.RawOut(), Warning: opts.Rec.Modified})
 	}
 	cmd := &cobra.Command{
 		Use:   "watch ID",
@@ -91,6 +91,10 @@ func run(ctx context.Context, opts *Options) error {
 	}
 	if s.RecordingPath == "" {
 		return audit.Errorf(audit.ENOTFOUND, "session %s has no recording to watch", s.ID)
+	}
+	// A session that has ended is checked as play checks it.
+	if err := opts.Rec.CheckRecording(s); err != nil {
+		return err
 	}
 	done := sessionEnded(ctx, store, s.ID)
 	if !opts.NoTUI {
