@@ -4,6 +4,7 @@
 package bintest
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/auditctl/auditctl/pkg/store/sqlite"
 )
 
 var build = sync.OnceValues(func() (string, error) {
@@ -57,4 +60,37 @@ func Auditctl(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return bin
+}
+
+// HoldWriteLock opens the cache at path (creating it) in the test's own
+// process and takes its write lock with a write pending (BEGIN IMMEDIATE),
+// as a long import does, so that auditctl processes started by the test
+// find the cache busy; release (also run at cleanup) rolls back.
+func HoldWriteLock(t testing.TB, path string) (release func()) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := db.SQL().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, "INSERT INTO sources(name) VALUES ('bintest-holder')"); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			conn.ExecContext(ctx, "ROLLBACK")
+			conn.Close()
+			db.Close()
+		})
+	}
+	t.Cleanup(release)
+	return release
 }

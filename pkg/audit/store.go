@@ -53,6 +53,14 @@ type EventService interface {
 // MaxBuckets is the most buckets a histogram may have.
 const MaxBuckets = 100000
 
+// TotalCounter is an EventService that counts the total and the groups of
+// one filter in one read (the local cache: one read transaction), so that
+// the total is the sum of the groups even while another process writes.
+type TotalCounter interface {
+	CountByTotal(ctx context.Context, f Filter, field Field, limit int) ([]Bucket, int64, error)
+	HistogramTotal(ctx context.Context, f Filter, interval time.Duration) ([]Bucket, int64, error)
+}
+
 // FillBuckets returns the buckets of a histogram (consecutive, oldest
 // first, each interval long, as EventService.Histogram returns them, with
 // the empty ones between events) with the empty buckets added across the

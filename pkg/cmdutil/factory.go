@@ -81,6 +81,12 @@ func (f *Factory) openDB(ctx context.Context, open func(context.Context, string)
 	if err != nil {
 		return nil, err
 	}
+	if !f.Quiet && f.IOStreams != nil {
+		errOut := f.IOStreams.ErrOut
+		db.SetWaitNotice(func() {
+			fmt.Fprintln(errOut, "auditctl: waiting for another auditctl writer to finish… (Ctrl-C to stop)")
+		})
+	}
 	f.db, f.dbPath = db, path
 	return db, nil
 }

@@ -18,6 +18,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/auditctl/auditctl/pkg/audit"
 	sqlite "modernc.org/sqlite"
@@ -33,6 +34,9 @@ const (
 type DB struct {
 	db   *sql.DB
 	path string
+	// waitNotice is called once when a write waits for another writer.
+	waitNotice func()
+	waitOnce   sync.Once
 }
 
 // EnvDB names the environment variable that overrides the cache location.
@@ -380,10 +384,11 @@ func (db *DB) Close() error { return db.db.Close() }
 func (db *DB) SQL() *sql.DB { return db.db }
 
 // withWriteTx runs fn in a write transaction started with BEGIN IMMEDIATE,
-// so that a writer takes the lock up front and waits (busy timeout) instead
-// of failing halfway when another process writes. fn's error rolls back.
+// so that a writer takes the lock up front and waits instead of failing
+// halfway when another process writes. It waits as long as the other
+// writer holds the lock (see begin). fn's error rolls back.
 func (db *DB) withWriteTx(ctx context.Context, fn func(*sql.Conn) error) (err error) {
-	return db.withWriteTxCache(ctx, 0, fn)
+	return db.writeTx(ctx, writeOpts{}, fn)
 }
 
 // withWriteTxCache is withWriteTx with the connection's page cache raised
@@ -391,18 +396,86 @@ func (db *DB) withWriteTx(ctx context.Context, fn func(*sql.Conn) error) (err er
 // pages it touches in memory instead of spilling them to the WAL and
 // reading them back.
 func (db *DB) withWriteTxCache(ctx context.Context, cacheKiB int, fn func(*sql.Conn) error) (err error) {
+	return db.writeTx(ctx, writeOpts{cacheKiB: cacheKiB}, fn)
+}
+
+// writeOpts tune writeTx.
+type writeOpts struct {
+	cacheKiB int
+	// try, when positive, is how long to wait for the write lock before
+	// giving up with ErrBusy (the background registration of a recorder's
+	// session); 0 waits for as long as another writer holds it.
+	try time.Duration
+}
+
+// ErrBusy is returned by the writes that only try: another writer holds
+// the cache's write lock.
+var ErrBusy = errors.New("the cache is busy: another auditctl writer holds it")
+
+// WaitNoticeAfter is how long a writer waits for the write lock before it
+// says so (SetWaitNotice).
+const WaitNoticeAfter = time.Second
+
+// SetWaitNotice sets what is called, once, when a write must wait more than
+// WaitNoticeAfter for another writer (Factory prints "waiting for another
+// auditctl writer to finish…" unless --quiet).
+func (db *DB) SetWaitNotice(fn func()) { db.waitNotice = fn }
+
+// begin starts a write transaction on conn. SQLite's busy timeout would
+// make a second writer fail after a fixed time however much work the
+// first still has to do (an import of a large file holds the lock for as
+// long as the file takes): instead, begin tries for WaitNoticeAfter at a
+// time, says once that it waits, and waits for as long as the lock is
+// taken, until ctx ends (Ctrl-C). With try set it gives up with ErrBusy.
+func (db *DB) begin(ctx context.Context, conn *sql.Conn, try time.Duration) error {
+	slice := WaitNoticeAfter
+	if try > 0 {
+		slice = try
+	}
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", slice.Milliseconds())); err != nil {
+		return err
+	}
+	defer conn.ExecContext(context.Background(), "PRAGMA busy_timeout = 15000")
+	for {
+		_, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE")
+		if err == nil || !isBusy(err) {
+			return err
+		}
+		if try > 0 {
+			return ErrBusy
+		}
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
+		}
+		if db.waitNotice != nil {
+			db.waitOnce.Do(db.waitNotice)
+		}
+	}
+}
+
+// isBusy reports whether err is SQLITE_BUSY (another connection holds the
+// lock).
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == 5
+}
+
+func (db *DB) writeTx(ctx context.Context, o writeOpts, fn func(*sql.Conn) error) (err error) {
 	conn, err := db.db.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	if cacheKiB > 0 {
-		if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = -%d", cacheKiB)); err != nil {
+	if o.cacheKiB > 0 {
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = -%d", o.cacheKiB)); err != nil {
 			return err
 		}
 		defer conn.ExecContext(context.Background(), fmt.Sprintf("PRAGMA cache_size = -%d", defaultCacheKiB))
 	}
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+	if err := db.begin(ctx, conn, o.try); err != nil {
+		if errors.Is(err, ErrBusy) {
+			return err
+		}
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer func() {
@@ -412,11 +485,18 @@ func (db *DB) withWriteTxCache(ctx context.Context, cacheKiB int, fn func(*sql.C
 			_, _ = conn.ExecContext(context.Background(), "ROLLBACK")
 		}
 	}()
+	// Every writer publishes the session rows that recorders left in the
+	// spool (spool.go), in its own transaction; the entries go once it
+	// commits.
+	drained := db.drainSpool(ctx, conn)
 	if err = fn(conn); err != nil {
 		return err
 	}
 	if _, err = conn.ExecContext(ctx, "COMMIT"); err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	for _, p := range drained {
+		_ = os.Remove(p)
 	}
 	return nil
 }

@@ -578,14 +578,65 @@ func allSame(s []string) bool {
 	return true
 }
 
+// querier is a *sql.DB, or a *sql.Conn in a read transaction.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// inSnapshot runs fn on one connection in one read transaction: every query
+// fn makes sees the same commit.
+func (db *DB) inSnapshot(ctx context.Context, fn func(querier) error) error {
+	conn, err := db.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
+		return err
+	}
+	defer conn.ExecContext(context.Background(), "ROLLBACK")
+	return fn(conn)
+}
+
+// CountByTotal is CountEvents and CountBy in one read transaction, so that
+// the total is the sum of the groups (all of them, when limit is 0) even
+// while another process imports.
+func (db *DB) CountByTotal(ctx context.Context, f audit.Filter, field audit.Field, limit int) (buckets []audit.Bucket, total int64, err error) {
+	err = db.inSnapshot(ctx, func(qr querier) error {
+		if total, err = countEvents(ctx, qr, f); err != nil {
+			return err
+		}
+		buckets, err = countBy(ctx, qr, f, field, limit)
+		return err
+	})
+	return buckets, total, err
+}
+
+// HistogramTotal is CountEvents and Histogram in one read transaction.
+func (db *DB) HistogramTotal(ctx context.Context, f audit.Filter, interval time.Duration) (buckets []audit.Bucket, total int64, err error) {
+	err = db.inSnapshot(ctx, func(qr querier) error {
+		if total, err = countEvents(ctx, qr, f); err != nil {
+			return err
+		}
+		buckets, err = histogram(ctx, qr, f, interval)
+		return err
+	})
+	return buckets, total, err
+}
+
 // CountEvents counts matching events.
 func (db *DB) CountEvents(ctx context.Context, f audit.Filter) (int64, error) {
+	return countEvents(ctx, db.db, f)
+}
+
+func countEvents(ctx context.Context, db querier, f audit.Filter) (int64, error) {
 	q, err := compile(f)
 	if err != nil {
 		return 0, err
 	}
 	var n int64
-	if err := db.db.QueryRowContext(ctx, "SELECT count(*) FROM "+q.from+q.whereSQL(), q.args...).Scan(&n); err != nil {
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM "+q.from+q.whereSQL(), q.args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count events: %w", err)
 	}
 	return n, nil
@@ -593,6 +644,10 @@ func (db *DB) CountEvents(ctx context.Context, f audit.Filter) (int64, error) {
 
 // CountBy groups matching events by field, largest groups first.
 func (db *DB) CountBy(ctx context.Context, f audit.Filter, field audit.Field, limit int) ([]audit.Bucket, error) {
+	return countBy(ctx, db.db, f, field, limit)
+}
+
+func countBy(ctx context.Context, db querier, f audit.Filter, field audit.Field, limit int) ([]audit.Bucket, error) {
 	col, ok := column[field]
 	if !ok || field == audit.FieldTime {
 		return nil, audit.Errorf(audit.EUSAGE, "cannot count by %q", field)
@@ -608,7 +663,7 @@ func (db *DB) CountBy(ctx context.Context, f audit.Filter, field audit.Field, li
 	if limit > 0 {
 		s += fmt.Sprintf(" LIMIT %d", limit)
 	}
-	rows, err := db.db.QueryContext(ctx, s, q.args...)
+	rows, err := db.QueryContext(ctx, s, q.args...)
 	if err != nil {
 		return nil, fmt.Errorf("count by %s: %w", field, err)
 	}
@@ -628,6 +683,10 @@ func (db *DB) CountBy(ctx context.Context, f audit.Filter, field audit.Field, li
 // so 1d buckets start at UTC midnight), oldest first, with empty intervals
 // between the first and the last included as zero.
 func (db *DB) Histogram(ctx context.Context, f audit.Filter, interval time.Duration) ([]audit.Bucket, error) {
+	return histogram(ctx, db.db, f, interval)
+}
+
+func histogram(ctx context.Context, db querier, f audit.Filter, interval time.Duration) ([]audit.Bucket, error) {
 	if interval < time.Second {
 		return nil, audit.Errorf(audit.EUSAGE, "interval %s is too small (minimum 1s)", interval)
 	}
@@ -638,7 +697,7 @@ func (db *DB) Histogram(ctx context.Context, f audit.Filter, interval time.Durat
 	step := interval.Nanoseconds()
 	s := fmt.Sprintf("SELECT (e.time_ns - ((e.time_ns %% %d) + %d) %% %d) AS b, count(*) FROM %s%s GROUP BY b ORDER BY b",
 		step, step, step, q.from, q.whereSQL())
-	rows, err := db.db.QueryContext(ctx, s, q.args...)
+	rows, err := db.QueryContext(ctx, s, q.args...)
 	if err != nil {
 		return nil, fmt.Errorf("histogram: %w", err)
 	}

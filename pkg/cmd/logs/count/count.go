@@ -184,29 +184,38 @@ func countRun(ctx context.Context, opts *CountOptions) error {
 	if err != nil {
 		return err
 	}
-	total, err := svc.CountEvents(ctx, filter)
+	oo, err := opts.Table.Options(opts.IO)
 	if err != nil {
 		return err
 	}
-	oo, err := opts.Table.Options(opts.IO)
+	// The total and the groups come from one read where the service can
+	// (the cache): the total is their sum even during an import.
+	tc, snap := svc.(audit.TotalCounter)
+	var total int64
+	var buckets []audit.Bucket
+	switch {
+	case snap && by != "":
+		buckets, total, err = tc.CountByTotal(ctx, filter, by, opts.Top)
+	case snap && interval > 0:
+		buckets, total, err = tc.HistogramTotal(ctx, filter, interval)
+	default:
+		total, err = svc.CountEvents(ctx, filter)
+		if err == nil && by != "" {
+			buckets, err = svc.CountBy(ctx, filter, by, opts.Top)
+		} else if err == nil && interval > 0 {
+			buckets, err = svc.Histogram(ctx, filter, interval)
+		}
+	}
 	if err != nil {
 		return err
 	}
 	switch {
 	case by != "":
-		buckets, err := svc.CountBy(ctx, filter, by, opts.Top)
-		if err != nil {
-			return err
-		}
 		err = output.WriteCounts(opts.IO.Out, format, buckets, total, oo, string(by))
 		if err != nil {
 			return err
 		}
 	case interval > 0:
-		buckets, err := svc.Histogram(ctx, filter, interval)
-		if err != nil {
-			return err
-		}
 		if buckets, err = audit.FillBuckets(buckets, filter.Since, filter.Until, opts.Now(), interval); err != nil {
 			return err
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/auditctl/auditctl/pkg/output"
 	"github.com/auditctl/auditctl/pkg/recorder"
 	"github.com/auditctl/auditctl/pkg/session"
+	"github.com/auditctl/auditctl/pkg/store/sqlite"
 )
 
 // Options are the flags and dependencies of `sessions list`.
@@ -51,6 +52,11 @@ type Options struct {
 func NewCmdList(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	opts := &Options{IO: f.IOStreams, Now: f.Now, Store: func(ctx context.Context) (session.Store, error) { return f.DB(ctx) },
 		Refresh: func(ctx context.Context, store session.Store) error {
+			// Rows recorders left in the spool (the cache was busy) are
+			// registered first, when the cache is free now.
+			if db, ok := store.(*sqlite.DB); ok {
+				_ = db.DrainSpool(ctx)
+			}
 			_, err := recorder.MarkStale(ctx, store)
 			return err
 		}}

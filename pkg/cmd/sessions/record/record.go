@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"time"
 
 	"github.com/MakeNowJust/heredoc"
 	"github.com/google/uuid"
@@ -18,6 +19,7 @@ import (
 	"github.com/auditctl/auditctl/pkg/recorder"
 	"github.com/auditctl/auditctl/pkg/sanitize"
 	"github.com/auditctl/auditctl/pkg/session"
+	"github.com/auditctl/auditctl/pkg/store/sqlite"
 )
 
 // RecordOptions are the flags and dependencies of `sessions record`.
@@ -55,7 +57,15 @@ func (e *ExitError) ExitCode() int { return e.Code }
 func NewCmdRecord(f *cmdutil.Factory, runF func(*RecordOptions) error) *cobra.Command {
 	opts := &RecordOptions{
 		IO: f.IOStreams, NewID: uuid.NewString,
-		Store: func(ctx context.Context) (session.Store, error) { return f.DBCreate(ctx) },
+		Store: func(ctx context.Context) (session.Store, error) {
+			db, err := f.DBCreate(ctx)
+			if err != nil {
+				return nil, err
+			}
+			// The recorder never waits for the cache: its row goes
+			// through the spool (docs/cache.md, "Writers").
+			return db.NewSessionQueue(), nil
+		},
 	}
 	cmd := &cobra.Command{
 		Use:   "record [flags] -- COMMAND [ARGS...]",
@@ -68,6 +78,14 @@ func NewCmdRecord(f *cmdutil.Factory, runF func(*RecordOptions) error) *cobra.Co
 			active with this recorder's PID, then completed with its end time,
 			duration and the recording's SHA-256 ('sessions list --active',
 			'sessions terminate').
+
+			COMMAND never waits for the cache: when another auditctl writer (an
+			import, a sync) holds it, COMMAND starts at once and the session row
+			is registered in the background as soon as the cache is free. If it
+			is still busy when COMMAND ends, auditctl waits up to 2 seconds, then
+			leaves the row in the spool beside the cache, which the next auditctl
+			command that writes the cache (or 'sessions list') registers; it says
+			so once on standard error. The exit status is COMMAND's either way.
 
 			On a terminal, the terminal is passed through as it is (raw mode,
 			window-size changes forwarded). Without one (a pipe), standard input
@@ -204,6 +222,9 @@ func run(ctx context.Context, opts *RecordOptions) error {
 		_, _ = recorder.MarkStale(ctx, store)
 	}
 	errOut := opts.IO.ErrOut
+	if q, ok := store.(*sqlite.SessionQueue); ok {
+		defer func() { reportQueue(opts, meta.ID, q.Close(queueWait)) }()
+	}
 	res, err := recorder.Record(ctx, recorder.Options{
 		Command: opts.Command, Session: meta, Dir: opts.Dir, Output: opts.OutFile, Store: store,
 		Stdin: opts.IO.In, Stdout: opts.IO.RawOut(), Block: rules, AllowMeta: opts.AllowMeta,
@@ -231,4 +252,25 @@ func run(ctx context.Context, opts *RecordOptions) error {
 		return cmdutil.Silent(&ExitError{Code: res.ExitCode})
 	}
 	return nil
+}
+
+// queueWait bounds how long the recorder waits, after COMMAND ended, for
+// its session row to reach a busy cache before it leaves it in the spool.
+const queueWait = 2 * time.Second
+
+// reportQueue says once, on standard error, when the session's registration
+// was deferred by another writer or failed.
+func reportQueue(opts *RecordOptions, id string, st sqlite.QueueStatus) {
+	switch {
+	case st.Err != nil:
+		// Not quiet: the session is not registered at all.
+		fmt.Fprintf(opts.IO.ErrOut, "auditctl: session %s is not registered in the cache: %s (the recording is complete)\n",
+			id, sanitize.String(st.Err.Error()))
+	case opts.Quiet:
+	case st.Spooled:
+		fmt.Fprintf(opts.IO.ErrOut, "auditctl: the cache is busy (another auditctl writer): session %s will be registered by the next auditctl command that writes it (spooled in %s)\n",
+			id, sanitize.String(st.Dir))
+	case st.Deferred:
+		fmt.Fprintf(opts.IO.ErrOut, "auditctl: the cache was busy (another auditctl writer): session %s was registered once it was free\n", id)
+	}
 }

@@ -1,0 +1,181 @@
+package sessions_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/auditctl/auditctl/internal/bintest"
+	"github.com/auditctl/auditctl/pkg/store/sqlite"
+)
+
+// lockedBuffer is a bytes.Buffer a child process writes while the test
+// reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+type sessionRow struct {
+	ID, Status      string
+	RecordingSHA256 string `json:"recording_sha256"`
+}
+
+func listSessions(t *testing.T, bin, db string) []sessionRow {
+	t.Helper()
+	out, err := exec.Command(bin, "--db", db, "sessions", "list", "-o", "json").Output()
+	if err != nil {
+		t.Fatalf("sessions list: %v", err)
+	}
+	var rows []sessionRow
+	if err := json.Unmarshal(out, &rows); err != nil {
+		t.Fatalf("sessions list: %v\n%s", err, out)
+	}
+	return rows
+}
+
+func spoolEntries(t *testing.T, db string) []string {
+	t.Helper()
+	m, _ := filepath.Glob(filepath.Join(sqlite.SpoolDir(db), "*.json"))
+	return m
+}
+
+// TestRecordWhileCacheLocked: another process holds the cache's write lock
+// for the whole session (as a long import does). The recorded command
+// starts at once and its exit status is auditctl's; the recording is
+// complete; the session row is left in the spool (said once on stderr) and
+// registered by the next `sessions list` once the lock is free.
+func TestRecordWhileCacheLocked(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("pseudo-terminal recorder test runs on linux")
+	}
+	t.Parallel()
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "audit.db")
+	release := bintest.HoldWriteLock(t, db)
+
+	start := time.Now()
+	rec := exec.Command(bin, "--db", db, "sessions", "record", "--dir", filepath.Join(dir, "rec"), "--",
+		"sh", "-c", "echo hi; exit 3")
+	rec.Stdin = strings.NewReader("")
+	var stdout, stderr bytes.Buffer
+	rec.Stdout, rec.Stderr = &stdout, &stderr
+	err := rec.Run()
+	took := time.Since(start)
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 3 {
+		t.Fatalf("record: %v, want the command's exit status 3\nstderr: %s", err, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "hi") {
+		t.Errorf("the command's output is missing: %q", stdout.String())
+	}
+	// The command ran at once; the recorder waited its bounded 2 s at the
+	// end, not SQLite's 15 s busy timeout.
+	if took > 8*time.Second {
+		t.Errorf("record took %v with the cache locked", took)
+	}
+	if n := strings.Count(stderr.String(), "will be registered by the next auditctl command"); n != 1 {
+		t.Errorf("want the deferral said once on stderr, got %d times:\n%s", n, stderr.String())
+	}
+	recs, _ := filepath.Glob(filepath.Join(dir, "rec", "*.rec"))
+	if len(recs) != 1 {
+		t.Fatalf("recordings: %v", recs)
+	}
+	if b, _ := os.ReadFile(recs[0]); !bytes.Contains(b, []byte(`"x"`)) || !bytes.Contains(b, []byte("hi")) {
+		t.Errorf("the recording is not complete:\n%s", b)
+	}
+	if len(spoolEntries(t, db)) == 0 {
+		t.Fatal("no spool entry left for the next writer")
+	}
+	fi, err := os.Stat(sqlite.SpoolDir(db))
+	if err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("spool directory: %v, mode %v, want 0700", err, fi.Mode().Perm())
+	}
+
+	release()
+	rows := listSessions(t, bin, db)
+	if len(rows) != 1 || rows[0].Status != "completed" || rows[0].RecordingSHA256 == "" {
+		t.Fatalf("after the lock is free, sessions list shows %+v, want the one completed session", rows)
+	}
+	if left := spoolEntries(t, db); len(left) != 0 {
+		t.Errorf("spool entries left after they were registered: %v", left)
+	}
+	// The registered row's hash is the recording's.
+	if out, err := exec.Command(bin, "--db", db, "sessions", "play", rows[0].ID, "--no-tui").CombinedOutput(); err != nil {
+		t.Errorf("sessions play: %v\n%s", err, out)
+	}
+}
+
+// TestRecordCacheFreedMidSession: the lock is released while the command
+// still runs: the recorder's background retry registers the session
+// itself (nothing is left in the spool), and it says once that it waited.
+func TestRecordCacheFreedMidSession(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("pseudo-terminal recorder test runs on linux")
+	}
+	t.Parallel()
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "audit.db")
+	release := bintest.HoldWriteLock(t, db)
+	rec := exec.Command(bin, "--db", db, "sessions", "record", "--dir", filepath.Join(dir, "rec"), "--",
+		"sh", "-c", "echo started; sleep 4")
+	rec.Stdin = strings.NewReader("")
+	var stdout, stderr lockedBuffer
+	rec.Stdout, rec.Stderr = &stdout, &stderr
+	if err := rec.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The command starts while the lock is held.
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(stdout.String(), "started"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the command did not start with the cache locked; stderr: %s", stderr.String())
+		}
+	}
+	time.Sleep(500 * time.Millisecond)
+	release()
+	// Registered as active while the command runs.
+	active := false
+	for deadline := time.Now().Add(3 * time.Second); !active && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		for _, r := range listSessions(t, bin, db) {
+			active = active || r.Status == "active"
+		}
+	}
+	if !active {
+		t.Error("the session was not registered as active once the cache was free")
+	}
+	if err := rec.Wait(); err != nil {
+		t.Fatalf("record: %v\nstderr: %s", err, stderr.String())
+	}
+	if n := strings.Count(stderr.String(), "was registered once it was free"); n != 1 {
+		t.Errorf("want the wait said once, got %d:\n%s", n, stderr.String())
+	}
+	rows := listSessions(t, bin, db)
+	if len(rows) != 1 || rows[0].Status != "completed" {
+		t.Fatalf("sessions: %+v", rows)
+	}
+	if left := spoolEntries(t, db); len(left) != 0 {
+		t.Errorf("spool entries left: %v", left)
+	}
+}
