@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/sanitize"
 )
 
 // EventWriter writes events in one format. Write streams (except for the
@@ -115,7 +116,7 @@ func (jw *jsonWriter) Write(e *audit.Event) error {
 	}
 	jw.tmp.Reset()
 	if err := jw.enc.Encode(e); err != nil {
-		return fmt.Errorf("encode event %s: %w", e.ID, err)
+		return encodeError(e, err)
 	}
 	b := jw.tmp.Bytes()
 	if jw.indent {
@@ -144,4 +145,17 @@ func (jw *jsonWriter) Close() error {
 		}
 	}
 	return jw.out.flush()
+}
+
+// encodeError is the error of an event that cannot be encoded: a document
+// (geo, params, custom, before, after, raw) that is not valid JSON can
+// only come from a damaged cache, a local failure (exit 5) that names the
+// event; anything else is a bug.
+func encodeError(e *audit.Event, err error) error {
+	var me *json.MarshalerError
+	if errors.As(err, &me) {
+		return audit.Errorf(audit.ELOCAL, "event %s (source %s): a stored document is damaged (not valid JSON: %v): delete the event or re-import its source",
+			sanitize.String(e.ID), sanitize.String(e.Source), me.Unwrap())
+	}
+	return fmt.Errorf("encode event %s: %w", e.ID, err)
 }

@@ -29,7 +29,7 @@ func (yw *yamlWriter) Write(e *audit.Event) error {
 	}
 	b, err := json.Marshal(e)
 	if err != nil {
-		return fmt.Errorf("encode event %s: %w", e.ID, err)
+		return encodeError(e, err)
 	}
 	if err := yw.item(b); err != nil {
 		return fmt.Errorf("encode event %s: %w", e.ID, err)
