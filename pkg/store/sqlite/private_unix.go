@@ -1,24 +1,22 @@
-//go:build unix
+//go:build unix && !linux
 
 package sqlite
 
 import (
 	"os"
-	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // privateSidecar gives the file at p mode 0600 when it is a regular file of
-// the current user; it is opened without following a symlink and changed
-// through its descriptor, so nothing put at p meanwhile is touched.
+// the current user, checked with Lstat (not through a symlink) and changed
+// by path. It must not open p: SQLite holds POSIX (fcntl) locks on the -shm
+// and -wal files, and closing any descriptor of a file drops every such
+// lock this process holds on it (see private_linux.go).
 func privateSidecar(p string) {
-	fd, err := syscall.Open(p, syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
-	if err != nil {
+	var st unix.Stat_t
+	if unix.Lstat(p, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || int(st.Uid) != os.Geteuid() || st.Mode&0o777 == 0o600 {
 		return
 	}
-	defer syscall.Close(fd)
-	var st syscall.Stat_t
-	if syscall.Fstat(fd, &st) != nil || st.Mode&syscall.S_IFMT != syscall.S_IFREG || int(st.Uid) != os.Geteuid() || st.Mode&0o777 == 0o600 {
-		return
-	}
-	_ = syscall.Fchmod(fd, 0o600)
+	_ = unix.Chmod(p, 0o600)
 }
