@@ -39,6 +39,17 @@ const eventCols = `id, source, ext_id, time_ns, service, action, category, workf
 // proceed on two cores at once.
 func (db *DB) Import(ctx context.Context, r audit.EventReader, opt ImportOptions) (audit.ImportResult, error) {
 	var res audit.ImportResult
+	// The write lock is taken once the first records are read: an input
+	// that is slow to start (a pipe, a download) does not hold up the other
+	// writers meanwhile.
+	batches, stop := prefetch(r)
+	defer stop()
+	var first []readItem
+	select {
+	case first = <-batches:
+	case <-ctx.Done():
+		return res, ctx.Err()
+	}
 	err := db.withWriteTxCache(ctx, importCacheKiB, func(c *sql.Conn) error {
 		// Below database/sql: the writer is the hot path, and the driver's
 		// own statements skip a layer of argument conversion and locking.
@@ -48,10 +59,8 @@ func (db *DB) Import(ctx context.Context, r audit.EventReader, opt ImportOptions
 				return err
 			}
 			defer ins.close()
-			batches, stop := prefetch(r)
-			defer stop()
 			record := 0
-			for batch := range batches {
+			for batch := first; batch != nil; batch = <-batches {
 				if err := ctx.Err(); err != nil {
 					return err
 				}
