@@ -179,3 +179,50 @@ func TestRecordCacheFreedMidSession(t *testing.T) {
 		t.Errorf("spool entries left: %v", left)
 	}
 }
+
+// TestRecordCacheUnusable: the cache cannot be opened at all (not a SQLite
+// file). The command runs and exits with its own status, the recording is
+// complete, the row waits in the spool (said on stderr with the reason),
+// and the first writer of a usable cache at that path registers it.
+func TestRecordCacheUnusable(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("pseudo-terminal recorder test runs on linux")
+	}
+	t.Parallel()
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "audit.db")
+	if err := os.WriteFile(db, []byte("this is not a database, it is a text file of some length\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rec := exec.Command(bin, "--db", db, "sessions", "record", "--dir", filepath.Join(dir, "rec"), "--", "sh", "-c", "echo hi; exit 2")
+	rec.Stdin = strings.NewReader("")
+	var stderr bytes.Buffer
+	rec.Stderr = &stderr
+	err := rec.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+		t.Fatalf("record: %v, want the command's exit status 2\nstderr: %s", err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "could not be opened") || !strings.Contains(stderr.String(), "will be registered by the next auditctl command") {
+		t.Errorf("stderr does not say why and what happens:\n%s", stderr.String())
+	}
+	if len(spoolEntries(t, db)) == 0 {
+		t.Fatal("no spool entry")
+	}
+	// The user moves the damaged file away; the next writer registers it.
+	if err := os.Rename(db, db+".bad"); err != nil {
+		t.Fatal(err)
+	}
+	events := filepath.Join(dir, "e.ndjson")
+	os.WriteFile(events, []byte(`{"id":"e1","time":"2026-11-02T00:00:00Z","source":"test","action":"Login"}`+"\n"), 0o600)
+	if out, err := exec.Command(bin, "--db", db, "import", events).CombinedOutput(); err != nil {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	if left := spoolEntries(t, db); len(left) != 0 {
+		t.Errorf("the import left the spool entries: %v", left)
+	}
+	if rows := listSessions(t, bin, db); len(rows) != 1 || rows[0].Status != "completed" || rows[0].RecordingSHA256 == "" {
+		t.Errorf("the spooled session was not registered by the next writer: %+v", rows)
+	}
+}

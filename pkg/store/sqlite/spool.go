@@ -208,7 +208,9 @@ func hasEntries(ents []fs.DirEntry) bool {
 // bounded time for the last row to be published; what is left stays in the
 // spool for the next writer.
 type SessionQueue struct {
-	db     *DB
+	db     *DB    // nil: the cache could not be opened; rows only go to the spool
+	path   string // the cache's
+	cause  error  // why there is no db
 	mu     sync.Mutex
 	files  map[string]bool // this queue's entries not yet published
 	err    error           // the first error writing the spool
@@ -224,11 +226,25 @@ var _ session.Store = (*SessionQueue)(nil)
 
 // NewSessionQueue starts a queue on db; Close ends it.
 func (db *DB) NewSessionQueue() *SessionQueue {
-	q := &SessionQueue{db: db, files: map[string]bool{}, wake: make(chan struct{}, 1),
+	return newQueue(db, db.path, nil)
+}
+
+// NewSpoolQueue is a queue for the cache at path when it cannot be opened
+// (cause): the rows wait in the spool for the next writer, once the cache
+// is usable again.
+func NewSpoolQueue(path string, cause error) *SessionQueue {
+	return newQueue(nil, path, cause)
+}
+
+func newQueue(db *DB, path string, cause error) *SessionQueue {
+	q := &SessionQueue{db: db, path: path, cause: cause, files: map[string]bool{}, wake: make(chan struct{}, 1),
 		idle: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
 	go q.run()
 	return q
 }
+
+// errNoCache is what a spool-only queue's reads return.
+var errNoCache = errors.New("the cache could not be opened")
 
 // CreateSession spools s for publication; it does not wait for the cache.
 func (q *SessionQueue) CreateSession(_ context.Context, s *session.Session) error {
@@ -241,7 +257,7 @@ func (q *SessionQueue) UpdateSession(_ context.Context, s *session.Session) erro
 }
 
 func (q *SessionQueue) put(s *session.Session) error {
-	p, err := spoolSession(q.db.path, s)
+	p, err := spoolSession(q.path, s)
 	q.mu.Lock()
 	if err != nil {
 		if q.err == nil {
@@ -261,11 +277,17 @@ func (q *SessionQueue) put(s *session.Session) error {
 
 // FindSession reads the cache.
 func (q *SessionQueue) FindSession(ctx context.Context, id string) (*session.Session, error) {
+	if q.db == nil {
+		return nil, errNoCache
+	}
 	return q.db.FindSession(ctx, id)
 }
 
 // FindSessions reads the cache.
 func (q *SessionQueue) FindSessions(ctx context.Context, f session.Filter, p session.Page) ([]*session.Session, int, error) {
+	if q.db == nil {
+		return nil, 0, errNoCache
+	}
 	return q.db.FindSessions(ctx, f, p)
 }
 
@@ -288,7 +310,7 @@ func (q *SessionQueue) run() {
 		case <-retry:
 		}
 		retry = nil
-		if !q.pending() {
+		if !q.pending() || q.db == nil {
 			continue
 		}
 		err := q.db.writeTx(context.Background(), writeOpts{try: queueTry}, func(*sql.Conn) error { return nil })
@@ -335,6 +357,8 @@ type QueueStatus struct {
 	// Err is the first error writing the spool (the row is not
 	// registered).
 	Err error
+	// Cause is why the cache could not be opened (NewSpoolQueue).
+	Cause error
 }
 
 // Close waits up to wait for the queue's rows to be published and stops
@@ -349,7 +373,7 @@ func (q *SessionQueue) Close(wait time.Duration) QueueStatus {
 	idle := q.idle
 	n := len(q.files)
 	q.mu.Unlock()
-	if n > 0 {
+	if n > 0 && q.db != nil {
 		select {
 		case q.wake <- struct{}{}:
 		default:
@@ -363,5 +387,5 @@ func (q *SessionQueue) Close(wait time.Duration) QueueStatus {
 	<-q.done
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return QueueStatus{Deferred: q.busy, Spooled: len(q.files) > 0, Dir: SpoolDir(q.db.path), Err: q.err}
+	return QueueStatus{Deferred: q.busy || q.cause != nil, Spooled: len(q.files) > 0, Dir: SpoolDir(q.path), Err: q.err, Cause: q.cause}
 }

@@ -60,7 +60,13 @@ func NewCmdRecord(f *cmdutil.Factory, runF func(*RecordOptions) error) *cobra.Co
 		Store: func(ctx context.Context) (session.Store, error) {
 			db, err := f.DBCreate(ctx)
 			if err != nil {
-				return nil, err
+				// The command runs and is recorded all the same; its row
+				// waits in the spool until the cache is usable again.
+				path, perr := f.ResolveDBPath()
+				if perr != nil {
+					return nil, err
+				}
+				return sqlite.NewSpoolQueue(path, err), nil
 			}
 			// The recorder never waits for the cache: its row goes
 			// through the spool (docs/cache.md, "Writers").
@@ -85,7 +91,10 @@ func NewCmdRecord(f *cmdutil.Factory, runF func(*RecordOptions) error) *cobra.Co
 			is still busy when COMMAND ends, auditctl waits up to 2 seconds, then
 			leaves the row in the spool beside the cache, which the next auditctl
 			command that writes the cache (or 'sessions list') registers; it says
-			so once on standard error. The exit status is COMMAND's either way.
+			so once on standard error. A cache that cannot be opened at all
+			(damaged) does not stop the session either: the row waits in the
+			spool, and standard error says why. The exit status is COMMAND's
+			either way.
 
 			On a terminal, the terminal is passed through as it is (raw mode,
 			window-size changes forwarded). Without one (a pipe), standard input
@@ -262,6 +271,13 @@ const queueWait = 2 * time.Second
 // was deferred by another writer or failed.
 func reportQueue(opts *RecordOptions, id string, st sqlite.QueueStatus) {
 	switch {
+	case st.Cause != nil && st.Err != nil:
+		fmt.Fprintf(opts.IO.ErrOut, "auditctl: session %s is not registered: the cache could not be opened (%s), nor the spool written (%s); the recording is complete\n",
+			id, sanitize.String(st.Cause.Error()), sanitize.String(st.Err.Error()))
+	case st.Cause != nil:
+		// Not quiet: the cache needs attention.
+		fmt.Fprintf(opts.IO.ErrOut, "auditctl: the cache could not be opened (%s): session %s will be registered by the next auditctl command that writes it (spooled in %s)\n",
+			sanitize.String(st.Cause.Error()), id, sanitize.String(st.Dir))
 	case st.Err != nil:
 		// Not quiet: the session is not registered at all.
 		fmt.Fprintf(opts.IO.ErrOut, "auditctl: session %s is not registered in the cache: %s (the recording is complete)\n",
