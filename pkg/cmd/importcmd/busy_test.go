@@ -127,3 +127,36 @@ func TestCountDuringImports(t *testing.T) {
 	}
 	t.Logf("%d counts during the import", counts)
 }
+
+// TestTwoImportsAtOnce: two real import processes of different files
+// started together on one cache: the second waits for the first, neither
+// fails, and every event of both is stored.
+func TestTwoImportsAtOnce(t *testing.T) {
+	t.Parallel()
+	bin := bintest.Auditctl(t)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "audit.db")
+	if out, err := exec.Command(bin, "--db", db, "import", writeFile(t, dir, "seed.ndjson", ndjson("seed", 0, 1))).CombinedOutput(); err != nil {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	var cmds []*exec.Cmd
+	var errs []*bytes.Buffer
+	for _, name := range []string{"a", "b"} {
+		c := exec.Command(bin, "--db", db, "import", writeFile(t, dir, name+".ndjson", ndjson(name, 0, 30000)))
+		var e bytes.Buffer
+		c.Stderr = &e
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds, errs = append(cmds, c), append(errs, &e)
+	}
+	for i, c := range cmds {
+		if err := c.Wait(); err != nil {
+			t.Fatalf("import %d: %v\n%s", i, err, errs[i])
+		}
+	}
+	out, err := exec.Command(bin, "--db", db, "logs", "count", "--all", "-o", "json").Output()
+	if err != nil || !strings.Contains(string(out), `"total":60001`) {
+		t.Errorf("logs count after two imports: %s %v", out, err)
+	}
+}

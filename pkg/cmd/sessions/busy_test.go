@@ -2,8 +2,11 @@ package sessions_test
 
 import (
 	"bytes"
+	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -225,4 +228,88 @@ func TestRecordCacheUnusable(t *testing.T) {
 	if rows := listSessions(t, bin, db); len(rows) != 1 || rows[0].Status != "completed" || rows[0].RecordingSHA256 == "" {
 		t.Errorf("the spooled session was not registered by the next writer: %+v", rows)
 	}
+}
+
+// TestRecordDuringImport: a real import of a large file runs in another
+// process; a recording started during it runs its command at once, exits
+// with the command's status, and its session is registered by the end.
+func TestRecordDuringImport(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("pseudo-terminal recorder test runs on linux")
+	}
+	t.Parallel()
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "audit.db")
+	var b bytes.Buffer
+	for i := 0; i < 80000; i++ {
+		fmt.Fprintf(&b, `{"id":"big-%06d","time":"2026-11-%02dT%02d:%02d:00Z","source":"test","action":"Login","actor":"u%d@example.com","description":"login %d"}`+"\n",
+			i, 1+i%28, i%24, i%60, i%97, i)
+	}
+	big := filepath.Join(dir, "big.ndjson")
+	if err := os.WriteFile(big, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	imp := exec.Command(bin, "--db", db, "--quiet", "import", big)
+	if err := imp.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until the import holds the write lock.
+	if !waitLocked(t, db, 20*time.Second) {
+		t.Fatal("the import did not take the write lock")
+	}
+	start := time.Now()
+	rec := exec.Command(bin, "--db", db, "sessions", "record", "--dir", filepath.Join(dir, "rec"), "--", "sh", "-c", "echo hi; exit 5")
+	rec.Stdin = strings.NewReader("")
+	var stderr bytes.Buffer
+	rec.Stderr = &stderr
+	err := rec.Run()
+	took := time.Since(start)
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 5 {
+		t.Fatalf("record: %v, want the command's exit status 5\nstderr: %s", err, stderr.String())
+	}
+	if took > 8*time.Second {
+		t.Errorf("record took %v during the import", took)
+	}
+	if !strings.Contains(stderr.String(), "the cache is busy") && !strings.Contains(stderr.String(), "the cache was busy") {
+		t.Errorf("the recorder did not meet the import's lock (the test proves nothing):\n%s", stderr.String())
+	}
+	if err := imp.Wait(); err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	rows := listSessions(t, bin, db)
+	if len(rows) != 1 || rows[0].Status != "completed" {
+		t.Fatalf("sessions after the import: %+v\nrecorder stderr: %s", rows, stderr.String())
+	}
+	t.Logf("record took %v; stderr: %s", took, stderr.String())
+}
+
+// waitLocked waits until another process holds the write lock of the
+// cache at path (a write transaction cannot start at once).
+func waitLocked(t *testing.T, path string, limit time.Duration) bool {
+	t.Helper()
+	ctx := context.Background()
+	for deadline := time.Now().Add(limit); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(path); err != nil {
+			continue
+		}
+		db, err := sql.Open("sqlite", "file:"+path+"?mode=rw&_pragma=busy_timeout(0)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := db.Conn(ctx)
+		if err == nil {
+			_, err = c.ExecContext(ctx, "BEGIN IMMEDIATE")
+			if err == nil {
+				c.ExecContext(ctx, "ROLLBACK")
+			}
+			c.Close()
+		}
+		db.Close()
+		if err != nil && strings.Contains(err.Error(), "SQLITE_BUSY") {
+			return true
+		}
+	}
+	return false
 }
