@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/auditctl/auditctl/internal/bintest"
+	"github.com/auditctl/auditctl/pkg/session"
 	"github.com/auditctl/auditctl/pkg/store/sqlite"
 )
 
@@ -312,4 +313,44 @@ func waitLocked(t *testing.T, path string, limit time.Duration) bool {
 		}
 	}
 	return false
+}
+
+// TestReadersDoNotWaitForWriter: `sessions list` and `sessions show` sweep
+// sessions whose recorder died (a write) before they read; while another
+// process holds the write lock they do not wait for it: the sweep's rows go
+// to the spool, and the next writer stores them.
+func TestReadersDoNotWaitForWriter(t *testing.T) {
+	t.Parallel()
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "audit.db")
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := &session.Session{ID: "dead-recorder", UserName: "alice", Start: time.Now().Add(-time.Hour).UTC(),
+		Status: session.StatusActive, HasRecording: true, RecordingPath: filepath.Join(dir, "gone.rec"), RecorderPID: 1}
+	if err := store.CreateSession(ctx, dead); err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+	release := bintest.HoldWriteLock(t, db)
+	for _, args := range [][]string{{"sessions", "list", "-o", "json"}, {"sessions", "show", "dead-recorder", "-o", "json"}} {
+		start := time.Now()
+		cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		out, err := exec.CommandContext(cctx, bin, append([]string{"--db", db}, args...)...).CombinedOutput()
+		cancel()
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+		if took := time.Since(start); took > 6*time.Second {
+			t.Errorf("%v took %v with the cache locked", args, took)
+		}
+	}
+	release()
+	rows := listSessions(t, bin, db)
+	if len(rows) != 1 || rows[0].Status != "stale" {
+		t.Errorf("after the lock is free: %+v, want the session stale", rows)
+	}
 }

@@ -389,3 +389,31 @@ func (q *SessionQueue) Close(wait time.Duration) QueueStatus {
 	defer q.mu.Unlock()
 	return QueueStatus{Deferred: q.busy || q.cause != nil, Spooled: len(q.files) > 0, Dir: SpoolDir(q.path), Err: q.err, Cause: q.cause}
 }
+
+// NoWait is the cache as a session store for the commands that read and
+// only tidy up on the way (the stale sweep of `sessions list`, `show`,
+// `watch`): a row they write goes in at once when the write lock is free
+// within a second, else to the spool for the next writer, so that a reading
+// command never waits for a long import.
+func (db *DB) NoWait() session.Store { return noWait{db} }
+
+type noWait struct{ *DB }
+
+func (n noWait) CreateSession(ctx context.Context, s *session.Session) error {
+	return n.put(ctx, s)
+}
+
+func (n noWait) UpdateSession(ctx context.Context, s *session.Session) error {
+	return n.put(ctx, s)
+}
+
+func (n noWait) put(ctx context.Context, s *session.Session) error {
+	if err := validSession(s); err != nil {
+		return err
+	}
+	err := n.writeTx(ctx, writeOpts{try: WaitNoticeAfter}, func(c *sql.Conn) error { return putSession(ctx, c, s) })
+	if errors.Is(err, ErrBusy) {
+		_, err = spoolSession(n.path, s)
+	}
+	return err
+}

@@ -56,6 +56,7 @@ func NewCmdList(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			// registered first, when the cache is free now.
 			if db, ok := store.(*sqlite.DB); ok {
 				_ = db.DrainSpool(ctx)
+				store = db.NoWait() // the sweep never waits for an import
 			}
 			_, err := recorder.MarkStale(ctx, store)
 			return err

@@ -170,7 +170,7 @@ func (r *RecordingFlags) Session(ctx context.Context, id string) *session.Sessio
 	if err != nil {
 		return nil
 	}
-	recorder.MarkStale(ctx, db) // best effort: the row is shown as it is otherwise
+	recorder.MarkStale(ctx, db.NoWait()) // best effort: the row is shown as it is otherwise
 	s, err := db.FindSession(ctx, id)
 	if err != nil {
 		return nil

@@ -118,7 +118,7 @@ func run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	if _, err := recorder.MarkStale(ctx, db); err != nil { // a recorder that died since
+	if _, err := recorder.MarkStale(ctx, db.NoWait()); err != nil { // a recorder that died since
 		return err
 	}
 	s, err := db.FindSession(ctx, opts.ID)

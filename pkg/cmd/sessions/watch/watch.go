@@ -15,6 +15,7 @@ import (
 	"github.com/auditctl/auditctl/pkg/recorder"
 	"github.com/auditctl/auditctl/pkg/recording"
 	"github.com/auditctl/auditctl/pkg/session"
+	"github.com/auditctl/auditctl/pkg/store/sqlite"
 	"github.com/auditctl/auditctl/player"
 	"github.com/auditctl/auditctl/player/dump"
 )
@@ -141,7 +142,11 @@ func sessionEnded(ctx context.Context, store session.Store, id string) func() bo
 			return ended
 		}
 		last = time.Now()
-		recorder.MarkStale(ctx, store)
+		sweep := store
+		if db, ok := store.(*sqlite.DB); ok {
+			sweep = db.NoWait() // never wait for an import
+		}
+		recorder.MarkStale(ctx, sweep)
 		s, err := store.FindSession(ctx, id)
 		ended = err != nil || s.Status != session.StatusActive
 		return ended
