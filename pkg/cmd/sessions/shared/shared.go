@@ -125,7 +125,9 @@ func (r *RecordingFlags) CheckRecording(s *session.Session) error {
 	if s.RecordingSHA256 == "" || s.RecordingPath == "" {
 		return nil
 	}
-	sum, err := recording.FileSHA256(s.RecordingPath)
+	// Hashed once per contents: a large recording played again by id
+	// costs nothing more (recording.VerifySHA256).
+	sum, err := recording.VerifySHA256(s.RecordingPath, "")
 	if err != nil {
 		return OpenError(s.RecordingPath, err)
 	}

@@ -1,0 +1,90 @@
+package recording
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// VerifySHA256 returns the SHA-256 of the file at path, as FileSHA256
+// does, but hashes a file only once while it stays the same file with the
+// same contents: the sum is kept in a private cache (dir, or
+// os.UserCacheDir()/auditctl/sha256 when dir is ""), keyed by the file's
+// device, inode, size, modification time and change time. A change to the
+// contents changes the change time, which no one but root can set back, so
+// a cached sum is never reused for other contents. Playing a large
+// recording by session id (which checks its registered hash) thereby costs
+// the hash once, not on every open. Without a usable cache it hashes.
+func VerifySHA256(path, dir string) (string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", err
+	}
+	key, ok := fileKey(fi)
+	if !ok {
+		return FileSHA256(path)
+	}
+	entry := ""
+	if d, err := hashCacheDir(dir); err == nil {
+		name := sha256.Sum256([]byte(key))
+		entry = filepath.Join(d, hex.EncodeToString(name[:16]))
+		if b, err := readPrivate(entry); err == nil {
+			if k, sum, ok := strings.Cut(strings.TrimSpace(string(b)), "\n"); ok && k == key && len(sum) == 64 {
+				return sum, nil
+			}
+		}
+	}
+	sum, err := FileSHA256(path)
+	if err != nil || entry == "" {
+		return sum, err
+	}
+	// The file may have changed while it was hashed: keep the sum only if
+	// it is still the file the key names.
+	if fi2, err := os.Stat(path); err == nil {
+		if k2, _ := fileKey(fi2); k2 == key {
+			writePrivate(entry, key+"\n"+sum+"\n")
+		}
+	}
+	return sum, nil
+}
+
+// hashCacheDir returns the cache directory, created 0700, refusing one
+// that is not a directory of this user closed to others.
+func hashCacheDir(dir string) (string, error) {
+	if dir == "" {
+		base, err := os.UserCacheDir()
+		if err != nil {
+			return "", err
+		}
+		dir = filepath.Join(base, "auditctl", "sha256")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return "", err
+	}
+	if !fi.IsDir() || fi.Mode().Perm()&0o077 != 0 || !ownedByMe(fi) {
+		return "", fmt.Errorf("hash cache %s is not a private directory of this user", dir)
+	}
+	return dir, nil
+}
+
+func writePrivate(path, s string) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return
+	}
+	_, werr := tmp.WriteString(s)
+	if cerr := tmp.Close(); werr != nil || cerr != nil {
+		os.Remove(tmp.Name())
+		return
+	}
+	if os.Rename(tmp.Name(), path) != nil {
+		os.Remove(tmp.Name())
+	}
+}
