@@ -22,9 +22,9 @@
 package sanitize
 
 import (
-	"strings"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 )
 
 const hexDigits = "0123456789abcdef"
@@ -70,10 +70,14 @@ func safeNonASCII(r rune) bool {
 // firstUnsafe returns the byte index of the first character of s that must
 // be escaped, or -1.
 func firstUnsafe(s string, multiline bool) int {
+	pass := &passLine
+	if multiline {
+		pass = &passText
+	}
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != 0x7f || multiline && (c == '\n' || c == '\t') {
+			if pass[c] {
 				i++
 				continue
 			}
@@ -93,60 +97,97 @@ func sanitize(s string, multiline bool) string {
 	if i < 0 {
 		return s
 	}
-	var b strings.Builder
-	b.Grow(len(s) + 16)
-	b.WriteString(s[:i])
-	for i < len(s) {
-		c := s[i]
+	b := make([]byte, i, len(s)+len(s)/2+16)
+	copy(b, s[:i])
+	b, _ = appendEscaped(b, s[i:], multiline, false)
+	return unsafe.String(unsafe.SliceData(b), len(b)) // b is not used again
+}
+
+// appendEscaped appends p to b with every unsafe character replaced by its
+// visible escape: the one escaping loop of String, Multiline and the
+// Terminal chokepoint. With multiline, newlines and tabs pass and a CR
+// before a newline is dropped. With hold, an incomplete UTF-8 sequence or
+// a CR at the very end of p is not written but counted in held (the
+// caller keeps those bytes for its next write).
+func appendEscaped[T string | []byte](b []byte, p T, multiline, hold bool) (out []byte, held int) {
+	pass := &passLine
+	if multiline {
+		pass = &passText
+	}
+	for i := 0; i < len(p); {
+		c := p[i]
+		if pass[c] {
+			j := i + 1
+			for j < len(p) && pass[p[j]] {
+				j++
+			}
+			b = append(b, p[i:j]...)
+			i = j
+			continue
+		}
 		if c < utf8.RuneSelf {
 			i++
 			switch {
-			case c >= 0x20 && c != 0x7f:
-				b.WriteByte(c)
-			case multiline && (c == '\n' || c == '\t'):
-				b.WriteByte(c)
-			case multiline && c == '\r' && i < len(s) && s[i] == '\n':
+			case multiline && c == '\r' && i < len(p) && p[i] == '\n':
 				// CRLF: the newline is written next.
+			case multiline && c == '\r' && i == len(p) && hold:
+				return b, 1
 			case c == '\n':
-				b.WriteString(`\n`)
+				b = append(b, `\n`...)
 			case c == '\t':
-				b.WriteString(`\t`)
+				b = append(b, `\t`...)
 			case c == '\r':
-				b.WriteString(`\r`)
+				b = append(b, `\r`...)
 			default:
-				writeByteEscape(&b, c)
+				b = appendByteEscape(b, c)
 			}
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
+		var buf [utf8.UTFMax]byte // decoded from a copy: no interface, no allocation
+		n := copy(buf[:], p[i:])
+		r, size := utf8.DecodeRune(buf[:n])
 		switch {
-		case r == utf8.RuneError && size == 1:
-			writeByteEscape(&b, c)
+		case r == utf8.RuneError && size <= 1:
+			if hold && !utf8.FullRune(buf[:n]) {
+				return b, len(p) - i
+			}
+			b = appendByteEscape(b, c)
+			i++
+			continue
 		case safeNonASCII(r):
-			b.WriteString(s[i : i+size])
+			b = append(b, p[i:i+size]...)
 		default:
-			writeRuneEscape(&b, r)
+			b = appendRuneEscape(b, r)
 		}
 		i += size
 	}
-	return b.String()
+	return b, 0
 }
 
-func writeByteEscape(b *strings.Builder, c byte) {
-	b.WriteString(`\x`)
-	b.WriteByte(hexDigits[c>>4])
-	b.WriteByte(hexDigits[c&0xf])
+// passLine and passText are the bytes String and Multiline pass as they
+// are (printable ASCII; for Multiline also newline and tab).
+var passLine, passText = func() (l, t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		l[c], t[c] = true, true
+	}
+	t['\n'], t['\t'] = true, true
+	return l, t
+}()
+
+func appendByteEscape(b []byte, c byte) []byte {
+	return append(b, '\\', 'x', hexDigits[c>>4], hexDigits[c&0xf])
 }
 
-func writeRuneEscape(b *strings.Builder, r rune) {
+func appendRuneEscape(b []byte, r rune) []byte {
 	n := 4
 	if r > 0xffff {
-		b.WriteString(`\U`)
+		b = append(b, '\\', 'U')
 		n = 8
 	} else {
-		b.WriteString(`\u`)
+		b = append(b, '\\', 'u')
 	}
 	for shift := (n - 1) * 4; shift >= 0; shift -= 4 {
-		b.WriteByte(hexDigits[(r>>uint(shift))&0xf])
+		b = append(b, hexDigits[(r>>uint(shift))&0xf])
 	}
+	return b
 }

@@ -2,7 +2,6 @@ package sanitize
 
 import (
 	"io"
-	"unicode/utf8"
 )
 
 // Terminal is the chokepoint between auditctl and a terminal: every byte a
@@ -62,54 +61,13 @@ func (t *Terminal) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// appendSafe appends the sanitized form of p to b. With hold set, an
-// incomplete UTF-8 sequence or a CR at the end of p is kept in t.pending
-// rather than escaped: the next write may complete it.
+// appendSafe appends the sanitized form of p to b (Multiline's rules).
+// With hold set, an incomplete UTF-8 sequence or a CR at the end of p is
+// kept in t.pending rather than escaped: the next write may complete it.
 func (t *Terminal) appendSafe(b, p []byte, hold bool) []byte {
-	for i := 0; i < len(p); {
-		c := p[i]
-		if c >= 0x20 && c < 0x7f || c == '\n' || c == '\t' {
-			j := i + 1
-			for j < len(p) && (p[j] >= 0x20 && p[j] < 0x7f || p[j] == '\n' || p[j] == '\t') {
-				j++
-			}
-			b = append(b, p[i:j]...)
-			i = j
-			continue
-		}
-		if c == '\r' {
-			switch {
-			case i+1 < len(p) && p[i+1] == '\n':
-				// CRLF: the newline follows.
-			case i+1 == len(p) && hold:
-				t.pending = append(t.pending[:0], c)
-			default:
-				b = append(b, `\r`...)
-			}
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			b = appendByteEscape(b, c)
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRune(p[i:])
-		if r == utf8.RuneError && size <= 1 {
-			if hold && !utf8.FullRune(p[i:]) {
-				t.pending = append(t.pending[:0], p[i:]...)
-				return b
-			}
-			b = appendByteEscape(b, c)
-			i++
-			continue
-		}
-		if safeNonASCII(r) {
-			b = append(b, p[i:i+size]...)
-		} else {
-			b = appendRuneEscape(b, r)
-		}
-		i += size
+	b, held := appendEscaped(b, p, true, hold)
+	if held > 0 {
+		t.pending = append(t.pending[:0], p[len(p)-held:]...)
 	}
 	return b
 }
@@ -248,22 +206,4 @@ func sgrEnd(s string) int {
 		return 0
 	}
 	return 0
-}
-
-func appendByteEscape(b []byte, c byte) []byte {
-	return append(b, '\\', 'x', hexDigits[c>>4], hexDigits[c&0xf])
-}
-
-func appendRuneEscape(b []byte, r rune) []byte {
-	n := 4
-	if r > 0xffff {
-		b = append(b, '\\', 'U')
-		n = 8
-	} else {
-		b = append(b, '\\', 'u')
-	}
-	for shift := (n - 1) * 4; shift >= 0; shift -= 4 {
-		b = append(b, hexDigits[(r>>uint(shift))&0xf])
-	}
-	return b
 }
