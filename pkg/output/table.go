@@ -710,6 +710,20 @@ func statusStyle(s string) string {
 	return s
 }
 
+// OutcomeStyle colours the outcome of a rule (`check`, `hunt`): FAIL and
+// ERROR as failures, WARN as warnings, PASS as successes.
+func OutcomeStyle(s string) string {
+	switch s {
+	case "FAIL", "ERROR":
+		return styleFailure.Render(s)
+	case "WARN":
+		return styleWarning.Render(s)
+	case "PASS":
+		return styleSuccess.Render(s)
+	}
+	return s
+}
+
 // zoneName is the name of the zone of table times, for headers.
 func (o Options) zoneName() string {
 	if o.Zone != "" {
