@@ -70,6 +70,18 @@ func ParseDurationArg(s string) (time.Duration, error) {
 	return d, nil
 }
 
+// ParsePeriod reads a period such as a retention ("90d", "1y", "12w",
+// "36h", "1y6w"): ParseDurationArg's syntax plus the unit y (365 days). It
+// refuses zero: a period of nothing is never what a retention means.
+func ParsePeriod(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	d, err := parseDuration(s, true)
+	if err != nil || d <= 0 {
+		return 0, Errorf(EUSAGE, "invalid period %q: want a number and a unit, e.g. 90d, 12w, 1y, 36h", s)
+	}
+	return d, nil
+}
+
 // longUnits are the units time.ParseDuration does not know, in hours.
 var longUnits = map[string]int64{"d": 24, "w": 7 * 24, "y": 365 * 24}
 

@@ -131,3 +131,20 @@ func TestParseDurationArgErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestParsePeriod(t *testing.T) {
+	for in, want := range map[string]time.Duration{
+		"90d": 90 * 24 * time.Hour, "1y": 365 * 24 * time.Hour, "12w": 84 * 24 * time.Hour,
+		"36h": 36 * time.Hour, "1y6w": (365 + 42) * 24 * time.Hour, " 30d ": 30 * 24 * time.Hour,
+	} {
+		got, err := ParsePeriod(in)
+		if err != nil || got != want {
+			t.Errorf("ParsePeriod(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "0", "0d", "90", "d", "-1y", "1x", "1 y", "90 days", "30000000y"} {
+		if _, err := ParsePeriod(in); err == nil || ErrorCode(err) != EUSAGE || !strings.Contains(err.Error(), "90d") {
+			t.Errorf("ParsePeriod(%q): want a usage error with examples, got %v", in, err)
+		}
+	}
+}

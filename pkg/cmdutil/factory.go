@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/config"
 	"github.com/auditctl/auditctl/pkg/source/jumpcloud"
 	"github.com/auditctl/auditctl/pkg/store/sqlite"
 	"github.com/spf13/cobra"
@@ -31,8 +32,12 @@ type Factory struct {
 	// say about the Directory Insights API (the environment and the config
 	// file fill the rest).
 	JumpCloud jumpcloud.Settings
+	// ConfigPath is the config file; "" = config.DefaultPath()
+	// (~/.config/auditctl/config.yaml, under XDG_CONFIG_HOME when set).
+	ConfigPath string
 
 	mu     sync.Mutex
+	config *config.File
 	db     *sqlite.DB
 	dbPath string // the cache opened, for messages
 }
@@ -91,6 +96,23 @@ func (f *Factory) openDB(ctx context.Context, open func(context.Context, string)
 	return db, nil
 }
 
+// Config loads the config file once (config.Load) and returns it: the
+// defaults when there is no file, a usage error (exit 2) naming file:line
+// when it is not valid.
+func (f *Factory) Config() (*config.File, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.config != nil {
+		return f.config, nil
+	}
+	cf, err := config.Load(f.ConfigPath)
+	if err != nil {
+		return nil, err
+	}
+	f.config = cf
+	return cf, nil
+}
+
 // EventService returns where events are queried: the cache, or with
 // remote set, a remote audit API.
 func (f *Factory) EventService(ctx context.Context, remote string) (audit.EventService, error) {
@@ -119,6 +141,9 @@ func (f *Factory) EventService(ctx context.Context, remote string) (audit.EventS
 // resolved settings (flags, environment, config file), tracing to stderr
 // with --debug. f.JumpCloud is updated with the resolved settings.
 func (f *Factory) JumpCloudClient() (*jumpcloud.Client, error) {
+	if f.JumpCloud.ConfigPath == "" {
+		f.JumpCloud.ConfigPath = f.ConfigPath
+	}
 	s, err := f.JumpCloud.Resolve()
 	if err != nil {
 		return nil, err

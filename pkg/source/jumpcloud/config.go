@@ -6,17 +6,14 @@ package jumpcloud
 
 import (
 	"fmt"
-	"io"
 	"net"
 	"net/url"
 	"os"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"time"
 
 	"github.com/auditctl/auditctl/pkg/audit"
-	"go.yaml.in/yaml/v3"
+	"github.com/auditctl/auditctl/pkg/config"
 )
 
 // Environment variables.
@@ -57,36 +54,9 @@ type Settings struct {
 	// RequestTimeout bounds each attempt of a request (--request-timeout;
 	// default 30s).
 	RequestTimeout time.Duration
-	// ConfigPath is the config file; "" = ~/.config/auditctl/config.yaml
-	// (under XDG_CONFIG_HOME when set).
+	// ConfigPath is the config file; "" = config.DefaultPath()
+	// (~/.config/auditctl/config.yaml, under XDG_CONFIG_HOME when set).
 	ConfigPath string
-}
-
-// configFile is the jumpcloud section of config.yaml.
-type configFile struct {
-	JumpCloud struct {
-		APIKey       string   `yaml:"api_key"`
-		ClientID     string   `yaml:"client_id"`
-		ClientSecret string   `yaml:"client_secret"`
-		Orgs         []string `yaml:"orgs"`
-		Org          string   `yaml:"org"`
-		Region       string   `yaml:"region"`
-		Endpoint     string   `yaml:"endpoint"`
-	} `yaml:"jumpcloud"`
-}
-
-// DefaultConfigPath is ~/.config/auditctl/config.yaml, or under
-// XDG_CONFIG_HOME when that is set.
-func DefaultConfigPath() string {
-	dir := os.Getenv("XDG_CONFIG_HOME")
-	if dir == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return ""
-		}
-		dir = filepath.Join(home, ".config")
-	}
-	return filepath.Join(dir, "auditctl", "config.yaml")
 }
 
 // Resolve fills what the flags left empty from the environment and the
@@ -116,12 +86,10 @@ func (s Settings) Resolve() (Settings, error) {
 	}
 	path := s.ConfigPath
 	if path == "" {
-		path = DefaultConfigPath()
+		path = config.DefaultPath()
 	}
-	if path != "" {
-		if err := s.readConfig(path); err != nil {
-			return s, err
-		}
+	if err := s.readConfig(path); err != nil {
+		return s, err
 	}
 	if s.APIKey == "" && (s.ClientID == "" || s.ClientSecret == "") {
 		return s, audit.Errorf(audit.EUSAGE, "no JumpCloud API key: set %s (or api_key under jumpcloud: in %s, mode 0600), or a service account's %s and %s", EnvAPIKey, path, EnvClientID, EnvClientSecret)
@@ -162,31 +130,15 @@ func (s Settings) Resolve() (Settings, error) {
 }
 
 func (s *Settings) readConfig(path string) error {
-	f, err := os.Open(path)
-	if os.IsNotExist(err) {
-		return nil
-	}
+	cf, err := config.Load(path)
 	if err != nil {
-		return audit.Errorf(audit.EUSAGE, "config %s: %v", path, err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return audit.Errorf(audit.EUSAGE, "config %s: %v", path, err)
-	}
-	b, err := io.ReadAll(io.LimitReader(f, 1<<20))
-	if err != nil {
-		return audit.Errorf(audit.EUSAGE, "config %s: %v", path, err)
-	}
-	var cf configFile
-	if err := yaml.Unmarshal(b, &cf); err != nil {
-		// The YAML error can quote the file's text, key included: say
-		// where, not what.
-		return audit.Errorf(audit.EUSAGE, "config %s: not valid YAML", path)
+		return err
 	}
 	jc := cf.JumpCloud
-	if (jc.APIKey != "" || jc.ClientSecret != "") && runtime.GOOS != "windows" && st.Mode().Perm()&0o077 != 0 {
-		return audit.Errorf(audit.EUSAGE, "config %s holds an API key or client secret but is readable by others (mode %04o): run chmod 600 %s", path, st.Mode().Perm(), path)
+	if jc.APIKey != "" || jc.ClientSecret != "" {
+		if err := cf.RequirePrivate("an API key or client secret"); err != nil {
+			return err
+		}
 	}
 	if s.APIKey == "" {
 		s.APIKey = jc.APIKey

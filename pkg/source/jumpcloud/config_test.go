@@ -41,6 +41,10 @@ func TestSettingsResolve(t *testing.T) {
 	if _, err := (jumpcloud.Settings{ConfigPath: cfg}).Resolve(); err == nil || strings.Contains(err.Error(), "api_key") {
 		t.Fatalf("bad YAML: %v", err)
 	}
+	os.WriteFile(cfg, []byte("jumpcloud:\n  api_key: k-0042\n  orgz: [o1]\n"), 0o600)
+	if _, err := (jumpcloud.Settings{ConfigPath: cfg}).Resolve(); err == nil || !strings.Contains(err.Error(), cfg+":3:3: unknown key \"orgz\" under jumpcloud") || audit.ExitCode(err) != 2 {
+		t.Fatalf("a misspelled key: %v", err)
+	}
 	t.Setenv("JUMPCLOUD_API_KEY", "")
 	if _, err := (jumpcloud.Settings{ConfigPath: filepath.Join(dir, "none.yaml")}).Resolve(); err == nil || !strings.Contains(err.Error(), "JUMPCLOUD_API_KEY") || audit.ExitCode(err) != 2 {
 		t.Fatalf("no key: %v", err)
