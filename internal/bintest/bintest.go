@@ -94,3 +94,19 @@ func HoldWriteLock(t testing.TB, path string) (release func()) {
 	t.Cleanup(release)
 	return release
 }
+
+// Tool returns the path of an external program a test uses as an oracle
+// (age, ssh-keygen…). Without it the test is skipped, except in CI
+// (CI=true), where .ci/run installs it (Debian package pkg) and its absence
+// fails the test.
+func Tool(t testing.TB, name, pkg string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is needed (apt-get install %s; .ci/run installs it)", name, pkg)
+		}
+		t.Skipf("needs %s (apt-get install %s)", name, pkg)
+	}
+	return p
+}

@@ -26,6 +26,9 @@ type Env struct {
 	Out     *bytes.Buffer
 	ErrOut  *bytes.Buffer
 	DBPath  string
+	// ConfigPath is the config file every command reads (absent until a
+	// test writes it), never the user's own.
+	ConfigPath string
 }
 
 // New returns an Env whose cache is a new file under t.TempDir().
@@ -33,6 +36,7 @@ func New(t *testing.T) *Env {
 	t.Helper()
 	io, in, out, errOut := cmdutil.Test()
 	env := &Env{T: t, IO: io, In: in, Out: out, ErrOut: errOut, DBPath: filepath.Join(t.TempDir(), "audit.db")}
+	env.ConfigPath = filepath.Join(filepath.Dir(env.DBPath), "config.yaml")
 	env.reset()
 	return env
 }
@@ -42,7 +46,7 @@ func (env *Env) reset() {
 	if old != nil {
 		old.Close()
 	}
-	env.Factory = &cmdutil.Factory{IOStreams: env.IO, Now: func() time.Time { return Now }}
+	env.Factory = &cmdutil.Factory{IOStreams: env.IO, Now: func() time.Time { return Now }, ConfigPath: env.ConfigPath}
 	env.T.Cleanup(func() { env.Factory.Close() })
 }
 

@@ -10,10 +10,12 @@ import (
 	"time"
 
 	"github.com/MakeNowJust/heredoc"
-	"github.com/auditctl/auditctl/pkg/atomicfile"
 	"github.com/auditctl/auditctl/pkg/audit"
 	"github.com/auditctl/auditctl/pkg/cmdutil"
+	"github.com/auditctl/auditctl/pkg/config"
+	"github.com/auditctl/auditctl/pkg/encrypt"
 	"github.com/auditctl/auditctl/pkg/output"
+	"github.com/auditctl/auditctl/pkg/sanitize"
 	"github.com/spf13/cobra"
 )
 
@@ -22,6 +24,8 @@ type ExportOptions struct {
 	IO      *cmdutil.IOStreams
 	Now     func() time.Time
 	Service func(ctx context.Context, remote string) (audit.EventService, error)
+	Config  func() (*config.File, error)
+	Quiet   bool
 
 	Filter  cmdutil.FilterOptions
 	Remote  string
@@ -30,11 +34,15 @@ type ExportOptions struct {
 	OutFile string
 	CSVRaw  bool
 	Sort    string
+	Encrypt encrypt.Flags
+	// Env is where a passphrase comes from (tests); zero: the process's
+	// environment and terminal.
+	Env encrypt.Env
 }
 
 // NewCmdExport builds the command.
 func NewCmdExport(f *cmdutil.Factory, runF func(*ExportOptions) error) *cobra.Command {
-	opts := &ExportOptions{IO: f.IOStreams, Now: f.Now, Service: f.EventService}
+	opts := &ExportOptions{IO: f.IOStreams, Now: f.Now, Service: f.EventService, Config: f.Config}
 	cmd := &cobra.Command{
 		Use:   "export",
 		Short: "Export events to CSV, JSON or NDJSON",
@@ -49,15 +57,31 @@ func NewCmdExport(f *cmdutil.Factory, runF func(*ExportOptions) error) *cobra.Co
 			Times are UTC RFC 3339. CSV cells that a spreadsheet would run as a
 			formula (starting with =, +, -, @, tab or CR) get a ' prefix; --csv-raw
 			keeps them as they are. The CSV re-imports with 'auditctl import'.
+
+			Encryption (age, https://age-encryption.org; the files decrypt with the
+			standard age CLI): --encrypt-to takes age public keys (age1…) and SSH
+			public keys (ssh-ed25519, ssh-rsa), repeatable; --encrypt-to-file reads a
+			recipients file (one key a line, # comments); --passphrase asks twice on
+			the terminal without echo, or takes env AUDITCTL_PASSPHRASE where there
+			is no terminal (CI). Name the file *.age (the format is still chosen
+			from the name before .age: audit.csv.age is CSV). Binary age output is
+			never written to a terminal: use -O, a pipe, or --armor for text.
+			With export.require_encryption: true in the config file
+			(~/.config/auditctl/config.yaml), an export without encryption is
+			refused (exit 2), to stdout too.
 		`),
 		Example: heredoc.Doc(`
 			auditctl logs export --since 90d --format csv -O audit-q3.csv
 			auditctl logs export --action DeleteUser -o ndjson > deletions.ndjson
 			auditctl logs export --source cloudtrail -O trail.json
+			auditctl logs export --since 90d -O audit.csv.age --encrypt-to age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p
+			auditctl logs export --since 90d -O audit.csv.age --encrypt-to-file auditors.txt
+			AUDITCTL_PASSPHRASE="$SECRET" auditctl logs export --since 30d --passphrase --armor > audit.ndjson.age
 		`),
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Output = f.Output
+			opts.Quiet = f.Quiet
 			if runF != nil {
 				return runF(opts)
 			}
@@ -71,6 +95,7 @@ func NewCmdExport(f *cmdutil.Factory, runF func(*ExportOptions) error) *cobra.Co
 	cmd.Flags().StringVarP(&opts.OutFile, "output-file", "O", "", "write to this file (atomically) instead of stdout")
 	cmd.Flags().BoolVar(&opts.CSVRaw, "csv-raw", false, "do not neutralize spreadsheet formulas in CSV cells")
 	cmd.Flags().StringVar(&opts.Sort, "sort", "time", "sort order (time = oldest first, -time = newest first)")
+	encrypt.AddFlags(cmd, &opts.Encrypt)
 	return cmd
 }
 
@@ -87,7 +112,7 @@ func exportFormat(opts *ExportOptions) (output.Format, error) {
 		name, flag = opts.Output, "-o"
 	}
 	if name == "" {
-		switch strings.ToLower(filepath.Ext(strings.TrimSuffix(opts.OutFile, ".gz"))) {
+		switch strings.ToLower(filepath.Ext(encrypt.TrimSuffixes(opts.OutFile))) {
 		case ".csv":
 			name = "csv"
 		case ".json":
@@ -120,12 +145,16 @@ func exportRun(ctx context.Context, opts *ExportOptions) error {
 	if err != nil {
 		return err
 	}
+	out := &encrypt.Output{IO: opts.IO, Path: opts.OutFile}
+	if err := out.Prepare(ctx, opts.Config, &opts.Encrypt, opts.Env); err != nil {
+		return err
+	}
 	svc, err := opts.Service(ctx, opts.Remote)
 	if err != nil {
 		return err
 	}
 	var n int
-	write := func(w io.Writer) error {
+	err = out.Write(func(w io.Writer) error {
 		direct, err := output.NewEventWriter(w, format, output.Options{CSVRaw: opts.CSVRaw})
 		if err != nil {
 			return err
@@ -140,15 +169,12 @@ func exportRun(ctx context.Context, opts *ExportOptions) error {
 			err = cerr
 		}
 		return err
-	}
-	if opts.OutFile == "" || opts.OutFile == "-" {
-		// On a terminal, opts.IO.Out is the sanitizing chokepoint: CSV
-		// keeps values as they are, yet they cannot act.
-		return write(opts.IO.Out)
-	}
-	if err := atomicfile.Write(opts.OutFile, 0o600, write); err != nil {
+	})
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "exported %d events to %s\n", n, opts.OutFile)
+	if opts.OutFile != "" && opts.OutFile != "-" && !opts.Quiet {
+		fmt.Fprintf(opts.IO.ErrOut, "exported %d events to %s%s\n", n, sanitize.String(opts.OutFile), out.Said())
+	}
 	return nil
 }
