@@ -268,7 +268,7 @@ func TestNoOutputReachesTheTerminalRaw(t *testing.T) {
 	add := func(code int, args ...string) { runs = append(runs, run{args, code}) }
 	// Commands that print no field of the data (a histogram, a file's
 	// facts) only need to be safe.
-	dataless := map[string]bool{"--interval": true, "info": true}
+	dataless := map[string]bool{"--interval": true, "info": true, "--armor": true}
 	for _, o := range formats {
 		add(0, "logs", "list", "--all", "-o", o)
 		add(0, "logs", "list", "--all", "--wide", "-o", o)
@@ -294,6 +294,13 @@ func TestNoOutputReachesTheTerminalRaw(t *testing.T) {
 	add(0, "sessions", "cat", fx.rec)
 	add(0, "sessions", "play", fx.rec, "--no-tui")
 	add(0, "sessions", "play", fx.rec, "--no-tui", "--at", "50%")
+	// Exports: binary (a recording, age output) is refused on a terminal;
+	// armored age text passes.
+	const recipient = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"
+	add(0, "logs", "export", "--since", "30d", "--armor", "--encrypt-to", recipient)
+	add(2, "logs", "export", "--since", "30d", "--encrypt-to", recipient)
+	add(2, "sessions", "export", fx.sessionID)
+	add(0, "sessions", "export", fx.sessionID, "--armor", "--encrypt-to", recipient)
 	// Errors quote what they were given.
 	add(3, "logs", "show", hostileText(0))
 	add(3, "sessions", "info", filepath.Join(t.TempDir(), hostileText(0)))

@@ -20,6 +20,9 @@ import (
 
 // buildBinary is in tables_test.go.
 
+// testRecipient is an age public key (age's own documentation's).
+const testRecipient = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"
+
 // TestSignals drives the real binary: SIGINT ends a run with 130 and
 // SIGTERM with 143, with nothing half-written: an import rolls back (the
 // cache holds what it held), an export leaves no -O file and no temporary
@@ -76,6 +79,8 @@ func TestSignals(t *testing.T) {
 		{"import SIGTERM", syscall.SIGTERM, 143, []string{"import", "-"}, true, "", false},
 		{"export SIGINT", syscall.SIGINT, 130, []string{"logs", "export", "--remote", "jumpcloud", "--endpoint", hs.URL, "--since", "30d"}, false, "out.csv", false},
 		{"export SIGTERM", syscall.SIGTERM, 143, []string{"logs", "export", "--remote", "jumpcloud", "--endpoint", hs.URL, "--since", "30d"}, false, "out.ndjson", false},
+		{"encrypted export SIGINT", syscall.SIGINT, 130, []string{"logs", "export", "--remote", "jumpcloud", "--endpoint", hs.URL, "--since", "30d", "--encrypt-to", testRecipient}, false, "out.csv.age", false},
+		{"encrypted export SIGTERM", syscall.SIGTERM, 143, []string{"logs", "export", "--remote", "jumpcloud", "--endpoint", hs.URL, "--since", "30d", "--armor", "--encrypt-to", testRecipient}, false, "out.ndjson.age", false},
 		{"tail -f SIGINT", syscall.SIGINT, 130, []string{"logs", "tail", "-f", "--interval", "100ms"}, false, "", true},
 		{"tail -f SIGTERM", syscall.SIGTERM, 143, []string{"logs", "tail", "-f", "--interval", "100ms"}, false, "", true},
 	} {

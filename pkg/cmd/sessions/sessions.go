@@ -7,6 +7,7 @@ import (
 
 	"github.com/auditctl/auditctl/pkg/cmd/sessions/cat"
 	"github.com/auditctl/auditctl/pkg/cmd/sessions/convert"
+	"github.com/auditctl/auditctl/pkg/cmd/sessions/export"
 	"github.com/auditctl/auditctl/pkg/cmd/sessions/importcmd"
 	"github.com/auditctl/auditctl/pkg/cmd/sessions/info"
 	"github.com/auditctl/auditctl/pkg/cmd/sessions/keystrokes"
@@ -51,6 +52,7 @@ func NewCmdSessions(f *cmdutil.Factory) *cobra.Command {
 			auditctl sessions keystrokes session.rec --commands
 			auditctl sessions queries db-session.rec -o csv
 			auditctl sessions convert old.ttyrec -O new.rec
+			auditctl sessions export 3f2a9c1e -O session.rec.age --encrypt-to-file auditors.txt
 		`),
 	}
 	cmd.AddCommand(list.NewCmdList(f, nil))
@@ -65,5 +67,6 @@ func NewCmdSessions(f *cmdutil.Factory) *cobra.Command {
 	cmd.AddCommand(queries.NewCmdQueries(f, nil))
 	cmd.AddCommand(info.NewCmdInfo(f, nil))
 	cmd.AddCommand(convert.NewCmdConvert(f, nil))
+	cmd.AddCommand(export.NewCmdExport(f, nil))
 	return cmd
 }

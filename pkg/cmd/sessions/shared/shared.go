@@ -93,6 +93,13 @@ func (r *RecordingFlags) Resolve(ctx context.Context, arg string) (string, error
 	return s.RecordingPath, nil
 }
 
+// FindSession returns session id (or unique id prefix) of the cache: not
+// found (exit 3) when there is no cache or no such session, ambiguous
+// (exit 2) when several ids start with it.
+func (r *RecordingFlags) FindSession(ctx context.Context, id string) (*session.Session, error) {
+	return r.lookup(ctx, id)
+}
+
 // lookup finds session id in the cache; the error says why there is none.
 func (r *RecordingFlags) lookup(ctx context.Context, id string) (*session.Session, error) {
 	dbPath, err := r.factory.ResolveDBPath()
