@@ -42,7 +42,7 @@ func RegisterCompletions(root *cobra.Command, f *Factory) {
 		}
 		if sessions {
 			switch c.Name() {
-			case "show", "watch", "terminate":
+			case "show", "watch", "terminate", "export":
 				c.ValidArgsFunction = firstArg(sessionIDs(f, false))
 			case "play", "info", "keystrokes", "queries", "cat", "convert":
 				c.ValidArgsFunction = firstArg(sessionIDs(f, true)) // FILE or ID

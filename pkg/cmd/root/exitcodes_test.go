@@ -41,6 +41,7 @@ var cacheUse = map[string]string{
 	"sessions keystrokes":   "reads-id",
 	"sessions queries":      "reads-id",
 	"sessions convert":      "reads-id",
+	"sessions export":       "reads-id",
 	"import":                "writes",
 	"demo":                  "writes",
 	"sync":                  "writes",
@@ -84,6 +85,7 @@ func readers(dir string) [][]string {
 		{"sessions", "keystrokes", "s1"},
 		{"sessions", "queries", "s1"},
 		{"sessions", "convert", "s1", "-O", filepath.Join(dir, "out.rec")},
+		{"sessions", "export", "s1", "-O", filepath.Join(dir, "out.rec")},
 	}
 }
 
