@@ -287,6 +287,21 @@ func TestNoOutputReachesTheTerminalRaw(t *testing.T) {
 		add(0, "sessions", "keystrokes", fx.rec, "--commands", "-o", o)
 		add(0, "sessions", "queries", fx.rec, "-o", o)
 	}
+	policy := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(policy, []byte(`rules:
+  - id: every-event
+    title: "a hostile title \x1b]0;pwned\x07 \u202e"
+    events: {}
+    condition: none
+  - id: burst
+    events: {}
+    condition: {threshold: 0, group_by: actor, window: 1h}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []string{"table", "json"} {
+		add(1, "check", policy, "--since", "30d", "-o", o)
+	}
 	add(0, "logs", "list", "--all", "--jq", ".[] | [.action, .actor, .params]")
 	add(0, "logs", "list", "--all", "--jq", ".[].description")
 	add(0, "logs", "show", fx.eventID, "--jq", ".")
@@ -320,9 +335,17 @@ func TestNoOutputReachesTheTerminalRaw(t *testing.T) {
 		for _, mark := range []string{"pwned", `\x1b`, `\u001b`, `\u009b`, `\u202e`, "Esc"} {
 			shown = shown || strings.Contains(out, mark)
 		}
-		if r.code == 0 && !shown && !slices.ContainsFunc(r.args, func(a string) bool { return dataless[a] }) {
+		if (r.code == 0 || r.args[0] == "check") && !shown && !slices.ContainsFunc(r.args, func(a string) bool { return dataless[a] }) {
 			t.Errorf("%s on a terminal: the hostile data was not shown:\n%q", name, out[:min(len(out), 2000)])
 		}
+	}
+
+	// GitHub Actions annotations (on stderr, here the terminal too).
+	ghFx := *fx
+	ghFx.env = append(slices.Clone(fx.env), "GITHUB_ACTIONS=true")
+	out, code := ghFx.runPTY(t, "check", policy, "--since", "30d", "-o", "json")
+	if bad := terminalUnsafe(out); bad != "" || code != 1 || !strings.Contains(out, ",title=every-event%3A a hostile title \\x1b]0;pwned\\x07") {
+		t.Errorf("check with annotations: exit %d, %s\n%q", code, bad, out[:min(len(out), 3000)])
 	}
 
 	// With colour on, auditctl's own colours pass the chokepoint and
@@ -341,7 +364,7 @@ func TestNoOutputReachesTheTerminalRaw(t *testing.T) {
 	}
 
 	// Pipes stay byte-exact.
-	out, _, code := fx.runPipe(t, "logs", "list", "--all", "-o", "json")
+	out, _, code = fx.runPipe(t, "logs", "list", "--all", "-o", "json")
 	var events []struct{ Action, Actor, Description string }
 	if err := json.Unmarshal([]byte(out), &events); err != nil || code != 0 {
 		t.Fatalf("json on a pipe: %v, exit %d", err, code)

@@ -82,10 +82,11 @@ func WriteGitHub(w io.Writer, r *Report) error {
 // annotationText is a violation as lines: the message, then its events.
 func annotationText(v Violation) string {
 	lines := []string{sanitize.String(v.Message)}
-	for _, e := range v.Events {
-		lines = append(lines, "  "+sanitize.String(EventSummary(e, output.Options{})))
+	items := ItemSummaries(v, output.Options{})
+	for _, l := range items {
+		lines = append(lines, "  "+sanitize.String(l))
 	}
-	if n := v.Count - int64(len(v.Events)); n > 0 {
+	if n := v.Count - int64(len(items)); n > 0 {
 		lines = append(lines, fmt.Sprintf("  … %d more", n))
 	}
 	return strings.Join(lines, "\n")

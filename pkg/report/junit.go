@@ -139,10 +139,11 @@ func violationText(v Violation) string {
 		fmt.Fprintf(&b, "span: %s .. %s\n", audit.FormatTime(v.First), audit.FormatTime(v.Last))
 	}
 	fmt.Fprintf(&b, "events: %d\n", v.Count)
-	for _, e := range v.Events {
-		b.WriteString("  " + clean(EventSummary(e, output.Options{})) + "\n")
+	lines := ItemSummaries(v, output.Options{})
+	for _, l := range lines {
+		b.WriteString("  " + clean(l) + "\n")
 	}
-	if n := v.Count - int64(len(v.Events)); n > 0 {
+	if n := v.Count - int64(len(lines)); n > 0 {
 		fmt.Fprintf(&b, "  … %d more\n", n)
 	}
 	return b.String()

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/session"
 )
 
 // Severity ranks a rule. The zero value is SeverityInfo.
@@ -119,6 +120,9 @@ type Violation struct {
 	// first of them (at most MaxEvents).
 	Count  int64          `json:"count"`
 	Events []*audit.Event `json:"events"`
+	// Sessions are the offending sessions of a rule over sessions (the
+	// first MaxEvents), instead of Events.
+	Sessions []*session.Session `json:"sessions,omitempty"`
 }
 
 // MaxEvents is how many offending events a violation keeps by default.
@@ -191,7 +195,7 @@ func (r *Report) Finish(threshold Severity) {
 }
 
 // ErrViolations is returned by Err when a rule at or above the threshold
-// has violations: the caller maps it to exit 1 (cmdutil.ErrSilent).
+// has violations: the caller maps it to exit 1 (its silent error).
 var ErrViolations = errors.New("violations at or above the severity threshold")
 
 // Err is the run's exit decision, after Finish: an audit.EINVALID error

@@ -159,14 +159,21 @@ func sarifViolation(res Result, index int, v Violation) sarifResult {
 	for _, e := range v.Events {
 		ids = append(ids, e.ID)
 	}
-	if len(v.Events) > 0 {
-		text.WriteString(" (events: " + strings.Join(ids, ", "))
-		if n := v.Count - int64(len(v.Events)); n > 0 {
+	for _, s := range v.Sessions {
+		ids = append(ids, s.ID)
+	}
+	if len(ids) > 0 {
+		what := "events"
+		if len(v.Sessions) > 0 {
+			what = "sessions"
+		}
+		text.WriteString(" (" + what + ": " + strings.Join(ids, ", "))
+		if n := v.Count - int64(len(ids)); n > 0 {
 			text.WriteString(", …")
 		}
 		text.WriteString(")")
 	}
-	props := map[string]any{"count": v.Count, "eventIds": ids}
+	props := map[string]any{"count": v.Count, "ids": ids}
 	if v.Group != "" {
 		props["group"] = v.Group
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/auditctl/auditctl/pkg/audit"
 	"github.com/auditctl/auditctl/pkg/output"
 	"github.com/auditctl/auditctl/pkg/sanitize"
+	"github.com/auditctl/auditctl/pkg/session"
 )
 
 // TableEvents is how many offending events of each violation the table
@@ -55,12 +56,13 @@ func WriteTable(w io.Writer, r *Report, opt output.Options) error {
 			} else {
 				rows = append(rows, row{4: msg})
 			}
-			for j, e := range v.Events {
+			lines := ItemSummaries(v, opt)
+			for j, l := range lines {
 				if j == TableEvents {
-					rows = append(rows, row{4: fmt.Sprintf("    … %d more events", v.Count-int64(j))})
+					rows = append(rows, row{4: fmt.Sprintf("    … %d more", v.Count-int64(j))})
 					break
 				}
-				rows = append(rows, row{4: "    " + EventSummary(e, opt)})
+				rows = append(rows, row{4: "    " + l})
 			}
 		}
 	}
@@ -83,7 +85,11 @@ func WriteTable(w io.Writer, r *Report, opt output.Options) error {
 // violations) at severity medium or above; 1 below it; 11 passed".
 func (r *Report) SummaryLine() string {
 	s := r.Summary
-	parts := []string{fmt.Sprintf("%d of %d rules failed (%d violations in all) at severity %s or above", s.Failed, s.Rules, s.Violations, r.Threshold)}
+	v := "violations"
+	if s.Violations == 1 {
+		v = "violation"
+	}
+	parts := []string{fmt.Sprintf("%d of %d rules failed (%d %s in all) at severity %s or above", s.Failed, s.Rules, s.Violations, v, r.Threshold)}
 	if s.Warned > 0 {
 		parts = append(parts, fmt.Sprintf("%d with violations below %s", s.Warned, r.Threshold))
 	}
@@ -95,6 +101,49 @@ func (r *Report) SummaryLine() string {
 	}
 	parts = append(parts, fmt.Sprintf("%d passed", s.Passed))
 	return strings.Join(parts, "; ")
+}
+
+// ItemSummaries are the offending events (or sessions) of v, one line
+// each (EventSummary, SessionSummary).
+func ItemSummaries(v Violation, opt output.Options) []string {
+	var out []string
+	for _, e := range v.Events {
+		out = append(out, EventSummary(e, opt))
+	}
+	for _, s := range v.Sessions {
+		out = append(out, SessionSummary(s, opt))
+	}
+	return out
+}
+
+// SessionSummary is one session on one line: start, id prefix, user,
+// resource, category, duration, recording. Not sanitized.
+func SessionSummary(s *session.Session, opt output.Options) string {
+	t := opt.Time(s.Start)
+	if opt.Location == nil {
+		t += "Z"
+	}
+	id := s.ID
+	user := s.UserEmail
+	if user == "" {
+		user = s.UserName
+	}
+	parts := []string{t, id, "session of " + user}
+	if s.ResourceName != "" {
+		parts = append(parts, "on "+s.ResourceName)
+	}
+	if s.Category != "" {
+		parts = append(parts, "("+string(s.Category)+")")
+	}
+	if s.Duration > 0 {
+		parts = append(parts, output.FormatDuration(s.Duration))
+	}
+	if s.HasRecording {
+		parts = append(parts, "recorded")
+	} else {
+		parts = append(parts, "no recording")
+	}
+	return strings.Join(parts, " ")
 }
 
 // EventSummary is one event on one line, for a person: time, an id prefix

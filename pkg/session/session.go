@@ -7,6 +7,7 @@ package session
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 
@@ -144,4 +145,27 @@ func ParseStatus(s string) (Status, error) {
 		return st, nil
 	}
 	return "", audit.Errorf(audit.EUSAGE, "--status %q: want active, completed, terminated or stale", s)
+}
+
+// ParseDuration reads a session duration filter (--min-duration, a
+// policy's min_duration): HH:MM (seed 000's form), or a duration such as
+// 90s or 1h30m. what names the flag or key in errors.
+func ParseDuration(what, s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	if h, m, ok := strings.Cut(s, ":"); ok {
+		hh, err1 := strconv.Atoi(h)
+		mm, err2 := strconv.Atoi(m)
+		if err1 != nil || err2 != nil || hh < 0 || mm < 0 || mm > 59 {
+			return 0, audit.Errorf(audit.EUSAGE, "%s %q: want HH:MM, e.g. 00:05 or 01:30", what, s)
+		}
+		return time.Duration(hh)*time.Hour + time.Duration(mm)*time.Minute, nil
+	}
+	d, err := audit.ParseDurationArg(s)
+	if err != nil {
+		return 0, audit.Errorf(audit.EUSAGE, "%s %q: want HH:MM (00:05) or a duration (90s, 1h30m)", what, s)
+	}
+	return d, nil
 }

@@ -3,6 +3,7 @@ package root
 
 import (
 	"context"
+	"github.com/auditctl/auditctl/pkg/cmd/check"
 
 	"github.com/MakeNowJust/heredoc"
 	"github.com/auditctl/auditctl/pkg/cmd/demo"
@@ -80,6 +81,7 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 	cmd.AddCommand(importcmd.NewCmdImport(f, nil))
 	cmd.AddCommand(demo.NewCmdDemo(f, nil))
 	cmd.AddCommand(synccmd.NewCmdSync(f, nil))
+	cmd.AddCommand(check.NewCmdCheck(f, nil))
 	cmd.AddCommand(version.NewCmdVersion(f))
 	cmd.InitDefaultCompletionCmd()
 	cmdutil.Groups(cmd)

@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -138,28 +137,6 @@ func NewCmdList(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	return cmd
 }
 
-// ParseHHMM reads a duration flag: HH:MM (seed 000's form), or a duration
-// such as 90s or 1h30m.
-func ParseHHMM(flag, s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0, nil
-	}
-	if h, m, ok := strings.Cut(s, ":"); ok {
-		hh, err1 := strconv.Atoi(h)
-		mm, err2 := strconv.Atoi(m)
-		if err1 != nil || err2 != nil || hh < 0 || mm < 0 || mm > 59 {
-			return 0, audit.Errorf(audit.EUSAGE, "%s %q: want HH:MM, e.g. 00:05 or 01:30", flag, s)
-		}
-		return time.Duration(hh)*time.Hour + time.Duration(mm)*time.Minute, nil
-	}
-	d, err := audit.ParseDurationArg(s)
-	if err != nil {
-		return 0, audit.Errorf(audit.EUSAGE, "%s %q: want HH:MM (00:05) or a duration (90s, 1h30m)", flag, s)
-	}
-	return d, nil
-}
-
 func (opts *Options) filter() (session.Filter, error) {
 	var f session.Filter
 	now := opts.Now()
@@ -174,10 +151,10 @@ func (opts *Options) filter() (session.Filter, error) {
 			return f, err
 		}
 	}
-	if f.MinDuration, err = ParseHHMM("--min-duration", opts.MinDuration); err != nil {
+	if f.MinDuration, err = session.ParseDuration("--min-duration", opts.MinDuration); err != nil {
 		return f, err
 	}
-	if f.MaxDuration, err = ParseHHMM("--max-duration", opts.MaxDuration); err != nil {
+	if f.MaxDuration, err = session.ParseDuration("--max-duration", opts.MaxDuration); err != nil {
 		return f, err
 	}
 	if f.MaxDuration > 0 && f.MinDuration > f.MaxDuration {

@@ -1,0 +1,656 @@
+package policy
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/query"
+	"github.com/auditctl/auditctl/pkg/report"
+	"github.com/auditctl/auditctl/pkg/session"
+)
+
+// Evaluator evaluates policies over a window of events and sessions.
+//
+// Every rule's filter is pushed down to the event service (SQL on the
+// cache, the API's search on a remote): conditions that need only counts
+// (none, max, require, and the groups of a threshold) are answered by
+// counts, and events are read (streamed, in time order, never all held)
+// only where a violation must list them or a condition needs their times.
+// Counts of the same filter are shared between rules.
+type Evaluator struct {
+	Events audit.EventService
+	// Sessions is the session store; nil when there is none (a remote
+	// API): sessions rules are then reported as errors.
+	Sessions session.Store
+	Now      time.Time
+	// Since and Until bound the window (Until zero: Now).
+	Since, Until time.Time
+	// MaxEvents is how many offending events a violation lists
+	// (report.MaxEvents when 0).
+	MaxEvents int
+	// AllowEmpty lets a window without any data pass instead of failing
+	// with audit.ENODATA.
+	AllowEmpty bool
+	// MaxSequenceEvents bounds the events a sequence rule holds (default
+	// 2,000,000): beyond it the rule is reported as an error.
+	MaxSequenceEvents int
+
+	counts map[string]int64
+}
+
+// Run evaluates every rule of p. It returns an error (and no report) when
+// the window holds no data (audit.ENODATA, unless AllowEmpty) or the store
+// fails (the store's code: exit 4 or 5).
+func (ev *Evaluator) Run(ctx context.Context, p *Policy) (*report.Report, error) {
+	if ev.MaxEvents <= 0 {
+		ev.MaxEvents = report.MaxEvents
+	}
+	if ev.MaxSequenceEvents <= 0 {
+		ev.MaxSequenceEvents = 2_000_000
+	}
+	if ev.Until.IsZero() {
+		ev.Until = ev.Now
+	}
+	ev.counts = map[string]int64{}
+	r := &report.Report{Tool: "auditctl check", Since: ev.Since, Until: ev.Until}
+	if err := ev.checkData(ctx, p); err != nil {
+		return nil, err
+	}
+	for _, rule := range p.Rules {
+		if !ev.Since.Before(ev.Until) { // an empty window, allowed (AllowEmpty)
+			r.Rules = append(r.Rules, report.Result{ID: rule.ID, Title: rule.Title, Severity: rule.Severity, Description: rule.Description,
+				File: rule.File, Line: rule.Line, Skipped: "the window is empty"})
+			continue
+		}
+		res, err := ev.rule(ctx, rule)
+		if err != nil {
+			if c := audit.ErrorCode(err); c == audit.EREMOTE || c == audit.ELOCAL || c == audit.EINTERNAL || ctx.Err() != nil {
+				return nil, err
+			}
+			res.Error = err.Error()
+		}
+		r.Rules = append(r.Rules, res)
+	}
+	return r, nil
+}
+
+// window is the filter of the whole window.
+func (ev *Evaluator) window() audit.Filter {
+	return audit.Filter{Since: ev.Since, Until: ev.Until}
+}
+
+// checkData is the gate rule of `logs count --fail-if`: a window without
+// any event (for events rules) or any session (for sessions rules) cannot
+// pass.
+func (ev *Evaluator) checkData(ctx context.Context, p *Policy) error {
+	if ev.AllowEmpty {
+		return nil
+	}
+	var events, sessions bool
+	for _, r := range p.Rules {
+		events = events || r.Events
+		sessions = sessions || r.Sessions != nil
+	}
+	span := fmt.Sprintf("%s .. %s", audit.FormatTime(ev.Since), audit.FormatTime(ev.Until))
+	if !ev.Since.Before(ev.Until) {
+		return audit.Errorf(audit.ENODATA, "no data: the window (%s) is empty, so the policy cannot pass; pass --allow-empty to accept an empty window", span)
+	}
+	if events {
+		n, err := ev.count(ctx, ev.window())
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return audit.Errorf(audit.ENODATA, "no data: the window (%s) holds no events at all, so the policy cannot pass; check --since, --until and the cache (--db, sync, import), or pass --allow-empty to accept an empty window", span)
+		}
+	}
+	if sessions && ev.Sessions != nil {
+		_, n, err := ev.Sessions.FindSessions(ctx, session.Filter{Since: ev.Since, Until: ev.Until}, session.Page{Limit: 1})
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return audit.Errorf(audit.ENODATA, "no data: the window (%s) holds no sessions at all, so the policy's sessions rules cannot pass; check --since and the cache, or pass --allow-empty", span)
+		}
+	}
+	return nil
+}
+
+// count counts f, once per distinct filter.
+func (ev *Evaluator) count(ctx context.Context, f audit.Filter) (int64, error) {
+	key := f.String()
+	if n, ok := ev.counts[key]; ok {
+		return n, nil
+	}
+	n, err := ev.Events.CountEvents(ctx, f)
+	if err != nil {
+		return 0, err
+	}
+	ev.counts[key] = n
+	return n, nil
+}
+
+// filter compiles a query ANDed with base.
+func (ev *Evaluator) filter(q string, base audit.Filter) (audit.Filter, error) {
+	f, err := query.Parse(q, ev.Now)
+	if err != nil {
+		return f, err
+	}
+	f.Merge(base)
+	return f, f.Validate()
+}
+
+func (ev *Evaluator) rule(ctx context.Context, r *Rule) (report.Result, error) {
+	res := report.Result{ID: r.ID, Title: r.Title, Severity: r.Severity, Description: r.Description, File: r.File, Line: r.Line}
+	if r.Sessions != nil {
+		err := ev.sessions(ctx, r, &res)
+		return res, err
+	}
+	f, err := ev.filter(r.Query, ev.window())
+	if err != nil {
+		return res, err
+	}
+	ex, err := ev.excuses(ctx, r, f, &res)
+	if err != nil {
+		return res, err
+	}
+	switch r.Condition.Kind {
+	case KindNone, KindMax:
+		err = ev.matches(ctx, r, f, ex, &res)
+	case KindThreshold:
+		err = ev.threshold(ctx, r, f, ex, &res)
+	case KindRequire:
+		err = ev.require(ctx, r, &res, func(since, until time.Time) (int64, error) {
+			g := f
+			g.Merge(audit.Filter{Since: since, Until: until})
+			return ev.count(ctx, g)
+		})
+	case KindSequence:
+		err = ev.sequence(ctx, r, f, ex, &res)
+	}
+	return res, err
+}
+
+// excuser says whether an event is excused (an exception or a schedule
+// window); nil when the rule has neither.
+type excuser func(e *audit.Event) bool
+
+// excuses gathers the events the rule's live exceptions excuse (each
+// exception's query ANDed with the rule's filter, pushed down) and notes
+// the expired ones.
+func (ev *Evaluator) excuses(ctx context.Context, r *Rule, f audit.Filter, res *report.Result) (excuser, error) {
+	if len(r.Exceptions) == 0 && len(r.Schedule) == 0 {
+		return nil, nil
+	}
+	excused := map[string]bool{}
+	for _, x := range r.Exceptions {
+		if !x.Until.IsZero() && !ev.Now.Before(x.Until) {
+			res.Notes = append(res.Notes, fmt.Sprintf("exception at %s:%d (%s) expired at %s: ignored", r.File, x.Line, x.Reason, audit.FormatTime(x.Until)))
+			continue
+		}
+		xf, err := ev.filter(x.Query, f)
+		if err != nil {
+			return nil, err
+		}
+		err = ev.Events.EachEvent(ctx, xf, audit.Page{NoTotal: true}, func(e *audit.Event) error {
+			excused[eventKey(e)] = true
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return func(e *audit.Event) bool {
+		if excused[eventKey(e)] {
+			return true
+		}
+		for _, w := range r.Schedule {
+			if w.Contains(e.Time) {
+				return true
+			}
+		}
+		return false
+	}, nil
+}
+
+func eventKey(e *audit.Event) string { return e.Source + "\x00" + e.ID }
+
+var oldestFirst = []audit.SortKey{{Field: audit.FieldTime}}
+
+// matches evaluates none and max: by counts when nothing is excused,
+// else by streaming the matches.
+func (ev *Evaluator) matches(ctx context.Context, r *Rule, f audit.Filter, ex excuser, res *report.Result) error {
+	allowed := int64(0)
+	if r.Condition.Kind == KindMax {
+		allowed = r.Condition.N
+	}
+	v := report.Violation{}
+	if ex == nil {
+		n, err := ev.count(ctx, f)
+		if err != nil || n <= allowed {
+			return err
+		}
+		first, _, err := ev.Events.FindEvents(ctx, f, audit.Page{Limit: ev.MaxEvents, Sort: oldestFirst, NoTotal: true})
+		if err != nil {
+			return err
+		}
+		last, _, err := ev.Events.FindEvents(ctx, f, audit.Page{Limit: 1, NoTotal: true})
+		if err != nil {
+			return err
+		}
+		v.Count, v.Events = n, first
+		if len(first) > 0 && len(last) > 0 {
+			v.First, v.Last = first[0].Time, last[0].Time
+		}
+	} else {
+		err := ev.Events.EachEvent(ctx, f, audit.Page{Sort: oldestFirst, NoTotal: true}, func(e *audit.Event) error {
+			if ex(e) {
+				return nil
+			}
+			if v.Count == 0 {
+				v.First = e.Time
+			}
+			v.Last = e.Time
+			v.Count++
+			if len(v.Events) < ev.MaxEvents {
+				v.Events = append(v.Events, e)
+			}
+			return nil
+		})
+		if err != nil || v.Count <= allowed {
+			return err
+		}
+	}
+	if r.Condition.Kind == KindMax {
+		v.Message = fmt.Sprintf("%d matching events, more than the %d allowed", v.Count, allowed)
+	} else {
+		v.Message = fmt.Sprintf("%d matching %s (none allowed)", v.Count, plural(v.Count, "event", "events"))
+	}
+	if len(r.Schedule) > 0 {
+		v.Message += " outside the allowed windows (" + windows(r.Schedule) + ")"
+	}
+	res.Violations = append(res.Violations, v)
+	return nil
+}
+
+func windows(ws []Window) string {
+	var s []string
+	for _, w := range ws {
+		s = append(s, w.String())
+	}
+	return strings.Join(s, "; ")
+}
+
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// groupKey names an event's group: "actor=alice@example.com".
+func groupKey(fields []audit.Field, e *audit.Event) string {
+	parts := make([]string, len(fields))
+	for i, f := range fields {
+		parts[i] = string(f) + "=" + e.Value(string(f))
+	}
+	return strings.Join(parts, " ")
+}
+
+// candidateGroups, for a single group_by field and nothing excused, asks
+// the store which groups have more than n matches in the whole window:
+// only they can hold a burst (or every step of a sequence). ok is false
+// when the prefilter does not apply.
+const maxCandidates = 500
+
+func (ev *Evaluator) candidateGroups(ctx context.Context, f audit.Filter, field audit.Field, n int64) (keys []string, ok bool, err error) {
+	buckets, err := ev.Events.CountBy(ctx, f, field, 0)
+	if err != nil {
+		return nil, false, err
+	}
+	for _, b := range buckets {
+		if b.Count > n {
+			if strings.ContainsAny(b.Key, "*,") || b.Key == "" || field == audit.FieldIP && strings.Contains(b.Key, "/") {
+				return nil, false, nil // not expressible as an exact value
+			}
+			keys = append(keys, b.Key)
+		}
+	}
+	if len(keys) > maxCandidates {
+		return nil, false, nil
+	}
+	return keys, true, nil
+}
+
+// threshold finds, per group, the bursts of more than N matches within a
+// sliding window. Groups with N or fewer matches in the whole window are
+// ruled out by one grouped count first; only the candidates' events are
+// read, in time order, keeping for each group just the events of the
+// current window.
+func (ev *Evaluator) threshold(ctx context.Context, r *Rule, f audit.Filter, ex excuser, res *report.Result) error {
+	c := r.Condition
+	if len(c.GroupBy) == 1 {
+		keys, ok, err := ev.candidateGroups(ctx, f, c.GroupBy[0], c.N)
+		if err != nil {
+			return err
+		}
+		if ok && len(keys) == 0 {
+			return nil
+		}
+		if ok {
+			g := audit.Filter{}
+			g.Add(c.GroupBy[0], keys...)
+			f.Merge(g)
+		}
+	}
+	type burst struct {
+		v       report.Violation
+		lastSeq int
+	}
+	type group struct {
+		win  []*audit.Event
+		seqs []int
+		seq  int
+		b    *burst
+	}
+	groups := map[string]*group{}
+	var order []string
+	emit := func(key string, b *burst) {
+		b.v.Group = key
+		b.v.Message = fmt.Sprintf("%s: %d matching events within %s (more than %d), %s .. %s", key, b.v.Count, fmtDuration(c.Window), c.N, audit.FormatTime(b.v.First), audit.FormatTime(b.v.Last))
+		res.Violations = append(res.Violations, b.v)
+	}
+	err := ev.Events.EachEvent(ctx, f, audit.Page{Sort: oldestFirst, NoTotal: true}, func(e *audit.Event) error {
+		if ex != nil && ex(e) {
+			return nil
+		}
+		key := groupKey(c.GroupBy, e)
+		g := groups[key]
+		if g == nil {
+			g = &group{}
+			groups[key] = g
+			order = append(order, key)
+		}
+		g.seq++
+		g.win = append(g.win, e)
+		g.seqs = append(g.seqs, g.seq)
+		drop := 0
+		for drop < len(g.win) && e.Time.Sub(g.win[drop].Time) > c.Window {
+			drop++
+		}
+		if drop > 0 {
+			g.win = append(g.win[:0], g.win[drop:]...)
+			g.seqs = append(g.seqs[:0], g.seqs[drop:]...)
+		}
+		if int64(len(g.win)) <= c.N {
+			return nil
+		}
+		if g.b != nil && g.win[0].Time.After(g.b.v.Last) {
+			emit(key, g.b) // the window no longer overlaps the burst: it ended
+			g.b = nil
+		}
+		if g.b == nil {
+			g.b = &burst{v: report.Violation{First: g.win[0].Time}}
+		}
+		for i, ev2 := range g.win {
+			if g.seqs[i] <= g.b.lastSeq {
+				continue
+			}
+			g.b.v.Count++
+			g.b.v.Last = ev2.Time
+			if len(g.b.v.Events) < ev.MaxEvents {
+				g.b.v.Events = append(g.b.v.Events, ev2)
+			}
+			g.b.lastSeq = g.seqs[i]
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, key := range order {
+		if b := groups[key].b; b != nil {
+			emit(key, b)
+		}
+	}
+	slices.SortStableFunc(res.Violations, func(a, b report.Violation) int { return a.First.Compare(b.First) })
+	return nil
+}
+
+// fmtDuration writes d as a person would: 10m, 1h, 1h30m, 24h, 90s.
+func fmtDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// require checks that each period (of Every, ending at the window's end;
+// the whole window when Every is 0) holds at least N matches.
+func (ev *Evaluator) require(ctx context.Context, r *Rule, res *report.Result, count func(since, until time.Time) (int64, error)) error {
+	c := r.Condition
+	if ev.Since.IsZero() {
+		return audit.Errorf(audit.EUSAGE, "require needs a window with a start (--since)")
+	}
+	type period struct{ since, until time.Time }
+	var periods []period
+	if c.Every == 0 {
+		periods = []period{{ev.Since, ev.Until}}
+	} else {
+		for end := ev.Until; !end.Add(-c.Every).Before(ev.Since); end = end.Add(-c.Every) {
+			periods = append(periods, period{end.Add(-c.Every), end})
+			if len(periods) > 10000 {
+				return audit.Errorf(audit.EUSAGE, "every %s over the window %s .. %s makes more than 10000 periods: use a longer period or a shorter --since", fmtDuration(c.Every), audit.FormatTime(ev.Since), audit.FormatTime(ev.Until))
+			}
+		}
+		slices.Reverse(periods)
+		if len(periods) == 0 {
+			res.Notes = append(res.Notes, fmt.Sprintf("the window is shorter than every %s: nothing to check (widen --since)", fmtDuration(c.Every)))
+			return nil
+		}
+		if periods[0].since.After(ev.Since) {
+			res.Notes = append(res.Notes, fmt.Sprintf("the window's first %s (before %s) is shorter than every %s and was not checked", fmtDuration(periods[0].since.Sub(ev.Since)), audit.FormatTime(periods[0].since), fmtDuration(c.Every)))
+		}
+	}
+	for _, p := range periods {
+		n, err := count(p.since, p.until)
+		if err != nil {
+			return err
+		}
+		if n < c.N {
+			res.Violations = append(res.Violations, report.Violation{
+				Message: fmt.Sprintf("%d matching %s in %s .. %s, want at least %d", n, plural(n, "event", "events"), audit.FormatTime(p.since), audit.FormatTime(p.until), c.N),
+				First:   p.since, Last: p.until, Count: n,
+			})
+		}
+	}
+	return nil
+}
+
+// sequence finds, per group, the steps in order within the window. Each
+// step's filter (its query ANDed with the rule's) is pushed down; with a
+// single group_by field, only groups that every step has are read.
+func (ev *Evaluator) sequence(ctx context.Context, r *Rule, f audit.Filter, ex excuser, res *report.Result) error {
+	c := r.Condition
+	type item struct {
+		e    *audit.Event
+		step int
+	}
+	var items []item
+	filters := make([]audit.Filter, len(c.Steps))
+	for i, s := range c.Steps {
+		sf, err := ev.filter(s.Query, f)
+		if err != nil {
+			return err
+		}
+		filters[i] = sf
+	}
+	if len(c.GroupBy) == 1 {
+		var common []string
+		for i, sf := range filters {
+			keys, ok, err := ev.candidateGroups(ctx, sf, c.GroupBy[0], int64(c.Steps[i].Count-1))
+			if err != nil {
+				return err
+			}
+			if !ok {
+				common = nil
+				break
+			}
+			if i == 0 {
+				common = keys
+			} else {
+				common = slices.DeleteFunc(common, func(k string) bool {
+					return !slices.ContainsFunc(keys, func(o string) bool { return strings.EqualFold(o, k) })
+				})
+			}
+			if len(common) == 0 {
+				return nil // some step has no group in common with the others
+			}
+		}
+		if len(common) > 0 {
+			for i := range filters {
+				g := audit.Filter{}
+				g.Add(c.GroupBy[0], common...)
+				filters[i].Merge(g)
+			}
+		}
+	}
+	for i, sf := range filters {
+		err := ev.Events.EachEvent(ctx, sf, audit.Page{Sort: oldestFirst, NoTotal: true}, func(e *audit.Event) error {
+			if ex != nil && ex(e) {
+				return nil
+			}
+			if len(items) >= ev.MaxSequenceEvents {
+				return audit.Errorf(audit.EINVALID, "sequence: more than %d events match its steps in the window: narrow the steps' queries or the window", ev.MaxSequenceEvents)
+			}
+			items = append(items, item{e, i})
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	// Time order; at the same instant, later steps first, so one event
+	// matching two steps cannot be both.
+	slices.SortStableFunc(items, func(a, b item) int {
+		if d := a.e.Time.Compare(b.e.Time); d != 0 {
+			return d
+		}
+		return b.step - a.step
+	})
+	type state struct {
+		stage  int
+		start  time.Time
+		events []*audit.Event
+		recent []*audit.Event
+		count  int64
+	}
+	states := map[string]*state{}
+	for _, it := range items {
+		key := groupKey(c.GroupBy, it.e)
+		st := states[key]
+		if st == nil {
+			st = &state{}
+			states[key] = st
+		}
+		if st.stage > 0 && it.e.Time.Sub(st.start) > c.Window {
+			*st = state{}
+		}
+		if it.step != st.stage {
+			continue
+		}
+		st.recent = append(st.recent, it.e)
+		if st.stage == 0 {
+			drop := 0
+			for drop < len(st.recent) && it.e.Time.Sub(st.recent[drop].Time) > c.Window {
+				drop++
+			}
+			st.recent = st.recent[drop:]
+		}
+		if len(st.recent) < c.Steps[st.stage].Count {
+			continue
+		}
+		if st.stage == 0 {
+			st.start = st.recent[0].Time
+		}
+		st.count += int64(len(st.recent))
+		for _, e := range st.recent {
+			if len(st.events) < ev.MaxEvents {
+				st.events = append(st.events, e)
+			}
+		}
+		st.recent = nil
+		st.stage++
+		if st.stage == len(c.Steps) {
+			res.Violations = append(res.Violations, report.Violation{
+				Message: fmt.Sprintf("%s: %s within %s, %s .. %s", key, describeSteps(c.Steps), fmtDuration(c.Window), audit.FormatTime(st.start), audit.FormatTime(it.e.Time)),
+				Group:   key, First: st.start, Last: it.e.Time, Count: st.count, Events: st.events,
+			})
+			*st = state{}
+		}
+	}
+	return nil
+}
+
+// sessions evaluates a sessions rule: none, max or require over the
+// sessions that started in the window and match its filters.
+func (ev *Evaluator) sessions(ctx context.Context, r *Rule, res *report.Result) error {
+	if ev.Sessions == nil {
+		return audit.Errorf(audit.EINVALID, "sessions rules need the cache (Session History is not in the remote API)")
+	}
+	f := *r.Sessions
+	f.Since, f.Until = ev.Since, ev.Until
+	if r.Condition.Kind == KindRequire {
+		return ev.require(ctx, r, res, func(since, until time.Time) (int64, error) {
+			g := f
+			g.Since, g.Until = since, until
+			_, n, err := ev.Sessions.FindSessions(ctx, g, session.Page{Limit: 1})
+			return int64(n), err
+		})
+	}
+	rows, n, err := ev.Sessions.FindSessions(ctx, f, session.Page{Limit: ev.MaxEvents})
+	if err != nil {
+		return err
+	}
+	allowed := int64(0)
+	if r.Condition.Kind == KindMax {
+		allowed = r.Condition.N
+	}
+	if int64(n) <= allowed {
+		return nil
+	}
+	slices.Reverse(rows) // oldest first, as events are
+	v := report.Violation{Count: int64(n), Sessions: rows}
+	if len(rows) > 0 {
+		v.First, v.Last = rows[0].Start, rows[len(rows)-1].Start
+	}
+	if r.Condition.Kind == KindMax {
+		v.Message = fmt.Sprintf("%d matching sessions, more than the %d allowed", n, allowed)
+	} else {
+		v.Message = fmt.Sprintf("%d matching %s (none allowed)", n, plural(int64(n), "session", "sessions"))
+	}
+	res.Violations = append(res.Violations, v)
+	return nil
+}
+
+// describeSteps writes a sequence's steps: "status:failure (5×) then
+// status:success".
+func describeSteps(steps []Step) string {
+	var parts []string
+	for _, s := range steps {
+		p := s.Query
+		if s.Count > 1 {
+			p += fmt.Sprintf(" (%d×)", s.Count)
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, " then ")
+}
