@@ -74,6 +74,9 @@ type Env struct {
 	// Ask prompts for a passphrase without echo (twice, they must match);
 	// nil asks on the controlling terminal (/dev/tty).
 	Ask func(ctx context.Context) (string, error)
+	// ScryptWorkFactor is log2 of the passphrase's scrypt work; 0 is age's
+	// default (18, about a second). Tests lower it.
+	ScryptWorkFactor int
 }
 
 // Prepare checks the flags and returns the encrypter they describe, or nil
@@ -99,6 +102,9 @@ func (fl *Flags) Prepare(ctx context.Context, env Env) (*Encrypter, error) {
 		r, err := age.NewScryptRecipient(pass)
 		if err != nil {
 			return nil, audit.Errorf(audit.EUSAGE, "--passphrase: %v", err)
+		}
+		if env.ScryptWorkFactor > 0 {
+			r.SetWorkFactor(env.ScryptWorkFactor)
 		}
 		e.recipients, e.Describe = []age.Recipient{r}, "a passphrase"
 		return e, nil

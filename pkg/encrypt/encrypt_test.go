@@ -121,7 +121,7 @@ func TestRoundTrips(t *testing.T) {
 		}
 		return "", false
 	}
-	b = seal(t, &encrypt.Flags{Passphrase: true}, encrypt.Env{LookupEnv: lookup, Ask: func(context.Context) (string, error) {
+	b = seal(t, &encrypt.Flags{Passphrase: true}, encrypt.Env{LookupEnv: lookup, ScryptWorkFactor: 10, Ask: func(context.Context) (string, error) {
 		t.Fatal("asked although the environment has it")
 		return "", nil
 	}}, text)
@@ -130,7 +130,7 @@ func TestRoundTrips(t *testing.T) {
 		t.Fatal("scrypt round trip")
 	}
 	// a passphrase asked (the terminal's answer)
-	b = seal(t, &encrypt.Flags{Passphrase: true}, encrypt.Env{LookupEnv: noEnv, Ask: func(context.Context) (string, error) { return "typed one", nil }}, text)
+	b = seal(t, &encrypt.Flags{Passphrase: true}, encrypt.Env{LookupEnv: noEnv, ScryptWorkFactor: 10, Ask: func(context.Context) (string, error) { return "typed one", nil }}, text)
 	id, _ = age.NewScryptIdentity("typed one")
 	if open(t, b, id) != text {
 		t.Fatal("asked passphrase round trip")
@@ -217,7 +217,7 @@ func TestOutputRefusals(t *testing.T) {
 	// binary output never goes to a terminal; armor does
 	ios.SetStdoutTTY(true)
 	asked := false
-	ask := encrypt.Env{LookupEnv: noEnv, Ask: func(context.Context) (string, error) { asked = true; return "p", nil }}
+	ask := encrypt.Env{LookupEnv: noEnv, ScryptWorkFactor: 10, Ask: func(context.Context) (string, error) { asked = true; return "p", nil }}
 	err := (&encrypt.Output{IO: ios}).Prepare(context.Background(), nil, &encrypt.Flags{Passphrase: true}, ask)
 	if err == nil || audit.ExitCode(err) != 2 || !strings.Contains(err.Error(), "--armor") || asked {
 		t.Fatalf("binary to a terminal: %v (asked %v)", err, asked)

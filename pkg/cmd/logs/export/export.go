@@ -69,6 +69,9 @@ func NewCmdExport(f *cmdutil.Factory, runF func(*ExportOptions) error) *cobra.Co
 			With export.require_encryption: true in the config file
 			(~/.config/auditctl/config.yaml), an export without encryption is
 			refused (exit 2), to stdout too.
+
+			With -O, one line on stderr says how many events went to which file
+			(and to whom they were encrypted); --quiet leaves it out.
 		`),
 		Example: heredoc.Doc(`
 			auditctl logs export --since 90d --format csv -O audit-q3.csv

@@ -63,6 +63,9 @@ func NewCmdExport(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 			--armor; name the file *.age, and decrypt with the age CLI (age -d -i
 			key.txt session.rec.age > session.rec). With export.require_encryption:
 			true in the config file, an unencrypted export is refused (exit 2).
+
+			One line on stderr says what was exported: the session, the bytes, their
+			SHA-256, where to, and to whom encrypted; --quiet leaves it out.
 		`),
 		Example: heredoc.Doc(`
 			auditctl sessions export 3f2a9c1e -O session.rec
