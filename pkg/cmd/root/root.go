@@ -4,6 +4,7 @@ package root
 import (
 	"context"
 	"github.com/auditctl/auditctl/pkg/cmd/check"
+	retentioncmd "github.com/auditctl/auditctl/pkg/cmd/retention"
 
 	"github.com/MakeNowJust/heredoc"
 	"github.com/auditctl/auditctl/pkg/cmd/demo"
@@ -82,6 +83,7 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 	cmd.AddCommand(demo.NewCmdDemo(f, nil))
 	cmd.AddCommand(synccmd.NewCmdSync(f, nil))
 	cmd.AddCommand(check.NewCmdCheck(f, nil))
+	cmd.AddCommand(retentioncmd.NewCmdRetention(f))
 	cmd.AddCommand(version.NewCmdVersion(f))
 	cmd.InitDefaultCompletionCmd()
 	cmdutil.Groups(cmd)

@@ -1,0 +1,303 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/session"
+)
+
+// RecordingsDir is the cache's own recordings directory, beside the cache
+// file at path: where `sessions record` (by default) and `demo` write. Only
+// files under it are ever deleted by retention.
+func RecordingsDir(path string) string {
+	return filepath.Join(filepath.Dir(path), "recordings")
+}
+
+// Span is how many rows there are and the time of the oldest and the
+// newest.
+type Span struct {
+	Count          int64
+	Oldest, Newest time.Time
+}
+
+func (s *Span) set(n, oldest, newest int64) {
+	s.Count = n
+	if n > 0 {
+		s.Oldest, s.Newest = time.Unix(0, oldest).UTC(), time.Unix(0, newest).UTC()
+	}
+}
+
+// SourceSpan is the events of one source: all of them, and those older
+// than a cutoff.
+type SourceSpan struct {
+	Source  string
+	All     Span
+	Expired Span
+}
+
+// EventSpans returns, per source, the events the cache holds and those
+// that audit.Filter{Until: before} selects (what DeleteEvents with that
+// filter deletes), read in one snapshot.
+func (db *DB) EventSpans(ctx context.Context, before time.Time) ([]SourceSpan, error) {
+	all, err := compile(audit.Filter{})
+	if err != nil {
+		return nil, err
+	}
+	old, err := compile(audit.Filter{Until: before})
+	if err != nil {
+		return nil, err
+	}
+	var out []SourceSpan
+	bySource := map[string]int{}
+	err = db.inSnapshot(ctx, func(q querier) error {
+		for i, c := range []*query{all, old} {
+			rows, err := q.QueryContext(ctx, "SELECT e.source, count(*), min(e.time_ns), max(e.time_ns) FROM "+
+				c.from+c.whereSQL()+" GROUP BY e.source ORDER BY e.source", c.args...)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var src string
+				var n, lo, hi int64
+				if err := rows.Scan(&src, &n, &lo, &hi); err != nil {
+					rows.Close()
+					return err
+				}
+				j, ok := bySource[src]
+				if !ok {
+					j = len(out)
+					bySource[src] = j
+					out = append(out, SourceSpan{Source: src})
+				}
+				if i == 0 {
+					out[j].All.set(n, lo, hi)
+				} else {
+					out[j].Expired.set(n, lo, hi)
+				}
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("event spans: %w", err)
+	}
+	return out, nil
+}
+
+// SessionSpan is the sessions the cache holds, and those that started
+// before a cutoff: Expired counts the ones retention deletes, Active the
+// ones it keeps because their recorder still runs.
+type SessionSpan struct {
+	All     Span
+	Expired Span
+	Active  int64
+}
+
+// expiredSessions is the condition on the sessions retention deletes: they
+// started before the cutoff and are not live.
+const expiredSessions = "start_ns < ? AND status <> 'active'"
+
+// SessionSpans counts the sessions, and those that started before before.
+func (db *DB) SessionSpans(ctx context.Context, before time.Time) (SessionSpan, error) {
+	var s SessionSpan
+	err := db.inSnapshot(ctx, func(q querier) error {
+		var n, lo, hi int64
+		if err := q.QueryRowContext(ctx, "SELECT count(*), coalesce(min(start_ns), 0), coalesce(max(start_ns), 0) FROM sessions").Scan(&n, &lo, &hi); err != nil {
+			return err
+		}
+		s.All.set(n, lo, hi)
+		if err := q.QueryRowContext(ctx, "SELECT count(*), coalesce(min(start_ns), 0), coalesce(max(start_ns), 0) FROM sessions WHERE "+expiredSessions,
+			before.UnixNano()).Scan(&n, &lo, &hi); err != nil {
+			return err
+		}
+		s.Expired.set(n, lo, hi)
+		return q.QueryRowContext(ctx, "SELECT count(*) FROM sessions WHERE start_ns < ? AND status = 'active'", before.UnixNano()).Scan(&s.Active)
+	})
+	if err != nil {
+		return s, fmt.Errorf("session spans: %w", err)
+	}
+	return s, nil
+}
+
+// ExpiredSessions returns the sessions that started before before and are
+// not active, oldest first.
+func (db *DB) ExpiredSessions(ctx context.Context, before time.Time) ([]*session.Session, error) {
+	rows, err := db.db.QueryContext(ctx, "SELECT "+sessionColumns+" FROM sessions WHERE "+expiredSessions+" ORDER BY start_ns, id", before.UnixNano())
+	if err != nil {
+		return nil, fmt.Errorf("expired sessions: %w", err)
+	}
+	defer rows.Close()
+	var out []*session.Session
+	for rows.Next() {
+		s, err := scanSession(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// DeleteSessions deletes, in one write transaction, the rows of ids that
+// still start before before and are not active, and journals in
+// recording_trash the recording paths that trash accepts (the caller's
+// rule for which files are auditctl's to remove) and that no remaining row
+// refers to. inTx, when set, runs last in the same transaction (the
+// tamper-evidence checkpoint). It returns how many rows went and the paths
+// journaled: the caller removes those files after the commit with
+// FinishTrash; a run killed in between leaves them journaled for the next.
+func (db *DB) DeleteSessions(ctx context.Context, ids []string, before time.Time, trash func(path string) bool,
+	inTx func(context.Context, *sql.Conn) error) (n int64, journaled []string, err error) {
+	err = db.withWriteTx(ctx, func(c *sql.Conn) error {
+		n, journaled = 0, nil
+		if _, err := c.ExecContext(ctx, "CREATE TEMP TABLE IF NOT EXISTS doomed_sessions (id TEXT PRIMARY KEY) WITHOUT ROWID"); err != nil {
+			return err
+		}
+		defer c.ExecContext(context.Background(), "DROP TABLE IF EXISTS temp.doomed_sessions")
+		if _, err := c.ExecContext(ctx, "DELETE FROM temp.doomed_sessions"); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if _, err := c.ExecContext(ctx, "INSERT OR IGNORE INTO temp.doomed_sessions SELECT id FROM sessions WHERE id = ? AND "+expiredSessions,
+				id, before.UnixNano()); err != nil {
+				return err
+			}
+		}
+		rows, err := c.QueryContext(ctx, "SELECT DISTINCT recording_path FROM sessions WHERE id IN (SELECT id FROM temp.doomed_sessions) AND recording_path <> ''")
+		if err != nil {
+			return err
+		}
+		var paths []string
+		for rows.Next() {
+			var p string
+			if err := rows.Scan(&p); err != nil {
+				rows.Close()
+				return err
+			}
+			paths = append(paths, p)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		now := time.Now().UnixNano()
+		for _, p := range paths {
+			if trash == nil || !trash(p) {
+				continue
+			}
+			var still int
+			if err := c.QueryRowContext(ctx, "SELECT count(*) FROM sessions WHERE recording_path = ? AND id NOT IN (SELECT id FROM temp.doomed_sessions)", p).Scan(&still); err != nil {
+				return err
+			}
+			if still > 0 {
+				continue // another session's recording too: it stays
+			}
+			var sid string
+			if err := c.QueryRowContext(ctx, "SELECT min(id) FROM sessions WHERE recording_path = ?", p).Scan(&sid); err != nil {
+				return err
+			}
+			if _, err := c.ExecContext(ctx, "INSERT OR REPLACE INTO recording_trash (path, session_id, added_ns) VALUES (?, ?, ?)", p, sid, now); err != nil {
+				return err
+			}
+			journaled = append(journaled, p)
+		}
+		res, err := c.ExecContext(ctx, "DELETE FROM sessions WHERE id IN (SELECT id FROM temp.doomed_sessions)")
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		if inTx != nil {
+			return inTx(ctx, c)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, nil, fmt.Errorf("delete sessions: %w", err)
+	}
+	return n, journaled, nil
+}
+
+// PendingTrash returns the recording files journaled for removal: what a
+// run of retention left when it was stopped between its commit and
+// FinishTrash.
+func (db *DB) PendingTrash(ctx context.Context) ([]string, error) {
+	rows, err := db.db.QueryContext(ctx, "SELECT path FROM recording_trash ORDER BY path")
+	if err != nil {
+		return nil, fmt.Errorf("recording trash: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// FinishTrash removes the journaled recording files with rm, under the
+// write lock (so that no session can register one of them meanwhile), and
+// drops each entry whose removal succeeded. An entry whose path a session
+// row refers to again (the file registered anew since) is dropped and its
+// file kept. rm must treat a file already gone as removed. It returns the
+// paths removed and those kept; the ones rm failed on stay journaled, with
+// the first error.
+func (db *DB) FinishTrash(ctx context.Context, rm func(path string) error) (removed, kept []string, err error) {
+	var rmErr error
+	err = db.withWriteTx(ctx, func(c *sql.Conn) error {
+		removed, kept, rmErr = nil, nil, nil
+		rows, err := c.QueryContext(ctx, `SELECT path, EXISTS (SELECT 1 FROM sessions s WHERE s.recording_path = t.path)
+			FROM recording_trash t ORDER BY path`)
+		if err != nil {
+			return err
+		}
+		type entry struct {
+			path string
+			used bool
+		}
+		var todo []entry
+		for rows.Next() {
+			var e entry
+			if err := rows.Scan(&e.path, &e.used); err != nil {
+				rows.Close()
+				return err
+			}
+			todo = append(todo, e)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, e := range todo {
+			if e.used {
+				kept = append(kept, e.path)
+			} else if err := rm(e.path); err != nil {
+				if rmErr == nil {
+					rmErr = err
+				}
+				continue
+			} else {
+				removed = append(removed, e.path)
+			}
+			if _, err := c.ExecContext(ctx, "DELETE FROM recording_trash WHERE path = ?", e.path); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("recording trash: %w", err)
+	}
+	return removed, kept, rmErr
+}
