@@ -255,6 +255,7 @@ func Apply(ctx context.Context, db *sqlite.DB, opts Options) (*Report, error) {
 		}
 		r.Archive = a
 	}
+	failpoint("archived")
 	// The archive (when asked for) is complete and on disk: delete.
 	if expiredEvents > 0 {
 		// TAMPER-EVIDENCE HOOK (issue 11 point 4, worktree "chain"): the
@@ -271,6 +272,7 @@ func Apply(ctx context.Context, db *sqlite.DB, opts Options) (*Report, error) {
 				n, r.Archive.EventCount, audit.FormatTime(logsBefore), r.Archive.Events)
 		}
 	}
+	failpoint("events-deleted")
 	if len(expired) > 0 {
 		ids := make([]string, len(expired))
 		for i, s := range expired {
@@ -284,6 +286,7 @@ func Apply(ctx context.Context, db *sqlite.DB, opts Options) (*Report, error) {
 			return nil, err
 		}
 		r.Sessions.Expired = n
+		failpoint("sessions-deleted")
 		if _, _, err := db.FinishTrash(ctx, own.remove); err != nil {
 			return nil, err
 		}
@@ -291,6 +294,23 @@ func Apply(ctx context.Context, db *sqlite.DB, opts Options) (*Report, error) {
 	r.Applied = true
 	r.PendingRemoval, err = db.PendingTrash(ctx)
 	return r, err
+}
+
+// failpointEnv stops Apply at a named point for the kill tests: its value
+// "POINT=FILE" (POINT one of archived, events-deleted, sessions-deleted)
+// makes the process create FILE there and sleep until it is killed. Unset
+// in any real use.
+const failpointEnv = "AUDITCTL_TEST_RETENTION_STOP"
+
+func failpoint(name string) {
+	point, file, ok := strings.Cut(os.Getenv(failpointEnv), "=")
+	if !ok || point != name {
+		return
+	}
+	_ = os.WriteFile(file, nil, 0o600)
+	for {
+		time.Sleep(time.Hour)
+	}
 }
 
 // ownFiles decides which recording files are auditctl's to delete: those
@@ -328,16 +348,19 @@ func (o ownFiles) contains(p string) bool {
 	return ok
 }
 
-// remove deletes p when it is auditctl's; a file already gone, or one that
-// is not auditctl's (left in place), counts as done.
-func (o ownFiles) remove(p string) error {
+// remove deletes p when it is auditctl's and reports whether p is gone (a
+// file already gone counts); one that is not auditctl's is left in place.
+func (o ownFiles) remove(p string) (bool, error) {
 	d, name, ok := o.real(p)
 	if !ok {
-		return nil
+		if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
+			return true, nil
+		}
+		return false, nil
 	}
 	err := os.Remove(filepath.Join(d, name))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("remove recording: %w", err)
+		return false, fmt.Errorf("remove recording: %w", err)
 	}
-	return nil
+	return true, nil
 }

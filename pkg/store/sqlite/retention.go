@@ -250,10 +250,11 @@ func (db *DB) PendingTrash(ctx context.Context) ([]string, error) {
 // write lock (so that no session can register one of them meanwhile), and
 // drops each entry whose removal succeeded. An entry whose path a session
 // row refers to again (the file registered anew since) is dropped and its
-// file kept. rm must treat a file already gone as removed. It returns the
-// paths removed and those kept; the ones rm failed on stay journaled, with
-// the first error.
-func (db *DB) FinishTrash(ctx context.Context, rm func(path string) error) (removed, kept []string, err error) {
+// file kept. rm reports whether it removed the file (a file already gone
+// counts as removed) or left it in place (not one to remove); either way
+// the entry is dropped. It returns the paths removed and those kept; the
+// ones rm failed on stay journaled, with the first error.
+func (db *DB) FinishTrash(ctx context.Context, rm func(path string) (removed bool, err error)) (removed, kept []string, err error) {
 	var rmErr error
 	err = db.withWriteTx(ctx, func(c *sql.Conn) error {
 		removed, kept, rmErr = nil, nil, nil
@@ -282,13 +283,15 @@ func (db *DB) FinishTrash(ctx context.Context, rm func(path string) error) (remo
 		for _, e := range todo {
 			if e.used {
 				kept = append(kept, e.path)
-			} else if err := rm(e.path); err != nil {
+			} else if gone, err := rm(e.path); err != nil {
 				if rmErr == nil {
 					rmErr = err
 				}
 				continue
-			} else {
+			} else if gone {
 				removed = append(removed, e.path)
+			} else {
+				kept = append(kept, e.path)
 			}
 			if _, err := c.ExecContext(ctx, "DELETE FROM recording_trash WHERE path = ?", e.path); err != nil {
 				return err

@@ -1,0 +1,197 @@
+package retention_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/auditctl/auditctl/internal/bintest"
+)
+
+// TestKilledAtRandomPoints runs `retention apply --archive` as a real
+// process and kills it (SIGKILL: no cleanup of any kind) after a random
+// delay, several times, each on a fresh cache. After each kill: the old
+// events are all there or all gone, and so are the old sessions; a session
+// row is never without its recording file; a file of a deleted session is
+// gone or journaled for the next run; recent data and files outside the
+// recordings directory are untouched; once anything is deleted the archive
+// is complete. Then a second run (not killed) finishes the job.
+func TestKilledAtRandomPoints(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs it many times")
+	}
+	bin := bintest.Auditctl(t)
+	const nOld, nNew, nSess, recBytes = 12000, 1000, 24, 256 << 10
+	runs := 8
+	if s := os.Getenv("RETENTION_KILL_RUNS"); s != "" {
+		var n int
+		if _, err := fmt.Sscan(s, &n); err == nil && n > 0 {
+			runs = n
+		}
+	}
+
+	// How long an uninterrupted run takes, to spread the kills over it.
+	dir := t.TempDir()
+	fx := newFixture(t, filepath.Join(dir, "audit.db"), time.Now(), nOld, nNew, nSess, recBytes)
+	start := time.Now()
+	if out, err := exec.Command(bin, "--db", fx.db, "retention", "apply", "--archive", filepath.Join(dir, "arch"), "-o", "json").CombinedOutput(); err != nil {
+		t.Fatalf("uninterrupted run: %v\n%s", err, out)
+	}
+	full := time.Since(start)
+	fx.checkArchive(t, filepath.Join(dir, "arch"))
+	t.Logf("an uninterrupted run takes %v", full)
+
+	seen := map[string]int{}
+	for i := range runs {
+		dir := t.TempDir()
+		fx := newFixture(t, filepath.Join(dir, "audit.db"), time.Now(), nOld, nNew, nSess, recBytes)
+		arch := filepath.Join(dir, "arch")
+		cmd := exec.Command(bin, "--db", fx.db, "--quiet", "retention", "apply", "--archive", arch)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// Half the runs are killed at a random moment of the whole run,
+		// the others at a random moment after the archive is complete
+		// (the deletions: a short window on an idle machine).
+		var when string
+		if i%2 == 0 {
+			delay := time.Duration(rand.Int64N(int64(full) * 3 / 2))
+			time.Sleep(delay)
+			when = fmt.Sprintf("%v after the start", delay)
+		} else {
+			t0 := time.Now()
+			for time.Since(t0) < 10*time.Second {
+				if m, _ := filepath.Glob(filepath.Join(arch, "auditctl-sessions-*")); len(m) > 0 {
+					break
+				}
+				time.Sleep(200 * time.Microsecond)
+			}
+			delay := time.Duration(rand.Int64N(int64(full) * 2))
+			time.Sleep(delay)
+			when = fmt.Sprintf("%v after the archive", delay)
+		}
+		_ = cmd.Process.Kill()
+		err := cmd.Wait()
+		st := fx.state(t)
+		phase := describe(st, nOld, len(fx.oldSess), err == nil)
+		seen[phase]++
+		t.Logf("run %d: killed %s: %s", i, when, phase)
+
+		// Recent data and the user's own file are never touched.
+		if st.newEvents != nNew || st.newSess != len(fx.newSess) || st.newFiles != len(fx.newFiles) || !st.foreign || !st.active {
+			t.Fatalf("run %d: recent data touched: %+v", i, st)
+		}
+		// All or nothing, per kind.
+		if st.oldEvents != 0 && st.oldEvents != nOld {
+			t.Fatalf("run %d: %d of %d old events left: a half", i, st.oldEvents, nOld)
+		}
+		if st.oldSess != 0 && st.oldSess != len(fx.oldSess) {
+			t.Fatalf("run %d: %d of %d old sessions left: a half", i, st.oldSess, len(fx.oldSess))
+		}
+		// No row without its file; a deleted session's file is gone or
+		// journaled.
+		if st.oldSess > 0 && st.oldFiles != len(fx.oldFiles) {
+			t.Fatalf("run %d: old sessions present but %d of %d recordings", i, st.oldFiles, len(fx.oldFiles))
+		}
+		if st.oldSess == 0 {
+			for _, p := range fx.oldFiles {
+				if _, err := os.Stat(p); err == nil && !slices.Contains(st.trash, p) {
+					t.Fatalf("run %d: %s of a deleted session left and not journaled", i, p)
+				}
+			}
+		}
+		// Anything deleted: the archive is complete.
+		if st.oldEvents == 0 || st.oldSess == 0 {
+			fx.checkArchive(t, arch)
+		}
+
+		// The next run finishes the job.
+		if out, err := exec.Command(bin, "--db", fx.db, "retention", "apply", "--archive", arch).CombinedOutput(); err != nil {
+			t.Fatalf("run %d: the next run: %v\n%s", i, err, out)
+		}
+		st = fx.state(t)
+		if st.oldEvents != 0 || st.oldSess != 0 || st.oldFiles != 0 || len(st.trash) != 0 ||
+			st.newEvents != nNew || st.newSess != len(fx.newSess) || !st.foreign || !st.active {
+			t.Fatalf("run %d: after the next run: %+v", i, st)
+		}
+	}
+	t.Logf("states seen after a kill: %v", seen)
+}
+
+// TestKilledAtEachStep kills `retention apply --archive` at each point
+// between its steps (the process stops there on a test-only variable and
+// is killed with SIGKILL): after the archive, after the events' deletion
+// committed, after the sessions' deletion committed (their files not yet
+// removed). Each leaves a state the checks of TestKilledAtRandomPoints
+// accept, and the next run finishes the job.
+func TestKilledAtEachStep(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := bintest.Auditctl(t)
+	for _, c := range []struct{ point, want string }{
+		{"archived", "events kept, sessions kept"},
+		{"events-deleted", "events deleted, sessions kept"},
+		{"sessions-deleted", "events deleted, sessions deleted, files journaled"},
+	} {
+		t.Run(c.point, func(t *testing.T) {
+			dir := t.TempDir()
+			fx := newFixture(t, filepath.Join(dir, "audit.db"), time.Now(), 500, 100, 8, 1000)
+			arch, mark := filepath.Join(dir, "arch"), filepath.Join(dir, "stopped")
+			cmd := exec.Command(bin, "--db", fx.db, "retention", "apply", "--archive", arch)
+			cmd.Env = append(os.Environ(), "AUDITCTL_TEST_RETENTION_STOP="+c.point+"="+mark)
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			for t0 := time.Now(); ; time.Sleep(5 * time.Millisecond) {
+				if _, err := os.Stat(mark); err == nil {
+					break
+				}
+				if time.Since(t0) > 30*time.Second {
+					cmd.Process.Kill()
+					t.Fatal("the run never reached", c.point)
+				}
+			}
+			cmd.Process.Kill()
+			cmd.Wait()
+			st := fx.state(t)
+			if got := describe(st, 500, len(fx.oldSess), false); got != c.want {
+				t.Fatalf("killed at %s: %s, want %s (%+v)", c.point, got, c.want, st)
+			}
+			if st.oldSess == 0 && (st.oldFiles != len(fx.oldFiles) || len(st.trash) != len(fx.oldFiles)) {
+				t.Fatalf("killed at %s: files %d, journal %v", c.point, st.oldFiles, st.trash)
+			}
+			fx.checkArchive(t, arch)
+			if st.newEvents != 100 || st.newSess != len(fx.newSess) || st.newFiles != len(fx.newFiles) || !st.foreign || !st.active {
+				t.Fatalf("recent data touched: %+v", st)
+			}
+			out, err := exec.Command(bin, "--db", fx.db, "retention", "apply").CombinedOutput()
+			if err != nil {
+				t.Fatalf("next run: %v\n%s", err, out)
+			}
+			st = fx.state(t)
+			if st.oldEvents != 0 || st.oldSess != 0 || st.oldFiles != 0 || len(st.trash) != 0 || !st.foreign {
+				t.Fatalf("after the next run: %+v\n%s", st, out)
+			}
+		})
+	}
+}
+
+// describe names the state a kill left.
+func describe(st state, nOld, nOldSess int, finished bool) string {
+	if finished {
+		return "finished before the kill"
+	}
+	ev := map[bool]string{true: "events kept", false: "events deleted"}[st.oldEvents == nOld]
+	se := map[bool]string{true: "sessions kept", false: "sessions deleted"}[st.oldSess == nOldSess]
+	files := ""
+	if st.oldSess == 0 && len(st.trash) > 0 {
+		files = ", files journaled"
+	}
+	return ev + ", " + se + files
+}
