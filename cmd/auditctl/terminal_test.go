@@ -286,6 +286,8 @@ func TestNoOutputReachesTheTerminalRaw(t *testing.T) {
 		add(0, "sessions", "keystrokes", fx.rec, "-o", o)
 		add(0, "sessions", "keystrokes", fx.rec, "--commands", "-o", o)
 		add(0, "sessions", "queries", fx.rec, "-o", o)
+		add(0, "retention", "status", "-o", o)
+		add(0, "retention", "apply", "--dry-run", "--logs", "1m", "-o", o)
 	}
 	policy := filepath.Join(t.TempDir(), "policy.yaml")
 	if err := os.WriteFile(policy, []byte(`rules:

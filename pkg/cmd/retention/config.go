@@ -3,8 +3,20 @@ package retention
 import "github.com/auditctl/auditctl/pkg/cmdutil"
 
 // configPeriods reads retention.logs and retention.sessions from the config
-// file. TODO(config): pkg/config (worktree "age") is not on main yet; until
-// it lands the defaults and flags apply.
+// file (pkg/config); "" where the file does not set them.
 func configPeriods(f *cmdutil.Factory) func() (logs, sessions string, err error) {
-	return nil
+	return func() (string, string, error) {
+		cf, err := f.Config()
+		if err != nil {
+			return "", "", err
+		}
+		var logs, sessions string
+		if cf.Retention.Logs.Set() {
+			logs = cf.Retention.Logs.Text
+		}
+		if cf.Retention.Sessions.Set() {
+			sessions = cf.Retention.Sessions.Text
+		}
+		return logs, sessions, nil
+	}
 }

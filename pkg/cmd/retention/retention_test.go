@@ -2,6 +2,7 @@ package retention_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -10,7 +11,9 @@ import (
 	"time"
 
 	"github.com/auditctl/auditctl/pkg/cmd/cmdtest"
+	"github.com/auditctl/auditctl/pkg/config"
 	"github.com/auditctl/auditctl/pkg/retention"
+	"github.com/auditctl/auditctl/pkg/session"
 	"github.com/auditctl/auditctl/pkg/store/sqlite"
 )
 
@@ -36,7 +39,8 @@ func TestDefaultsAreTheSeeds(t *testing.T) {
 	}
 	now := cmdtest.Now
 	logs, sessions := p.Cutoffs(now)
-	if now.Sub(logs) != 90*24*time.Hour || now.Sub(sessions) != 365*24*time.Hour || p.Logs != "90d" || p.Sessions != "1y" {
+	if now.Sub(logs) != config.DefaultRetentionLogs || now.Sub(sessions) != config.DefaultRetentionSessions ||
+		now.Sub(logs) != 90*24*time.Hour || now.Sub(sessions) != 365*24*time.Hour || p.Logs != "90d" || p.Sessions != "1y" {
 		t.Fatalf("defaults %+v: cutoffs %v, %v", p, logs, sessions)
 	}
 }
@@ -262,4 +266,76 @@ func sameJSON(a, b any) bool {
 	x, _ := json.Marshal(a)
 	y, _ := json.Marshal(b)
 	return string(x) == string(y)
+}
+
+// The config file's retention section sets the periods; the flags win.
+func TestConfigPeriods(t *testing.T) {
+	env := cmdtest.New(t)
+	newFixture(t, env.DBPath, cmdtest.Now, 10, 10, 2, 100)
+	periods := func(args ...string) (string, string) {
+		t.Helper()
+		env.MustRun(append([]string{"retention", "status", "-o", "json"}, args...)...)
+		var rep retention.Report
+		if err := json.Unmarshal(env.Out.Bytes(), &rep); err != nil {
+			t.Fatal(err)
+		}
+		return rep.Policy.Logs, rep.Policy.Sessions
+	}
+	if l, s := periods(); l != "90d" || s != "1y" {
+		t.Fatalf("no config: %s %s", l, s)
+	}
+	os.WriteFile(env.ConfigPath, []byte("retention:\n  logs: 30d\n  sessions: 2y\n"), 0o600)
+	if l, s := periods(); l != "30d" || s != "2y" {
+		t.Fatalf("config: %s %s", l, s)
+	}
+	if l, s := periods("--logs", "7d"); l != "7d" || s != "2y" {
+		t.Fatalf("--logs over config: %s %s", l, s)
+	}
+	os.WriteFile(env.ConfigPath, []byte("retention:\n  logs: forever\n"), 0o600)
+	if code := env.ExitCode("retention", "status"); code != 2 {
+		t.Fatalf("bad config: exit %d", code)
+	}
+	// a flag for both periods does not need the file
+	if code := env.ExitCode("retention", "status", "--logs", "1d", "--sessions", "1d"); code != 0 {
+		t.Fatalf("flags with a bad config: exit %d", code)
+	}
+}
+
+// A row naming a file outside the recordings directory, directly or through
+// a symbolic link planted inside it, loses its row, never the file.
+func TestRetentionRemovesOnlyOwnRecordings(t *testing.T) {
+	env := cmdtest.New(t)
+	fx := newFixture(t, env.DBPath, cmdtest.Now, 1, 1, 2, 100)
+	victimDir := t.TempDir()
+	victim := filepath.Join(victimDir, "id_ed25519")
+	os.WriteFile(victim, []byte("secret"), 0o600)
+	rec := sqlite.RecordingsDir(env.DBPath)
+	if err := os.Symlink(victimDir, filepath.Join(rec, "link")); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlite.OpenExisting(t.Context(), env.DBPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := cmdtest.Now.Add(-400 * 24 * time.Hour)
+	for i, p := range []string{victim, filepath.Join(rec, "link", "id_ed25519"), filepath.Join(rec, "..", filepath.Base(victimDir), "id_ed25519"), "relative/id_ed25519"} {
+		s := &session.Session{ID: fmt.Sprintf("crafted-%d", i), Start: start, End: start.Add(time.Minute), Status: session.StatusCompleted,
+			HasRecording: true, RecordingPath: p}
+		if err := db.CreateSession(t.Context(), s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	env.MustRun("retention", "apply", "-o", "json")
+	if b, err := os.ReadFile(victim); err != nil || string(b) != "secret" {
+		t.Fatalf("victim file: %q, %v", b, err)
+	}
+	if st := fx.state(t); st.oldSess != 0 || st.oldFiles != 0 || len(st.trash) != 0 {
+		t.Fatalf("state: %+v", st)
+	}
+	for i := range 4 {
+		if code := env.ExitCode("sessions", "show", fmt.Sprintf("crafted-%d", i)); code != 3 {
+			t.Errorf("crafted-%d still there (exit %d)", i, code)
+		}
+	}
 }

@@ -42,6 +42,8 @@ var cacheUse = map[string]string{
 	"sessions queries":      "reads-id",
 	"sessions convert":      "reads-id",
 	"sessions export":       "reads-id",
+	"retention status":      "reads",
+	"retention apply":       "reads", // deletes from a cache that must already be there
 	"import":                "writes",
 	"demo":                  "writes",
 	"sync":                  "writes",
@@ -58,6 +60,7 @@ var cacheUse = map[string]string{
 	"logs":       "group",
 	"sessions":   "group",
 	"completion": "group",
+	"retention":  "group",
 	"help":       "none",
 }
 
@@ -70,6 +73,9 @@ func readers(dir string) [][]string {
 	return [][]string{
 		{"check", policy},
 		{"logs", "list"},
+		{"retention", "status"},
+		{"retention", "apply", "--dry-run"},
+		{"retention", "apply"},
 		{"logs", "list", "--all", "-o", "csv"},
 		{"logs", "show", "ev-01"},
 		{"logs", "count"},

@@ -128,7 +128,7 @@ CREATE TABLE IF NOT EXISTS sync_state (
 	// commits; whatever a killed run left here, the next run removes
 	// (retention.go, docs/architecture.md "Retention").
 	`
-CREATE TABLE recording_trash (
+CREATE TABLE IF NOT EXISTS recording_trash (
 	path       TEXT PRIMARY KEY,
 	session_id TEXT NOT NULL,
 	added_ns   INTEGER NOT NULL
