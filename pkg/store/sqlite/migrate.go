@@ -123,17 +123,6 @@ CREATE TABLE IF NOT EXISTS sync_state (
 	PRIMARY KEY (source, org, service)
 ) WITHOUT ROWID;
 `,
-	// 5: recording files of sessions that retention deleted, journaled in
-	// the transaction that deletes their rows and removed from disk after it
-	// commits; whatever a killed run left here, the next run removes
-	// (retention.go, docs/architecture.md "Retention").
-	`
-CREATE TABLE IF NOT EXISTS recording_trash (
-	path       TEXT PRIMARY KEY,
-	session_id TEXT NOT NULL,
-	added_ns   INTEGER NOT NULL
-) WITHOUT ROWID;
-`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {

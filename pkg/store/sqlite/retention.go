@@ -11,6 +11,25 @@ import (
 	"github.com/auditctl/auditctl/pkg/session"
 )
 
+// trashTable journals the recording files of sessions that retention
+// deleted: inserted in the transaction that deletes the rows, removed after
+// it commits; what a killed run left there, the next run removes. Retention
+// alone uses it, so it is created by its first deletion rather than by a
+// numbered migration (every other command works without it).
+const trashTable = `CREATE TABLE IF NOT EXISTS recording_trash (
+	path       TEXT PRIMARY KEY,
+	session_id TEXT NOT NULL,
+	added_ns   INTEGER NOT NULL
+) WITHOUT ROWID`
+
+// hasTrash reports whether the journal exists (a retention run deleted
+// sessions in this cache).
+func hasTrash(ctx context.Context, q querier) (bool, error) {
+	var n int
+	err := q.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'recording_trash'").Scan(&n)
+	return n > 0, err
+}
+
 // RecordingsDir is the cache's own recordings directory, beside the cache
 // file at path: where `sessions record` (by default) and `demo` write. Only
 // files under it are ever deleted by retention.
@@ -159,6 +178,9 @@ func (db *DB) DeleteSessions(ctx context.Context, ids []string, before time.Time
 	inTx func(context.Context, *sql.Conn) error) (n int64, journaled []string, err error) {
 	err = db.withWriteTx(ctx, func(c *sql.Conn) error {
 		n, journaled = 0, nil
+		if _, err := c.ExecContext(ctx, trashTable); err != nil {
+			return err
+		}
 		if _, err := c.ExecContext(ctx, "CREATE TEMP TABLE IF NOT EXISTS doomed_sessions (id TEXT PRIMARY KEY) WITHOUT ROWID"); err != nil {
 			return err
 		}
@@ -230,6 +252,9 @@ func (db *DB) DeleteSessions(ctx context.Context, ids []string, before time.Time
 // run of retention left when it was stopped between its commit and
 // FinishTrash.
 func (db *DB) PendingTrash(ctx context.Context) ([]string, error) {
+	if ok, err := hasTrash(ctx, db.db); err != nil || !ok {
+		return nil, err
+	}
 	rows, err := db.db.QueryContext(ctx, "SELECT path FROM recording_trash ORDER BY path")
 	if err != nil {
 		return nil, fmt.Errorf("recording trash: %w", err)
@@ -255,9 +280,15 @@ func (db *DB) PendingTrash(ctx context.Context) ([]string, error) {
 // the entry is dropped. It returns the paths removed and those kept; the
 // ones rm failed on stay journaled, with the first error.
 func (db *DB) FinishTrash(ctx context.Context, rm func(path string) (removed bool, err error)) (removed, kept []string, err error) {
+	if pending, err := db.PendingTrash(ctx); err != nil || len(pending) == 0 {
+		return nil, nil, err // nothing journaled: no write lock taken
+	}
 	var rmErr error
 	err = db.withWriteTx(ctx, func(c *sql.Conn) error {
 		removed, kept, rmErr = nil, nil, nil
+		if ok, err := hasTrash(ctx, c); err != nil || !ok {
+			return err
+		}
 		rows, err := c.QueryContext(ctx, `SELECT path, EXISTS (SELECT 1 FROM sessions s WHERE s.recording_path = t.path)
 			FROM recording_trash t ORDER BY path`)
 		if err != nil {
