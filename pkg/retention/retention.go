@@ -160,6 +160,35 @@ type ArchiveReport struct {
 	RecordingCount int    `json:"recording_count"`
 }
 
+// Row is one line of a report in the table, CSV and NDJSON forms: a
+// source's events, or the sessions.
+type Row struct {
+	Kind          string     `json:"kind"`
+	Source        string     `json:"source,omitempty"`
+	Count         int64      `json:"count"`
+	Oldest        *time.Time `json:"oldest,omitempty"`
+	Newest        *time.Time `json:"newest,omitempty"`
+	Expired       int64      `json:"expired"`
+	ExpiredOldest *time.Time `json:"expired_oldest,omitempty"`
+	ExpiredNewest *time.Time `json:"expired_newest,omitempty"`
+	Bytes         *int64     `json:"recording_bytes,omitempty"`
+	Deleted       bool       `json:"deleted"`
+}
+
+// Rows are the report's rows: one per source, then the sessions.
+func (rep *Report) Rows() []Row {
+	var out []Row
+	for _, s := range rep.Events {
+		out = append(out, Row{Kind: "events", Source: s.Source, Count: s.Count, Oldest: s.Oldest, Newest: s.Newest,
+			Expired: s.Expired, ExpiredOldest: s.ExpiredFirst, ExpiredNewest: s.ExpiredLast, Deleted: rep.Applied})
+	}
+	ss := rep.Sessions
+	b := ss.RecordingBytes
+	out = append(out, Row{Kind: "sessions", Count: ss.Count, Oldest: ss.Oldest, Newest: ss.Newest,
+		Expired: ss.Expired, ExpiredOldest: ss.ExpiredFirst, ExpiredNewest: ss.ExpiredLast, Bytes: &b, Deleted: rep.Applied})
+	return out
+}
+
 func tp(t time.Time) *time.Time {
 	if t.IsZero() {
 		return nil

@@ -278,38 +278,11 @@ func writeReport(opts *Options, format output.Format, rep *retention.Report, oo 
 	return output.WriteRecords(opts.IO.Out, format, records(rep, rep.Applied, oo), oo)
 }
 
-// row is one line of the table, CSV and NDJSON forms.
-type row struct {
-	Kind          string     `json:"kind"`
-	Source        string     `json:"source,omitempty"`
-	Count         int64      `json:"count"`
-	Oldest        *time.Time `json:"oldest,omitempty"`
-	Newest        *time.Time `json:"newest,omitempty"`
-	Expired       int64      `json:"expired"`
-	ExpiredOldest *time.Time `json:"expired_oldest,omitempty"`
-	ExpiredNewest *time.Time `json:"expired_newest,omitempty"`
-	Bytes         *int64     `json:"recording_bytes,omitempty"`
-	Deleted       bool       `json:"deleted"`
-}
-
-func rowsOf(rep *retention.Report) []row {
-	if rep == nil {
-		return nil
-	}
-	var out []row
-	for _, s := range rep.Events {
-		out = append(out, row{Kind: "events", Source: s.Source, Count: s.Count, Oldest: s.Oldest, Newest: s.Newest,
-			Expired: s.Expired, ExpiredOldest: s.ExpiredFirst, ExpiredNewest: s.ExpiredLast, Deleted: rep.Applied})
-	}
-	ss := rep.Sessions
-	b := ss.RecordingBytes
-	out = append(out, row{Kind: "sessions", Count: ss.Count, Oldest: ss.Oldest, Newest: ss.Newest,
-		Expired: ss.Expired, ExpiredOldest: ss.ExpiredFirst, ExpiredNewest: ss.ExpiredLast, Bytes: &b, Deleted: rep.Applied})
-	return out
-}
-
 func records(rep *retention.Report, applied bool, oo output.Options) output.Records {
-	rows := rowsOf(rep)
+	var rows []retention.Row
+	if rep != nil {
+		rows = rep.Rows()
+	}
 	expired := "EXPIRED"
 	if applied {
 		expired = "DELETED"
