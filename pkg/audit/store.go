@@ -61,6 +61,14 @@ type TotalCounter interface {
 	HistogramTotal(ctx context.Context, f Filter, interval time.Duration) ([]Bucket, int64, error)
 }
 
+// MultiCounter is an EventService that counts several filters at once,
+// sharing the work between them (the cache: one read transaction, and one
+// pass over the rows for the filters that no index answers). `check`
+// counts every rule that needs only a count this way.
+type MultiCounter interface {
+	CountMany(ctx context.Context, fs []Filter) ([]int64, error)
+}
+
 // FillBuckets returns the buckets of a histogram (consecutive, oldest
 // first, each interval long, as EventService.Histogram returns them, with
 // the empty ones between events) with the empty buckets added across the

@@ -57,6 +57,9 @@ func (ev *Evaluator) Run(ctx context.Context, p *Policy) (*report.Report, error)
 	}
 	ev.counts = map[string]int64{}
 	r := &report.Report{Tool: "auditctl check", Since: ev.Since, Until: ev.Until}
+	if err := ev.prefetch(ctx, p); err != nil {
+		return nil, err
+	}
 	if err := ev.checkData(ctx, p); err != nil {
 		return nil, err
 	}
@@ -118,6 +121,77 @@ func (ev *Evaluator) checkData(ctx context.Context, p *Policy) error {
 		}
 	}
 	return nil
+}
+
+// prefetch counts, in one call when the service counts many filters at
+// once (the cache: one read transaction, one shared pass for the filters
+// no index answers), every filter the rules will only count: the window
+// (the no-data gate), the filters of none and max rules without excuses,
+// the periods of require rules.
+func (ev *Evaluator) prefetch(ctx context.Context, p *Policy) error {
+	mc, ok := ev.Events.(audit.MultiCounter)
+	if !ok || !ev.Since.Before(ev.Until) {
+		return nil
+	}
+	var fs []audit.Filter
+	seen := map[string]bool{}
+	add := func(f audit.Filter) {
+		if k := f.String(); !seen[k] {
+			seen[k] = true
+			fs = append(fs, f)
+		}
+	}
+	for _, r := range p.Rules {
+		if !r.Events {
+			continue
+		}
+		add(ev.window())
+		f, err := ev.filter(r.Query, ev.window())
+		if err != nil {
+			continue // the rule reports it
+		}
+		switch r.Condition.Kind {
+		case KindNone, KindMax:
+			if len(r.Exceptions) == 0 && len(r.Schedule) == 0 {
+				add(f)
+			}
+		case KindRequire:
+			for _, per := range ev.periods(r.Condition.Every) {
+				g := f
+				g.Merge(audit.Filter{Since: per.since, Until: per.until})
+				add(g)
+			}
+		}
+	}
+	if len(fs) == 0 {
+		return nil
+	}
+	counts, err := mc.CountMany(ctx, fs)
+	if err != nil {
+		return err
+	}
+	for i, f := range fs {
+		ev.counts[f.String()] = counts[i]
+	}
+	return nil
+}
+
+// period is a span of a require rule.
+type period struct{ since, until time.Time }
+
+// periods splits the window into periods of every, ending at its end (the
+// whole window when every is 0); a shorter first period is left out. At
+// most 10001 are returned (the caller refuses more).
+func (ev *Evaluator) periods(every time.Duration) []period {
+	if every == 0 {
+		return []period{{ev.Since, ev.Until}}
+	}
+	var ps []period
+	for end := ev.Until; !end.Add(-every).Before(ev.Since) && len(ps) <= 10000; end = end.Add(-every) {
+		ps = append(ps, period{end.Add(-every), end})
+	}
+	slices.Reverse(ps)
+	return ps
 }
 
 // count counts f, once per distinct filter.
@@ -440,18 +514,11 @@ func (ev *Evaluator) require(ctx context.Context, r *Rule, res *report.Result, c
 	if ev.Since.IsZero() {
 		return audit.Errorf(audit.EUSAGE, "require needs a window with a start (--since)")
 	}
-	type period struct{ since, until time.Time }
-	var periods []period
-	if c.Every == 0 {
-		periods = []period{{ev.Since, ev.Until}}
-	} else {
-		for end := ev.Until; !end.Add(-c.Every).Before(ev.Since); end = end.Add(-c.Every) {
-			periods = append(periods, period{end.Add(-c.Every), end})
-			if len(periods) > 10000 {
-				return audit.Errorf(audit.EUSAGE, "every %s over the window %s .. %s makes more than 10000 periods: use a longer period or a shorter --since", fmtDuration(c.Every), audit.FormatTime(ev.Since), audit.FormatTime(ev.Until))
-			}
-		}
-		slices.Reverse(periods)
+	periods := ev.periods(c.Every)
+	if len(periods) > 10000 {
+		return audit.Errorf(audit.EUSAGE, "every %s over the window %s .. %s makes more than 10000 periods: use a longer period or a shorter --since", fmtDuration(c.Every), audit.FormatTime(ev.Since), audit.FormatTime(ev.Until))
+	}
+	if c.Every > 0 {
 		if len(periods) == 0 {
 			res.Notes = append(res.Notes, fmt.Sprintf("the window is shorter than every %s: nothing to check (widen --since)", fmtDuration(c.Every)))
 			return nil

@@ -1,0 +1,92 @@
+package sqlite
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/auditctl/auditctl/pkg/audit"
+)
+
+// TestCountManyEqualsCountEvents: the shared pass and the separate counts
+// give what CountEvents gives for each filter, whatever mix of indexed,
+// scanning, full-text and differently bounded filters is asked at once.
+func TestCountManyEqualsCountEvents(t *testing.T) {
+	db := openTest(t)
+	mustImport(t, db, sample()...)
+	ctx := context.Background()
+	f := func(since, until time.Duration, kv ...string) audit.Filter {
+		var fl audit.Filter
+		if since != 0 {
+			fl.Since = base.Add(since)
+		}
+		if until != 0 {
+			fl.Until = base.Add(until)
+		}
+		for i := 0; i+1 < len(kv); i += 2 {
+			if kv[i] == "text" {
+				fl.Text = append(fl.Text, kv[i+1])
+				continue
+			}
+			if kv[i][0] == '-' {
+				fl.AddExclude(audit.Field(kv[i][1:]), kv[i+1])
+				continue
+			}
+			fl.Add(audit.Field(kv[i]), kv[i+1])
+		}
+		return fl
+	}
+	min10 := int64(100)
+	dur := f(0, 0)
+	dur.MinDuration = &min10
+	fs := []audit.Filter{
+		f(0, 0),
+		f(time.Minute, 20*time.Minute),
+		f(0, 0, "action", "DeleteUser"),            // index
+		f(0, 0, "ip", "10.0.1.*"),                  // scan
+		f(5*time.Minute, 0, "ip", "10.0.0.0/24"),   // scan, bounded below
+		f(0, 25*time.Minute, "-status", "failure"), // scan, bounded above
+		f(0, 0, "text", "number"),                  // full text
+		f(0, 0, "tenant", ""),                      // scan
+		f(0, 0, "actor", "bob@example.com", "ip", "10.0.1.*"),
+		dur,
+		f(40*time.Minute, 50*time.Minute, "ip", "10.0.*"), // no event
+	}
+	got, err := db.CountMany(ctx, fs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nonzero := 0
+	for i, fl := range fs {
+		want, err := db.CountEvents(ctx, fl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got[i] != want {
+			t.Errorf("filter %d (%s): CountMany %d, CountEvents %d", i, fl.String(), got[i], want)
+		}
+		if want > 0 {
+			nonzero++
+		}
+	}
+	if nonzero < 8 {
+		t.Errorf("only %d filters match anything: the test data does not exercise them", nonzero)
+	}
+	var shared int
+	for _, fl := range fs {
+		q, _ := compile(fl)
+		if q.from == "events e" {
+			if s, err := scans(ctx, db.db, q); err != nil {
+				t.Fatal(err)
+			} else if s {
+				shared++
+			}
+		}
+	}
+	if shared < 4 {
+		t.Errorf("%d filters share the pass: the shared path is not exercised", shared)
+	}
+	if _, err := db.CountMany(ctx, []audit.Filter{{Since: base, Until: base}}); audit.ExitCode(err) != 2 {
+		t.Errorf("an invalid filter: %v", err)
+	}
+}
