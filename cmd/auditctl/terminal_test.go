@@ -304,6 +304,13 @@ func TestNoOutputReachesTheTerminalRaw(t *testing.T) {
 	for _, o := range []string{"table", "json"} {
 		add(1, "check", policy, "--since", "30d", "-o", o)
 	}
+	// hunt: a rule that every hostile event matches (exit 1), as a table and JSON.
+	rule := filepath.Join(t.TempDir(), "all.yml")
+	if err := os.WriteFile(rule, []byte("title: every event\nlogsource: {product: auditctl}\ndetection:\n  s:\n    action|exists: true\n  condition: s\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	add(1, "hunt", "--sigma", rule, "-o", "table")
+	add(1, "hunt", "--sigma", rule, "-o", "json")
 	add(0, "logs", "list", "--all", "--jq", ".[] | [.action, .actor, .params]")
 	add(0, "logs", "list", "--all", "--jq", ".[].description")
 	add(0, "logs", "show", fx.eventID, "--jq", ".")
@@ -337,7 +344,7 @@ func TestNoOutputReachesTheTerminalRaw(t *testing.T) {
 		for _, mark := range []string{"pwned", `\x1b`, `\u001b`, `\u009b`, `\u202e`, "Esc"} {
 			shown = shown || strings.Contains(out, mark)
 		}
-		if (r.code == 0 || r.args[0] == "check") && !shown && !slices.ContainsFunc(r.args, func(a string) bool { return dataless[a] }) {
+		if (r.code == 0 || r.args[0] == "check" || r.args[0] == "hunt") && !shown && !slices.ContainsFunc(r.args, func(a string) bool { return dataless[a] }) {
 			t.Errorf("%s on a terminal: the hostile data was not shown:\n%q", name, out[:min(len(out), 2000)])
 		}
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/MakeNowJust/heredoc"
 	"github.com/auditctl/auditctl/pkg/cmd/demo"
+	"github.com/auditctl/auditctl/pkg/cmd/hunt"
 	"github.com/auditctl/auditctl/pkg/cmd/importcmd"
 	"github.com/auditctl/auditctl/pkg/cmd/logs"
 	"github.com/auditctl/auditctl/pkg/cmd/sessions"
@@ -84,6 +85,7 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 	cmd.AddCommand(synccmd.NewCmdSync(f, nil))
 	cmd.AddCommand(check.NewCmdCheck(f, nil))
 	cmd.AddCommand(retentioncmd.NewCmdRetention(f))
+	cmd.AddCommand(hunt.NewCmdHunt(f, nil))
 	cmd.AddCommand(version.NewCmdVersion(f))
 	cmd.InitDefaultCompletionCmd()
 	cmdutil.Groups(cmd)
