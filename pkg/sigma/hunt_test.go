@@ -183,7 +183,7 @@ func TestPushdownEqualsBruteForceGenerated(t *testing.T) {
 	}
 	for _, seed := range []uint64{1, 2} {
 		var buf bytes.Buffer
-		if err := ctgen.Write(&buf, ctgen.Options{N: 3000, Seed: seed, Mutate: 0.7, Templates: tpl}); err != nil {
+		if err := ctgen.Write(&buf, ctgen.Options{N: 1500, Seed: seed, Mutate: 0.7, Templates: tpl}); err != nil {
 			t.Fatal(err)
 		}
 		db := newCache(t, map[string][]byte{"gen.ndjson": buf.Bytes()})
@@ -202,7 +202,7 @@ func TestPushdownEqualsBruteForceGenerated(t *testing.T) {
 			}
 		}
 		sort.Strings(none)
-		if hit < 50 {
+		if hit < 45 {
 			t.Errorf("seed %d: only %d of 57 rules matched something; none: %s", seed, hit, strings.Join(none, "; "))
 		}
 		t.Logf("seed %d: %d rules matched; none: %s", seed, hit, strings.Join(none, "; "))

@@ -31,6 +31,7 @@ type Options struct {
 	Sigma      []string
 	Since      string
 	Until      string
+	All        bool
 	Remote     string
 	Severity   string
 	JUnit      string
@@ -110,6 +111,7 @@ func NewCmdHunt(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	fl.StringArrayVar(&opts.Sigma, "sigma", nil, "Sigma rule file or directory (repeat for several; more may follow as arguments)")
 	fl.StringVar(&opts.Since, "since", "", "only events at or after this time (RFC 3339, a date, or 90m, 24h, 7d…; default: all)")
 	fl.StringVar(&opts.Until, "until", "", "only events before this time")
+	fl.BoolVar(&opts.All, "all", false, "every event, whatever its time (the default; not with --since or --until)")
 	fl.StringVar(&opts.Remote, "remote", "", "query this remote API live instead of the cache: jumpcloud")
 	cmdutil.AddJumpCloudFlags(cmd, &f.JumpCloud, cmdutil.NoTimeout)
 	fl.StringVar(&opts.Severity, "severity", "info", "fail (exit 1) only on rules of this level or above: info, low, medium, high, critical")
@@ -137,6 +139,9 @@ func huntRun(ctx context.Context, opts *Options) error {
 	oo, err := opts.Table.Options(opts.IO)
 	if err != nil {
 		return err
+	}
+	if opts.All && (opts.Since != "" || opts.Until != "") {
+		return audit.Errorf(audit.EUSAGE, "--all searches every event: not with --since or --until")
 	}
 	var window audit.Filter
 	now := opts.Now()

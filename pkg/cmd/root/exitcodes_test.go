@@ -31,6 +31,7 @@ var cacheUse = map[string]string{
 	"logs count":            "reads",
 	"logs export":           "reads",
 	"logs tail":             "reads",
+	"hunt":                  "reads",
 	"sessions list":         "reads",
 	"sessions show":         "reads",
 	"sessions watch":        "reads",
@@ -67,11 +68,15 @@ var cacheUse = map[string]string{
 // readers are command lines of every command that reads the cache, with
 // the arguments each needs (an ID that a session or event could have).
 func readers(dir string) [][]string {
-	// check's policy lives beside dir, not in it (dir must stay empty).
+	// check's policy and hunt's rule live beside dir, not in it (dir must
+	// stay empty).
 	policy := filepath.Join(filepath.Dir(dir), "check-policy.yaml")
 	os.WriteFile(policy, []byte("rules:\n  - {id: x, events: {query: 'action:DeleteUser'}, condition: none}\n"), 0o600)
+	rule := filepath.Join(filepath.Dir(dir), "hunt-rule.yml")
+	os.WriteFile(rule, []byte("title: r\nlogsource: {product: auditctl}\ndetection:\n  s:\n    action: DeleteUser\n  condition: s\n"), 0o644)
 	return [][]string{
 		{"check", policy},
+		{"hunt", "--sigma", rule},
 		{"logs", "list"},
 		{"retention", "status"},
 		{"retention", "apply", "--dry-run"},
@@ -376,7 +381,7 @@ func TestUnknownCommands(t *testing.T) {
 // (sessions record exits as the command it ran).
 func TestOnlyAMatchExitsOne(t *testing.T) {
 	allowed := map[string][]string{
-		"cmdutil.ErrSilent":  {"pkg/cmd/logs/count/count.go", "pkg/cmd/check/check.go"},
+		"cmdutil.ErrSilent":  {"pkg/cmd/logs/count/count.go", "pkg/cmd/check/check.go", "pkg/cmd/hunt/hunt.go"},
 		"os.Exit(":           {"cmd/auditctl/main.go"},
 		") ExitCode() int {": {"pkg/cmdutil/signal.go", "pkg/cmd/sessions/record/record.go"},
 	}
