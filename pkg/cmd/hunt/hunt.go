@@ -81,7 +81,8 @@ func NewCmdHunt(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			matched; 2 usage error; 3 a rule could not be evaluated (reported
 			even when others matched); 4 remote error; 5 local failure (no cache,
 			an unwritable report file); 6 the window holds no events of the
-			sources the rules read (unless --allow-empty).
+			sources the rules read (unless --allow-empty). The summary line goes
+			to stdout with the table; no stderr notice but the annotations.
 		`),
 		Example: heredoc.Doc(`
 			# the SigmaHQ CloudTrail rules over everything imported
@@ -207,10 +208,7 @@ func huntRun(ctx context.Context, opts *Options) error {
 		}
 	}
 	if errors.Is(verdict, report.ErrViolations) {
-		if format != output.FormatTable && !opts.Quiet {
-			fmt.Fprintln(opts.IO.ErrOut, "auditctl: hunt: "+rep.SummaryLine())
-		}
-		return cmdutil.ErrSilent
+		return cmdutil.ErrSilent // the table's summary line, or the JSON, says which
 	}
 	return verdict
 }
@@ -249,7 +247,7 @@ func noData(ctx context.Context, svc audit.EventService, rules []*sigma.Rule, wi
 }
 
 func writeFile(path string, fn func(io.Writer) error) error {
-	if err := atomicfile.Write(path, 0o600, fn); err != nil {
+	if err := atomicfile.Write(path, 0o644, fn); err != nil {
 		return audit.Errorf(audit.ELOCAL, "write %s: %v", path, err)
 	}
 	return nil
