@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -21,6 +22,9 @@ type Options struct {
 	// conditions select: the reference the pushdown is tested and measured
 	// against.
 	NoPushdown bool
+	// NoFullText leaves the full-text part out of the pushdown: for a
+	// remote API, whose full-text search is not the cache's index.
+	NoFullText bool
 	// MaxEvents is how many matching events a result keeps (the oldest);
 	// 0 keeps DefaultMaxEvents. Count always counts them all.
 	MaxEvents int
@@ -134,11 +138,29 @@ func Run(ctx context.Context, svc audit.EventService, rules []*Rule, opt Options
 		}
 	}
 
+	// The pushdown of each rule (nil: it narrows nothing).
+	terms := make(map[*collector][]conj, len(cols))
+	for _, c := range cols {
+		ts := c.res.Rule.terms
+		if opt.NoFullText {
+			var kept []conj
+			for _, t := range ts {
+				t, ok := t.withoutText()
+				if !ok {
+					kept = nil
+					break
+				}
+				kept = append(kept, t)
+			}
+			ts = kept
+		}
+		terms[c] = ts
+	}
 	// One scan of the window for the rules that read every event (all of
 	// them without pushdown, else those that push nothing down).
 	var scan []*collector
 	for _, c := range cols {
-		if opt.NoPushdown || len(c.res.Rule.terms) == 0 {
+		if opt.NoPushdown || len(terms[c]) == 0 {
 			scan = append(scan, c)
 		}
 	}
@@ -168,21 +190,25 @@ func Run(ctx context.Context, svc audit.EventService, rules []*Rule, opt Options
 		}
 	}
 	if !opt.NoPushdown {
+		// Each query reads its index in key order, on one connection (not
+		// the parallel scan of a whole window, which would cut a small
+		// index range into chunks): a limit says so.
+		candidates := audit.Page{Sort: asc.Sort, Limit: math.MaxInt32}
 		for _, c := range cols {
-			terms := c.res.Rule.terms
-			if len(terms) == 0 {
+			ts := terms[c]
+			if len(ts) == 0 {
 				continue
 			}
-			if len(terms) > 1 {
+			if len(ts) > 1 {
 				c.seen = map[string]struct{}{}
 			}
-			for _, t := range terms {
+			for _, t := range ts {
 				f := t.filter()
 				f.Since, f.Until = window.Since, window.Until
 				debugf("%s: candidates %s", c.res.Rule.ID, describe(f))
 				st.Queries++
 				before := c.res.Candidates
-				err := svc.EachEvent(ctx, f, asc, func(e *audit.Event) error {
+				err := svc.EachEvent(ctx, f, candidates, func(e *audit.Event) error {
 					st.Events++
 					if src := c.res.Rule.Schema.Source(); src != "" && src != e.Source {
 						return nil

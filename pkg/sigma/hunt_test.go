@@ -116,7 +116,8 @@ func comparePushdown(t *testing.T, db *sqlite.DB, rules []*Rule) (map[string]int
 }
 
 // TestSharedRulesLoad: the 57 SigmaHQ CloudTrail rules all load, and each
-// pushes something down but the two that read no column.
+// pushes something down (the IMDS rule, a regular expression on
+// userIdentity.arn, through the full-text index).
 func TestSharedRulesLoad(t *testing.T) {
 	needShared(t)
 	rules, err := Load([]string{sharedRules})
@@ -138,8 +139,8 @@ func TestSharedRulesLoad(t *testing.T) {
 			scans = append(scans, filepath.Base(r.File))
 		}
 	}
-	if want := []string{"aws_cloudtrail_imds_malicious_usage.yml"}; !slices.Equal(scans, want) {
-		t.Errorf("rules without pushdown: %v, want %v", scans, want)
+	if len(scans) > 0 {
+		t.Errorf("rules without pushdown: %v", scans)
 	}
 }
 

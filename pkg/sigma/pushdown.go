@@ -140,7 +140,7 @@ func narrow(t conj) conj {
 	}
 	out := conj{}
 	for f, vs := range t {
-		if f == keep || !slices.Contains(indexed, f) {
+		if f == keep || !slices.Contains(indexed, f) && (f != textField || keep == "") {
 			out[f] = vs
 		}
 	}
@@ -159,9 +159,24 @@ func (t conj) key() string {
 func (t conj) filter() audit.Filter {
 	var f audit.Filter
 	for fl, vs := range t {
+		if fl == textField {
+			f.Text = append(f.Text, vs[0]) // one phrase: the first
+			continue
+		}
 		f.Add(fl, vs...)
 	}
 	return f
+}
+
+// withoutText is t without its full-text phrase (false when nothing is
+// left: the term then narrows nothing).
+func (t conj) withoutText() (conj, bool) {
+	if _, ok := t[textField]; !ok {
+		return t, true
+	}
+	out := maps.Clone(t)
+	delete(out, textField)
+	return out, len(out) > 0
 }
 
 func exprDNF(s Schema, e sigmago.SearchExpr, searches map[string][][]matcher, names []string) dnf {
@@ -233,6 +248,9 @@ func matcherDNF(s Schema, m matcher) dnf {
 	col, ok := pushColumn(s, m.field)
 	if !ok {
 		if s != SchemaCloudTrail || strings.ToLower(m.field) != errorPrefix {
+			if p := textTerm(s, m); p != "" {
+				return dnf{conj{textField: {p}}}
+			}
 			return anyEvent
 		}
 		col, prefix = audit.FieldError, true
@@ -416,4 +434,139 @@ func regexPatterns(expr string) ([]string, bool) {
 func validCIDR(s string) bool {
 	_, _, err := net.ParseCIDR(strings.TrimSpace(s))
 	return err == nil
+}
+
+// Full-text pushdown. A field with no column can still narrow through the
+// cache's full-text index, which holds the words (runs of letters and
+// digits) of every string and number in the stored record: a rule value
+// whose words must stand, in order, in the field's value is a phrase the
+// event must hold (audit.Filter.Text). Only fields the importer guarantees
+// to be a string or a number are used (an object's JSON text holds keys,
+// which the index leaves out), only ASCII values, only words that are
+// whole in every match (a word cut by the edge of a contains value is
+// dropped), and never true, false or null (JSON literals, not indexed).
+// Used when a term has no indexed column, and on the cache only
+// (Options.Remote drops it).
+
+// textField is the pseudo-column of a full-text term.
+const textField audit.Field = "\x00text"
+
+// stringFields are the record fields the importers require to be scalars.
+var stringFields = map[Schema][]string{
+	SchemaCloudTrail: {"eventname", "eventsource", "sourceipaddress", "errorcode", "errormessage", "recipientaccountid",
+		"awsregion", "sharedeventid", "eventid", "eventcategory", "useragent", "useridentity.type",
+		"useridentity.principalid", "useridentity.arn", "useridentity.username", "useridentity.invokedby"},
+	SchemaJumpCloud: {"event_type", "service", "organization", "client_ip", "error_message", "id",
+		"initiated_by.id", "initiated_by.type", "initiated_by.username", "initiated_by.email", "initiated_by.name",
+		"resource.id", "resource.type", "resource.name", "resource.username", "resource.email", "resource.displayname", "resource.hostname"},
+}
+
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// phraseOf returns the words of lit that are whole in any text holding lit
+// (startWhole: lit starts where the value starts; endWhole likewise), as a
+// phrase, or "" when none.
+func phraseOf(lit string, startWhole, endWhole bool) string {
+	if !isASCII(lit) {
+		return ""
+	}
+	var words []string
+	for i := 0; i < len(lit); {
+		if !isWordByte(lit[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(lit) && isWordByte(lit[j]) {
+			j++
+		}
+		if (i > 0 || startWhole) && (j < len(lit) || endWhole) {
+			w := strings.ToLower(lit[i:j])
+			if w == "true" || w == "false" || w == "null" {
+				return ""
+			}
+			words = append(words, w)
+		} else if len(words) > 0 {
+			break // a cut word in the middle cannot happen; be safe
+		}
+		i = j
+	}
+	return strings.Join(words, " ")
+}
+
+// textTerm is the full-text phrase implied by a matcher, or "".
+func textTerm(s Schema, m matcher) string {
+	if m.ref || m.exists || m.base64 || m.windash || m.all && len(m.values) > 1 || len(m.values) != 1 {
+		return ""
+	}
+	if !slices.Contains(stringFields[s], strings.ToLower(m.field)) {
+		return ""
+	}
+	v, ok := m.values[0].(string)
+	if !ok {
+		return ""
+	}
+	best := ""
+	consider := func(p string) {
+		if strings.Count(p, " ") > strings.Count(best, " ") || best == "" {
+			best = p
+		}
+	}
+	switch m.comparator {
+	case "", "contains", "startswith", "endswith":
+		// literal chunks between wildcards
+		chunks := splitGlob(v)
+		for i, c := range chunks {
+			start := i == 0 && (m.comparator == "" || m.comparator == "startswith")
+			end := i == len(chunks)-1 && (m.comparator == "" || m.comparator == "endswith")
+			if p := phraseOf(c, start, end); p != "" {
+				consider(p)
+			}
+		}
+	case "re":
+		re, err := syntax.Parse(v, syntax.Perl)
+		if err != nil {
+			return ""
+		}
+		re = re.Simplify()
+		subs := []*syntax.Regexp{re}
+		if re.Op == syntax.OpConcat {
+			subs = re.Sub
+		}
+		for i, sub := range subs {
+			if sub.Op != syntax.OpLiteral {
+				continue
+			}
+			start := i > 0 && subs[i-1].Op == syntax.OpBeginText
+			end := i+1 < len(subs) && subs[i+1].Op == syntax.OpEndText
+			if p := phraseOf(string(sub.Rune), start, end); p != "" {
+				consider(p)
+			}
+		}
+	}
+	return best
+}
+
+// splitGlob cuts a Sigma value at its wildcards into literal chunks (a
+// chunk next to a wildcard is "cut" there); escapes are resolved.
+func splitGlob(v string) []string {
+	var chunks []string
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; c {
+		case '*', '?':
+			chunks = append(chunks, b.String())
+			b.Reset()
+		case '\\':
+			if i+1 < len(v) && (v[i+1] == '*' || v[i+1] == '?' || v[i+1] == '\\') {
+				i++
+			}
+			b.WriteByte(v[i])
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return append(chunks, b.String())
 }

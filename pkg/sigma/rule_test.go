@@ -207,6 +207,13 @@ func TestPushdownTerms(t *testing.T) {
 		{"  a:\n    eventName: A\n  b:\n    eventName: B\n  condition: a or b", "action:A | action:B"},
 		{"  a:\n    userIdentity.type: Root\n  b:\n    requestParameters.x: y\n  condition: a and b", "actor_type:Root"},
 		{"  a:\n    requestParameters.x: y\n  condition: a", ""},
+		{"  a:\n    userIdentity.arn|re: '.+:assumed-role/aws:.+'\n  condition: a", `"assumed role aws"`},
+		{"  a:\n    userIdentity.arn|contains: 'assumed-role'\n  condition: a", ""},
+		{"  a:\n    userIdentity.arn|contains: ':assumed-role'\n  condition: a", `"assumed"`},
+		{"  a:\n    errorMessage: 'Failed authentication'\n  condition: a", `"failed authentication"`},
+		{"  a:\n    errorMessage: 'true'\n  condition: a", ""},
+		{"  a:\n    errorMessage|startswith: 'Access denied for*x'\n  condition: a", `"access denied"`},
+		{"  a:\n    eventName: A\n    errorMessage: x\n  condition: a", "action:A"},
 	} {
 		r := ctRule(t, c.det)
 		var got []string

@@ -167,7 +167,8 @@ func huntRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	sopt := sigma.Options{Since: window.Since, Until: window.Until, NoPushdown: opts.NoPushdown, MaxEvents: opts.MaxEvents}
+	sopt := sigma.Options{Since: window.Since, Until: window.Until, NoPushdown: opts.NoPushdown, MaxEvents: opts.MaxEvents,
+		NoFullText: opts.Remote != ""}
 	if opts.Debug {
 		sopt.Debug = opts.IO.ErrOut
 	}
