@@ -421,6 +421,13 @@ const WaitNoticeAfter = time.Second
 // auditctl writer to finish…" unless --quiet).
 func (db *DB) SetWaitNotice(fn func()) { db.waitNotice = fn }
 
+// noticeWait says, once per DB, that a write waits for another writer.
+func (db *DB) noticeWait() {
+	if db.waitNotice != nil {
+		db.waitOnce.Do(db.waitNotice)
+	}
+}
+
 // begin starts a write transaction on conn. SQLite's busy timeout would
 // make a second writer fail after a fixed time however much work the
 // first still has to do (an import of a large file holds the lock for as
@@ -447,9 +454,7 @@ func (db *DB) begin(ctx context.Context, conn *sql.Conn, try time.Duration) erro
 		if cerr := ctx.Err(); cerr != nil {
 			return cerr
 		}
-		if db.waitNotice != nil {
-			db.waitOnce.Do(db.waitNotice)
-		}
+		db.noticeWait()
 	}
 }
 

@@ -294,20 +294,16 @@ const selectCols = `e.ext_id, e.source, e.time_ns, e.service, e.action, e.catego
 // FindEvents returns one page of matching events and the number of all
 // matching events.
 func (db *DB) FindEvents(ctx context.Context, f audit.Filter, p audit.Page) ([]*audit.Event, int, error) {
-	q, err := compile(f)
-	if err != nil {
-		return nil, 0, err
-	}
 	// One read transaction, so the page and the total agree.
-	conn, err := db.db.Conn(ctx)
+	conn, done, err := db.readConn(ctx)
 	if err != nil {
 		return nil, 0, err
 	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
+	defer done()
+	q, err := compileIn(ctx, conn, f)
+	if err != nil {
 		return nil, 0, err
 	}
-	defer conn.ExecContext(context.Background(), "ROLLBACK")
 	var events []*audit.Event
 	err = eachRow(ctx, conn, q, p, func(e *audit.Event) error {
 		events = append(events, e)
@@ -449,11 +445,14 @@ func (db *DB) EachEvent(ctx context.Context, f audit.Filter, p audit.Page, fn fu
 			return err
 		}
 	}
-	conn, err := db.db.Conn(ctx)
+	conn, done, err := db.readConn(ctx)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
+	defer done()
+	if err := hideUnpublished(ctx, conn, q); err != nil {
+		return err
+	}
 	return eachRow(ctx, conn, q, p, fn)
 }
 
@@ -467,14 +466,31 @@ func (db *DB) FindEventByID(ctx context.Context, id, source string) (*audit.Even
 	if id == "" {
 		return nil, audit.Errorf(audit.EUSAGE, "empty event id")
 	}
+	// One read transaction for the lookups and the events.
+	conn, done, err := db.readConn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	// One seek per source on (source, ext_id): the sources table is small.
 	from := "sources s CROSS JOIN events e ON e.source = s.name AND " // CROSS: sources first
-	var where string
+	var conds []string
 	var args []any
 	if source != "" {
-		where, args = " WHERE s.name = ?", []any{source}
+		conds, args = append(conds, "s.name = ?"), []any{source}
 	}
-	keys, ids, err := db.lookup(ctx, "SELECT e.id, e.ext_id FROM "+from+"e.ext_id = ?"+where+" LIMIT 10", append([]any{id}, args...))
+	hidden, err := hasUnpublished(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	if hidden {
+		conds = append(conds, hiddenCond)
+	}
+	var where string
+	if len(conds) > 0 {
+		where = " WHERE " + strings.Join(conds, " AND ")
+	}
+	keys, ids, err := lookup(ctx, conn, "SELECT e.id, e.ext_id FROM "+from+"e.ext_id = ?"+where+" LIMIT 10", append([]any{id}, args...))
 	if err != nil {
 		return nil, err
 	}
@@ -484,7 +500,7 @@ func (db *DB) FindEventByID(ctx context.Context, id, source string) (*audit.Even
 		if next, ok := prefixEnd(id); ok {
 			cond, pargs = cond+" AND e.ext_id < ?", append(pargs, next)
 		}
-		keys, ids, err = db.lookup(ctx, "SELECT e.id, e.ext_id FROM "+from+cond+where+" ORDER BY e.ext_id LIMIT 10", append(pargs, args...))
+		keys, ids, err = lookup(ctx, conn, "SELECT e.id, e.ext_id FROM "+from+cond+where+" ORDER BY e.ext_id LIMIT 10", append(pargs, args...))
 		if err != nil {
 			return nil, err
 		}
@@ -492,12 +508,12 @@ func (db *DB) FindEventByID(ctx context.Context, id, source string) (*audit.Even
 	}
 	if prefix && !allSame(ids) {
 		var n int
-		if err := db.db.QueryRowContext(ctx, "SELECT count(*) FROM "+from+cond+where, append(pargs, args...)...).Scan(&n); err != nil {
+		if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM "+from+cond+where, append(pargs, args...)...).Scan(&n); err != nil {
 			return nil, fmt.Errorf("find event: %w", err)
 		}
 		return nil, audit.Ambiguous(n, "events", id, slices.Compact(ids))
 	}
-	found, err := db.eventsByKey(ctx, keys)
+	found, err := eventsByKey(ctx, conn, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -515,8 +531,8 @@ func (db *DB) FindEventByID(ctx context.Context, id, source string) (*audit.Even
 }
 
 // lookup runs a query of (key, ext_id) rows.
-func (db *DB) lookup(ctx context.Context, q string, args []any) ([]int64, []string, error) {
-	rows, err := db.db.QueryContext(ctx, q, args...)
+func lookup(ctx context.Context, conn *sql.Conn, q string, args []any) ([]int64, []string, error) {
+	rows, err := conn.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("find event: %w", err)
 	}
@@ -535,7 +551,7 @@ func (db *DB) lookup(ctx context.Context, q string, args []any) ([]int64, []stri
 }
 
 // eventsByKey reads the events with these keys, newest first.
-func (db *DB) eventsByKey(ctx context.Context, keys []int64) ([]*audit.Event, error) {
+func eventsByKey(ctx context.Context, conn *sql.Conn, keys []int64) ([]*audit.Event, error) {
 	if len(keys) == 0 {
 		return nil, nil
 	}
@@ -543,13 +559,8 @@ func (db *DB) eventsByKey(ctx context.Context, keys []int64) ([]*audit.Event, er
 	for _, k := range keys {
 		q.args = append(q.args, k)
 	}
-	conn, err := db.db.Conn(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Close()
 	var found []*audit.Event
-	err = eachRow(ctx, conn, q, audit.Page{}, func(e *audit.Event) error {
+	err := eachRow(ctx, conn, q, audit.Page{}, func(e *audit.Event) error {
 		found = append(found, e)
 		return nil
 	})
@@ -587,15 +598,11 @@ type querier interface {
 // inSnapshot runs fn on one connection in one read transaction: every query
 // fn makes sees the same commit.
 func (db *DB) inSnapshot(ctx context.Context, fn func(querier) error) error {
-	conn, err := db.db.Conn(ctx)
+	conn, done, err := db.readConn(ctx)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
-		return err
-	}
-	defer conn.ExecContext(context.Background(), "ROLLBACK")
+	defer done()
 	return fn(conn)
 }
 
@@ -626,12 +633,29 @@ func (db *DB) HistogramTotal(ctx context.Context, f audit.Filter, interval time.
 }
 
 // CountEvents counts matching events.
-func (db *DB) CountEvents(ctx context.Context, f audit.Filter) (int64, error) {
-	return countEvents(ctx, db.db, f)
+func (db *DB) CountEvents(ctx context.Context, f audit.Filter) (n int64, err error) {
+	err = db.inSnapshot(ctx, func(qr querier) error {
+		n, err = countEvents(ctx, qr, f)
+		return err
+	})
+	return n, err
+}
+
+// compileIn compiles f for a query in the read transaction of qr (see
+// hideUnpublished).
+func compileIn(ctx context.Context, qr querier, f audit.Filter) (*query, error) {
+	q, err := compile(f)
+	if err != nil {
+		return nil, err
+	}
+	if err := hideUnpublished(ctx, qr, q); err != nil {
+		return nil, err
+	}
+	return q, nil
 }
 
 func countEvents(ctx context.Context, db querier, f audit.Filter) (int64, error) {
-	q, err := compile(f)
+	q, err := compileIn(ctx, db, f)
 	if err != nil {
 		return 0, err
 	}
@@ -643,8 +667,12 @@ func countEvents(ctx context.Context, db querier, f audit.Filter) (int64, error)
 }
 
 // CountBy groups matching events by field, largest groups first.
-func (db *DB) CountBy(ctx context.Context, f audit.Filter, field audit.Field, limit int) ([]audit.Bucket, error) {
-	return countBy(ctx, db.db, f, field, limit)
+func (db *DB) CountBy(ctx context.Context, f audit.Filter, field audit.Field, limit int) (out []audit.Bucket, err error) {
+	err = db.inSnapshot(ctx, func(qr querier) error {
+		out, err = countBy(ctx, qr, f, field, limit)
+		return err
+	})
+	return out, err
 }
 
 func countBy(ctx context.Context, db querier, f audit.Filter, field audit.Field, limit int) ([]audit.Bucket, error) {
@@ -652,7 +680,7 @@ func countBy(ctx context.Context, db querier, f audit.Filter, field audit.Field,
 	if !ok || field == audit.FieldTime {
 		return nil, audit.Errorf(audit.EUSAGE, "cannot count by %q", field)
 	}
-	q, err := compile(f)
+	q, err := compileIn(ctx, db, f)
 	if err != nil {
 		return nil, err
 	}
@@ -682,15 +710,19 @@ func countBy(ctx context.Context, db querier, f audit.Filter, field audit.Field,
 // Histogram counts matching events per interval (aligned to the Unix epoch,
 // so 1d buckets start at UTC midnight), oldest first, with empty intervals
 // between the first and the last included as zero.
-func (db *DB) Histogram(ctx context.Context, f audit.Filter, interval time.Duration) ([]audit.Bucket, error) {
-	return histogram(ctx, db.db, f, interval)
+func (db *DB) Histogram(ctx context.Context, f audit.Filter, interval time.Duration) (out []audit.Bucket, err error) {
+	err = db.inSnapshot(ctx, func(qr querier) error {
+		out, err = histogram(ctx, qr, f, interval)
+		return err
+	})
+	return out, err
 }
 
 func histogram(ctx context.Context, db querier, f audit.Filter, interval time.Duration) ([]audit.Bucket, error) {
 	if interval < time.Second {
 		return nil, audit.Errorf(audit.EUSAGE, "interval %s is too small (minimum 1s)", interval)
 	}
-	q, err := compile(f)
+	q, err := compileIn(ctx, db, f)
 	if err != nil {
 		return nil, err
 	}
@@ -722,37 +754,54 @@ func histogram(ctx context.Context, db querier, f audit.Filter, interval time.Du
 }
 
 // DeleteEvents removes every event the filter selects, with its documents
-// and full-text entries, in one transaction, and returns how many.
+// and full-text entries, and returns how many. See DeleteEventsWith.
 func (db *DB) DeleteEvents(ctx context.Context, f audit.Filter) (int64, error) {
+	return db.DeleteEventsWith(ctx, f, nil)
+}
+
+// DeleteEventsWith removes every event the filter selects. Readers see all
+// of them go at once: one short transaction hides them (lists them in
+// unpublished), and inTx, when set, runs in it with their number (a
+// checkpoint of what goes belongs there); then they are deleted in slices.
+// If the process dies after the first transaction, the next writer that
+// takes the ingest lock finishes the deletion. When ctx ends during the
+// slices, the events are gone for every reader and the error says so.
+func (db *DB) DeleteEventsWith(ctx context.Context, f audit.Filter, inTx func(c *sql.Conn, n int64) error) (int64, error) {
 	q, err := compile(f)
 	if err != nil {
 		return 0, err
 	}
-	sel := "SELECT e.id FROM " + q.from + q.whereSQL()
+	lock, err := db.ingestLock(ctx, db.noticeWait)
+	if err != nil {
+		return 0, err
+	}
+	defer lock.release()
+	if err := db.cleanUp(ctx); err != nil {
+		return 0, err
+	}
 	var n int64
 	err = db.withWriteTx(ctx, func(c *sql.Conn) error {
-		if _, err := c.ExecContext(ctx, "CREATE TEMP TABLE IF NOT EXISTS doomed (id INTEGER PRIMARY KEY)"); err != nil {
-			return err
-		}
-		defer c.ExecContext(context.Background(), "DROP TABLE IF EXISTS temp.doomed")
-		res, err := c.ExecContext(ctx, "INSERT INTO temp.doomed "+sel, q.args...)
+		res, err := c.ExecContext(ctx, "INSERT INTO unpublished SELECT e.id FROM "+q.from+q.whereSQL(), q.args...)
 		if err != nil {
 			return err
 		}
 		n, _ = res.RowsAffected()
-		for _, s := range []string{
-			"DELETE FROM events_fts WHERE rowid IN (SELECT id FROM temp.doomed)",
-			"DELETE FROM event_docs WHERE id IN (SELECT id FROM temp.doomed)",
-			"DELETE FROM events WHERE id IN (SELECT id FROM temp.doomed)",
-		} {
-			if _, err := c.ExecContext(ctx, s); err != nil {
+		if inTx != nil {
+			if err := inTx(c, n); err != nil {
 				return err
 			}
+		}
+		if !slicesSupported {
+			// no lock to tell a dead writer's rows: delete them now
+			return purgeAll(ctx, c)
 		}
 		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("delete events: %w", err)
+	}
+	if _, err := db.purgeUnpublished(ctx); err != nil {
+		return n, fmt.Errorf("delete events: %d events are gone for every reader; freeing their space stopped and the next import or retention run finishes it: %w", n, err)
 	}
 	return n, nil
 }

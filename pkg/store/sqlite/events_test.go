@@ -416,7 +416,7 @@ func TestMigrationTwoFillsSources(t *testing.T) {
 	}
 	mustImport(t, db, sample()...)
 	// back to a cache as migration 1 left it
-	if _, err := db.SQL().ExecContext(ctx, "DROP TABLE sources; DROP TABLE sessions; PRAGMA user_version = 1"); err != nil {
+	if _, err := db.SQL().ExecContext(ctx, "DROP TABLE sources; DROP TABLE sessions; DROP TABLE unpublished; PRAGMA user_version = 1"); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()

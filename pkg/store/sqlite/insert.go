@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"time"
 
@@ -30,27 +31,155 @@ const eventCols = `id, source, ext_id, time_ns, service, action, category, workf
 	actor, actor_id, actor_type, target, target_id, target_type, ip, client, user_agent,
 	status, error, duration_ms, tenant, description`
 
-// Import reads every event from r and stores the new ones in one
-// transaction: either the whole input is stored or, on error, nothing of it.
-// Events already stored (same source and id) are left as they are.
+// Import reads every event from r and stores the new ones: either the whole
+// input is stored or, on error, nothing of it, and readers see it all at
+// once. Events already stored (same source and id) are left as they are.
+// A large input is written in slices that hold the write lock for about
+// sliceTime each, hidden from readers until the last one publishes it
+// (slices.go).
 //
 // The work is split over two goroutines: one reads (parses) and computes the
 // full-text tokens of each event, the other writes to SQLite, so the two
 // proceed on two cores at once.
 func (db *DB) Import(ctx context.Context, r audit.EventReader, opt ImportOptions) (audit.ImportResult, error) {
-	var res audit.ImportResult
-	// The write lock is taken once the first records are read: an input
-	// that is slow to start (a pipe, a download) does not hold up the other
-	// writers meanwhile.
 	batches, stop := prefetch(r)
 	defer stop()
-	var first []readItem
-	select {
-	case first = <-batches:
-	case <-ctx.Done():
-		return res, ctx.Err()
+	im := &importRun{db: db, opt: opt, in: batches}
+	err := im.run(ctx)
+	if opt.Progress != nil {
+		opt.Progress(im.res.Read)
 	}
-	err := db.withWriteTxCache(ctx, importCacheKiB, func(c *sql.Conn) error {
+	if err != nil {
+		return audit.ImportResult{}, err
+	}
+	return im.res, nil
+}
+
+// importRun is one Import.
+type importRun struct {
+	db  *DB
+	opt ImportOptions
+	in  <-chan []readItem
+	// queue holds batches to store before reading more: the one read
+	// while no lock was held, and a guest's kept batches when it starts
+	// over.
+	queue [][]readItem
+	// guest: another writer holds the ingest lock, so this import must
+	// finish in one transaction; kept holds what it read, to start over.
+	guest bool
+	kept  [][]readItem
+	lock  *ingestLock
+	// sliced: earlier slices committed rows listed in unpublished.
+	sliced bool
+	eof    bool
+	res    audit.ImportResult
+	record int
+	keys   []int64 // the keys this slice added
+}
+
+// errStartOver ends a guest's transaction that cannot finish in a slice.
+var errStartOver = errors.New("import: start over as the ingest lock's owner")
+
+func (im *importRun) run(ctx context.Context) (err error) {
+	// The write lock is taken once the first records are read: an input
+	// that is slow to start (a pipe, a download) does not hold up the
+	// other writers meanwhile.
+	if err := im.await(ctx); err != nil {
+		return err
+	}
+	defer func() { im.lock.release() }()
+	if slicesSupported {
+		l, ok, err := im.db.tryIngestLock()
+		if err != nil {
+			return err
+		}
+		if im.lock, im.guest = l, !ok; ok {
+			if err := im.db.cleanUp(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	defer func() {
+		if err != nil && im.sliced {
+			// Take back what earlier slices wrote, even when ctx ended;
+			// whatever is left (a second signal, a crash) the next owner
+			// of the ingest lock deletes.
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+			defer cancel()
+			_, _ = im.db.purgeUnpublished(cctx)
+		}
+	}()
+	for !im.eof {
+		if len(im.queue) == 0 {
+			if err := im.await(ctx); err != nil {
+				return err
+			}
+		}
+		err := im.db.withWriteTxCache(ctx, importCacheKiB, im.slice(ctx))
+		if err == errStartOver {
+			if im.lock, err = im.db.ingestLock(ctx, im.db.noticeWait); err != nil {
+				return err
+			}
+			if err := im.db.cleanUp(ctx); err != nil {
+				return err
+			}
+			im.guest, im.queue, im.kept = false, append(im.kept, im.queue...), nil
+			im.res, im.record = audit.ImportResult{}, 0
+			continue
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// await blocks, without any lock, until the input has a batch ready or ctx
+// ends, and queues it.
+func (im *importRun) await(ctx context.Context) error {
+	select {
+	case b, ok := <-im.in:
+		if !ok {
+			return errors.New("import: reader stopped without EOF")
+		}
+		im.queue = append(im.queue, b)
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// next returns the next batch, waiting at most until wait has passed;
+// false when none came (or ctx ended).
+func (im *importRun) next(ctx context.Context, wait time.Duration) ([]readItem, bool, error) {
+	var b []readItem
+	if len(im.queue) > 0 {
+		b, im.queue = im.queue[0], im.queue[1:]
+	} else {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case x, ok := <-im.in:
+			if !ok {
+				return nil, false, errors.New("import: reader stopped without EOF")
+			}
+			b = x
+		case <-t.C:
+			return nil, false, nil
+		case <-ctx.Done():
+			return nil, false, ctx.Err()
+		}
+	}
+	if im.guest {
+		im.kept = append(im.kept, b)
+	}
+	return b, true, nil
+}
+
+// slice is one write transaction of the import: it stores batches until the
+// input ends (and publishes), or the slice has used its time or size.
+func (im *importRun) slice(ctx context.Context) func(*sql.Conn) error {
+	return func(c *sql.Conn) error {
 		// Below database/sql: the writer is the hot path, and the driver's
 		// own statements skip a layer of argument conversion and locking.
 		return c.Raw(func(dc any) error {
@@ -59,56 +188,115 @@ func (db *DB) Import(ctx context.Context, r audit.EventReader, opt ImportOptions
 				return err
 			}
 			defer ins.close()
-			record := 0
-			for batch := first; batch != nil; batch = <-batches {
-				if err := ctx.Err(); err != nil {
+			ins.adopt = im.guest
+			im.keys = im.keys[:0]
+			start, bytes := time.Now(), 0
+			for {
+				wait := sliceIdle
+				if !slicesSupported {
+					wait = time.Duration(1<<63 - 1)
+				}
+				batch, ok, err := im.next(ctx, wait)
+				if err != nil {
 					return err
 				}
-				for i := range batch {
-					it := &batch[i]
-					record++
-					if it.err == io.EOF {
-						return nil
-					}
-					if it.err != nil {
-						var ie *audit.InputError
-						if opt.SkipInvalid && errors.As(it.err, &ie) && !ie.Fatal {
-							res.Read++
-							res.Skipped++
-							continue
-						}
-						return it.err
-					}
-					res.Read++
-					if opt.Progress != nil && res.Read%4096 == 0 {
-						opt.Progress(res.Read)
-					}
-					if it.invalid != nil {
-						if opt.SkipInvalid {
-							res.Skipped++
-							continue
-						}
-						return &audit.InputError{File: opt.Name, Record: record, Field: it.invalid.field, Err: it.invalid}
-					}
-					added, err := ins.insert(it)
-					if err != nil {
-						return fmt.Errorf("store record %d (id %q): %w", record, it.e.ID, err)
-					}
-					if added {
-						res.Inserted++
-					}
+				if !ok {
+					// Nothing ready: do not hold the lock while the input
+					// is slow.
+					return im.endSlice(ins)
+				}
+				end, n, err := im.store(ins, batch)
+				if err != nil {
+					return err
+				}
+				if end {
+					im.eof = true
+					return im.publish(ins)
+				}
+				bytes += n
+				if slicesSupported && (time.Since(start) >= sliceTime || bytes >= sliceMaxBytes) {
+					return im.endSlice(ins)
 				}
 			}
-			return errors.New("import: reader stopped without EOF")
 		})
-	})
-	if opt.Progress != nil {
-		opt.Progress(res.Read)
 	}
-	if err != nil {
-		return audit.ImportResult{}, err
+}
+
+// store stores one batch; end reports the end of the input, n about how many
+// bytes the batch held.
+func (im *importRun) store(ins *inserter, batch []readItem) (end bool, n int, err error) {
+	opt := im.opt
+	for i := range batch {
+		it := &batch[i]
+		im.record++
+		if it.err == io.EOF {
+			return true, n, nil
+		}
+		if it.err != nil {
+			var ie *audit.InputError
+			if opt.SkipInvalid && errors.As(it.err, &ie) && !ie.Fatal {
+				im.res.Read++
+				im.res.Skipped++
+				continue
+			}
+			return false, n, it.err
+		}
+		im.res.Read++
+		if opt.Progress != nil && im.res.Read%4096 == 0 {
+			opt.Progress(im.res.Read)
+		}
+		if it.invalid != nil {
+			if opt.SkipInvalid {
+				im.res.Skipped++
+				continue
+			}
+			return false, n, &audit.InputError{File: opt.Name, Record: im.record, Field: it.invalid.field, Err: it.invalid}
+		}
+		n += 2*len(it.e.Raw) + len(it.fts)
+		key, added, err := ins.insert(it)
+		if err != nil {
+			return false, n, fmt.Errorf("store record %d (id %q): %w", im.record, it.e.ID, err)
+		}
+		if added {
+			im.res.Inserted++
+			im.keys = append(im.keys, key)
+		}
 	}
-	return res, nil
+	return false, n, nil
+}
+
+// endSlice ends a slice before the input ends: the rows it added stay
+// hidden until the import publishes. A guest may not leave rows behind: it
+// starts over as the owner.
+func (im *importRun) endSlice(ins *inserter) error {
+	if im.guest {
+		return errStartOver
+	}
+	if len(im.keys) == 0 {
+		return nil
+	}
+	slices.Sort(im.keys)
+	for _, k := range im.keys {
+		if _, err := ins.exec(ins.hide, k); err != nil {
+			return fmt.Errorf("hide unpublished rows: %w", err)
+		}
+	}
+	im.sliced = true
+	return nil
+}
+
+// publish ends the last slice: the rows of earlier slices become visible
+// with this commit.
+func (im *importRun) publish(ins *inserter) error {
+	if !im.sliced {
+		return nil
+	}
+	// The owner of the ingest lock is the only writer with unpublished
+	// rows: all of them are this import's.
+	if _, err := ins.exec(ins.publish); err != nil {
+		return fmt.Errorf("publish: %w", err)
+	}
+	return nil
 }
 
 // readItem is one record read ahead of the writer, already validated and
@@ -218,8 +406,12 @@ func validate(e *audit.Event) *fieldError {
 type inserter struct {
 	ctx                             context.Context
 	event, exists, doc, fts, source driver.Stmt
+	hide, publish, adoptRow         driver.Stmt
 	args                            []driver.NamedValue
 	sources                         map[string]bool // recorded in the sources table
+	// adopt: an event already stored but unpublished is published with
+	// this transaction (a guest import, slices.go).
+	adopt bool
 }
 
 func newInserter(ctx context.Context, dc any) (*inserter, error) {
@@ -238,15 +430,18 @@ func newInserter(ctx context.Context, dc any) (*inserter, error) {
 		return s
 	}
 	ins.event = prep(`INSERT OR IGNORE INTO events (` + eventCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
-	ins.exists = prep(`SELECT 1 FROM events WHERE source = ? AND ext_id = ?`)
+	ins.exists = prep(`SELECT id FROM events WHERE source = ? AND ext_id = ?`)
 	ins.doc = prep(`INSERT INTO event_docs (id, geo, params, custom, before, after, raw) VALUES (?,?,?,?,?,?,?)`)
 	ins.fts = prep(`INSERT INTO events_fts (rowid, text) VALUES (?,?)`)
 	ins.source = prep(`INSERT OR IGNORE INTO sources (name) VALUES (?)`)
+	ins.hide = prep(`INSERT INTO unpublished (id) VALUES (?)`)
+	ins.publish = prep(`DELETE FROM unpublished`)
+	ins.adoptRow = prep(`DELETE FROM unpublished WHERE id = ?`)
 	if err != nil {
 		ins.close()
 		return nil, err
 	}
-	for _, s := range []driver.Stmt{ins.event, ins.exists, ins.doc, ins.fts, ins.source} {
+	for _, s := range ins.stmts() {
 		if _, ok := s.(driver.StmtExecContext); !ok {
 			ins.close()
 			return nil, fmt.Errorf("sqlite driver statement %T cannot execute with a context", s)
@@ -255,8 +450,12 @@ func newInserter(ctx context.Context, dc any) (*inserter, error) {
 	return ins, nil
 }
 
+func (ins *inserter) stmts() []driver.Stmt {
+	return []driver.Stmt{ins.event, ins.exists, ins.doc, ins.fts, ins.source, ins.hide, ins.publish, ins.adoptRow}
+}
+
 func (ins *inserter) close() {
-	for _, s := range []driver.Stmt{ins.event, ins.exists, ins.doc, ins.fts, ins.source} {
+	for _, s := range ins.stmts() {
 		if s != nil {
 			s.Close()
 		}
@@ -283,28 +482,30 @@ func (ins *inserter) exec(s driver.Stmt, values ...any) (int64, error) {
 	return res.RowsAffected()
 }
 
-// stored reports whether an event with this source and id is in the cache.
-func (ins *inserter) stored(e *audit.Event) (bool, error) {
+// stored reports whether an event with this source and id is in the cache,
+// and its key.
+func (ins *inserter) stored(e *audit.Event) (int64, bool, error) {
 	rows, err := ins.exists.(driver.StmtQueryContext).QueryContext(ins.ctx, []driver.NamedValue{
 		{Ordinal: 1, Value: e.Source}, {Ordinal: 2, Value: e.ID},
 	})
 	if err != nil {
-		return false, err
+		return 0, false, err
 	}
 	defer rows.Close()
 	dest := make([]driver.Value, 1)
 	switch err := rows.Next(dest); err {
 	case nil:
-		return true, nil
+		key, _ := dest[0].(int64)
+		return key, true, nil
 	case io.EOF:
-		return false, nil
+		return 0, false, nil
 	default:
-		return false, err
+		return 0, false, err
 	}
 }
 
-// insert stores one event unless it is already stored.
-func (ins *inserter) insert(it *readItem) (bool, error) {
+// insert stores one event unless it is already stored, and returns its key.
+func (ins *inserter) insert(it *readItem) (int64, bool, error) {
 	e, key := it.e, it.key
 	var dur any
 	if e.DurationMS != nil {
@@ -316,32 +517,41 @@ func (ins *inserter) insert(it *readItem) (bool, error) {
 			e.WorkflowID, e.WorkflowType, e.Actor, e.ActorID, e.ActorType, e.Target, e.TargetID, e.TargetType,
 			e.IP, e.Client, e.UserAgent, string(e.Status), e.Error, dur, e.Tenant, e.Description)
 		if err != nil {
-			return false, err
+			return 0, false, err
 		}
 		if n == 1 {
 			break
 		}
 		// Ignored: either this event is already stored, or another event
 		// holds the key (same microsecond and slot): try the next slot.
-		if dup, err := ins.stored(e); err != nil || dup {
-			return false, err
+		at, dup, err := ins.stored(e)
+		if err != nil {
+			return 0, false, err
+		}
+		if dup {
+			if ins.adopt {
+				if _, err := ins.exec(ins.adoptRow, at); err != nil {
+					return 0, false, err
+				}
+			}
+			return at, false, nil
 		}
 		if tries > slotMask {
-			return false, fmt.Errorf("more than %d events in the microsecond %s", slotMask+1, t.Format(time.RFC3339Nano))
+			return 0, false, fmt.Errorf("more than %d events in the microsecond %s", slotMask+1, t.Format(time.RFC3339Nano))
 		}
 		key = key&^slotMask | (key+1)&slotMask
 	}
 	if _, err := ins.exec(ins.doc, key, nullJSON(e.Geo), nullJSON(e.Params), nullJSON(e.Custom), nullJSON(e.Before), nullJSON(e.After), nullJSON(e.Raw)); err != nil {
-		return false, err
+		return 0, false, err
 	}
 	if _, err := ins.exec(ins.fts, key, it.fts); err != nil {
-		return false, err
+		return 0, false, err
 	}
 	if !ins.sources[e.Source] {
 		if _, err := ins.exec(ins.source, e.Source); err != nil {
-			return false, err
+			return 0, false, err
 		}
 		ins.sources[e.Source] = true
 	}
-	return true, nil
+	return key, true, nil
 }

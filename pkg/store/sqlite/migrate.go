@@ -123,6 +123,12 @@ CREATE TABLE IF NOT EXISTS sync_state (
 	PRIMARY KEY (source, org, service)
 ) WITHOUT ROWID;
 `,
+	// 5: the keys of event rows that readers do not see: the rows of an
+	// import written in several transactions and not yet published, and
+	// the rows a retention run is deleting (slices.go).
+	`
+CREATE TABLE unpublished (id INTEGER PRIMARY KEY);
+`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {

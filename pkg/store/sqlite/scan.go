@@ -97,6 +97,9 @@ func (db *DB) eachParallel(ctx context.Context, q *query, desc bool, fn func(*au
 			c.Close()
 		}
 	}()
+	if err := hideUnpublished(ctx, a, q); err != nil {
+		return true, err
+	}
 	var lo, hi sql.NullInt64
 	if err := a.QueryRowContext(ctx, "SELECT min(id), max(id) FROM events").Scan(&lo, &hi); err != nil {
 		return true, err
