@@ -439,10 +439,24 @@ func (db *DB) begin(ctx context.Context, conn *sql.Conn, try time.Duration) erro
 	if try > 0 {
 		slice = try
 	}
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", slice.Milliseconds())); err != nil {
+	timeout := func(d time.Duration) error {
+		_, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", d.Milliseconds()))
 		return err
 	}
 	defer conn.ExecContext(context.Background(), "PRAGMA busy_timeout = 15000")
+	// First without waiting: a writer that must wait says so to long
+	// writers (announceWait), which let it in between their slices.
+	if err := timeout(0); err != nil {
+		return err
+	}
+	_, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE")
+	if err == nil || !isBusy(err) {
+		return err
+	}
+	defer db.announceWait()()
+	if err := timeout(slice); err != nil {
+		return err
+	}
 	for {
 		_, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE")
 		if err == nil || !isBusy(err) {

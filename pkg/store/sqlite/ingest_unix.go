@@ -23,7 +23,11 @@ type ingestLock struct{ f *os.File }
 const slicesSupported = true
 
 func openIngestLock(cache string) (*os.File, error) {
-	f, err := os.OpenFile(ingestLockPath(cache), os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
+	return openLockFile(ingestLockPath(cache))
+}
+
+func openLockFile(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("ingest lock: %w", err)
 	}
@@ -73,5 +77,41 @@ func (l *ingestLock) release() {
 	if l != nil && l.f != nil {
 		l.f.Close() // closing the last descriptor drops the flock
 		l.f = nil
+	}
+}
+
+// announceWait marks this process as waiting for the write lock: a shared
+// flock on .<cache>.ingest-wait, held until release. A long writer looks
+// for it between its slices (yieldToWaiters): SQLite's busy handler polls,
+// and a writer that begins its next slice the moment it commits the last
+// would otherwise win the lock again and again.
+func (db *DB) announceWait() (release func()) {
+	f, err := openLockFile(waitLockPath(db.path))
+	if err != nil {
+		return func() {}
+	}
+	if syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB) != nil {
+		// a long writer is checking this very moment: try once more
+		time.Sleep(time.Millisecond)
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB)
+	}
+	return func() { f.Close() }
+}
+
+// yieldToWaiters lets writers that wait for the write lock have it: while
+// one is announced, the caller (between two slices, holding no lock)
+// waits, for at most yieldMax.
+func (db *DB) yieldToWaiters(ctx context.Context) {
+	f, err := openLockFile(waitLockPath(db.path))
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	deadline := time.Now().Add(yieldMax)
+	for syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

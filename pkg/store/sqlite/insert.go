@@ -130,6 +130,9 @@ func (im *importRun) run(ctx context.Context) (err error) {
 		if err != nil {
 			return err
 		}
+		if !im.eof {
+			im.db.yieldToWaiters(ctx)
+		}
 	}
 	return nil
 }

@@ -46,6 +46,9 @@ const (
 	sliceMaxBytes = 64 << 20
 	// purgeBatch is how many rows a purge deletes per statement group.
 	purgeBatch = 4096
+	// yieldMax bounds how long a long writer lets waiting writers go
+	// first between two of its slices.
+	yieldMax = 2 * time.Second
 )
 
 // ingestLockPath is the lock file of the cache at path: .<cache>.ingest
@@ -53,6 +56,10 @@ const (
 func ingestLockPath(path string) string {
 	return filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".ingest")
 }
+
+// waitLockPath is the file that writers waiting for the write lock hold
+// shared (announceWait).
+func waitLockPath(path string) string { return ingestLockPath(path) + "-wait" }
 
 // hiddenCond excludes the rows of unfinished writers.
 const hiddenCond = "e.id NOT IN (SELECT id FROM unpublished)"
@@ -118,6 +125,7 @@ func (db *DB) purgeUnpublished(ctx context.Context) (int64, error) {
 		if done {
 			return total, nil
 		}
+		db.yieldToWaiters(ctx)
 	}
 }
 
