@@ -102,7 +102,8 @@ func (db *DB) announceWait() (release func()) {
 // one is announced, the caller (between two slices, holding no lock)
 // waits, for at most yieldMax.
 func (db *DB) yieldToWaiters(ctx context.Context) {
-	f, err := openLockFile(waitLockPath(db.path))
+	// no file: no writer ever waited
+	f, err := os.OpenFile(waitLockPath(db.path), os.O_RDWR|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return
 	}
