@@ -21,6 +21,12 @@ var _ audit.MultiCounter = (*DB)(nil)
 func (db *DB) CountMany(ctx context.Context, fs []audit.Filter) ([]int64, error) {
 	out := make([]int64, len(fs))
 	err := db.inSnapshot(ctx, func(qr querier) error {
+		// countEvents hides unpublished rows itself; the shared pass
+		// once for all its filters
+		hidden, err := hasUnpublished(ctx, qr)
+		if err != nil {
+			return err
+		}
 		var shared []int
 		qs := make([]*query, len(fs))
 		for i, f := range fs {
@@ -51,7 +57,7 @@ func (db *DB) CountMany(ctx context.Context, fs []audit.Filter) ([]int64, error)
 			out[shared[0]], err = countEvents(ctx, qr, fs[shared[0]])
 			return err
 		}
-		return countShared(ctx, qr, fs, qs, shared, out)
+		return countShared(ctx, qr, fs, qs, shared, out, hidden)
 	})
 	return out, err
 }
@@ -80,7 +86,7 @@ func scans(ctx context.Context, qr querier, q *query) (bool, error) {
 }
 
 // countShared counts the filters fs[i], i in idx, in one pass.
-func countShared(ctx context.Context, qr querier, fs []audit.Filter, qs []*query, idx []int, out []int64) error {
+func countShared(ctx context.Context, qr querier, fs []audit.Filter, qs []*query, idx []int, out []int64, hidden bool) error {
 	var cols []string
 	var args []any
 	var since, until time.Time
@@ -110,6 +116,9 @@ func countShared(ctx context.Context, qr querier, fs []audit.Filter, qs []*query
 	}
 	if open {
 		where, args = append(where, "e.id < ?"), append(args, keyCeil(until))
+	}
+	if hidden {
+		where = append(where, hiddenCond)
 	}
 	s := "SELECT " + strings.Join(cols, ", ") + " FROM events e"
 	if len(where) > 0 {

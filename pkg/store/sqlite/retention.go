@@ -63,18 +63,14 @@ type SourceSpan struct {
 // that audit.Filter{Until: before} selects (what DeleteEvents with that
 // filter deletes), read in one snapshot.
 func (db *DB) EventSpans(ctx context.Context, before time.Time) ([]SourceSpan, error) {
-	all, err := compile(audit.Filter{})
-	if err != nil {
-		return nil, err
-	}
-	old, err := compile(audit.Filter{Until: before})
-	if err != nil {
-		return nil, err
-	}
 	var out []SourceSpan
 	bySource := map[string]int{}
-	err = db.inSnapshot(ctx, func(q querier) error {
-		for i, c := range []*query{all, old} {
+	err := db.inSnapshot(ctx, func(q querier) error {
+		for i, f := range []audit.Filter{{}, {Until: before}} {
+			c, err := compileIn(ctx, q, f)
+			if err != nil {
+				return err
+			}
 			rows, err := q.QueryContext(ctx, "SELECT e.source, count(*), min(e.time_ns), max(e.time_ns) FROM "+
 				c.from+c.whereSQL()+" GROUP BY e.source ORDER BY e.source", c.args...)
 			if err != nil {

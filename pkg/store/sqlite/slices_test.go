@@ -94,6 +94,16 @@ func TestSlicedImportAllOrNothing(t *testing.T) {
 		t.Errorf("histogram: %v %v", hb, err)
 	}
 
+	var byActor, byIP audit.Filter
+	byActor.Add(audit.FieldActor, "dave")
+	byIP.Add(audit.FieldIP, "10.0.*")
+	if ns, err := db.CountMany(ctx, []audit.Filter{{}, byActor, byIP, {Since: base}, {Text: []string{"dave"}}}); err != nil || ns[0] != 30 || ns[1] != 0 || ns[2] != 30 || ns[3] != 30 || ns[4] != 0 {
+		t.Errorf("count many: %v %v", ns, err)
+	}
+	if spans, err := db.EventSpans(ctx, base.Add(1000*time.Hour)); err != nil || len(spans) != 1 || spans[0].All.Count != 30 {
+		t.Errorf("event spans: %+v %v", spans, err)
+	}
+
 	// another writer does not wait for the file: a guest import of one new
 	// event and one the file holds unpublished
 	start := time.Now()
