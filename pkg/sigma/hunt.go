@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/sanitize"
 )
 
 // Options tune a hunt.
@@ -134,7 +135,8 @@ func Run(ctx context.Context, svc audit.EventService, rules []*Rule, opt Options
 	asc := audit.Page{Sort: []audit.SortKey{{Field: audit.FieldTime}}}
 	debugf := func(format string, args ...any) {
 		if opt.Debug != nil {
-			fmt.Fprintf(opt.Debug, "hunt: "+format+"\n", args...)
+			// rule ids and values come from rule files: untrusted text
+			fmt.Fprintln(opt.Debug, sanitize.String(fmt.Sprintf("hunt: "+format, args...)))
 		}
 	}
 

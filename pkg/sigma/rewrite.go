@@ -468,27 +468,24 @@ func checkExpr(e sigmago.SearchExpr, names []string) (sigmago.SearchExpr, error)
 		}
 		return fmt.Errorf("%q matches no search identifier of the detection", p)
 	}
+	each := func(xs []sigmago.SearchExpr) ([]sigmago.SearchExpr, error) {
+		out := make([]sigmago.SearchExpr, 0, len(xs))
+		for _, x := range xs {
+			y, err := checkExpr(x, names)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, y)
+		}
+		return out, nil
+	}
 	switch e := e.(type) {
 	case sigmago.And:
-		out := sigmago.And{}
-		for _, x := range e {
-			y, err := checkExpr(x, names)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, y)
-		}
-		return out, nil
+		out, err := each(e)
+		return sigmago.And(out), err
 	case sigmago.Or:
-		out := sigmago.Or{}
-		for _, x := range e {
-			y, err := checkExpr(x, names)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, y)
-		}
-		return out, nil
+		out, err := each(e)
+		return sigmago.Or(out), err
 	case sigmago.Not:
 		y, err := checkExpr(e.Expr, names)
 		return sigmago.Not{Expr: y}, err

@@ -5,14 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"time"
 
 	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
 
-	"github.com/auditctl/auditctl/pkg/atomicfile"
 	"github.com/auditctl/auditctl/pkg/audit"
 	synccmd "github.com/auditctl/auditctl/pkg/cmd/sync"
 	"github.com/auditctl/auditctl/pkg/cmdutil"
@@ -209,31 +207,11 @@ func run(ctx context.Context, opts *Options) error {
 	}
 	rep.Version = opts.Version
 	rep.Finish(threshold)
-	for _, out := range []struct {
-		path  string
-		write func(io.Writer, *report.Report) error
-	}{{opts.JUnit, report.WriteJUnit}, {opts.SARIF, report.WriteSARIF}} {
-		if out.path == "" {
-			continue
-		}
-		if err := atomicfile.Write(out.path, 0o644, func(w io.Writer) error { return out.write(w, rep) }); err != nil {
-			return audit.Errorf(audit.ELOCAL, "%v", err)
-		}
-	}
-	if format == output.FormatTable {
-		err = report.WriteTable(opts.IO.Out, rep, oo)
-	} else {
-		err = report.WriteJSON(opts.IO.Out, rep)
-	}
-	if err != nil {
-		return err
-	}
+	d := report.Delivery{JUnit: opts.JUnit, SARIF: opts.SARIF, Out: opts.IO.Out, JSON: format == output.FormatJSON, Options: oo}
 	if opts.Getenv != nil && report.GitHubActions(opts.Getenv) {
-		if err := report.WriteGitHub(opts.IO.ErrOut, rep); err != nil {
-			return err
-		}
+		d.Annotations = opts.IO.ErrOut
 	}
-	if err := rep.Err(); err != nil {
+	if err := d.Deliver(rep); err != nil {
 		if errors.Is(err, report.ErrViolations) {
 			return cmdutil.ErrSilent
 		}

@@ -5,14 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"time"
 
 	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
 
-	"github.com/auditctl/auditctl/pkg/atomicfile"
 	"github.com/auditctl/auditctl/pkg/audit"
 	"github.com/auditctl/auditctl/pkg/cmd/version"
 	"github.com/auditctl/auditctl/pkg/cmdutil"
@@ -179,30 +177,11 @@ func huntRun(ctx context.Context, opts *Options) error {
 	rep := &report.Report{Tool: "auditctl hunt", Version: version.Version, Since: window.Since, Until: window.Until,
 		Rules: sigma.Report(rules, results)}
 	rep.Finish(threshold)
-	if opts.JUnit != "" {
-		if err := writeFile(opts.JUnit, func(w io.Writer) error { return report.WriteJUnit(w, rep) }); err != nil {
-			return err
-		}
-	}
-	if opts.SARIF != "" {
-		if err := writeFile(opts.SARIF, func(w io.Writer) error { return report.WriteSARIF(w, rep) }); err != nil {
-			return err
-		}
-	}
-	if format == output.FormatJSON {
-		err = report.WriteJSON(opts.IO.Out, rep)
-	} else {
-		err = report.WriteTable(opts.IO.Out, rep, oo)
-	}
-	if err != nil {
-		return err
-	}
+	d := report.Delivery{JUnit: opts.JUnit, SARIF: opts.SARIF, Out: opts.IO.Out, JSON: format == output.FormatJSON, Options: oo}
 	if report.GitHubActions(opts.Getenv) {
-		if err := report.WriteGitHub(opts.IO.ErrOut, rep); err != nil {
-			return err
-		}
+		d.Annotations = opts.IO.ErrOut
 	}
-	verdict := rep.Err()
+	verdict := d.Deliver(rep)
 	if verdict == nil && rep.Summary.Warned == 0 {
 		if err := noData(ctx, svc, rules, window, opts.AllowEmpty); err != nil {
 			return err
@@ -245,11 +224,4 @@ func noData(ctx context.Context, svc audit.EventService, rules []*sigma.Rule, wi
 		where = fmt.Sprintf("the window %s holds no %s", window.String(), what)
 	}
 	return audit.Errorf(audit.ENODATA, "no data: %s, so no rule could match (--allow-empty to pass anyway)", where)
-}
-
-func writeFile(path string, fn func(io.Writer) error) error {
-	if err := atomicfile.Write(path, 0o644, fn); err != nil {
-		return audit.Errorf(audit.ELOCAL, "write %s: %v", path, err)
-	}
-	return nil
 }

@@ -143,6 +143,10 @@ func TestHuntShared(t *testing.T) {
 	if code := env.ExitCode("hunt", "--sigma", sharedRules, "--since", "2024-01-01", "--allow-empty", "-o", "json"); code != 0 {
 		t.Errorf("--allow-empty: exit %d; %s", code, env.ErrOut)
 	}
+	// An unwritable report file: exit 5, nothing on stdout.
+	if code, msg := run(env, "hunt", "--sigma", sharedRules, "-o", "json", "--junit", filepath.Join(dir, "no", "such", "dir.xml")); code != 5 || env.Out.Len() != 0 {
+		t.Errorf("unwritable --junit: exit %d (%s), %d bytes out", code, msg, env.Out.Len())
+	}
 	// The table, and GitHub annotations on stderr.
 	t.Setenv("GITHUB_ACTIONS", "true")
 	if code := env.ExitCode("hunt", "--sigma", filepath.Join(sharedRules, "aws_cloudtrail_disable_logging.yml"), "-o", "table"); code != 1 {

@@ -1,0 +1,55 @@
+package report
+
+import (
+	"io"
+
+	"github.com/auditctl/auditctl/pkg/atomicfile"
+	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/output"
+)
+
+// Delivery says where a finished report goes: what `auditctl check` and
+// `auditctl hunt` share after their evaluation.
+type Delivery struct {
+	// JUnit and SARIF are report files to write ("" for none), each
+	// atomically: a failed run leaves no half file.
+	JUnit, SARIF string
+	// Out receives the table (JSON when JSON is set); Options lay it out.
+	Out     io.Writer
+	JSON    bool
+	Options output.Options
+	// Annotations, when set, receives GitHub Actions annotations.
+	Annotations io.Writer
+}
+
+// Deliver writes the finished report r as d says, and returns the run's
+// exit decision (Report.Err): ErrViolations (exit 1), an audit.EINVALID
+// error (exit 3), nil. An unwritable report file is audit.ELOCAL (exit 5).
+func (d Delivery) Deliver(r *Report) error {
+	for _, f := range []struct {
+		path  string
+		write func(io.Writer, *Report) error
+	}{{d.JUnit, WriteJUnit}, {d.SARIF, WriteSARIF}} {
+		if f.path == "" {
+			continue
+		}
+		if err := atomicfile.Write(f.path, 0o644, func(w io.Writer) error { return f.write(w, r) }); err != nil {
+			return audit.Errorf(audit.ELOCAL, "%v", err)
+		}
+	}
+	var err error
+	if d.JSON {
+		err = WriteJSON(d.Out, r)
+	} else {
+		err = WriteTable(d.Out, r, d.Options)
+	}
+	if err != nil {
+		return err
+	}
+	if d.Annotations != nil {
+		if err := WriteGitHub(d.Annotations, r); err != nil {
+			return err
+		}
+	}
+	return r.Err()
+}
