@@ -12,9 +12,9 @@
 //
 // An interrupted run leaves the old state or the new one (docs/retention.md
 // and docs/architecture.md, "Retention"): the archive is written, synced
-// and renamed into place before anything is deleted; events go through
-// sqlite.DB.DeleteEvents; session rows go in one transaction that also
-// journals their recording files, which are removed after the commit, and a
+// and renamed into place before anything is deleted; one transaction hides
+// the events (sqlite.DB.DeleteEventsWith) and deletes the session rows,
+// journaling their recording files, which are removed after the commit; a
 // run killed in between leaves them journaled for the next run.
 package retention
 
@@ -285,37 +285,37 @@ func Apply(ctx context.Context, db *sqlite.DB, opts Options) (*Report, error) {
 		r.Archive = a
 	}
 	failpoint("archived")
-	// The archive (when asked for) is complete and on disk: delete.
-	if expiredEvents > 0 {
-		// TAMPER-EVIDENCE HOOK (issue 11 point 4, worktree "chain"): the
-		// signed checkpoint must be written in the transaction that hides
-		// these events. DeleteEvents has no way to run it there yet.
-		n, err := db.DeleteEvents(ctx, audit.Filter{Until: logsBefore})
-		if err != nil {
-			return nil, err
-		}
-		if r.Archive != nil && n != r.Archive.EventCount {
-			// Only an import of events older than the cutoff between the
-			// archive and the deletion can do this.
-			return nil, audit.Errorf(audit.ELOCAL, "deleted %d events but archived %d: events older than %s were imported meanwhile; they are not in %s",
-				n, r.Archive.EventCount, audit.FormatTime(logsBefore), r.Archive.Events)
-		}
-	}
-	failpoint("events-deleted")
-	if len(expired) > 0 {
+	// The archive (when asked for) is complete and on disk. One short
+	// transaction hides the expired events from every reader and deletes
+	// the expired sessions' rows, journaling their recording files; the
+	// hidden events' rows are then deleted in slices (a run killed among
+	// them leaves them hidden, and the next writer deletes them:
+	// sqlite.DB.DeleteEventsWith). Then the journaled files go.
+	if expiredEvents > 0 || len(expired) > 0 {
 		ids := make([]string, len(expired))
 		for i, s := range expired {
 			ids[i] = s.ID
 		}
-		// TAMPER-EVIDENCE HOOK (issue 11 point 4, worktree "chain"): pass
-		// the checkpoint as inTx so it commits with the deletion.
-		var checkpoint func(context.Context, *sql.Conn) error
-		n, _, err := db.DeleteSessions(ctx, ids, sessBefore, own.contains, checkpoint)
+		var nSess int64
+		_, err := db.DeleteEventsWith(ctx, audit.Filter{Until: logsBefore}, func(c *sql.Conn, n int64) error {
+			if r.Archive != nil && n != r.Archive.EventCount {
+				// Only an import of events older than the cutoff since the
+				// archive was written can do this: roll back.
+				return audit.Errorf(audit.ELOCAL, "%d events are older than %s now, but %d were archived: events were imported meanwhile; nothing was deleted (run it again)",
+					n, audit.FormatTime(logsBefore), r.Archive.EventCount)
+			}
+			var err error
+			nSess, _, err = db.DeleteSessionsIn(ctx, c, ids, sessBefore, own.contains)
+			if err == nil {
+				failpoint("in-transaction")
+			}
+			return err
+		})
 		if err != nil {
 			return nil, err
 		}
-		r.Sessions.Expired = n
-		failpoint("sessions-deleted")
+		r.Sessions.Expired = nSess
+		failpoint("deleted")
 		if _, _, err := db.FinishTrash(ctx, own.remove); err != nil {
 			return nil, err
 		}
@@ -326,7 +326,8 @@ func Apply(ctx context.Context, db *sqlite.DB, opts Options) (*Report, error) {
 }
 
 // failpointEnv stops Apply at a named point for the kill tests: its value
-// "POINT=FILE" (POINT one of archived, events-deleted, sessions-deleted)
+// "POINT=FILE" (POINT one of archived, in-transaction: before the commit
+// of the deletion, deleted: after it, before the files' removal)
 // makes the process create FILE there and sleep until it is killed. Unset
 // in any real use.
 const failpointEnv = "AUDITCTL_TEST_RETENTION_STOP"

@@ -16,7 +16,7 @@ import (
 // TestKilledAtRandomPoints runs `retention apply --archive` as a real
 // process and kills it (SIGKILL: no cleanup of any kind) after a random
 // delay, several times, each on a fresh cache. After each kill: the old
-// events are all there or all gone, and so are the old sessions; a session
+// events and the old sessions are all there or all gone, together; a session
 // row is never without its recording file; a file of a deleted session is
 // gone or journaled for the next run; recent data and files outside the
 // recordings directory are untouched; once anything is deleted the archive
@@ -93,6 +93,11 @@ func TestKilledAtRandomPoints(t *testing.T) {
 		if st.oldSess != 0 && st.oldSess != len(fx.oldSess) {
 			t.Fatalf("run %d: %d of %d old sessions left: a half", i, st.oldSess, len(fx.oldSess))
 		}
+		// All or nothing, together: one transaction hides the events and
+		// deletes the sessions.
+		if (st.oldEvents == 0) != (st.oldSess == 0) {
+			t.Fatalf("run %d: %d old events and %d old sessions left: a half", i, st.oldEvents, st.oldSess)
+		}
 		// No row without its file; a deleted session's file is gone or
 		// journaled.
 		if st.oldSess > 0 && st.oldFiles != len(fx.oldFiles) {
@@ -125,9 +130,9 @@ func TestKilledAtRandomPoints(t *testing.T) {
 
 // TestKilledAtEachStep kills `retention apply --archive` at each point
 // between its steps (the process stops there on a test-only variable and
-// is killed with SIGKILL): after the archive, after the events' deletion
-// committed, after the sessions' deletion committed (their files not yet
-// removed). Each leaves a state the checks of TestKilledAtRandomPoints
+// is killed with SIGKILL): after the archive; inside the transaction that
+// hides the events and deletes the sessions, before its commit; after the
+// commit, before the recording files' removal. Each leaves a state the checks of TestKilledAtRandomPoints
 // accept, and the next run finishes the job.
 func TestKilledAtEachStep(t *testing.T) {
 	if testing.Short() {
@@ -136,8 +141,8 @@ func TestKilledAtEachStep(t *testing.T) {
 	bin := bintest.Auditctl(t)
 	for _, c := range []struct{ point, want string }{
 		{"archived", "events kept, sessions kept"},
-		{"events-deleted", "events deleted, sessions kept"},
-		{"sessions-deleted", "events deleted, sessions deleted, files journaled"},
+		{"in-transaction", "events kept, sessions kept"},
+		{"deleted", "events deleted, sessions deleted, files journaled"},
 	} {
 		t.Run(c.point, func(t *testing.T) {
 			dir := t.TempDir()

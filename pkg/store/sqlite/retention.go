@@ -162,85 +162,102 @@ func (db *DB) ExpiredSessions(ctx context.Context, before time.Time) ([]*session
 	return out, rows.Err()
 }
 
-// DeleteSessions deletes, in one write transaction, the rows of ids that
-// still start before before and are not active, and journals in
-// recording_trash the recording paths that trash accepts (the caller's
-// rule for which files are auditctl's to remove) and that no remaining row
-// refers to. inTx, when set, runs last in the same transaction (the
-// tamper-evidence checkpoint). It returns how many rows went and the paths
-// journaled: the caller removes those files after the commit with
-// FinishTrash; a run killed in between leaves them journaled for the next.
+// DeleteSessions deletes, in one write transaction, what DeleteSessionsIn
+// deletes, and runs inTx (when set) last in the same transaction.
 func (db *DB) DeleteSessions(ctx context.Context, ids []string, before time.Time, trash func(path string) bool,
 	inTx func(context.Context, *sql.Conn) error) (n int64, journaled []string, err error) {
 	err = db.withWriteTx(ctx, func(c *sql.Conn) error {
-		n, journaled = 0, nil
-		if _, err := c.ExecContext(ctx, trashTable); err != nil {
+		var err error
+		if n, journaled, err = db.DeleteSessionsIn(ctx, c, ids, before, trash); err != nil {
 			return err
 		}
-		if _, err := c.ExecContext(ctx, "CREATE TEMP TABLE IF NOT EXISTS doomed_sessions (id TEXT PRIMARY KEY) WITHOUT ROWID"); err != nil {
-			return err
-		}
-		defer c.ExecContext(context.Background(), "DROP TABLE IF EXISTS temp.doomed_sessions")
-		if _, err := c.ExecContext(ctx, "DELETE FROM temp.doomed_sessions"); err != nil {
-			return err
-		}
-		for _, id := range ids {
-			if _, err := c.ExecContext(ctx, "INSERT OR IGNORE INTO temp.doomed_sessions SELECT id FROM sessions WHERE id = ? AND "+expiredSessions,
-				id, before.UnixNano()); err != nil {
-				return err
-			}
-		}
-		rows, err := c.QueryContext(ctx, "SELECT DISTINCT recording_path FROM sessions WHERE id IN (SELECT id FROM temp.doomed_sessions) AND recording_path <> ''")
-		if err != nil {
-			return err
-		}
-		var paths []string
-		for rows.Next() {
-			var p string
-			if err := rows.Scan(&p); err != nil {
-				rows.Close()
-				return err
-			}
-			paths = append(paths, p)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		now := time.Now().UnixNano()
-		for _, p := range paths {
-			if trash == nil || !trash(p) {
-				continue
-			}
-			var still int
-			if err := c.QueryRowContext(ctx, "SELECT count(*) FROM sessions WHERE recording_path = ? AND id NOT IN (SELECT id FROM temp.doomed_sessions)", p).Scan(&still); err != nil {
-				return err
-			}
-			if still > 0 {
-				continue // another session's recording too: it stays
-			}
-			var sid string
-			if err := c.QueryRowContext(ctx, "SELECT min(id) FROM sessions WHERE recording_path = ?", p).Scan(&sid); err != nil {
-				return err
-			}
-			if _, err := c.ExecContext(ctx, "INSERT OR REPLACE INTO recording_trash (path, session_id, added_ns) VALUES (?, ?, ?)", p, sid, now); err != nil {
-				return err
-			}
-			journaled = append(journaled, p)
-		}
-		res, err := c.ExecContext(ctx, "DELETE FROM sessions WHERE id IN (SELECT id FROM temp.doomed_sessions)")
-		if err != nil {
-			return err
-		}
-		n, _ = res.RowsAffected()
 		if inTx != nil {
 			return inTx(ctx, c)
 		}
 		return nil
 	})
 	if err != nil {
-		return 0, nil, fmt.Errorf("delete sessions: %w", err)
+		return 0, nil, err
 	}
+	return n, journaled, nil
+}
+
+// DeleteSessionsIn deletes, in c's write transaction (the one that hides
+// the expired events: DeleteEventsWith's inTx), the rows of ids that still
+// start before before and are not active, and journals in recording_trash
+// the recording paths that trash accepts (the caller's rule for which files
+// are auditctl's to remove) and that no remaining row refers to. It
+// returns how many rows went and the paths journaled: the caller removes
+// those files after the commit with FinishTrash; a run killed in between
+// leaves them journaled for the next.
+func (db *DB) DeleteSessionsIn(ctx context.Context, c *sql.Conn, ids []string, before time.Time, trash func(path string) bool) (n int64, journaled []string, err error) {
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("delete sessions: %w", err)
+		}
+	}()
+	if _, err := c.ExecContext(ctx, trashTable); err != nil {
+		return 0, nil, err
+	}
+	if _, err := c.ExecContext(ctx, "CREATE TEMP TABLE IF NOT EXISTS doomed_sessions (id TEXT PRIMARY KEY) WITHOUT ROWID"); err != nil {
+		return 0, nil, err
+	}
+	defer c.ExecContext(context.Background(), "DROP TABLE IF EXISTS temp.doomed_sessions")
+	if _, err := c.ExecContext(ctx, "DELETE FROM temp.doomed_sessions"); err != nil {
+		return 0, nil, err
+	}
+	for _, id := range ids {
+		if _, err := c.ExecContext(ctx, "INSERT OR IGNORE INTO temp.doomed_sessions SELECT id FROM sessions WHERE id = ? AND "+expiredSessions,
+			id, before.UnixNano()); err != nil {
+			return 0, nil, err
+		}
+	}
+	rows, err := c.QueryContext(ctx, "SELECT DISTINCT recording_path FROM sessions WHERE id IN (SELECT id FROM temp.doomed_sessions) AND recording_path <> ''")
+	if err != nil {
+		return 0, nil, err
+	}
+	var paths []string
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			rows.Close()
+			return 0, nil, err
+		}
+		paths = append(paths, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, nil, err
+	}
+	now := time.Now().UnixNano()
+	for _, p := range paths {
+		if trash == nil || !trash(p) {
+			continue
+		}
+		var still int
+		if err := c.QueryRowContext(ctx, "SELECT count(*) FROM sessions WHERE recording_path = ? AND id NOT IN (SELECT id FROM temp.doomed_sessions)", p).Scan(&still); err != nil {
+			return 0, nil, err
+		}
+		if still > 0 {
+			continue // another session's recording too: it stays
+		}
+		var sid string
+		if err := c.QueryRowContext(ctx, "SELECT min(id) FROM sessions WHERE recording_path = ?", p).Scan(&sid); err != nil {
+			return 0, nil, err
+		}
+		if _, err := c.ExecContext(ctx, "INSERT OR REPLACE INTO recording_trash (path, session_id, added_ns) VALUES (?, ?, ?)", p, sid, now); err != nil {
+			return 0, nil, err
+		}
+		journaled = append(journaled, p)
+	}
+	// TAMPER-EVIDENCE HOOK (worktree "chain"): the signed checkpoint naming
+	// these sessions goes here, in this transaction:
+	// db.SealDeletion(ctx, c, "", "temp.doomed_sessions", reason).
+	res, err := c.ExecContext(ctx, "DELETE FROM sessions WHERE id IN (SELECT id FROM temp.doomed_sessions)")
+	if err != nil {
+		return 0, nil, err
+	}
+	n, _ = res.RowsAffected()
 	return n, journaled, nil
 }
 
