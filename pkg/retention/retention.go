@@ -285,6 +285,9 @@ func Apply(ctx context.Context, db *sqlite.DB, opts Options) (*Report, error) {
 		r.Archive = a
 	}
 	failpoint("archived")
+	if afterArchive != nil {
+		afterArchive()
+	}
 	// The archive (when asked for) is complete and on disk. One short
 	// transaction hides the expired events from every reader and deletes
 	// the expired sessions' rows, journaling their recording files; the
@@ -324,6 +327,9 @@ func Apply(ctx context.Context, db *sqlite.DB, opts Options) (*Report, error) {
 	r.PendingRemoval, err = db.PendingTrash(ctx)
 	return r, err
 }
+
+// afterArchive, in tests, runs between the archive and the deletion.
+var afterArchive func()
 
 // failpointEnv stops Apply at a named point for the kill tests: its value
 // "POINT=FILE" (POINT one of archived, in-transaction: before the commit
