@@ -94,10 +94,11 @@ func NewCmdApply(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			is complete and synced to disk before anything is deleted.
 
 			An interrupted run (Ctrl-C, a kill, a crash) leaves the cache as it was
-			or as the run leaves it, never half: events are hidden and deleted by one
-			transaction, session rows by another, which also notes their recording
-			files; the files go after it commits, and a file a killed run could not
-			remove is removed by the next run. Recording files are deleted only in
+			or as the run leaves it, never half: one transaction hides the events
+			and deletes the session rows, noting their recording files; the files go
+			after it commits, and a file a killed run could not remove is removed by
+			the next run. If events past the period were imported while the archive
+			was written, the run stops with nothing deleted (exit 5): run it again. Recording files are deleted only in
 			the cache's own recordings directory (where 'sessions record' and 'demo'
 			write); a recording registered by 'sessions import' from elsewhere is
 			your file and stays where it is (the archive holds a copy).
