@@ -53,6 +53,7 @@ func writeArchive(ctx context.Context, db *sqlite.DB, opts Options, logsBefore t
 	if err := os.MkdirAll(opts.ArchiveDir, 0o700); err != nil {
 		return nil, audit.Errorf(audit.ELOCAL, "archive directory: %v", err)
 	}
+	removeAbandoned(opts.ArchiveDir, time.Now())
 	stamp := opts.Now.UTC().Format("20060102T150405Z")
 	a := &ArchiveReport{}
 	filter := audit.Filter{Until: logsBefore}
@@ -135,6 +136,25 @@ func archiveErr(path string, err error) error {
 		return err
 	}
 	return audit.Errorf(audit.ELOCAL, "archive %s: %v (nothing was deleted)", path, err)
+}
+
+// abandonedAfter is how long a temporary archive file must have gone
+// unwritten before it counts as left by a run that was killed: a live run
+// writes to its file all the time.
+const abandonedAfter = 10 * time.Minute
+
+// removeAbandoned deletes the temporary archive files (atomicfile's
+// ".NAME.tmp-*") that killed runs left in dir: only auditctl's own names,
+// only regular files, only those unmodified for abandonedAfter.
+func removeAbandoned(dir string, now time.Time) {
+	for _, pat := range []string{".auditctl-events-*.tmp-*", ".auditctl-sessions-*.tmp-*"} {
+		matches, _ := filepath.Glob(filepath.Join(dir, pat))
+		for _, m := range matches {
+			if st, err := os.Lstat(m); err == nil && st.Mode().IsRegular() && now.Sub(st.ModTime()) > abandonedAfter {
+				_ = os.Remove(m)
+			}
+		}
+	}
 }
 
 // freeName returns dir/base+ext, or dir/base-N+ext when that exists.

@@ -339,3 +339,26 @@ func TestRetentionRemovesOnlyOwnRecordings(t *testing.T) {
 		}
 	}
 }
+
+// A temporary archive file that a killed run left is removed by the next
+// run with an archive; one still being written (recently modified) is not.
+func TestAbandonedArchiveTempRemoved(t *testing.T) {
+	env := cmdtest.New(t)
+	newFixture(t, env.DBPath, cmdtest.Now, 10, 10, 2, 100)
+	arch := t.TempDir()
+	stale := filepath.Join(arch, ".auditctl-events-20261101T000000Z.ndjson.gz.tmp-123")
+	fresh := filepath.Join(arch, ".auditctl-sessions-20261122T115959Z.tar.gz.tmp-456")
+	mine := filepath.Join(arch, ".notes.tmp-1")
+	for _, p := range []string{stale, fresh, mine} {
+		os.WriteFile(p, []byte("partial"), 0o600)
+	}
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(stale, old, old)
+	os.Chtimes(mine, old, old)
+	env.MustRun("retention", "apply", "--archive", arch)
+	for p, want := range map[string]bool{stale: false, fresh: true, mine: true} {
+		if _, err := os.Stat(p); (err == nil) != want {
+			t.Errorf("%s: exists %v, want %v", filepath.Base(p), err == nil, want)
+		}
+	}
+}
