@@ -637,19 +637,14 @@ func (p *parser) sessions(n *yaml.Node, path string) (*session.Filter, error) {
 	}
 	handlers["has_recording"] = func(k, v *yaml.Node) error {
 		s, err := p.scalar(v, path+".has_recording", "yes or no")
-		switch strings.ToLower(s) {
-		case "yes", "true":
-			b := true
-			f.HasRecording = &b
-		case "no", "false":
-			b := false
-			f.HasRecording = &b
-		default:
-			if err == nil {
-				err = p.errf(v, "%s.has_recording: %q: want yes or no", path, s)
-			}
+		if err != nil {
+			return err
 		}
-		return err
+		var ok bool
+		if f.HasRecording, ok = session.ParseHasRecording(s); !ok || f.HasRecording == nil {
+			return p.errf(v, "%s.has_recording: %q: want yes or no", path, s)
+		}
+		return nil
 	}
 	for key, dst := range map[string]*time.Duration{"min_duration": &f.MinDuration, "max_duration": &f.MaxDuration} {
 		handlers[key] = func(k, v *yaml.Node) error {

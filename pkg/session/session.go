@@ -169,3 +169,19 @@ func ParseDuration(what, s string) (time.Duration, error) {
 	}
 	return d, nil
 }
+
+// ParseHasRecording reads a has-recording filter: yes/true or no/false;
+// "" and "all" give nil (no filter). ok is false for anything else.
+func ParseHasRecording(s string) (v *bool, ok bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "all":
+		return nil, true
+	case "yes", "true":
+		b := true
+		return &b, true
+	case "no", "false":
+		b := false
+		return &b, true
+	}
+	return nil, false
+}

@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/MakeNowJust/heredoc"
@@ -160,15 +159,8 @@ func (opts *Options) filter() (session.Filter, error) {
 	if f.MaxDuration > 0 && f.MinDuration > f.MaxDuration {
 		return f, audit.Errorf(audit.EUSAGE, "--min-duration is longer than --max-duration")
 	}
-	switch strings.ToLower(opts.HasRecording) {
-	case "", "all":
-	case "yes", "true":
-		v := true
-		f.HasRecording = &v
-	case "no", "false":
-		v := false
-		f.HasRecording = &v
-	default:
+	var ok bool
+	if f.HasRecording, ok = session.ParseHasRecording(opts.HasRecording); !ok {
 		return f, audit.Errorf(audit.EUSAGE, "--has-recording %q: want yes, no or all", opts.HasRecording)
 	}
 	// Each value flag takes the query language's value syntax, as the
