@@ -61,12 +61,33 @@ type TotalCounter interface {
 	HistogramTotal(ctx context.Context, f Filter, interval time.Duration) ([]Bucket, int64, error)
 }
 
-// MultiCounter is an EventService that counts several filters at once,
-// sharing the work between them (the cache: one read transaction, and one
-// pass over the rows for the filters that no index answers). `check`
+// MultiCounter is an EventService that counts several filters at once
+// (the cache: in one read transaction, so that the counts agree). `check`
 // counts every rule that needs only a count this way.
 type MultiCounter interface {
 	CountMany(ctx context.Context, fs []Filter) ([]int64, error)
+}
+
+// Brief is an event's identity, time and the values of a few fields,
+// without the rest: what a rule over many events needs of each (its time
+// and group), read far faster than whole events.
+type Brief struct {
+	Key    int64 // the store's handle on the event (BriefStreamer.EventsByKey)
+	ID     string
+	Source string
+	Time   time.Time
+	Values []string // the fields asked for, in order (Event.Value)
+}
+
+// BriefStreamer is an EventService that streams Briefs (the cache), and
+// reads whole events back by key for the few a report shows.
+type BriefStreamer interface {
+	// EachBrief streams the matches of f, oldest first.
+	EachBrief(ctx context.Context, f Filter, fields []Field, fn func(*Brief) error) error
+	// EventsByKey returns the events with these keys, in no given order.
+	EventsByKey(ctx context.Context, keys []int64) ([]*Event, error)
+	// CountGroups is CountBy with every group, by the narrowest index.
+	CountGroups(ctx context.Context, f Filter, field Field) ([]Bucket, error)
 }
 
 // FillBuckets returns the buckets of a histogram (consecutive, oldest

@@ -103,11 +103,12 @@ func (ev *Evaluator) checkData(ctx context.Context, p *Policy) error {
 		return audit.Errorf(audit.ENODATA, "no data: the window (%s) is empty, so the policy cannot pass; pass --allow-empty to accept an empty window", span)
 	}
 	if events {
-		n, err := ev.count(ctx, ev.window())
+		// Any event will do: one row, not a count of the window.
+		evs, _, err := ev.Events.FindEvents(ctx, ev.window(), audit.Page{Limit: 1, NoTotal: true})
 		if err != nil {
 			return err
 		}
-		if n == 0 {
+		if len(evs) == 0 {
 			return audit.Errorf(audit.ENODATA, "no data: the window (%s) holds no events at all, so the policy cannot pass; check --since, --until and the cache (--db, sync, import), or pass --allow-empty to accept an empty window", span)
 		}
 	}
@@ -125,14 +126,29 @@ func (ev *Evaluator) checkData(ctx context.Context, p *Policy) error {
 
 // prefetch counts, in one call when the service counts many filters at
 // once (the cache: one read transaction, one shared pass for the filters
-// no index answers), every filter the rules will only count: the window
-// (the no-data gate), the filters of none and max rules without excuses,
-// the periods of require rules.
+// no index answers), every filter the rules will only count: the filters
+// of none and max rules without excuses, the periods of require rules.
 func (ev *Evaluator) prefetch(ctx context.Context, p *Policy) error {
 	mc, ok := ev.Events.(audit.MultiCounter)
 	if !ok || !ev.Since.Before(ev.Until) {
 		return nil
 	}
+	fs := ev.countFilters(p)
+	if len(fs) == 0 {
+		return nil
+	}
+	counts, err := mc.CountMany(ctx, fs)
+	if err != nil {
+		return err
+	}
+	for i, f := range fs {
+		ev.counts[f.String()] = counts[i]
+	}
+	return nil
+}
+
+// countFilters are the filters of p that are only counted, each once.
+func (ev *Evaluator) countFilters(p *Policy) []audit.Filter {
 	var fs []audit.Filter
 	seen := map[string]bool{}
 	add := func(f audit.Filter) {
@@ -145,7 +161,6 @@ func (ev *Evaluator) prefetch(ctx context.Context, p *Policy) error {
 		if !r.Events {
 			continue
 		}
-		add(ev.window())
 		f, err := ev.filter(r.Query, ev.window())
 		if err != nil {
 			continue // the rule reports it
@@ -163,17 +178,7 @@ func (ev *Evaluator) prefetch(ctx context.Context, p *Policy) error {
 			}
 		}
 	}
-	if len(fs) == 0 {
-		return nil
-	}
-	counts, err := mc.CountMany(ctx, fs)
-	if err != nil {
-		return err
-	}
-	for i, f := range fs {
-		ev.counts[f.String()] = counts[i]
-	}
-	return nil
+	return fs
 }
 
 // period is a span of a require rule.
@@ -249,9 +254,82 @@ func (ev *Evaluator) rule(ctx context.Context, r *Rule) (report.Result, error) {
 	return res, err
 }
 
-// excuser says whether an event is excused (an exception or a schedule
+// item is a match as a condition sees it: its time and group, and how
+// to get the whole event (ev when it was streamed whole, else key).
+type item struct {
+	time       time.Time
+	group      string
+	id, source string
+	key        int64
+	ev         *audit.Event
+}
+
+func (it item) ref() string { return it.source + "\x00" + it.id }
+
+// each streams the matches of f, oldest first, with their group: as
+// Briefs where the service has them (the cache: no documents read), else
+// as whole events.
+func (ev *Evaluator) each(ctx context.Context, f audit.Filter, groupBy []audit.Field, fn func(item) error) error {
+	if bs, ok := ev.Events.(audit.BriefStreamer); ok {
+		return bs.EachBrief(ctx, f, groupBy, func(b *audit.Brief) error {
+			return fn(item{time: b.Time, group: joinGroup(groupBy, b.Values), id: b.ID, source: b.Source, key: b.Key})
+		})
+	}
+	return ev.Events.EachEvent(ctx, f, audit.Page{Sort: oldestFirst, NoTotal: true}, func(e *audit.Event) error {
+		vals := make([]string, len(groupBy))
+		for i, g := range groupBy {
+			vals[i] = e.Value(string(g))
+		}
+		return fn(item{time: e.Time, group: joinGroup(groupBy, vals), id: e.ID, source: e.Source, ev: e})
+	})
+}
+
+// pending is a violation whose events are still items.
+type pending struct {
+	v     report.Violation
+	items []item
+}
+
+// resolve turns the items of the violations into whole events (one read
+// by key for those streamed as Briefs) and adds the violations to res.
+func (ev *Evaluator) resolve(ctx context.Context, ps []pending, res *report.Result) error {
+	var keys []int64
+	for _, p := range ps {
+		for _, it := range p.items {
+			if it.ev == nil {
+				keys = append(keys, it.key)
+			}
+		}
+	}
+	byRef := map[string]*audit.Event{}
+	if len(keys) > 0 {
+		bs := ev.Events.(audit.BriefStreamer)
+		evs, err := bs.EventsByKey(ctx, keys)
+		if err != nil {
+			return err
+		}
+		for _, e := range evs {
+			byRef[e.Source+"\x00"+e.ID] = e
+		}
+	}
+	for _, p := range ps {
+		for _, it := range p.items {
+			e := it.ev
+			if e == nil {
+				e = byRef[it.ref()]
+			}
+			if e != nil {
+				p.v.Events = append(p.v.Events, e)
+			}
+		}
+		res.Violations = append(res.Violations, p.v)
+	}
+	return nil
+}
+
+// excuser says whether a match is excused (an exception or a schedule
 // window); nil when the rule has neither.
-type excuser func(e *audit.Event) bool
+type excuser func(it item) bool
 
 // excuses gathers the events the rule's live exceptions excuse (each
 // exception's query ANDed with the rule's filter, pushed down) and notes
@@ -270,28 +348,26 @@ func (ev *Evaluator) excuses(ctx context.Context, r *Rule, f audit.Filter, res *
 		if err != nil {
 			return nil, err
 		}
-		err = ev.Events.EachEvent(ctx, xf, audit.Page{NoTotal: true}, func(e *audit.Event) error {
-			excused[eventKey(e)] = true
+		err = ev.each(ctx, xf, nil, func(it item) error {
+			excused[it.ref()] = true
 			return nil
 		})
 		if err != nil {
 			return nil, err
 		}
 	}
-	return func(e *audit.Event) bool {
-		if excused[eventKey(e)] {
+	return func(it item) bool {
+		if excused[it.ref()] {
 			return true
 		}
 		for _, w := range r.Schedule {
-			if w.Contains(e.Time) {
+			if w.Contains(it.time) {
 				return true
 			}
 		}
 		return false
 	}, nil
 }
-
-func eventKey(e *audit.Event) string { return e.Source + "\x00" + e.ID }
 
 var oldestFirst = []audit.SortKey{{Field: audit.FieldTime}}
 
@@ -321,24 +397,34 @@ func (ev *Evaluator) matches(ctx context.Context, r *Rule, f audit.Filter, ex ex
 			v.First, v.Last = first[0].Time, last[0].Time
 		}
 	} else {
-		err := ev.Events.EachEvent(ctx, f, audit.Page{Sort: oldestFirst, NoTotal: true}, func(e *audit.Event) error {
-			if ex(e) {
+		var items []item
+		err := ev.each(ctx, f, nil, func(it item) error {
+			if ex(it) {
 				return nil
 			}
 			if v.Count == 0 {
-				v.First = e.Time
+				v.First = it.time
 			}
-			v.Last = e.Time
+			v.Last = it.time
 			v.Count++
-			if len(v.Events) < ev.MaxEvents {
-				v.Events = append(v.Events, e)
+			if len(items) < ev.MaxEvents {
+				items = append(items, it)
 			}
 			return nil
 		})
 		if err != nil || v.Count <= allowed {
 			return err
 		}
+		setMessage(r, &v, allowed)
+		return ev.resolve(ctx, []pending{{v, items}}, res)
 	}
+	setMessage(r, &v, allowed)
+	res.Violations = append(res.Violations, v)
+	return nil
+}
+
+// setMessage words the violation of a none or max rule.
+func setMessage(r *Rule, v *report.Violation, allowed int64) {
 	if r.Condition.Kind == KindMax {
 		v.Message = fmt.Sprintf("%d matching events, more than the %d allowed", v.Count, allowed)
 	} else {
@@ -347,8 +433,6 @@ func (ev *Evaluator) matches(ctx context.Context, r *Rule, f audit.Filter, ex ex
 	if len(r.Schedule) > 0 {
 		v.Message += " outside the allowed windows (" + windows(r.Schedule) + ")"
 	}
-	res.Violations = append(res.Violations, v)
-	return nil
 }
 
 func windows(ws []Window) string {
@@ -366,23 +450,28 @@ func plural(n int64, one, many string) string {
 	return many
 }
 
-// groupKey names an event's group: "actor=alice@example.com".
-func groupKey(fields []audit.Field, e *audit.Event) string {
+// joinGroup names a group: "actor=alice@example.com ip=10.0.0.1".
+func joinGroup(fields []audit.Field, values []string) string {
 	parts := make([]string, len(fields))
 	for i, f := range fields {
-		parts[i] = string(f) + "=" + e.Value(string(f))
+		parts[i] = string(f) + "=" + values[i]
 	}
 	return strings.Join(parts, " ")
 }
 
-// candidateGroups, for a single group_by field and nothing excused, asks
-// the store which groups have more than n matches in the whole window:
-// only they can hold a burst (or every step of a sequence). ok is false
-// when the prefilter does not apply.
+// candidateGroups, for a single group_by field, asks the store which
+// groups have more than n matches in the whole window: only they can hold
+// a burst (or every step of a sequence); excused matches only lower the
+// counts. ok is false when the prefilter does not apply.
 const maxCandidates = 500
 
 func (ev *Evaluator) candidateGroups(ctx context.Context, f audit.Filter, field audit.Field, n int64) (keys []string, ok bool, err error) {
-	buckets, err := ev.Events.CountBy(ctx, f, field, 0)
+	var buckets []audit.Bucket
+	if bs, ok := ev.Events.(audit.BriefStreamer); ok {
+		buckets, err = bs.CountGroups(ctx, f, field)
+	} else {
+		buckets, err = ev.Events.CountBy(ctx, f, field, 0)
+	}
 	if err != nil {
 		return nil, false, err
 	}
@@ -422,38 +511,39 @@ func (ev *Evaluator) threshold(ctx context.Context, r *Rule, f audit.Filter, ex 
 		}
 	}
 	type burst struct {
-		v       report.Violation
+		p       pending
 		lastSeq int
 	}
 	type group struct {
-		win  []*audit.Event
+		win  []item
 		seqs []int
 		seq  int
 		b    *burst
 	}
 	groups := map[string]*group{}
 	var order []string
+	var out []pending
 	emit := func(key string, b *burst) {
-		b.v.Group = key
-		b.v.Message = fmt.Sprintf("%s: %d matching events within %s (more than %d), %s .. %s", key, b.v.Count, fmtDuration(c.Window), c.N, audit.FormatTime(b.v.First), audit.FormatTime(b.v.Last))
-		res.Violations = append(res.Violations, b.v)
+		v := &b.p.v
+		v.Group = key
+		v.Message = fmt.Sprintf("%s: %d matching events within %s (more than %d), %s .. %s", key, v.Count, fmtDuration(c.Window), c.N, audit.FormatTime(v.First), audit.FormatTime(v.Last))
+		out = append(out, b.p)
 	}
-	err := ev.Events.EachEvent(ctx, f, audit.Page{Sort: oldestFirst, NoTotal: true}, func(e *audit.Event) error {
-		if ex != nil && ex(e) {
+	err := ev.each(ctx, f, c.GroupBy, func(it item) error {
+		if ex != nil && ex(it) {
 			return nil
 		}
-		key := groupKey(c.GroupBy, e)
-		g := groups[key]
+		g := groups[it.group]
 		if g == nil {
 			g = &group{}
-			groups[key] = g
-			order = append(order, key)
+			groups[it.group] = g
+			order = append(order, it.group)
 		}
 		g.seq++
-		g.win = append(g.win, e)
+		g.win = append(g.win, it)
 		g.seqs = append(g.seqs, g.seq)
 		drop := 0
-		for drop < len(g.win) && e.Time.Sub(g.win[drop].Time) > c.Window {
+		for drop < len(g.win) && it.time.Sub(g.win[drop].time) > c.Window {
 			drop++
 		}
 		if drop > 0 {
@@ -463,21 +553,21 @@ func (ev *Evaluator) threshold(ctx context.Context, r *Rule, f audit.Filter, ex 
 		if int64(len(g.win)) <= c.N {
 			return nil
 		}
-		if g.b != nil && g.win[0].Time.After(g.b.v.Last) {
-			emit(key, g.b) // the window no longer overlaps the burst: it ended
+		if g.b != nil && g.win[0].time.After(g.b.p.v.Last) {
+			emit(it.group, g.b) // the window no longer overlaps the burst: it ended
 			g.b = nil
 		}
 		if g.b == nil {
-			g.b = &burst{v: report.Violation{First: g.win[0].Time}}
+			g.b = &burst{p: pending{v: report.Violation{First: g.win[0].time}}}
 		}
-		for i, ev2 := range g.win {
+		for i, w := range g.win {
 			if g.seqs[i] <= g.b.lastSeq {
 				continue
 			}
-			g.b.v.Count++
-			g.b.v.Last = ev2.Time
-			if len(g.b.v.Events) < ev.MaxEvents {
-				g.b.v.Events = append(g.b.v.Events, ev2)
+			g.b.p.v.Count++
+			g.b.p.v.Last = w.time
+			if len(g.b.p.items) < ev.MaxEvents {
+				g.b.p.items = append(g.b.p.items, w)
 			}
 			g.b.lastSeq = g.seqs[i]
 		}
@@ -491,8 +581,8 @@ func (ev *Evaluator) threshold(ctx context.Context, r *Rule, f audit.Filter, ex 
 			emit(key, b)
 		}
 	}
-	slices.SortStableFunc(res.Violations, func(a, b report.Violation) int { return a.First.Compare(b.First) })
-	return nil
+	slices.SortStableFunc(out, func(a, b pending) int { return a.v.First.Compare(b.v.First) })
+	return ev.resolve(ctx, out, res)
 }
 
 // fmtDuration writes d as a person would: 10m, 1h, 1h30m, 24h, 90s.
@@ -547,11 +637,11 @@ func (ev *Evaluator) require(ctx context.Context, r *Rule, res *report.Result, c
 // single group_by field, only groups that every step has are read.
 func (ev *Evaluator) sequence(ctx context.Context, r *Rule, f audit.Filter, ex excuser, res *report.Result) error {
 	c := r.Condition
-	type item struct {
-		e    *audit.Event
+	type stepItem struct {
+		item
 		step int
 	}
-	var items []item
+	var items []stepItem
 	filters := make([]audit.Filter, len(c.Steps))
 	for i, s := range c.Steps {
 		sf, err := ev.filter(s.Query, f)
@@ -591,14 +681,14 @@ func (ev *Evaluator) sequence(ctx context.Context, r *Rule, f audit.Filter, ex e
 		}
 	}
 	for i, sf := range filters {
-		err := ev.Events.EachEvent(ctx, sf, audit.Page{Sort: oldestFirst, NoTotal: true}, func(e *audit.Event) error {
-			if ex != nil && ex(e) {
+		err := ev.each(ctx, sf, c.GroupBy, func(it item) error {
+			if ex != nil && ex(it) {
 				return nil
 			}
 			if len(items) >= ev.MaxSequenceEvents {
 				return audit.Errorf(audit.EINVALID, "sequence: more than %d events match its steps in the window: narrow the steps' queries or the window", ev.MaxSequenceEvents)
 			}
-			items = append(items, item{e, i})
+			items = append(items, stepItem{it, i})
 			return nil
 		})
 		if err != nil {
@@ -607,8 +697,8 @@ func (ev *Evaluator) sequence(ctx context.Context, r *Rule, f audit.Filter, ex e
 	}
 	// Time order; at the same instant, later steps first, so one event
 	// matching two steps cannot be both.
-	slices.SortStableFunc(items, func(a, b item) int {
-		if d := a.e.Time.Compare(b.e.Time); d != 0 {
+	slices.SortStableFunc(items, func(a, b stepItem) int {
+		if d := a.time.Compare(b.time); d != 0 {
 			return d
 		}
 		return b.step - a.step
@@ -616,28 +706,28 @@ func (ev *Evaluator) sequence(ctx context.Context, r *Rule, f audit.Filter, ex e
 	type state struct {
 		stage  int
 		start  time.Time
-		events []*audit.Event
-		recent []*audit.Event
+		items  []item
+		recent []item
 		count  int64
 	}
 	states := map[string]*state{}
+	var out []pending
 	for _, it := range items {
-		key := groupKey(c.GroupBy, it.e)
-		st := states[key]
+		st := states[it.group]
 		if st == nil {
 			st = &state{}
-			states[key] = st
+			states[it.group] = st
 		}
-		if st.stage > 0 && it.e.Time.Sub(st.start) > c.Window {
+		if st.stage > 0 && it.time.Sub(st.start) > c.Window {
 			*st = state{}
 		}
 		if it.step != st.stage {
 			continue
 		}
-		st.recent = append(st.recent, it.e)
+		st.recent = append(st.recent, it.item)
 		if st.stage == 0 {
 			drop := 0
-			for drop < len(st.recent) && it.e.Time.Sub(st.recent[drop].Time) > c.Window {
+			for drop < len(st.recent) && it.time.Sub(st.recent[drop].time) > c.Window {
 				drop++
 			}
 			st.recent = st.recent[drop:]
@@ -646,25 +736,25 @@ func (ev *Evaluator) sequence(ctx context.Context, r *Rule, f audit.Filter, ex e
 			continue
 		}
 		if st.stage == 0 {
-			st.start = st.recent[0].Time
+			st.start = st.recent[0].time
 		}
 		st.count += int64(len(st.recent))
 		for _, e := range st.recent {
-			if len(st.events) < ev.MaxEvents {
-				st.events = append(st.events, e)
+			if len(st.items) < ev.MaxEvents {
+				st.items = append(st.items, e)
 			}
 		}
 		st.recent = nil
 		st.stage++
 		if st.stage == len(c.Steps) {
-			res.Violations = append(res.Violations, report.Violation{
-				Message: fmt.Sprintf("%s: %s within %s, %s .. %s", key, describeSteps(c.Steps), fmtDuration(c.Window), audit.FormatTime(st.start), audit.FormatTime(it.e.Time)),
-				Group:   key, First: st.start, Last: it.e.Time, Count: st.count, Events: st.events,
-			})
+			out = append(out, pending{v: report.Violation{
+				Message: fmt.Sprintf("%s: %s within %s, %s .. %s", it.group, describeSteps(c.Steps), fmtDuration(c.Window), audit.FormatTime(st.start), audit.FormatTime(it.time)),
+				Group:   it.group, First: st.start, Last: it.time, Count: st.count,
+			}, items: st.items})
 			*st = state{}
 		}
 	}
-	return nil
+	return ev.resolve(ctx, out, res)
 }
 
 // sessions evaluates a sessions rule: none, max or require over the

@@ -11,55 +11,127 @@ import (
 
 var _ audit.MultiCounter = (*DB)(nil)
 
-// CountMany counts each filter of fs, in one read transaction (the counts
-// are of one commit, even while another process imports), sharing the
-// work: a filter that SQLite answers with an index search (action,
-// actor, service, status, workflow, the full-text index) is counted on
-// its own, which reads only its matches; the others, which would each read
-// every row of their window, are counted together in one pass over the
-// union of their windows, one `count(*) FILTER (WHERE …)` per filter.
+// CountMany counts each filter of fs in one read transaction (the counts
+// are of one commit, even while another process imports). A filter that an
+// index selects (indexFor, or SQLite's own choice of an index search) is
+// counted on its own, reading only its matches; the filters that would
+// each read every row of the same window are counted together in one pass
+// over it, one count(*) FILTER (WHERE …) each. Over 1,000,000 events, ten
+// such filters took 3.6 s together against 5.6 s one by one: the pass
+// saves the reading of the rows, not the evaluating of each filter on
+// each row, which dominates with the pure-Go SQLite.
 func (db *DB) CountMany(ctx context.Context, fs []audit.Filter) ([]int64, error) {
 	out := make([]int64, len(fs))
 	err := db.inSnapshot(ctx, func(qr querier) error {
-		// countEvents hides unpublished rows itself; the shared pass
-		// once for all its filters
-		hidden, err := hasUnpublished(ctx, qr)
-		if err != nil {
-			return err
-		}
-		var shared []int
 		qs := make([]*query, len(fs))
+		byWindow := map[[2]int64][]int{}
+		var windows [][2]int64
 		for i, f := range fs {
-			q, err := compile(f)
+			q, err := compileIn(ctx, qr, f) // unpublished rows hidden
 			if err != nil {
 				return err
 			}
 			qs[i] = q
-			if q.from == "events e" {
+			if indexFor(f) == "" && q.from == "events e" {
 				scan, err := scans(ctx, qr, q)
 				if err != nil {
 					return err
 				}
 				if scan {
-					shared = append(shared, i)
+					w := [2]int64{f.Since.UnixNano(), f.Until.UnixNano()}
+					if f.Since.IsZero() {
+						w[0] = 0
+					}
+					if f.Until.IsZero() {
+						w[1] = 0
+					}
+					if _, ok := byWindow[w]; !ok {
+						windows = append(windows, w)
+					}
+					byWindow[w] = append(byWindow[w], i)
 					continue
 				}
 			}
-			if out[i], err = countEvents(ctx, qr, f); err != nil {
+			if err := qr.QueryRowContext(ctx, "SELECT count(*) FROM "+hinted(f, q)+q.whereSQL(), q.args...).Scan(&out[i]); err != nil {
+				return fmt.Errorf("count events: %w", err)
+			}
+		}
+		for _, w := range windows {
+			if err := countShared(ctx, qr, fs, qs, byWindow[w], out); err != nil {
 				return err
 			}
 		}
-		switch len(shared) {
-		case 0:
-			return nil
-		case 1:
-			var err error
-			out[shared[0]], err = countEvents(ctx, qr, fs[shared[0]])
-			return err
-		}
-		return countShared(ctx, qr, fs, qs, shared, out, hidden)
+		return nil
 	})
 	return out, err
+}
+
+// hinted is q's FROM clause with the index of indexFor(f) named, when
+// there is one and q reads the events table alone.
+func hinted(f audit.Filter, q *query) string {
+	if idx := indexFor(f); idx != "" && q.from == "events e" {
+		return q.from + " INDEXED BY " + idx
+	}
+	return q.from
+}
+
+// CountGroups is CountBy (all groups, largest first) with the index of
+// indexFor(f): what a threshold or sequence rule asks to find its
+// candidate groups.
+func (db *DB) CountGroups(ctx context.Context, f audit.Filter, field audit.Field) ([]audit.Bucket, error) {
+	col, ok := column[field]
+	if !ok || field == audit.FieldTime || field == audit.FieldDuration {
+		return nil, audit.Errorf(audit.EUSAGE, "cannot count by %q", field)
+	}
+	var out []audit.Bucket
+	err := db.inSnapshot(ctx, func(qr querier) error {
+		q, err := compileIn(ctx, qr, f)
+		if err != nil {
+			return err
+		}
+		rows, err := qr.QueryContext(ctx, "SELECT "+col+", count(*) n FROM "+hinted(f, q)+q.whereSQL()+" GROUP BY "+col+" ORDER BY n DESC, "+col, q.args...)
+		if err != nil {
+			return fmt.Errorf("count events: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var b audit.Bucket
+			if err := rows.Scan(&b.Key, &b.Count); err != nil {
+				return fmt.Errorf("count events: %w", err)
+			}
+			out = append(out, b)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// indexFor names the index that selects f's events most narrowly, when f
+// has exact values (no wildcard) of an indexed field: action, else actor,
+// else service; "" otherwise. Without statistics (no ANALYZE has run on
+// the cache) SQLite may pick the status index, whose one value holds most
+// rows, and check the other fields row by row.
+func indexFor(f audit.Filter) string {
+	if !f.Since.IsZero() && !f.Until.IsZero() && f.Until.Sub(f.Since) < 24*time.Hour {
+		return "" // a short window: its key range is narrower than any index
+	}
+	for _, c := range []struct {
+		fld audit.Field
+		idx string
+	}{{audit.FieldAction, "events_action"}, {audit.FieldActor, "events_actor"}, {audit.FieldService, "events_service"}} {
+		vs := f.Include[c.fld]
+		if len(vs) == 0 {
+			continue
+		}
+		exact := true
+		for _, v := range vs {
+			exact = exact && !strings.Contains(v, "*")
+		}
+		if exact {
+			return c.idx
+		}
+	}
+	return ""
 }
 
 // scans reports whether SQLite would count q by reading every row of its
@@ -86,7 +158,7 @@ func scans(ctx context.Context, qr querier, q *query) (bool, error) {
 }
 
 // countShared counts the filters fs[i], i in idx, in one pass.
-func countShared(ctx context.Context, qr querier, fs []audit.Filter, qs []*query, idx []int, out []int64, hidden bool) error {
+func countShared(ctx context.Context, qr querier, fs []audit.Filter, qs []*query, idx []int, out []int64) error {
 	var cols []string
 	var args []any
 	var since, until time.Time
@@ -116,9 +188,6 @@ func countShared(ctx context.Context, qr querier, fs []audit.Filter, qs []*query
 	}
 	if open {
 		where, args = append(where, "e.id < ?"), append(args, keyCeil(until))
-	}
-	if hidden {
-		where = append(where, hiddenCond)
 	}
 	s := "SELECT " + strings.Join(cols, ", ") + " FROM events e"
 	if len(where) > 0 {

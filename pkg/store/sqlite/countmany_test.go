@@ -2,15 +2,18 @@ package sqlite
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/auditctl/auditctl/pkg/audit"
 )
 
-// TestCountManyEqualsCountEvents: the shared pass and the separate counts
-// give what CountEvents gives for each filter, whatever mix of indexed,
-// scanning, full-text and differently bounded filters is asked at once.
+// TestCountManyEqualsCountEvents: CountMany (with its index hints),
+// EachBrief and CountGroups give what CountEvents, EachEvent and CountBy
+// give, for a mix of indexed, scanning, full-text and differently bounded
+// filters.
 func TestCountManyEqualsCountEvents(t *testing.T) {
 	db := openTest(t)
 	mustImport(t, db, sample()...)
@@ -72,19 +75,40 @@ func TestCountManyEqualsCountEvents(t *testing.T) {
 	if nonzero < 8 {
 		t.Errorf("only %d filters match anything: the test data does not exercise them", nonzero)
 	}
-	var shared int
-	for _, fl := range fs {
-		q, _ := compile(fl)
-		if q.from == "events e" {
-			if s, err := scans(ctx, db.db, q); err != nil {
-				t.Fatal(err)
-			} else if s {
-				shared++
-			}
+	// The same filters streamed as Briefs and counted by group.
+	for i, fl := range fs {
+		var briefs []string
+		if err := db.EachBrief(ctx, fl, []audit.Field{audit.FieldActor, audit.FieldIP}, func(b *audit.Brief) error {
+			briefs = append(briefs, b.ID+"/"+b.Values[0]+"/"+b.Values[1]+"/"+b.Time.Format(time.RFC3339))
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var whole []string
+		if err := db.EachEvent(ctx, fl, audit.Page{Sort: []audit.SortKey{{Field: audit.FieldTime}}}, func(e *audit.Event) error {
+			whole = append(whole, e.ID+"/"+e.Actor+"/"+e.IP+"/"+e.Time.Format(time.RFC3339))
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(briefs, " ") != strings.Join(whole, " ") {
+			t.Errorf("filter %d: EachBrief\n%v\nEachEvent\n%v", i, briefs, whole)
+		}
+		groups, err := db.CountGroups(ctx, fl, audit.FieldActor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := db.CountBy(ctx, fl, audit.FieldActor, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(groups) != fmt.Sprint(want) {
+			t.Errorf("filter %d: CountGroups %v, CountBy %v", i, groups, want)
 		}
 	}
-	if shared < 4 {
-		t.Errorf("%d filters share the pass: the shared path is not exercised", shared)
+	evs, err := db.EventsByKey(ctx, []int64{1 << 60})
+	if err != nil || len(evs) != 0 {
+		t.Errorf("EventsByKey of no event: %v %v", evs, err)
 	}
 	if _, err := db.CountMany(ctx, []audit.Filter{{Since: base, Until: base}}); audit.ExitCode(err) != 2 {
 		t.Errorf("an invalid filter: %v", err)
