@@ -21,7 +21,7 @@ var FollowPoll = 50 * time.Millisecond
 // reports true with no new data after it (the session ended without an
 // exit event: the recorder died). done may be nil.
 func Follow(ctx context.Context, path string, opt Options, done func() bool) (*Reader, error) {
-	f, err := os.Open(path)
+	f, err := OpenFile(path)
 	if err != nil {
 		return nil, err
 	}

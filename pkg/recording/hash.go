@@ -19,8 +19,13 @@ func FileSHA256(path string) (string, error) {
 		return "", err
 	}
 	defer f.Close()
+	return readerSHA256(f)
+}
+
+// readerSHA256 is the hex SHA-256 of what r holds.
+func readerSHA256(r io.Reader) (string, error) {
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	if _, err := io.Copy(h, r); err != nil {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
@@ -34,7 +39,7 @@ func FileSHA256(path string) (string, error) {
 // so a file changed between a check and the copy is still caught. ctx
 // stops the copy between reads (SIGINT).
 func CopyVerified(ctx context.Context, w io.Writer, path, want string) (int64, string, error) {
-	f, err := os.Open(path)
+	f, err := OpenFile(path)
 	if err != nil {
 		return 0, "", err
 	}

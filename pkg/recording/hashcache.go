@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/auditctl/auditctl/pkg/audit"
 )
 
 // VerifySHA256 returns the SHA-256 of the file at path, as FileSHA256
@@ -19,13 +21,20 @@ import (
 // recording by session id (which checks its registered hash) thereby costs
 // the hash once, not on every open. Without a usable cache it hashes.
 func VerifySHA256(path, dir string) (string, error) {
-	fi, err := os.Stat(path)
+	// One open: the file hashed is the file whose key is kept and pinned
+	// (pin.go), whatever is renamed onto the path meanwhile.
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
 	if err != nil {
 		return "", err
 	}
 	key, ok := fileKey(fi)
 	if !ok {
-		return FileSHA256(path)
+		return readerSHA256(f)
 	}
 	entry := ""
 	if d, err := hashCacheDir(dir); err == nil {
@@ -33,20 +42,24 @@ func VerifySHA256(path, dir string) (string, error) {
 		entry = filepath.Join(d, hex.EncodeToString(name[:16]))
 		if b, err := readPrivate(entry); err == nil {
 			if k, sum, ok := strings.Cut(strings.TrimSpace(string(b)), "\n"); ok && k == key && len(sum) == 64 {
+				pins.Store(path, key)
 				return sum, nil
 			}
 		}
 	}
-	sum, err := FileSHA256(path)
-	if err != nil || entry == "" {
-		return sum, err
+	sum, err := readerSHA256(f)
+	if err != nil {
+		return "", err
 	}
-	// The file may have changed while it was hashed: keep the sum only if
-	// it is still the file the key names.
-	if fi2, err := os.Stat(path); err == nil {
-		if k2, _ := fileKey(fi2); k2 == key {
-			writePrivate(entry, key+"\n"+sum+"\n")
-		}
+	// Written to while it was hashed: the sum is of no one version.
+	if fi2, err := f.Stat(); err != nil {
+		return "", err
+	} else if k2, _ := fileKey(fi2); k2 != key {
+		return "", audit.Errorf(audit.EINVALID, "the recording %s changed while its SHA-256 was computed", path)
+	}
+	pins.Store(path, key)
+	if entry != "" {
+		writePrivate(entry, key+"\n"+sum+"\n")
 	}
 	return sum, nil
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/auditctl/auditctl/pkg/decompress"
@@ -160,7 +159,7 @@ func NewReader(name string, r io.Reader) (*Reader, error) {
 // opt.ScriptIn for a separate input log); without them the error names the
 // flag to pass.
 func Open(path string, opt Options) (*Reader, error) {
-	f, err := os.Open(path)
+	f, err := OpenFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +170,7 @@ func Open(path string, opt Options) (*Reader, error) {
 		}
 	}
 	opener := func(p string) (io.Reader, error) {
-		g, err := os.Open(p)
+		g, err := OpenFile(p)
 		if err != nil {
 			return nil, err
 		}
@@ -191,7 +190,7 @@ func Open(path string, opt Options) (*Reader, error) {
 // reading at pos, a Position taken from a Reader of the same file whose
 // Header is hdr.
 func OpenAt(path string, hdr Header, pos Position) (*Reader, error) {
-	f, err := os.Open(path)
+	f, err := OpenFile(path)
 	if err != nil {
 		return nil, err
 	}

@@ -161,7 +161,7 @@ func (o Options) dir() (string, error) {
 // Fingerprint names a recording's index: a SHA-256 over the file's size,
 // modification time and sampled content.
 func Fingerprint(path string) (string, error) {
-	f, err := os.Open(path)
+	f, err := recording.OpenFile(path)
 	if err != nil {
 		return "", err
 	}
@@ -499,7 +499,7 @@ func ParseSize(s string) (cols, rows int, ok bool) {
 }
 
 func readIndex(file, key string) (*Index, error) {
-	f, err := os.Open(file)
+	f, err := recording.OpenFile(file)
 	if err != nil {
 		return nil, err
 	}
@@ -573,7 +573,7 @@ func (ix *Index) snapshot(i int) (*vt.Snapshot, error) {
 	} else {
 		ix.mu.Lock()
 		if ix.snap == nil {
-			f, err := os.Open(ix.file)
+			f, err := recording.OpenFile(ix.file)
 			if err != nil {
 				ix.mu.Unlock()
 				return nil, err

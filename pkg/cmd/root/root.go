@@ -5,6 +5,7 @@ import (
 	"context"
 	"github.com/auditctl/auditctl/pkg/cmd/check"
 	retentioncmd "github.com/auditctl/auditctl/pkg/cmd/retention"
+	"github.com/auditctl/auditctl/pkg/recording"
 
 	"github.com/MakeNowJust/heredoc"
 	"github.com/auditctl/auditctl/pkg/cmd/demo"
@@ -60,6 +61,7 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 		SilenceUsage:  true,
 		Version:       version.String(),
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			recording.ResetPins() // a recording's check holds for one command
 			if noColor {
 				f.IOStreams.SetColorEnabled(false)
 			}
