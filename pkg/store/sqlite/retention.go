@@ -61,43 +61,65 @@ type SourceSpan struct {
 
 // EventSpans returns, per source, the events the cache holds and those
 // that audit.Filter{Until: before} selects (what DeleteEvents with that
-// filter deletes), read in one snapshot.
+// filter deletes), read in one snapshot. The counts and the keys of the
+// oldest and newest come from the (source, id) index alone (the key
+// follows time: docs/cache.md), then one lookup per end reads its time.
 func (db *DB) EventSpans(ctx context.Context, before time.Time) ([]SourceSpan, error) {
 	var out []SourceSpan
 	bySource := map[string]int{}
 	err := db.inSnapshot(ctx, func(q querier) error {
+		timeOf := func(key int64) (int64, error) {
+			var ns int64
+			err := q.QueryRowContext(ctx, "SELECT time_ns FROM events WHERE id = ?", key).Scan(&ns)
+			return ns, err
+		}
 		for i, f := range []audit.Filter{{}, {Until: before}} {
 			c, err := compileIn(ctx, q, f)
 			if err != nil {
 				return err
 			}
-			rows, err := q.QueryContext(ctx, "SELECT e.source, count(*), min(e.time_ns), max(e.time_ns) FROM "+
+			rows, err := q.QueryContext(ctx, "SELECT e.source, count(*), min(e.id), max(e.id) FROM "+
 				c.from+c.whereSQL()+" GROUP BY e.source ORDER BY e.source", c.args...)
 			if err != nil {
 				return err
 			}
+			type group struct {
+				src       string
+				n, lo, hi int64
+			}
+			var groups []group
 			for rows.Next() {
-				var src string
-				var n, lo, hi int64
-				if err := rows.Scan(&src, &n, &lo, &hi); err != nil {
+				var g group
+				if err := rows.Scan(&g.src, &g.n, &g.lo, &g.hi); err != nil {
 					rows.Close()
 					return err
 				}
-				j, ok := bySource[src]
-				if !ok {
-					j = len(out)
-					bySource[src] = j
-					out = append(out, SourceSpan{Source: src})
-				}
-				if i == 0 {
-					out[j].All.set(n, lo, hi)
-				} else {
-					out[j].Expired.set(n, lo, hi)
-				}
+				groups = append(groups, g)
 			}
 			rows.Close()
 			if err := rows.Err(); err != nil {
 				return err
+			}
+			for _, g := range groups {
+				lo, err := timeOf(g.lo)
+				if err != nil {
+					return err
+				}
+				hi, err := timeOf(g.hi)
+				if err != nil {
+					return err
+				}
+				j, ok := bySource[g.src]
+				if !ok {
+					j = len(out)
+					bySource[g.src] = j
+					out = append(out, SourceSpan{Source: g.src})
+				}
+				if i == 0 {
+					out[j].All.set(g.n, lo, hi)
+				} else {
+					out[j].Expired.set(g.n, lo, hi)
+				}
 			}
 		}
 		return nil
