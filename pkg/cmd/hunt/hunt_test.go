@@ -290,6 +290,10 @@ func TestHuntRemote(t *testing.T) {
 	write(t, dir, "a.yml", "title: a\nid: a\nlogsource: {product: jumpcloud, service: directory_insights}\ndetection:\n  s:\n    event_type: "+names[0]+"\n  condition: s\n")
 	write(t, dir, "b.yml", "title: b\nid: b\nlogsource: {product: jumpcloud}\ndetection:\n  s:\n    event_type: "+names[1]+"\n    initiated_by.type|exists: true\n  f:\n    success: 'false'\n  condition: s and not f\n")
 
+	// c pushes a phrase down to the cache's full-text index; live, the
+	// API's full text is not the same, so c reads every event there.
+	write(t, dir, "c.yml", "title: c\nid: c\nlogsource: {product: jumpcloud}\ndetection:\n  s:\n    initiated_by.username|startswith: 'omar.'\n  condition: s\n")
+
 	env := cmdtest.New(t)
 	ids := func() map[string][]string {
 		r := parse(t, env.Out.String())
@@ -318,10 +322,10 @@ func TestHuntRemote(t *testing.T) {
 		t.Fatalf("cache: exit %d; %s", code, env.ErrOut)
 	}
 	cached := ids()
-	if len(remote["a"]) == 0 || len(remote["b"]) == 0 {
-		t.Errorf("remote: a %d, b %d matches: the comparison is vacuous", len(remote["a"]), len(remote["b"]))
+	if len(remote["a"]) == 0 || len(remote["b"]) == 0 || len(remote["c"]) == 0 {
+		t.Errorf("remote: a %d, b %d, c %d matches: the comparison is vacuous", len(remote["a"]), len(remote["b"]), len(remote["c"]))
 	}
-	for _, id := range []string{"a", "b"} {
+	for _, id := range []string{"a", "b", "c"} {
 		if !slices.Equal(remote[id], cached[id]) {
 			t.Errorf("rule %s: remote %d events, cache %d", id, len(remote[id]), len(cached[id]))
 		}
