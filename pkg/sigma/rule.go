@@ -112,7 +112,12 @@ func Load(paths []string) ([]*Rule, error) {
 		files = append(files, found...)
 	}
 	var rules []*Rule
+	seen := map[string]bool{}
 	for _, f := range files {
+		if seen[filepath.Clean(f)] {
+			continue // named twice (a file and its directory): one rule
+		}
+		seen[filepath.Clean(f)] = true
 		data, err := readRuleFile(f)
 		if err != nil {
 			rules = append(rules, &Rule{File: f, ID: filepath.Base(f), Err: err})
