@@ -32,6 +32,7 @@ import (
 	"github.com/auditctl/auditctl/pkg/audit"
 	"github.com/auditctl/auditctl/pkg/session"
 	"github.com/auditctl/auditctl/pkg/store/sqlite"
+	"github.com/auditctl/auditctl/player/seek"
 )
 
 // The seeds' periods (package comment).
@@ -394,7 +395,13 @@ func (o ownFiles) remove(p string) (bool, error) {
 		}
 		return false, nil
 	}
-	err := os.Remove(filepath.Join(d, name))
+	full := filepath.Join(d, name)
+	// Its seek index (the player's cache) holds its screens: it goes first,
+	// while the file it is named after is still there. Best effort: a file
+	// that cannot be read has no index to find, and the cache's own limit
+	// removes what stays.
+	_ = seek.Forget(full, seek.Options{})
+	err := os.Remove(full)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return false, fmt.Errorf("remove recording: %w", err)
 	}

@@ -203,6 +203,27 @@ func Fingerprint(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
+// Forget removes the cached index of the recording at path, if there is
+// one: for a recording about to be deleted (retention), whose screens the
+// index's snapshots hold. A recording already gone has nothing to find.
+func Forget(path string, opt Options) error {
+	key, err := Fingerprint(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	dir, err := opt.dir()
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(filepath.Join(dir, key+".idx")); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
 // Load returns the cached index of the recording at path, building (and
 // caching) it when there is none or it is stale.
 func Load(ctx context.Context, path string, opt Options) (*Index, error) {

@@ -15,6 +15,7 @@ import (
 	"github.com/auditctl/auditctl/pkg/retention"
 	"github.com/auditctl/auditctl/pkg/session"
 	"github.com/auditctl/auditctl/pkg/store/sqlite"
+	"github.com/auditctl/auditctl/player/seek"
 )
 
 // The defaults are the seeds' periods and match the config file's.
@@ -360,5 +361,44 @@ func TestAbandonedArchiveTempRemoved(t *testing.T) {
 		if _, err := os.Stat(p); (err == nil) != want {
 			t.Errorf("%s: exists %v, want %v", filepath.Base(p), err == nil, want)
 		}
+	}
+}
+
+// The player's seek index of a deleted recording (its screens) goes with it.
+func TestSeekIndexRemovedWithRecording(t *testing.T) {
+	t.Setenv("AUDITCTL_CACHE_DIR", t.TempDir())
+	env := cmdtest.New(t)
+	fx := newFixture(t, env.DBPath, cmdtest.Now, 1, 1, 4, 2000)
+	dir, err := seek.DefaultDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := func(p string) string {
+		key, err := seek.Fingerprint(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return filepath.Join(dir, key+".idx")
+	}
+	var oldIdx, newIdx string
+	for _, p := range []string{fx.oldFiles[0], fx.newFiles[0]} {
+		ix, err := seek.Load(t.Context(), p, seek.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ix.Close()
+	}
+	oldIdx, newIdx = idx(fx.oldFiles[0]), idx(fx.newFiles[0])
+	for _, p := range []string{oldIdx, newIdx} {
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("no index built: %v", err)
+		}
+	}
+	env.MustRun("retention", "apply")
+	if _, err := os.Stat(oldIdx); !os.IsNotExist(err) {
+		t.Errorf("the deleted recording's index is still there: %v", err)
+	}
+	if _, err := os.Stat(newIdx); err != nil {
+		t.Errorf("a kept recording's index went: %v", err)
 	}
 }
