@@ -39,7 +39,6 @@ type Options struct {
 	AllowEmpty bool
 	Table      cmdutil.TableFlags
 	Output     string
-	Quiet      bool
 	Debug      bool
 }
 
@@ -95,7 +94,6 @@ func NewCmdHunt(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Sigma = append(opts.Sigma, args...)
 			opts.Output = f.Output
-			opts.Quiet = f.Quiet
 			opts.Debug = f.Debug
 			if len(opts.Sigma) == 0 {
 				return audit.Errorf(audit.EUSAGE, "hunt needs --sigma PATH (Sigma rule files or directories)")
@@ -133,7 +131,7 @@ func huntRun(ctx context.Context, opts *Options) error {
 	}
 	threshold, err := report.ParseSeverity(opts.Severity)
 	if err != nil {
-		return err
+		return audit.Errorf(audit.EUSAGE, "--severity: %v", err)
 	}
 	oo, err := opts.Table.Options(opts.IO)
 	if err != nil {
