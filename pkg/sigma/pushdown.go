@@ -264,6 +264,9 @@ func matcherDNF(s Schema, m matcher) dnf {
 	}
 	var pats []string
 	for _, v := range values {
+		if s, isStr := v.(string); isStr && m.comparator == "re" {
+			v = withFlags(s, m.reFlags) // (?m): ^ and $ are no anchors of the whole value
+		}
 		ps, ok := likePatterns(col, m.comparator, v)
 		if !ok {
 			return anyEvent
@@ -526,7 +529,7 @@ func textTerm(s Schema, m matcher) string {
 			}
 		}
 	case "re":
-		re, err := syntax.Parse(v, syntax.Perl)
+		re, err := syntax.Parse(withFlags(v, m.reFlags), syntax.Perl)
 		if err != nil {
 			return ""
 		}
