@@ -48,6 +48,9 @@ type Result struct {
 	// Events are the oldest matching events (at most Options.MaxEvents),
 	// oldest first.
 	Events []*audit.Event
+	// Groups are, for a rule with an aggregation (count() by … > N), the
+	// groups over the threshold; Count is then the sum of their counts.
+	Groups []Group
 	// Candidates is how many events sigma-go looked at for this rule.
 	Candidates int64
 	// Err is why the rule failed during evaluation (then it counts as not
@@ -70,6 +73,8 @@ type collector struct {
 	max  int
 	seen map[string]struct{} // source\x00id of matched events, for rules read by several queries
 	on   func(*Rule, *audit.Event)
+	// groups: an aggregation's matches by group
+	groups map[string][]aggItem
 }
 
 func (c *collector) match(e *audit.Event) {
@@ -92,6 +97,13 @@ func (c *collector) match(e *audit.Event) {
 		}
 		c.seen[k] = struct{}{}
 	}
+	if c.on != nil {
+		c.on(c.res.Rule, e)
+	}
+	if c.res.Rule.agg != nil {
+		c.aggAdd(e)
+		return
+	}
 	r := c.res
 	r.Count++
 	if r.First.IsZero() || e.Time.Before(r.First) {
@@ -106,9 +118,6 @@ func (c *collector) match(e *audit.Event) {
 		if len(r.Events) > c.max {
 			r.Events = r.Events[:c.max]
 		}
-	}
-	if c.on != nil {
-		c.on(r.Rule, e)
 	}
 }
 
@@ -228,6 +237,9 @@ func Run(ctx context.Context, svc audit.EventService, rules []*Rule, opt Options
 	}
 	out := make([]Result, len(cols))
 	for i, c := range cols {
+		if c.res.Rule.agg != nil && c.res.Err == nil {
+			c.aggFinish(max)
+		}
 		out[i] = *c.res
 		st.Candidates += c.res.Candidates
 	}

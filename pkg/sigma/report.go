@@ -39,6 +39,24 @@ func Report(rules []*Rule, results []Result) []report.Result {
 				res.Error = "not evaluated"
 			case h.Err != nil:
 				res.Error = h.Err.Error()
+			case r.agg != nil:
+				for _, g := range h.Groups {
+					msg := fmt.Sprintf("%d events", g.Count)
+					if r.agg.field != "" {
+						msg = fmt.Sprintf("%d distinct %s", g.Count, r.agg.field)
+					}
+					if g.Key != "" {
+						msg += " with " + g.Key
+					}
+					if r.agg.timeframe > 0 {
+						msg += " within " + r.agg.timeframe.String()
+					}
+					res.Violations = append(res.Violations, report.Violation{
+						Message: msg + " (" + r.agg.String() + "): " + r.Title,
+						Group:   g.Key, First: g.First, Last: g.Last, Count: g.Count,
+						Events: append([]*audit.Event(nil), g.Events...),
+					})
+				}
 			case h.Count > 0:
 				res.Violations = []report.Violation{{
 					Message: matchMessage(h.Count, r.Title),

@@ -414,7 +414,23 @@ func (r *Rule) prepare(detection *yamlv3.Node) error {
 	cond := keyNode(detection, "condition")
 	for _, c := range det.Conditions {
 		if c.Aggregation != nil {
-			return lineErr(cond, "condition: aggregations (| count() by …, near) are not supported")
+			if len(det.Conditions) > 1 {
+				return lineErr(cond, "condition: an aggregation must be the rule's only condition")
+			}
+			agg, err := newAggregation(c.Aggregation, r.tf)
+			if err != nil {
+				return lineErr(cond, "condition: %v", err)
+			}
+			for _, f := range []string{agg.field, agg.groupBy} {
+				if f == "" {
+					continue
+				}
+				if !checkField(r.Schema, f) {
+					return lineErr(cond, "condition: %q is not an auditctl event field (%s)", f, normalizedHelp)
+				}
+				fieldSet[f] = true
+			}
+			r.agg = agg
 		}
 		expr, err := checkExpr(c.Search, names)
 		if err != nil {

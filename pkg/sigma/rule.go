@@ -20,6 +20,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	sigmago "github.com/bradleyjkemp/sigma-go"
 	"github.com/bradleyjkemp/sigma-go/evaluator"
@@ -57,7 +58,9 @@ type Rule struct {
 	eval    *evaluator.RuleEvaluator
 	fields  []field
 	hasRefs bool
-	terms   []conj // pushdown: an event can match only if it matches one term; nil: any event
+	agg     *aggregation  // a count condition, nil for none
+	tf      time.Duration // the detection's timeframe
+	terms   []conj        // pushdown: an event can match only if it matches one term; nil: any event
 }
 
 // Usable reports whether the rule can be evaluated.
@@ -219,6 +222,12 @@ func parseDoc(r *Rule, doc *yamlv3.Node) {
 			return
 		}
 	}
+	tf, err := takeTimeframe(detection)
+	if err != nil {
+		r.Err = err
+		return
+	}
+	r.tf = tf
 	var rule sigmago.Rule
 	if err := root.Decode(&rule); err != nil {
 		r.Err = yamlError(err)

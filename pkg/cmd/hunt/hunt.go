@@ -63,9 +63,11 @@ func NewCmdHunt(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			initiated_by.username, client_ip…), product auditctl (or no
 			logsource) the normalized fields (action, actor, ip, status,
 			params.PATH…). Rules of other logsources (windows, linux…) are
-			skipped and listed. A rule that cannot be evaluated (a syntax error,
-			an unsupported modifier or aggregation) is reported with its file and
-			line and the others still run.
+			skipped and listed. Aggregations count per group: "selection |
+			count() by sourceIPAddress > 5" with a timeframe is one violation
+			per address over 5 within it. A rule that cannot be evaluated (a
+			syntax error, an unsupported modifier or aggregation) is reported
+			with its file and line and the others still run.
 
 			Each rule's selective part (eventName, eventSource, user agent…) is
 			pushed down to the cache's indexes; sigma-go then decides on those

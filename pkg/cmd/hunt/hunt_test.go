@@ -39,6 +39,7 @@ type jsonReport struct {
 		Line                                    int
 		Severity                                string
 		Violations                              []struct {
+			Group  string
 			Count  int64
 			Events []struct{ ID, Source string }
 		}
@@ -142,6 +143,18 @@ func TestHuntShared(t *testing.T) {
 	}
 	if code := env.ExitCode("hunt", "--sigma", sharedRules, "--since", "2024-01-01", "--allow-empty", "-o", "json"); code != 0 {
 		t.Errorf("--allow-empty: exit %d; %s", code, env.ErrOut)
+	}
+	// An aggregation: one violation per group over the threshold.
+	agg := write(t, dir, "agg.yml", "title: trail tampering\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  s:\n    eventName: [StopLogging, DeleteTrail, CreateRoute]\n  timeframe: 1h\n  condition: s | count() by eventName > 2\n")
+	if code := env.ExitCode("hunt", "--sigma", agg, "-o", "json"); code != 1 {
+		t.Fatalf("aggregation: exit %d", code)
+	}
+	var groups []string
+	for _, v := range parse(t, env.Out.String()).Rules[0].Violations {
+		groups = append(groups, fmt.Sprintf("%s %d %d", v.Group, v.Count, len(v.Events)))
+	}
+	if got := strings.Join(groups, "; "); got != "eventName=CreateRoute 4 4; eventName=StopLogging 3 3" {
+		t.Errorf("aggregation groups: %s", got)
 	}
 	// An unwritable report file: exit 5, nothing on stdout.
 	if code, msg := run(env, "hunt", "--sigma", sharedRules, "-o", "json", "--junit", filepath.Join(dir, "no", "such", "dir.xml")); code != 5 || env.Out.Len() != 0 {
