@@ -26,8 +26,12 @@ func TestKilledAtRandomPoints(t *testing.T) {
 		t.Skip("builds the binary and runs it many times")
 	}
 	bin := bintest.Auditctl(t)
-	const nOld, nNew, nSess, recBytes = 12000, 1000, 24, 256 << 10
+	nOld, nNew, nSess, recBytes := 12000, 1000, 24, 256<<10
 	runs := 8
+	if raceDetector {
+		// the fixture is built in this process: under -race, smaller
+		nOld, nNew, runs = 3000, 300, 6
+	}
 	if s := os.Getenv("RETENTION_KILL_RUNS"); s != "" {
 		var n int
 		if _, err := fmt.Sscan(s, &n); err == nil && n > 0 {
