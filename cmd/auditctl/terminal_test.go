@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"database/sql"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -355,6 +356,26 @@ func TestNoOutputReachesTheTerminalRaw(t *testing.T) {
 	out, code := ghFx.runPTY(t, "check", policy, "--since", "30d", "-o", "json")
 	if bad := terminalUnsafe(out); bad != "" || code != 1 || !strings.Contains(out, ",title=every-event%3A a hostile title \\x1b]0;pwned\\x07") {
 		t.Errorf("check with annotations: exit %d, %s\n%q", code, bad, out[:min(len(out), 3000)])
+	}
+
+	// verify names the rows it finds changed behind its back: hostile
+	// sources too.
+	if out, code := fx.runPTY(t, "verify", "-o", "table"); code != 0 || terminalUnsafe(out) != "" {
+		t.Errorf("verify of a clean cache: exit %d\n%q", code, out)
+	}
+	cache, err := sql.Open("sqlite", fx.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cache.Exec("UPDATE events SET ip = '198.51.100.1'"); err != nil {
+		t.Fatal(err)
+	}
+	cache.Close()
+	for _, o := range []string{"table", "json"} {
+		out, code := fx.runPTY(t, "verify", "-o", o)
+		if bad := terminalUnsafe(out); code != 1 || bad != "" || !strings.Contains(out, `\x1b`) && !strings.Contains(out, `\u001b`) {
+			t.Errorf("verify -o %s of changed hostile rows: exit %d, %s\n%q", o, code, bad, out[:min(len(out), 2000)])
+		}
 	}
 
 	// With colour on, auditctl's own colours pass the chokepoint and

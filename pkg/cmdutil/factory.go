@@ -2,13 +2,16 @@ package cmdutil
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/chain"
 	"github.com/auditctl/auditctl/pkg/config"
 	"github.com/auditctl/auditctl/pkg/source/jumpcloud"
 	"github.com/auditctl/auditctl/pkg/store/sqlite"
@@ -37,6 +40,8 @@ type Factory struct {
 	ConfigPath string
 
 	mu     sync.Mutex
+	keyMu  sync.Mutex
+	key    ed25519.PrivateKey
 	config *config.File
 	db     *sqlite.DB
 	dbPath string // the cache opened, for messages
@@ -92,8 +97,46 @@ func (f *Factory) openDB(ctx context.Context, open func(context.Context, string)
 			fmt.Fprintln(errOut, "auditctl: waiting for another auditctl writer to finish… (Ctrl-C to stop)")
 		})
 	}
+	db.SetSigner(f.SigningKey)
 	f.db, f.dbPath = db, path
 	return db, nil
+}
+
+// KeyPath returns the signing key's path: chain.key beside the config file
+// (~/.config/auditctl/, under XDG_CONFIG_HOME when set).
+func (f *Factory) KeyPath() (string, error) {
+	cfg := f.ConfigPath
+	if cfg == "" {
+		cfg = config.DefaultPath()
+	}
+	if cfg == "" {
+		return "", audit.Errorf(audit.ELOCAL, "no configuration directory for the signing key: set HOME or XDG_CONFIG_HOME")
+	}
+	return filepath.Join(filepath.Dir(cfg), chain.KeyFile), nil
+}
+
+// SigningKey returns the ed25519 key that signs checkpoints and manifests,
+// creating it on first use (0600, its directory 0700); stderr says so once
+// unless --quiet.
+func (f *Factory) SigningKey() (ed25519.PrivateKey, error) {
+	f.keyMu.Lock()
+	defer f.keyMu.Unlock()
+	if f.key != nil {
+		return f.key, nil
+	}
+	path, err := f.KeyPath()
+	if err != nil {
+		return nil, err
+	}
+	key, created, err := chain.LoadOrCreateKey(path)
+	if err != nil {
+		return nil, err
+	}
+	if created && !f.Quiet && f.IOStreams != nil {
+		fmt.Fprintf(f.IOStreams.ErrOut, "auditctl: created the signing key %s (its public half: %s)\n", path, filepath.Join(filepath.Dir(path), chain.PublicKeyFile))
+	}
+	f.key = key
+	return key, nil
 }
 
 // Config loads the config file once (config.Load) and returns it: the

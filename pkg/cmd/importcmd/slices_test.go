@@ -87,6 +87,10 @@ func TestSlicedImportKilled(t *testing.T) {
 	if got := total(); got != `{"total":15}` {
 		t.Fatalf("after the second import: %s", got)
 	}
+	// the tamper-evident chain holds meanwhile: the hidden rows are left out
+	if out := run("verify", "-o", "json"); !strings.Contains(out, `"events": 15,`) || strings.Contains(out, `"unpublished": 0,`) {
+		t.Fatalf("verify during the import:\n%s", out)
+	}
 
 	big.Process.Signal(syscall.SIGKILL)
 	<-done
@@ -96,6 +100,7 @@ func TestSlicedImportKilled(t *testing.T) {
 	if unpublished() == 0 {
 		t.Fatal("the killed import's rows are gone already: the test proves nothing")
 	}
+	run("verify")
 	run("import", writeFile(t, dir, "next.ndjson", ndjson("next", 0, 5)))
 	var stored int
 	cache.SQL().QueryRow("SELECT count(*) FROM events").Scan(&stored)
@@ -105,4 +110,5 @@ func TestSlicedImportKilled(t *testing.T) {
 	if got := total(); got != `{"total":20}` {
 		t.Fatalf("after the next import: %s", got)
 	}
+	run("verify")
 }

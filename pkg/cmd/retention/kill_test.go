@@ -26,6 +26,8 @@ func TestKilledAtRandomPoints(t *testing.T) {
 		t.Skip("builds the binary and runs it many times")
 	}
 	bin := bintest.Auditctl(t)
+	// the key that signs the deletions' checkpoints, never the user's
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 	nOld, nNew, nSess, recBytes := 12000, 1000, 24, 256<<10
 	runs := 8
 	if raceDetector {
@@ -128,6 +130,11 @@ func TestKilledAtRandomPoints(t *testing.T) {
 			st.newEvents != nNew || st.newSess != len(fx.newSess) || !st.foreign || !st.active {
 			t.Fatalf("run %d: after the next run: %+v", i, st)
 		}
+		// The tamper-evident chain holds: each deletion was sealed by a
+		// signed checkpoint, whatever the kill interrupted.
+		if out, err := exec.Command(bin, "--db", fx.db, "verify", "-o", "json").CombinedOutput(); err != nil {
+			t.Fatalf("run %d: verify: %v\n%s", i, err, out)
+		}
 	}
 	t.Logf("states seen after a kill: %v", seen)
 }
@@ -143,6 +150,8 @@ func TestKilledAtEachStep(t *testing.T) {
 		t.Skip("builds the binary")
 	}
 	bin := bintest.Auditctl(t)
+	// the key that signs the deletions' checkpoints, never the user's
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 	for _, c := range []struct{ point, want string }{
 		{"archived", "events kept, sessions kept"},
 		{"in-transaction", "events kept, sessions kept"},
@@ -186,6 +195,9 @@ func TestKilledAtEachStep(t *testing.T) {
 			st = fx.state(t)
 			if st.oldEvents != 0 || st.oldSess != 0 || st.oldFiles != 0 || len(st.trash) != 0 || !st.foreign {
 				t.Fatalf("after the next run: %+v\n%s", st, out)
+			}
+			if out, err := exec.Command(bin, "--db", fx.db, "verify", "-o", "json").CombinedOutput(); err != nil {
+				t.Fatalf("verify: %v\n%s", err, out)
 			}
 		})
 	}

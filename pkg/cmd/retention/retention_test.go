@@ -240,6 +240,7 @@ func TestRollForwardOfRecordingFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	db.SetSigner(env.Factory.SigningKey)
 	// What a run killed between its commit and the removals leaves.
 	_, journaled, err := db.DeleteSessions(t.Context(), fx.oldSess, cmdtest.Now.Add(-365*24*time.Hour), func(p string) bool { return true }, nil)
 	if err != nil || len(journaled) != len(fx.oldSess) {

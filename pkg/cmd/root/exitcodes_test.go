@@ -32,6 +32,7 @@ var cacheUse = map[string]string{
 	"logs export":           "reads",
 	"logs tail":             "reads",
 	"hunt":                  "reads",
+	"verify":                "reads",
 	"sessions list":         "reads",
 	"sessions show":         "reads",
 	"sessions watch":        "reads",
@@ -77,6 +78,7 @@ func readers(dir string) [][]string {
 	return [][]string{
 		{"check", policy},
 		{"hunt", "--sigma", rule},
+		{"verify", "--allow-empty"},
 		{"logs", "list"},
 		{"retention", "status"},
 		{"retention", "apply", "--dry-run"},
@@ -381,7 +383,7 @@ func TestUnknownCommands(t *testing.T) {
 // (sessions record exits as the command it ran).
 func TestOnlyAMatchExitsOne(t *testing.T) {
 	allowed := map[string][]string{
-		"cmdutil.ErrSilent":  {"pkg/cmd/logs/count/count.go", "pkg/cmd/check/check.go", "pkg/cmd/hunt/hunt.go"},
+		"cmdutil.ErrSilent":  {"pkg/cmd/logs/count/count.go", "pkg/cmd/check/check.go", "pkg/cmd/hunt/hunt.go", "pkg/cmd/verify/verify.go"},
 		"os.Exit(":           {"cmd/auditctl/main.go"},
 		") ExitCode() int {": {"pkg/cmdutil/signal.go", "pkg/cmd/sessions/record/record.go"},
 	}

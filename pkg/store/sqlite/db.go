@@ -5,6 +5,7 @@ package sqlite
 
 import (
 	"context"
+	"crypto/ed25519"
 	"database/sql"
 	"database/sql/driver"
 	"errors"
@@ -37,6 +38,8 @@ type DB struct {
 	// waitNotice is called once when a write waits for another writer.
 	waitNotice func()
 	waitOnce   sync.Once
+	// signer gives the key that signs a deletion's checkpoint (SetSigner).
+	signer func() (ed25519.PrivateKey, error)
 }
 
 // EnvDB names the environment variable that overrides the cache location.

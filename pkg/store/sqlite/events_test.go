@@ -42,6 +42,7 @@ func openTest(t *testing.T) *DB {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	db.SetSigner(testSigner(t))
 	return db
 }
 
@@ -416,7 +417,7 @@ func TestMigrationTwoFillsSources(t *testing.T) {
 	}
 	mustImport(t, db, sample()...)
 	// back to a cache as migration 1 left it
-	if _, err := db.SQL().ExecContext(ctx, "DROP TABLE sources; DROP TABLE sessions; DROP TABLE unpublished; PRAGMA user_version = 1"); err != nil {
+	if _, err := db.SQL().ExecContext(ctx, "DROP TABLE sources; DROP TABLE sessions; DROP TABLE unpublished; DROP TABLE chain; DROP TABLE chain_rows; PRAGMA user_version = 1"); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()

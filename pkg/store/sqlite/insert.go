@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/chain"
 )
 
 // ImportOptions tunes Import.
@@ -44,7 +45,7 @@ const eventCols = `id, source, ext_id, time_ns, service, action, category, workf
 func (db *DB) Import(ctx context.Context, r audit.EventReader, opt ImportOptions) (audit.ImportResult, error) {
 	batches, stop := prefetch(r)
 	defer stop()
-	im := &importRun{db: db, opt: opt, in: batches}
+	im := &importRun{db: db, opt: opt, in: batches, batch: chain.NewBatch(newBatchID())}
 	err := im.run(ctx)
 	if opt.Progress != nil {
 		opt.Progress(im.res.Read)
@@ -75,6 +76,10 @@ type importRun struct {
 	res    audit.ImportResult
 	record int
 	keys   []int64 // the keys this slice added
+	// batch seals the rows this import adds (chain.go); hidden counts
+	// the rows earlier slices left in unpublished.
+	batch  *chain.Batch
+	hidden int
 }
 
 // errStartOver ends a guest's transaction that cannot finish in a slice.
@@ -125,6 +130,7 @@ func (im *importRun) run(ctx context.Context) (err error) {
 			}
 			im.guest, im.queue, im.kept = false, append(im.kept, im.queue...), nil
 			im.res, im.record = audit.ImportResult{}, 0
+			im.batch = chain.NewBatch(newBatchID()) // its rows were rolled back
 			continue
 		}
 		if err != nil {
@@ -185,12 +191,14 @@ func (im *importRun) slice(ctx context.Context) func(*sql.Conn) error {
 	return func(c *sql.Conn) error {
 		// Below database/sql: the writer is the hot path, and the driver's
 		// own statements skip a layer of argument conversion and locking.
-		return c.Raw(func(dc any) error {
+		adopted := false
+		err := c.Raw(func(dc any) error {
 			ins, err := newInserter(ctx, dc)
 			if err != nil {
 				return err
 			}
 			defer ins.close()
+			ins.batch = im.batch
 			ins.adopt = im.guest
 			im.keys = im.keys[:0]
 			start, bytes := time.Now(), 0
@@ -214,6 +222,9 @@ func (im *importRun) slice(ctx context.Context) func(*sql.Conn) error {
 				}
 				if end {
 					im.eof = true
+					if adopted, err = ins.adoptedAway(im.hidden); err != nil {
+						return err
+					}
 					return im.publish(ins)
 				}
 				bytes += n
@@ -222,6 +233,11 @@ func (im *importRun) slice(ctx context.Context) func(*sql.Conn) error {
 				}
 			}
 		})
+		if err != nil || !im.eof {
+			return err
+		}
+		// The publishing transaction seals the import (chain.go).
+		return sealImport(ctx, c, im.batch, adopted)
 	}
 }
 
@@ -275,6 +291,9 @@ func (im *importRun) endSlice(ins *inserter) error {
 	if im.guest {
 		return errStartOver
 	}
+	if err := ins.flushChain(); err != nil {
+		return err
+	}
 	if len(im.keys) == 0 {
 		return nil
 	}
@@ -284,6 +303,7 @@ func (im *importRun) endSlice(ins *inserter) error {
 			return fmt.Errorf("hide unpublished rows: %w", err)
 		}
 	}
+	im.hidden += len(im.keys)
 	im.sliced = true
 	return nil
 }
@@ -291,6 +311,9 @@ func (im *importRun) endSlice(ins *inserter) error {
 // publish ends the last slice: the rows of earlier slices become visible
 // with this commit.
 func (im *importRun) publish(ins *inserter) error {
+	if err := ins.flushChain(); err != nil {
+		return err
+	}
 	if !im.sliced {
 		return nil
 	}
@@ -310,6 +333,7 @@ type readItem struct {
 	invalid *fieldError
 	key     int64
 	fts     string
+	hash    chain.Hash // the row hash (chain.go)
 }
 
 // maxBatchBytes bounds a prefetched batch by what its events hold (their
@@ -331,6 +355,7 @@ func prefetch(r audit.EventReader) (<-chan []readItem, func()) {
 		defer close(finished)
 		defer close(out)
 		tok := newTokenizer()
+		rh := chain.NewRowHasher()
 		batch := make([]readItem, 0, size)
 		bytes := 0 // about what the batch holds
 		send := func() bool {
@@ -349,6 +374,7 @@ func prefetch(r audit.EventReader) (<-chan []readItem, func()) {
 				if it.invalid = validate(e); it.invalid == nil {
 					it.key, _ = eventKey(e.Time, e.Source, e.ID)
 					it.fts = tok.document(e)
+					it.hash = eventRowHash(rh, e)
 				}
 			}
 			batch = append(batch, it)
@@ -410,6 +436,10 @@ type inserter struct {
 	ctx                             context.Context
 	event, exists, doc, fts, source driver.Stmt
 	hide, publish, adoptRow         driver.Stmt
+	chainRow, chainRows             driver.Stmt
+	adoptHash, countHidden          driver.Stmt
+	batch                           *chain.Batch // the import's (chain.go)
+	chainQueue                      []chainRow   // chain_rows rows not yet written
 	args                            []driver.NamedValue
 	sources                         map[string]bool // recorded in the sources table
 	// adopt: an event already stored but unpublished is published with
@@ -440,6 +470,10 @@ func newInserter(ctx context.Context, dc any) (*inserter, error) {
 	ins.hide = prep(`INSERT INTO unpublished (id) VALUES (?)`)
 	ins.publish = prep(`DELETE FROM unpublished`)
 	ins.adoptRow = prep(`DELETE FROM unpublished WHERE id = ?`)
+	ins.chainRow = prep(chainRowsSQL(1))
+	ins.chainRows = prep(chainRowsSQL(chainRowsPerStmt))
+	ins.adoptHash = prep(`UPDATE chain_rows SET batch = ?, seg = ? WHERE id = ? RETURNING hash`)
+	ins.countHidden = prep(`SELECT count(*) FROM unpublished`)
 	if err != nil {
 		ins.close()
 		return nil, err
@@ -454,7 +488,8 @@ func newInserter(ctx context.Context, dc any) (*inserter, error) {
 }
 
 func (ins *inserter) stmts() []driver.Stmt {
-	return []driver.Stmt{ins.event, ins.exists, ins.doc, ins.fts, ins.source, ins.hide, ins.publish, ins.adoptRow}
+	return []driver.Stmt{ins.event, ins.exists, ins.doc, ins.fts, ins.source, ins.hide, ins.publish, ins.adoptRow,
+		ins.chainRow, ins.chainRows, ins.adoptHash, ins.countHidden}
 }
 
 func (ins *inserter) close() {
@@ -533,8 +568,15 @@ func (ins *inserter) insert(it *readItem) (int64, bool, error) {
 		}
 		if dup {
 			if ins.adopt {
-				if _, err := ins.exec(ins.adoptRow, at); err != nil {
+				n, err := ins.exec(ins.adoptRow, at)
+				if err != nil {
 					return 0, false, err
+				}
+				if n == 1 {
+					// Published by this import: sealed by it too.
+					if err := ins.adoptSeal(at); err != nil {
+						return 0, false, err
+					}
 				}
 			}
 			return at, false, nil
@@ -550,6 +592,7 @@ func (ins *inserter) insert(it *readItem) (int64, bool, error) {
 	if _, err := ins.exec(ins.fts, key, it.fts); err != nil {
 		return 0, false, err
 	}
+	ins.sealRow(key, it.hash)
 	if !ins.sources[e.Source] {
 		if _, err := ins.exec(ins.source, e.Source); err != nil {
 			return 0, false, err

@@ -129,6 +129,36 @@ CREATE TABLE IF NOT EXISTS sync_state (
 	`
 CREATE TABLE unpublished (id INTEGER PRIMARY KEY);
 `,
+	// 6: tamper evidence (chain.go, package chain). chain holds the
+	// records in seq order, each linked to the one before; chain_rows the
+	// hash of every sealed event row, keyed like the event, with the batch
+	// and segment that sealed it. What the cache held before is sealed by
+	// sealExisting, in the same transaction.
+	`
+CREATE TABLE chain (
+	seq     INTEGER PRIMARY KEY,
+	kind    TEXT NOT NULL,
+	batch   INTEGER NOT NULL DEFAULT 0,
+	rows    INTEGER NOT NULL DEFAULT 0,
+	time_ns INTEGER NOT NULL,
+	body    BLOB NOT NULL,
+	digest  BLOB NOT NULL,
+	link    BLOB NOT NULL,
+	sig     BLOB
+);
+CREATE TABLE chain_rows (
+	id    INTEGER PRIMARY KEY,
+	batch INTEGER NOT NULL,
+	seg   INTEGER NOT NULL,
+	hash  BLOB NOT NULL
+);
+`,
+}
+
+// migrationCode runs in the transaction of the migration of that number,
+// after its SQL.
+var migrationCode = map[int]func(context.Context, *sql.Conn) error{
+	6: sealExisting,
 }
 
 func (db *DB) migrate(ctx context.Context) error {
@@ -152,6 +182,11 @@ func (db *DB) migrate(ctx context.Context) error {
 			}
 			if _, err := c.ExecContext(ctx, migrations[i]); err != nil {
 				return err
+			}
+			if code := migrationCode[i+1]; code != nil {
+				if err := code(ctx, c); err != nil {
+					return err
+				}
 			}
 			_, err := c.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1))
 			return err

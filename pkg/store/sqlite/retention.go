@@ -272,9 +272,11 @@ func (db *DB) DeleteSessionsIn(ctx context.Context, c *sql.Conn, ids []string, b
 		}
 		journaled = append(journaled, p)
 	}
-	// TAMPER-EVIDENCE HOOK (worktree "chain"): the signed checkpoint naming
-	// these sessions goes here, in this transaction:
-	// db.SealDeletion(ctx, c, "", "temp.doomed_sessions", reason).
+	// A legitimate deletion: a signed checkpoint in this transaction says
+	// so (chain.go).
+	if err := db.SealDeletion(ctx, c, "", "temp.doomed_sessions", "retention: expired sessions"); err != nil {
+		return 0, nil, err
+	}
 	res, err := c.ExecContext(ctx, "DELETE FROM sessions WHERE id IN (SELECT id FROM temp.doomed_sessions)")
 	if err != nil {
 		return 0, nil, err

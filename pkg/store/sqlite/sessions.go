@@ -63,7 +63,7 @@ func (db *DB) CreateSession(ctx context.Context, s *session.Session) error {
 			}
 			return fmt.Errorf("create session: %w", err)
 		}
-		return nil
+		return sealSession(ctx, c, s.ID)
 	})
 }
 
@@ -87,7 +87,7 @@ func (db *DB) UpdateSession(ctx context.Context, s *session.Session) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return audit.Errorf(audit.ENOTFOUND, "no session %s", s.ID)
 		}
-		return nil
+		return sealSession(ctx, c, s.ID)
 	})
 }
 

@@ -161,6 +161,7 @@ func purgeSome(ctx context.Context, c *sql.Conn, d time.Duration) (n int64, done
 			"DELETE FROM events_fts WHERE rowid IN (SELECT id FROM temp.purge)",
 			"DELETE FROM event_docs WHERE id IN (SELECT id FROM temp.purge)",
 			"DELETE FROM events WHERE id IN (SELECT id FROM temp.purge)",
+			"DELETE FROM chain_rows WHERE id IN (SELECT id FROM temp.purge)",
 			"DELETE FROM unpublished WHERE id IN (SELECT id FROM temp.purge)",
 			"DELETE FROM temp.purge",
 		} {

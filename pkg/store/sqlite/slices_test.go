@@ -131,6 +131,9 @@ func TestSlicedImportAllOrNothing(t *testing.T) {
 	if n := unpublishedRows(t, db); n != 0 {
 		t.Fatalf("%d rows left unpublished", n)
 	}
+	// the chain holds: the file's batch, the guest's (with the row it
+	// adopted from the file)
+	mustClean(t, db, 2031)
 }
 
 func sumBuckets(bs []audit.Bucket) int64 {
@@ -190,6 +193,9 @@ func TestSlicedImportFailureTakesItBack(t *testing.T) {
 	if stored != 31 {
 		t.Fatalf("%d rows stored", stored)
 	}
+	// the failed file sealed nothing; the row the guest adopted is the
+	// guest's
+	mustClean(t, db, 31)
 }
 
 // A guest that cannot finish in one slice waits for the owner, then starts
@@ -205,7 +211,10 @@ func TestGuestStartsOver(t *testing.T) {
 		done <- err
 	}()
 	<-owner.reached
-	waitUnpublished(t, db)
+	// all the owner read is stored (hidden) before the guest comes
+	for deadline := time.Now().Add(30 * time.Second); unpublishedRows(t, db) < 1000 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	// the guest's input pauses (a slow pipe): it cannot finish in a slice
 	pause := make(chan struct{})
 	guest := &gatedReader{sliceReader: reader(dave(1000, 1600)...), gateAt: 400, gate: pause, reached: make(chan struct{})}
@@ -219,7 +228,9 @@ func TestGuestStartsOver(t *testing.T) {
 		gdone <- err
 	}()
 	<-guest.reached
-	time.Sleep(3 * sliceIdle)
+	// long enough for the guest's writer to catch up with its reader and
+	// then find nothing to read for sliceIdle, even under -race
+	time.Sleep(10 * sliceIdle)
 	close(pause)
 	select {
 	case <-waited:
@@ -239,6 +250,7 @@ func TestGuestStartsOver(t *testing.T) {
 	if n, _ := db.CountEvents(ctx, audit.Filter{}); n != 1500 {
 		t.Fatalf("%d events", n)
 	}
+	mustClean(t, db, 1500)
 }
 
 // Rows a dead writer left unpublished stay hidden, and the next owner of
@@ -291,4 +303,6 @@ func TestDeleteEventsWith(t *testing.T) {
 	if left, _ := db.CountEvents(ctx, audit.Filter{}); left != 20 || unpublishedRows(t, db) != 0 {
 		t.Fatalf("left %d, %d unpublished", left, unpublishedRows(t, db))
 	}
+	// the deletion's signed checkpoint covers it
+	mustClean(t, db, 20)
 }

@@ -174,8 +174,14 @@ func putSession(ctx context.Context, c *sql.Conn, s *session.Session) error {
 	q := "INSERT INTO sessions (" + sessionColumns + ") VALUES (" +
 		strings.TrimSuffix(strings.Repeat("?,", len(cols)), ",") + ") ON CONFLICT(id) DO UPDATE SET " +
 		strings.Join(sets, ", ") + " WHERE excluded.status <> 'active' AND sessions.status IN ('active', 'stale')"
-	_, err := c.ExecContext(ctx, q, sessionArgs(s)...)
-	return err
+	res, err := c.ExecContext(ctx, q, sessionArgs(s)...)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil // a final state already stored: nothing changed
+	}
+	return sealSession(ctx, c, s.ID)
 }
 
 // DrainSpool publishes the spool's entries if the write lock is free within

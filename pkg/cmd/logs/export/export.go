@@ -3,6 +3,8 @@ package export
 
 import (
 	"context"
+	"crypto/ed25519"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -10,13 +12,17 @@ import (
 	"time"
 
 	"github.com/MakeNowJust/heredoc"
+	"github.com/auditctl/auditctl/pkg/atomicfile"
 	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/chain"
+	"github.com/auditctl/auditctl/pkg/cmd/version"
 	"github.com/auditctl/auditctl/pkg/cmdutil"
 	"github.com/auditctl/auditctl/pkg/config"
 	"github.com/auditctl/auditctl/pkg/encrypt"
 	"github.com/auditctl/auditctl/pkg/output"
 	"github.com/auditctl/auditctl/pkg/sanitize"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // ExportOptions are the flags and dependencies of `logs export`.
@@ -38,11 +44,30 @@ type ExportOptions struct {
 	// Env is where a passphrase comes from (tests); zero: the process's
 	// environment and terminal.
 	Env encrypt.Env
+
+	// Manifest writes FILE.manifest.json beside -O FILE (chain.Manifest),
+	// signed with SigningKey; ChainHead reads the cache's chain head.
+	Manifest   bool
+	FilterArgs []string // the filter flags as given, for the manifest
+	SigningKey func() (ed25519.PrivateKey, error)
+	ChainHead  func(ctx context.Context) (*chain.ManifestChain, error)
 }
 
 // NewCmdExport builds the command.
 func NewCmdExport(f *cmdutil.Factory, runF func(*ExportOptions) error) *cobra.Command {
-	opts := &ExportOptions{IO: f.IOStreams, Now: f.Now, Service: f.EventService, Config: f.Config}
+	opts := &ExportOptions{IO: f.IOStreams, Now: f.Now, Service: f.EventService, Config: f.Config, SigningKey: f.SigningKey,
+		ChainHead: func(ctx context.Context) (*chain.ManifestChain, error) {
+			db, err := f.DB(ctx)
+			if err != nil {
+				return nil, err
+			}
+			seq, link, err := db.ChainHead(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return &chain.ManifestChain{Seq: seq, Head: hex.EncodeToString(link[:])}, nil
+		}}
+	filterFlags := map[string]bool{} // the flags of AddFilterFlags, for the manifest
 	cmd := &cobra.Command{
 		Use:   "export",
 		Short: "Export events to CSV, JSON or NDJSON",
@@ -72,6 +97,14 @@ func NewCmdExport(f *cmdutil.Factory, runF func(*ExportOptions) error) *cobra.Co
 
 			With -O, one line on stderr says how many events went to which file
 			(and to whom they were encrypted); --quiet leaves it out.
+
+			--manifest writes FILE.manifest.json beside -O FILE: the number of events,
+			their time range, the filter flags and the window they resolved to, the
+			file's size and SHA-256 (of the bytes written, encrypted or not), the
+			cache's chain head when the export finished, and an ed25519 signature of
+			it all with the signing key in the configuration directory (created on
+			first use). auditctl verify --manifest FILE.manifest.json checks it;
+			sha256sum checks the file alone (docs/security.md, "Tamper evidence").
 		`),
 		Example: heredoc.Doc(`
 			auditctl logs export --since 90d --format csv -O audit-q3.csv
@@ -80,24 +113,46 @@ func NewCmdExport(f *cmdutil.Factory, runF func(*ExportOptions) error) *cobra.Co
 			auditctl logs export --since 90d -O audit.csv.age --encrypt-to age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p
 			auditctl logs export --since 90d -O audit.csv.age --encrypt-to-file auditors.txt
 			AUDITCTL_PASSPHRASE="$SECRET" auditctl logs export --since 30d --passphrase --armor > audit.ndjson.age
+			auditctl logs export --since 90d -O audit-q3.ndjson --manifest
 		`),
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Output = f.Output
 			opts.Quiet = f.Quiet
+			opts.FilterArgs = nil
+			cmd.Flags().Visit(func(fl *pflag.Flag) {
+				if !filterFlags[fl.Name] {
+					return
+				}
+				if sv, ok := fl.Value.(pflag.SliceValue); ok {
+					for _, v := range sv.GetSlice() {
+						opts.FilterArgs = append(opts.FilterArgs, "--"+fl.Name+"="+v)
+					}
+					return
+				}
+				opts.FilterArgs = append(opts.FilterArgs, "--"+fl.Name+"="+fl.Value.String())
+			})
 			if runF != nil {
 				return runF(opts)
 			}
 			return exportRun(cmd.Context(), opts)
 		},
 	}
+	before := map[string]bool{}
+	cmd.Flags().VisitAll(func(fl *pflag.Flag) { before[fl.Name] = true })
 	cmdutil.AddFilterFlags(cmd, &opts.Filter, false)
+	cmd.Flags().VisitAll(func(fl *pflag.Flag) {
+		if !before[fl.Name] {
+			filterFlags[fl.Name] = true
+		}
+	})
 	cmd.Flags().StringVar(&opts.Remote, "remote", "", "export from this remote API live instead of the cache: jumpcloud")
 	cmdutil.AddJumpCloudFlags(cmd, &f.JumpCloud, cmdutil.NoTimeout)
 	cmd.Flags().StringVar(&opts.Format, "format", "", "csv, json or ndjson, like -o (default: from the -O extension, else ndjson)")
 	cmd.Flags().StringVarP(&opts.OutFile, "output-file", "O", "", "write to this file (atomically) instead of stdout")
 	cmd.Flags().BoolVar(&opts.CSVRaw, "csv-raw", false, "do not neutralize spreadsheet formulas in CSV cells")
 	cmd.Flags().StringVar(&opts.Sort, "sort", "time", "sort order (time = oldest first, -time = newest first)")
+	cmd.Flags().BoolVar(&opts.Manifest, "manifest", false, "write a signed manifest beside -O FILE (FILE.manifest.json): counts, time range, filter, SHA-256, chain head")
 	encrypt.AddFlags(cmd, &opts.Encrypt)
 	return cmd
 }
@@ -148,6 +203,16 @@ func exportRun(ctx context.Context, opts *ExportOptions) error {
 	if err != nil {
 		return err
 	}
+	if opts.Manifest && (opts.OutFile == "" || opts.OutFile == "-") {
+		return audit.Errorf(audit.EUSAGE, "--manifest needs -O FILE: the manifest is written beside the file")
+	}
+	var key ed25519.PrivateKey
+	if opts.Manifest {
+		// Before the export: a key that cannot be had fails at once.
+		if key, err = opts.SigningKey(); err != nil {
+			return err
+		}
+	}
 	out := &encrypt.Output{IO: opts.IO, Path: opts.OutFile}
 	if err := out.Prepare(ctx, opts.Config, &opts.Encrypt, opts.Env); err != nil {
 		return err
@@ -157,6 +222,7 @@ func exportRun(ctx context.Context, opts *ExportOptions) error {
 		return err
 	}
 	var n int
+	var first, last time.Time
 	err = out.Write(func(w io.Writer) error {
 		direct, err := output.NewEventWriter(w, format, output.Options{CSVRaw: opts.CSVRaw})
 		if err != nil {
@@ -166,6 +232,12 @@ func exportRun(ctx context.Context, opts *ExportOptions) error {
 		ew := output.Pipe(direct)
 		err = svc.EachEvent(ctx, filter, audit.Page{Sort: sort}, func(e *audit.Event) error {
 			n++
+			if first.IsZero() || e.Time.Before(first) {
+				first = e.Time
+			}
+			if e.Time.After(last) {
+				last = e.Time
+			}
 			return ew.Write(e)
 		})
 		if cerr := ew.Close(); err == nil {
@@ -178,6 +250,45 @@ func exportRun(ctx context.Context, opts *ExportOptions) error {
 	}
 	if opts.OutFile != "" && opts.OutFile != "-" && !opts.Quiet {
 		fmt.Fprintf(opts.IO.ErrOut, "exported %d events to %s%s\n", n, sanitize.String(opts.OutFile), out.Said())
+	}
+	if !opts.Manifest {
+		return nil
+	}
+	m := &chain.Manifest{Version: 1, Tool: "auditctl " + version.Version, Created: audit.FormatTime(opts.Now()),
+		File: filepath.Base(opts.OutFile), Format: string(format), Events: int64(n),
+		Filter: chain.ManifestFilter{Args: opts.FilterArgs}}
+	if m.Filter.Args == nil {
+		m.Filter.Args = []string{}
+	}
+	if out.Encrypter != nil {
+		m.Encryption = "age"
+	}
+	if n > 0 {
+		m.First, m.Last = first.UTC().Format(time.RFC3339Nano), last.UTC().Format(time.RFC3339Nano)
+	}
+	if !filter.Since.IsZero() {
+		m.Filter.Since = filter.Since.UTC().Format(time.RFC3339Nano)
+	}
+	if !filter.Until.IsZero() {
+		m.Filter.Until = filter.Until.UTC().Format(time.RFC3339Nano)
+	}
+	if opts.Remote == "" {
+		if m.Chain, err = opts.ChainHead(ctx); err != nil {
+			return err
+		}
+	}
+	if m.SHA256, m.Bytes, err = chain.FileHash(opts.OutFile); err != nil {
+		return audit.Errorf(audit.ELOCAL, "manifest: %v", err)
+	}
+	if err := m.Sign(key); err != nil {
+		return err
+	}
+	path := opts.OutFile + chain.ManifestSuffix
+	if err := atomicfile.Write(path, 0o600, func(w io.Writer) error { return chain.WriteManifest(w, m) }); err != nil {
+		return audit.Errorf(audit.ELOCAL, "manifest %s: %v", path, err)
+	}
+	if !opts.Quiet {
+		fmt.Fprintf(opts.IO.ErrOut, "wrote the signed manifest %s (check: auditctl verify --manifest %s)\n", sanitize.String(path), sanitize.String(path))
 	}
 	return nil
 }

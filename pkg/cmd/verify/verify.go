@@ -1,0 +1,335 @@
+// Package verify implements `auditctl verify`: the cache's tamper check
+// (package chain) and the check of an export's manifest.
+package verify
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/MakeNowJust/heredoc"
+	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/chain"
+	"github.com/auditctl/auditctl/pkg/cmd/version"
+	"github.com/auditctl/auditctl/pkg/cmdutil"
+	"github.com/auditctl/auditctl/pkg/output"
+	"github.com/auditctl/auditctl/pkg/recording"
+	"github.com/auditctl/auditctl/pkg/report"
+	"github.com/auditctl/auditctl/pkg/session"
+	"github.com/auditctl/auditctl/pkg/store/sqlite"
+	"github.com/spf13/cobra"
+)
+
+// Options are the flags and dependencies of `verify`.
+type Options struct {
+	IO      *cmdutil.IOStreams
+	DB      func(context.Context) (*sqlite.DB, error)
+	KeyPath func() (string, error)
+	Getenv  func(string) string
+
+	Output     string
+	Table      cmdutil.TableFlags
+	Manifest   string
+	PublicKey  string
+	Recordings bool
+	AllowEmpty bool
+}
+
+// NewCmdVerify builds the command.
+func NewCmdVerify(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{IO: f.IOStreams, DB: f.DB, KeyPath: f.KeyPath, Getenv: os.Getenv}
+	cmd := &cobra.Command{
+		Use:   "verify",
+		Short: "Check that the cache, or an export, was not changed behind auditctl's back",
+		Long: heredoc.Doc(`
+			Walk the cache's tamper-evident chain and report every event or
+			session row changed, inserted or deleted since auditctl wrote it, and
+			every chain record, link or checkpoint signature that does not hold
+			(docs/security.md, "Tamper evidence"). Rows deleted by a legitimate
+			deletion (retention, demo replacing its data) are covered by the
+			signed checkpoint it wrote, and pass.
+
+			Checkpoints are checked against the public key of the signing key in
+			the configuration directory (~/.config/auditctl/chain.key, under
+			XDG_CONFIG_HOME when set), or the one --public-key names; without
+			either, against the key they carry, which a note says.
+			--recordings also hashes every session's recording and compares it
+			with the SHA-256 sealed in its row (every byte is read: this is the
+			slow part).
+
+			With --manifest, check an export instead: the file beside the
+			manifest (its size and SHA-256), the manifest's signature, and, when a
+			cache is there, that the cache's chain still holds the chain head the
+			manifest names.
+
+			Output: a table on a terminal, -o json otherwise, like check; GitHub
+			Actions annotations on stderr when GITHUB_ACTIONS=true. Exit 0 when
+			everything holds, 1 when anything was changed, inserted or deleted
+			(and only then), 3 for a manifest that cannot be read, 5 for a cache
+			that is missing or cannot be read, 6 when the cache holds nothing to
+			verify (no chain record, no event, no session) unless --allow-empty.
+		`),
+		Example: heredoc.Doc(`
+			auditctl verify
+			auditctl verify --recordings -o json
+			auditctl verify --public-key auditor-copy-of-chain.pub
+			auditctl logs export --since 90d -O q3.ndjson --manifest
+			auditctl verify --manifest q3.ndjson.manifest.json
+		`),
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Output = f.Output
+			if runF != nil {
+				return runF(opts)
+			}
+			return run(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Manifest, "manifest", "", "check this export manifest (FILE.manifest.json) and the file beside it instead of the cache")
+	fl.StringVar(&opts.PublicKey, "public-key", "", "trust only this ed25519 public key (PEM, as chain.pub) for checkpoints and manifests")
+	fl.BoolVar(&opts.Recordings, "recordings", false, "also hash every recording and compare it with its session's sealed SHA-256")
+	fl.BoolVar(&opts.AllowEmpty, "allow-empty", false, "let a cache with nothing to verify pass instead of exiting 6")
+	cmdutil.AddTableFlags(cmd, &opts.Table, []string{"status", "rule", "severity", "violations", "offending"})
+	return cmd
+}
+
+// trustedKey is --public-key, else the public half of the signing key in
+// the configuration directory, else nil (no key: checkpoints and manifests
+// are checked against the key they carry).
+func (opts *Options) trustedKey() (ed25519.PublicKey, string, error) {
+	if opts.PublicKey != "" {
+		pub, err := chain.LoadPublicKey(opts.PublicKey)
+		return pub, opts.PublicKey, err
+	}
+	path, err := opts.KeyPath()
+	if err != nil {
+		return nil, "", nil
+	}
+	key, err := chain.LoadKey(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, path, nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	return key.Public().(ed25519.PublicKey), path, nil
+}
+
+// Summary is what the chain walk covered, beside the report in -o json.
+type Summary struct {
+	Records     int64  `json:"records"`
+	Checkpoints int64  `json:"checkpoints"`
+	Events      int64  `json:"events"`
+	Sessions    int64  `json:"sessions"`
+	Recordings  int64  `json:"recordings"`
+	Unpublished int64  `json:"unpublished"`
+	HeadSeq     int64  `json:"head_seq"`
+	Head        string `json:"head"`
+	TrustedKey  string `json:"trusted_key"` // fingerprint, "" when none
+}
+
+type jsonReport struct {
+	*report.Report
+	Chain *Summary `json:"chain,omitempty"`
+}
+
+func run(ctx context.Context, opts *Options) error {
+	format, err := output.ResolveFormat(opts.Output, opts.IO.IsStdoutTTY())
+	if err != nil {
+		return err
+	}
+	if format != output.FormatTable && format != output.FormatJSON {
+		return audit.Errorf(audit.EUSAGE, "verify writes a table or json (-o %s is not one of them)", format)
+	}
+	oo, err := opts.Table.Options(opts.IO)
+	if err != nil {
+		return err
+	}
+	trusted, keyPath, err := opts.trustedKey()
+	if err != nil {
+		return err
+	}
+	rep := &report.Report{Tool: "auditctl verify", Version: version.Version}
+	var sum *Summary
+	if opts.Manifest != "" {
+		if err := opts.checkManifest(ctx, rep, trusted, keyPath); err != nil {
+			return err
+		}
+	} else {
+		if sum, err = opts.checkCache(ctx, rep, trusted, keyPath); err != nil {
+			return err
+		}
+	}
+	rep.Finish(report.SeverityInfo)
+	if format == output.FormatTable {
+		err = report.WriteTable(opts.IO.Out, rep, oo)
+	} else {
+		err = output.WriteJSON(opts.IO.Out, jsonReport{rep, sum})
+	}
+	if err != nil {
+		return err
+	}
+	if opts.Getenv != nil && report.GitHubActions(opts.Getenv) {
+		if err := report.WriteGitHub(opts.IO.ErrOut, rep); err != nil {
+			return err
+		}
+	}
+	if err := rep.Err(); err != nil {
+		if errors.Is(err, report.ErrViolations) {
+			return cmdutil.ErrSilent
+		}
+		return err
+	}
+	return nil
+}
+
+// rules are the checks of a cache, in the report.
+var rules = []struct{ id, title string }{
+	{"chain", "the chain's records, links and checkpoint signatures hold"},
+	{"events", "no event row changed, inserted or deleted since it was sealed"},
+	{"sessions", "no session row changed, inserted or deleted since it was sealed"},
+	{"recordings", "every recording matches the SHA-256 sealed in its session"},
+}
+
+func (opts *Options) checkCache(ctx context.Context, rep *report.Report, trusted ed25519.PublicKey, keyPath string) (*Summary, error) {
+	db, err := opts.DB(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cr, err := db.VerifyChain(ctx, trusted)
+	if err != nil {
+		return nil, sqlite.CacheError(db.Path(), err)
+	}
+	if cr.Records == 0 && cr.Events == 0 && cr.Sessions == 0 && len(cr.Findings) == 0 && !opts.AllowEmpty {
+		return nil, audit.Errorf(audit.ENODATA, "nothing to verify: the cache %s holds no events, sessions or chain records (--allow-empty lets it pass)", db.Path())
+	}
+	byRule := map[string][]report.Violation{}
+	for _, f := range cr.Findings {
+		byRule[f.Table] = append(byRule[f.Table], violation(f.Problem, f.Row, f.Detail))
+	}
+	sum := &Summary{Records: cr.Records, Checkpoints: cr.Checkpoints, Events: cr.Events, Sessions: cr.Sessions,
+		Unpublished: cr.Unpublished, HeadSeq: cr.HeadSeq}
+	if cr.HeadSeq > 0 {
+		sum.Head = hex.EncodeToString(cr.Head[:])
+	}
+	if trusted != nil {
+		sum.TrustedKey = chain.Fingerprint(trusted)
+	}
+	if opts.Recordings {
+		n, vs, err := checkRecordings(ctx, db)
+		if err != nil {
+			return nil, err
+		}
+		sum.Recordings, byRule["recordings"] = n, vs
+	}
+	for _, r := range rules {
+		if r.id == "recordings" && !opts.Recordings {
+			continue
+		}
+		res := report.Result{ID: r.id, Title: r.title, Severity: report.SeverityCritical, Violations: byRule[r.id]}
+		rep.Rules = append(rep.Rules, res)
+	}
+	notes := &rep.Rules[0].Notes
+	*notes = append(*notes, fmt.Sprintf("%d records (%d checkpoints), %d events, %d sessions checked; head: record %d, link %s",
+		cr.Records, cr.Checkpoints, cr.Events, cr.Sessions, cr.HeadSeq, short(sum.Head)))
+	switch {
+	case cr.Unvouched > 0:
+		*notes = append(*notes, fmt.Sprintf("%d checkpoints were checked against the key they carry only: no signing key at %s (give --public-key)", cr.Unvouched, keyPath))
+	case trusted != nil && cr.Checkpoints > 0:
+		*notes = append(*notes, fmt.Sprintf("checkpoints signed by the trusted key %s", chain.Fingerprint(trusted)))
+	}
+	if cr.Unpublished > 0 {
+		*notes = append(*notes, fmt.Sprintf("%d rows of imports still under way were left out", cr.Unpublished))
+	}
+	return sum, nil
+}
+
+func short(h string) string {
+	if len(h) > 16 {
+		return h[:16] + "…"
+	}
+	if h == "" {
+		return "none"
+	}
+	return h
+}
+
+func violation(problem, row, detail string) report.Violation {
+	return report.Violation{Message: problem + ": " + row + ": " + detail, Group: row, Count: 1}
+}
+
+// checkRecordings hashes each recording a session row names and compares
+// it with the row's SHA-256. Every byte is read: the hash cache that play
+// uses (recording.VerifySHA256) is a file the same local user can write, so
+// it proves nothing here.
+func checkRecordings(ctx context.Context, db *sqlite.DB) (int64, []report.Violation, error) {
+	sessions, _, err := db.FindSessions(ctx, session.Filter{}, session.Page{})
+	if err != nil {
+		return 0, nil, err
+	}
+	var n int64
+	var out []report.Violation
+	for _, s := range sessions {
+		if s.RecordingPath == "" || s.RecordingSHA256 == "" {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return 0, nil, err
+		}
+		n++
+		sum, err := recording.FileSHA256(s.RecordingPath)
+		switch {
+		case err != nil:
+			out = append(out, violation(chain.Deleted, s.ID, fmt.Sprintf("recording %s: %v", s.RecordingPath, err)))
+		case !strings.EqualFold(sum, s.RecordingSHA256):
+			out = append(out, violation(chain.Changed, s.ID, fmt.Sprintf("recording %s has SHA-256 %s, sealed %s", s.RecordingPath, sum, s.RecordingSHA256)))
+		}
+	}
+	return n, out, nil
+}
+
+func (opts *Options) checkManifest(ctx context.Context, rep *report.Report, trusted ed25519.PublicKey, keyPath string) error {
+	m, err := chain.ReadManifest(opts.Manifest)
+	if err != nil {
+		return err
+	}
+	var vs []report.Violation
+	for _, p := range chain.CheckManifest(opts.Manifest, m, trusted) {
+		vs = append(vs, violation(chain.Changed, m.File, p))
+	}
+	res := report.Result{ID: "manifest", Title: "the export file, its manifest and signature hold", Severity: report.SeverityCritical}
+	res.Notes = append(res.Notes, fmt.Sprintf("%s: %d events, %d bytes, sha256 %s, signed by key %s", m.File, m.Events, m.Bytes, m.SHA256, m.KeyID))
+	if trusted == nil {
+		res.Notes = append(res.Notes, fmt.Sprintf("the signature was checked against the key the manifest carries only: no signing key at %s (give --public-key)", keyPath))
+	}
+	if m.Chain != nil {
+		db, err := opts.DB(ctx)
+		switch {
+		case errors.Is(err, sqlite.ErrNoCache):
+			res.Notes = append(res.Notes, fmt.Sprintf("no cache here: the chain head (record %d) was not checked", m.Chain.Seq))
+		case err != nil:
+			return err
+		default:
+			link, ok, err := db.ChainLink(ctx, m.Chain.Seq)
+			if err != nil {
+				return sqlite.CacheError(db.Path(), err)
+			}
+			switch {
+			case !ok:
+				vs = append(vs, violation(chain.Deleted, fmt.Sprintf("record %d", m.Chain.Seq), "the cache's chain has no record of the manifest's chain head"))
+			case hex.EncodeToString(link[:]) != m.Chain.Head:
+				vs = append(vs, violation(chain.Changed, fmt.Sprintf("record %d", m.Chain.Seq), "the cache's chain differs from the manifest's chain head: it was rewritten since the export"))
+			default:
+				res.Notes = append(res.Notes, fmt.Sprintf("the cache %s still holds the chain head (record %d)", db.Path(), m.Chain.Seq))
+			}
+		}
+	}
+	res.Violations = vs
+	rep.Rules = append(rep.Rules, res)
+	return nil
+}

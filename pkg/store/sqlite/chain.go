@@ -1,0 +1,932 @@
+package sqlite
+
+import (
+	"context"
+	"crypto/ed25519"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	mrand "math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/chain"
+)
+
+// Tamper evidence (package chain; docs/architecture.md, "Tamper evidence").
+//
+// Tables (migration 6):
+//   - chain: the records, in seq order; each links to the one before.
+//   - chain_rows: one row per sealed event, keyed like the event: the batch
+//     and segment it was sealed in, and its row hash.
+//
+// An import or sync slice is one batch: its rows' hashes are computed on
+// the reader goroutine, written beside the rows (chain_rows), and the batch
+// record is appended in the transaction that publishes the rows. Session
+// rows are sealed one write at a time (a record each). A legitimate
+// deletion calls SealDeletion in its transaction.
+
+// eventHashCols are the stored columns of an event that its row hash
+// covers, in order: every column of events but the key, then the documents.
+const eventHashCols = `e.source, e.ext_id, e.time_ns, e.service, e.action, e.category, e.workflow_id, e.workflow_type,
+	e.actor, e.actor_id, e.actor_type, e.target, e.target_id, e.target_type, e.ip, e.client, e.user_agent,
+	e.status, e.error, e.duration_ms, e.tenant, e.description,
+	d.geo, d.params, d.custom, d.before, d.after, d.raw`
+
+// eventRowHash is the row hash of e as the inserter stores it (insert):
+// the same values, in the order of eventHashCols.
+func eventRowHash(rh *chain.RowHasher, e *audit.Event) chain.Hash {
+	rh.Begin(chain.KindEvent, 28)
+	rh.Text(e.Source)
+	rh.Text(e.ID)
+	rh.Int(e.Time.UTC().UnixNano())
+	for _, s := range [...]string{e.Service, e.Action, e.Category, e.WorkflowID, e.WorkflowType, e.Actor, e.ActorID,
+		e.ActorType, e.Target, e.TargetID, e.TargetType, e.IP, e.Client, e.UserAgent, string(e.Status), e.Error} {
+		rh.Text(s)
+	}
+	if e.DurationMS != nil {
+		rh.Int(*e.DurationMS)
+	} else {
+		rh.Null()
+	}
+	rh.Text(e.Tenant)
+	rh.Text(e.Description)
+	for _, d := range [...]json.RawMessage{e.Geo, e.Params, e.Custom, e.Before, e.After, e.Raw} {
+		if len(d) == 0 { // stored as NULL (nullJSON)
+			rh.Null()
+		} else {
+			rh.Bytes(d)
+		}
+	}
+	return rh.End()
+}
+
+// newBatchID returns a batch id: random, so that concurrent writers need
+// not agree on one (a clash is one in 2^62 per pair, and verify names it).
+func newBatchID() int64 { return mrand.Int64N(1<<62) + 1 }
+
+// lastLink returns the seq and link of the newest record (0 and the zero
+// hash when there is none).
+func lastLink(ctx context.Context, c *sql.Conn) (int64, chain.Hash, error) {
+	var seq int64
+	var link []byte
+	err := c.QueryRowContext(ctx, "SELECT seq, link FROM chain ORDER BY seq DESC LIMIT 1").Scan(&seq, &link)
+	var h chain.Hash
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, h, nil
+	}
+	if err != nil {
+		return 0, h, fmt.Errorf("chain head: %w", err)
+	}
+	copy(h[:], link)
+	return seq, h, nil
+}
+
+// appendRecord appends r to the chain on c, which holds the write lock,
+// sealing it after the newest record (and signing it with key when it is
+// a checkpoint).
+func appendRecord(ctx context.Context, c *sql.Conn, r *chain.Record, key ed25519.PrivateKey) error {
+	seq, prev, err := lastLink(ctx, c)
+	if err != nil {
+		return err
+	}
+	r.Seq = seq + 1
+	r.TimeNS = time.Now().UnixNano()
+	r.Seal(prev, key)
+	var sig any
+	if r.Sig != nil {
+		sig = r.Sig
+	}
+	_, err = c.ExecContext(ctx, `INSERT INTO chain (seq, kind, batch, rows, time_ns, body, digest, link, sig) VALUES (?,?,?,?,?,?,?,?,?)`,
+		r.Seq, r.Kind, r.Batch, r.Rows, r.TimeNS, r.Body, r.Digest[:], r.Link[:], sig)
+	if err != nil {
+		return fmt.Errorf("append chain record: %w", err)
+	}
+	return nil
+}
+
+// sealBatch appends the record of batch b (nothing when it holds no row).
+func sealBatch(ctx context.Context, c *sql.Conn, b *chain.Batch) error {
+	if b == nil || b.Rows() == 0 {
+		return nil
+	}
+	return appendRecord(ctx, c, &chain.Record{Kind: chain.RecordBatch, Batch: b.ID, Rows: int64(b.Rows()), Body: chain.BatchBody(b.Segments())}, nil)
+}
+
+// sealSession reads back the stored row of session id on c, which holds
+// the write lock, and appends a record of its hash.
+func sealSession(ctx context.Context, c *sql.Conn, id string) error {
+	row := c.QueryRowContext(ctx, "SELECT "+sessionColumns+" FROM sessions WHERE id = ?", id)
+	h, err := sessionRowHash(chain.NewRowHasher(), row)
+	if err != nil {
+		return fmt.Errorf("seal session %s: %w", id, err)
+	}
+	return appendRecord(ctx, c, &chain.Record{Kind: chain.RecordSession, Rows: 1, Body: chain.SessionBody(id, h)}, nil)
+}
+
+// sessionRowHash hashes a session row read with sessionColumns (the id
+// included: a session's key is its id).
+func sessionRowHash(rh *chain.RowHasher, sc interface{ Scan(...any) error }) (chain.Hash, error) {
+	vals := make([]any, 27)
+	ptrs := make([]any, len(vals))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if err := sc.Scan(ptrs...); err != nil {
+		return chain.Hash{}, err
+	}
+	return rh.Sum(chain.KindSession, vals...), nil
+}
+
+// sealExisting seals what a cache held before migration 6: its events as
+// one batch, each session as a record.
+func sealExisting(ctx context.Context, c *sql.Conn) error {
+	b := chain.NewBatch(newBatchID())
+	rh := chain.NewRowHasher()
+	err := c.Raw(func(dc any) error {
+		conn := dc.(driver.ConnPrepareContext)
+		ins, err := conn.PrepareContext(ctx, "INSERT INTO chain_rows (id, batch, seg, hash) VALUES (?,?,?,?)")
+		if err != nil {
+			return err
+		}
+		defer ins.Close()
+		return eachEventRow(ctx, dc, "", func(key int64, vals []driver.Value) error {
+			h := rh.Sum(chain.KindEvent, driverValues(vals)...)
+			seg := b.Add(key, h)
+			_, err := ins.(driver.StmtExecContext).ExecContext(ctx, []driver.NamedValue{
+				{Ordinal: 1, Value: key}, {Ordinal: 2, Value: b.ID}, {Ordinal: 3, Value: int64(seg)}, {Ordinal: 4, Value: h[:]}})
+			return err
+		})
+	})
+	if err != nil {
+		return err
+	}
+	if err := sealBatch(ctx, c, b); err != nil {
+		return err
+	}
+	rows, err := c.QueryContext(ctx, "SELECT id FROM sessions ORDER BY id")
+	if err != nil {
+		return err
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := sealSession(ctx, c, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func driverValues(v []driver.Value) []any {
+	out := make([]any, len(v))
+	for i, x := range v {
+		out[i] = x
+	}
+	return out
+}
+
+// eachEventRow calls fn with the key and the hashed columns
+// (eventHashCols) of every event whose key is in the range cond gives
+// ("" for all), in key order, reading at the driver level on dc.
+func eachEventRow(ctx context.Context, dc any, cond string, fn func(key int64, vals []driver.Value) error, args ...driver.NamedValue) error {
+	q := "SELECT e.id, " + eventHashCols + " FROM events e LEFT JOIN event_docs d ON d.id = e.id"
+	if cond != "" {
+		q += " WHERE " + cond
+	}
+	q += " ORDER BY e.id"
+	return eachDriverRow(ctx, dc, q, args, func(v []driver.Value) error {
+		key, _ := v[0].(int64)
+		return fn(key, v[1:])
+	})
+}
+
+// eachDriverRow runs q on the driver connection dc and calls fn with each
+// row's values (valid until fn returns).
+func eachDriverRow(ctx context.Context, dc any, q string, args []driver.NamedValue, fn func([]driver.Value) error) error {
+	pc, ok := dc.(driver.ConnPrepareContext)
+	if !ok {
+		return fmt.Errorf("sqlite driver connection %T cannot prepare", dc)
+	}
+	st, err := pc.PrepareContext(ctx, q)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	rows, err := st.(driver.StmtQueryContext).QueryContext(ctx, args)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	dest := make([]driver.Value, len(rows.Columns()))
+	for n := 0; ; n++ {
+		if n&4095 == 4095 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		switch err := rows.Next(dest); err {
+		case nil:
+		case io.EOF:
+			return nil
+		default:
+			return err
+		}
+		if err := fn(dest); err != nil {
+			return err
+		}
+	}
+}
+
+// keyName names an event row by its key alone (its time and slot), for a
+// row whose event is gone.
+func keyName(key int64) string {
+	us := key >> slotBits
+	return fmt.Sprintf("key %d (%s)", key, time.UnixMicro(us).UTC().Format("2006-01-02T15:04:05.000000Z"))
+}
+
+// ChainReport is what VerifyChain found.
+type ChainReport struct {
+	Findings    []chain.Finding
+	Records     int64
+	Checkpoints int64
+	Unvouched   int64 // checkpoints checked only against the key they carry
+	Events      int64 // event rows checked
+	Sessions    int64 // session rows checked
+	Unpublished int64 // rows of imports still under way, left out
+	HeadSeq     int64
+	Head        chain.Hash
+}
+
+// VerifyChain walks the chain and every event and session row in one read
+// snapshot and reports each row changed, inserted or deleted since it was
+// sealed, and each record that does not hold. trusted, when set, is the
+// only key a checkpoint may be signed with.
+func (db *DB) VerifyChain(ctx context.Context, trusted ed25519.PublicKey) (*ChainReport, error) {
+	// Two connections over one snapshot when the write lock is free for a
+	// moment (scan.go), else one.
+	a, b, ok, err := db.snapshotPair(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conns := []*sql.Conn{a, b}
+	if !ok {
+		c, err := db.db.Conn(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := c.ExecContext(ctx, "BEGIN"); err != nil {
+			c.Close()
+			return nil, err
+		}
+		conns = []*sql.Conn{c}
+	}
+	defer func() {
+		for _, c := range conns {
+			c.ExecContext(context.Background(), "ROLLBACK")
+			c.Close()
+		}
+	}()
+	conn := conns[0]
+	v := chain.NewVerifier(trusted)
+	rep := &ChainReport{}
+	unpub, err := unpublishedKeys(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	if err := eachRecord(ctx, conn, v.Record); err != nil {
+		return nil, fmt.Errorf("read chain: %w", err)
+	}
+	if err := verifyEvents(ctx, conns, v, unpub, rep); err != nil {
+		return nil, err
+	}
+	v.Finish()
+	rows, err := conn.QueryContext(ctx, "SELECT "+sessionColumns+" FROM sessions ORDER BY id")
+	if err != nil {
+		return nil, err
+	}
+	rh := chain.NewRowHasher()
+	for rows.Next() {
+		vals := make([]any, 27)
+		ptrs := make([]any, len(vals))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		id, _ := vals[0].(string)
+		v.Session(id, rh.Sum(chain.KindSession, vals...))
+		rep.Sessions++
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	v.FinishSessions()
+	rep.Findings, rep.Records, rep.Checkpoints, rep.Unvouched = v.Findings, v.Records, v.Checkpoints, v.Unvouched
+	rep.HeadSeq, rep.Head = v.HeadSeq, v.Head
+	return rep, nil
+}
+
+func str(v driver.Value) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case []byte:
+		return string(x)
+	}
+	return ""
+}
+
+func blob(v driver.Value) []byte {
+	switch x := v.(type) {
+	case []byte:
+		return append([]byte(nil), x...)
+	case string:
+		return []byte(x)
+	}
+	return nil
+}
+
+// unpublishedKeys returns the keys of rows written by imports not yet
+// published (none in a cache without the unpublished table).
+func unpublishedKeys(ctx context.Context, c *sql.Conn) (map[int64]bool, error) {
+	var n int
+	if err := c.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'unpublished'").Scan(&n); err != nil || n == 0 {
+		return nil, err
+	}
+	rows, err := c.QueryContext(ctx, "SELECT id FROM unpublished")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	m := map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		m[id] = true
+	}
+	return m, rows.Err()
+}
+
+// chainRow is one row of chain_rows.
+type chainRow struct {
+	key, batch int64
+	seg        int
+	hash       chain.Hash
+}
+
+// verifyChunks is how many key ranges the events are cut into, to be
+// checked by two connections at once; verifyAhead how many chunks may be
+// done ahead of the one the segments are fed from (memory: one chunk's
+// row hashes each).
+const (
+	verifyChunks = 64
+	verifyAhead  = 4
+)
+
+// chunkResult is what the check of one key range found.
+type chunkResult struct {
+	findings    []chain.Finding
+	rows        []chainRow // the sealed rows, in key order, for their segments
+	events      int64
+	unpublished int64
+	err         error
+}
+
+// verifyEvents checks every event against chain_rows and feeds each
+// sealed row to its segment, in key order. The key range is cut into
+// chunks that conns (one, or two over the same snapshot) check in turn;
+// the results are taken in order.
+func verifyEvents(ctx context.Context, conns []*sql.Conn, v *chain.Verifier, unpub map[int64]bool, rep *ChainReport) error {
+	var lo, hi sql.NullInt64
+	if err := conns[0].QueryRowContext(ctx, "SELECT min(id), max(id) FROM (SELECT min(id) AS id FROM events UNION ALL SELECT max(id) FROM events UNION ALL SELECT min(id) FROM chain_rows UNION ALL SELECT max(id) FROM chain_rows)").Scan(&lo, &hi); err != nil {
+		return err
+	}
+	if !lo.Valid {
+		return nil
+	}
+	n := verifyChunks
+	if hi.Int64-lo.Int64 < int64(n) {
+		n = 1
+	}
+	bounds := make([]int64, n+1)
+	width := (hi.Int64 - lo.Int64 + int64(n)) / int64(n)
+	for i := range bounds {
+		bounds[i] = lo.Int64 + int64(i)*width
+	}
+	bounds[n] = hi.Int64 + 1
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make([]chan chunkResult, n)
+	for i := range results {
+		results[i] = make(chan chunkResult, 1)
+	}
+	tokens := make(chan struct{}, verifyAhead)
+	for range verifyAhead {
+		tokens <- struct{}{}
+	}
+	var next int64
+	var mu sync.Mutex
+	take := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		i := int(next)
+		next++
+		return i
+	}
+	var wg sync.WaitGroup
+	for _, c := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-tokens:
+				case <-ctx.Done():
+					return
+				}
+				i := take()
+				if i >= n {
+					return
+				}
+				var res chunkResult
+				res.err = c.Raw(func(dc any) error {
+					return verifyChunk(ctx, dc, bounds[i], bounds[i+1], v, unpub, &res)
+				})
+				results[i] <- res
+			}
+		}()
+	}
+	var err error
+	for i := 0; i < n && err == nil; i++ {
+		var res chunkResult
+		select {
+		case res = <-results[i]:
+		case <-ctx.Done():
+			err = ctx.Err()
+			continue
+		}
+		tokens <- struct{}{}
+		if res.err != nil {
+			err = res.err
+			break
+		}
+		v.Findings = append(v.Findings, res.findings...)
+		rep.Events += res.events
+		rep.Unpublished += res.unpublished
+		for j := range res.rows {
+			r := &res.rows[j]
+			v.Row(r.key, r.batch, r.seg, &r.hash, func() string { return keyName(r.key) })
+		}
+	}
+	cancel()
+	wg.Wait()
+	if err != nil {
+		return fmt.Errorf("verify events: %w", err)
+	}
+	return nil
+}
+
+// verifyChunk merges the events (with their documents) and chain_rows with
+// keys in [from, to), both in key order: a row in both is compared by hash,
+// an event alone was inserted, a hash alone lost its event. It reads v
+// only (Sealed), so two chunks may run at once.
+func verifyChunk(ctx context.Context, dc any, from, to int64, v *chain.Verifier, unpub map[int64]bool, res *chunkResult) error {
+	pc := dc.(driver.ConnPrepareContext)
+	st, err := pc.PrepareContext(ctx, "SELECT id, batch, seg, hash FROM chain_rows WHERE id >= ? AND id < ? ORDER BY id")
+	if err != nil {
+		return fmt.Errorf("read chain_rows: %w", err)
+	}
+	defer st.Close()
+	bound := []driver.NamedValue{{Ordinal: 1, Value: from}, {Ordinal: 2, Value: to}}
+	crs, err := st.(driver.StmtQueryContext).QueryContext(ctx, bound)
+	if err != nil {
+		return fmt.Errorf("read chain_rows: %w", err)
+	}
+	defer crs.Close()
+	cdest := make([]driver.Value, 4)
+	var cr chainRow
+	cok := false
+	next := func() error {
+		switch err := crs.Next(cdest); err {
+		case nil:
+			cr.key, _ = cdest[0].(int64)
+			cr.batch, _ = cdest[1].(int64)
+			s, _ := cdest[2].(int64)
+			cr.seg = int(s)
+			b, _ := cdest[3].([]byte)
+			cr.hash = chain.Hash{}
+			copy(cr.hash[:], b)
+			if len(b) != len(cr.hash) {
+				cr.hash[0] ^= 0xff // a hash of the wrong size matches nothing
+			}
+			cok = true
+			return nil
+		case io.EOF:
+			cok = false
+			return nil
+		default:
+			return err
+		}
+	}
+	add := func(row, problem, format string, args ...any) {
+		res.findings = append(res.findings, chain.Finding{Table: "events", Row: row, Problem: problem, Detail: fmt.Sprintf(format, args...)})
+	}
+	// sealed keeps cr for its segment, unless its row is hidden from
+	// readers (unpublished: an import under way, or a deletion under way
+	// that its checkpoint already covers). A sealed row hidden otherwise is
+	// missing from its segment, which then says so.
+	sealed := func() bool {
+		if unpub[cr.key] {
+			return false
+		}
+		res.rows = append(res.rows, cr)
+		return true
+	}
+	if err := next(); err != nil {
+		return err
+	}
+	rh := chain.NewRowHasher()
+	vals := make([]any, 28)
+	err = eachEventRow(ctx, dc, "e.id >= ? AND e.id < ?", func(key int64, x []driver.Value) error {
+		// Hashes with no event before this one: their events are gone.
+		for cok && cr.key < key {
+			if sealed() {
+				add(keyName(cr.key), chain.Deleted, "its event is gone; the hash sealed in batch %d is still there", cr.batch)
+			}
+			if err := next(); err != nil {
+				return err
+			}
+		}
+		if unpub[key] {
+			// Hidden from readers: left out, with its hash.
+			res.unpublished++
+			if cok && cr.key == key {
+				return next()
+			}
+			return nil
+		}
+		name := func() string { return fmt.Sprintf("%s/%s (%s)", str(x[0]), str(x[1]), keyName(key)) }
+		if !cok || cr.key > key {
+			res.events++
+			add(name(), chain.Inserted, "no hash was sealed for this row")
+			return nil
+		}
+		res.events++
+		for i := range x {
+			vals[i] = x[i]
+		}
+		h := rh.Sum(chain.KindEvent, vals...)
+		if sealed() && h != cr.hash {
+			add(name(), chain.Changed, "the row differs from what batch %d sealed", cr.batch)
+		}
+		return next()
+	}, bound...)
+	if err != nil {
+		return err
+	}
+	for cok {
+		if sealed() {
+			add(keyName(cr.key), chain.Deleted, "its event is gone; the hash sealed in batch %d is still there", cr.batch)
+		}
+		if err := next(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SetSigner sets where a legitimate deletion gets the key that signs its
+// checkpoint (Factory: the key in the configuration directory, created on
+// first use). Without one, deleting sealed rows fails.
+func (db *DB) SetSigner(fn func() (ed25519.PrivateKey, error)) { db.signer = fn }
+
+// ErrChainBroken is returned by SealDeletion when the rows it would
+// re-seal do not match what was sealed: a checkpoint must not launder
+// tampering, so nothing is deleted.
+var ErrChainBroken = errors.New("the cache fails its tamper check")
+
+// SealDeletion makes a legitimate deletion verifiable. Call it in the
+// write transaction that deletes (c holds the write lock), once the keys
+// of the events to delete are in the table named by eventIDs (a column id;
+// "" for none), before or after deleting the events, and with the ids of
+// the sessions it deletes in the table named by sessionIDs (a column id;
+// "" for none). It checks that the segments the deletion touches are intact
+// (else ErrChainBroken and nothing changes), removes the deleted rows'
+// hashes, and appends a checkpoint record, signed with the signer's key,
+// that gives each touched segment its new content (the rows that remain)
+// and names the deleted sessions. Nothing to delete appends nothing.
+func (db *DB) SealDeletion(ctx context.Context, c *sql.Conn, eventIDs, sessionIDs, reason string) error {
+	type affected struct {
+		batch int64
+		seg   int
+		n     int
+	}
+	var touched []affected
+	if eventIDs != "" {
+		rows, err := c.QueryContext(ctx, "SELECT batch, seg, count(*) FROM chain_rows WHERE id IN (SELECT id FROM "+eventIDs+") GROUP BY batch, seg")
+		if err != nil {
+			return fmt.Errorf("seal deletion: %w", err)
+		}
+		for rows.Next() {
+			var a affected
+			if err := rows.Scan(&a.batch, &a.seg, &a.n); err != nil {
+				rows.Close()
+				return err
+			}
+			touched = append(touched, a)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	var sessions []string
+	if sessionIDs != "" {
+		rows, err := c.QueryContext(ctx, "SELECT id FROM "+sessionIDs+" ORDER BY id")
+		if err != nil {
+			return fmt.Errorf("seal deletion: %w", err)
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			sessions = append(sessions, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	if len(touched) == 0 && len(sessions) == 0 {
+		return nil
+	}
+	if db.signer == nil {
+		return audit.Errorf(audit.ELOCAL, "deleting sealed rows needs the signing key, and none is set")
+	}
+	key, err := db.signer()
+	if err != nil {
+		return err
+	}
+	pub := key.Public().(ed25519.PublicKey)
+	// What the chain says each segment holds now.
+	v := chain.NewVerifier(pub)
+	if err := eachRecord(ctx, c, v.Record); err != nil {
+		return err
+	}
+	if len(v.Findings) > 0 {
+		f := v.Findings[0]
+		return fmt.Errorf("%w: %s %s: %s (run auditctl verify; nothing was deleted)", ErrChainBroken, f.Table, f.Row, f.Detail)
+	}
+	cp := &chain.Checkpoint{PublicKey: pub, Reason: reason, Sessions: sessions}
+	var deleted int64
+	for _, a := range touched {
+		want, ok := v.Segment(a.batch, a.seg)
+		if !ok {
+			return fmt.Errorf("%w: batch %d segment %d is not sealed (run auditctl verify; nothing was deleted)", ErrChainBroken, a.batch, a.seg)
+		}
+		all, kept, err := segmentNow(ctx, c, a.batch, a.seg, want, eventIDs)
+		if err != nil {
+			return err
+		}
+		if all != want {
+			return fmt.Errorf("%w: batch %d segment %d (keys %d..%d) differs from what was sealed (run auditctl verify; nothing was deleted)", ErrChainBroken, a.batch, a.seg, want.Lo, want.Hi)
+		}
+		cp.Segments = append(cp.Segments, chain.SegmentChange{Batch: a.batch, Seg: a.seg, Segment: kept})
+		deleted += int64(a.n)
+	}
+	if eventIDs != "" {
+		if _, err := c.ExecContext(ctx, "DELETE FROM chain_rows WHERE id IN (SELECT id FROM "+eventIDs+")"); err != nil {
+			return fmt.Errorf("seal deletion: %w", err)
+		}
+	}
+	r := &chain.Record{Kind: chain.RecordCheckpoint, Rows: deleted + int64(len(sessions)), Body: cp.Body()}
+	return appendRecord(ctx, c, r, key)
+}
+
+// segmentNow recomputes a segment from chain_rows: all its rows, and those
+// that remain once the keys in the table doomed are gone.
+func segmentNow(ctx context.Context, c *sql.Conn, batch int64, seg int, want chain.Segment, doomed string) (all, kept chain.Segment, err error) {
+	q := "SELECT id, hash, id IN (SELECT id FROM " + doomed + ") FROM chain_rows WHERE id BETWEEN ? AND ? AND batch = ? AND seg = ? ORDER BY id"
+	rows, err := c.QueryContext(ctx, q, want.Lo, want.Hi, batch, seg)
+	if err != nil {
+		return all, kept, fmt.Errorf("seal deletion: %w", err)
+	}
+	defer rows.Close()
+	a, k := chain.NewSegmentHasher(), chain.NewSegmentHasher()
+	for rows.Next() {
+		var key int64
+		var hb []byte
+		var gone bool
+		if err := rows.Scan(&key, &hb, &gone); err != nil {
+			return all, kept, err
+		}
+		var h chain.Hash
+		copy(h[:], hb)
+		a.Add(key, &h)
+		if !gone {
+			k.Add(key, &h)
+		}
+	}
+	return a.Sum(), k.Sum(), rows.Err()
+}
+
+// eachRecord calls fn with every record in seq order.
+func eachRecord(ctx context.Context, c *sql.Conn, fn func(*chain.Record)) error {
+	return c.Raw(func(dc any) error {
+		return eachDriverRow(ctx, dc, "SELECT seq, kind, batch, rows, time_ns, body, digest, link, sig FROM chain ORDER BY seq", nil, func(x []driver.Value) error {
+			r := chain.Record{Kind: str(x[1]), Body: blob(x[5]), Sig: blob(x[8])}
+			r.Seq, _ = x[0].(int64)
+			r.Batch, _ = x[2].(int64)
+			r.Rows, _ = x[3].(int64)
+			r.TimeNS, _ = x[4].(int64)
+			copy(r.Digest[:], blob(x[6]))
+			copy(r.Link[:], blob(x[7]))
+			fn(&r)
+			return nil
+		})
+	})
+}
+
+// ChainHead returns the newest record's seq and link (0 and the zero hash
+// for an empty chain).
+func (db *DB) ChainHead(ctx context.Context) (int64, chain.Hash, error) {
+	conn, err := db.db.Conn(ctx)
+	if err != nil {
+		return 0, chain.Hash{}, err
+	}
+	defer conn.Close()
+	return lastLink(ctx, conn)
+}
+
+// ChainLink returns the link of record seq (ok false when there is none).
+func (db *DB) ChainLink(ctx context.Context, seq int64) (link chain.Hash, ok bool, err error) {
+	var b []byte
+	err = db.db.QueryRowContext(ctx, "SELECT link FROM chain WHERE seq = ?", seq).Scan(&b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return link, false, nil
+	}
+	if err != nil {
+		return link, false, err
+	}
+	copy(link[:], b)
+	return link, true, nil
+}
+
+// adoptSeal seals into this import's batch a row another import wrote and
+// this one publishes (a guest's adoption, slices.go): its hash moves to
+// this batch.
+func (ins *inserter) adoptSeal(key int64) error {
+	seg := ins.batch.NextSeg()
+	rows, err := ins.adoptHash.(driver.StmtQueryContext).QueryContext(ins.ctx, []driver.NamedValue{
+		{Ordinal: 1, Value: ins.batch.ID}, {Ordinal: 2, Value: int64(seg)}, {Ordinal: 3, Value: key}})
+	if err != nil {
+		return fmt.Errorf("seal adopted row: %w", err)
+	}
+	dest := make([]driver.Value, 1)
+	err = rows.Next(dest)
+	rows.Close()
+	if err != nil {
+		return fmt.Errorf("seal adopted row %d: %w", key, err)
+	}
+	var h chain.Hash
+	b, _ := dest[0].([]byte)
+	copy(h[:], b)
+	ins.batch.Add(key, h)
+	return nil
+}
+
+// adoptedAway reports whether a guest import published (and sealed) some
+// of the hidden rows of this import: fewer than hidden rows remain in
+// unpublished.
+func (ins *inserter) adoptedAway(hidden int) (bool, error) {
+	if hidden == 0 {
+		return false, nil
+	}
+	rows, err := ins.countHidden.(driver.StmtQueryContext).QueryContext(ins.ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	dest := make([]driver.Value, 1)
+	if err := rows.Next(dest); err != nil {
+		return false, err
+	}
+	n, _ := dest[0].(int64)
+	return n < int64(hidden), nil
+}
+
+// sealImport appends the record of an import's batch in the transaction
+// that publishes it. When a guest sealed some of its rows meanwhile, the
+// segments computed while inserting no longer hold: they are recomputed
+// from the rows still in the batch.
+func sealImport(ctx context.Context, c *sql.Conn, b *chain.Batch, adopted bool) error {
+	if adopted {
+		lo, hi := b.Bounds()
+		segs := b.Segments()
+		hashers := make([]*chain.SegmentHasher, len(segs))
+		for i := range hashers {
+			hashers[i] = chain.NewSegmentHasher()
+		}
+		rows, err := c.QueryContext(ctx, "SELECT id, seg, hash FROM chain_rows WHERE id BETWEEN ? AND ? AND batch = ? ORDER BY id", lo, hi, b.ID)
+		if err != nil {
+			return fmt.Errorf("seal import: %w", err)
+		}
+		for rows.Next() {
+			var key, seg int64
+			var hb []byte
+			if err := rows.Scan(&key, &seg, &hb); err != nil {
+				rows.Close()
+				return err
+			}
+			if seg < 0 || seg >= int64(len(hashers)) {
+				rows.Close()
+				return fmt.Errorf("seal import: row %d in segment %d of %d", key, seg, len(hashers))
+			}
+			var h chain.Hash
+			copy(h[:], hb)
+			hashers[seg].Add(key, &h)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for i, hs := range hashers {
+			segs[i] = hs.Sum()
+		}
+		b.Rebuild(segs)
+	}
+	return sealBatch(ctx, c, b)
+}
+
+// chainRowsPerStmt is how many chain_rows one INSERT writes. A statement
+// that writes several rows opens a statement savepoint, and FTS5 writes its
+// pending index data at every savepoint: so the rows of a slice are queued
+// and written together just before it commits (which flushes FTS5 anyway),
+// chainRowsPerStmt at a time. One statement per row, as it is inserted,
+// cost the import ~7 % of its writer's CPU; a statement of 64 rows every 64
+// events, ~15 % (the FTS5 flushes).
+const chainRowsPerStmt = 64
+
+// chainRowsSQL inserts n rows into chain_rows.
+func chainRowsSQL(n int) string {
+	return "INSERT INTO chain_rows (id, batch, seg, hash) VALUES " + strings.TrimSuffix(strings.Repeat("(?,?,?,?),", n), ",")
+}
+
+// sealRow adds an inserted event to the import's batch and queues its
+// chain_rows row; flushChain writes what is queued.
+func (ins *inserter) sealRow(key int64, h chain.Hash) {
+	seg := ins.batch.Add(key, h)
+	ins.chainQueue = append(ins.chainQueue, chainRow{key: key, batch: ins.batch.ID, seg: seg, hash: h})
+}
+
+// flushChain writes the queued chain_rows rows, before the slice commits:
+// they are in the same transaction as their events.
+func (ins *inserter) flushChain() error {
+	q := ins.chainQueue
+	ins.chainQueue = ins.chainQueue[:0]
+	args := make([]driver.NamedValue, 0, 4*chainRowsPerStmt)
+	for len(q) > 0 {
+		n, st := chainRowsPerStmt, ins.chainRows
+		if len(q) < n {
+			n, st = 1, ins.chainRow
+		}
+		args = args[:0]
+		for i := range n {
+			r := &q[i]
+			args = append(args,
+				driver.NamedValue{Ordinal: 4*i + 1, Value: r.key},
+				driver.NamedValue{Ordinal: 4*i + 2, Value: r.batch},
+				driver.NamedValue{Ordinal: 4*i + 3, Value: int64(r.seg)},
+				driver.NamedValue{Ordinal: 4*i + 4, Value: r.hash[:]})
+		}
+		if _, err := st.(driver.StmtExecContext).ExecContext(ins.ctx, args); err != nil {
+			return fmt.Errorf("seal rows: %w", err)
+		}
+		q = q[n:]
+	}
+	return nil
+}
