@@ -2,6 +2,7 @@ package retention
 
 import (
 	"context"
+	"crypto/ed25519"
 	"io"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/chain"
 	"github.com/auditctl/auditctl/pkg/session"
 	"github.com/auditctl/auditctl/pkg/store/sqlite"
 )
@@ -57,6 +59,11 @@ func TestImportDuringRunRollsBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	keyPath := filepath.Join(t.TempDir(), chain.KeyFile) // signs the deletion's checkpoint
+	db.SetSigner(func() (ed25519.PrivateKey, error) {
+		k, _, err := chain.LoadOrCreateKey(keyPath)
+		return k, err
+	})
 	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 	old := func(id string) *audit.Event {
 		return &audit.Event{ID: id, Source: "t", Time: now.Add(-100 * 24 * time.Hour), Action: "X"}

@@ -786,14 +786,14 @@ func (db *DB) DeleteEventsWith(ctx context.Context, f audit.Filter, inTx func(c 
 			return err
 		}
 		n, _ = res.RowsAffected()
-		// A legitimate deletion: the chain says so, signed (chain.go).
-		if err := db.SealDeletion(ctx, c, "unpublished", "", fmt.Sprintf("%d events deleted", n)); err != nil {
-			return err
-		}
 		if inTx != nil {
 			if err := inTx(c, n); err != nil {
 				return err
 			}
+		}
+		// A legitimate deletion: the chain says so, signed (chain.go).
+		if err := db.SealDeletion(ctx, c, "unpublished", "", fmt.Sprintf("%d events deleted", n)); err != nil {
+			return err
 		}
 		if !slicesSupported {
 			// no lock to tell a dead writer's rows: delete them now
