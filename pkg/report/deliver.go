@@ -53,3 +53,20 @@ func (d Delivery) Deliver(r *Report) error {
 	}
 	return r.Err()
 }
+
+// TableColumns are the columns of WriteTable's table, for --columns.
+var TableColumns = []string{"status", "rule", "severity", "violations", "offending"}
+
+// ResolveFormat reads a command's -o for a report: table (the default on
+// a terminal) or json (else); any other format is a usage error naming
+// the command.
+func ResolveFormat(o string, isTTY bool, command string) (output.Format, error) {
+	format, err := output.ResolveFormat(o, isTTY)
+	if err != nil {
+		return "", err
+	}
+	if format != output.FormatTable && format != output.FormatJSON {
+		return "", audit.Errorf(audit.EUSAGE, "%s writes a table or json (-o table|json), not %s; --junit and --sarif write the reports for CI", command, format)
+	}
+	return format, nil
+}

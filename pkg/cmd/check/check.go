@@ -126,17 +126,14 @@ func NewCmdCheck(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	fl.StringVar(&opts.Sync, "sync", "", "sync the window from this remote API into the cache first: jumpcloud")
 	fl.BoolVar(&opts.AllowEmpty, "allow-empty", false, "let a window with no data at all pass instead of exiting 6")
 	cmdutil.AddJumpCloudFlags(cmd, &f.JumpCloud, cmdutil.QueryTimeout)
-	cmdutil.AddTableFlags(cmd, &opts.Table, []string{"status", "rule", "severity", "violations", "offending"})
+	cmdutil.AddTableFlags(cmd, &opts.Table, report.TableColumns)
 	return cmd
 }
 
 func run(ctx context.Context, opts *Options) error {
-	format, err := output.ResolveFormat(opts.Output, opts.IO.IsStdoutTTY())
+	format, err := report.ResolveFormat(opts.Output, opts.IO.IsStdoutTTY(), "check")
 	if err != nil {
 		return err
-	}
-	if format != output.FormatTable && format != output.FormatJSON {
-		return audit.Errorf(audit.EUSAGE, "check writes a table or json (-o %s is not one of them; --junit and --sarif write the reports for CI)", format)
 	}
 	threshold, err := report.ParseSeverity(opts.Severity)
 	if err != nil {

@@ -119,17 +119,14 @@ func NewCmdHunt(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	fl.IntVar(&opts.MaxEvents, "max-events", sigma.DefaultMaxEvents, "matching events listed per rule (the oldest; all are counted)")
 	fl.BoolVar(&opts.NoPushdown, "no-pushdown", false, "evaluate every rule on every event with sigma-go (slower, same results; for comparison)")
 	fl.BoolVar(&opts.AllowEmpty, "allow-empty", false, "pass (exit 0) when the window holds no events of the rules' sources instead of exiting 6")
-	cmdutil.AddTableFlags(cmd, &opts.Table, []string{"status", "rule", "severity", "violations", "offending"})
+	cmdutil.AddTableFlags(cmd, &opts.Table, report.TableColumns)
 	return cmd
 }
 
 func huntRun(ctx context.Context, opts *Options) error {
-	format, err := output.ResolveFormat(opts.Output, opts.IO.IsStdoutTTY())
+	format, err := report.ResolveFormat(opts.Output, opts.IO.IsStdoutTTY(), "hunt")
 	if err != nil {
 		return err
-	}
-	if format != output.FormatTable && format != output.FormatJSON {
-		return audit.Errorf(audit.EUSAGE, "hunt writes a table or json (-o table|json), not %s", format)
 	}
 	threshold, err := report.ParseSeverity(opts.Severity)
 	if err != nil {
