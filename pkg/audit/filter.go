@@ -308,4 +308,47 @@ type Page struct {
 	// total of CountUpTo means "CountUpTo or more". A store may count
 	// them all anyway.
 	CountUpTo int
+	// After, when set, starts the page right past that event in the
+	// page's order: keyset pagination, so that the next page of a scroll
+	// costs the same however deep it lies (Offset reads and skips every
+	// row before it). The sort must be by time alone (newest first, or
+	// oldest first to page back towards newer events); Offset, if any,
+	// counts from the cursor. The total still counts every match of the
+	// filter. An event no longer stored still marks its place.
+	After *Cursor
+}
+
+// Cursor is the place of one event in time order, for Page.After.
+type Cursor struct {
+	Time       time.Time
+	Source, ID string
+}
+
+// CursorOf is the cursor at e.
+func CursorOf(e *Event) *Cursor {
+	return &Cursor{Time: e.Time, Source: e.Source, ID: e.ID}
+}
+
+// TimeOrder tells whether the page is sorted by time alone (the default,
+// newest first), and which way.
+func (p Page) TimeOrder() (desc, ok bool) {
+	if len(p.Sort) == 0 {
+		return true, true
+	}
+	if len(p.Sort) == 1 && p.Sort[0].Field == FieldTime {
+		return p.Sort[0].Desc, true
+	}
+	return false, false
+}
+
+// CheckCursor returns a usage error when p has a cursor but is not sorted
+// by time alone.
+func (p Page) CheckCursor() error {
+	if p.After == nil {
+		return nil
+	}
+	if _, ok := p.TimeOrder(); !ok {
+		return Errorf(EUSAGE, "a page after a cursor must be sorted by time alone")
+	}
+	return nil
 }

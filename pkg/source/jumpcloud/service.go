@@ -286,27 +286,22 @@ func (s *Service) stream(ctx context.Context, f audit.Filter, p plan, desc bool,
 
 var errStop = errors.New("stop")
 
-// timeOrder tells whether a page's sort is by time alone (and which way).
-func timeOrder(sort []audit.SortKey) (desc, ok bool) {
-	if len(sort) == 0 {
-		return true, true
-	}
-	if len(sort) == 1 && sort[0].Field == audit.FieldTime {
-		return sort[0].Desc, true
-	}
-	return false, false
-}
-
 // FindEvents returns a page of matching events and the total.
 func (s *Service) FindEvents(ctx context.Context, f audit.Filter, pg audit.Page) ([]*audit.Event, int, error) {
 	if err := f.Validate(); err != nil {
 		return nil, 0, err
 	}
+	if err := pg.CheckCursor(); err != nil {
+		return nil, 0, err
+	}
+	if pg.After != nil {
+		return s.findAfter(ctx, f, pg)
+	}
 	p := s.plan(f)
 	s.explain("list", p)
 	var out []*audit.Event
 	n := 0
-	desc, byTime := timeOrder(pg.Sort)
+	desc, byTime := pg.TimeOrder()
 	if !byTime {
 		s.Client.debugf("list: sorted client-side (the API sorts by time only)")
 		var all []*audit.Event
@@ -358,6 +353,53 @@ func (s *Service) FindEvents(ctx context.Context, f audit.Filter, pg audit.Page)
 	return out, total, nil
 }
 
+// findAfter is FindEvents of a keyset page (pg.After): the window is
+// narrowed to the cursor's side (to its millisecond, the API's precision),
+// and the events of that millisecond are kept only past the cursor, in
+// the order the stream (and the cache) gives them.
+func (s *Service) findAfter(ctx context.Context, f audit.Filter, pg audit.Page) ([]*audit.Event, int, error) {
+	desc, _ := pg.TimeOrder()
+	at := pg.After.Time
+	ck := sortKey(&audit.Event{Time: at, Source: pg.After.Source, ID: pg.After.ID})
+	nf := f
+	if desc {
+		if end := at.Truncate(time.Millisecond).Add(time.Millisecond); nf.Until.IsZero() || end.Before(nf.Until) {
+			nf.Until = end
+		}
+	} else if start := at.Truncate(time.Millisecond); start.After(nf.Since) {
+		nf.Since = start
+	}
+	p := s.plan(nf)
+	s.explain("list", p)
+	var out []*audit.Event
+	n := 0
+	err := s.stream(ctx, nf, p, desc, 0, func(e *audit.Event) error {
+		if k := sortKey(e); desc && k >= ck || !desc && k <= ck {
+			return nil
+		}
+		if n >= pg.Offset {
+			out = append(out, e)
+		}
+		n++
+		if pg.Limit > 0 && len(out) >= pg.Limit {
+			return errStop
+		}
+		return nil
+	})
+	if err != nil && err != errStop {
+		return nil, 0, err
+	}
+	total := -1
+	if !pg.NoTotal {
+		c, err := s.CountEvents(ctx, f)
+		if err != nil {
+			return nil, 0, err
+		}
+		total = int(c)
+	}
+	return out, total, nil
+}
+
 // sortEvents sorts as the cache does: by the keys (text without case,
 // events without a duration last), then newest first.
 func sortEvents(evs []*audit.Event, keys []audit.SortKey) {
@@ -393,7 +435,7 @@ func sortEvents(evs []*audit.Event, keys []audit.SortKey) {
 
 // EachEvent streams every matching event in page order.
 func (s *Service) EachEvent(ctx context.Context, f audit.Filter, pg audit.Page, fn func(*audit.Event) error) error {
-	if desc, ok := timeOrder(pg.Sort); ok && pg.Offset == 0 && pg.Limit == 0 {
+	if desc, ok := pg.TimeOrder(); ok && pg.After == nil && pg.Offset == 0 && pg.Limit == 0 {
 		if err := f.Validate(); err != nil {
 			return err
 		}

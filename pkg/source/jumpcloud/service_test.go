@@ -93,6 +93,30 @@ func TestPushdownMatchesCache(t *testing.T) {
 				t.Fatalf("%q %+v: remote %d events (total %d) %v, cache %d (total %d) %v", q, pg, len(got), gotTotal, ids(got), len(want), wantTotal, ids(want))
 			}
 		}
+		// keyset pages (Page.After), both ways: the same events as the cache's
+		for _, desc := range []bool{true, false} {
+			var wc, gc *audit.Cursor
+			for page := 0; page < 4; page++ {
+				pg := audit.Page{Limit: 9, Sort: []audit.SortKey{{Field: audit.FieldTime, Desc: desc}}, NoTotal: page > 0}
+				pg.After = wc
+				want, wantTotal, err := db.FindEvents(ctx, f, pg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				pg.After = gc
+				got, gotTotal, err := svc.FindEvents(ctx, f, pg)
+				if err != nil {
+					t.Fatalf("%q keyset page %d: %v", q, page, err)
+				}
+				if wantTotal != gotTotal || !sameEvents(got, want) {
+					t.Fatalf("%q keyset page %d (desc %v): remote %v (total %d), cache %v (total %d)", q, page, desc, ids(got), gotTotal, ids(want), wantTotal)
+				}
+				if len(want) < pg.Limit {
+					break
+				}
+				wc, gc = audit.CursorOf(want[len(want)-1]), audit.CursorOf(got[len(got)-1])
+			}
+		}
 		wn, _ := db.CountEvents(ctx, f)
 		gn, err := svc.CountEvents(ctx, f)
 		if err != nil || wn != gn {

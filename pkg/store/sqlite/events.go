@@ -304,6 +304,10 @@ func (db *DB) FindEvents(ctx context.Context, f audit.Filter, p audit.Page) ([]*
 	if err != nil {
 		return nil, 0, err
 	}
+	whole := *q // the filter without the cursor, for the total
+	if err := q.after(ctx, conn, p); err != nil {
+		return nil, 0, err
+	}
 	var events []*audit.Event
 	err = eachRow(ctx, conn, q, p, func(e *audit.Event) error {
 		events = append(events, e)
@@ -316,9 +320,10 @@ func (db *DB) FindEvents(ctx context.Context, f audit.Filter, p audit.Page) ([]*
 	if p.NoTotal {
 		return events, total, nil
 	}
-	if p.Offset == 0 && (p.Limit == 0 || len(events) < p.Limit) {
+	if p.Offset == 0 && p.After == nil && (p.Limit == 0 || len(events) < p.Limit) {
 		total = len(events) // the page holds them all
 	} else {
+		q := &whole
 		count := "SELECT count(*) FROM " + q.from + q.whereSQL()
 		if p.CountUpTo > 0 {
 			count = fmt.Sprintf("SELECT count(*) FROM (SELECT 1 FROM %s%s LIMIT %d)", q.from, q.whereSQL(), p.CountUpTo)
@@ -328,6 +333,34 @@ func (db *DB) FindEvents(ctx context.Context, f audit.Filter, p audit.Page) ([]*
 		}
 	}
 	return events, total, nil
+}
+
+// after narrows q to the rows past p.After in p's order: a key range on
+// the time-ordered key, so a page deep in a scroll reads no more rows than
+// the first. The cursor's key is looked up by (source, id); an event no
+// longer stored marks its place by the key it would have had.
+func (q *query) after(ctx context.Context, conn *sql.Conn, p audit.Page) error {
+	if err := p.CheckCursor(); err != nil || p.After == nil {
+		return err
+	}
+	c := p.After
+	var key int64
+	err := conn.QueryRowContext(ctx, "SELECT id FROM events WHERE source = ? AND ext_id = ?", c.Source, c.ID).Scan(&key)
+	switch {
+	case err == sql.ErrNoRows:
+		if key, err = eventKey(c.Time, c.Source, c.ID); err != nil {
+			return audit.Errorf(audit.EUSAGE, "page cursor: %v", err)
+		}
+	case err != nil:
+		return fmt.Errorf("page cursor: %w", err)
+	}
+	op := " > ?"
+	if desc, _ := p.TimeOrder(); desc {
+		op = " < ?"
+	}
+	q.where = append(slices.Clip(q.where), q.keyCol+op)
+	q.args = append(slices.Clip(q.args), key)
+	return nil
 }
 
 // eachRow runs the events query of q on conn and calls fn with each
@@ -440,7 +473,7 @@ func (db *DB) EachEvent(ctx context.Context, f audit.Filter, p audit.Page, fn fu
 	if err != nil {
 		return err
 	}
-	if desc, ok := parallelScan(q, p); ok {
+	if desc, ok := parallelScan(q, p); ok && p.After == nil {
 		if done, err := db.eachParallel(ctx, q, desc, fn); done || err != nil {
 			return err
 		}
@@ -451,6 +484,9 @@ func (db *DB) EachEvent(ctx context.Context, f audit.Filter, p audit.Page, fn fu
 	}
 	defer done()
 	if err := hideUnpublished(ctx, conn, q); err != nil {
+		return err
+	}
+	if err := q.after(ctx, conn, p); err != nil {
 		return err
 	}
 	return eachRow(ctx, conn, q, p, fn)
