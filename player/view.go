@@ -685,18 +685,7 @@ func pad(s string, w int) string {
 // safeFrame returns the frame with its SGR sequences kept and every other
 // control, escape sequence, format character or invalid byte escaped, as
 // auditctl's terminal chokepoint (sanitize.Terminal) writes text; tabs too.
-func safeFrame(s string) string {
-	if strings.IndexByte(s, '\t') >= 0 {
-		s = strings.ReplaceAll(s, "\t", `\t`) // text may keep tabs; a frame may not
-	}
-	var b strings.Builder
-	b.Grow(len(s))
-	t := sanitize.NewTerminal(&b, true)
-	if sanitize.WriteStyled(t, s) != nil || t.Flush() != nil {
-		return "" // a strings.Builder does not fail
-	}
-	return b.String()
-}
+func safeFrame(s string) string { return sanitize.Frame(s) }
 
 // cleanLine makes untrusted text one safe line: the one way text from a
 // recording (or a file name, or an error quoting either) enters the view.

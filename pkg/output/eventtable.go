@@ -51,6 +51,10 @@ func EventColumnNames() []string {
 	return t.ColumnNames()
 }
 
+// EventTable is the table of events, for RenderTable: what `logs list`
+// prints, and the console's logs view.
+func EventTable(events []*audit.Event, opt Options) Table { return eventTable(events, opt) }
+
 // eventTable is the table of events.
 func eventTable(events []*audit.Event, opt Options) Table {
 	return Table{Columns: eventColumns, Len: len(events), Cell: func(i, col int) string {

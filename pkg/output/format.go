@@ -80,6 +80,9 @@ type Options struct {
 	Columns []string
 	// Wide shows every column of a table and ignores Width (--wide).
 	Wide bool
+	// Omit leaves these columns out of the default ones (without
+	// Columns).
+	Omit []string
 	// Location is the time zone of times in tables (--tz, TZ); nil means
 	// UTC. Zone, when set, is its name in headers ("TIME (Europe/Berlin)").
 	// Machine formats always write RFC 3339 UTC.

@@ -117,7 +117,7 @@ func (t *Table) selectColumns(opt Options) ([]int, bool, error) {
 	if len(opt.Columns) == 0 {
 		var sel []int
 		for i, c := range t.Columns {
-			if c.NotWide || c.Extra && !opt.Wide {
+			if c.NotWide || c.Extra && !opt.Wide || slices.Contains(opt.Omit, c.Name) {
 				continue
 			}
 			sel = append(sel, i)

@@ -2,6 +2,7 @@ package sanitize
 
 import (
 	"io"
+	"strings"
 )
 
 // Terminal is the chokepoint between auditctl and a terminal: every byte a
@@ -206,4 +207,23 @@ func sgrEnd(s string) int {
 		return 0
 	}
 	return 0
+}
+
+// Frame returns a full-screen program's frame (the session player's, the
+// console's) with its SGR sequences kept and every other control, escape
+// sequence, format character, invalid byte or tab escaped, as Terminal
+// writes text: the last line of defence of a program that writes to the
+// terminal raw, behind the sanitizing of each value where it enters the
+// view.
+func Frame(s string) string {
+	if strings.IndexByte(s, '\t') >= 0 {
+		s = strings.ReplaceAll(s, "\t", `\t`) // text may keep tabs; a frame may not
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	t := NewTerminal(&b, true)
+	if WriteStyled(t, s) != nil || t.Flush() != nil {
+		return "" // a strings.Builder does not fail
+	}
+	return b.String()
 }

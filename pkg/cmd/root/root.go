@@ -14,6 +14,7 @@ import (
 	"github.com/auditctl/auditctl/pkg/cmd/logs"
 	"github.com/auditctl/auditctl/pkg/cmd/sessions"
 	synccmd "github.com/auditctl/auditctl/pkg/cmd/sync"
+	tuicmd "github.com/auditctl/auditctl/pkg/cmd/tui"
 	"github.com/auditctl/auditctl/pkg/cmd/verify"
 	"github.com/auditctl/auditctl/pkg/cmd/version"
 	"github.com/auditctl/auditctl/pkg/cmdutil"
@@ -89,6 +90,7 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 	cmd.AddCommand(check.NewCmdCheck(f, nil))
 	cmd.AddCommand(retentioncmd.NewCmdRetention(f))
 	cmd.AddCommand(hunt.NewCmdHunt(f, nil))
+	cmd.AddCommand(tuicmd.NewCmdTUI(f, nil))
 	cmd.AddCommand(version.NewCmdVersion(f))
 	cmd.AddCommand(verify.NewCmdVerify(f, nil))
 	cmd.InitDefaultCompletionCmd()

@@ -1,0 +1,121 @@
+// Package tui implements `auditctl tui`, the investigation console: the
+// command reads its flags and hands the console (package tui at the root)
+// the event service and the filter they choose.
+package tui
+
+import (
+	"context"
+
+	"github.com/MakeNowJust/heredoc"
+	"github.com/spf13/cobra"
+
+	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/cmdutil"
+	"github.com/auditctl/auditctl/tui"
+)
+
+// Options are the flags and dependencies of `tui`.
+type Options struct {
+	IO      *cmdutil.IOStreams
+	Factory *cmdutil.Factory
+	Filter  cmdutil.FilterOptions
+	Remote  string
+}
+
+// NewCmdTUI builds the command.
+func NewCmdTUI(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{IO: f.IOStreams, Factory: f}
+	cmd := &cobra.Command{
+		Use:   "tui",
+		Short: "Browse and search events interactively",
+		Long: heredoc.Doc(`
+			Open the investigation console on the events of the cache, or with
+			--remote jumpcloud, live from the Directory Insights API: the same
+			events the logs commands read, in a table you scroll through and
+			search as you type.
+
+			The table shows the newest events first (time, service, action,
+			actor, IP, status, duration; the columns a narrow terminal cannot
+			hold are left out by priority, as in logs list). It reads the result
+			a chunk at a time as you scroll, so a cache of millions of events
+			scrolls as freely as a small one. The footer shows
+			"Page X of Y (Z total)", the filter and the time window.
+
+			The filter flags, --since and --until set the base filter; -q is the
+			initial query, which / edits (the -q language, checked as you type,
+			the error shown where it is; each query cancels the one still
+			running). Like logs list, it covers the last 7 days unless a time is
+			given or --all. Keys (? in the console shows them all):
+			  ↑ ↓ pgup pgdown home end   move (k j b space g G)
+			  enter                      the event in full: every field, the JSON
+			                             documents pretty-printed, the changes
+			  /                          the query bar (↑ for earlier queries)
+			  c                          clear the query
+			  r                          run the query again
+			  esc                        close what was opened last
+			  ?                          all the keys
+			  q                          quit
+
+			Needs a terminal. --no-color (or NO_COLOR) leaves out the colours.
+			See docs/tui.md.
+		`),
+		Example: heredoc.Doc(`
+			auditctl tui
+			auditctl tui -q 'action:DeleteUser -status:success'
+			auditctl tui --since 24h --service sso
+			auditctl tui --all --actor '*@example.com'
+			auditctl tui --remote jumpcloud --since 24h
+		`),
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			return run(cmd.Context(), opts)
+		},
+	}
+	cmdutil.AddFilterFlags(cmd, &opts.Filter, true)
+	cmd.Flags().StringVar(&opts.Remote, "remote", "", "query this remote API live instead of the cache: jumpcloud")
+	cmdutil.AddJumpCloudFlags(cmd, &f.JumpCloud, cmdutil.NoTimeout)
+	return cmd
+}
+
+// Compile returns the console's compiler of queries: the query with the
+// flags' filter, over the default window when no time is given.
+func (opts *Options) Compile() func(string) (audit.Filter, bool, error) {
+	return func(q string) (audit.Filter, bool, error) {
+		fo := opts.Filter
+		fo.Query = q
+		f, err := fo.Filter(opts.Factory.Now(), true)
+		return f, fo.DefaultWindowApplied(), err
+	}
+}
+
+func run(ctx context.Context, opts *Options) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	compile := opts.Compile()
+	if _, _, err := compile(opts.Filter.Query); err != nil {
+		return err
+	}
+	if !opts.IO.IsStdinTTY() || !opts.IO.IsStdoutTTY() {
+		return audit.Errorf(audit.EUSAGE, "the console needs a terminal: use logs list for output to a file or a pipe")
+	}
+	svc, err := opts.Factory.EventService(ctx, opts.Remote)
+	if err != nil {
+		return err
+	}
+	where := opts.Remote
+	if where == "" {
+		path, err := opts.Factory.ResolveDBPath()
+		if err != nil {
+			return err
+		}
+		where = "cache " + path
+	}
+	return tui.Run(ctx, tui.Options{
+		Events: svc, Compile: compile, Query: opts.Filter.Query, Where: where,
+		Color: opts.IO.ColorEnabled(), In: opts.IO.In, Out: opts.IO.RawOut(),
+	})
+}

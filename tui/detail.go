@@ -1,0 +1,92 @@
+package tui
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/viewport"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/output"
+)
+
+// detailPanel shows one event whole (Enter): the panel of `logs show`,
+// every field, the JSON documents pretty-printed, the changes, scrolled
+// in a viewport.
+type detailPanel struct {
+	ev   *audit.Event
+	opt  output.Options
+	view viewport.Model
+	err  string
+}
+
+func (m *Model) openDetail() tea.Cmd {
+	e := m.logs.selected()
+	if e == nil {
+		return nil
+	}
+	d := &detailPanel{ev: e, opt: output.Options{Color: m.opt.Color, Location: m.opt.Location}}
+	d.view = viewport.New()
+	d.view.KeyMap = viewport.KeyMap{} // keys are the panel's (key)
+	d.view.SoftWrap = true            // long values and JSON lines wrap
+	d.resize(m.width, m.bodyHeight()-1)
+	m.detail = d
+	m.open(layerDetail)
+	return nil
+}
+
+// resize lays the panel out again for a width and a height.
+func (d *detailPanel) resize(w, h int) {
+	d.view.SetWidth(w)
+	d.view.SetHeight(max(h, 1))
+	opt := d.opt
+	opt.Width = w
+	var buf bytes.Buffer
+	if err := output.WriteEventDetail(&buf, d.ev, opt); err != nil {
+		d.err = errText(err)
+	}
+	d.view.SetContent(strings.TrimRight(buf.String(), "\n"))
+}
+
+// key scrolls the panel; false: the key is not the panel's.
+func (d *detailPanel) key(s string) bool {
+	switch s {
+	case "up", "k":
+		d.view.ScrollUp(1)
+	case "down", "j":
+		d.view.ScrollDown(1)
+	case "pgup", "b":
+		d.view.PageUp()
+	case "pgdown", "space", " ", "f":
+		d.view.PageDown()
+	case "home", "g":
+		d.view.GotoTop()
+	case "end", "G":
+		d.view.GotoBottom()
+	case "enter":
+		return true
+	default:
+		return false
+	}
+	return true
+}
+
+func (d *detailPanel) wheel(msg tea.MouseWheelMsg) {
+	switch msg.Button {
+	case tea.MouseWheelUp:
+		d.view.ScrollUp(3)
+	case tea.MouseWheelDown:
+		d.view.ScrollDown(3)
+	}
+}
+
+// title is the panel's first line.
+func (d *detailPanel) title() string {
+	pos := ""
+	if n := d.view.TotalLineCount(); n > d.view.Height() {
+		pos = fmt.Sprintf("  (%d%%)", int(d.view.ScrollPercent()*100))
+	}
+	return "Event " + d.ev.ID + pos
+}

@@ -1,0 +1,49 @@
+package tui
+
+import "fmt"
+
+// keyTable lists every key, for `?` and docs/tui.md. The keys are the
+// player's where they mean the same thing (q, ?, /, space, g G, Esc).
+var keyTable = [][2]string{
+	{"↑ ↓  k j", "move the selection (the detail panel: scroll)"},
+	{"pgup pgdown  b space", "a page up / down"},
+	{"home end  g G", "the newest / the oldest match"},
+	{"enter", "open the detail panel of the selected event"},
+	{"/", "query bar: the -q language, run as you type"},
+	{"  ↑ ↓ in the bar", "earlier queries"},
+	{"  enter  esc", "keep the query / go back to the one before"},
+	{"c", "clear the query (the command line's flags stay)"},
+	{"r", "run the query again (new events)"},
+	{"esc", "close what was opened last (help, detail, bar)"},
+	{"?", "this help"},
+	{"q  ctrl+c", "quit"},
+}
+
+// helpPanel is the list of keys, scrolled in a short window.
+type helpPanel struct{ top int }
+
+func helpLines() []string {
+	lines := []string{"Keys", ""}
+	for _, k := range keyTable {
+		lines = append(lines, fmt.Sprintf("  %-22s %s", k[0], k[1]))
+	}
+	return append(lines, "",
+		"The table shows the newest events first and reads the result a chunk at a",
+		"time as you scroll: the footer says where you are, what the filter is and",
+		"the time window (the last 7 days unless the query or --since gives one).",
+		"", "↑ ↓ scroll; any other key closes this help")
+}
+
+// key scrolls the help; false closes it.
+func (h *helpPanel) key(s string, height int) bool {
+	n := len(helpLines())
+	switch s {
+	case "up", "k":
+		h.top = max(h.top-1, 0)
+	case "down", "j":
+		h.top = max(min(h.top+1, n-height), 0)
+	default:
+		return false
+	}
+	return true
+}

@@ -1,0 +1,307 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
+
+	"github.com/auditctl/auditctl/pkg/audit"
+)
+
+// Options configure the console.
+type Options struct {
+	// Events is where events are read: the cache or a remote API
+	// (cmdutil.Factory.EventService), exactly as the logs commands read
+	// them.
+	Events audit.EventService
+	// Compile turns the query bar's text into the filter to show, with
+	// whatever the command line added (its filter flags and --since), and
+	// says whether the default time window was applied because nothing
+	// gave a time. Its errors are shown in place; a *query.SyntaxError
+	// points at its column.
+	Compile func(query string) (f audit.Filter, defaultWindow bool, err error)
+	// Query is the initial query (-q).
+	Query string
+	// Where names what Events reads, for the header ("cache PATH",
+	// "jumpcloud").
+	Where string
+	// Color: colours (off with --no-color or NO_COLOR; bold and reverse
+	// video stay).
+	Color bool
+	// In and Out are the terminal (the process's when nil).
+	In  io.Reader
+	Out io.Writer
+	// Location is the time zone of the table's times (nil: UTC).
+	Location *time.Location
+}
+
+// Run runs the console until the user quits or ctx ends.
+func Run(ctx context.Context, o Options) error {
+	m := New(ctx, o)
+	defer m.Close()
+	popts := []tea.ProgramOption{tea.WithContext(ctx)}
+	if o.In != nil {
+		popts = append(popts, tea.WithInput(o.In))
+	}
+	if o.Out != nil {
+		popts = append(popts, tea.WithOutput(o.Out))
+	}
+	if !o.Color {
+		popts = append(popts, tea.WithColorProfile(colorprofile.Ascii))
+	}
+	_, err := tea.NewProgram(m, popts...).Run()
+	if err != nil && (ctx.Err() != nil || errors.Is(err, tea.ErrProgramKilled)) {
+		return nil // interrupted
+	}
+	return err
+}
+
+// Model is the console's bubbletea model. Update reacts to keys, window
+// sizes and the results of the work it started (each query runs in a
+// command off the update loop, under a context cancelled when a newer
+// query supersedes it); View draws the frame. It is used through a
+// pointer: Update changes it in place.
+type Model struct {
+	opt    Options
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	width, height int
+	st            styles
+
+	logs   logsView
+	bar    *queryBar
+	detail *detailPanel
+	help   *helpPanel
+	// layers are what is open over the logs view, in the order opened:
+	// Esc closes the last.
+	layers []layer
+
+	history []string // queries run from the bar, oldest first
+	status  string   // a message for the key line
+	isErr   bool
+}
+
+type layer int
+
+const (
+	layerBar layer = iota
+	layerDetail
+	layerHelp
+)
+
+// New returns the console's model; Init starts the first query.
+func New(ctx context.Context, o Options) *Model {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	m := &Model{opt: o, ctx: ctx, cancel: cancel, width: 80, height: 24, st: newStyles(o.Color)}
+	m.logs.init()
+	return m
+}
+
+// Close stops the work still running.
+func (m *Model) Close() { m.cancel() }
+
+// Init runs the initial query.
+func (m *Model) Init() tea.Cmd {
+	return m.runQuery(m.opt.Query)
+}
+
+// Update handles one message.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	return m, m.update(msg)
+}
+
+func (m *Model) update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = max(msg.Width, 20), max(msg.Height, 8)
+		m.relayout()
+		return nil
+	case tea.KeyPressMsg:
+		return m.key(msg)
+	case tea.PasteMsg:
+		if m.bar != nil {
+			return m.barInput(msg)
+		}
+		return nil
+	case tea.MouseWheelMsg:
+		if m.detail != nil {
+			m.detail.wheel(msg)
+			return nil
+		}
+		if msg.Button == tea.MouseWheelUp {
+			return m.move(-3)
+		}
+		if msg.Button == tea.MouseWheelDown {
+			return m.move(3)
+		}
+		return nil
+	case pageMsg:
+		return m.gotPage(msg)
+	case totalMsg:
+		m.gotTotal(msg)
+		return nil
+	case debounceMsg:
+		if m.bar != nil && msg.gen == m.bar.gen {
+			return m.runQuery(m.bar.input.Value())
+		}
+		return nil
+	}
+	if m.bar != nil {
+		return m.barInput(msg) // the cursor's blink
+	}
+	return nil
+}
+
+// open pushes a layer; close pops the last one.
+func (m *Model) open(l layer) { m.layers = append(m.layers, l) }
+
+func (m *Model) closeLast() tea.Cmd {
+	if len(m.layers) == 0 {
+		return nil
+	}
+	l := m.layers[len(m.layers)-1]
+	m.layers = m.layers[:len(m.layers)-1]
+	switch l {
+	case layerBar:
+		return m.cancelBar()
+	case layerDetail:
+		m.detail = nil
+	case layerHelp:
+		m.help = nil
+	}
+	m.relayout()
+	return nil
+}
+
+// closeLayer removes l from the stack wherever it is.
+func (m *Model) closeLayer(l layer) {
+	for i, x := range m.layers {
+		if x == l {
+			m.layers = append(m.layers[:i], m.layers[i+1:]...)
+			break
+		}
+	}
+	switch l {
+	case layerBar:
+		m.bar = nil
+	case layerDetail:
+		m.detail = nil
+	case layerHelp:
+		m.help = nil
+	}
+	m.relayout()
+}
+
+func (m *Model) top() (layer, bool) {
+	if len(m.layers) == 0 {
+		return 0, false
+	}
+	return m.layers[len(m.layers)-1], true
+}
+
+func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
+	s := k.String()
+	if s == "ctrl+c" {
+		m.cancel()
+		return tea.Quit
+	}
+	if l, ok := m.top(); ok {
+		switch l {
+		case layerBar:
+			return m.barKey(k)
+		case layerHelp:
+			if s == "q" {
+				m.cancel()
+				return tea.Quit
+			}
+			if m.help.key(s, m.bodyHeight()) {
+				return nil
+			}
+			return m.closeLast()
+		case layerDetail:
+			if m.detail.key(s) {
+				return nil
+			}
+		}
+	}
+	switch s {
+	case "q":
+		m.cancel()
+		return tea.Quit
+	case "esc":
+		return m.closeLast()
+	case "?":
+		m.help = &helpPanel{}
+		m.open(layerHelp)
+		return nil
+	case "/":
+		if m.detail != nil {
+			m.closeLayer(layerDetail)
+		}
+		return m.openBar()
+	case "c":
+		m.closeLayer(layerDetail)
+		if m.logs.query == "" {
+			m.setStatus("no query to clear", false)
+			return nil
+		}
+		return m.runQuery("")
+	case "r":
+		return m.runQuery(m.logs.query)
+	}
+	if m.detail != nil {
+		return nil
+	}
+	switch s {
+	case "up", "k":
+		return m.move(-1)
+	case "down", "j":
+		return m.move(1)
+	case "pgup", "b":
+		return m.move(-m.pageSize())
+	case "pgdown", "space", " ", "f":
+		return m.move(m.pageSize())
+	case "home", "g":
+		return m.first()
+	case "end", "G":
+		return m.last()
+	case "enter":
+		return m.openDetail()
+	}
+	return nil
+}
+
+func (m *Model) setStatus(s string, isErr bool) { m.status, m.isErr = s, isErr }
+
+// bodyHeight is the number of lines between the query line and the
+// footer.
+func (m *Model) bodyHeight() int {
+	h := m.height - 4 // header, query line, footer, key line
+	if m.bar != nil && m.bar.err != "" {
+		h--
+	}
+	return max(h, 1)
+}
+
+// pageSize is the number of table rows on screen (a page).
+func (m *Model) pageSize() int { return max(m.bodyHeight()-1, 1) }
+
+// relayout fits what depends on the size.
+func (m *Model) relayout() {
+	m.logs.layout(m.width, m.tableOpts())
+	m.logs.scrollTo(m.pageSize())
+	if m.detail != nil {
+		m.detail.resize(m.width, m.bodyHeight()-1)
+	}
+	if m.bar != nil {
+		m.bar.input.SetWidth(max(m.width-3, 1))
+	}
+}

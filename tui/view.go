@@ -1,0 +1,241 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/cmdutil"
+	"github.com/auditctl/auditctl/pkg/output"
+	"github.com/auditctl/auditctl/pkg/query"
+	"github.com/auditctl/auditctl/pkg/sanitize"
+)
+
+// styles are the console's; without colour only bold, faint and reverse
+// video are left.
+type styles struct {
+	header, dim, title, selected, err, caret lipgloss.Style
+}
+
+func newStyles(color bool) styles {
+	s := styles{
+		header:   lipgloss.NewStyle().Bold(true).Reverse(true),
+		dim:      lipgloss.NewStyle().Faint(true),
+		title:    lipgloss.NewStyle().Bold(true),
+		selected: lipgloss.NewStyle().Reverse(true),
+		err:      lipgloss.NewStyle().Bold(true),
+		caret:    lipgloss.NewStyle().Bold(true),
+	}
+	if color {
+		s.header = lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("#ffffff")).Background(lipgloss.Color("#30407a"))
+		s.err = lipgloss.NewStyle().Foreground(lipgloss.Color("#ff5f5f"))
+		s.caret = lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("#ff5f5f"))
+	}
+	return s
+}
+
+// View draws the frame. Every untrusted value is sanitized where it
+// enters the view (the table's and the detail panel's cells by pkg/output,
+// the query and errors here); as a last line of defence the whole frame
+// goes through the terminal chokepoint's rules (sanitize.Frame).
+func (m *Model) View() tea.View {
+	v := tea.NewView(sanitize.Frame(m.render()))
+	v.AltScreen = true
+	v.MouseMode = tea.MouseModeCellMotion
+	if m.bar != nil {
+		v.Cursor = m.bar.input.Cursor()
+		if v.Cursor != nil {
+			v.Cursor.Y++ // the bar is the second line
+		}
+	}
+	return v
+}
+
+func (m *Model) render() string {
+	lines := make([]string, 0, m.height)
+	lines = append(lines, m.headerLine(), m.queryLine())
+	if m.bar != nil && m.bar.err != "" {
+		lines = append(lines, m.errLine())
+	}
+	lines = append(lines, m.body()...)
+	lines = append(lines, m.footer(), m.keyLine())
+	for i, l := range lines {
+		lines[i] = pad(l, m.width)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (m *Model) headerLine() string {
+	left := " auditctl · logs"
+	if m.opt.Where != "" {
+		left += " · " + sanitize.String(m.opt.Where)
+	}
+	right := ""
+	switch v := &m.logs; {
+	case v.loading:
+		right = "searching… "
+	case v.older || v.newer:
+		right = "reading… "
+	case v.total < 0 && v.err == nil:
+		right = "counting… "
+	}
+	gap := m.width - ansi.StringWidth(left) - ansi.StringWidth(right)
+	if gap < 1 {
+		return m.st.header.Render(pad(left, m.width))
+	}
+	return m.st.header.Render(left + strings.Repeat(" ", gap) + right)
+}
+
+func (m *Model) queryLine() string {
+	if m.bar != nil {
+		return m.bar.input.View()
+	}
+	if m.logs.query == "" {
+		return m.st.dim.Render("  / to search")
+	}
+	return "  " + sanitize.String(m.logs.query)
+}
+
+// errLine points at the column where the bar's text goes wrong.
+func (m *Model) errLine() string {
+	b := m.bar
+	msg := m.st.err.Render(b.err)
+	if b.col > 0 && b.col+4 < m.width {
+		return strings.Repeat(" ", b.col+1) + m.st.caret.Render("^") + " " + msg
+	}
+	return "  " + msg
+}
+
+func (m *Model) body() []string {
+	h := m.bodyHeight()
+	var out []string
+	switch {
+	case m.help != nil:
+		all := helpLines()
+		top := min(m.help.top, max(len(all)-h, 0))
+		for i, l := range all[top:min(top+h, len(all))] {
+			if i == 0 && top == 0 {
+				l = m.st.title.Render(" " + l)
+			} else {
+				l = " " + l
+			}
+			out = append(out, l)
+		}
+	case m.detail != nil:
+		out = append(out, m.st.title.Render(" "+sanitize.String(m.detail.title())))
+		out = append(out, strings.Split(m.detail.view.View(), "\n")...)
+	default:
+		out = m.table(h)
+	}
+	for len(out) < h {
+		out = append(out, "")
+	}
+	return out[:h]
+}
+
+// table is the visible part of the laid-out table, the selection in
+// reverse video.
+func (m *Model) table(h int) []string {
+	v := &m.logs
+	if len(v.lines) == 0 {
+		switch {
+		case v.loading:
+			return []string{m.st.dim.Render("  searching…")}
+		case v.err != nil:
+			return []string{"  " + m.st.err.Render(errText(v.err))}
+		}
+		return []string{m.st.dim.Render("  no events match")}
+	}
+	out := []string{m.st.title.Render(v.lines[0])}
+	for r := v.topRow; r < v.topRow+h-1; r++ {
+		i := r - v.base + 1
+		if i < 1 || i >= len(v.lines) {
+			break
+		}
+		line := v.lines[i]
+		if r == v.sel {
+			line = m.st.selected.Render(pad(ansi.Strip(line), m.width))
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+// footer is "Page X of Y (Z total) · the filter · the window".
+func (m *Model) footer() string {
+	v := &m.logs
+	page := m.pageSize()
+	var parts []string
+	switch {
+	case v.total >= 0:
+		parts = append(parts, output.PageFooter(v.sel/page+1, (v.total+page-1)/page, v.total))
+	case len(v.rows) > 0:
+		parts = append(parts, fmt.Sprintf("Page %d of … (counting)", v.sel/page+1))
+	}
+	parts = append(parts, filterText(v.filter), windowText(v.filter, v.defWin, m.tableOpts()))
+	return " " + strings.Join(parts, " · ")
+}
+
+// filterText is the filter without its time window, in the query
+// language: the flags' part too.
+func filterText(f audit.Filter) string {
+	f.Since, f.Until = time.Time{}, time.Time{}
+	if s := query.Format(f); s != "" {
+		return "filter: " + sanitize.String(s)
+	}
+	return "no filter"
+}
+
+// windowText is the time window of f.
+func windowText(f audit.Filter, def bool, opt output.Options) string {
+	switch {
+	case def:
+		return fmt.Sprintf("last %d days (default)", int(cmdutil.DefaultWindow.Hours()/24))
+	case f.Since.IsZero() && f.Until.IsZero():
+		return "all time"
+	case f.Until.IsZero():
+		return "since " + opt.Time(f.Since)
+	case f.Since.IsZero():
+		return "before " + opt.Time(f.Until)
+	}
+	return opt.Time(f.Since) + " – " + opt.Time(f.Until)
+}
+
+func (m *Model) keyLine() string {
+	if m.status != "" {
+		if m.isErr {
+			return " " + m.st.err.Render(m.status)
+		}
+		return " " + m.status
+	}
+	var k string
+	switch {
+	case m.bar != nil:
+		k = "enter keep  esc back  ↑ ↓ history"
+	case m.help != nil:
+		k = "↑ ↓ scroll  any key closes"
+	case m.detail != nil:
+		k = "↑ ↓ pgup pgdown scroll  esc close  / query  ? help  q quit"
+	default:
+		k = "↑ ↓ move  enter detail  / query  c clear  ? help  q quit"
+	}
+	return m.st.dim.Render(" " + k)
+}
+
+// pad cuts or pads s (which may hold SGR sequences) to exactly w columns.
+func pad(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	if sw := ansi.StringWidth(s); sw > w {
+		return ansi.Truncate(s, w-1, "") + "…"
+	} else if sw < w {
+		return s + strings.Repeat(" ", w-sw)
+	}
+	return s
+}
