@@ -99,12 +99,14 @@ func run(ctx context.Context, opts *Options) error {
 	if _, _, err := compile(opts.Filter.Query); err != nil {
 		return err
 	}
-	if !opts.IO.IsStdinTTY() || !opts.IO.IsStdoutTTY() {
-		return audit.Errorf(audit.EUSAGE, "the console needs a terminal: use logs list for output to a file or a pipe")
-	}
+	// The cache first: a missing or damaged one is said (exit 5) whatever
+	// the terminal.
 	svc, err := opts.Factory.EventService(ctx, opts.Remote)
 	if err != nil {
 		return err
+	}
+	if !opts.IO.IsStdinTTY() || !opts.IO.IsStdoutTTY() {
+		return audit.Errorf(audit.EUSAGE, "the console needs a terminal: use logs list for output to a file or a pipe")
 	}
 	where := opts.Remote
 	if where == "" {
