@@ -211,47 +211,10 @@ func eachEventRow(ctx context.Context, dc any, cond string, fn func(key int64, v
 		q += " WHERE " + cond
 	}
 	q += " ORDER BY e.id"
-	return eachDriverRow(ctx, dc, q, args, func(v []driver.Value) error {
+	return eachDriverRow(ctx, dc, "", q, args, func(v []driver.Value) error {
 		key, _ := v[0].(int64)
 		return fn(key, v[1:])
 	})
-}
-
-// eachDriverRow runs q on the driver connection dc and calls fn with each
-// row's values (valid until fn returns).
-func eachDriverRow(ctx context.Context, dc any, q string, args []driver.NamedValue, fn func([]driver.Value) error) error {
-	pc, ok := dc.(driver.ConnPrepareContext)
-	if !ok {
-		return fmt.Errorf("sqlite driver connection %T cannot prepare", dc)
-	}
-	st, err := pc.PrepareContext(ctx, q)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	rows, err := st.(driver.StmtQueryContext).QueryContext(ctx, args)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	dest := make([]driver.Value, len(rows.Columns()))
-	for n := 0; ; n++ {
-		if n&4095 == 4095 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		switch err := rows.Next(dest); err {
-		case nil:
-		case io.EOF:
-			return nil
-		default:
-			return err
-		}
-		if err := fn(dest); err != nil {
-			return err
-		}
-	}
 }
 
 // keyName names an event row by its key alone (its time and slot), for a
@@ -757,7 +720,7 @@ func segmentNow(ctx context.Context, c *sql.Conn, batch int64, seg int, want cha
 // eachRecord calls fn with every record in seq order.
 func eachRecord(ctx context.Context, c *sql.Conn, fn func(*chain.Record)) error {
 	return c.Raw(func(dc any) error {
-		return eachDriverRow(ctx, dc, "SELECT seq, kind, batch, rows, time_ns, body, digest, link, sig FROM chain ORDER BY seq", nil, func(x []driver.Value) error {
+		return eachDriverRow(ctx, dc, "", "SELECT seq, kind, batch, rows, time_ns, body, digest, link, sig FROM chain ORDER BY seq", nil, func(x []driver.Value) error {
 			r := chain.Record{Kind: str(x[1]), Body: blob(x[5]), Sig: blob(x[8])}
 			r.Seq, _ = x[0].(int64)
 			r.Batch, _ = x[2].(int64)

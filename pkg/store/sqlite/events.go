@@ -373,52 +373,68 @@ func eachRow(ctx context.Context, conn *sql.Conn, q *query, p audit.Page, fn fun
 		return err
 	}
 	sqlText := "SELECT " + selectCols + " FROM " + q.fromDocs() + q.whereSQL() + order
+	args := make([]driver.NamedValue, len(q.args))
+	for i, a := range q.args {
+		args[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+	}
 	return conn.Raw(func(dc any) error {
-		pc, ok := dc.(driver.ConnPrepareContext)
-		if !ok {
-			return fmt.Errorf("sqlite driver connection %T cannot prepare", dc)
-		}
-		st, err := pc.PrepareContext(ctx, sqlText)
-		if err != nil {
-			return fmt.Errorf("query events: %w", err)
-		}
-		defer st.Close()
-		sq, ok := st.(driver.StmtQueryContext)
-		if !ok {
-			return fmt.Errorf("sqlite driver statement %T cannot query with a context", st)
-		}
-		args := make([]driver.NamedValue, len(q.args))
-		for i, a := range q.args {
-			args[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
-		}
-		rows, err := sq.QueryContext(ctx, args)
-		if err != nil {
-			return fmt.Errorf("query events: %w", err)
-		}
-		defer rows.Close()
-		dest := make([]driver.Value, len(rows.Columns()))
-		for n := 0; ; n++ {
-			if n&1023 == 1023 {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-			}
-			switch err := rows.Next(dest); err {
-			case nil:
-			case io.EOF:
-				return nil
-			default:
-				return err
-			}
-			e, err := eventFromRow(dest)
+		return eachDriverRow(ctx, dc, "query events", sqlText, args, func(v []driver.Value) error {
+			e, err := eventFromRow(v)
 			if err != nil {
 				return err
 			}
-			if err := fn(e); err != nil {
+			return fn(e)
+		})
+	})
+}
+
+// eachDriverRow runs q on the driver connection dc and calls fn with each
+// row's values (valid until fn returns), checking ctx every 1024 rows. An
+// error preparing or starting the query is prefixed with what (when not
+// "").
+func eachDriverRow(ctx context.Context, dc any, what, q string, args []driver.NamedValue, fn func([]driver.Value) error) error {
+	wrap := func(err error) error {
+		if what == "" {
+			return err
+		}
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	pc, ok := dc.(driver.ConnPrepareContext)
+	if !ok {
+		return fmt.Errorf("sqlite driver connection %T cannot prepare", dc)
+	}
+	st, err := pc.PrepareContext(ctx, q)
+	if err != nil {
+		return wrap(err)
+	}
+	defer st.Close()
+	sq, ok := st.(driver.StmtQueryContext)
+	if !ok {
+		return fmt.Errorf("sqlite driver statement %T cannot query with a context", st)
+	}
+	rows, err := sq.QueryContext(ctx, args)
+	if err != nil {
+		return wrap(err)
+	}
+	defer rows.Close()
+	dest := make([]driver.Value, len(rows.Columns()))
+	for n := 0; ; n++ {
+		if n&1023 == 1023 {
+			if err := ctx.Err(); err != nil {
 				return err
 			}
 		}
-	})
+		switch err := rows.Next(dest); err {
+		case nil:
+		case io.EOF:
+			return nil
+		default:
+			return err
+		}
+		if err := fn(dest); err != nil {
+			return err
+		}
+	}
 }
 
 // eventFromRow builds an event from the driver values of selectCols.
