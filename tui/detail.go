@@ -8,7 +8,6 @@ import (
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/auditctl/auditctl/pkg/audit"
 	"github.com/auditctl/auditctl/pkg/output"
 )
 
@@ -16,10 +15,10 @@ import (
 // every field, the JSON documents pretty-printed, the changes, scrolled
 // in a viewport.
 type detailPanel struct {
-	ev   *audit.Event
-	opt  output.Options
-	view viewport.Model
-	err  string
+	name   string                          // the first line: "Event ID", "Session ID"
+	render func(width int) (string, error) // the panel's text, safe to print
+	view   viewport.Model
+	err    string
 }
 
 func (m *Model) openDetail() tea.Cmd {
@@ -27,27 +26,36 @@ func (m *Model) openDetail() tea.Cmd {
 	if e == nil {
 		return nil
 	}
-	d := &detailPanel{ev: e, opt: output.Options{Color: m.opt.Color, Location: m.opt.Location}}
+	opt := output.Options{Color: m.opt.Color, Location: m.opt.Location}
+	m.showDetail("Event "+e.ID, func(w int) (string, error) {
+		opt.Width = w
+		var buf bytes.Buffer
+		err := output.WriteEventDetail(&buf, e, opt)
+		return buf.String(), err
+	})
+	return nil
+}
+
+// showDetail opens the detail panel over what render writes.
+func (m *Model) showDetail(name string, render func(width int) (string, error)) {
+	d := &detailPanel{name: name, render: render}
 	d.view = viewport.New()
 	d.view.KeyMap = viewport.KeyMap{} // keys are the panel's (key)
 	d.view.SoftWrap = true            // long values and JSON lines wrap
 	d.resize(m.width, m.bodyHeight()-1)
 	m.detail = d
 	m.open(layerDetail)
-	return nil
 }
 
 // resize lays the panel out again for a width and a height.
 func (d *detailPanel) resize(w, h int) {
 	d.view.SetWidth(w)
 	d.view.SetHeight(max(h, 1))
-	opt := d.opt
-	opt.Width = w
-	var buf bytes.Buffer
-	if err := output.WriteEventDetail(&buf, d.ev, opt); err != nil {
-		d.err = errText(err)
+	text, err := d.render(w)
+	if err != nil {
+		text += "\n" + errText(err)
 	}
-	d.view.SetContent(strings.TrimRight(buf.String(), "\n"))
+	d.view.SetContent(strings.TrimRight(text, "\n"))
 }
 
 // key scrolls the panel; false: the key is not the panel's.
@@ -88,5 +96,5 @@ func (d *detailPanel) title() string {
 	if n := d.view.TotalLineCount(); n > d.view.Height() {
 		pos = fmt.Sprintf("  (%d%%)", int(d.view.ScrollPercent()*100))
 	}
-	return "Event " + d.ev.ID + pos
+	return d.name + pos
 }

@@ -57,7 +57,8 @@ func (p *pane) wait(what string, cond func(screen string) bool) string {
 }
 
 // The real binary in tmux, over the demo cache: search action:DeleteUser,
-// open a detail panel, close it, quit with exit status 0. Without a
+// open a detail panel, close it, switch to the sessions, play one and come
+// back, quit with exit status 0. Without a
 // terminal, the console is a usage error.
 func TestEndToEndTmux(t *testing.T) {
 	if testing.Short() {
@@ -104,7 +105,23 @@ func TestEndToEndTmux(t *testing.T) {
 	p.wait("the table again", func(s string) bool {
 		return strings.Contains(s, "TIME (UTC)") && !strings.Contains(s, "User information")
 	})
-	time.Sleep(100 * time.Millisecond) // Esc then q at once would read as alt+q
+	// Session History; p plays a session's recording in the player, and
+	// q there comes back to the list.
+	p.keys("2")
+	p.wait("the sessions", func(s string) bool { return strings.Contains(s, "START (UTC)") && strings.Contains(s, "[2 sessions]") })
+	for i := 0; ; i++ {
+		p.keys("p")
+		time.Sleep(300 * time.Millisecond)
+		if strings.Contains(p.run("capture-pane", "-p", "-t", "0"), "auditctl player") {
+			break
+		}
+		if i == 10 {
+			t.Fatalf("no session with a recording played:\n%s", p.run("capture-pane", "-p", "-t", "0"))
+		}
+		p.keys("Down")
+	}
+	p.keys("q")
+	p.wait("the list again", func(s string) bool { return strings.Contains(s, "START (UTC)") && !strings.Contains(s, "auditctl player") })
 	p.keys("q")
 	p.wait("the exit", func(s string) bool { return strings.Contains(s, "TUI-EXITED 0") })
 }

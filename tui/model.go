@@ -10,6 +10,8 @@ import (
 	"github.com/charmbracelet/colorprofile"
 
 	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/output"
+	"github.com/auditctl/auditctl/pkg/session"
 )
 
 // Options configure the console.
@@ -37,7 +39,28 @@ type Options struct {
 	Out io.Writer
 	// Location is the time zone of the table's times (nil: UTC).
 	Location *time.Location
+	// Sessions is Session History (the cache); nil with --remote.
+	Sessions SessionFinder
+	// Play plays the recording of a session on the terminal in, out
+	// (the session player) and returns when the user quits it.
+	Play func(ctx context.Context, s *session.Session, in io.Reader, out io.Writer) error
 }
+
+// SessionFinder lists sessions: the cache (session.Store).
+type SessionFinder interface {
+	FindSessions(ctx context.Context, f session.Filter, p session.Page) ([]*session.Session, int, error)
+}
+
+// The views, in Tab order.
+type viewID int
+
+const (
+	viewLogs viewID = iota
+	viewSessions
+	numViews
+)
+
+var viewNames = [...]string{"logs", "sessions"}
 
 // Run runs the console until the user quits or ctx ends.
 func Run(ctx context.Context, o Options) error {
@@ -73,10 +96,12 @@ type Model struct {
 	width, height int
 	st            styles
 
-	logs   logsView
-	bar    *queryBar
-	detail *detailPanel
-	help   *helpPanel
+	view     viewID
+	logs     logsView
+	sessions sessionsView
+	bar      *queryBar
+	detail   *detailPanel
+	help     *helpPanel
 	// layers are what is open over the logs view, in the order opened:
 	// Esc closes the last.
 	layers []layer
@@ -148,6 +173,14 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case totalMsg:
 		m.gotTotal(msg)
 		return nil
+	case sessionsMsg:
+		m.gotSessions(msg)
+		return nil
+	case playedMsg:
+		if msg.err != nil {
+			m.setStatus("player: "+errText(msg.err), true)
+		}
+		return m.loadSessions() // it may have ended meanwhile
 	case debounceMsg:
 		if m.bar != nil && msg.gen == m.bar.gen {
 			return m.runQuery(m.bar.input.Value())
@@ -209,6 +242,9 @@ func (m *Model) top() (layer, bool) {
 
 func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 	s := k.String()
+	if m.bar == nil {
+		m.setStatus("", false) // a message lasts until the next key
+	}
 	if s == "ctrl+c" {
 		m.cancel()
 		return tea.Quit
@@ -243,12 +279,26 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		m.open(layerHelp)
 		return nil
 	case "/":
-		if m.detail != nil {
-			m.closeLayer(layerDetail)
-		}
-		return m.openBar()
-	case "c":
 		m.closeLayer(layerDetail)
+		m.view = viewLogs
+		return m.openBar()
+	case "tab":
+		return m.switchTo((m.view + 1) % numViews)
+	case "shift+tab":
+		return m.switchTo((m.view + numViews - 1) % numViews)
+	case "1":
+		return m.switchTo(viewLogs)
+	case "2":
+		return m.switchTo(viewSessions)
+	}
+	if m.detail != nil {
+		return nil
+	}
+	if m.view == viewSessions {
+		return m.sessionsKey(s)
+	}
+	switch s {
+	case "c":
 		if m.logs.query == "" {
 			m.setStatus("no query to clear", false)
 			return nil
@@ -256,11 +306,6 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		return m.runQuery("")
 	case "r":
 		return m.runQuery(m.logs.query)
-	}
-	if m.detail != nil {
-		return nil
-	}
-	switch s {
 	case "up", "k":
 		return m.move(-1)
 	case "down", "j":
@@ -275,6 +320,18 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		return m.last()
 	case "enter":
 		return m.openDetail()
+	}
+	return nil
+}
+
+// switchTo shows view v (closing a detail panel), reading it the first
+// time.
+func (m *Model) switchTo(v viewID) tea.Cmd {
+	m.closeLayer(layerDetail)
+	m.view = v
+	m.setStatus("", false)
+	if v == viewSessions && !m.sessions.loaded && !m.sessions.loading {
+		return m.loadSessions()
 	}
 	return nil
 }
@@ -298,6 +355,7 @@ func (m *Model) pageSize() int { return max(m.bodyHeight()-1, 1) }
 func (m *Model) relayout() {
 	m.logs.layout(m.width, m.tableOpts())
 	m.logs.scrollTo(m.pageSize())
+	m.sessions.layout(m.width, output.Options{Color: m.opt.Color, Location: m.opt.Location})
 	if m.detail != nil {
 		m.detail.resize(m.width, m.bodyHeight()-1)
 	}

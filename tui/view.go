@@ -14,6 +14,7 @@ import (
 	"github.com/auditctl/auditctl/pkg/output"
 	"github.com/auditctl/auditctl/pkg/query"
 	"github.com/auditctl/auditctl/pkg/sanitize"
+	"github.com/auditctl/auditctl/pkg/session"
 )
 
 // styles are the console's; without colour only bold, faint and reverse
@@ -71,12 +72,22 @@ func (m *Model) render() string {
 }
 
 func (m *Model) headerLine() string {
-	left := " auditctl · logs"
+	left := " auditctl ·"
+	for i, name := range viewNames {
+		if viewID(i) == m.view {
+			left += fmt.Sprintf(" [%d %s]", i+1, name)
+		} else {
+			left += fmt.Sprintf("  %d %s ", i+1, name)
+		}
+	}
 	if m.opt.Where != "" {
 		left += " · " + sanitize.String(m.opt.Where)
 	}
 	right := ""
 	switch v := &m.logs; {
+	case m.view == viewSessions && m.sessions.loading:
+		right = "reading… "
+	case m.view == viewSessions:
 	case v.loading:
 		right = "searching… "
 	case v.older || v.newer:
@@ -129,6 +140,8 @@ func (m *Model) body() []string {
 	case m.detail != nil:
 		out = append(out, m.st.title.Render(" "+sanitize.String(m.detail.title())))
 		out = append(out, strings.Split(m.detail.view.View(), "\n")...)
+	case m.view == viewSessions:
+		out = m.sessionsTable(h)
 	default:
 		out = m.table(h)
 	}
@@ -166,8 +179,46 @@ func (m *Model) table(h int) []string {
 	return out
 }
 
+// sessionsTable is the visible part of the sessions table.
+func (m *Model) sessionsTable(h int) []string {
+	s := &m.sessions
+	if len(s.lines) == 0 {
+		switch {
+		case s.loading || !s.loaded:
+			return []string{m.st.dim.Render("  reading the sessions…")}
+		case s.err != nil:
+			return []string{"  " + m.st.err.Render(errText(s.err))}
+		}
+		return []string{m.st.dim.Render("  no sessions in the cache")}
+	}
+	out := []string{m.st.title.Render(s.lines[0])}
+	for r := s.topRow; r < s.topRow+h-1 && r+1 < len(s.lines); r++ {
+		line := s.lines[r+1]
+		if r == s.sel {
+			line = m.st.selected.Render(pad(ansi.Strip(line), m.width))
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
 // footer is "Page X of Y (Z total) · the filter · the window".
 func (m *Model) footer() string {
+	if m.view == viewSessions {
+		s := &m.sessions
+		page := m.pageSize()
+		active := 0
+		for _, r := range s.rows {
+			if r.Status == session.StatusActive {
+				active++
+			}
+		}
+		foot := " " + output.PageFooter(s.sel/page+1, (len(s.rows)+page-1)/page, s.total) + fmt.Sprintf(" · %d active (●)", active)
+		if s.total > len(s.rows) {
+			foot += fmt.Sprintf(" · the newest %d shown", len(s.rows))
+		}
+		return foot
+	}
 	v := &m.logs
 	page := m.pageSize()
 	var parts []string
@@ -221,8 +272,10 @@ func (m *Model) keyLine() string {
 		k = "↑ ↓ scroll  any key closes"
 	case m.detail != nil:
 		k = "↑ ↓ pgup pgdown scroll  esc close  / query  ? help  q quit"
+	case m.view == viewSessions:
+		k = "↑ ↓ move  enter detail  p play  r reload  tab logs  ? help  q quit"
 	default:
-		k = "↑ ↓ move  enter detail  / query  c clear  ? help  q quit"
+		k = "↑ ↓ move  enter detail  / query  c clear  tab sessions  ? help  q quit"
 	}
 	return m.st.dim.Render(" " + k)
 }

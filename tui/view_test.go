@@ -38,6 +38,12 @@ func TestGolden(t *testing.T) {
 			h.idle()
 			h.key("?")
 			golden(t, name("help"), h.view())
+
+			sdb, _ := sessionsDB(t)
+			hs := newHarness(t, db, Options{Sessions: sdb}, w, hgt)
+			hs.key("2")
+			hs.settle("the sessions", func() bool { return hs.m.sessions.loaded })
+			golden(t, name("sessions"), hs.view())
 		})
 	}
 }

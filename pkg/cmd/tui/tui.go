@@ -5,12 +5,17 @@ package tui
 
 import (
 	"context"
+	"io"
 
 	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
 
 	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/cmd/sessions/play"
+	"github.com/auditctl/auditctl/pkg/cmd/sessions/shared"
 	"github.com/auditctl/auditctl/pkg/cmdutil"
+	"github.com/auditctl/auditctl/pkg/session"
+	"github.com/auditctl/auditctl/player"
 	"github.com/auditctl/auditctl/tui"
 )
 
@@ -51,10 +56,16 @@ func NewCmdTUI(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			                             documents pretty-printed, the changes
 			  /                          the query bar (↑ for earlier queries)
 			  c                          clear the query
+			  tab 1 2                    the logs, the sessions
+			  p                          play the selected session
 			  r                          run the query again
 			  esc                        close what was opened last
 			  ?                          all the keys
 			  q                          quit
+
+			Tab (or 2) shows Session History from the cache, the live sessions
+			marked ●: enter shows one, p plays its recording in the session
+			player and q there comes back to the list.
 
 			Needs a terminal. --no-color (or NO_COLOR) leaves out the colours.
 			See docs/tui.md.
@@ -116,8 +127,33 @@ func run(ctx context.Context, opts *Options) error {
 		}
 		where = "cache " + path
 	}
-	return tui.Run(ctx, tui.Options{
+	o := tui.Options{
 		Events: svc, Compile: compile, Query: opts.Filter.Query, Where: where,
 		Color: opts.IO.ColorEnabled(), In: opts.IO.In, Out: opts.IO.RawOut(),
-	})
+	}
+	if opts.Remote == "" {
+		db, err := opts.Factory.DB(ctx)
+		if err != nil {
+			return err
+		}
+		o.Sessions = db
+		o.Play = opts.play
+	}
+	return tui.Run(ctx, o)
+}
+
+// play plays the recording of s in the session player, as `sessions play
+// ID` does (the recording checked against its registered hash first).
+func (opts *Options) play(ctx context.Context, s *session.Session, in io.Reader, out io.Writer) error {
+	rf := shared.RecordingFlags{}
+	rf.Bind(opts.Factory)
+	path, err := rf.Resolve(ctx, s.ID)
+	if err != nil {
+		return err
+	}
+	recOpt, err := rf.Options()
+	if err != nil {
+		return err
+	}
+	return player.Run(ctx, player.Options{Path: path, Rec: recOpt, In: in, Out: out, IndexThreshold: play.IndexThreshold})
 }

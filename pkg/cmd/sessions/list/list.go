@@ -264,7 +264,7 @@ func run(ctx context.Context, opts *Options) error {
 		cmdutil.Notices{IO: opts.IO, Quiet: opts.Quiet}.Page("sessions", len(rows), total, opts.Page, opts.Limit, false, "")
 		return nil
 	}
-	rec := records(rows, oo)
+	rec := output.SessionRecords(rows, oo)
 	if opts.Active && len(opts.Table.Columns) == 0 {
 		// A live session has no end, duration or recording yet.
 		for i := range rec.Table {
@@ -336,72 +336,4 @@ func suggest(ctx context.Context, n cmdutil.Notices, store session.Store, f sess
 }
 
 // Columns are the columns of the sessions table, in order.
-var Columns = []string{"start", "user", "resource", "category", "connector", "account", "duration", "status", "rec", "id"}
-
-// records are the rows of the sessions table; JSON and YAML get the
-// sessions themselves.
-func records(rows []*session.Session, oo output.Options) output.Records {
-	return output.Records{
-		Columns: Columns,
-		Table: []output.Column{
-			{Kind: output.KindFixed, Zoned: true},              // start
-			{Kind: output.KindName, Priority: 1},               // user
-			{Kind: output.KindName, Priority: 2},               // resource
-			{Kind: output.KindFixed, Priority: 7},              // category
-			{Kind: output.KindName, Priority: 9},               // connector
-			{Kind: output.KindName, Priority: 8},               // account
-			{Kind: output.KindFixed, Right: true, Priority: 5}, // duration
-			{Kind: output.KindFixed, Priority: 4},              // status
-			{Kind: output.KindFixed, Priority: 6},              // rec
-			{Kind: output.KindID, Priority: 3},                 // id
-		},
-		Len:      len(rows),
-		Row:      func(i int) []string { return row(rows[i], nil) },
-		TableRow: func(i int) []string { return row(rows[i], &oo) },
-		Item:     func(i int) any { return rows[i] },
-	}
-}
-
-// row is the cells of s: for the table with oo (start in its zone), for
-// CSV without (start in RFC 3339 UTC).
-func row(s *session.Session, oo *output.Options) []string {
-	out := make([]string, len(Columns))
-	for i, c := range Columns {
-		switch c {
-		case "start":
-			if oo != nil {
-				out[i] = oo.Time(s.Start)
-			} else if !s.Start.IsZero() {
-				out[i] = audit.FormatTime(s.Start)
-			}
-		case "user":
-			out[i] = s.UserEmail
-			if out[i] == "" {
-				out[i] = s.UserName
-			}
-		case "resource":
-			out[i] = s.ResourceName
-		case "category":
-			out[i] = string(s.Category)
-		case "connector":
-			out[i] = s.Connector
-		case "account":
-			out[i] = s.Account
-		case "duration":
-			if s.Status != session.StatusActive {
-				out[i] = output.FormatDuration(s.Duration)
-			}
-		case "status":
-			out[i] = string(s.Status)
-		case "rec":
-			if s.HasRecording {
-				out[i] = "yes"
-			} else {
-				out[i] = "no"
-			}
-		case "id":
-			out[i] = s.ID
-		}
-	}
-	return out
-}
+var Columns = output.SessionColumns
