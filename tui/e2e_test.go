@@ -121,7 +121,9 @@ func TestEndToEndTmux(t *testing.T) {
 		p.keys("Down")
 	}
 	p.keys("q")
-	p.wait("the list again", func(s string) bool { return strings.Contains(s, "START (UTC)") && !strings.Contains(s, "auditctl player") })
+	p.wait("the list again", func(s string) bool {
+		return strings.Contains(s, "START (UTC)") && !strings.Contains(s, "auditctl player")
+	})
 	p.keys("q")
 	p.wait("the exit", func(s string) bool { return strings.Contains(s, "TUI-EXITED 0") })
 }
