@@ -4,7 +4,9 @@ import (
 	"context"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
@@ -42,14 +44,22 @@ func sessionsDB(t *testing.T) (*sqlite.DB, []*session.Session) {
 // p hands the terminal to the player and comes back to the list.
 func TestSessionsView(t *testing.T) {
 	db, ss := sessionsDB(t)
-	var played []string
+	var mu sync.Mutex
+	var played []string // by the player, which runs in a command's goroutine
+	playedIDs := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(played)
+	}
 	exec := execFn
 	execFn = func(c tea.ExecCommand, fn tea.ExecCallback) tea.Cmd {
 		return func() tea.Msg { return fn(c.Run()) }
 	}
 	t.Cleanup(func() { execFn = exec })
 	play := func(_ context.Context, s *session.Session, _ io.Reader, _ io.Writer) error {
+		mu.Lock()
 		played = append(played, s.ID)
+		mu.Unlock()
 		return nil
 	}
 	h := newHarness(t, db, Options{Sessions: db, Play: play}, 120, 40)
@@ -101,14 +111,14 @@ func TestSessionsView(t *testing.T) {
 	}
 	h.m.sessions.sel = without
 	h.key("p")
-	if len(played) != 0 || !strings.Contains(h.view(), "has no recording") {
-		t.Fatalf("p without a recording: played %v\n%s", played, h.view())
+	if len(playedIDs()) != 0 || !strings.Contains(h.view(), "has no recording") {
+		t.Fatalf("p without a recording: played %v\n%s", playedIDs(), h.view())
 	}
 	h.m.sessions.sel = withRec
 	h.key("p")
-	h.settle("the player to return", func() bool { return len(played) == 1 && !h.m.sessions.loading })
-	if played[0] != h.m.sessions.rows[withRec].ID || h.m.view != viewSessions {
-		t.Fatalf("played %v, view %d", played, h.m.view)
+	h.settle("the player to return", func() bool { return len(playedIDs()) == 1 && !h.m.sessions.loading })
+	if got := playedIDs(); got[0] != h.m.sessions.rows[withRec].ID || h.m.view != viewSessions {
+		t.Fatalf("played %v, view %d", got, h.m.view)
 	}
 	h.key("1")
 	if h.m.view != viewLogs || !strings.Contains(h.view(), "[1 logs]") {

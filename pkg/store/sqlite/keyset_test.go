@@ -111,3 +111,32 @@ func TestKeysetPages(t *testing.T) {
 		t.Errorf("with hidden rows: %v, want %v", got, ids(visible))
 	}
 }
+
+// BenchmarkDeepPage is a page of 200 events 50,000 rows into the whole
+// cache (100,000 demo events), as the console reads it while scrolling:
+// by keyset (Page.After, a seek) against by Offset (reads and skips every
+// row before it).
+func BenchmarkDeepPage(b *testing.B) {
+	db := benchQueryDB(b)
+	ctx := context.Background()
+	skip, _, err := db.FindEvents(ctx, audit.Filter{}, audit.Page{Limit: 1, Offset: 49999, NoTotal: true})
+	if err != nil || len(skip) != 1 {
+		b.Fatalf("%v, %d events", err, len(skip))
+	}
+	for _, pg := range []struct {
+		name string
+		page audit.Page
+	}{
+		{"keyset", audit.Page{Limit: 200, NoTotal: true, After: audit.CursorOf(skip[0])}},
+		{"offset", audit.Page{Limit: 200, NoTotal: true, Offset: 50000}},
+	} {
+		b.Run(pg.name, func(b *testing.B) {
+			for b.Loop() {
+				evs, _, err := db.FindEvents(ctx, audit.Filter{}, pg.page)
+				if err != nil || len(evs) != 200 {
+					b.Fatalf("%v, %d events", err, len(evs))
+				}
+			}
+		})
+	}
+}
