@@ -56,7 +56,8 @@ func (p *pane) wait(what string, cond func(screen string) bool) string {
 	return ""
 }
 
-// The real binary in tmux, over the demo cache: search action:DeleteUser,
+// The real binary in tmux, over the demo cache: the overview first, then
+// search action:DeleteUser,
 // open a detail panel, close it, switch to the sessions, play one and come
 // back, quit with exit status 0. Without a
 // terminal, the console is a usage error.
@@ -76,8 +77,8 @@ func TestEndToEndTmux(t *testing.T) {
 	}
 
 	p := newPane(t, 120, 32, fmt.Sprintf("%s --db %s tui; echo TUI-EXITED $?; sleep 30", bin, db))
-	p.wait("the first screen", func(s string) bool {
-		return strings.Contains(s, "TIME (UTC)") && strings.Contains(s, "total) · no filter · last 7 days")
+	p.wait("the overview, the first screen", func(s string) bool {
+		return strings.Contains(s, "In the window") && strings.Contains(s, "Top actions") && strings.Contains(s, "no filter · last 7 days")
 	})
 	p.keys("/", "action:DeleteUser")
 	p.wait("the typed query's result", func(s string) bool {
@@ -107,8 +108,8 @@ func TestEndToEndTmux(t *testing.T) {
 	})
 	// Session History; p plays a session's recording in the player, and
 	// q there comes back to the list.
-	p.keys("2")
-	p.wait("the sessions", func(s string) bool { return strings.Contains(s, "START (UTC)") && strings.Contains(s, "[2 sessions]") })
+	p.keys("3")
+	p.wait("the sessions", func(s string) bool { return strings.Contains(s, "START (UTC)") && strings.Contains(s, "[3 sessions]") })
 	for i := 0; ; i++ {
 		p.keys("p")
 		time.Sleep(300 * time.Millisecond)

@@ -114,12 +114,24 @@ func newHarness(t testing.TB, svc audit.EventService, o Options, w, h int, args 
 	if o.Where == "" {
 		o.Where = "cache demo.db"
 	}
+	if o.Now == nil {
+		o.Now = func() time.Time { return now }
+	}
 	m := New(context.Background(), o)
 	t.Cleanup(m.Close)
 	hs := &harness{t: t, m: m, msgs: make(chan tea.Msg, 256)}
 	hs.send(tea.WindowSizeMsg{Width: w, Height: h})
 	hs.run(m.Init())
 	hs.idle()
+	return hs
+}
+
+// newLogsHarness is newHarness on the logs view (the console opens on
+// the overview).
+func newLogsHarness(t testing.TB, svc audit.EventService, o Options, w, h int, args ...string) *harness {
+	t.Helper()
+	hs := newHarness(t, svc, o, w, h, args...)
+	hs.key("2")
 	return hs
 }
 

@@ -90,7 +90,11 @@ func (m *Model) runQuery(text string) tea.Cmd {
 	v.loading, v.older, v.newer, v.jump, v.err = true, false, false, 0, nil
 	v.total = -1
 	m.setStatus("", false)
-	return tea.Batch(m.fetch(0, audit.Page{Limit: chunkSize, NoTotal: true}), m.count())
+	cmds := []tea.Cmd{m.fetch(0, audit.Page{Limit: chunkSize, NoTotal: true}), m.count()}
+	if m.view == viewOverview {
+		cmds = append(cmds, m.loadOverview())
+	}
+	return tea.Batch(cmds...)
 }
 
 // fetch reads one page of the current query in a command.

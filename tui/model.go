@@ -39,6 +39,9 @@ type Options struct {
 	Out io.Writer
 	// Location is the time zone of the table's times (nil: UTC).
 	Location *time.Location
+	// Now is the clock (nil: time.Now): where a window without an end
+	// ends, for the overview's histogram.
+	Now func() time.Time
 	// Sessions is Session History (the cache); nil with --remote.
 	Sessions SessionFinder
 	// Play plays the recording of a session on the terminal in, out
@@ -55,12 +58,13 @@ type SessionFinder interface {
 type viewID int
 
 const (
-	viewLogs viewID = iota
+	viewOverview viewID = iota
+	viewLogs
 	viewSessions
 	numViews
 )
 
-var viewNames = [...]string{"logs", "sessions"}
+var viewNames = [...]string{"overview", "logs", "sessions"}
 
 // Run runs the console until the user quits or ctx ends.
 func Run(ctx context.Context, o Options) error {
@@ -97,6 +101,7 @@ type Model struct {
 	st            styles
 
 	view     viewID
+	ov       overview
 	logs     logsView
 	sessions sessionsView
 	bar      *queryBar
@@ -133,9 +138,16 @@ func New(ctx context.Context, o Options) *Model {
 // Close stops the work still running.
 func (m *Model) Close() { m.cancel() }
 
-// Init runs the initial query.
+// Init runs the initial query; the overview is the first screen.
 func (m *Model) Init() tea.Cmd {
 	return m.runQuery(m.opt.Query)
+}
+
+func (m *Model) now() time.Time {
+	if m.opt.Now != nil {
+		return m.opt.Now()
+	}
+	return time.Now()
 }
 
 // Update handles one message.
@@ -175,6 +187,9 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return nil
 	case sessionsMsg:
 		m.gotSessions(msg)
+		return nil
+	case overviewMsg:
+		m.gotOverview(msg)
 		return nil
 	case playedMsg:
 		if msg.err != nil {
@@ -287,8 +302,10 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 	case "shift+tab":
 		return m.switchTo((m.view + numViews - 1) % numViews)
 	case "1":
-		return m.switchTo(viewLogs)
+		return m.switchTo(viewOverview)
 	case "2":
+		return m.switchTo(viewLogs)
+	case "3":
 		return m.switchTo(viewSessions)
 	}
 	if m.detail != nil {
@@ -306,6 +323,11 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		return m.runQuery("")
 	case "r":
 		return m.runQuery(m.logs.query)
+	}
+	if m.view == viewOverview {
+		return m.overviewKey(s)
+	}
+	switch s {
 	case "up", "k":
 		return m.move(-1)
 	case "down", "j":
@@ -332,6 +354,9 @@ func (m *Model) switchTo(v viewID) tea.Cmd {
 	m.setStatus("", false)
 	if v == viewSessions && !m.sessions.loaded && !m.sessions.loading {
 		return m.loadSessions()
+	}
+	if v == viewOverview {
+		return m.loadOverview()
 	}
 	return nil
 }

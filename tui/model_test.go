@@ -36,7 +36,7 @@ func all(t *testing.T, svc audit.EventService, f audit.Filter) []*audit.Event {
 func TestScrollThroughTheWholeResult(t *testing.T) {
 	smallChunks(t)
 	db := demoDB(t)
-	h := newHarness(t, db, Options{}, 100, 30, "--all")
+	h := newLogsHarness(t, db, Options{}, 100, 30, "--all")
 	f, _, _ := compiler(t, "--all")("")
 	want := all(t, db, f)
 	if h.m.logs.total != len(want) || len(want) != demoEvents {
@@ -98,7 +98,7 @@ func TestScrollThroughTheWholeResult(t *testing.T) {
 // earlier one; c clears; Esc goes back to the query before the bar.
 func TestQueryBar(t *testing.T) {
 	db := demoDB(t)
-	h := newHarness(t, db, Options{}, 100, 30)
+	h := newLogsHarness(t, db, Options{}, 100, 30)
 	before := h.m.logs.total
 	h.search("action:DeleteUser")
 	v := &h.m.logs
@@ -170,7 +170,7 @@ func TestQueryBar(t *testing.T) {
 // What is typed runs once typing pauses, without Enter.
 func TestQueryRunsAsYouType(t *testing.T) {
 	db := demoDB(t)
-	h := newHarness(t, db, Options{}, 100, 30)
+	h := newLogsHarness(t, db, Options{}, 100, 30)
 	h.key("/")
 	h.typeText("status:failure")
 	h.settle("the typed query", func() bool { return h.m.logs.query == "status:failure" && !h.m.logs.loading })
@@ -232,7 +232,7 @@ func TestSupersededQueryIsCancelled(t *testing.T) {
 	db := demoDB(t)
 	g := &gated{EventService: db, gates: map[string]chan struct{}{"Login": make(chan struct{})},
 		started: make(chan string, 8), ctxs: map[string]context.Context{}}
-	h := newHarness(t, g, Options{}, 100, 30)
+	h := newLogsHarness(t, g, Options{}, 100, 30)
 	h.key("/")
 	h.typeText("action:Login")
 	h.key("enter") // its reads wait at the gate
@@ -268,7 +268,7 @@ func TestSupersededQueryIsCancelled(t *testing.T) {
 // quits.
 func TestDetailPanel(t *testing.T) {
 	db := demoDB(t)
-	h := newHarness(t, db, Options{}, 100, 30)
+	h := newLogsHarness(t, db, Options{}, 100, 30)
 	h.search("action:DeleteUser")
 	h.key("down")
 	sel := h.m.logs.selected()
@@ -321,7 +321,7 @@ func TestDetailPrettyJSON(t *testing.T) {
 	if withParams == nil {
 		t.Fatal("no demo event with parameters")
 	}
-	h := newHarness(t, db, Options{}, 100, 60, "--all")
+	h := newLogsHarness(t, db, Options{}, 100, 60, "--all")
 	h.search("id:" + withParams.ID)
 	h.key("enter")
 	s := h.view()

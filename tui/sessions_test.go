@@ -62,11 +62,11 @@ func TestSessionsView(t *testing.T) {
 		mu.Unlock()
 		return nil
 	}
-	h := newHarness(t, db, Options{Sessions: db, Play: play}, 120, 40)
-	h.key("tab")
+	h := newLogsHarness(t, db, Options{Sessions: db, Play: play}, 120, 40)
+	h.key("tab") // from the logs
 	h.settle("the sessions", func() bool { return h.m.sessions.loaded })
 	s := h.view()
-	if !strings.Contains(s, "[2 sessions]") || !strings.Contains(s, "START (UTC)") {
+	if !strings.Contains(s, "[3 sessions]") || !strings.Contains(s, "START (UTC)") {
 		t.Fatalf("no sessions view:\n%s", s)
 	}
 	active := 0
@@ -120,11 +120,11 @@ func TestSessionsView(t *testing.T) {
 	if got := playedIDs(); got[0] != h.m.sessions.rows[withRec].ID || h.m.view != viewSessions {
 		t.Fatalf("played %v, view %d", got, h.m.view)
 	}
-	h.key("1")
-	if h.m.view != viewLogs || !strings.Contains(h.view(), "[1 logs]") {
-		t.Fatalf("1: not the logs:\n%s", h.view())
-	}
 	h.key("2")
+	if h.m.view != viewLogs || !strings.Contains(h.view(), "[2 logs]") {
+		t.Fatalf("2: not the logs:\n%s", h.view())
+	}
+	h.key("3")
 	h.key("/") // the query bar is over the logs view, from anywhere
 	if h.m.view != viewLogs || h.m.bar == nil {
 		t.Fatal("/ in the sessions view did not open the bar over the logs")
@@ -133,8 +133,8 @@ func TestSessionsView(t *testing.T) {
 
 // With --remote there is no Session History: the view says so.
 func TestSessionsViewWithoutCache(t *testing.T) {
-	h := newHarness(t, demoDB(t), Options{}, 100, 30)
-	h.key("2")
+	h := newLogsHarness(t, demoDB(t), Options{}, 100, 30)
+	h.key("3")
 	if !strings.Contains(h.view(), "not with --remote") {
 		t.Fatalf("no explanation:\n%s", h.view())
 	}

@@ -88,6 +88,9 @@ func (m *Model) headerLine() string {
 	case m.view == viewSessions && m.sessions.loading:
 		right = "reading… "
 	case m.view == viewSessions:
+	case m.view == viewOverview && (m.ov.loading || v.loading):
+		right = "counting… "
+	case m.view == viewOverview:
 	case v.loading:
 		right = "searching… "
 	case v.older || v.newer:
@@ -142,6 +145,8 @@ func (m *Model) body() []string {
 		out = append(out, strings.Split(m.detail.view.View(), "\n")...)
 	case m.view == viewSessions:
 		out = m.sessionsTable(h)
+	case m.view == viewOverview:
+		out = m.overviewLines(h)
 	default:
 		out = m.table(h)
 	}
@@ -220,6 +225,9 @@ func (m *Model) footer() string {
 		return foot
 	}
 	v := &m.logs
+	if m.view == viewOverview {
+		return " " + filterText(v.filter) + " · " + windowText(v.filter, v.defWin, m.tableOpts())
+	}
 	page := m.pageSize()
 	var parts []string
 	switch {
@@ -273,7 +281,9 @@ func (m *Model) keyLine() string {
 	case m.detail != nil:
 		k = "↑ ↓ pgup pgdown scroll  esc close  / query  ? help  q quit"
 	case m.view == viewSessions:
-		k = "↑ ↓ move  enter detail  p play  r reload  tab logs  ? help  q quit"
+		k = "↑ ↓ move  enter detail  p play  r reload  tab overview  ? help  q quit"
+	case m.view == viewOverview:
+		k = "↑ ↓ choose  enter open in the logs  / query  c clear  tab logs  ? help  q quit"
 	default:
 		k = "↑ ↓ move  enter detail  / query  c clear  tab sessions  ? help  q quit"
 	}

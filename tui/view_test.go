@@ -23,7 +23,12 @@ func TestGolden(t *testing.T) {
 		w, hgt := size[0], size[1]
 		t.Run(strings.Join([]string{itoa(w), itoa(hgt)}, "x"), func(t *testing.T) {
 			name := func(s string) string { return s + "_" + itoa(w) + "x" + itoa(hgt) + ".txt" }
-			h := newHarness(t, db, Options{}, w, hgt)
+			sdb, _ := sessionsDB(t)
+			ho := newHarness(t, db, Options{Sessions: sdb}, w, hgt)
+			ho.settle("the overview", func() bool { return !ho.m.ov.loading && !ho.m.ov.zero() })
+			golden(t, name("overview"), ho.view())
+
+			h := newLogsHarness(t, db, Options{}, w, hgt)
 			golden(t, name("logs"), h.view())
 			h.search("action:DeleteUser")
 			golden(t, name("query"), h.view())
@@ -39,9 +44,8 @@ func TestGolden(t *testing.T) {
 			h.key("?")
 			golden(t, name("help"), h.view())
 
-			sdb, _ := sessionsDB(t)
-			hs := newHarness(t, db, Options{Sessions: sdb}, w, hgt)
-			hs.key("2")
+			hs := newLogsHarness(t, db, Options{Sessions: sdb}, w, hgt)
+			hs.key("3")
 			hs.settle("the sessions", func() bool { return hs.m.sessions.loaded })
 			golden(t, name("sessions"), hs.view())
 		})
@@ -82,7 +86,7 @@ func TestHostileData(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, color := range []bool{false, true} {
-		h := newHarness(t, db, Options{Color: color, Where: "cache " + hostile[0]}, 160, 50)
+		h := newLogsHarness(t, db, Options{Color: color, Where: "cache " + hostile[0]}, 160, 50)
 		frames := []string{h.m.View().Content}
 		h.search(`action:"` + strings.ReplaceAll(hostile[3], "\x1b", "\x1b") + `"`)
 		frames = append(frames, h.m.View().Content)
@@ -160,4 +164,64 @@ func (r *sliceReader) Next() (*audit.Event, error) {
 	}
 	r.i++
 	return r.evs[r.i-1], nil
+}
+
+// The overview counts the current filter and window, and every number is
+// a way in: Enter opens the logs filtered to it.
+func TestOverview(t *testing.T) {
+	db := demoDB(t)
+	sdb, _ := sessionsDB(t)
+	h := newHarness(t, db, Options{Sessions: sdb}, 100, 40)
+	h.settle("the overview", func() bool { return !h.m.ov.loading && !h.m.ov.zero() })
+	ctx := context.Background()
+	f := h.m.logs.filter
+	n, _ := db.CountEvents(ctx, f)
+	ff := f
+	ff.Include = map[audit.Field][]string{audit.FieldStatus: {"failure"}}
+	nf, _ := db.CountEvents(ctx, ff)
+	acts, _ := db.CountBy(ctx, f, audit.FieldAction, topN)
+	o := &h.m.ov
+	if o.events != n || o.failures != nf || nf == 0 || len(o.actions) != topN || o.actions[0] != acts[0] || o.active != 1 {
+		t.Fatalf("overview %+v; want %d events, %d failures, top %v, 1 active", *o, n, nf, acts[0])
+	}
+	if len(o.hist) == 0 {
+		t.Fatal("no histogram")
+	}
+	var sum int64
+	for _, b := range o.hist {
+		sum += b.Count
+	}
+	if sum != n {
+		t.Errorf("the histogram holds %d events, want %d", sum, n)
+	}
+	for _, want := range []string{"[1 overview]", "In the window", "Top actions", "Top actors", acts[0].Key, "Events per"} {
+		if !strings.Contains(h.view(), want) {
+			t.Fatalf("overview lacks %q:\n%s", want, h.view())
+		}
+	}
+	// failures: the logs, filtered to them
+	h.key("down")
+	h.key("enter")
+	h.idle()
+	if h.m.view != viewLogs || h.m.logs.query != "status:failure" || int64(h.m.logs.total) != nf {
+		t.Fatalf("enter on failures: view %d, query %q, %d events (want %d)", h.m.view, h.m.logs.query, h.m.logs.total, nf)
+	}
+	// back, the top action: the query narrows further
+	h.key("1")
+	h.settle("the overview again", func() bool { return !h.m.ov.loading && !h.m.ov.zero() })
+	h.m.ov.sel = 3 // events, failures, active sessions, then the actions
+	top := h.m.ov.actions[0]
+	h.key("enter")
+	h.idle()
+	if want := "status:failure action:" + top.Key; h.m.logs.query != want || int64(h.m.logs.total) != top.Count {
+		t.Fatalf("enter on the top action: query %q (want %q), %d events (want %d)", h.m.logs.query, want, h.m.logs.total, top.Count)
+	}
+	// active sessions: the sessions view
+	h.key("1")
+	h.settle("the overview again", func() bool { return !h.m.ov.loading && !h.m.ov.zero() })
+	h.m.ov.sel = 2
+	h.key("enter")
+	if h.m.view != viewSessions {
+		t.Fatal("enter on active sessions did not open the sessions")
+	}
 }

@@ -56,16 +56,19 @@ func NewCmdTUI(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			                             documents pretty-printed, the changes
 			  /                          the query bar (↑ for earlier queries)
 			  c                          clear the query
-			  tab 1 2                    the logs, the sessions
+			  tab 1 2 3                  the overview, the logs, the sessions
 			  p                          play the selected session
 			  r                          run the query again
 			  esc                        close what was opened last
 			  ?                          all the keys
 			  q                          quit
 
-			Tab (or 2) shows Session History from the cache, the live sessions
-			marked ●: enter shows one, p plays its recording in the session
-			player and q there comes back to the list.
+			It opens on the overview: the counts of the filter and window (events,
+			failures, distinct actors, active sessions), the top actions and
+			actors, the events over time; Enter on a number opens the logs view
+			filtered to it. 2 (or Tab) is the logs view. 3 is Session History from
+			the cache, the live sessions marked ●: enter shows one, p plays its
+			recording in the session player and q there comes back to the list.
 
 			Needs a terminal. --no-color (or NO_COLOR) leaves out the colours.
 			See docs/tui.md.
