@@ -141,3 +141,14 @@ func TestImportRefusesUnprintableSessionID(t *testing.T) {
 		t.Errorf("registered: %+v", rows)
 	}
 }
+
+// A directory is a usage error that says what to give instead, naming the
+// directory once.
+func TestImportDirectoryIsAUsageError(t *testing.T) {
+	env := cmdtest.New(t)
+	dir := t.TempDir()
+	err := env.Run("sessions", "import", dir)
+	if code := cmdtestExit(err); code != 2 || strings.Count(err.Error(), dir) != 2 || !strings.Contains(err.Error(), "is a directory") {
+		t.Fatalf("exit %d: %v", code, err)
+	}
+}

@@ -259,6 +259,9 @@ func describe(opts *Options, path string, start time.Time, fromMtime bool) (*ses
 	if err != nil {
 		return nil, d, err
 	}
+	if fi, err := os.Stat(abs); err == nil && fi.IsDir() {
+		return nil, d, audit.Errorf(audit.EUSAGE, "%s is a directory: name its recordings (auditctl sessions import %s)", path, filepath.Join(path, "*.cast"))
+	}
 	rd, err := opts.Rec.Open(abs)
 	if err != nil {
 		return nil, d, err
