@@ -89,6 +89,11 @@ func (r *RowHasher) Int(i int64) {
 	r.buf = binary.BigEndian.AppendUint64(append(r.buf, tagInt), uint64(i))
 }
 
+// Float adds a floating-point value.
+func (r *RowHasher) Float(f float64) {
+	r.buf = binary.BigEndian.AppendUint64(append(r.buf, tagFloat), math.Float64bits(f))
+}
+
 // Null adds a NULL.
 func (r *RowHasher) Null() { r.buf = append(r.buf, tagNull) }
 

@@ -242,13 +242,13 @@ type ChainReport struct {
 // sealed, and each record that does not hold. trusted, when set, is the
 // only key a checkpoint may be signed with.
 func (db *DB) VerifyChain(ctx context.Context, trusted ed25519.PublicKey) (*ChainReport, error) {
-	// Two connections over one snapshot when the write lock is free for a
-	// moment (scan.go), else one.
-	a, b, ok, err := db.snapshotPair(ctx)
+	// A driver connection (the records, sessions, hidden rows) and two raw
+	// readers of the events (rawread.go), all over one snapshot, when the
+	// write lock is free for a moment; else the driver connection alone.
+	main, raws, ok, err := db.verifySnapshot(ctx, 2)
 	if err != nil {
 		return nil, err
 	}
-	conns := []*sql.Conn{a, b}
 	if !ok {
 		c, err := db.db.Conn(ctx)
 		if err != nil {
@@ -258,15 +258,23 @@ func (db *DB) VerifyChain(ctx context.Context, trusted ed25519.PublicKey) (*Chai
 			c.Close()
 			return nil, err
 		}
-		conns = []*sql.Conn{c}
+		main = c
 	}
 	defer func() {
-		for _, c := range conns {
-			c.ExecContext(context.Background(), "ROLLBACK")
-			c.Close()
+		for _, r := range raws {
+			r.close()
 		}
+		main.ExecContext(context.Background(), "ROLLBACK")
+		main.Close()
 	}()
-	conn := conns[0]
+	var srcs []chunkSource
+	for _, r := range raws {
+		srcs = append(srcs, rawSource{r})
+	}
+	if len(srcs) == 0 {
+		srcs = []chunkSource{driverSource{main}}
+	}
+	conn := main
 	v := chain.NewVerifier(trusted)
 	rep := &ChainReport{}
 	unpub, err := unpublishedKeys(ctx, conn)
@@ -276,7 +284,7 @@ func (db *DB) VerifyChain(ctx context.Context, trusted ed25519.PublicKey) (*Chai
 	if err := eachRecord(ctx, conn, v.Record); err != nil {
 		return nil, fmt.Errorf("read chain: %w", err)
 	}
-	if err := verifyEvents(ctx, conns, v, unpub, rep); err != nil {
+	if err := verifyEvents(ctx, conn, srcs, v, unpub, rep); err != nil {
 		return nil, err
 	}
 	v.Finish()
@@ -379,11 +387,11 @@ type chunkResult struct {
 
 // verifyEvents checks every event against chain_rows and feeds each
 // sealed row to its segment, in key order. The key range is cut into
-// chunks that conns (one, or two over the same snapshot) check in turn;
-// the results are taken in order.
-func verifyEvents(ctx context.Context, conns []*sql.Conn, v *chain.Verifier, unpub map[int64]bool, rep *ChainReport) error {
+// chunks that srcs (one, or two over the same snapshot as conn) check in
+// turn; the results are taken in order.
+func verifyEvents(ctx context.Context, conn *sql.Conn, srcs []chunkSource, v *chain.Verifier, unpub map[int64]bool, rep *ChainReport) error {
 	var lo, hi sql.NullInt64
-	if err := conns[0].QueryRowContext(ctx, "SELECT min(id), max(id) FROM (SELECT min(id) AS id FROM events UNION ALL SELECT max(id) FROM events UNION ALL SELECT min(id) FROM chain_rows UNION ALL SELECT max(id) FROM chain_rows)").Scan(&lo, &hi); err != nil {
+	if err := conn.QueryRowContext(ctx, "SELECT min(id), max(id) FROM (SELECT min(id) AS id FROM events UNION ALL SELECT max(id) FROM events UNION ALL SELECT min(id) FROM chain_rows UNION ALL SELECT max(id) FROM chain_rows)").Scan(&lo, &hi); err != nil {
 		return err
 	}
 	if !lo.Valid {
@@ -419,7 +427,7 @@ func verifyEvents(ctx context.Context, conns []*sql.Conn, v *chain.Verifier, unp
 		return i
 	}
 	var wg sync.WaitGroup
-	for _, c := range conns {
+	for _, src := range srcs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -434,9 +442,7 @@ func verifyEvents(ctx context.Context, conns []*sql.Conn, v *chain.Verifier, unp
 					return
 				}
 				var res chunkResult
-				res.err = c.Raw(func(dc any) error {
-					return verifyChunk(ctx, dc, bounds[i], bounds[i+1], v, unpub, &res)
-				})
+				res.err = verifyChunk(ctx, src, bounds[i], bounds[i+1], unpub, &res)
 				results[i] <- res
 			}
 		}()
@@ -472,46 +478,20 @@ func verifyEvents(ctx context.Context, conns []*sql.Conn, v *chain.Verifier, unp
 }
 
 // verifyChunk merges the events (with their documents) and chain_rows with
-// keys in [from, to), both in key order: a row in both is compared by hash,
-// an event alone was inserted, a hash alone lost its event. It reads v
-// only (Sealed), so two chunks may run at once.
-func verifyChunk(ctx context.Context, dc any, from, to int64, v *chain.Verifier, unpub map[int64]bool, res *chunkResult) error {
-	pc := dc.(driver.ConnPrepareContext)
-	st, err := pc.PrepareContext(ctx, "SELECT id, batch, seg, hash FROM chain_rows WHERE id >= ? AND id < ? ORDER BY id")
-	if err != nil {
-		return fmt.Errorf("read chain_rows: %w", err)
-	}
-	defer st.Close()
-	bound := []driver.NamedValue{{Ordinal: 1, Value: from}, {Ordinal: 2, Value: to}}
-	crs, err := st.(driver.StmtQueryContext).QueryContext(ctx, bound)
-	if err != nil {
-		return fmt.Errorf("read chain_rows: %w", err)
-	}
-	defer crs.Close()
-	cdest := make([]driver.Value, 4)
+// keys in [from, to), both in key order, read from src: a row in both is
+// compared by hash, an event alone was inserted, a hash alone lost its
+// event. Two chunks may run at once (on two sources).
+func verifyChunk(ctx context.Context, src chunkSource, from, to int64, unpub map[int64]bool, res *chunkResult) error {
 	var cr chainRow
 	cok := false
-	next := func() error {
-		switch err := crs.Next(cdest); err {
-		case nil:
-			cr.key, _ = cdest[0].(int64)
-			cr.batch, _ = cdest[1].(int64)
-			s, _ := cdest[2].(int64)
-			cr.seg = int(s)
-			b, _ := cdest[3].([]byte)
-			cr.hash = chain.Hash{}
-			copy(cr.hash[:], b)
-			if len(b) != len(cr.hash) {
-				cr.hash[0] ^= 0xff // a hash of the wrong size matches nothing
-			}
-			cok = true
-			return nil
-		case io.EOF:
-			cok = false
-			return nil
-		default:
-			return err
-		}
+	nextRow, done, err := src.chainRows(ctx, from, to)
+	if err != nil {
+		return fmt.Errorf("read chain_rows: %w", err)
+	}
+	defer done()
+	next := func() (err error) {
+		cok, err = nextRow(&cr)
+		return err
 	}
 	add := func(row, problem, format string, args ...any) {
 		res.findings = append(res.findings, chain.Finding{Table: "events", Row: row, Problem: problem, Detail: fmt.Sprintf(format, args...)})
@@ -531,8 +511,7 @@ func verifyChunk(ctx context.Context, dc any, from, to int64, v *chain.Verifier,
 		return err
 	}
 	rh := chain.NewRowHasher()
-	vals := make([]any, 28)
-	err = eachEventRow(ctx, dc, "e.id >= ? AND e.id < ?", func(key int64, x []driver.Value) error {
+	err = src.events(ctx, from, to, func(key int64, row eventRow) error {
 		// Hashes with no event before this one: their events are gone.
 		for cok && cr.key < key {
 			if sealed() {
@@ -550,22 +529,19 @@ func verifyChunk(ctx context.Context, dc any, from, to int64, v *chain.Verifier,
 			}
 			return nil
 		}
-		name := func() string { return fmt.Sprintf("%s/%s (%s)", str(x[0]), str(x[1]), keyName(key)) }
+		name := func() string { return fmt.Sprintf("%s (%s)", row.name(), keyName(key)) }
 		if !cok || cr.key > key {
 			res.events++
 			add(name(), chain.Inserted, "no hash was sealed for this row")
 			return nil
 		}
 		res.events++
-		for i := range x {
-			vals[i] = x[i]
-		}
-		h := rh.Sum(chain.KindEvent, vals...)
+		h := row.hash(rh)
 		if sealed() && h != cr.hash {
 			add(name(), chain.Changed, "the row differs from what batch %d sealed", cr.batch)
 		}
 		return next()
-	}, bound...)
+	})
 	if err != nil {
 		return err
 	}
@@ -893,3 +869,103 @@ func (ins *inserter) flushChain() error {
 	}
 	return nil
 }
+
+// chunkSource reads one key range of the events and of chain_rows for
+// verifyChunk: driverSource through the driver, rawSource at the library
+// level (rawread.go). Both give the same values.
+type chunkSource interface {
+	// chainRows returns next, which fills in the next row of chain_rows
+	// with a key in [from, to) in key order (false after the last), and
+	// done, which ends the read.
+	chainRows(ctx context.Context, from, to int64) (next func(*chainRow) (bool, error), done func(), err error)
+	// events calls fn with every event with a key in [from, to), in key
+	// order; row is valid during the call only.
+	events(ctx context.Context, from, to int64, fn func(key int64, row eventRow) error) error
+}
+
+// eventRow is the event row being read.
+type eventRow interface {
+	hash(rh *chain.RowHasher) chain.Hash // its row hash
+	name() string                        // source/ext_id
+}
+
+const chainRowsRange = "SELECT id, batch, seg, hash FROM chain_rows WHERE id >= ? AND id < ? ORDER BY id"
+
+// setChainHash copies a stored hash into cr; a hash of the wrong size
+// matches nothing.
+func setChainHash(cr *chainRow, b []byte) {
+	cr.hash = chain.Hash{}
+	copy(cr.hash[:], b)
+	if len(b) != len(cr.hash) {
+		cr.hash[0] ^= 0xff
+	}
+}
+
+// driverSource reads through the driver on one connection.
+type driverSource struct{ c *sql.Conn }
+
+func (s driverSource) chainRows(ctx context.Context, from, to int64) (func(*chainRow) (bool, error), func(), error) {
+	var crs driver.Rows
+	var st driver.Stmt
+	err := s.c.Raw(func(dc any) error {
+		var err error
+		if st, err = dc.(driver.ConnPrepareContext).PrepareContext(ctx, chainRowsRange); err != nil {
+			return err
+		}
+		crs, err = st.(driver.StmtQueryContext).QueryContext(ctx, []driver.NamedValue{{Ordinal: 1, Value: from}, {Ordinal: 2, Value: to}})
+		if err != nil {
+			st.Close()
+		}
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	done := func() {
+		crs.Close()
+		st.Close()
+	}
+	dest := make([]driver.Value, 4)
+	next := func(cr *chainRow) (bool, error) {
+		switch err := crs.Next(dest); err {
+		case nil:
+			cr.key, _ = dest[0].(int64)
+			cr.batch, _ = dest[1].(int64)
+			seg, _ := dest[2].(int64)
+			cr.seg = int(seg)
+			b, _ := dest[3].([]byte)
+			setChainHash(cr, b)
+			return true, nil
+		case io.EOF:
+			return false, nil
+		default:
+			return false, err
+		}
+	}
+	return next, done, nil
+}
+
+func (s driverSource) events(ctx context.Context, from, to int64, fn func(int64, eventRow) error) error {
+	var row driverEventRow
+	row.vals = make([]any, 28)
+	return s.c.Raw(func(dc any) error {
+		return eachEventRow(ctx, dc, "e.id >= ? AND e.id < ?", func(key int64, x []driver.Value) error {
+			row.x = x
+			return fn(key, &row)
+		}, driver.NamedValue{Ordinal: 1, Value: from}, driver.NamedValue{Ordinal: 2, Value: to})
+	})
+}
+
+type driverEventRow struct {
+	x    []driver.Value
+	vals []any
+}
+
+func (r *driverEventRow) hash(rh *chain.RowHasher) chain.Hash {
+	for i := range r.x {
+		r.vals[i] = r.x[i]
+	}
+	return rh.Sum(chain.KindEvent, r.vals...)
+}
+
+func (r *driverEventRow) name() string { return str(r.x[0]) + "/" + str(r.x[1]) }

@@ -170,6 +170,11 @@ func TestVerifyCatchesEditsBehindTheBack(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := findings(rep)
+			// The same through the driver alone (a writer holds the lock:
+			// no raw readers in one snapshot).
+			if gotDriver := findings(verifyWhileLocked(t, db)); gotDriver != got {
+				t.Fatalf("raw readers found:\n%s\nthe driver alone:\n%s", got, gotDriver)
+			}
 			want := c.table + " " + c.problem + " "
 			found := false
 			for _, line := range strings.Split(got, "\n") {
@@ -385,5 +390,99 @@ func TestLegitimateSessionDeletion(t *testing.T) {
 	behindTheBack(t, db, "DELETE FROM sessions WHERE id = 's002-3dde'")
 	if got := findings(mustVerify(t, db)); !strings.Contains(got, "sessions deleted s002-3dde") {
 		t.Fatalf("got:\n%s", got)
+	}
+}
+
+// verifyWhileLocked verifies while another connection holds the write lock,
+// so that VerifyChain reads through the driver alone.
+func verifyWhileLocked(t *testing.T, db *DB) *ChainReport {
+	t.Helper()
+	ctx := context.Background()
+	lock, err := sql.Open("sqlite", db.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	c, err := lock.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	defer c.ExecContext(ctx, "ROLLBACK")
+	if _, _, ok, err := db.verifySnapshot(ctx, 2); err != nil || ok {
+		t.Fatalf("verifySnapshot under a writer's lock: ok %v, err %v", ok, err)
+	}
+	return mustVerify(t, db)
+}
+
+// TestRawAndDriverRowHashesAgree hashes every event through the driver and
+// straight from SQLite's memory (rawread.go) after edits that store each
+// storage class in the hashed columns: both must give the same hash.
+func TestRawAndDriverRowHashesAgree(t *testing.T) {
+	ctx := context.Background()
+	db := openTestWithSample(t)
+	behindTheBack(t, db,
+		"UPDATE events SET duration_ms = 1.5, actor = X'00ff41', target = '' WHERE ext_id = 'e1'",
+		"UPDATE events SET duration_ms = NULL, tenant = X'' WHERE ext_id = 'e6'",
+		"UPDATE events SET duration_ms = 'text', description = 3 WHERE ext_id = 'e2'",
+		"UPDATE event_docs SET raw = X'', params = 2.25, custom = '' WHERE id = (SELECT id FROM events WHERE ext_id = 'e3')",
+		"UPDATE event_docs SET raw = 'h\u00e9llo', geo = 7 WHERE id = (SELECT id FROM events WHERE ext_id = 'e4')",
+		"DELETE FROM event_docs WHERE id = (SELECT id FROM events WHERE ext_id = 'e5')",
+		"INSERT INTO events (id, source, ext_id, time_ns) VALUES (12345, 'test', 'forged', 1)",
+	)
+	type row struct {
+		key  int64
+		name string
+		hash chain.Hash
+	}
+	read := func(src chunkSource) []row {
+		var out []row
+		rh := chain.NewRowHasher()
+		err := src.events(ctx, 0, 1<<62, func(key int64, r eventRow) error {
+			out = append(out, row{key, r.name(), r.hash(rh)})
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	main, raws, ok, err := db.verifySnapshot(ctx, 1)
+	if err != nil || !ok {
+		t.Fatalf("verifySnapshot: ok %v, err %v", ok, err)
+	}
+	defer func() {
+		raws[0].close()
+		main.ExecContext(ctx, "ROLLBACK")
+		main.Close()
+	}()
+	viaDriver, viaRaw := read(driverSource{main}), read(rawSource{raws[0]})
+	if len(viaDriver) != 31 || len(viaRaw) != len(viaDriver) {
+		t.Fatalf("driver read %d rows, raw %d, want 31", len(viaDriver), len(viaRaw))
+	}
+	for i := range viaDriver {
+		if viaDriver[i] != viaRaw[i] {
+			t.Errorf("row %d: driver %+v, raw %+v", i, viaDriver[i], viaRaw[i])
+		}
+	}
+	// The edited rows are reported as changed, whichever way they are read.
+	rep := mustVerify(t, db)
+	got := findings(rep)
+	for _, id := range []string{"e1", "e2", "e3", "e4", "e5", "e6"} {
+		if !strings.Contains(got, "events "+chain.Changed+" test/"+id+" ") {
+			t.Errorf("no finding that test/%s changed", id)
+		}
+	}
+	if !strings.Contains(got, "events "+chain.Inserted+" test/forged ") {
+		t.Errorf("no finding that test/forged was inserted")
+	}
+	if t.Failed() {
+		t.Fatalf("findings:\n%s", got)
+	}
+	if got, locked := findings(rep), findings(verifyWhileLocked(t, db)); got != locked {
+		t.Fatalf("raw readers found:\n%s\nthe driver alone:\n%s", got, locked)
 	}
 }
