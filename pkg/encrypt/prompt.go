@@ -34,12 +34,20 @@ func AskTerminal(ctx context.Context) (string, error) {
 		err error
 	}
 	ch := make(chan answer, 1)
+	// Echo goes off before the first prompt is written and comes back
+	// after the last answer: a passphrase typed ahead of a prompt is never
+	// shown (term.ReadPassword turns echo off only once it reads).
+	restore, err := echoOff(fd)
+	if err != nil {
+		return "", audit.Errorf(audit.EUSAGE, "--passphrase: %v", err)
+	}
+	defer restore()
 	go func() {
 		var a answer
 		// The prompts are our own fixed text, written to the terminal
 		// the passphrase is typed on.
 		fmt.Fprint(tty, "Enter passphrase: ")
-		p1, err := term.ReadPassword(fd)
+		p1, err := readSecret(tty, fd)
 		fmt.Fprint(tty, "\r\n")
 		if err != nil {
 			a.err = err
@@ -47,7 +55,7 @@ func AskTerminal(ctx context.Context) (string, error) {
 			return
 		}
 		fmt.Fprint(tty, "Confirm passphrase: ")
-		p2, err := term.ReadPassword(fd)
+		p2, err := readSecret(tty, fd)
 		fmt.Fprint(tty, "\r\n")
 		a.p, a.err = string(p1), err
 		if err == nil && string(p1) != string(p2) {
