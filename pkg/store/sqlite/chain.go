@@ -33,10 +33,16 @@ import (
 
 // eventHashCols are the stored columns of an event that its row hash
 // covers, in order: every column of events but the key, then the documents.
-const eventHashCols = `e.source, e.ext_id, e.time_ns, e.service, e.action, e.category, e.workflow_id, e.workflow_type,
+const eventHashCols = eventRowCols + ",\n\t" + eventDocCols
+
+// eventRowCols are the columns of events that eventHashCols starts with;
+// eventDocCols those of event_docs it ends with.
+const (
+	eventRowCols = `e.source, e.ext_id, e.time_ns, e.service, e.action, e.category, e.workflow_id, e.workflow_type,
 	e.actor, e.actor_id, e.actor_type, e.target, e.target_id, e.target_type, e.ip, e.client, e.user_agent,
-	e.status, e.error, e.duration_ms, e.tenant, e.description,
-	d.geo, d.params, d.custom, d.before, d.after, d.raw`
+	e.status, e.error, e.duration_ms, e.tenant, e.description`
+	eventDocCols = `d.geo, d.params, d.custom, d.before, d.after, d.raw`
+)
 
 // eventRowHash is the row hash of e as the inserter stores it (insert):
 // the same values, in the order of eventHashCols.

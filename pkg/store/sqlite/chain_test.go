@@ -432,6 +432,7 @@ func TestRawAndDriverRowHashesAgree(t *testing.T) {
 		"UPDATE event_docs SET raw = 'h\u00e9llo', geo = 7 WHERE id = (SELECT id FROM events WHERE ext_id = 'e4')",
 		"DELETE FROM event_docs WHERE id = (SELECT id FROM events WHERE ext_id = 'e5')",
 		"INSERT INTO events (id, source, ext_id, time_ns) VALUES (12345, 'test', 'forged', 1)",
+		"DELETE FROM events WHERE ext_id = 'e9'", // its document stays
 	)
 	type row struct {
 		key  int64
@@ -460,8 +461,8 @@ func TestRawAndDriverRowHashesAgree(t *testing.T) {
 		main.Close()
 	}()
 	viaDriver, viaRaw := read(driverSource{main}), read(rawSource{raws[0]})
-	if len(viaDriver) != 31 || len(viaRaw) != len(viaDriver) {
-		t.Fatalf("driver read %d rows, raw %d, want 31", len(viaDriver), len(viaRaw))
+	if len(viaDriver) != 30 || len(viaRaw) != len(viaDriver) {
+		t.Fatalf("driver read %d rows, raw %d, want 30", len(viaDriver), len(viaRaw))
 	}
 	for i := range viaDriver {
 		if viaDriver[i] != viaRaw[i] {

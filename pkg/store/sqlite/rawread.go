@@ -256,59 +256,98 @@ func (s rawSource) chainRows(ctx context.Context, from, to int64) (func(*chainRo
 	return next, st.close, nil
 }
 
+// events reads events and event_docs side by side, both in key order (a
+// merge join: no search of event_docs for each event), and gives each
+// event the document row with its key, if any, as the driver's LEFT JOIN
+// does.
 func (s rawSource) events(ctx context.Context, from, to int64, fn func(int64, eventRow) error) error {
-	st, err := s.c.prepare("SELECT e.id, " + eventHashCols + " FROM events e LEFT JOIN event_docs d ON d.id = e.id WHERE e.id >= ? AND e.id < ? ORDER BY e.id")
+	ev, err := s.c.prepare("SELECT e.id, " + eventRowCols + " FROM events e WHERE e.id >= ? AND e.id < ? ORDER BY e.id")
 	if err != nil {
 		return err
 	}
-	defer st.close()
-	if err := st.bind(from, to); err != nil {
+	defer ev.close()
+	docs, err := s.c.prepare("SELECT d.id, " + eventDocCols + " FROM event_docs d WHERE d.id >= ? AND d.id < ? ORDER BY d.id")
+	if err != nil {
 		return err
 	}
-	row := rawEventRow{st}
+	defer docs.close()
+	if err := ev.bind(from, to); err != nil {
+		return err
+	}
+	if err := docs.bind(from, to); err != nil {
+		return err
+	}
+	row := rawEventRow{ev: ev, docs: docs}
+	dok, err := docs.step()
+	if err != nil {
+		return err
+	}
 	for n := 0; ; n++ {
 		if n&1023 == 1023 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 		}
-		ok, err := st.step()
+		ok, err := ev.step()
 		if err != nil || !ok {
 			return err
 		}
-		if err := fn(st.int64(0), &row); err != nil {
+		key := ev.int64(0)
+		for dok && docs.int64(0) < key { // a document without its event
+			if dok, err = docs.step(); err != nil {
+				return err
+			}
+		}
+		row.doc = dok && docs.int64(0) == key
+		if err := fn(key, &row); err != nil {
 			return err
 		}
 	}
 }
 
 // rawEventRow is the current row of a rawSource's events: the key, then
-// the columns of eventHashCols.
-type rawEventRow struct{ st *rawStmt }
+// the columns of eventRowCols; and, when doc is set, the current row of
+// docs: the key, then the columns of eventDocCols.
+type rawEventRow struct {
+	ev, docs *rawStmt
+	doc      bool
+}
 
 // hash hashes the columns as chain.RowHasher.Sum hashes the values the
 // driver makes of them (text and blobs alike), straight from SQLite's
 // memory.
 func (r *rawEventRow) hash(rh *chain.RowHasher) chain.Hash {
-	const cols = 28
-	rh.Begin(chain.KindEvent, cols)
-	for i := 1; i <= cols; i++ {
-		switch r.st.typ(i) {
-		case sqlite3.SQLITE_NULL:
+	const rowCols, docCols = 22, 6
+	rh.Begin(chain.KindEvent, rowCols+docCols)
+	hashCols(rh, r.ev, rowCols)
+	if r.doc {
+		hashCols(rh, r.docs, docCols)
+	} else {
+		for range docCols {
 			rh.Null()
-		case sqlite3.SQLITE_INTEGER:
-			rh.Int(r.st.int64(i))
-		case sqlite3.SQLITE_FLOAT:
-			rh.Float(r.st.float(i))
-		case sqlite3.SQLITE_TEXT:
-			rh.Bytes(r.st.bytes(i, true))
-		default:
-			rh.Bytes(r.st.bytes(i, false))
 		}
 	}
 	return rh.End()
 }
 
+// hashCols adds columns 1 to n of st's current row to rh.
+func hashCols(rh *chain.RowHasher, st *rawStmt, n int) {
+	for i := 1; i <= n; i++ {
+		switch st.typ(i) {
+		case sqlite3.SQLITE_NULL:
+			rh.Null()
+		case sqlite3.SQLITE_INTEGER:
+			rh.Int(st.int64(i))
+		case sqlite3.SQLITE_FLOAT:
+			rh.Float(st.float(i))
+		case sqlite3.SQLITE_TEXT:
+			rh.Bytes(st.bytes(i, true))
+		default:
+			rh.Bytes(st.bytes(i, false))
+		}
+	}
+}
+
 func (r *rawEventRow) name() string {
-	return string(r.st.bytes(1, true)) + "/" + string(r.st.bytes(2, true))
+	return string(r.ev.bytes(1, true)) + "/" + string(r.ev.bytes(2, true))
 }
