@@ -7,7 +7,7 @@ import (
 )
 
 // BenchmarkVerifyChain verifies the cache at AUDITCTL_BENCH_DB (skipped
-// without it): bench/verify.sh fills one with bench/gen.
+// without it): bench/verify.sh makes one with bench/gen.
 func BenchmarkVerifyChain(b *testing.B) {
 	path := os.Getenv("AUDITCTL_BENCH_DB")
 	if path == "" {
