@@ -22,48 +22,35 @@ var _ audit.MultiCounter = (*DB)(nil)
 // each row, which dominates with the pure-Go SQLite.
 func (db *DB) CountMany(ctx context.Context, fs []audit.Filter) ([]int64, error) {
 	out := make([]int64, len(fs))
-	err := db.inSnapshot(ctx, func(qr querier) error {
-		qs := make([]*query, len(fs))
-		byWindow := map[[2]int64][]int{}
-		var windows [][2]int64
-		for i, f := range fs {
-			q, err := compileIn(ctx, qr, f) // unpublished rows hidden
+	conn, done, err := db.readConn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	var pass []passReq
+	for i, f := range fs {
+		q, err := compileIn(ctx, conn, f) // unpublished rows hidden
+		if err != nil {
+			return nil, err
+		}
+		if indexFor(f) == "" && q.from == "events e" && goMatchable(f) {
+			scan, err := scans(ctx, conn, q)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			qs[i] = q
-			if indexFor(f) == "" && q.from == "events e" {
-				scan, err := scans(ctx, qr, q)
-				if err != nil {
-					return err
-				}
-				if scan {
-					w := [2]int64{f.Since.UnixNano(), f.Until.UnixNano()}
-					if f.Since.IsZero() {
-						w[0] = 0
-					}
-					if f.Until.IsZero() {
-						w[1] = 0
-					}
-					if _, ok := byWindow[w]; !ok {
-						windows = append(windows, w)
-					}
-					byWindow[w] = append(byWindow[w], i)
-					continue
-				}
-			}
-			if err := qr.QueryRowContext(ctx, "SELECT count(*) FROM "+hinted(f, q)+q.whereSQL(), q.args...).Scan(&out[i]); err != nil {
-				return fmt.Errorf("count events: %w", err)
+			if scan {
+				pass = append(pass, passReq{m: compileMatcher(f), count: &out[i]})
+				continue
 			}
 		}
-		for _, w := range windows {
-			if err := countShared(ctx, qr, fs, qs, byWindow[w], out); err != nil {
-				return err
-			}
+		if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM "+hinted(f, q)+q.whereSQL(), q.args...).Scan(&out[i]); err != nil {
+			return nil, fmt.Errorf("count events: %w", err)
 		}
-		return nil
-	})
-	return out, err
+	}
+	if err := onePass(ctx, conn, pass); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // hinted is q's FROM clause with the index of indexFor(f) named, when
@@ -155,50 +142,4 @@ func scans(ctx context.Context, qr querier, q *query) (bool, error) {
 		}
 	}
 	return !indexed, rows.Err()
-}
-
-// countShared counts the filters fs[i], i in idx, in one pass.
-func countShared(ctx context.Context, qr querier, fs []audit.Filter, qs []*query, idx []int, out []int64) error {
-	var cols []string
-	var args []any
-	var since, until time.Time
-	bounded, open := true, true
-	for n, i := range idx {
-		w := "1"
-		if len(qs[i].where) > 0 {
-			w = strings.Join(qs[i].where, " AND ")
-		}
-		cols = append(cols, "count(*) FILTER (WHERE "+w+")")
-		args = append(args, qs[i].args...)
-		f := fs[i]
-		if f.Since.IsZero() {
-			bounded = false
-		} else if n == 0 || f.Since.Before(since) {
-			since = f.Since
-		}
-		if f.Until.IsZero() {
-			open = false
-		} else if n == 0 || f.Until.After(until) {
-			until = f.Until
-		}
-	}
-	var where []string
-	if bounded {
-		where, args = append(where, "e.id >= ?"), append(args, keyFloor(since))
-	}
-	if open {
-		where, args = append(where, "e.id < ?"), append(args, keyCeil(until))
-	}
-	s := "SELECT " + strings.Join(cols, ", ") + " FROM events e"
-	if len(where) > 0 {
-		s += " WHERE " + strings.Join(where, " AND ")
-	}
-	dst := make([]any, len(idx))
-	for n, i := range idx {
-		dst[n] = &out[i]
-	}
-	if err := qr.QueryRowContext(ctx, s, args...).Scan(dst...); err != nil {
-		return fmt.Errorf("count events: %w", err)
-	}
-	return nil
 }
