@@ -68,6 +68,21 @@ type MultiCounter interface {
 	CountMany(ctx context.Context, fs []Filter) ([]int64, error)
 }
 
+// BriefQuery asks for the matches of Filter as Briefs holding the values
+// of Fields.
+type BriefQuery struct {
+	Filter Filter
+	Fields []Field
+}
+
+// MultiScanner is an EventService that counts several filters and
+// gathers the Briefs of several others at once (the cache: in one read
+// transaction, the filters no index selects sharing one pass over the
+// rows). Briefs come oldest first.
+type MultiScanner interface {
+	ScanMany(ctx context.Context, counts []Filter, briefs []BriefQuery) ([]int64, [][]*Brief, error)
+}
+
 // Brief is an event's identity, time and the values of a few fields,
 // without the rest: what a rule over many events needs of each (its time
 // and group), read far faster than whole events.

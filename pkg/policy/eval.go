@@ -40,6 +40,9 @@ type Evaluator struct {
 	MaxSequenceEvents int
 
 	counts map[string]int64
+	// briefs are the matches gathered by prefetch (MultiScanner), by
+	// briefKey.
+	briefs map[string][]*audit.Brief
 }
 
 // Run evaluates every rule of p. It returns an error (and no report) when
@@ -56,6 +59,7 @@ func (ev *Evaluator) Run(ctx context.Context, p *Policy) (*report.Report, error)
 		ev.Until = ev.Now
 	}
 	ev.counts = map[string]int64{}
+	ev.briefs = map[string][]*audit.Brief{}
 	r := &report.Report{Tool: "auditctl check", Since: ev.Since, Until: ev.Until}
 	if err := ev.prefetch(ctx, p); err != nil {
 		return nil, err
@@ -128,13 +132,33 @@ func (ev *Evaluator) checkData(ctx context.Context, p *Policy) error {
 // once (the cache: one read transaction, one shared pass for the filters
 // no index answers), every filter the rules will only count: the filters
 // of none and max rules without excuses, the periods of require rules.
+// Where the service also gathers Briefs (MultiScanner), the matches of
+// thresholds and of the steps of sequences (key, time and group) come
+// from the same call, and so from the same pass.
 func (ev *Evaluator) prefetch(ctx context.Context, p *Policy) error {
-	mc, ok := ev.Events.(audit.MultiCounter)
-	if !ok || !ev.Since.Before(ev.Until) {
+	if !ev.Since.Before(ev.Until) {
 		return nil
 	}
 	fs := ev.countFilters(p)
-	if len(fs) == 0 {
+	if ms, ok := ev.Events.(audit.MultiScanner); ok {
+		bqs := ev.briefQueries(p)
+		if len(fs) == 0 && len(bqs) == 0 {
+			return nil
+		}
+		counts, briefs, err := ms.ScanMany(ctx, fs, bqs)
+		if err != nil {
+			return err
+		}
+		for i, f := range fs {
+			ev.counts[f.String()] = counts[i]
+		}
+		for i, bq := range bqs {
+			ev.briefs[briefKey(bq.Filter, bq.Fields)] = briefs[i]
+		}
+		return nil
+	}
+	mc, ok := ev.Events.(audit.MultiCounter)
+	if !ok || len(fs) == 0 {
 		return nil
 	}
 	counts, err := mc.CountMany(ctx, fs)
@@ -145,6 +169,49 @@ func (ev *Evaluator) prefetch(ctx context.Context, p *Policy) error {
 		ev.counts[f.String()] = counts[i]
 	}
 	return nil
+}
+
+// briefKey names a stream of matches: the filter and the group fields.
+func briefKey(f audit.Filter, groupBy []audit.Field) string {
+	return fmt.Sprint(f.String(), "\x00", groupBy)
+}
+
+// briefQueries are the streams of p's thresholds and sequences, each once.
+func (ev *Evaluator) briefQueries(p *Policy) []audit.BriefQuery {
+	var out []audit.BriefQuery
+	seen := map[string]bool{}
+	add := func(f audit.Filter, groupBy []audit.Field) {
+		if k := briefKey(f, groupBy); !seen[k] {
+			seen[k] = true
+			out = append(out, audit.BriefQuery{Filter: f, Fields: groupBy})
+		}
+	}
+	for _, r := range p.Rules {
+		if !r.Events {
+			continue
+		}
+		f, err := ev.filter(r.Query, ev.window())
+		if err != nil {
+			continue // the rule reports it
+		}
+		switch r.Condition.Kind {
+		case KindThreshold:
+			add(f, r.Condition.GroupBy)
+		case KindSequence:
+			for _, s := range r.Condition.Steps {
+				if sf, err := ev.filter(s.Query, f); err == nil {
+					add(sf, r.Condition.GroupBy)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// gathered returns the prefetched matches of f grouped by groupBy.
+func (ev *Evaluator) gathered(f audit.Filter, groupBy []audit.Field) ([]*audit.Brief, bool) {
+	bs, ok := ev.briefs[briefKey(f, groupBy)]
+	return bs, ok
 }
 
 // countFilters are the filters of p that are only counted, each once.
@@ -270,6 +337,14 @@ func (it item) ref() string { return it.source + "\x00" + it.id }
 // Briefs where the service has them (the cache: no documents read), else
 // as whole events.
 func (ev *Evaluator) each(ctx context.Context, f audit.Filter, groupBy []audit.Field, fn func(item) error) error {
+	if bs, ok := ev.gathered(f, groupBy); ok {
+		for _, b := range bs {
+			if err := fn(item{time: b.Time, group: joinGroup(groupBy, b.Values), id: b.ID, source: b.Source, key: b.Key}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	if bs, ok := ev.Events.(audit.BriefStreamer); ok {
 		return bs.EachBrief(ctx, f, groupBy, func(b *audit.Brief) error {
 			return fn(item{time: b.Time, group: joinGroup(groupBy, b.Values), id: b.ID, source: b.Source, key: b.Key})
@@ -496,7 +571,9 @@ func (ev *Evaluator) candidateGroups(ctx context.Context, f audit.Filter, field 
 // current window.
 func (ev *Evaluator) threshold(ctx context.Context, r *Rule, f audit.Filter, ex excuser, res *report.Result) error {
 	c := r.Condition
-	if len(c.GroupBy) == 1 {
+	if _, gathered := ev.gathered(f, c.GroupBy); len(c.GroupBy) == 1 && !gathered {
+		// (gathered: the matches are in memory already, and the groups
+		// that cannot burst cost only their items)
 		keys, ok, err := ev.candidateGroups(ctx, f, c.GroupBy[0], c.N)
 		if err != nil {
 			return err
@@ -650,7 +727,41 @@ func (ev *Evaluator) sequence(ctx context.Context, r *Rule, f audit.Filter, ex e
 		}
 		filters[i] = sf
 	}
-	if len(c.GroupBy) == 1 {
+	// keep, when every step's matches were gathered by prefetch: the
+	// groups with enough matches of every step (only they can complete
+	// the sequence), counted in memory instead of asked of the store.
+	var keep map[string]bool
+	gathered := true
+	for _, sf := range filters {
+		_, ok := ev.gathered(sf, c.GroupBy)
+		gathered = gathered && ok
+	}
+	if gathered {
+		perStep := map[string][]int{}
+		for i, sf := range filters {
+			bs, _ := ev.gathered(sf, c.GroupBy)
+			for _, b := range bs {
+				g := joinGroup(c.GroupBy, b.Values)
+				if perStep[g] == nil {
+					perStep[g] = make([]int, len(filters))
+				}
+				perStep[g][i]++
+			}
+		}
+		keep = map[string]bool{}
+		for g, ns := range perStep {
+			ok := true
+			for i, n := range ns {
+				ok = ok && n >= c.Steps[i].Count
+			}
+			if ok {
+				keep[g] = true
+			}
+		}
+		if len(keep) == 0 {
+			return nil
+		}
+	} else if len(c.GroupBy) == 1 {
 		var common []string
 		for i, sf := range filters {
 			keys, ok, err := ev.candidateGroups(ctx, sf, c.GroupBy[0], int64(c.Steps[i].Count-1))
@@ -682,7 +793,7 @@ func (ev *Evaluator) sequence(ctx context.Context, r *Rule, f audit.Filter, ex e
 	}
 	for i, sf := range filters {
 		err := ev.each(ctx, sf, c.GroupBy, func(it item) error {
-			if ex != nil && ex(it) {
+			if keep != nil && !keep[it.group] || ex != nil && ex(it) {
 				return nil
 			}
 			if len(items) >= ev.MaxSequenceEvents {

@@ -367,3 +367,94 @@ func TestNoData(t *testing.T) {
 		t.Errorf("no sessions: %v", err)
 	}
 }
+
+// streamingOnly is the cache without ScanMany: every threshold and
+// sequence streams its matches by its own query, after the candidate
+// groups are asked of the store.
+type streamingOnly struct {
+	audit.EventService
+	audit.BriefStreamer
+	audit.MultiCounter
+}
+
+// TestSharedPassEqualsStreaming: a policy whose thresholds and sequences
+// are fed from the shared pass (ScanMany) reports what the same policy
+// reports when each rule reads its own matches.
+func TestSharedPassEqualsStreaming(t *testing.T) {
+	f := newFixture(t)
+	actors := []string{"alice", "Alice", "bob", "carol", "dave"}
+	ips := []string{"10.0.0.1", "10.0.0.2", "192.168.1.9", "10.1.0.1"}
+	actions := []string{"Login", "CreateUser", "GrantAdmin", "DeleteUser"}
+	var evs events
+	for i := 0; i < 600; i++ {
+		st := audit.StatusSuccess
+		if i%3 != 0 {
+			st = audit.StatusFailure
+		}
+		at := time.Duration(i*i%(7*24*60)) * time.Minute
+		a := actors[(i*7)%len(actors)]
+		evs = append(evs, &audit.Event{ID: fmt.Sprintf("g%04d", i), Time: t0.Add(at), Source: "test", Service: "directory",
+			Action: actions[(i/2)%len(actions)], Actor: a, Target: "t-" + a, IP: ips[(i*5)%len(ips)], Status: st, Tenant: []string{"acme", "beta"}[i%2]})
+	}
+	if _, err := f.db.Import(context.Background(), &evs, sqlite.ImportOptions{Name: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Parse("p.yaml", []byte(`rules:
+  - id: burst-actor
+    events: {query: 'status:failure'}
+    condition: {threshold: 3, group_by: actor, window: 30m}
+  - id: burst-ip-tenant
+    events: {query: 'ip:10.0.0.0/8 tenant:acme'}
+    condition: {threshold: 2, group_by: [ip, actor], window: 2h}
+  - id: burst-excused
+    events: {query: 'status:failure'}
+    condition: {threshold: 2, group_by: ip, window: 1h}
+    exceptions:
+      - {query: 'actor:bob', reason: known}
+  - id: seq
+    events: {query: 'tenant:*'}
+    condition:
+      sequence:
+        - {query: 'status:failure', count: 2}
+        - {query: 'status:success'}
+      group_by: actor
+      window: 1h
+  - id: seq-create-grant
+    events: {query: 'service:directory'}
+    condition:
+      sequence:
+        - {query: 'action:CreateUser'}
+        - {query: 'action:GrantAdmin'}
+      group_by: target
+      window: 3h
+  - id: none-unindexed
+    events: {query: 'ip:192.168.*'}
+    condition: {max: 5}
+  - id: require-daily
+    events: {query: 'tenant:beta status:success'}
+    condition: {require: 1, every: 24h}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(svc audit.EventService) string {
+		ev := &Evaluator{Events: svc, Now: t0.Add(7 * 24 * time.Hour), Since: t0, MaxEvents: 3}
+		r, err := ev.Run(context.Background(), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, res := range r.Rules {
+			out = append(out, fmt.Sprintf("%s: %s %q %q", res.ID, violations(res), res.Error, res.Notes))
+		}
+		return strings.Join(out, "\n")
+	}
+	shared := run(f.db)
+	streamed := run(streamingOnly{f.db, f.db, f.db})
+	if shared != streamed {
+		t.Errorf("shared pass:\n%s\nstreaming:\n%s", shared, streamed)
+	}
+	if n := strings.Count(shared, "["); n < 6 {
+		t.Errorf("only %d violations: the data does not exercise the rules\n%s", n, shared)
+	}
+}

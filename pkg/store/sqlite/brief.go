@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -24,6 +25,12 @@ func (db *DB) EachBrief(ctx context.Context, f audit.Filter, fields []audit.Fiel
 	if err != nil {
 		return err
 	}
+	return eachBrief(ctx, conn, f, q, fields, fn)
+}
+
+// eachBrief is EachBrief on conn, in its read transaction, with f
+// compiled as q.
+func eachBrief(ctx context.Context, conn *sql.Conn, f audit.Filter, q *query, fields []audit.Field, fn func(*audit.Brief) error) error {
 	cols := []string{q.keyCol, "e.ext_id", "e.source", "e.time_ns"}
 	for _, fld := range fields {
 		c, ok := column[fld]

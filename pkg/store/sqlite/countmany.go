@@ -11,46 +11,84 @@ import (
 
 var _ audit.MultiCounter = (*DB)(nil)
 
+var _ audit.MultiScanner = (*DB)(nil)
+
 // CountMany counts each filter of fs in one read transaction (the counts
-// are of one commit, even while another process imports). A filter that an
-// index selects (indexFor, or SQLite's own choice of an index search) is
-// counted on its own, reading only its matches; the filters that would
-// each read every row of the same window are counted together in one pass
-// over it, one count(*) FILTER (WHERE …) each. Over 1,000,000 events, ten
-// such filters took 3.6 s together against 5.6 s one by one: the pass
-// saves the reading of the rows, not the evaluating of each filter on
-// each row, which dominates with the pure-Go SQLite.
+// are of one commit, even while another process imports). See ScanMany.
 func (db *DB) CountMany(ctx context.Context, fs []audit.Filter) ([]int64, error) {
-	out := make([]int64, len(fs))
+	out, _, err := db.ScanMany(ctx, fs, nil)
+	return out, err
+}
+
+// ScanMany counts each filter of counts and gathers the Briefs of each
+// query of briefs, in one read transaction. A filter that an index
+// selects (indexFor, or SQLite's own choice of an index search) is read
+// on its own, reading only its matches; the filters that would each read
+// every row of their window (no selective index, no full-text term) are
+// all answered by one pass over the union of their windows (onePass),
+// reading only the key and the columns they name, the filters evaluated
+// in Go. Over 1,000,000 events a pass with SQLite evaluating ten such
+// filters (count(*) FILTER (WHERE …) each) took 3.6 s, and the filters
+// of different windows could not share it; see docs/performance.md.
+func (db *DB) ScanMany(ctx context.Context, counts []audit.Filter, briefs []audit.BriefQuery) ([]int64, [][]*audit.Brief, error) {
+	out := make([]int64, len(counts))
+	bout := make([][]*audit.Brief, len(briefs))
 	conn, done, err := db.readConn(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer done()
 	var pass []passReq
-	for i, f := range fs {
+	// shared reports whether f's query q is best answered by the pass.
+	shared := func(f audit.Filter, q *query) (bool, error) {
+		if indexFor(f) != "" || q.from != "events e" || !goMatchable(f) {
+			return false, nil
+		}
+		return scans(ctx, conn, q)
+	}
+	for i, f := range counts {
 		q, err := compileIn(ctx, conn, f) // unpublished rows hidden
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		if indexFor(f) == "" && q.from == "events e" && goMatchable(f) {
-			scan, err := scans(ctx, conn, q)
-			if err != nil {
-				return nil, err
-			}
-			if scan {
-				pass = append(pass, passReq{m: compileMatcher(f), count: &out[i]})
-				continue
-			}
+		if ok, err := shared(f, q); err != nil {
+			return nil, nil, err
+		} else if ok {
+			pass = append(pass, passReq{m: compileMatcher(f), count: &out[i]})
+			continue
 		}
 		if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM "+hinted(f, q)+q.whereSQL(), q.args...).Scan(&out[i]); err != nil {
-			return nil, fmt.Errorf("count events: %w", err)
+			return nil, nil, fmt.Errorf("count events: %w", err)
+		}
+	}
+	for i, bq := range briefs {
+		for _, fld := range bq.Fields {
+			if c, ok := column[fld]; !ok || c == "" || fld == audit.FieldTime || fld == audit.FieldDuration {
+				return nil, nil, audit.Errorf(audit.EUSAGE, "cannot group by %q", fld)
+			}
+		}
+		collect := func(b *audit.Brief) error {
+			bout[i] = append(bout[i], b)
+			return nil
+		}
+		q, err := compileIn(ctx, conn, bq.Filter)
+		if err != nil {
+			return nil, nil, err
+		}
+		if ok, err := shared(bq.Filter, q); err != nil {
+			return nil, nil, err
+		} else if ok {
+			pass = append(pass, passReq{m: compileMatcher(bq.Filter), fields: bq.Fields, brief: collect})
+			continue
+		}
+		if err := eachBrief(ctx, conn, bq.Filter, q, bq.Fields, collect); err != nil {
+			return nil, nil, err
 		}
 	}
 	if err := onePass(ctx, conn, pass); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return out, nil
+	return out, bout, nil
 }
 
 // hinted is q's FROM clause with the index of indexFor(f) named, when

@@ -75,9 +75,36 @@ func TestCountManyEqualsCountEvents(t *testing.T) {
 	if nonzero < 8 {
 		t.Errorf("only %d filters match anything: the test data does not exercise them", nonzero)
 	}
+	// The same filters' Briefs gathered by ScanMany (the scanning ones
+	// from the shared pass), as EachBrief streams them.
+	groupBy := []audit.Field{audit.FieldActor, audit.FieldIP}
+	var bqs []audit.BriefQuery
+	for _, fl := range fs {
+		bqs = append(bqs, audit.BriefQuery{Filter: fl, Fields: groupBy})
+	}
+	counts, many, err := db.ScanMany(ctx, fs, bqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(counts) != fmt.Sprint(got) {
+		t.Errorf("ScanMany counts %v, CountMany %v", counts, got)
+	}
 	// The same filters streamed as Briefs and counted by group.
 	for i, fl := range fs {
-		var briefs []string
+		var briefs, gathered []string
+		for _, b := range many[i] {
+			gathered = append(gathered, fmt.Sprintf("%d/%s/%s/%s/%s/%s", b.Key, b.ID, b.Source, b.Values[0], b.Values[1], b.Time.Format(time.RFC3339Nano)))
+		}
+		if err := db.EachBrief(ctx, fl, groupBy, func(b *audit.Brief) error {
+			briefs = append(briefs, fmt.Sprintf("%d/%s/%s/%s/%s/%s", b.Key, b.ID, b.Source, b.Values[0], b.Values[1], b.Time.Format(time.RFC3339Nano)))
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(briefs, " ") != strings.Join(gathered, " ") {
+			t.Errorf("filter %d (%s): EachBrief\n%v\nScanMany\n%v", i, fl.String(), briefs, gathered)
+		}
+		briefs = nil
 		if err := db.EachBrief(ctx, fl, []audit.Field{audit.FieldActor, audit.FieldIP}, func(b *audit.Brief) error {
 			briefs = append(briefs, b.ID+"/"+b.Values[0]+"/"+b.Values[1]+"/"+b.Time.Format(time.RFC3339))
 			return nil
