@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -33,32 +34,77 @@ func (db *DB) CountMany(ctx context.Context, fs []audit.Filter) ([]int64, error)
 func (db *DB) ScanMany(ctx context.Context, counts []audit.Filter, briefs []audit.BriefQuery) ([]int64, [][]*audit.Brief, error) {
 	out := make([]int64, len(counts))
 	bout := make([][]*audit.Brief, len(briefs))
-	conn, done, err := db.readConn(ctx)
+	// Two connections whose read transactions see the same commit, for
+	// the pass to read two parts of the window at once; one when a writer
+	// holds the lock (the pair needs it for an instant).
+	conn, helper, ok, err := db.snapshotPair(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	defer done()
-	var pass []passReq
-	// shared reports whether f's query q is best answered by the pass.
-	shared := func(f audit.Filter, q *query) (bool, error) {
-		if indexFor(f) != "" || q.from != "events e" || !goMatchable(f) {
-			return false, nil
+	if ok {
+		defer func() {
+			for _, c := range []*sql.Conn{conn, helper} {
+				c.ExecContext(context.Background(), "ROLLBACK")
+				c.Close()
+			}
+		}()
+	} else {
+		var done func()
+		if conn, done, err = db.readConn(ctx); err != nil {
+			return nil, nil, err
 		}
-		return scans(ctx, conn, q)
+		defer done()
+	}
+	// Each filter is answered by the pass (when it scans, or when its
+	// index would lead to many row lookups and a pass happens anyway) or
+	// by its own query (later, in the same transaction).
+	type job struct {
+		f     audit.Filter
+		q     *query
+		count *int64
+		brief int // index in briefs, or -1
+	}
+	var pass []passReq
+	var own, indexed []job
+	toPass := func(j job) {
+		r := passReq{m: compileMatcher(j.f), count: j.count}
+		if j.brief >= 0 {
+			i := j.brief
+			r.fields = briefs[i].Fields
+			r.brief = func(b *audit.Brief) error {
+				bout[i] = append(bout[i], b)
+				return nil
+			}
+		}
+		pass = append(pass, r)
+	}
+	classify := func(j job) error {
+		q, err := compileIn(ctx, conn, j.f) // unpublished rows hidden
+		if err != nil {
+			return err
+		}
+		j.q = q
+		switch {
+		case q.from != "events e" || !goMatchable(j.f):
+			own = append(own, j)
+		case indexFor(j.f) != "":
+			indexed = append(indexed, j)
+		default:
+			scan, err := scans(ctx, conn, q)
+			if err != nil {
+				return err
+			}
+			if scan {
+				toPass(j)
+			} else {
+				own = append(own, j)
+			}
+		}
+		return nil
 	}
 	for i, f := range counts {
-		q, err := compileIn(ctx, conn, f) // unpublished rows hidden
-		if err != nil {
+		if err := classify(job{f: f, count: &out[i], brief: -1}); err != nil {
 			return nil, nil, err
-		}
-		if ok, err := shared(f, q); err != nil {
-			return nil, nil, err
-		} else if ok {
-			pass = append(pass, passReq{m: compileMatcher(f), count: &out[i]})
-			continue
-		}
-		if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM "+hinted(f, q)+q.whereSQL(), q.args...).Scan(&out[i]); err != nil {
-			return nil, nil, fmt.Errorf("count events: %w", err)
 		}
 	}
 	for i, bq := range briefs {
@@ -67,28 +113,90 @@ func (db *DB) ScanMany(ctx context.Context, counts []audit.Filter, briefs []audi
 				return nil, nil, audit.Errorf(audit.EUSAGE, "cannot group by %q", fld)
 			}
 		}
-		collect := func(b *audit.Brief) error {
-			bout[i] = append(bout[i], b)
-			return nil
-		}
-		q, err := compileIn(ctx, conn, bq.Filter)
-		if err != nil {
-			return nil, nil, err
-		}
-		if ok, err := shared(bq.Filter, q); err != nil {
-			return nil, nil, err
-		} else if ok {
-			pass = append(pass, passReq{m: compileMatcher(bq.Filter), fields: bq.Fields, brief: collect})
-			continue
-		}
-		if err := eachBrief(ctx, conn, bq.Filter, q, bq.Fields, collect); err != nil {
+		if err := classify(job{f: bq.Filter, brief: i}); err != nil {
 			return nil, nil, err
 		}
 	}
-	if err := onePass(ctx, conn, pass); err != nil {
+	for _, j := range indexed {
+		if len(pass) > 0 {
+			n, err := indexBound(ctx, conn, j.f)
+			if err != nil {
+				return nil, nil, err
+			}
+			if n > passLookups {
+				toPass(j)
+				continue
+			}
+		}
+		own = append(own, j)
+	}
+	for _, j := range own {
+		if j.brief >= 0 {
+			i := j.brief
+			err := eachBrief(ctx, conn, j.f, j.q, briefs[i].Fields, func(b *audit.Brief) error {
+				bout[i] = append(bout[i], b)
+				return nil
+			})
+			if err != nil {
+				return nil, nil, err
+			}
+			continue
+		}
+		if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM "+hinted(j.f, j.q)+j.q.whereSQL(), j.q.args...).Scan(j.count); err != nil {
+			return nil, nil, fmt.Errorf("count events: %w", err)
+		}
+	}
+	conns := []*sql.Conn{conn}
+	if helper != nil {
+		conns = append(conns, helper)
+	}
+	if err := onePass(ctx, conns, pass); err != nil {
 		return nil, nil, err
 	}
 	return out, bout, nil
+}
+
+// passLookups: an indexed filter whose index holds more entries than this
+// in its window joins a pass that reads the window anyway. Reading a row
+// by key from the index costs a B-tree descent (microseconds); evaluating
+// one more predicate on the pass's rows costs tens of nanoseconds a row,
+// about 50 ms per million rows.
+var passLookups int64 = 10_000
+
+// indexBound counts the entries of indexFor(f)'s index for f's values in
+// f's key range, reading the index alone: an upper bound of f's matches,
+// the rows its own query would look up.
+func indexBound(ctx context.Context, conn *sql.Conn, f audit.Filter) (int64, error) {
+	idx := indexFor(f)
+	var col string
+	var vs []string
+	for _, c := range []struct {
+		fld audit.Field
+		idx string
+	}{{audit.FieldAction, "events_action"}, {audit.FieldActor, "events_actor"}, {audit.FieldService, "events_service"}} {
+		if c.idx == idx {
+			col, vs = column[c.fld], f.Include[c.fld]
+		}
+	}
+	var where []string
+	var args []any
+	in := strings.TrimSuffix(strings.Repeat("?,", len(vs)), ",")
+	where = append(where, col+" IN ("+in+")")
+	for _, v := range vs {
+		args = append(args, v)
+	}
+	if !f.Since.IsZero() {
+		where, args = append(where, "e.id >= ?"), append(args, keyFloor(f.Since))
+	}
+	if !f.Until.IsZero() {
+		where, args = append(where, "e.id < ?"), append(args, keyCeil(f.Until))
+	}
+	var n int64
+	err := conn.QueryRowContext(ctx, "SELECT count(*) FROM events e INDEXED BY "+idx+" WHERE "+strings.Join(where, " AND "), args...).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count events: %w", err)
+	}
+	return n, nil
 }
 
 // hinted is q's FROM clause with the index of indexFor(f) named, when

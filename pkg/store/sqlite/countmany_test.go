@@ -89,6 +89,28 @@ func TestCountManyEqualsCountEvents(t *testing.T) {
 	if fmt.Sprint(counts) != fmt.Sprint(got) {
 		t.Errorf("ScanMany counts %v, CountMany %v", counts, got)
 	}
+	// Every indexed filter joining the pass (as a filter whose index holds
+	// many entries does) counts and gathers the same.
+	defer func(n int64) { passLookups = n }(passLookups)
+	passLookups = 0
+	counts0, many0, err := db.ScanMany(ctx, fs, bqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(counts0) != fmt.Sprint(got) {
+		t.Errorf("ScanMany counts with indexed filters in the pass %v, CountMany %v", counts0, got)
+	}
+	for i := range many {
+		if len(many[i]) != len(many0[i]) {
+			t.Errorf("filter %d: %d Briefs, %d with indexed filters in the pass", i, len(many[i]), len(many0[i]))
+			continue
+		}
+		for j := range many[i] {
+			if fmt.Sprint(*many[i][j]) != fmt.Sprint(*many0[i][j]) {
+				t.Errorf("filter %d: Brief %d: %v, with indexed filters in the pass %v", i, j, many[i][j], many0[i][j])
+			}
+		}
+	}
 	// The same filters streamed as Briefs and counted by group.
 	for i, fl := range fs {
 		var briefs, gathered []string

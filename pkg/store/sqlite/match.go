@@ -18,12 +18,13 @@ import (
 // duration matches no bound) and the time bounds as key ranges (plus
 // time_ns for a bound finer than a microsecond).
 type matcher struct {
-	lo, hi       int64 // key range [lo, hi); hasLo/hasHi say whether bounded
-	hasLo, hasHi bool
-	nsLo, nsHi   *int64 // time_ns bounds when not microsecond-aligned
-	minDur       *int64
-	maxDur       *int64
-	conds        []fieldCond
+	lo, hi        int64 // key range [lo, hi); hasLo/hasHi say whether bounded
+	hasLo, hasHi  bool
+	nsLo, nsHi    *int64 // time_ns bounds when not microsecond-aligned
+	minDur        *int64
+	maxDur        *int64
+	conds         []fieldCond
+	nsPos, durPos int // positions of time_ns and duration_ms in the row (set by the pass)
 }
 
 // fieldCond is one field's include (or exclude: not) set.
@@ -108,20 +109,28 @@ func (m *matcher) columns() []string {
 	return cols
 }
 
-// match decides a row: key, and the row's values at the positions of
-// pos (the column's index in row).
-func (m *matcher) match(key int64, row []driver.Value, pos map[string]int) bool {
+// place sets the positions of m's columns in the pass's rows.
+func (m *matcher) place(pos map[string]int) {
+	m.nsPos, m.durPos = pos["e.time_ns"], pos["e.duration_ms"]
+	for i := range m.conds {
+		m.conds[i].pos = pos[m.conds[i].col]
+	}
+}
+
+// match decides a row: its key, and its values at the positions place
+// set.
+func (m *matcher) match(key int64, row []driver.Value) bool {
 	if m.hasLo && key < m.lo || m.hasHi && key >= m.hi {
 		return false
 	}
 	if m.nsLo != nil || m.nsHi != nil {
-		ns, _ := row[pos["e.time_ns"]].(int64)
+		ns, _ := row[m.nsPos].(int64)
 		if m.nsLo != nil && ns < *m.nsLo || m.nsHi != nil && ns >= *m.nsHi {
 			return false
 		}
 	}
 	if m.minDur != nil || m.maxDur != nil {
-		d, ok := row[pos["e.duration_ms"]].(int64)
+		d, ok := row[m.durPos].(int64)
 		if !ok || m.minDur != nil && d < *m.minDur || m.maxDur != nil && d > *m.maxDur {
 			return false
 		}

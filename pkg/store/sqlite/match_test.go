@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math/rand"
 	"testing"
@@ -118,7 +119,7 @@ func TestMatcherEqualsSQL(t *testing.T) {
 		for i, f := range fs {
 			reqs[i] = passReq{m: compileMatcher(f), count: &got[i]}
 		}
-		if err := onePass(ctx, conn, reqs); err != nil {
+		if err := onePass(ctx, []*sql.Conn{conn}, reqs); err != nil {
 			t.Fatal(err)
 		}
 		distinct := map[int64]bool{}

@@ -4,7 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/auditctl/auditctl/pkg/audit"
@@ -20,19 +23,22 @@ type passReq struct {
 	brief  func(*audit.Brief) error
 }
 
-// onePass reads the rows of the union of the requests' windows once, in
-// key order, on conn (in its read transaction, unpublished rows hidden),
-// selecting only the key and the columns the matchers and Briefs need
-// (never the documents), and feeds every request from the same rows.
+// onePass reads the rows of the union of the requests' windows once, on
+// conns (each in a read transaction of the same commit, unpublished rows
+// hidden), selecting only the key and the columns the matchers and Briefs
+// need (never the documents), and feeds every request from the same rows.
+// With two connections the window is cut into key ranges that two readers
+// take in turn; counts are summed and Briefs handed over in key order.
 //
 // Filters that each scan their window cost, in SQL, a pass each (or one
 // pass evaluating every filter's WHERE in the transpiled SQLite per row);
 // here SQLite only produces the narrow rows and the filters run as Go
 // predicates (see matcher).
-func onePass(ctx context.Context, conn *sql.Conn, reqs []passReq) error {
+func onePass(ctx context.Context, conns []*sql.Conn, reqs []passReq) error {
 	if len(reqs) == 0 {
 		return nil
 	}
+	conn := conns[0]
 	cols := []string{"e.id"}
 	pos := map[string]int{"e.id": 0}
 	need := func(c string) {
@@ -67,33 +73,44 @@ func onePass(ctx context.Context, conn *sql.Conn, reqs []passReq) error {
 		}
 	}
 	for _, r := range reqs {
-		for i := range r.m.conds {
-			r.m.conds[i].pos = pos[r.m.conds[i].col]
-		}
-	}
-	var where []string
-	var args []driver.NamedValue
-	if bounded {
-		where = append(where, "e.id >= ?")
-		args = append(args, driver.NamedValue{Ordinal: len(args) + 1, Value: lo})
-	}
-	if capped {
-		where = append(where, "e.id < ?")
-		args = append(args, driver.NamedValue{Ordinal: len(args) + 1, Value: hi})
+		r.m.place(pos)
 	}
 	hide, err := hasUnpublished(ctx, conn)
 	if err != nil {
 		return err
 	}
-	if hide {
-		where = append(where, hiddenCond)
+	if !bounded || !capped {
+		var min, max sql.NullInt64
+		if err := conn.QueryRowContext(ctx, "SELECT min(id), max(id) FROM events").Scan(&min, &max); err != nil {
+			return fmt.Errorf("count events: %w", err)
+		}
+		if !min.Valid {
+			return nil // no events: every count is 0
+		}
+		if !bounded {
+			lo = min.Int64
+		}
+		if !capped {
+			hi = max.Int64 + 1
+		}
 	}
-	q := "SELECT " + strings.Join(cols, ", ") + " FROM events e"
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
+	if lo >= hi {
+		return nil
+	}
+	// parts: key ranges, in order; a single one with one connection
+	parts := [][2]int64{{lo, hi}}
+	if len(conns) > 1 && hi-lo > passParts {
+		parts = parts[:0]
+		width := (hi - lo + passParts - 1) / passParts
+		for a := lo; a < hi; a += width {
+			parts = append(parts, [2]int64{a, min(a+width, hi)})
+		}
+	}
+	q := "SELECT " + strings.Join(cols, ", ") + " FROM events e WHERE e.id >= ? AND e.id < ?"
+	if hide {
+		q += " AND " + hiddenCond
 	}
 	q += " ORDER BY e.id"
-	counts := make([]int64, len(reqs))
 	groupPos := make([][]int, len(reqs))
 	for i, r := range reqs {
 		for _, f := range r.fields {
@@ -101,40 +118,93 @@ func onePass(ctx context.Context, conn *sql.Conn, reqs []passReq) error {
 		}
 	}
 	idPos, srcPos, nsPos := pos["e.ext_id"], pos["e.source"], pos["e.time_ns"]
-	err = conn.Raw(func(dc any) error {
-		return eachDriverRow(ctx, dc, "count events", q, args, func(row []driver.Value) error {
-			key, _ := row[0].(int64)
-			for i := range reqs {
-				r := &reqs[i]
-				if !r.m.match(key, row, pos) {
-					continue
-				}
-				counts[i]++
-				if r.brief == nil {
-					continue
-				}
-				ns, _ := row[nsPos].(int64)
-				b := &audit.Brief{Key: key, ID: driverString(row[idPos]), Source: driverString(row[srcPos]), Time: time.Unix(0, ns).UTC()}
-				if len(groupPos[i]) > 0 {
-					b.Values = make([]string, len(groupPos[i]))
-					for j, p := range groupPos[i] {
-						b.Values[j] = driverString(row[p])
+	// per part: each request's count and Briefs
+	type result struct {
+		counts []int64
+		briefs [][]*audit.Brief
+	}
+	results := make([]result, len(parts))
+	read := func(conn *sql.Conn, p int) error {
+		res := result{counts: make([]int64, len(reqs)), briefs: make([][]*audit.Brief, len(reqs))}
+		args := []driver.NamedValue{{Ordinal: 1, Value: parts[p][0]}, {Ordinal: 2, Value: parts[p][1]}}
+		err := conn.Raw(func(dc any) error {
+			return eachDriverRow(ctx, dc, "count events", q, args, func(row []driver.Value) error {
+				key, _ := row[0].(int64)
+				for i := range reqs {
+					r := &reqs[i]
+					if !r.m.match(key, row) {
+						continue
 					}
+					res.counts[i]++
+					if r.brief == nil {
+						continue
+					}
+					ns, _ := row[nsPos].(int64)
+					b := &audit.Brief{Key: key, ID: driverString(row[idPos]), Source: driverString(row[srcPos]), Time: time.Unix(0, ns).UTC()}
+					if len(groupPos[i]) > 0 {
+						b.Values = make([]string, len(groupPos[i]))
+						for j, gp := range groupPos[i] {
+							b.Values[j] = driverString(row[gp])
+						}
+					}
+					res.briefs[i] = append(res.briefs[i], b)
 				}
+				return nil
+			})
+		})
+		results[p] = res
+		return err
+	}
+	var next atomic.Int64
+	errs := make([]error, len(conns))
+	var wg sync.WaitGroup
+	for w, c := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				p := int(next.Add(1) - 1)
+				if p >= len(parts) || ctx.Err() != nil {
+					return
+				}
+				if err := read(c, p); err != nil {
+					errs[w] = err
+					next.Store(int64(len(parts))) // the other reader stops too
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for i, r := range reqs {
+		var n int64
+		for _, res := range results {
+			n += res.counts[i]
+			if r.brief == nil {
+				continue
+			}
+			for _, b := range res.briefs[i] {
 				if err := r.brief(b); err != nil {
 					return err
 				}
 			}
-			return nil
-		})
-	})
-	if err != nil {
-		return err
-	}
-	for i, r := range reqs {
+		}
 		if r.count != nil {
-			*r.count = counts[i]
+			*r.count = n
 		}
 	}
 	return nil
 }
+
+// passParts is how many key ranges a pass with two readers is cut into
+// (each reader takes the next when done: a part of dense keys does not
+// leave the other idle).
+const passParts = 16
