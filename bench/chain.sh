@@ -18,7 +18,8 @@ BASE=${2:-}
 RUNS=${RUNS:-3}
 OUT=${OUT:-bench/out/chain}
 mkdir -p "$OUT"
-export XDG_CONFIG_HOME="$PWD/$OUT/config" # the signing key, never yours
+OUT=$(cd "$OUT" && pwd)
+export XDG_CONFIG_HOME="$OUT/config" # the signing key, never yours
 go build -o "$OUT/auditctl" ./cmd/auditctl
 nd="$OUT/events-$N.ndjson"
 [ -s "$nd" ] || go run ./bench/gen -n "$N" -ndjson "$nd"

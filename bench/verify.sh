@@ -18,7 +18,8 @@ BASE=${2:-}
 RUNS=${RUNS:-3}
 OUT=${OUT:-bench/out/verify}
 mkdir -p "$OUT"
-export XDG_CONFIG_HOME="$PWD/$OUT/config" # the signing key, never yours
+OUT=$(cd "$OUT" && pwd)
+export XDG_CONFIG_HOME="$OUT/config" # the signing key, never yours
 go build -o "$OUT/auditctl" ./cmd/auditctl
 db="$OUT/cache-$N.db"
 if [ ! -s "$db" ]; then
