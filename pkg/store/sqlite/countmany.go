@@ -34,26 +34,32 @@ func (db *DB) CountMany(ctx context.Context, fs []audit.Filter) ([]int64, error)
 func (db *DB) ScanMany(ctx context.Context, counts []audit.Filter, briefs []audit.BriefQuery) ([]int64, [][]*audit.Brief, error) {
 	out := make([]int64, len(counts))
 	bout := make([][]*audit.Brief, len(briefs))
-	// Two connections whose read transactions see the same commit, for
-	// the pass to read two parts of the window at once; one when a writer
-	// holds the lock (the pair needs it for an instant).
-	conn, helper, ok, err := db.snapshotPair(ctx)
+	// The pass reads on two raw read-only connections (rawread.go) whose
+	// read transactions see the commit conn sees; when a writer holds the
+	// lock (the snapshot needs it for an instant), on conn alone.
+	conn, raws, ok, err := db.verifySnapshot(ctx, 2)
 	if err != nil {
 		return nil, nil, err
 	}
+	var readers []passReader
 	if ok {
 		defer func() {
-			for _, c := range []*sql.Conn{conn, helper} {
-				c.ExecContext(context.Background(), "ROLLBACK")
-				c.Close()
+			conn.ExecContext(context.Background(), "ROLLBACK")
+			conn.Close()
+			for _, r := range raws {
+				r.close()
 			}
 		}()
+		for _, r := range raws {
+			readers = append(readers, rawReader(r))
+		}
 	} else {
 		var done func()
 		if conn, done, err = db.readConn(ctx); err != nil {
 			return nil, nil, err
 		}
 		defer done()
+		readers = []passReader{driverReader(conn)}
 	}
 	// Each filter is answered by the pass (when it scans, or when its
 	// index would lead to many row lookups and a pass happens anyway) or
@@ -146,11 +152,7 @@ func (db *DB) ScanMany(ctx context.Context, counts []audit.Filter, briefs []audi
 			return nil, nil, fmt.Errorf("count events: %w", err)
 		}
 	}
-	conns := []*sql.Conn{conn}
-	if helper != nil {
-		conns = append(conns, helper)
-	}
-	if err := onePass(ctx, conns, pass); err != nil {
+	if err := onePass(ctx, conn, readers, pass); err != nil {
 		return nil, nil, err
 	}
 	return out, bout, nil

@@ -4,8 +4,11 @@ import (
 	"database/sql/driver"
 	"net/netip"
 	"strings"
+	"unsafe"
 
 	"github.com/auditctl/auditctl/pkg/audit"
+
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // A matcher is a filter compiled to Go: the same rows as the WHERE clause
@@ -119,29 +122,91 @@ func (m *matcher) place(pos map[string]int) {
 
 // match decides a row: its key, and its values at the positions place
 // set.
-func (m *matcher) match(key int64, row []driver.Value) bool {
+func (m *matcher) match(key int64, row rowReader) bool {
 	if m.hasLo && key < m.lo || m.hasHi && key >= m.hi {
 		return false
 	}
 	if m.nsLo != nil || m.nsHi != nil {
-		ns, _ := row[m.nsPos].(int64)
+		ns, _ := row.intAt(m.nsPos)
 		if m.nsLo != nil && ns < *m.nsLo || m.nsHi != nil && ns >= *m.nsHi {
 			return false
 		}
 	}
 	if m.minDur != nil || m.maxDur != nil {
-		d, ok := row[m.durPos].(int64)
+		d, ok := row.intAt(m.durPos)
 		if !ok || m.minDur != nil && d < *m.minDur || m.maxDur != nil && d > *m.maxDur {
 			return false
 		}
 	}
 	for i := range m.conds {
 		c := &m.conds[i]
-		if c.matches(driverString(row[c.pos])) == c.not {
+		if c.matches(row.textAt(c.pos)) == c.not {
 			return false
 		}
 	}
 	return true
+}
+
+// rowReader is a row of a pass: a driver row, or the current row of a
+// raw statement.
+type rowReader interface {
+	// intAt is the integer in column i (false when it is not one: NULL).
+	intAt(i int) (int64, bool)
+	// textAt is the text in column i ("" for NULL), valid until the
+	// next row: to keep it, copy it (strings.Clone).
+	textAt(i int) string
+}
+
+// driverRow is a row's values as the driver gives them.
+type driverRow []driver.Value
+
+func (r driverRow) intAt(i int) (int64, bool) { n, ok := r[i].(int64); return n, ok }
+func (r driverRow) textAt(i int) string       { return driverString(r[i]) }
+
+// rawRow is the current row of a raw statement (rawread.go): its text is
+// read where SQLite holds it, not copied, and each column at most once a
+// row (many filters look at the same columns).
+type rawRow struct {
+	st    *rawStmt
+	row   uint32   // the current row's number (from 1)
+	seen  []uint32 // the row whose text text[i] holds
+	text  []string
+	iseen []uint32 // the row whose value ints[i] (ok: iok[i]) holds
+	ints  []int64
+	iok   []bool
+}
+
+func newRawRow(st *rawStmt, cols int) *rawRow {
+	return &rawRow{st: st, seen: make([]uint32, cols), text: make([]string, cols),
+		iseen: make([]uint32, cols), ints: make([]int64, cols), iok: make([]bool, cols)}
+}
+
+// next moves to the statement's next row.
+func (r *rawRow) next() { r.row++ }
+
+func (r *rawRow) intAt(i int) (int64, bool) {
+	if r.iseen[i] != r.row {
+		r.iseen[i] = r.row
+		r.iok[i] = r.st.typ(i) == sqlite3.SQLITE_INTEGER
+		r.ints[i] = 0
+		if r.iok[i] {
+			r.ints[i] = r.st.int64(i)
+		}
+	}
+	return r.ints[i], r.iok[i]
+}
+
+func (r *rawRow) textAt(i int) string {
+	if r.seen[i] == r.row {
+		return r.text[i]
+	}
+	b := r.st.bytes(i, true)
+	s := ""
+	if len(b) > 0 {
+		s = unsafe.String(&b[0], len(b))
+	}
+	r.seen[i], r.text[i] = r.row, s
+	return s
 }
 
 func driverString(v driver.Value) string {

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"math/rand"
 	"testing"
@@ -109,28 +108,40 @@ func TestMatcherEqualsSQL(t *testing.T) {
 		fs = append(fs, f)
 	}
 	check := func(t *testing.T) {
-		conn, done, err := db.readConn(ctx)
-		if err != nil {
-			t.Fatal(err)
+		conn, raws, ok, err := db.verifySnapshot(ctx, 2)
+		if err != nil || !ok {
+			t.Fatal(ok, err)
 		}
-		defer done()
-		got := make([]int64, len(fs))
-		reqs := make([]passReq, len(fs))
-		for i, f := range fs {
-			reqs[i] = passReq{m: compileMatcher(f), count: &got[i]}
-		}
-		if err := onePass(ctx, []*sql.Conn{conn}, reqs); err != nil {
-			t.Fatal(err)
+		defer func() {
+			conn.ExecContext(ctx, "ROLLBACK")
+			conn.Close()
+			for _, r := range raws {
+				r.close()
+			}
+		}()
+		readers := map[string][]passReader{
+			"driver": {driverReader(conn)},
+			"raw":    {rawReader(raws[0]), rawReader(raws[1])},
 		}
 		distinct := map[int64]bool{}
-		for i, f := range fs {
-			want, err := countEvents(ctx, conn, f)
-			if err != nil {
+		for name, rds := range readers {
+			got := make([]int64, len(fs))
+			reqs := make([]passReq, len(fs))
+			for i, f := range fs {
+				reqs[i] = passReq{m: compileMatcher(f), count: &got[i]}
+			}
+			if err := onePass(ctx, conn, rds, reqs); err != nil {
 				t.Fatal(err)
 			}
-			distinct[want] = true
-			if got[i] != want {
-				t.Errorf("filter %s: Go %d, SQL %d", f.String(), got[i], want)
+			for i, f := range fs {
+				want, err := countEvents(ctx, conn, f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				distinct[want] = true
+				if got[i] != want {
+					t.Errorf("%s: filter %s: Go %d, SQL %d", name, f.String(), got[i], want)
+				}
 			}
 		}
 		if len(distinct) < 30 {

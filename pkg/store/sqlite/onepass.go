@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/auditctl/auditctl/pkg/audit"
+
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // passReq is what one filter asks of a shared pass: its count (count
@@ -34,11 +36,10 @@ type passReq struct {
 // pass evaluating every filter's WHERE in the transpiled SQLite per row);
 // here SQLite only produces the narrow rows and the filters run as Go
 // predicates (see matcher).
-func onePass(ctx context.Context, conns []*sql.Conn, reqs []passReq) error {
+func onePass(ctx context.Context, conn *sql.Conn, readers []passReader, reqs []passReq) error {
 	if len(reqs) == 0 {
 		return nil
 	}
-	conn := conns[0]
 	cols := []string{"e.id"}
 	pos := map[string]int{"e.id": 0}
 	need := func(c string) {
@@ -99,7 +100,7 @@ func onePass(ctx context.Context, conns []*sql.Conn, reqs []passReq) error {
 	}
 	// parts: key ranges, in order; a single one with one connection
 	parts := [][2]int64{{lo, hi}}
-	if len(conns) > 1 && hi-lo > passParts {
+	if len(readers) > 1 && hi-lo > passParts {
 		parts = parts[:0]
 		width := (hi - lo + passParts - 1) / passParts
 		for a := lo; a < hi; a += width {
@@ -124,41 +125,37 @@ func onePass(ctx context.Context, conns []*sql.Conn, reqs []passReq) error {
 		briefs [][]*audit.Brief
 	}
 	results := make([]result, len(parts))
-	read := func(conn *sql.Conn, p int) error {
+	read := func(rd passReader, p int) error {
 		res := result{counts: make([]int64, len(reqs)), briefs: make([][]*audit.Brief, len(reqs))}
-		args := []driver.NamedValue{{Ordinal: 1, Value: parts[p][0]}, {Ordinal: 2, Value: parts[p][1]}}
-		err := conn.Raw(func(dc any) error {
-			return eachDriverRow(ctx, dc, "count events", q, args, func(row []driver.Value) error {
-				key, _ := row[0].(int64)
-				for i := range reqs {
-					r := &reqs[i]
-					if !r.m.match(key, row) {
-						continue
-					}
-					res.counts[i]++
-					if r.brief == nil {
-						continue
-					}
-					ns, _ := row[nsPos].(int64)
-					b := &audit.Brief{Key: key, ID: driverString(row[idPos]), Source: driverString(row[srcPos]), Time: time.Unix(0, ns).UTC()}
-					if len(groupPos[i]) > 0 {
-						b.Values = make([]string, len(groupPos[i]))
-						for j, gp := range groupPos[i] {
-							b.Values[j] = driverString(row[gp])
-						}
-					}
-					res.briefs[i] = append(res.briefs[i], b)
+		err := rd(ctx, q, parts[p][0], parts[p][1], func(key int64, row rowReader) error {
+			for i := range reqs {
+				r := &reqs[i]
+				if !r.m.match(key, row) {
+					continue
 				}
-				return nil
-			})
+				res.counts[i]++
+				if r.brief == nil {
+					continue
+				}
+				ns, _ := row.intAt(nsPos)
+				b := &audit.Brief{Key: key, ID: strings.Clone(row.textAt(idPos)), Source: strings.Clone(row.textAt(srcPos)), Time: time.Unix(0, ns).UTC()}
+				if len(groupPos[i]) > 0 {
+					b.Values = make([]string, len(groupPos[i]))
+					for j, gp := range groupPos[i] {
+						b.Values[j] = strings.Clone(row.textAt(gp))
+					}
+				}
+				res.briefs[i] = append(res.briefs[i], b)
+			}
+			return nil
 		})
 		results[p] = res
 		return err
 	}
 	var next atomic.Int64
-	errs := make([]error, len(conns))
+	errs := make([]error, len(readers))
 	var wg sync.WaitGroup
-	for w, c := range conns {
+	for w, c := range readers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -208,3 +205,51 @@ func onePass(ctx context.Context, conns []*sql.Conn, reqs []passReq) error {
 // (each reader takes the next when done: a part of dense keys does not
 // leave the other idle).
 const passParts = 16
+
+// passReader runs q (its parameters: a key range [from, to)) and calls fn
+// with each row's key and the row.
+type passReader func(ctx context.Context, q string, from, to int64, fn func(int64, rowReader) error) error
+
+// driverReader reads through the driver connection conn.
+func driverReader(conn *sql.Conn) passReader {
+	return func(ctx context.Context, q string, from, to int64, fn func(int64, rowReader) error) error {
+		args := []driver.NamedValue{{Ordinal: 1, Value: from}, {Ordinal: 2, Value: to}}
+		return conn.Raw(func(dc any) error {
+			return eachDriverRow(ctx, dc, "count events", q, args, func(row []driver.Value) error {
+				key, _ := row[0].(int64)
+				return fn(key, driverRow(row))
+			})
+		})
+	}
+}
+
+// rawReader reads on the raw connection c (rawread.go): no driver mutex,
+// and no copy of the values the filters look at.
+func rawReader(c *rawConn) passReader {
+	return func(ctx context.Context, q string, from, to int64, fn func(int64, rowReader) error) error {
+		st, err := c.prepare(q)
+		if err != nil {
+			return fmt.Errorf("count events: %w", err)
+		}
+		defer st.close()
+		if err := st.bind(from, to); err != nil {
+			return err
+		}
+		row := newRawRow(st, int(sqlite3.Xsqlite3_column_count(c.tls, st.st)))
+		for n := 0; ; n++ {
+			if n&1023 == 1023 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			ok, err := st.step()
+			if err != nil || !ok {
+				return err
+			}
+			row.next()
+			if err := fn(st.int64(0), row); err != nil {
+				return err
+			}
+		}
+	}
+}
