@@ -397,6 +397,8 @@ func TestLegitimateSessionDeletion(t *testing.T) {
 // so that VerifyChain reads through the driver alone.
 func verifyWhileLocked(t *testing.T, db *DB) *ChainReport {
 	t.Helper()
+	defer func(w time.Duration) { verifyLockWait = w }(verifyLockWait)
+	verifyLockWait = 50 * time.Millisecond
 	ctx := context.Background()
 	lock, err := sql.Open("sqlite", db.Path())
 	if err != nil {
@@ -486,4 +488,34 @@ func TestRawAndDriverRowHashesAgree(t *testing.T) {
 	if got, locked := findings(rep), findings(verifyWhileLocked(t, db)); got != locked {
 		t.Fatalf("raw readers found:\n%s\nthe driver alone:\n%s", got, locked)
 	}
+}
+
+// TestVerifyWaitsForAShortWriter: a writer that holds the lock for a moment
+// (a slice of an import) does not send verify to the driver-only path.
+func TestVerifyWaitsForAShortWriter(t *testing.T) {
+	ctx := context.Background()
+	db := openTestWithSample(t)
+	lock, err := sql.Open("sqlite", db.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	c, err := lock.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	time.AfterFunc(200*time.Millisecond, func() { c.ExecContext(ctx, "ROLLBACK") })
+	main, raws, ok, err := db.verifySnapshot(ctx, 2)
+	if err != nil || !ok {
+		t.Fatalf("verifySnapshot after a 200 ms writer: ok %v, err %v", ok, err)
+	}
+	for _, r := range raws {
+		r.close()
+	}
+	main.ExecContext(ctx, "ROLLBACK")
+	main.Close()
 }

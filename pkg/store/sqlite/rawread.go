@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
+	"time"
 	"unsafe"
 
 	"github.com/auditctl/auditctl/pkg/chain"
@@ -177,17 +178,22 @@ func (s *rawStmt) bytes(i int, text bool) []byte {
 	return unsafe.Slice((*byte)(cptr(p)), n)
 }
 
+// verifyLockWait is how long verifySnapshot waits for the write lock.
+var verifyLockWait = 2 * time.Second
+
 // verifySnapshot opens a driver connection and n raw connections whose read
 // transactions see the same commit (the write lock is held while they
 // start, as in snapshotPair). It returns ok=false (and no error) when a
-// writer holds the lock, for the caller to read through the driver alone.
+// writer holds the lock for longer than verifyLockWait, for the caller to
+// read through the driver alone. (An import or sync writes in short slices
+// and lets the lock go between them: the wait is usually a few ms.)
 func (db *DB) verifySnapshot(ctx context.Context, n int) (main *sql.Conn, raws []*rawConn, ok bool, err error) {
 	lock, err := db.db.Conn(ctx)
 	if err != nil {
 		return nil, nil, false, err
 	}
 	defer lock.Close()
-	if _, err := lock.ExecContext(ctx, "PRAGMA busy_timeout = 50"); err != nil {
+	if _, err := lock.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", verifyLockWait.Milliseconds())); err != nil {
 		return nil, nil, false, err
 	}
 	defer lock.ExecContext(context.Background(), "PRAGMA busy_timeout = 15000")
