@@ -458,8 +458,13 @@ func newInserter(ctx context.Context, dc any) (*inserter, error) {
 		if err != nil {
 			return nil
 		}
-		var s driver.Stmt
-		s, err = conn.PrepareContext(ctx, q)
+		s, perr := conn.PrepareContext(ctx, q)
+		if perr != nil {
+			// the driver may return a typed nil: never keep it, close()
+			// would call it
+			err = perr
+			return nil
+		}
 		return s
 	}
 	ins.event = prep(`INSERT OR IGNORE INTO events (` + eventCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)

@@ -306,3 +306,27 @@ func TestDeleteEventsWith(t *testing.T) {
 	// the deletion's signed checkpoint covers it
 	mustClean(t, db, 20)
 }
+
+// A statement that cannot be prepared (ctx ended between BEGIN and the
+// prepare: a sync interrupted) is an error, not a panic on the driver's
+// typed nil (seen in CI: TestSyncInterruptedConverges).
+func TestInserterPrepareCancelled(t *testing.T) {
+	db := openTest(t)
+	conn, err := db.SQL().Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err = conn.Raw(func(dc any) error {
+		ins, err := newInserter(ctx, dc)
+		if err == nil {
+			ins.close()
+		}
+		return err
+	})
+	if err == nil {
+		t.Fatal("prepared with a cancelled context")
+	}
+}
