@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"testing"
@@ -155,6 +156,38 @@ func TestCountManyEqualsCountEvents(t *testing.T) {
 			t.Errorf("filter %d: CountGroups %v, CountBy %v", i, groups, want)
 		}
 	}
+	// A writer holding the lock: the pass runs on the driver connection
+	// alone, with the same answers.
+	func() {
+		defer func(w time.Duration) { verifyLockWait = w }(verifyLockWait)
+		verifyLockWait = 20 * time.Millisecond
+		lock, err := sql.Open("sqlite", db.Path())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer lock.Close()
+		c, err := lock.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if _, err := c.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+			t.Fatal(err)
+		}
+		defer c.ExecContext(ctx, "ROLLBACK")
+		counts1, many1, err := db.ScanMany(ctx, fs, bqs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(counts1) != fmt.Sprint(got) || len(many1) != len(many) {
+			t.Fatalf("under a writer's lock: counts %v, want %v", counts1, got)
+		}
+		for i := range many {
+			if len(many1[i]) != len(many[i]) {
+				t.Errorf("filter %d under a writer's lock: %d Briefs, want %d", i, len(many1[i]), len(many[i]))
+			}
+		}
+	}()
 	evs, err := db.EventsByKey(ctx, []int64{1 << 60})
 	if err != nil || len(evs) != 0 {
 		t.Errorf("EventsByKey of no event: %v %v", evs, err)
