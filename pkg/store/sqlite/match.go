@@ -19,7 +19,10 @@ import (
 // compare bytes), LIKE (ASCII case folded; the only wildcard is *, as
 // likePattern escapes % and _), cidr_match, duration_ms bounds (a NULL
 // duration matches no bound) and the time bounds as key ranges (plus
-// time_ns for a bound finer than a microsecond).
+// time_ns for a bound finer than a microsecond). Values of a storage
+// class the schema does not give them (a REAL or TEXT duration, a BLOB
+// actor: only written behind auditctl's back, which verify reports) may
+// be judged otherwise than SQL would.
 type matcher struct {
 	lo, hi        int64 // key range [lo, hi); hasLo/hasHi say whether bounded
 	hasLo, hasHi  bool
