@@ -6,6 +6,7 @@ import (
 	"github.com/auditctl/auditctl/pkg/atomicfile"
 	"github.com/auditctl/auditctl/pkg/audit"
 	"github.com/auditctl/auditctl/pkg/output"
+	"github.com/spf13/pflag"
 )
 
 // Delivery says where a finished report goes: what `auditctl check` and
@@ -69,4 +70,21 @@ func ResolveFormat(o string, isTTY bool, command string) (output.Format, error) 
 		return "", audit.Errorf(audit.EUSAGE, "%s writes a table or json (-o table|json), not %s; --junit and --sarif write the reports for CI", command, format)
 	}
 	return format, nil
+}
+
+// AddGateFlags adds the flags every rule-reporting command shares: the
+// severity that fails the run and the report files for CI.
+func AddGateFlags(fl *pflag.FlagSet, severity, junit, sarif *string) {
+	fl.StringVar(severity, "severity", "info", "fail (exit 1) only on rules of this level or above: info, low, medium, high, critical")
+	fl.StringVar(junit, "junit", "", "also write a JUnit XML report to this file (one test case per rule)")
+	fl.StringVar(sarif, "sarif", "", "also write a SARIF 2.1.0 report to this file (GitHub code scanning)")
+}
+
+// SeverityFlag parses --severity: a usage error naming the flag.
+func SeverityFlag(s string) (Severity, error) {
+	sev, err := ParseSeverity(s)
+	if err != nil {
+		return 0, audit.Errorf(audit.EUSAGE, "--severity: %v", err)
+	}
+	return sev, nil
 }

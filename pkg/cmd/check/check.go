@@ -119,9 +119,7 @@ func NewCmdCheck(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	fl.StringVar(&opts.Since, "since", "24h", "start of the window: 24h, 7d, 30d, a date or an RFC 3339 time")
 	fl.StringVar(&opts.Until, "until", "", "end of the window (default: now)")
 	fl.BoolVar(&opts.All, "all", false, "the whole cache: from its oldest event (instead of --since)")
-	fl.StringVar(&opts.Severity, "severity", "info", "fail only on rules at or above this severity: info, low, medium, high, critical")
-	fl.StringVar(&opts.JUnit, "junit", "", "also write a JUnit XML report to this file")
-	fl.StringVar(&opts.SARIF, "sarif", "", "also write a SARIF 2.1.0 report to this file")
+	report.AddGateFlags(fl, &opts.Severity, &opts.JUnit, &opts.SARIF)
 	fl.StringVar(&opts.Remote, "remote", "", "evaluate the events rules against this remote API live instead of the cache: jumpcloud")
 	fl.StringVar(&opts.Sync, "sync", "", "sync the window from this remote API into the cache first: jumpcloud")
 	fl.BoolVar(&opts.AllowEmpty, "allow-empty", false, "let a window with no data at all pass instead of exiting 6")
@@ -135,9 +133,9 @@ func run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	threshold, err := report.ParseSeverity(opts.Severity)
+	threshold, err := report.SeverityFlag(opts.Severity)
 	if err != nil {
-		return audit.Errorf(audit.EUSAGE, "--severity: %v", err)
+		return err
 	}
 	now := opts.Now().Truncate(time.Second) // whole seconds in every report
 	var since time.Time

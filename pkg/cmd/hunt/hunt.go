@@ -113,9 +113,7 @@ func NewCmdHunt(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	fl.BoolVar(&opts.All, "all", false, "every event, whatever its time (the default; not with --since or --until)")
 	fl.StringVar(&opts.Remote, "remote", "", "query this remote API live instead of the cache: jumpcloud")
 	cmdutil.AddJumpCloudFlags(cmd, &f.JumpCloud, cmdutil.NoTimeout)
-	fl.StringVar(&opts.Severity, "severity", "info", "fail (exit 1) only on rules of this level or above: info, low, medium, high, critical")
-	fl.StringVar(&opts.JUnit, "junit", "", "also write a JUnit XML report to this file (one test case per rule)")
-	fl.StringVar(&opts.SARIF, "sarif", "", "also write a SARIF 2.1.0 report to this file (GitHub code scanning)")
+	report.AddGateFlags(fl, &opts.Severity, &opts.JUnit, &opts.SARIF)
 	fl.IntVar(&opts.MaxEvents, "max-events", sigma.DefaultMaxEvents, "matching events listed per rule (the oldest; all are counted)")
 	fl.BoolVar(&opts.NoPushdown, "no-pushdown", false, "evaluate every rule on every event with sigma-go (slower, same results; for comparison)")
 	fl.BoolVar(&opts.AllowEmpty, "allow-empty", false, "pass (exit 0) when the window holds no events of the rules' sources instead of exiting 6")
@@ -128,9 +126,9 @@ func huntRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	threshold, err := report.ParseSeverity(opts.Severity)
+	threshold, err := report.SeverityFlag(opts.Severity)
 	if err != nil {
-		return audit.Errorf(audit.EUSAGE, "--severity: %v", err)
+		return err
 	}
 	oo, err := opts.Table.Options(opts.IO)
 	if err != nil {
