@@ -186,6 +186,16 @@ func (h *harness) key(name string) {
 		k.Code, k.Mod = 'c', tea.ModCtrl
 	case "ctrl+u":
 		k.Code, k.Mod = 'u', tea.ModCtrl
+	case "ctrl+x":
+		k.Code, k.Mod = 'x', tea.ModCtrl
+	case "tab":
+		k.Code = tea.KeyTab
+	case "shift+tab":
+		k.Code, k.Mod = tea.KeyTab, tea.ModShift
+	case "left":
+		k.Code = tea.KeyLeft
+	case "right":
+		k.Code = tea.KeyRight
 	default:
 		r := []rune(name)[0]
 		k.Code, k.Text = r, name

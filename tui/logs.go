@@ -29,6 +29,9 @@ type logsView struct {
 	query  string // the query whose result this is (the bar's text)
 	filter audit.Filter
 	defWin bool // the default window applies (no time given)
+	// allTime lifts the default window (a workflow pivot: every event of
+	// the workflow, whenever).
+	allTime bool
 	gen    int  // generation of the current query: older results are dropped
 	cancel context.CancelFunc
 	ctx    context.Context
@@ -70,7 +73,7 @@ type totalMsg struct {
 // query it replaces. A query that does not compile leaves the result as
 // it is and says why.
 func (m *Model) runQuery(text string) tea.Cmd {
-	f, def, err := m.opt.Compile(text)
+	f, def, err := m.compile(text)
 	if err != nil {
 		if m.bar != nil {
 			m.bar.setErr(text, err)

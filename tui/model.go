@@ -107,6 +107,8 @@ type Model struct {
 	bar      *queryBar
 	detail   *detailPanel
 	help     *helpPanel
+	panel    *filterPanel // the open filter panel (f)
+	pf       filterState  // the filter panel's applied state
 	// layers are what is open over the logs view, in the order opened:
 	// Esc closes the last.
 	layers []layer
@@ -122,6 +124,7 @@ const (
 	layerBar layer = iota
 	layerDetail
 	layerHelp
+	layerFilter
 )
 
 // New returns the console's model; Init starts the first query.
@@ -164,6 +167,13 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case tea.KeyPressMsg:
 		return m.key(msg)
 	case tea.PasteMsg:
+		if l, ok := m.top(); ok && l == layerFilter {
+			var cmd tea.Cmd
+			p := m.panel
+			p.inputs[p.row], cmd = p.inputs[p.row].Update(msg)
+			p.check(m.now())
+			return cmd
+		}
 		if m.bar != nil {
 			return m.barInput(msg)
 		}
@@ -224,6 +234,8 @@ func (m *Model) closeLast() tea.Cmd {
 		m.detail = nil
 	case layerHelp:
 		m.help = nil
+	case layerFilter:
+		m.panel = nil
 	}
 	m.relayout()
 	return nil
@@ -244,6 +256,8 @@ func (m *Model) closeLayer(l layer) {
 		m.detail = nil
 	case layerHelp:
 		m.help = nil
+	case layerFilter:
+		m.panel = nil
 	}
 	m.relayout()
 }
@@ -268,6 +282,8 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		switch l {
 		case layerBar:
 			return m.barKey(k)
+		case layerFilter:
+			return m.filterKey(k)
 		case layerHelp:
 			if s == "q" {
 				m.cancel()
@@ -316,11 +332,15 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 	}
 	switch s {
 	case "c":
-		if m.logs.query == "" {
-			m.setStatus("no query to clear", false)
+		if m.logs.query == "" && m.pf.empty() {
+			m.setStatus("no query or filter to clear", false)
 			return nil
 		}
+		m.pf = filterState{}
 		return m.runQuery("")
+	case "f":
+		m.view = viewLogs
+		return m.openFilter()
 	case "r":
 		return m.runQuery(m.logs.query)
 	}
@@ -334,7 +354,7 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		return m.move(1)
 	case "pgup", "b":
 		return m.move(-m.pageSize())
-	case "pgdown", "space", " ", "f":
+	case "pgdown", "space", " ":
 		return m.move(m.pageSize())
 	case "home", "g":
 		return m.first()

@@ -60,7 +60,7 @@ func (m *Model) barKey(k tea.KeyPressMsg) tea.Cmd {
 	switch k.String() {
 	case "enter":
 		text := b.input.Value()
-		if _, _, err := m.opt.Compile(text); err != nil {
+		if _, _, err := m.compile(text); err != nil {
 			b.setErr(text, err)
 			m.relayout()
 			return nil
@@ -119,7 +119,7 @@ func (m *Model) barInput(msg tea.Msg) tea.Cmd {
 func (m *Model) edited() tea.Cmd {
 	b := m.bar
 	text := b.input.Value()
-	_, _, err := m.opt.Compile(text)
+	_, _, err := m.compile(text)
 	hadErr := b.err != ""
 	b.setErr(text, err)
 	if hadErr != (b.err != "") {

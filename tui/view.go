@@ -109,10 +109,14 @@ func (m *Model) queryLine() string {
 	if m.bar != nil {
 		return m.bar.input.View()
 	}
+	line := "  " + sanitize.String(m.logs.query)
 	if m.logs.query == "" {
-		return m.st.dim.Render("  / to search")
+		line = m.st.dim.Render("  / to search")
 	}
-	return "  " + sanitize.String(m.logs.query)
+	if s := m.pf.summary(m.now()); s != "" {
+		line += m.st.dim.Render("  [f] ") + s
+	}
+	return line
 }
 
 // errLine points at the column where the bar's text goes wrong.
@@ -129,6 +133,8 @@ func (m *Model) body() []string {
 	h := m.bodyHeight()
 	var out []string
 	switch {
+	case m.panel != nil:
+		out = m.filterLines(h)
 	case m.help != nil:
 		all := helpLines()
 		top := min(m.help.top, max(len(all)-h, 0))
@@ -274,6 +280,8 @@ func (m *Model) keyLine() string {
 	}
 	var k string
 	switch {
+	case m.panel != nil:
+		k = "↑ ↓ tab field  ← → choice  enter apply  esc cancel  ctrl+x clear all"
 	case m.bar != nil:
 		k = "enter keep  esc back  ↑ ↓ history"
 	case m.help != nil:

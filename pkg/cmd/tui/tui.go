@@ -55,7 +55,9 @@ func NewCmdTUI(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			  enter                      the event in full: every field, the JSON
 			                             documents pretty-printed, the changes
 			  /                          the query bar (↑ for earlier queries)
-			  c                          clear the query
+			  f                          the filter panel (date range, service, action,
+			                             error state, browser, duration, actor, IP…)
+			  c                          clear the query and the filter panel
 			  tab 1 2 3                  the overview, the logs, the sessions
 			  p                          play the selected session
 			  r                          run the query again
