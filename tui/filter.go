@@ -79,8 +79,8 @@ var panelRows = []panelRow{
 // filterState is what the panel holds: the texts of its rows and its two
 // choices. The zero value filters nothing.
 type filterState struct {
-	preset int // datePresets
-	errst  int // errorStates
+	preset int             // datePresets
+	errst  int             // errorStates
 	text   [numRows]string // one per row; the choice rows leave theirs empty
 }
 

@@ -32,9 +32,9 @@ type logsView struct {
 	// allTime lifts the default window (a workflow pivot: every event of
 	// the workflow, whenever).
 	allTime bool
-	gen    int  // generation of the current query: older results are dropped
-	cancel context.CancelFunc
-	ctx    context.Context
+	gen     int // generation of the current query: older results are dropped
+	cancel  context.CancelFunc
+	ctx     context.Context
 
 	rows    []*audit.Event // the window held
 	base    int            // index in the whole result of rows[0]
