@@ -3,13 +3,19 @@
 //
 //	go run ./bench/profimport import events.ndjson cache.db cpu.prof
 //	go run ./bench/profimport export cache.db out.csv cpu.prof
+//	go run ./bench/profimport text events.ndjson text.txt -
 //	go tool pprof -top -cum cpu.prof
+//
+// text writes what the full-text index holds for each event (source, id and
+// its tokens, separated by 0x1f, each record ended by 0x1e: the sqlite3
+// shell's .mode ascii), for bench/ingest.sh; its PROF is ignored.
 package main
 
 import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"runtime/pprof"
 	"time"
@@ -22,7 +28,7 @@ import (
 
 func main() {
 	if len(os.Args) != 5 {
-		fmt.Fprintln(os.Stderr, "usage: profimport import FILE DB PROF | export DB OUT PROF")
+		fmt.Fprintln(os.Stderr, "usage: profimport import FILE DB PROF | export DB OUT PROF | text FILE OUT -")
 		os.Exit(2)
 	}
 	if err := run(os.Args[1], os.Args[2], os.Args[3], os.Args[4]); err != nil {
@@ -32,6 +38,9 @@ func main() {
 }
 
 func run(mode, a, b, prof string) error {
+	if mode == "text" {
+		return text(a, b)
+	}
 	pf, err := os.Create(prof)
 	if err != nil {
 		return err
@@ -100,4 +109,37 @@ func run(mode, a, b, prof string) error {
 		return fmt.Errorf("unknown mode %q", mode)
 	}
 	return nil
+}
+
+// text writes source, id and indexed text of every event in file to out.
+func text(file, out string) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r, _, err := importer.Open(file, f, importer.FormatAuto)
+	if err != nil {
+		return err
+	}
+	o, err := os.Create(out)
+	if err != nil {
+		return err
+	}
+	defer o.Close()
+	w := bufio.NewWriterSize(o, 1<<20)
+	for {
+		e, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "%s\x1f%s\x1f%s\x1e", e.Source, e.ID, sqlite.IndexedText(e))
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	return o.Close()
 }

@@ -214,6 +214,11 @@ func (t *tokenizer) document(e *audit.Event) string {
 	return t.text()
 }
 
+// IndexedText is the text the full-text index holds for e: its distinct
+// tokens, space-separated, as an import computes them. bench/ingest.sh feeds
+// the same text to the sqlite3 shell it compares the import with.
+func IndexedText(e *audit.Event) string { return newTokenizer().document(e) }
+
 // tokens returns the tokens of a search term, in order, repeats dropped:
 // what the index must hold for the term to match.
 func tokens(term string) []string {
