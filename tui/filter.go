@@ -354,7 +354,7 @@ func (m *Model) filterLines(h int) []string {
 	if p.err != "" {
 		out = append(out, "  "+m.st.err.Render(p.err))
 	} else {
-		out = append(out, m.st.dim.Render("  values as the flags take them: a,b ORs, * wildcards, 10.0.0.0/8; times 2026-11-01, 24h"))
+		out = append(out, m.st.dim.Render("  as the flags: a,b ORs, * wildcards, 10.0.0.0/8, 2026-11-01, 24h"))
 	}
 	return out
 }

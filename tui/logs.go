@@ -32,6 +32,11 @@ type logsView struct {
 	// allTime lifts the default window (a workflow pivot: every event of
 	// the workflow, whenever).
 	allTime bool
+	// timeline: the rows are a workflow, oldest first, read whole (up to
+	// maxHeld) and drawn as a timeline; origin is the event the pivot
+	// started from.
+	timeline bool
+	origin   string
 	gen     int // generation of the current query: older results are dropped
 	cancel  context.CancelFunc
 	ctx     context.Context
@@ -93,7 +98,11 @@ func (m *Model) runQuery(text string) tea.Cmd {
 	v.loading, v.older, v.newer, v.jump, v.err = true, false, false, 0, nil
 	v.total = -1
 	m.setStatus("", false)
-	cmds := []tea.Cmd{m.fetch(0, audit.Page{Limit: chunkSize, NoTotal: true}), m.count()}
+	first := m.fetch(0, audit.Page{Limit: chunkSize, NoTotal: true})
+	if v.timeline {
+		first = m.fetch(3, audit.Page{Limit: maxHeld, NoTotal: true, Sort: []audit.SortKey{{Field: audit.FieldTime}}})
+	}
+	cmds := []tea.Cmd{first, m.count()}
 	if m.view == viewOverview {
 		cmds = append(cmds, m.loadOverview())
 	}
@@ -139,7 +148,7 @@ func (m *Model) gotPage(msg pageMsg) tea.Cmd {
 		return nil // a superseded query's page
 	}
 	switch msg.dir {
-	case 0, 2:
+	case 0, 2, 3:
 		v.loading = false
 	case 1:
 		v.older = false
@@ -159,6 +168,14 @@ func (m *Model) gotPage(msg pageMsg) tea.Cmd {
 		v.rows, v.base, v.sel, v.topRow = evs, 0, 0, 0
 		v.atEnd = len(evs) < chunkSize
 		v.err = nil
+	case 3: // a workflow, whole, oldest first
+		v.rows, v.base, v.sel, v.topRow, v.atEnd, v.err = evs, 0, 0, 0, true, nil
+		for i, e := range evs {
+			if e.ID == v.origin {
+				v.sel = i
+			}
+		}
+		v.topRow = max(v.sel-m.pageSize()/2, 0)
 	case 2: // the oldest page, read oldest first
 		slices.Reverse(evs)
 		v.rows = evs
@@ -236,7 +253,7 @@ func (m *Model) move(d int) tea.Cmd {
 // held.
 func (m *Model) first() tea.Cmd {
 	v := &m.logs
-	if v.base == 0 {
+	if v.base == 0 || v.timeline {
 		v.sel, v.topRow = 0, 0
 		return nil
 	}

@@ -109,6 +109,7 @@ type Model struct {
 	help     *helpPanel
 	panel    *filterPanel // the open filter panel (f)
 	pf       filterState  // the filter panel's applied state
+	pivots   []frame      // what each pivot left, the last on top
 	// layers are what is open over the logs view, in the order opened:
 	// Esc closes the last.
 	layers []layer
@@ -324,6 +325,14 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 	case "3":
 		return m.switchTo(viewSessions)
 	}
+	if m.view == viewLogs {
+		switch s {
+		case "a", "i", "w":
+			return m.pivot(s)
+		case "backspace":
+			return m.back()
+		}
+	}
 	if m.detail != nil {
 		return nil
 	}
@@ -337,6 +346,7 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 		m.pf = filterState{}
+		m.logs.allTime, m.logs.timeline = false, false
 		return m.runQuery("")
 	case "f":
 		m.view = viewLogs
@@ -398,7 +408,11 @@ func (m *Model) pageSize() int { return max(m.bodyHeight()-1, 1) }
 
 // relayout fits what depends on the size.
 func (m *Model) relayout() {
-	m.logs.layout(m.width, m.tableOpts())
+	if m.logs.timeline {
+		m.logs.layout(m.width-timelineGutter, m.tableOpts())
+	} else {
+		m.logs.layout(m.width, m.tableOpts())
+	}
 	m.logs.scrollTo(m.pageSize())
 	m.sessions.layout(m.width, output.Options{Color: m.opt.Color, Location: m.opt.Location})
 	if m.detail != nil {

@@ -116,6 +116,10 @@ func (m *Model) queryLine() string {
 	if s := m.pf.summary(m.now()); s != "" {
 		line += m.st.dim.Render("  [f] ") + s
 	}
+	if p := m.pivotText(); p != "" {
+		// first: the query of a pivot is long and cut at the right
+		line = m.st.title.Render("  "+p) + " " + strings.TrimPrefix(line, " ")
+	}
 	return line
 }
 
@@ -175,13 +179,20 @@ func (m *Model) table(h int) []string {
 		}
 		return []string{m.st.dim.Render("  no events match")}
 	}
-	out := []string{m.st.title.Render(v.lines[0])}
+	head := v.lines[0]
+	if v.timeline {
+		head = fmt.Sprintf("%11s   ", "ELAPSED") + head
+	}
+	out := []string{m.st.title.Render(head)}
 	for r := v.topRow; r < v.topRow+h-1; r++ {
 		i := r - v.base + 1
 		if i < 1 || i >= len(v.lines) {
 			break
 		}
 		line := v.lines[i]
+		if v.timeline {
+			line = m.timelineLine(r, line)
+		}
 		if r == v.sel {
 			line = m.st.selected.Render(pad(ansi.Strip(line), m.width))
 		}
@@ -242,6 +253,9 @@ func (m *Model) footer() string {
 	case len(v.rows) > 0:
 		parts = append(parts, fmt.Sprintf("Page %d of … (counting)", v.sel/page+1))
 	}
+	if v.timeline && v.total > len(v.rows) {
+		parts = append(parts, fmt.Sprintf("the first %d of the workflow", len(v.rows)))
+	}
 	parts = append(parts, filterText(v.filter), windowText(v.filter, v.defWin, m.tableOpts()))
 	return " " + strings.Join(parts, " · ")
 }
@@ -293,7 +307,7 @@ func (m *Model) keyLine() string {
 	case m.view == viewOverview:
 		k = "↑ ↓ choose  enter open in the logs  / query  c clear  tab logs  ? help  q quit"
 	default:
-		k = "↑ ↓ move  enter detail  / query  c clear  tab sessions  ? help  q quit"
+		k = "↑ ↓ move  enter detail  / query  f filter  a i w pivot  c clear  ? help  q quit"
 	}
 	return m.st.dim.Render(" " + k)
 }

@@ -57,6 +57,9 @@ func NewCmdTUI(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			  /                          the query bar (↑ for earlier queries)
 			  f                          the filter panel (date range, service, action,
 			                             error state, browser, duration, actor, IP…)
+			  a i w                      pivot: the same actor / IP within ±1 h, the
+			                             event's workflow as a timeline
+			  backspace                  back from the last pivot
 			  c                          clear the query and the filter panel
 			  tab 1 2 3                  the overview, the logs, the sessions
 			  p                          play the selected session
