@@ -37,9 +37,9 @@ type logsView struct {
 	// started from.
 	timeline bool
 	origin   string
-	gen     int // generation of the current query: older results are dropped
-	cancel  context.CancelFunc
-	ctx     context.Context
+	gen      int // generation of the current query: older results are dropped
+	cancel   context.CancelFunc
+	ctx      context.Context
 
 	rows    []*audit.Event // the window held
 	base    int            // index in the whole result of rows[0]
