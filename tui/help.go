@@ -17,6 +17,7 @@ var keyTable = [][2]string{
 	{"a  i", "pivot: the same actor / the same IP within ±1 h"},
 	{"w", "pivot: the event's whole workflow, as a timeline"},
 	{"backspace", "back from the last pivot, as it was"},
+	{"t", "live tail on/off: new events appear at the top"},
 	{"c", "clear the query and the panel (the command line's flags stay)"},
 	{"tab  shift+tab  1 2 3", "the next / previous view; the overview, the logs, the sessions"},
 	{"enter (overview)", "open the logs filtered to the number chosen"},

@@ -41,6 +41,7 @@ type logsView struct {
 	cancel   context.CancelFunc
 	ctx      context.Context
 
+	newest  *audit.Cursor  // the newest event of the result (the live tail reads past it)
 	rows    []*audit.Event // the window held
 	base    int            // index in the whole result of rows[0]
 	sel     int            // selected row, index in the whole result
@@ -95,7 +96,7 @@ func (m *Model) runQuery(text string) tea.Cmd {
 	v.gen++
 	v.ctx, v.cancel = context.WithCancel(m.ctx)
 	v.query, v.filter, v.defWin = text, f, def
-	v.loading, v.older, v.newer, v.jump, v.err = true, false, false, 0, nil
+	v.loading, v.older, v.newer, v.jump, v.err, v.newest = true, false, false, 0, nil, nil
 	v.total = -1
 	m.setStatus("", false)
 	first := m.fetch(0, audit.Page{Limit: chunkSize, NoTotal: true})
@@ -166,6 +167,9 @@ func (m *Model) gotPage(msg pageMsg) tea.Cmd {
 	switch msg.dir {
 	case 0: // the newest page
 		v.rows, v.base, v.sel, v.topRow = evs, 0, 0, 0
+		if len(evs) > 0 {
+			v.newest = audit.CursorOf(evs[0])
+		}
 		v.atEnd = len(evs) < chunkSize
 		v.err = nil
 	case 3: // a workflow, whole, oldest first

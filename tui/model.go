@@ -42,6 +42,10 @@ type Options struct {
 	// Now is the clock (nil: time.Now): where a window without an end
 	// ends, for the overview's histogram.
 	Now func() time.Time
+	// Wake blocks until there may be new events for the live tail (t),
+	// or ctx ends; nil polls every second (Poll). A store that can push
+	// (PostgreSQL's LISTEN/NOTIFY) returns when it is told.
+	Wake func(ctx context.Context) error
 	// Sessions is Session History (the cache); nil with --remote.
 	Sessions SessionFinder
 	// Play plays the recording of a session on the terminal in, out
@@ -110,6 +114,7 @@ type Model struct {
 	panel    *filterPanel // the open filter panel (f)
 	pf       filterState  // the filter panel's applied state
 	pivots   []frame      // what each pivot left, the last on top
+	tail     tailState    // the live tail (t)
 	// layers are what is open over the logs view, in the order opened:
 	// Esc closes the last.
 	layers []layer
@@ -207,6 +212,10 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 			m.setStatus("player: "+errText(msg.err), true)
 		}
 		return m.loadSessions() // it may have ended meanwhile
+	case tailWakeMsg:
+		return m.gotTailWake(msg)
+	case tailMsg:
+		return m.gotTail(msg)
 	case debounceMsg:
 		if m.bar != nil && msg.gen == m.bar.gen {
 			return m.runQuery(m.bar.input.Value())
@@ -331,6 +340,8 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 			return m.pivot(s)
 		case "backspace":
 			return m.back()
+		case "t":
+			return m.toggleTail()
 		}
 	}
 	if m.detail != nil {

@@ -98,6 +98,9 @@ func (m *Model) headerLine() string {
 	case v.total < 0 && v.err == nil:
 		right = "counting… "
 	}
+	if m.view == viewLogs {
+		right = m.tailText() + right
+	}
 	gap := m.width - ansi.StringWidth(left) - ansi.StringWidth(right)
 	if gap < 1 {
 		return m.st.header.Render(pad(left, m.width))

@@ -60,6 +60,7 @@ func NewCmdTUI(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			  a i w                      pivot: the same actor / IP within ±1 h, the
 			                             event's workflow as a timeline
 			  backspace                  back from the last pivot
+			  t                          live tail: new events appear at the top
 			  c                          clear the query and the filter panel
 			  tab 1 2 3                  the overview, the logs, the sessions
 			  p                          play the selected session

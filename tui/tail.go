@@ -1,0 +1,193 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/auditctl/auditctl/pkg/audit"
+)
+
+// tailInterval is how often the live tail asks for new events when
+// Options.Wake is nil.
+var tailInterval = time.Second
+
+// Poll is the live tail's default source of wake-ups: every interval,
+// until ctx ends. A store that can say when it changed (PostgreSQL's
+// LISTEN/NOTIFY) gives Options.Wake a function that returns when told.
+func Poll(interval time.Duration) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		t := time.NewTimer(interval)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// tailState is the live tail (t): while on, a chain of commands waits
+// (Options.Wake) and then reads the events newer than the newest of the
+// result, by a keyset page (oldest first from it), off the update loop.
+type tailState struct {
+	on     bool
+	gen    int // of this run of the tail: a stopped one's messages are dropped
+	ctx    context.Context
+	cancel context.CancelFunc
+	fresh  int // new events above the screen, since the view last showed the top
+}
+
+type tailWakeMsg struct{ gen int }
+
+type tailMsg struct {
+	gen, lgen int // the tail's run, the logs query's generation
+	events    []*audit.Event
+	err       error
+}
+
+func (m *Model) toggleTail() tea.Cmd {
+	t := &m.tail
+	if t.on {
+		m.stopTail()
+		m.setStatus("live tail off", false)
+		return nil
+	}
+	if m.logs.timeline {
+		m.setStatus("a workflow timeline does not tail (backspace goes back to the table)", false)
+		return nil
+	}
+	t.on, t.fresh = true, 0
+	t.gen++
+	t.ctx, t.cancel = context.WithCancel(m.ctx)
+	m.setStatus("live tail on: new events appear at the top (t stops it)", false)
+	return m.tailWait()
+}
+
+func (m *Model) stopTail() {
+	t := &m.tail
+	if t.cancel != nil {
+		t.cancel()
+	}
+	t.on, t.fresh = false, 0
+	t.gen++
+}
+
+// tailWait waits, off the loop, for a reason to look for new events.
+func (m *Model) tailWait() tea.Cmd {
+	gen, ctx, wake := m.tail.gen, m.tail.ctx, m.opt.Wake
+	if wake == nil {
+		wake = Poll(tailInterval)
+	}
+	return func() tea.Msg {
+		if err := wake(ctx); err != nil && ctx.Err() != nil {
+			return nil // stopped
+		}
+		return tailWakeMsg{gen: gen}
+	}
+}
+
+// tailFetch reads the events newer than the newest of the result, oldest
+// first, under the query's context (a new query cancels it).
+func (m *Model) tailFetch() tea.Cmd {
+	v := &m.logs
+	gen, lgen, ctx, f, svc, after := m.tail.gen, v.gen, v.ctx, v.filter, m.opt.Events, v.newest
+	return func() tea.Msg {
+		p := audit.Page{Limit: chunkSize, NoTotal: true}
+		if after != nil {
+			p.After, p.Sort = after, []audit.SortKey{{Field: audit.FieldTime}}
+		}
+		evs, _, err := svc.FindEvents(ctx, f, p)
+		if after == nil {
+			slices.Reverse(evs)
+		}
+		return tailMsg{gen: gen, lgen: lgen, events: evs, err: err}
+	}
+}
+
+func (m *Model) gotTailWake(msg tailWakeMsg) tea.Cmd {
+	if !m.tail.on || msg.gen != m.tail.gen {
+		return nil
+	}
+	if v := &m.logs; v.loading || v.timeline {
+		return m.tailWait() // the result is being read: next time
+	}
+	return m.tailFetch()
+}
+
+// gotTail puts new events at the top of the result without moving the
+// selection: the same event stays selected, and the screen stays put
+// unless it showed the top (then the new events appear there).
+func (m *Model) gotTail(msg tailMsg) tea.Cmd {
+	if !m.tail.on || msg.gen != m.tail.gen {
+		return nil
+	}
+	v := &m.logs
+	if msg.lgen != v.gen || v.loading || v.timeline {
+		return m.tailWait() // a newer query: its own newest counts
+	}
+	if msg.err != nil {
+		if !errors.Is(msg.err, context.Canceled) {
+			m.setStatus("live tail: "+errText(msg.err), true)
+		}
+		return m.tailWait()
+	}
+	evs := msg.events
+	n := len(evs)
+	if n == 0 {
+		return m.tailWait()
+	}
+	slices.Reverse(evs) // newest first, as the table
+	v.newest = audit.CursorOf(evs[0])
+	if v.total >= 0 {
+		v.total += n
+	}
+	onTop := v.topRow == 0
+	switch {
+	case v.base == 0:
+		v.rows = append(slices.Clone(evs), v.rows...)
+		v.sel += n
+		if !onTop {
+			v.topRow += n
+		}
+		if len(v.rows) > maxHeld {
+			v.rows = slices.Clone(v.rows[:maxHeld])
+			v.atEnd = false
+			v.sel = min(v.sel, v.base+len(v.rows)-1)
+		}
+		if len(v.rows) == n { // the result was empty
+			v.sel, v.topRow = 0, 0
+		}
+	default: // the top is not held: everything held moves down
+		v.base += n
+		v.sel += n
+		v.topRow += n
+	}
+	v.scrollTo(m.pageSize())
+	if v.topRow > 0 {
+		m.tail.fresh += n
+	} else {
+		m.tail.fresh = 0
+	}
+	m.relayout()
+	if n == chunkSize {
+		return m.tailFetch() // more are waiting
+	}
+	return m.tailWait()
+}
+
+// tailText is the header's note of the live tail.
+func (m *Model) tailText() string {
+	if !m.tail.on {
+		return ""
+	}
+	if m.tail.fresh > 0 && m.logs.topRow > 0 {
+		return fmt.Sprintf("● live  +%d new ↑ (home) ", m.tail.fresh)
+	}
+	return "● live "
+}
