@@ -52,6 +52,13 @@ func (r Rule) Match(normal string) bool {
 	return r.sub != "" && strings.Contains(strings.ToLower(normal), r.sub)
 }
 
+// MatchStatement reports whether the rule matches a statement as written
+// (a "q" event's query): its normal form in dialect d, or its folded form,
+// comments and all, as the recorder decides on a statement.
+func (r Rule) MatchStatement(d sqllex.Dialect, stmt string) bool {
+	return r.Match(sqllex.Normalize(d, stmt)) || r.Match(sqllex.Folded(stmt))
+}
+
 // matchRules returns the first rule that refuses the statement whose
 // normal form is normal.
 func matchRules(rules []Rule, normal string) (Rule, bool) {

@@ -40,6 +40,10 @@ func TestRules(t *testing.T) {
 		if got := r.Match(units[0].Normal); got != tt.want {
 			t.Errorf("%q.Match(%q) = %v", tt.rule, tt.stmt, got)
 		}
+		// A "q" event's statement as written: the same decision.
+		if got := r.MatchStatement(sqllex.Postgres, tt.stmt); got != tt.want {
+			t.Errorf("%q.MatchStatement(%q) = %v", tt.rule, tt.stmt, got)
+		}
 	}
 	for _, bad := range []string{"", "  ", "/(/", "/* x */"} {
 		if _, err := ParseRule(bad); err == nil {

@@ -8,6 +8,9 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/auditctl/auditctl/pkg/audit"
 )
 
 // Query is the data of a "q" event: one database query of a session
@@ -33,6 +36,40 @@ func QueryStatus(message string) string {
 		return "error"
 	}
 	return "ok"
+}
+
+// QueryEvent is a decoded "q" event: the query, its status and where it
+// is in the recording.
+type QueryEvent struct {
+	Query
+	Status string        // QueryStatus(Message): ok, error or blocked
+	Time   time.Duration // from the start of the recording
+	Line   int           // the event's line (0 for formats without lines)
+}
+
+// EachQuery calls fn for every query ("q") event of r, decoded, in order:
+// the one reading of a recording's query history (`sessions queries`,
+// queries rules of `check`). A query event whose data does not decode is
+// damage like a bad line: it is skipped and noted in r.Damage() with its
+// file:line and the field at fault (data.query, data.rows…), and reading
+// goes on. It returns only fn's errors.
+func (r *Reader) EachQuery(fn func(QueryEvent) error) error {
+	return r.Each(func(ev Event) error {
+		if ev.Code != "q" {
+			return nil
+		}
+		q, err := DecodeQuery(ev.Data)
+		if err != nil {
+			field := "data"
+			var qe *QueryError
+			if errors.As(err, &qe) && qe.Field != "" {
+				field = "data." + qe.Field
+			}
+			r.note(&audit.InputError{File: r.name, Line: ev.Line, Field: field, Err: err})
+			return nil
+		}
+		return fn(QueryEvent{Query: q, Status: QueryStatus(q.Message), Time: ev.Time, Line: ev.Line})
+	})
 }
 
 // QueryError is the error of DecodeQuery. Field is the key at fault, ""

@@ -2,8 +2,10 @@ package recording
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestDecodeQuery(t *testing.T) {
@@ -67,5 +69,38 @@ func TestEncodeQuery(t *testing.T) {
 	}
 	if _, err := EncodeQuery(Query{DurationMS: -1}); err == nil {
 		t.Error("negative duration: want error")
+	}
+}
+
+// TestEachQuery: the query events decoded with their status, time and
+// line; a malformed one is damage (file:line, field) and reading goes on.
+func TestEachQuery(t *testing.T) {
+	rec := `{"version": 3, "term": {"cols": 80, "rows": 24}}
+[0.5, "o", "db=> "]
+[0.5, "q", "{\"query\": \"SELECT 1;\", \"message\": \"SELECT 1\", \"duration_ms\": 1.5, \"rows\": 1}"]
+[1.0, "q", "{\"query\": 42}"]
+[1.0, "q", "{\"query\": \"DROP TABLE t;\", \"message\": \"blocked by rule DROP TABLE\"}"]
+[1.0, "q", "{\"query\": \"SELEC 1;\", \"message\": \"ERROR:  syntax error\"}"]
+`
+	r, err := NewReader("db.rec", strings.NewReader(rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	err = r.EachQuery(func(q QueryEvent) error {
+		got = append(got, fmt.Sprintf("%s@%s:%d %s", q.Status, q.Time, q.Line, q.Query.Query))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "ok@1s:3 SELECT 1; blocked@3s:5 DROP TABLE t; error@4s:6 SELEC 1;"
+	if g := strings.Join(got, " "); g != want {
+		t.Errorf("got  %s\nwant %s", g, want)
+	}
+	d := r.Damage()
+	if d.Skipped != 1 || len(d.Flaws) != 1 || d.Flaws[0].Line != 4 || d.Flaws[0].At != 2*time.Second ||
+		!strings.HasPrefix(d.Flaws[0].Err, `db.rec:4: field "data.query"`) || d.Break != nil {
+		t.Errorf("damage %+v", d)
 	}
 }

@@ -2,7 +2,6 @@
 package queries
 
 import (
-	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -123,26 +122,13 @@ func run(opts *Options) error {
 	if err != nil {
 		return err
 	}
-	var bad []recording.Flaw // malformed query events: damage like a bad line
-	err = rd.Each(func(ev recording.Event) error {
-		if ev.Code != "q" {
-			return nil
-		}
-		q, err := recording.DecodeQuery(ev.Data)
-		if err != nil {
-			field := "data"
-			var qe *recording.QueryError
-			if errors.As(err, &qe) && qe.Field != "" {
-				field = "data." + qe.Field
-			}
-			ie := &audit.InputError{File: opts.File, Line: ev.Line, Field: field, Err: err}
-			bad = append(bad, recording.Flaw{Line: ev.Line, At: ev.Time, Err: ie.Error()})
-			return nil
-		}
+	// A malformed query event is damage like a bad line (EachQuery notes
+	// it in the reader's Damage).
+	err = rd.EachQuery(func(q recording.QueryEvent) error {
 		row := Query{
-			Time: shared.Seconds(ev.Time), At: shared.At(hdr, ev.Time), Status: Status(q.Message),
-			Query: q.Query, Message: q.Message, DurationMS: q.DurationMS, Rows: q.Rows,
-			Line: ev.Line, offset: ev.Time,
+			Time: shared.Seconds(q.Time), At: shared.At(hdr, q.Time), Status: q.Status,
+			Query: q.Query.Query, Message: q.Message, DurationMS: q.DurationMS, Rows: q.Rows,
+			Line: q.Line, offset: q.Time,
 		}
 		if len(want) == 0 || want[row.Status] {
 			return list.Write(row.cells(false), row.cells(true), row)
@@ -157,8 +143,6 @@ func run(opts *Options) error {
 		return err
 	}
 	d := rd.Damage()
-	d.Flaws = append(d.Flaws, bad...)
-	d.Skipped += int64(len(bad))
 	return opts.Rec.CheckDamage(opts.IO, opts.File, d)
 }
 
