@@ -2,6 +2,7 @@ package policy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -24,9 +25,11 @@ import (
 type Evaluator struct {
 	Events audit.EventService
 	// Sessions is the session store; nil when there is none (a remote
-	// API): sessions rules are then reported as errors.
-	Sessions session.Store
-	Now      time.Time
+	// API without a cache): sessions and queries rules are then reported
+	// as errors, NoSessions (when set) saying why.
+	Sessions   session.Store
+	NoSessions error
+	Now        time.Time
 	// Since and Until bound the window (Until zero: Now).
 	Since, Until time.Time
 	// MaxEvents is how many offending events a violation lists
@@ -74,7 +77,11 @@ func (ev *Evaluator) Run(ctx context.Context, p *Policy) (*report.Report, error)
 			continue
 		}
 		res, err := ev.rule(ctx, rule)
-		if err != nil {
+		var missing *noSessionsError
+		switch {
+		case errors.As(err, &missing):
+			res.Error, res.ErrorCode = err.Error(), audit.ErrorCode(err)
+		case err != nil:
 			if c := audit.ErrorCode(err); c == audit.EREMOTE || c == audit.ELOCAL || c == audit.EINTERNAL || ctx.Err() != nil {
 				return nil, err
 			}
@@ -100,7 +107,7 @@ func (ev *Evaluator) checkData(ctx context.Context, p *Policy) error {
 	var events, sessions bool
 	for _, r := range p.Rules {
 		events = events || r.Events
-		sessions = sessions || r.Sessions != nil
+		sessions = sessions || r.Sessions != nil || r.Queries != nil
 	}
 	span := fmt.Sprintf("%s .. %s", audit.FormatTime(ev.Since), audit.FormatTime(ev.Until))
 	if !ev.Since.Before(ev.Until) {
@@ -122,7 +129,7 @@ func (ev *Evaluator) checkData(ctx context.Context, p *Policy) error {
 			return err
 		}
 		if n == 0 {
-			return audit.Errorf(audit.ENODATA, "no data: the window (%s) holds no sessions at all, so the policy's sessions rules cannot pass; check --since and the cache, or pass --allow-empty", span)
+			return audit.Errorf(audit.ENODATA, "no data: the window (%s) holds no sessions at all, so the policy's sessions and queries rules cannot pass; check --since and the cache, or pass --allow-empty", span)
 		}
 	}
 	return nil
@@ -294,6 +301,10 @@ func (ev *Evaluator) rule(ctx context.Context, r *Rule) (report.Result, error) {
 	res := report.Result{ID: r.ID, Title: r.Title, Severity: r.Severity, Description: r.Description, File: r.File, Line: r.Line}
 	if r.Sessions != nil {
 		err := ev.sessions(ctx, r, &res)
+		return res, err
+	}
+	if r.Queries != nil {
+		err := ev.queries(ctx, r, &res)
 		return res, err
 	}
 	f, err := ev.filter(r.Query, ev.window())
@@ -490,24 +501,27 @@ func (ev *Evaluator) matches(ctx context.Context, r *Rule, f audit.Filter, ex ex
 		if err != nil || v.Count <= allowed {
 			return err
 		}
-		setMessage(r, &v, allowed)
+		v.Message = countMessage(r, v.Count, allowed, "event", "events")
 		return ev.resolve(ctx, []pending{{v, items}}, res)
 	}
-	setMessage(r, &v, allowed)
+	v.Message = countMessage(r, v.Count, allowed, "event", "events")
 	res.Violations = append(res.Violations, v)
 	return nil
 }
 
-// setMessage words the violation of a none or max rule.
-func setMessage(r *Rule, v *report.Violation, allowed int64) {
+// countMessage words the violation of a none or max rule: n matches (of
+// what one and many name), allowed of them allowed.
+func countMessage(r *Rule, n, allowed int64, one, many string) string {
+	var msg string
 	if r.Condition.Kind == KindMax {
-		v.Message = fmt.Sprintf("%d matching events, more than the %d allowed", v.Count, allowed)
+		msg = fmt.Sprintf("%d matching %s, more than the %d allowed", n, many, allowed)
 	} else {
-		v.Message = fmt.Sprintf("%d matching %s (none allowed)", v.Count, plural(v.Count, "event", "events"))
+		msg = fmt.Sprintf("%d matching %s (none allowed)", n, plural(n, one, many))
 	}
 	if len(r.Schedule) > 0 {
-		v.Message += " outside the allowed windows (" + windows(r.Schedule) + ")"
+		msg += " outside the allowed windows (" + windows(r.Schedule) + ")"
 	}
+	return msg
 }
 
 func windows(ws []Window) string {
@@ -872,7 +886,7 @@ func (ev *Evaluator) sequence(ctx context.Context, r *Rule, f audit.Filter, ex e
 // sessions that started in the window and match its filters.
 func (ev *Evaluator) sessions(ctx context.Context, r *Rule, res *report.Result) error {
 	if ev.Sessions == nil {
-		return audit.Errorf(audit.EINVALID, "sessions rules need the cache (Session History is not in the remote API)")
+		return ev.noSessions()
 	}
 	f := *r.Sessions
 	f.Since, f.Until = ev.Since, ev.Until
@@ -900,11 +914,7 @@ func (ev *Evaluator) sessions(ctx context.Context, r *Rule, res *report.Result) 
 	if len(rows) > 0 {
 		v.First, v.Last = rows[0].Start, rows[len(rows)-1].Start
 	}
-	if r.Condition.Kind == KindMax {
-		v.Message = fmt.Sprintf("%d matching sessions, more than the %d allowed", n, allowed)
-	} else {
-		v.Message = fmt.Sprintf("%d matching %s (none allowed)", n, plural(int64(n), "session", "sessions"))
-	}
+	v.Message = countMessage(r, int64(n), allowed, "session", "sessions")
 	res.Violations = append(res.Violations, v)
 	return nil
 }

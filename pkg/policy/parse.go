@@ -16,6 +16,7 @@ import (
 
 	"github.com/auditctl/auditctl/pkg/audit"
 	"github.com/auditctl/auditctl/pkg/query"
+	"github.com/auditctl/auditctl/pkg/recorder"
 	"github.com/auditctl/auditctl/pkg/report"
 	"github.com/auditctl/auditctl/pkg/session"
 )
@@ -265,7 +266,7 @@ func (p *parser) query(v *yaml.Node, path string) (string, error) {
 
 func (p *parser) rule(n *yaml.Node, path string) (*Rule, error) {
 	r := &Rule{File: p.file, Line: n.Line, Column: n.Column, Severity: report.SeverityMedium}
-	var condNode *yaml.Node
+	var condNode, exNode *yaml.Node
 	err := p.mapping(n, path, map[string]func(k, v *yaml.Node) error{
 		"id": func(k, v *yaml.Node) (err error) {
 			r.ID, err = p.scalar(v, path+".id", "a rule id")
@@ -305,21 +306,16 @@ func (p *parser) rule(n *yaml.Node, path string) (*Rule, error) {
 			r.Sessions, err = p.sessions(v, path+".sessions")
 			return err
 		},
+		"queries": func(k, v *yaml.Node) (err error) {
+			r.Queries, err = p.queries(v, path+".queries")
+			return err
+		},
 		"condition": func(k, v *yaml.Node) error {
 			condNode = v
 			return nil
 		},
 		"exceptions": func(k, v *yaml.Node) error {
-			if v.Kind != yaml.SequenceNode {
-				return p.errf(v, "%s.exceptions: want a list of exceptions (- query: …, until: …, reason: …)", path)
-			}
-			for i, c := range v.Content {
-				e, err := p.exception(c, fmt.Sprintf("%s.exceptions[%d]", path, i))
-				if err != nil {
-					return err
-				}
-				r.Exceptions = append(r.Exceptions, e)
-			}
+			exNode = v // read once the rule's subject is known
 			return nil
 		},
 		"schedule": func(k, v *yaml.Node) error {
@@ -339,8 +335,13 @@ func (p *parser) rule(n *yaml.Node, path string) (*Rule, error) {
 	if err != nil {
 		return nil, err
 	}
-	if r.Events == (r.Sessions != nil) {
-		return nil, p.errf(n, "%s (%s): want exactly one of \"events\" and \"sessions\"", path, r.ID)
+	if subjects := btoi(r.Events) + btoi(r.Sessions != nil) + btoi(r.Queries != nil); subjects != 1 {
+		return nil, p.errf(n, "%s (%s): want exactly one of \"events\", \"sessions\" and \"queries\"", path, r.ID)
+	}
+	if exNode != nil {
+		if r.Exceptions, err = p.exceptions(exNode, path+".exceptions", r); err != nil {
+			return nil, err
+		}
 	}
 	if r.Condition, err = p.condition(condNode, path+".condition", r); err != nil {
 		return nil, err
@@ -349,6 +350,43 @@ func (p *parser) rule(n *yaml.Node, path string) (*Rule, error) {
 		r.Title = r.ID
 	}
 	return r, nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// exceptions reads a rule's exceptions: each a query over events, or for
+// a queries rule, the keys of its queries mapping.
+func (p *parser) exceptions(n *yaml.Node, path string, r *Rule) ([]Exception, error) {
+	if r.Sessions != nil {
+		return nil, p.errf(n, "%s: exceptions excuse events or queries; narrow a sessions rule with its filters", path)
+	}
+	if n.Kind != yaml.SequenceNode {
+		if r.Queries != nil {
+			return nil, p.errf(n, "%s: want a list of exceptions (- statement: …, user: …, until: …, reason: …)", path)
+		}
+		return nil, p.errf(n, "%s: want a list of exceptions (- query: …, until: …, reason: …)", path)
+	}
+	var out []Exception
+	for i, c := range n.Content {
+		ep := fmt.Sprintf("%s[%d]", path, i)
+		var e Exception
+		var err error
+		if r.Queries != nil {
+			e, err = p.queryException(c, ep)
+		} else {
+			e, err = p.exception(c, ep)
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
 }
 
 func validID(s string) bool {
@@ -488,22 +526,55 @@ func (p *parser) condition(n *yaml.Node, path string, r *Rule) (Condition, error
 	if r.Sessions != nil && c.Kind != KindNone && c.Kind != KindMax && c.Kind != KindRequire {
 		return c, p.errf(n, "%s: a sessions rule takes none, max or require (threshold and sequence are for events)", path)
 	}
+	if r.Sessions != nil && len(r.Schedule) > 0 {
+		return c, p.errf(n, "%s: a schedule excuses events or queries by their time; narrow a sessions rule with its filters", path)
+	}
+	if r.Queries != nil && c.Kind != KindNone && c.Kind != KindMax {
+		return c, p.errf(n, "%s: a queries rule takes none or max (threshold, require and sequence are for events)", path)
+	}
 	if c.Kind == KindRequire && (len(r.Exceptions) > 0 || len(r.Schedule) > 0) {
 		return c, p.errf(n, "%s: require takes no exceptions or schedule (they excuse matches; require asks for them)", path)
-	}
-	if r.Sessions != nil && (len(r.Exceptions) > 0) {
-		return c, p.errf(n, "%s: exceptions are queries over events; narrow a sessions rule with its filters", path)
 	}
 	return c, nil
 }
 
 func (p *parser) exception(n *yaml.Node, path string) (Exception, error) {
 	e := Exception{Line: n.Line}
-	err := p.mapping(n, path, map[string]func(k, v *yaml.Node) error{
-		"query": func(k, v *yaml.Node) (err error) {
-			e.Query, err = p.query(v, path+".query")
-			return err
-		},
+	handlers := p.waiver(&e, path)
+	handlers["query"] = func(k, v *yaml.Node) (err error) {
+		e.Query, err = p.query(v, path+".query")
+		return err
+	}
+	err := p.mapping(n, path, handlers, "query", "reason")
+	return e, err
+}
+
+// queryException reads an exception of a queries rule: the keys of a
+// queries mapping (at least one), until and reason.
+func (p *parser) queryException(n *yaml.Node, path string) (Exception, error) {
+	e := Exception{Line: n.Line, Queries: &QueryFilter{}}
+	handlers := p.waiver(&e, path)
+	filters := p.queryHandlers(e.Queries, path)
+	var names []string
+	for k, h := range filters {
+		handlers[k] = h
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	if err := p.mapping(n, path, handlers, "reason"); err != nil {
+		return e, err
+	}
+	for i := 0; i < len(n.Content); i += 2 {
+		if _, ok := filters[n.Content[i].Value]; ok {
+			return e, p.checkDurations(n, path, &e.Queries.Sessions)
+		}
+	}
+	return e, p.errf(n, "%s: say which queries it excuses (one or more of: %s)", path, strings.Join(names, ", "))
+}
+
+// waiver is what every exception has: until (optional) and reason.
+func (p *parser) waiver(e *Exception, path string) map[string]func(k, v *yaml.Node) error {
+	return map[string]func(k, v *yaml.Node) error{
 		"until": func(k, v *yaml.Node) error {
 			s, err := p.scalar(v, path+".until", "a date (2027-01-01) or an RFC 3339 time")
 			if err != nil {
@@ -521,8 +592,7 @@ func (p *parser) exception(n *yaml.Node, path string) (Exception, error) {
 			}
 			return err
 		},
-	}, "query", "reason")
-	return e, err
+	}
 }
 
 // parseDate reads an exception's until: a date means the end of that day
@@ -598,12 +668,77 @@ func (p *parser) clock(v *yaml.Node, path string) (int, error) {
 	return hh*60 + mm, nil
 }
 
-var sessionKeys = []string{"user", "connector", "category", "resource", "resource_id", "session_id", "server_os", "protocol", "connected_from", "status", "has_recording", "min_duration", "max_duration", "search"}
-
 // sessions reads the filters of `sessions list`, by the flags' names with
 // '_' for '-'.
 func (p *parser) sessions(n *yaml.Node, path string) (*session.Filter, error) {
 	f := &session.Filter{}
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return f, nil // "sessions:" alone: every session
+	}
+	if err := p.mapping(n, path, p.sessionHandlers(f, path, "status")); err != nil {
+		return nil, err
+	}
+	return f, p.checkDurations(n, path, f)
+}
+
+// queries reads a queries rule's mapping: the session filters of a
+// sessions rule (the session's status as session_status), the queries'
+// status and a statement match.
+func (p *parser) queries(n *yaml.Node, path string) (*QueryFilter, error) {
+	q := &QueryFilter{}
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return q, nil // "queries:" alone: every query of every session
+	}
+	if err := p.mapping(n, path, p.queryHandlers(q, path)); err != nil {
+		return nil, err
+	}
+	return q, p.checkDurations(n, path, &q.Sessions)
+}
+
+// queryHandlers are the keys of a queries mapping (and of its rule's
+// exceptions).
+func (p *parser) queryHandlers(q *QueryFilter, path string) map[string]func(k, v *yaml.Node) error {
+	handlers := p.sessionHandlers(&q.Sessions, path, "session_status")
+	handlers["status"] = func(k, v *yaml.Node) error {
+		vs, err := p.strings(v, path+".status")
+		for _, s := range vs {
+			s = strings.ToLower(strings.TrimSpace(s))
+			if s != "ok" && s != "error" && s != "blocked" {
+				return p.errf(v, "%s.status: %q: want blocked, error or ok (the status of a query; session_status is the session's)", path, s)
+			}
+			q.Status = append(q.Status, s)
+		}
+		return err
+	}
+	handlers["statement"] = func(k, v *yaml.Node) error {
+		s, err := p.scalar(v, path+".statement", "a statement match: a substring (DROP TABLE) or /a regular expression/")
+		if err != nil {
+			return err
+		}
+		rule, err := recorder.ParseRule(s)
+		if err != nil {
+			return p.errf(v, "%s.statement: %v", path, strings.TrimPrefix(err.Error(), "block rule "))
+		}
+		q.Statement, q.statement = s, &rule
+		return nil
+	}
+	return handlers
+}
+
+// checkDurations refuses a min_duration longer than the max_duration.
+func (p *parser) checkDurations(n *yaml.Node, path string, f *session.Filter) error {
+	if f.MaxDuration > 0 && f.MinDuration > f.MaxDuration {
+		return p.errf(n, "%s: min_duration is longer than max_duration", path)
+	}
+	return nil
+}
+
+var sessionKeys = []string{"user", "connector", "category", "resource", "resource_id", "session_id", "server_os", "protocol", "connected_from", "status", "has_recording", "min_duration", "max_duration", "search"}
+
+// sessionHandlers are the keys of the filters of `sessions list` into f;
+// statusKey names the session's status (status in a sessions rule,
+// session_status in a queries rule, whose status is the query's).
+func (p *parser) sessionHandlers(f *session.Filter, path, statusKey string) map[string]func(k, v *yaml.Node) error {
 	handlers := map[string]func(k, v *yaml.Node) error{}
 	lists := map[string]*[]string{"user": &f.Users, "connector": &f.Connector, "resource": &f.ResourceName, "resource_id": &f.ResourceID,
 		"session_id": &f.SessionID, "server_os": &f.ServerOS, "protocol": &f.Protocol, "connected_from": &f.ConnectedFrom}
@@ -624,12 +759,12 @@ func (p *parser) sessions(n *yaml.Node, path string) (*session.Filter, error) {
 		}
 		return err
 	}
-	handlers["status"] = func(k, v *yaml.Node) error {
-		vs, err := p.strings(v, path+".status")
+	handlers[statusKey] = func(k, v *yaml.Node) error {
+		vs, err := p.strings(v, path+"."+statusKey)
 		for _, s := range vs {
 			st, err := session.ParseStatus(s)
 			if err != nil {
-				return p.errf(v, "%s.status: %q: want active, completed, terminated or stale", path, s)
+				return p.errf(v, "%s.%s: %q: want active, completed, terminated or stale", path, statusKey, s)
 			}
 			f.Status = append(f.Status, st)
 		}
@@ -665,14 +800,5 @@ func (p *parser) sessions(n *yaml.Node, path string) (*session.Filter, error) {
 	if len(handlers) != len(sessionKeys) {
 		panic("policy: session keys out of step")
 	}
-	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
-		return f, nil // "sessions:" alone: every session
-	}
-	if err := p.mapping(n, path, handlers); err != nil {
-		return nil, err
-	}
-	if f.MaxDuration > 0 && f.MinDuration > f.MaxDuration {
-		return nil, p.errf(n, "%s: min_duration is longer than max_duration", path)
-	}
-	return f, nil
+	return handlers
 }

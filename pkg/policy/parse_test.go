@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/recording"
 	"github.com/auditctl/auditctl/pkg/report"
+	"github.com/auditctl/auditctl/pkg/sqllex"
 )
 
 func TestParseEveryCondition(t *testing.T) {
@@ -58,12 +60,28 @@ func TestParseEveryCondition(t *testing.T) {
       has_recording: no
       user: alice
     condition: {max: 0}
+  - id: queries-rule
+    queries:
+      category: database
+      session_status: [completed, terminated]
+      status: [blocked, ERROR]
+      statement: /^drop\s/
+    condition: {max: 2}
+    schedule:
+      - {from: "01:00", to: "02:00"}
+    exceptions:
+      - statement: drop  table scratch
+        user: [felix*, ops@example.com]
+        reason: clean-up job
+  - id: every-query
+    queries:
+    condition: none
 `
 	p, err := Parse("p.yaml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p.Rules) != 7 {
+	if len(p.Rules) != 9 {
 		t.Fatalf("%d rules", len(p.Rules))
 	}
 	r := p.Rules[0]
@@ -93,6 +111,52 @@ func TestParseEveryCondition(t *testing.T) {
 	}
 	if s := p.Rules[6].Sessions; s == nil || len(s.Category) != 2 || s.MinDuration != 4*time.Hour || s.HasRecording == nil || *s.HasRecording || s.Users[0] != "alice" {
 		t.Errorf("sessions: %+v", s)
+	}
+	r = p.Rules[7]
+	q := r.Queries
+	if q == nil || r.Events || r.Sessions != nil || r.Condition.Kind != KindMax || r.Condition.N != 2 || len(r.Schedule) != 1 ||
+		len(q.Sessions.Category) != 1 || len(q.Sessions.Status) != 2 || q.Sessions.Status[1] != "terminated" ||
+		strings.Join(q.Status, ",") != "blocked,error" || q.Statement != `/^drop\s/` || q.statement == nil {
+		t.Errorf("queries: %+v %+v", r, q)
+	}
+	if x := r.Exceptions[0]; x.Query != "" || x.Queries == nil || len(x.Queries.Sessions.Users) != 2 || x.Queries.Statement != "drop  table scratch" || x.Reason != "clean-up job" {
+		t.Errorf("queries exception: %+v", x)
+	}
+	if q := p.Rules[8].Queries; q == nil || len(q.Status) != 0 || q.statement != nil {
+		t.Errorf("queries alone: %+v", q)
+	}
+}
+
+// TestQueryFilterMatch: status and statement, the statement in the
+// normal form of the session's client, as the recorder's deny rules.
+func TestQueryFilterMatch(t *testing.T) {
+	p, err := Parse("p.yaml", []byte(`rules:
+  - {id: a, queries: {status: blocked, statement: drop table}, condition: none}
+  - {id: b, queries: {statement: '/^\s*truncate\b/'}, condition: none}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := p.Rules[0].Queries, p.Rules[1].Queries
+	q := func(stmt, status string) recording.QueryEvent {
+		return recording.QueryEvent{Query: recording.Query{Query: stmt}, Status: status}
+	}
+	for _, c := range []struct {
+		f    *QueryFilter
+		q    recording.QueryEvent
+		want bool
+	}{
+		{a, q("DROP TABLE t;", "blocked"), true},
+		{a, q("DROP TABLE t;", "ok"), false},
+		{a, q("DrOp/**/\n\tTaBlE t;", "blocked"), true},
+		{a, q("drop -- hidden\n table t;", "blocked"), true},
+		{a, q("DROP INDEX i;", "blocked"), false},
+		{b, q("  TRUNCATE orders;", "ok"), true},
+		{b, q("select 'truncate';", "error"), false},
+	} {
+		if got := c.f.Match(sqllex.Postgres, c.q); got != c.want {
+			t.Errorf("%+v matches %q (%s): %v", c.f, c.q.Query.Query, c.q.Status, got)
+		}
 	}
 }
 
@@ -134,11 +198,12 @@ func TestParseErrors(t *testing.T) {
 		{"- a\n- b\n", "p.yaml:1:1: want a mapping with a list of rules under \"rules\""},
 		{"rule:\n  - id: x\n", `p.yaml:1:1: the policy: unknown key "rule" (want one of: rules)`},
 		{"rules: []\n", "p.yaml:1:8: rules: want a list of rules"},
-		{"rules:\n  - id: x\n    condition: none\n    events: {}\n    sevrity: high\n", `p.yaml:5:5: rules[0]: unknown key "sevrity" (want one of: condition, description, events, exceptions, id, schedule, sessions, severity, title)`},
+		{"rules:\n  - id: x\n    condition: none\n    events: {}\n    sevrity: high\n", `p.yaml:5:5: rules[0]: unknown key "sevrity" (want one of: condition, description, events, exceptions, id, queries, schedule, sessions, severity, title)`},
 		{"rules:\n  - id: x\n    events: {}\n", `p.yaml:2:5: rules[0]: missing "condition"`},
 		{"rules:\n  - condition: none\n    events: {}\n", `p.yaml:2:5: rules[0]: missing "id"`},
 		{"rules:\n  - id: a b\n    condition: none\n    events: {}\n", `p.yaml:2:9: rules[0].id: "a b": want letters`},
-		{"rules:\n  - id: x\n    condition: none\n", `p.yaml:2:5: rules[0] (x): want exactly one of "events" and "sessions"`},
+		{"rules:\n  - id: x\n    condition: none\n", `p.yaml:2:5: rules[0] (x): want exactly one of "events", "sessions" and "queries"`},
+		{"rules:\n  - id: x\n    condition: none\n    events: {}\n    queries: {}\n", `p.yaml:2:5: rules[0] (x): want exactly one of "events", "sessions" and "queries"`},
 		{"rules:\n  - id: x\n    severity: urgent\n    condition: none\n    events: {}\n", `p.yaml:3:15: rules[0].severity: "urgent": want one of info, low, medium, high, critical`},
 		{"rules:\n  - id: x\n    condition: nothing\n    events: {}\n", `p.yaml:3:16: rules[0].condition: "nothing": want none, {max: N}`},
 		{"rules:\n  - id: x\n    condition: {max: -1}\n    events: {}\n", `p.yaml:3:22: rules[0].condition.max: want a whole number >= 0, got "-1"`},
@@ -159,6 +224,21 @@ func TestParseErrors(t *testing.T) {
 		{"rules:\n  - id: x\n    condition: {threshold: 1, group_by: actor, window: 1h}\n    sessions: {user: a}\n", "p.yaml:3:16: rules[0].condition: a sessions rule takes none, max or require"},
 		{"rules:\n  - id: x\n    condition: none\n    sessions: {colour: red}\n", `p.yaml:4:16: rules[0].sessions: unknown key "colour" (want one of: category, connected_from, connector, has_recording, max_duration, min_duration, protocol, resource, resource_id, search, server_os, session_id, status, user)`},
 		{"rules:\n  - id: x\n    condition: none\n    sessions: {min_duration: forever}\n", `p.yaml:4:30: rules[0].sessions.min_duration: "forever": want "HH:MM"`},
+		{"rules:\n  - id: x\n    condition: none\n    sessions: {user: a}\n    exceptions:\n      - {query: 'actor:a', reason: r}\n", "p.yaml:6:7: rules[0].exceptions: exceptions excuse events or queries; narrow a sessions rule with its filters"},
+		{"rules:\n  - id: x\n    condition: none\n    sessions: {user: a}\n    schedule:\n      - {from: \"01:00\", to: \"02:00\"}\n", "p.yaml:3:16: rules[0].condition: a schedule excuses events or queries by their time"},
+		// queries rules
+		{"rules:\n  - id: x\n    condition: {threshold: 1, group_by: actor, window: 1h}\n    queries: {status: blocked}\n", "p.yaml:3:16: rules[0].condition: a queries rule takes none or max"},
+		{"rules:\n  - id: x\n    condition: require\n    queries: {status: blocked}\n", "p.yaml:3:16: rules[0].condition: a queries rule takes none or max"},
+		{"rules:\n  - id: x\n    condition: none\n    queries: {status: refused}\n", `p.yaml:4:23: rules[0].queries.status: "refused": want blocked, error or ok (the status of a query; session_status is the session's)`},
+		{"rules:\n  - id: x\n    condition: none\n    queries: {session_status: blocked}\n", `p.yaml:4:31: rules[0].queries.session_status: "blocked": want active, completed, terminated or stale`},
+		{"rules:\n  - id: x\n    condition: none\n    queries: {statement: '/drop (table/'}\n", `p.yaml:4:26: rules[0].queries.statement: "/drop (table/": error parsing regexp`},
+		{"rules:\n  - id: x\n    condition: none\n    queries: {statement: '-- nothing'}\n", `p.yaml:4:26: rules[0].queries.statement: "-- nothing": nothing but comments`},
+		{"rules:\n  - id: x\n    condition: none\n    queries: {statment: drop}\n", `p.yaml:4:15: rules[0].queries: unknown key "statment" (want one of: category, connected_from, connector, has_recording, max_duration, min_duration, protocol, resource, resource_id, search, server_os, session_id, session_status, statement, status, user)`},
+		{"rules:\n  - id: x\n    condition: none\n    queries: {min_duration: 2h, max_duration: 1h}\n", "p.yaml:4:14: rules[0].queries: min_duration is longer than max_duration"},
+		{"rules:\n  - id: x\n    condition: none\n    queries: {status: blocked}\n    exceptions:\n      - {query: 'actor:a', reason: r}\n", `p.yaml:6:10: rules[0].exceptions[0]: unknown key "query" (want one of: category`},
+		{"rules:\n  - id: x\n    condition: none\n    queries: {status: blocked}\n    exceptions:\n      - {until: 2027-01-01, reason: r}\n", "p.yaml:6:9: rules[0].exceptions[0]: say which queries it excuses (one or more of: category, connected_from"},
+		{"rules:\n  - id: x\n    condition: none\n    queries: {status: blocked}\n    exceptions:\n      - {user: a}\n", `p.yaml:6:9: rules[0].exceptions[0]: missing "reason"`},
+		{"rules:\n  - id: x\n    condition: none\n    queries: {status: blocked}\n    exceptions: {user: a}\n", "p.yaml:5:17: rules[0].exceptions: want a list of exceptions (- statement: …, user: …, until: …, reason: …)"},
 		{"rules:\n  - id: x\n    condition: require\n    events: {}\n    schedule:\n      - {from: \"01:00\", to: \"02:00\"}\n", "p.yaml:3:16: rules[0].condition: require takes no exceptions or schedule"},
 		{"rules:\n  - id: x\n    condition: none\n    events: {}\n  - id: x\n    condition: none\n    events: {}\n", `p.yaml:5:5: rule id "x" is already used at line 2`},
 		{"rules:\n  - id: x\n    id: y\n    condition: none\n    events: {}\n", `p.yaml:3:5: rules[0]: key "id" given twice`},
@@ -214,8 +294,16 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		for _, r := range p.Rules {
-			if r.ID == "" || r.Condition.Kind == "" || r.Events == (r.Sessions != nil) || r.Line < 1 {
+			if r.ID == "" || r.Condition.Kind == "" || btoi(r.Events)+btoi(r.Sessions != nil)+btoi(r.Queries != nil) != 1 || r.Line < 1 {
 				t.Fatalf("incomplete rule %+v", r)
+			}
+			for _, x := range r.Exceptions {
+				if (r.Queries != nil) != (x.Queries != nil) || (x.Query == "") == (x.Queries == nil) || x.Reason == "" {
+					t.Fatalf("exception of the wrong kind %+v in %+v", x, r)
+				}
+			}
+			if q := r.Queries; q != nil && (q.Statement == "") != (q.statement == nil) {
+				t.Fatalf("statement not compiled: %+v", q)
 			}
 		}
 	})

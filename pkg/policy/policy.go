@@ -22,16 +22,23 @@
 //	        until: 2027-01-01
 //	        reason: automated offboarding (SEC-123)
 //
-// See docs/compliance.md for every key.
+// A rule looks at events (a -q query), sessions (the filters of `sessions
+// list`) or queries: the database queries recorded in the sessions'
+// recordings, by status (blocked, error, ok) and statement. See
+// docs/compliance.md for every key.
 package policy
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/recorder"
+	"github.com/auditctl/auditctl/pkg/recording"
 	"github.com/auditctl/auditctl/pkg/report"
 	"github.com/auditctl/auditctl/pkg/session"
+	"github.com/auditctl/auditctl/pkg/sqllex"
 )
 
 // Policy is the rules of one or more files, in order.
@@ -61,11 +68,13 @@ type Rule struct {
 	File         string
 	Line, Column int
 
-	// Exactly one of Query (events) and Sessions is the rule's subject.
-	// Query is the `-q` language; "" with Events set matches every event.
+	// Exactly one of Query (events), Sessions and Queries is the rule's
+	// subject. Query is the `-q` language; "" with Events set matches
+	// every event.
 	Events   bool
 	Query    string
 	Sessions *session.Filter
+	Queries  *QueryFilter
 
 	Condition  Condition
 	Exceptions []Exception
@@ -91,13 +100,40 @@ type Step struct {
 	Count int
 }
 
-// Exception excuses the matches of Query until Until (zero: no end),
-// for Reason. An expired exception is ignored, and the report says so.
+// Exception excuses the matches of Query (an events rule's) or Queries (a
+// queries rule's) until Until (zero: no end), for Reason. An expired
+// exception is ignored, and the report says so.
 type Exception struct {
-	Query  string
-	Until  time.Time
-	Reason string
-	Line   int
+	Query   string
+	Queries *QueryFilter
+	Until   time.Time
+	Reason  string
+	Line    int
+}
+
+// QueryFilter selects database queries (the "q" events of recordings):
+// the sessions by the filters of `sessions list`, their queries by status
+// and statement.
+type QueryFilter struct {
+	Sessions session.Filter
+	// Status: ok, error, blocked (recording.QueryStatus); any when empty.
+	Status []string
+	// Statement is a match as `sessions record --block` takes it: /EXPR/
+	// a regular expression, else a substring, both case-insensitive and
+	// matched against the statement's normal form (comments removed,
+	// white space collapsed); "" matches every statement.
+	Statement string
+	statement *recorder.Rule
+}
+
+// Match reports whether query q, of a session whose client speaks
+// dialect d, passes the status and statement filters (the session
+// filters are the store's).
+func (f *QueryFilter) Match(d sqllex.Dialect, q recording.QueryEvent) bool {
+	if len(f.Status) > 0 && !slices.Contains(f.Status, q.Status) {
+		return false
+	}
+	return f.statement == nil || f.statement.MatchStatement(d, q.Query.Query)
 }
 
 // Window is a time of the week when matches are allowed (a change

@@ -102,6 +102,10 @@ type Result struct {
 	// purpose (not an error).
 	Error   string `json:"error,omitempty"`
 	Skipped string `json:"skipped,omitempty"`
+	// ErrorCode is the audit error code of Error: "" (audit.EINVALID, exit
+	// 3), or audit.ELOCAL (exit 5) when the rule needs a local cache that
+	// is not there (a sessions or queries rule of a --remote check).
+	ErrorCode string `json:"-"`
 }
 
 // Violation is one breach of a rule: a match, a burst over a threshold, a
@@ -123,6 +127,24 @@ type Violation struct {
 	// Sessions are the offending sessions of a rule over sessions (the
 	// first MaxEvents), instead of Events.
 	Sessions []*session.Session `json:"sessions,omitempty"`
+	// Queries are the offending database queries of a rule over query
+	// history (the first MaxEvents), instead of Events.
+	Queries []Query `json:"queries,omitempty"`
+}
+
+// Query is a database query of a session's recording (a "q" event) that a
+// rule over query history found.
+type Query struct {
+	SessionID string `json:"session_id"`
+	User      string `json:"user,omitempty"`
+	Resource  string `json:"resource,omitempty"`
+	// Time is when the statement was entered; Offset the same moment in
+	// seconds from the start of the recording (`sessions play ID --at`).
+	Time      time.Time `json:"time"`
+	Offset    float64   `json:"offset"`
+	Status    string    `json:"status"` // ok, error or blocked
+	Statement string    `json:"statement"`
+	Message   string    `json:"message"` // the reply, or the rule that blocked it
 }
 
 // MaxEvents is how many offending events a violation keeps by default.
@@ -198,19 +220,33 @@ func (r *Report) Finish(threshold Severity) {
 // has violations: the caller maps it to exit 1 (its silent error).
 var ErrViolations = errors.New("violations at or above the severity threshold")
 
-// Err is the run's exit decision, after Finish: an audit.EINVALID error
-// (exit 3) when a rule could not be evaluated, else ErrViolations (exit 1)
-// when a rule at or above the threshold has violations, else nil (exit 0;
-// violations below the threshold are reported but pass).
+// Err is the run's exit decision, after Finish: when a rule could not be
+// evaluated, an error naming the rules: audit.ELOCAL (exit 5) when one of
+// them lacked the local cache it needs, else audit.EINVALID (exit 3);
+// else ErrViolations (exit 1) when a rule at or above the threshold has
+// violations; else nil (exit 0; violations below the threshold are
+// reported but pass).
 func (r *Report) Err() error {
 	if r.Summary.Errors > 0 {
 		var ids []string
+		code := audit.EINVALID
+		why := map[string]bool{}
 		for _, res := range r.Rules {
 			if res.Status == StatusError {
 				ids = append(ids, res.ID)
+				why[res.Error] = true
+				if res.ErrorCode == audit.ELOCAL {
+					code = audit.ELOCAL
+				}
 			}
 		}
-		return audit.Errorf(audit.EINVALID, "%d of %d rules could not be evaluated: %s", r.Summary.Errors, r.Summary.Rules, strings.Join(ids, ", "))
+		msg := fmt.Sprintf("%d of %d rules could not be evaluated: %s", r.Summary.Errors, r.Summary.Rules, strings.Join(ids, ", "))
+		if len(why) == 1 {
+			for w := range why { // one cause (for all: no cache): say it
+				msg += " (" + w + ")"
+			}
+		}
+		return audit.Errorf(code, "%s", msg)
 	}
 	if r.Summary.Failed > 0 {
 		return ErrViolations

@@ -162,10 +162,16 @@ func sarifViolation(res Result, index int, v Violation) sarifResult {
 	for _, s := range v.Sessions {
 		ids = append(ids, s.ID)
 	}
+	for _, q := range v.Queries {
+		ids = append(ids, q.SessionID+"@"+audit.FormatTime(q.Time))
+	}
 	if len(ids) > 0 {
 		what := "events"
 		if len(v.Sessions) > 0 {
 			what = "sessions"
+		}
+		if len(v.Queries) > 0 {
+			what = "queries (session@time)"
 		}
 		text.WriteString(" (" + what + ": " + strings.Join(ids, ", "))
 		if n := v.Count - int64(len(ids)); n > 0 {

@@ -113,7 +113,45 @@ func ItemSummaries(v Violation, opt output.Options) []string {
 	for _, s := range v.Sessions {
 		out = append(out, SessionSummary(s, opt))
 	}
+	for _, q := range v.Queries {
+		out = append(out, QuerySummary(q, opt))
+	}
 	return out
+}
+
+// maxStatement is how many characters of a statement a summary shows.
+const maxStatement = 200
+
+// QuerySummary is one query on one line: time, session id, user,
+// resource, status, the statement and the message (each on one line, cut
+// at 200 characters). Not sanitized.
+func QuerySummary(q Query, opt output.Options) string {
+	t := opt.Time(q.Time)
+	if opt.Location == nil {
+		t += "Z"
+	}
+	parts := []string{t, q.SessionID}
+	if q.User != "" {
+		parts = append(parts, "by "+q.User)
+	}
+	if q.Resource != "" {
+		parts = append(parts, "on "+q.Resource)
+	}
+	parts = append(parts, q.Status+":", oneLine(q.Statement, maxStatement))
+	if q.Message != "" {
+		parts = append(parts, "("+oneLine(q.Message, maxStatement)+")")
+	}
+	return strings.Join(parts, " ")
+}
+
+// oneLine folds s onto one line (runs of white space, line breaks
+// included, become one space) and cuts it at n characters.
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		s = string(r[:n]) + "…"
+	}
+	return s
 }
 
 // SessionSummary is one session on one line: start, id prefix, user,

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/MakeNowJust/heredoc"
@@ -70,31 +71,46 @@ func NewCmdCheck(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			text is sanitized and escaped, so it can never inject a workflow
 			command).
 
-			A rule looks at events (a -q query) or sessions (the filters of
-			'sessions list'), with a condition: none, max, threshold (per group
+			A rule looks at events (a -q query), sessions (the filters of
+			'sessions list') or queries (the database queries recorded in the
+			sessions' recordings, by status: blocked, error, ok, and by
+			statement), with a condition: none, max, threshold (per group
 			within a sliding window), require (at least N, per period), or
 			sequence (steps in order for the same group within a window); its
 			exceptions (until a date, with a reason; an expired one is ignored
 			and the report says so) and schedule windows excuse matches. See
 			docs/compliance.md for the format and examples.
 
+			A queries rule reads each recording as 'sessions queries ID' does:
+			checked against the SHA-256 registered for it first. A recording
+			modified since, missing or damaged makes the rule an error (exit
+			3), never a silent pass; sessions without a recording are named in
+			a note.
+
 			--remote jumpcloud evaluates the events rules against the live
 			Directory Insights API (each rule's filter pushed down; no cache
-			needed); --sync jumpcloud first syncs the window into the cache
-			(created if need be), then evaluates there.
+			needed). Sessions and queries rules still read the local cache,
+			which holds Session History and the recordings: without one, each
+			is an error naming the missing cache, the other rules are reported,
+			and the run exits 5. --sync jumpcloud first syncs the window into
+			the cache (created if need be), then evaluates there.
 
 			Exit codes: 0 no violation at or above --severity; 1 violations at or
 			above it (and only then); 2 a bad policy (file:line:column and what
 			was expected) or bad flags; 3 a rule that could not be evaluated; 4
-			the remote API failed; 5 no cache, or an unwritable --junit/--sarif;
-			6 the window holds no data at all (no events, or no sessions for a
-			sessions rule), unless --allow-empty. The summary line goes to
-			stdout with the table; no stderr notice but the annotations.
+			the remote API failed; 5 no cache (with --remote: for a sessions or
+			queries rule), or an unwritable --junit/--sarif; 6 the window holds
+			no data at all (no events, or no sessions for a sessions or queries
+			rule), unless --allow-empty. The summary line goes to stdout with
+			the table; no stderr notice but the annotations.
 		`),
 		Example: heredoc.Doc(`
 			# the demo data and the example policies of docs/compliance.md
 			auditctl demo --db /tmp/demo.db
 			auditctl check docs/examples/policies/*.yaml --db /tmp/demo.db --since 30d
+
+			# the demo's blocked database statement (a queries rule), as a table
+			auditctl check docs/examples/policies/sessions.yaml --db /tmp/demo.db --since 30d -o table
 
 			# in CI: fail on high and critical rules only, with reports for the CI
 			auditctl check policy.yaml --since 24h --severity high --junit report.xml --sarif check.sarif
@@ -182,17 +198,20 @@ func run(ctx context.Context, opts *Options) error {
 		}
 	}
 	if opts.Remote == "" {
-		if db, ok := ev.Events.(*sqlite.DB); ok {
-			ev.Sessions = db
+		if st, ok := ev.Events.(session.Store); ok {
+			ev.Sessions = st
 		}
 	} else if hasSessions(pol) {
-		// Session History is local: read it when there is a cache, else
-		// the sessions rules say that they need one.
+		// Session History and recordings are local: read them when there
+		// is a cache; else each sessions and queries rule is an error
+		// saying so (exit 5), and the events rules are still reported.
 		db, err := opts.DB(ctx)
 		switch {
 		case err == nil:
 			ev.Sessions = db
-		case !errors.Is(err, sqlite.ErrNoCache):
+		case errors.Is(err, sqlite.ErrNoCache):
+			ev.NoSessions = audit.Errorf(audit.ELOCAL, "%v; with --remote %s, sessions and queries rules still read the local cache (Session History and session recordings are not in the remote API): run the check where the cache is (--db), or leave these rules out", strings.TrimSuffix(err.Error(), ": run auditctl import, sync or demo first"), opts.Remote)
+		default:
 			return err
 		}
 	}
@@ -225,9 +244,13 @@ func oldest(ctx context.Context, svc audit.EventService, until time.Time) (time.
 	return evs[0].Time, nil
 }
 
+var _ session.Store = (*sqlite.DB)(nil)
+
+// hasSessions reports whether a rule of p reads sessions (a sessions or
+// queries rule).
 func hasSessions(p *policy.Policy) bool {
 	for _, r := range p.Rules {
-		if r.Sessions != nil {
+		if r.Sessions != nil || r.Queries != nil {
 			return true
 		}
 	}
@@ -260,5 +283,3 @@ func (opts *Options) sync(ctx context.Context, since, now time.Time) error {
 	prog.Done()
 	return err
 }
-
-var _ session.Store = (*sqlite.DB)(nil)
