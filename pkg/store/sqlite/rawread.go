@@ -30,6 +30,11 @@ type rawConn struct {
 
 // openRaw opens the cache at path read-only.
 func openRaw(path string) (*rawConn, error) {
+	return openRawFlags(path, sqlite3.SQLITE_OPEN_READONLY)
+}
+
+// openRawFlags opens the database at path with flags (and NOMUTEX, URI).
+func openRawFlags(path string, flags int32) (*rawConn, error) {
 	tls := libc.NewTLS()
 	name, err := libc.CString("file:" + (&url.URL{Path: path}).EscapedPath())
 	if err != nil {
@@ -40,7 +45,7 @@ func openRaw(path string) (*rawConn, error) {
 	pdb := tls.Alloc(8)
 	defer tls.Free(8)
 	*(*uintptr)(cptr(pdb)) = 0
-	rc := sqlite3.Xsqlite3_open_v2(tls, name, pdb, sqlite3.SQLITE_OPEN_READONLY|sqlite3.SQLITE_OPEN_NOMUTEX|sqlite3.SQLITE_OPEN_URI, 0)
+	rc := sqlite3.Xsqlite3_open_v2(tls, name, pdb, flags|sqlite3.SQLITE_OPEN_NOMUTEX|sqlite3.SQLITE_OPEN_URI, 0)
 	c := &rawConn{tls: tls, db: *(*uintptr)(cptr(pdb))}
 	if rc != sqlite3.SQLITE_OK {
 		err := c.err(rc)
@@ -152,11 +157,47 @@ func (s *rawStmt) close() {
 	}
 }
 
+// The column accessors below read the result register of column i where
+// the library keeps it (the Vdbe's pResultRow, an array of Mem) when its
+// flags say plainly what it holds (a NULL, an integer, UTF-8 text, a blob
+// that is not a zeroblob), and call the library's sqlite3_column_* function
+// otherwise. Each such call enters and leaves the connection's mutex (a
+// no-op under SQLITE_OPEN_NOMUTEX, but still two calls) and checks for a
+// failed allocation: over the ~30 columns of each row that verify and the
+// shared pass read, they cost more than the reading itself
+// (docs/performance.md, "verify"). The values are those the functions
+// return (TestRawColumnAccessorsAgree).
+
+// memSize is the size of one result register (a Mem) in the library.
+const memSize = unsafe.Sizeof(sqlite3.Mem{})
+
+// mem is the result register of column i of the current row, 0 when
+// there is no row or no such column.
+func (s *rawStmt) mem(i int) uintptr {
+	v := (*sqlite3.Vdbe)(cptr(s.st))
+	if v.FpResultRow == 0 || i < 0 || i >= int(v.FnResColumn) {
+		return 0
+	}
+	return v.FpResultRow + uintptr(i)*memSize
+}
+
 // typ is the storage class of column i of the current row
 // (sqlite3.SQLITE_INTEGER, _FLOAT, _TEXT, _BLOB or _NULL).
-func (s *rawStmt) typ(i int) int32 { return sqlite3.Xsqlite3_column_type(s.c.tls, s.st, int32(i)) }
+func (s *rawStmt) typ(i int) int32 {
+	if m := s.mem(i); m != 0 {
+		return sqlite3.Xsqlite3_value_type(s.c.tls, m) // reads the flags: no mutex, no state
+	}
+	return sqlite3.Xsqlite3_column_type(s.c.tls, s.st, int32(i))
+}
 
-func (s *rawStmt) int64(i int) int64 { return sqlite3.Xsqlite3_column_int64(s.c.tls, s.st, int32(i)) }
+func (s *rawStmt) int64(i int) int64 {
+	if m := s.mem(i); m != 0 {
+		if mm := (*sqlite3.Mem)(cptr(m)); mm.Fflags&(sqlite3.MEM_Int|sqlite3.MEM_IntReal) != 0 {
+			return *(*int64)(unsafe.Pointer(&mm.Fu))
+		}
+	}
+	return sqlite3.Xsqlite3_column_int64(s.c.tls, s.st, int32(i))
+}
 
 func (s *rawStmt) float(i int) float64 {
 	return sqlite3.Xsqlite3_column_double(s.c.tls, s.st, int32(i))
@@ -166,16 +207,34 @@ func (s *rawStmt) float(i int) float64 {
 // valid until the next step, never to be kept or written.
 func (s *rawStmt) bytes(i int, text bool) []byte {
 	var p uintptr
-	if text {
-		p = sqlite3.Xsqlite3_column_text(s.c.tls, s.st, int32(i))
+	var n int32
+	if m := s.mem(i); m != 0 && memPlain(m, text) {
+		mm := (*sqlite3.Mem)(cptr(m))
+		p, n = mm.Fz, mm.Fn
 	} else {
-		p = sqlite3.Xsqlite3_column_blob(s.c.tls, s.st, int32(i))
+		if text {
+			p = sqlite3.Xsqlite3_column_text(s.c.tls, s.st, int32(i))
+		} else {
+			p = sqlite3.Xsqlite3_column_blob(s.c.tls, s.st, int32(i))
+		}
+		n = sqlite3.Xsqlite3_column_bytes(s.c.tls, s.st, int32(i))
 	}
-	n := sqlite3.Xsqlite3_column_bytes(s.c.tls, s.st, int32(i))
 	if p == 0 || n <= 0 {
 		return nil
 	}
 	return unsafe.Slice((*byte)(cptr(p)), n)
+}
+
+// memPlain reports whether register m holds its value's bytes as
+// sqlite3_column_text (text) or _blob would return them, with no
+// conversion: text that is UTF-8 and terminated, or a blob that is not a
+// zeroblob.
+func memPlain(m uintptr, text bool) bool {
+	mm := (*sqlite3.Mem)(cptr(m))
+	if text {
+		return mm.Fflags&(sqlite3.MEM_Str|sqlite3.MEM_Term) == sqlite3.MEM_Str|sqlite3.MEM_Term && mm.Fenc == sqlite3.SQLITE_UTF8
+	}
+	return mm.Fflags&sqlite3.MEM_Blob != 0 && mm.Fflags&sqlite3.MEM_Zero == 0
 }
 
 // verifyLockWait is how long verifySnapshot waits for the write lock.
