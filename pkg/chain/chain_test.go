@@ -199,3 +199,41 @@ func TestBeginEndEqualsSum(t *testing.T) {
 		t.Fatal("Begin…End and Sum encode differently")
 	}
 }
+
+// TestBeginEndLongValues: values long enough to be hashed where they lie
+// (directBytes), first, between short ones, last and one after another,
+// give the hash Sum gives.
+func TestBeginEndLongValues(t *testing.T) {
+	rh := NewRowHasher()
+	for _, n := range []int{directBytes - 1, directBytes, directBytes + 1, 1000, 64*50 + 13} {
+		long := make([]byte, n)
+		for i := range long {
+			long[i] = byte(i*7 + n)
+		}
+		for _, vals := range [][]any{
+			{long},
+			{long, "a", int64(1)},
+			{"a", long, nil, long, "b"},
+			{int64(3), nil, long},
+			{long, long},
+		} {
+			want := rh.Sum(KindEvent, vals...)
+			rh.Begin(KindEvent, len(vals))
+			for _, v := range vals {
+				switch x := v.(type) {
+				case []byte:
+					rh.Bytes(x)
+				case string:
+					rh.Text(x)
+				case int64:
+					rh.Int(x)
+				case nil:
+					rh.Null()
+				}
+			}
+			if got := rh.End(); got != want {
+				t.Fatalf("%d-byte values %d: Begin…End and Sum differ", n, len(vals))
+			}
+		}
+	}
+}

@@ -69,8 +69,14 @@ func (r *RowHasher) Sum(kind byte, vals ...any) Hash {
 // boxing them (the import's hot path): call Text, Int or Null once per
 // value, in column order, then End. The bytes are those Sum encodes.
 func (r *RowHasher) Begin(kind byte, n int) {
+	r.h.Reset()
 	r.buf = binary.AppendUvarint(append(r.buf[:0], 'v', '1', kind), uint64(n))
 }
+
+// directBytes: a value at least this long is hashed where it lies, after
+// the bytes gathered before it, instead of being copied behind them (a
+// document of a kilobyte or more; the hashed bytes are the same).
+const directBytes = 256
 
 // Text adds a text value.
 func (r *RowHasher) Text(s string) {
@@ -81,6 +87,12 @@ func (r *RowHasher) Text(s string) {
 // Bytes adds a text value held in a byte slice.
 func (r *RowHasher) Bytes(b []byte) {
 	r.buf = binary.AppendUvarint(append(r.buf, tagText), uint64(len(b)))
+	if len(b) >= directBytes {
+		r.h.Write(r.buf)
+		r.h.Write(b)
+		r.buf = r.buf[:0]
+		return
+	}
 	r.buf = append(r.buf, b...)
 }
 
@@ -99,7 +111,6 @@ func (r *RowHasher) Null() { r.buf = append(r.buf, tagNull) }
 
 // End returns the hash of the row begun with Begin.
 func (r *RowHasher) End() Hash {
-	r.h.Reset()
 	r.h.Write(r.buf)
 	var out Hash
 	r.h.Sum(out[:0])
