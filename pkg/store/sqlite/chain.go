@@ -248,12 +248,27 @@ type ChainReport struct {
 // sealed, and each record that does not hold. trusted, when set, is the
 // only key a checkpoint may be signed with.
 func (db *DB) VerifyChain(ctx context.Context, trusted ed25519.PublicKey) (*ChainReport, error) {
+	return db.verifyChain(ctx, trusted, verifyHow{chunks: verifyChunks, readers: 2})
+}
+
+// verifyHow is how verifyChain reads the events: cut into chunks key
+// ranges, checked by readers raw readers at once (0: the driver
+// connection alone). The report is the same whatever they are
+// (TestVerifyParallelEqualsSequential).
+type verifyHow struct{ chunks, readers int }
+
+func (db *DB) verifyChain(ctx context.Context, trusted ed25519.PublicKey, how verifyHow) (*ChainReport, error) {
 	// A driver connection (the records, sessions, hidden rows) and two raw
 	// readers of the events (rawread.go), all over one snapshot, when the
 	// write lock is free for a moment; else the driver connection alone.
-	main, raws, ok, err := db.verifySnapshot(ctx, 2)
-	if err != nil {
-		return nil, err
+	var main *sql.Conn
+	var raws []*rawConn
+	ok := false
+	if how.readers > 0 {
+		var err error
+		if main, raws, ok, err = db.verifySnapshot(ctx, how.readers); err != nil {
+			return nil, err
+		}
 	}
 	if !ok {
 		c, err := db.db.Conn(ctx)
@@ -290,7 +305,7 @@ func (db *DB) VerifyChain(ctx context.Context, trusted ed25519.PublicKey) (*Chai
 	if err := eachRecord(ctx, conn, v.Record); err != nil {
 		return nil, fmt.Errorf("read chain: %w", err)
 	}
-	if err := verifyEvents(ctx, conn, srcs, v, unpub, rep); err != nil {
+	if err := verifyEvents(ctx, conn, srcs, how.chunks, v, unpub, rep); err != nil {
 		return nil, err
 	}
 	v.Finish()
@@ -395,7 +410,7 @@ type chunkResult struct {
 // sealed row to its segment, in key order. The key range is cut into
 // chunks that srcs (one, or two over the same snapshot as conn) check in
 // turn; the results are taken in order.
-func verifyEvents(ctx context.Context, conn *sql.Conn, srcs []chunkSource, v *chain.Verifier, unpub map[int64]bool, rep *ChainReport) error {
+func verifyEvents(ctx context.Context, conn *sql.Conn, srcs []chunkSource, chunks int, v *chain.Verifier, unpub map[int64]bool, rep *ChainReport) error {
 	var lo, hi sql.NullInt64
 	if err := conn.QueryRowContext(ctx, "SELECT min(id), max(id) FROM (SELECT min(id) AS id FROM events UNION ALL SELECT max(id) FROM events UNION ALL SELECT min(id) FROM chain_rows UNION ALL SELECT max(id) FROM chain_rows)").Scan(&lo, &hi); err != nil {
 		return err
@@ -403,16 +418,8 @@ func verifyEvents(ctx context.Context, conn *sql.Conn, srcs []chunkSource, v *ch
 	if !lo.Valid {
 		return nil
 	}
-	n := verifyChunks
-	if hi.Int64-lo.Int64 < int64(n) {
-		n = 1
-	}
-	bounds := make([]int64, n+1)
-	width := (hi.Int64 - lo.Int64 + int64(n)) / int64(n)
-	for i := range bounds {
-		bounds[i] = lo.Int64 + int64(i)*width
-	}
-	bounds[n] = hi.Int64 + 1
+	bounds := chunkBounds(lo.Int64, hi.Int64, chunks)
+	n := len(bounds) - 1
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	results := make([]chan chunkResult, n)
@@ -494,6 +501,21 @@ func verifyEvents(ctx context.Context, conn *sql.Conn, srcs []chunkSource, v *ch
 		return fmt.Errorf("verify events: %w", err)
 	}
 	return nil
+}
+
+// chunkBounds cuts the keys lo..hi into n ranges of about the same width
+// (one when there are fewer keys than n): range i is [b[i], b[i+1]).
+func chunkBounds(lo, hi int64, n int) []int64 {
+	if n < 1 || hi-lo < int64(n) {
+		n = 1
+	}
+	bounds := make([]int64, n+1)
+	width := (hi - lo + int64(n)) / int64(n)
+	for i := range bounds {
+		bounds[i] = lo + int64(i)*width
+	}
+	bounds[n] = hi + 1
+	return bounds
 }
 
 // verifyChunk merges the events (with their documents) and chain_rows with
