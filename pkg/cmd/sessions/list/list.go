@@ -10,6 +10,7 @@ import (
 
 	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/auditctl/auditctl/pkg/audit"
 	"github.com/auditctl/auditctl/pkg/cmd/sessions/shared"
@@ -29,36 +30,31 @@ type Options struct {
 	Table  cmdutil.TableFlags
 	Quiet  bool
 
-	Since, Until             string
-	Connector, Users         []string
-	HasRecording             string
-	Category, Resource       []string
-	ResourceID, SessionID    []string
-	MinDuration, MaxDuration string
-	ServerOS, Protocol, From []string
-	Status                   []string
-	Active                   bool
-	Search                   string
-	Limit, Page              int
-	All                      bool   // accepted for consistency: there is no default window
-	JQ                       string // --jq
+	FilterFlags
+	Limit, Page int
+	All         bool   // accepted for consistency: there is no default window
+	JQ          string // --jq
 	// Refresh marks sessions whose recorder died as stale before listing.
 	Refresh func(ctx context.Context, store session.Store) error
+}
+
+// Refresh brings Session History up to date before it is read: the rows
+// recorders left in the spool (the cache was busy) are registered when the
+// cache is free now, and sessions whose recorder died are marked stale.
+// `sessions list` and the console's sessions view run it.
+func Refresh(ctx context.Context, store session.Store) error {
+	if db, ok := store.(*sqlite.DB); ok {
+		_ = db.DrainSpool(ctx)
+		store = db.NoWait() // the sweep never waits for an import
+	}
+	_, err := recorder.MarkStale(ctx, store)
+	return err
 }
 
 // NewCmdList builds the command.
 func NewCmdList(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	opts := &Options{IO: f.IOStreams, Now: f.Now, Store: func(ctx context.Context) (session.Store, error) { return f.DB(ctx) },
-		Refresh: func(ctx context.Context, store session.Store) error {
-			// Rows recorders left in the spool (the cache was busy) are
-			// registered first, when the cache is free now.
-			if db, ok := store.(*sqlite.DB); ok {
-				_ = db.DrainSpool(ctx)
-				store = db.NoWait() // the sweep never waits for an import
-			}
-			_, err := recorder.MarkStale(ctx, store)
-			return err
-		}}
+		Refresh: Refresh}
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List recorded and active sessions (Session History)",
@@ -111,23 +107,8 @@ func NewCmdList(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&opts.Since, "since", "", "sessions that started at or after this time")
-	fl.StringVar(&opts.Until, "until", "", "sessions that started before this time")
-	fl.StringArrayVar(&opts.Connector, "connector", nil, "connector that brokered the session")
-	fl.StringArrayVar(&opts.Users, "user", nil, "user name or email")
-	fl.StringVar(&opts.HasRecording, "has-recording", "", "yes, no or all")
-	fl.StringArrayVar(&opts.Category, "category", nil, "server, database or website")
-	fl.StringArrayVar(&opts.Resource, "resource", nil, "resource name")
-	fl.StringArrayVar(&opts.ResourceID, "resource-id", nil, "resource id")
-	fl.StringArrayVar(&opts.SessionID, "session-id", nil, "session id")
-	fl.StringVar(&opts.MinDuration, "min-duration", "", "shortest duration, HH:MM")
-	fl.StringVar(&opts.MaxDuration, "max-duration", "", "longest duration, HH:MM")
-	fl.StringArrayVar(&opts.ServerOS, "server-os", nil, "operating system of the server")
-	fl.StringArrayVar(&opts.Protocol, "protocol", nil, "protocol (ssh, rdp, https, postgres...)")
-	fl.StringArrayVar(&opts.From, "connected-from", nil, "web or proxy")
-	fl.StringArrayVar(&opts.Status, "status", nil, "active, completed, terminated or stale")
+	opts.FilterFlags.Add(fl)
 	fl.BoolVar(&opts.Active, "active", false, "running sessions only")
-	fl.StringVar(&opts.Search, "search", "", "text in name, email, account, server name, host, client IP or client name")
 	fl.BoolVar(&opts.All, "all", false, "all sessions (the default here: sessions list has no default time window; --since/--until still apply)")
 	shared.AddJQ(fl, &opts.JQ)
 	fl.IntVar(&opts.Limit, "limit", 50, "sessions per page")
@@ -136,32 +117,73 @@ func NewCmdList(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	return cmd
 }
 
-func (opts *Options) filter() (session.Filter, error) {
+// FilterFlags are the filters of Session History (seeds 000 and 002):
+// the flags of `sessions list`, and the fields of the console's sessions
+// filter panel (auditctl tui), which sets them by name through the same
+// flag set (Add) and reads them with Filter.
+type FilterFlags struct {
+	Since, Until             string
+	Connector, Users         []string
+	HasRecording             string
+	Category, Resource       []string
+	ResourceID, SessionID    []string
+	MinDuration, MaxDuration string
+	ServerOS, Protocol, From []string
+	Status                   []string
+	Active                   bool
+	Search                   string
+}
+
+// Add defines the filter flags on fl, in the order the console's panel
+// shows them (--active is the command's alone: the panel has --status).
+func (ff *FilterFlags) Add(fl *pflag.FlagSet) {
+	fl.StringVar(&ff.Since, "since", "", "sessions that started at or after this time")
+	fl.StringVar(&ff.Until, "until", "", "sessions that started before this time")
+	fl.StringArrayVar(&ff.Users, "user", nil, "user name or email")
+	fl.StringArrayVar(&ff.Connector, "connector", nil, "connector that brokered the session")
+	fl.StringVar(&ff.HasRecording, "has-recording", "", "yes, no or all")
+	fl.StringArrayVar(&ff.Category, "category", nil, "server, database or website")
+	fl.StringArrayVar(&ff.Resource, "resource", nil, "resource name")
+	fl.StringArrayVar(&ff.ResourceID, "resource-id", nil, "resource id")
+	fl.StringArrayVar(&ff.SessionID, "session-id", nil, "session id")
+	fl.StringVar(&ff.MinDuration, "min-duration", "", "shortest duration, HH:MM")
+	fl.StringVar(&ff.MaxDuration, "max-duration", "", "longest duration, HH:MM")
+	fl.StringArrayVar(&ff.ServerOS, "server-os", nil, "operating system of the server")
+	fl.StringArrayVar(&ff.Protocol, "protocol", nil, "protocol (ssh, rdp, https, postgres...)")
+	fl.StringArrayVar(&ff.From, "connected-from", nil, "web or proxy")
+	fl.StringArrayVar(&ff.Status, "status", nil, "active, completed, terminated or stale")
+	fl.StringVar(&ff.Search, "search", "", "text in name, email, account, server name, host, client IP or client name")
+}
+
+func (opts *Options) filter() (session.Filter, error) { return opts.FilterFlags.Filter(opts.Now()) }
+
+// Filter reads the flags into a session filter; relative times count back
+// from now. Its errors are usage errors naming the flag.
+func (ff *FilterFlags) Filter(now time.Time) (session.Filter, error) {
 	var f session.Filter
-	now := opts.Now()
 	var err error
-	if opts.Since != "" {
-		if f.Since, err = audit.ParseTimeArg(opts.Since, now); err != nil {
+	if ff.Since != "" {
+		if f.Since, err = audit.ParseTimeArg(ff.Since, now); err != nil {
 			return f, err
 		}
 	}
-	if opts.Until != "" {
-		if f.Until, err = audit.ParseTimeArg(opts.Until, now); err != nil {
+	if ff.Until != "" {
+		if f.Until, err = audit.ParseTimeArg(ff.Until, now); err != nil {
 			return f, err
 		}
 	}
-	if f.MinDuration, err = session.ParseDuration("--min-duration", opts.MinDuration); err != nil {
+	if f.MinDuration, err = session.ParseDuration("--min-duration", ff.MinDuration); err != nil {
 		return f, err
 	}
-	if f.MaxDuration, err = session.ParseDuration("--max-duration", opts.MaxDuration); err != nil {
+	if f.MaxDuration, err = session.ParseDuration("--max-duration", ff.MaxDuration); err != nil {
 		return f, err
 	}
 	if f.MaxDuration > 0 && f.MinDuration > f.MaxDuration {
 		return f, audit.Errorf(audit.EUSAGE, "--min-duration is longer than --max-duration")
 	}
 	var ok bool
-	if f.HasRecording, ok = session.ParseHasRecording(opts.HasRecording); !ok {
-		return f, audit.Errorf(audit.EUSAGE, "--has-recording %q: want yes, no or all", opts.HasRecording)
+	if f.HasRecording, ok = session.ParseHasRecording(ff.HasRecording); !ok {
+		return f, audit.Errorf(audit.EUSAGE, "--has-recording %q: want yes, no or all", ff.HasRecording)
 	}
 	// Each value flag takes the query language's value syntax, as the
 	// event filter flags do: --user alice,bob is two users.
@@ -170,21 +192,21 @@ func (opts *Options) filter() (session.Filter, error) {
 		in   []string
 		out  *[]string
 	}{
-		{"connector", opts.Connector, &f.Connector}, {"user", opts.Users, &f.Users},
-		{"resource", opts.Resource, &f.ResourceName}, {"resource-id", opts.ResourceID, &f.ResourceID},
-		{"session-id", opts.SessionID, &f.SessionID}, {"server-os", opts.ServerOS, &f.ServerOS},
-		{"protocol", opts.Protocol, &f.Protocol}, {"connected-from", opts.From, &f.ConnectedFrom},
+		{"connector", ff.Connector, &f.Connector}, {"user", ff.Users, &f.Users},
+		{"resource", ff.Resource, &f.ResourceName}, {"resource-id", ff.ResourceID, &f.ResourceID},
+		{"session-id", ff.SessionID, &f.SessionID}, {"server-os", ff.ServerOS, &f.ServerOS},
+		{"protocol", ff.Protocol, &f.Protocol}, {"connected-from", ff.From, &f.ConnectedFrom},
 	}
 	for _, l := range lists {
 		if *l.out, err = splitAll(l.flag, l.in); err != nil {
 			return f, err
 		}
 	}
-	categories, err := splitAll("category", opts.Category)
+	categories, err := splitAll("category", ff.Category)
 	if err != nil {
 		return f, err
 	}
-	statuses, err := splitAll("status", opts.Status)
+	statuses, err := splitAll("status", ff.Status)
 	if err != nil {
 		return f, err
 	}
@@ -202,10 +224,10 @@ func (opts *Options) filter() (session.Filter, error) {
 		}
 		f.Status = append(f.Status, st)
 	}
-	if opts.Active {
+	if ff.Active {
 		f.Status = append(f.Status, session.StatusActive)
 	}
-	f.Search = opts.Search
+	f.Search = ff.Search
 	return f, nil
 }
 

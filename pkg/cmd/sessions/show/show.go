@@ -125,31 +125,12 @@ func run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	d := Detail{Session: s, Files: files(s), Events: []*audit.Event{}}
-	var users []string
-	for _, u := range []string{s.UserEmail, s.UserName} {
-		if u != "" {
-			users = append(users, u)
-		}
-	}
-	if len(users) > 0 && opts.Events > 0 {
-		f := audit.Filter{Since: s.Start, Until: s.End}
-		if s.End.IsZero() {
-			f.Until = opts.Now()
-		}
-		f.Until = f.Until.Add(time.Second) // events logged as the session closed
-		f.Add(audit.FieldActor, users...)
-		evs, total, err := db.FindEvents(ctx, f, audit.Page{Limit: opts.Events, Sort: []audit.SortKey{{Field: audit.FieldTime}}})
-		if err != nil {
-			return err
-		}
-		d.Events, d.EventsTotal = evs, total
-		if d.Events == nil {
-			d.Events = []*audit.Event{}
-		}
+	d, err := Load(ctx, db, s, opts.Now(), opts.Events)
+	if err != nil {
+		return err
 	}
 	if opts.JQ != "" {
-		return shared.WriteJQ(opts.IO, opts.JQ, &d)
+		return shared.WriteJQ(opts.IO, opts.JQ, d)
 	}
 	switch format {
 	case output.FormatTable:
@@ -157,11 +138,65 @@ func run(ctx context.Context, opts *Options) error {
 		if err != nil {
 			return err
 		}
-		return writePanel(opts.IO.Out, &d, oo, opts.Command)
+		return WritePanel(opts.IO.Out, d, oo, moreHint(d, opts.Command))
 	case output.FormatYAML:
-		return output.WriteRecords(opts.IO.Out, format, output.Records{Len: 1, Item: func(int) any { return &d }}, output.Options{})
+		return output.WriteRecords(opts.IO.Out, format, output.Records{Len: 1, Item: func(int) any { return d }}, output.Options{})
 	}
-	return output.WriteJSON(opts.IO.Out, &d)
+	return output.WriteJSON(opts.IO.Out, d)
+}
+
+// Load reads what `sessions show` tells of s: its files (the recording
+// read once) and the first n audit events of its user (by email or name)
+// during its time window (until now while it runs), with their total.
+// The console's session panel shows the same.
+func Load(ctx context.Context, events audit.EventService, s *session.Session, now time.Time, n int) (*Detail, error) {
+	d := &Detail{Session: s, Files: files(s), Events: []*audit.Event{}}
+	if f, ok := UserEvents(s, now); ok && n > 0 {
+		evs, total, err := events.FindEvents(ctx, f, audit.Page{Limit: n, Sort: []audit.SortKey{{Field: audit.FieldTime}}})
+		if err != nil {
+			return nil, err
+		}
+		d.Events, d.EventsTotal = evs, total
+		if d.Events == nil {
+			d.Events = []*audit.Event{}
+		}
+	}
+	return d, nil
+}
+
+// UserEvents is the filter of the audit events of s's user (by email or
+// name) during s (until now while it runs, a second more for the events
+// logged as it closed); false when s names no user.
+func UserEvents(s *session.Session, now time.Time) (audit.Filter, bool) {
+	var users []string
+	for _, u := range []string{s.UserEmail, s.UserName} {
+		if u != "" {
+			users = append(users, u)
+		}
+	}
+	f := audit.Filter{Since: s.Start, Until: s.End}
+	if len(users) == 0 {
+		return f, false
+	}
+	if s.End.IsZero() {
+		f.Until = now
+	}
+	f.Until = f.Until.Add(time.Second) // events logged as the session closed
+	f.Add(audit.FieldActor, users...)
+	return f, true
+}
+
+// moreHint is the command that lists all the user's events of the
+// session, for the line under the first ones.
+func moreHint(d *Detail, command string) string {
+	s := d.Session
+	if command == "" {
+		command = "auditctl"
+	}
+	// Every value is one shell word: the hint can be pasted as it is.
+	return command + " logs list --actor " + cmdutil.ShellQuote(firstNonEmpty(s.UserEmail, s.UserName)) +
+		" --since " + cmdutil.ShellQuote(audit.FormatTime(s.Start)) +
+		" --until " + cmdutil.ShellQuote(audit.FormatTime(firstNonZero(s.End, s.Start)))
 }
 
 // files reads the recording once to tell what it holds.
@@ -206,7 +241,11 @@ func files(s *session.Session) Files {
 	return f
 }
 
-func writePanel(w io.Writer, d *Detail, oo output.Options, command string) error {
+// WritePanel writes the panel of `sessions show` (the session, its files,
+// the first of its user's events as a table fitted to oo.Width); when the
+// user has more events than d holds, a last line says how many and more
+// (how to see them all).
+func WritePanel(w io.Writer, d *Detail, oo output.Options, more string) error {
 	s := d.Session
 	var sb strings.Builder
 	section := func(title string) { fmt.Fprintf(&sb, "\n%s\n", title) }
@@ -286,13 +325,7 @@ func writePanel(w io.Writer, d *Detail, oo output.Options, command string) error
 	}
 	err := output.WriteEvents(w, output.FormatTable, d.Events, oo)
 	if err == nil && d.EventsTotal > len(d.Events) {
-		if command == "" {
-			command = "auditctl"
-		}
-		// Every value is one shell word: the hint can be pasted as it is.
-		_, err = fmt.Fprintf(w, "(%d more: %s)\n", d.EventsTotal-len(d.Events), sanitize.String(command+" logs list --actor "+
-			cmdutil.ShellQuote(firstNonEmpty(s.UserEmail, s.UserName))+" --since "+cmdutil.ShellQuote(audit.FormatTime(s.Start))+
-			" --until "+cmdutil.ShellQuote(audit.FormatTime(firstNonZero(s.End, s.Start)))))
+		_, err = fmt.Fprintf(w, "(%d more: %s)\n", d.EventsTotal-len(d.Events), sanitize.String(more))
 	}
 	return err
 }

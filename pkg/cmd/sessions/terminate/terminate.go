@@ -17,6 +17,7 @@ import (
 	"github.com/auditctl/auditctl/pkg/cmdutil"
 	"github.com/auditctl/auditctl/pkg/recorder"
 	"github.com/auditctl/auditctl/pkg/sanitize"
+	"github.com/auditctl/auditctl/pkg/session"
 	"github.com/auditctl/auditctl/pkg/store/sqlite"
 )
 
@@ -65,7 +66,8 @@ func NewCmdTerminate(f *cmdutil.Factory, runF func(*Options) error) *cobra.Comma
 	return cmd
 }
 
-func currentUser() string {
+// CurrentUser is who terminates when --by is not given: user@host.
+func CurrentUser() string {
 	name := os.Getenv("USER")
 	if u, err := user.Current(); err == nil && u.Username != "" {
 		name = u.Username
@@ -79,7 +81,7 @@ func currentUser() string {
 func run(ctx context.Context, opts *Options) error {
 	by := opts.By
 	if by == "" {
-		by = currentUser()
+		by = CurrentUser()
 	}
 	db, err := opts.DB(ctx)
 	if err != nil {
@@ -89,12 +91,25 @@ func run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
+	if err := Terminate(ctx, db, s, by, opts.Reason, opts.Now()); err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "terminated session %s (%s on %s)\n", s.ID,
+		sanitize.String(firstNonEmpty(s.UserEmail, s.UserName)), sanitize.String(s.ResourceName))
+	return nil
+}
+
+// Terminate ends session s as `sessions terminate ID` does: its recorder
+// kills the command and marks it terminated by by (a session whose
+// recorder died is marked directly), then a TerminateSession event naming
+// by and reason goes into the cache's audit log. The console's x runs it.
+func Terminate(ctx context.Context, db *sqlite.DB, s *session.Session, by, reason string, now time.Time) error {
 	if err := recorder.Terminate(ctx, db, s.ID, by); err != nil {
 		return err
 	}
-	params, _ := json.Marshal(map[string]string{"reason": opts.Reason, "resource": s.ResourceName, "recording": s.RecordingPath})
+	params, _ := json.Marshal(map[string]string{"reason": reason, "resource": s.ResourceName, "recording": s.RecordingPath})
 	ev := &audit.Event{
-		ID: uuid.NewString(), Source: "auditctl", Time: opts.Now().UTC(), Service: "sessions",
+		ID: uuid.NewString(), Source: "auditctl", Time: now.UTC(), Service: "sessions",
 		Action: "TerminateSession", Actor: by, Target: firstNonEmpty(s.UserEmail, s.UserName),
 		TargetID: s.ID, TargetType: "session", Status: audit.StatusSuccess,
 		Description: fmt.Sprintf("terminated session %s of %s on %s", s.ID, firstNonEmpty(s.UserEmail, s.UserName), s.ResourceName),
@@ -103,8 +118,6 @@ func run(ctx context.Context, opts *Options) error {
 	if err := db.AddEvents(ctx, ev); err != nil {
 		return fmt.Errorf("session %s was terminated, but the audit event could not be written: %w", s.ID, err)
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "terminated session %s (%s on %s)\n", s.ID,
-		sanitize.String(firstNonEmpty(s.UserEmail, s.UserName)), sanitize.String(s.ResourceName))
 	return nil
 }
 

@@ -3,6 +3,7 @@ package watch
 
 import (
 	"context"
+	"io"
 	"sync"
 	"time"
 
@@ -38,12 +39,7 @@ func NewCmdWatch(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 		if !opts.IO.IsStdinTTY() || !opts.IO.IsStdoutTTY() {
 			return audit.Errorf(audit.EUSAGE, "the interactive watch needs a terminal: use --no-tui")
 		}
-		recOpt, err := opts.Rec.Options()
-		if err != nil {
-			return err
-		}
-		return player.Run(ctx, player.Options{Path: path, Rec: recOpt, Live: true, LiveDone: done,
-			In: opts.IO.In, Out: opts.IO.RawOut(), Warning: opts.Rec.Modified})
+		return follow(ctx, &opts.Rec, path, done, opts.IO.In, opts.IO.RawOut())
 	}
 	cmd := &cobra.Command{
 		Use:   "watch ID",
@@ -81,6 +77,37 @@ func NewCmdWatch(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	return cmd
 }
 
+// follow runs the player on the live recording at path until the user
+// quits (the session's end stays on screen).
+func follow(ctx context.Context, rf *shared.RecordingFlags, path string, done func() bool, in io.Reader, out io.Writer) error {
+	recOpt, err := rf.Options()
+	if err != nil {
+		return err
+	}
+	return player.Run(ctx, player.Options{Path: path, Rec: recOpt, Live: true, LiveDone: done,
+		In: in, Out: out, Warning: rf.Modified})
+}
+
+// watchable checks that s can be watched: it has a recording, and one
+// that has ended is checked as play checks it.
+func watchable(rf *shared.RecordingFlags, s *session.Session) error {
+	if s.RecordingPath == "" {
+		return audit.Errorf(audit.ENOTFOUND, "session %s has no recording to watch", s.ID)
+	}
+	return rf.CheckRecording(s)
+}
+
+// Live follows session s in the player on the terminal in, out, as
+// `sessions watch ID` does, until the user quits: what it writes appears
+// as it is written, and the player says when the session ends. The
+// console's w runs it.
+func Live(ctx context.Context, store session.Store, rf *shared.RecordingFlags, s *session.Session, in io.Reader, out io.Writer) error {
+	if err := watchable(rf, s); err != nil {
+		return err
+	}
+	return follow(ctx, rf, s.RecordingPath, sessionEnded(ctx, store, s.ID), in, out)
+}
+
 func run(ctx context.Context, opts *Options) error {
 	store, err := opts.Store(ctx)
 	if err != nil {
@@ -90,11 +117,7 @@ func run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	if s.RecordingPath == "" {
-		return audit.Errorf(audit.ENOTFOUND, "session %s has no recording to watch", s.ID)
-	}
-	// A session that has ended is checked as play checks it.
-	if err := opts.Rec.CheckRecording(s); err != nil {
+	if err := watchable(&opts.Rec, s); err != nil {
 		return err
 	}
 	done := sessionEnded(ctx, store, s.ID)
