@@ -19,6 +19,9 @@ type detailPanel struct {
 	render func(width int) (string, error) // the panel's text, safe to print
 	view   viewport.Model
 	err    string
+	// enter, when set, is what Enter does in the panel (a session's panel:
+	// its user's events in the logs view).
+	enter func() tea.Cmd
 }
 
 func (m *Model) openDetail() tea.Cmd {

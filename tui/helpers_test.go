@@ -71,6 +71,7 @@ func openDB(t testing.TB, path string) *sqlite.DB {
 }
 
 func TestMain(m *testing.M) {
+	sessionsRefresh = 0 // frames that do not change under the goldens; TestSessionsRefresh sets it
 	code := m.Run()
 	if demoCache.path != "" {
 		os.RemoveAll(filepath.Dir(demoCache.path))

@@ -51,6 +51,17 @@ type Options struct {
 	// Play plays the recording of a session on the terminal in, out
 	// (the session player) and returns when the user quits it.
 	Play func(ctx context.Context, s *session.Session, in io.Reader, out io.Writer) error
+	// Watch follows an active session live in the player on the terminal
+	// in, out (`sessions watch`) and returns when the user quits it.
+	Watch func(ctx context.Context, s *session.Session, in io.Reader, out io.Writer) error
+	// Terminate ends an active session (`sessions terminate`), the reason
+	// going into the audit log.
+	Terminate func(ctx context.Context, s *session.Session, reason string) error
+	// ShowSession reads the panel of `sessions show`: the session, its
+	// files, its user's audit events during it. Nil: the session's fields.
+	ShowSession func(ctx context.Context, s *session.Session) (*SessionPanel, error)
+	// SessionFilter is the sessions view's filter panel; nil: none.
+	SessionFilter *SessionFilter
 }
 
 // SessionFinder lists sessions: the cache (session.Store).
@@ -115,6 +126,7 @@ type Model struct {
 	pf       filterState  // the filter panel's applied state
 	pivots   []frame      // what each pivot left, the last on top
 	tail     tailState    // the live tail (t)
+	over     overlay // a list, a panel or a prompt in place of the body
 	// layers are what is open over the logs view, in the order opened:
 	// Esc closes the last.
 	layers []layer
@@ -131,6 +143,7 @@ const (
 	layerDetail
 	layerHelp
 	layerFilter
+	layerOverlay
 )
 
 // New returns the console's model; Init starts the first query.
@@ -173,6 +186,10 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case tea.KeyPressMsg:
 		return m.key(msg)
 	case tea.PasteMsg:
+		if p, ok := m.over.(*sessFilterPanel); ok && m.bar == nil {
+			p.paste(msg)
+			return nil
+		}
 		if l, ok := m.top(); ok && l == layerFilter {
 			var cmd tea.Cmd
 			p := m.panel
@@ -185,33 +202,17 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		}
 		return nil
 	case tea.MouseWheelMsg:
-		if m.detail != nil {
-			m.detail.wheel(msg)
-			return nil
-		}
-		if msg.Button == tea.MouseWheelUp {
-			return m.move(-3)
-		}
-		if msg.Button == tea.MouseWheelDown {
-			return m.move(3)
-		}
-		return nil
+		return m.wheel(msg)
+	case tea.MouseClickMsg:
+		return m.click(msg)
 	case pageMsg:
 		return m.gotPage(msg)
 	case totalMsg:
 		m.gotTotal(msg)
 		return nil
-	case sessionsMsg:
-		m.gotSessions(msg)
-		return nil
 	case overviewMsg:
 		m.gotOverview(msg)
 		return nil
-	case playedMsg:
-		if msg.err != nil {
-			m.setStatus("player: "+errText(msg.err), true)
-		}
-		return m.loadSessions() // it may have ended meanwhile
 	case tailWakeMsg:
 		return m.gotTailWake(msg)
 	case tailMsg:
@@ -221,6 +222,9 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 			return m.runQuery(m.bar.input.Value())
 		}
 		return nil
+	}
+	if cmd, ok := m.sessionsUpdate(msg); ok {
+		return cmd
 	}
 	if m.bar != nil {
 		return m.barInput(msg) // the cursor's blink
@@ -246,6 +250,8 @@ func (m *Model) closeLast() tea.Cmd {
 		m.help = nil
 	case layerFilter:
 		m.panel = nil
+	case layerOverlay:
+		m.over = nil
 	}
 	m.relayout()
 	return nil
@@ -268,6 +274,8 @@ func (m *Model) closeLayer(l layer) {
 		m.help = nil
 	case layerFilter:
 		m.panel = nil
+	case layerOverlay:
+		m.over = nil
 	}
 	m.relayout()
 }
@@ -304,8 +312,15 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 			}
 			return m.closeLast()
 		case layerDetail:
+			if s == "enter" && m.detail.enter != nil {
+				return m.detail.enter()
+			}
 			if m.detail.key(s) {
 				return nil
+			}
+		case layerOverlay:
+			if cmd, ok := m.over.key(m, k); ok {
+				return cmd
 			}
 		}
 	}
@@ -344,7 +359,7 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 			return m.toggleTail()
 		}
 	}
-	if m.detail != nil {
+	if m.detail != nil || m.over != nil {
 		return nil
 	}
 	if m.view == viewSessions {
@@ -393,8 +408,12 @@ func (m *Model) switchTo(v viewID) tea.Cmd {
 	m.closeLayer(layerDetail)
 	m.view = v
 	m.setStatus("", false)
-	if v == viewSessions && !m.sessions.loaded && !m.sessions.loading {
-		return m.loadSessions()
+	if v == viewSessions {
+		var load tea.Cmd
+		if !m.sessions.loaded && !m.sessions.loading {
+			load = m.loadSessions()
+		}
+		return tea.Batch(load, m.tickSessions())
 	}
 	if v == viewOverview {
 		return m.loadOverview()

@@ -15,8 +15,20 @@ import (
 	"github.com/auditctl/auditctl/pkg/session"
 )
 
-// topN is how many actions and actors the overview lists.
-const topN = 5
+// topN is how many actions and actors the overview lists (topTall on a
+// terminal of 40 lines or more).
+const (
+	topN    = 5
+	topTall = 10
+)
+
+// tops is how many top actions and actors fit the height.
+func (m *Model) tops() int {
+	if m.height >= 40 {
+		return topTall
+	}
+	return topN
+}
 
 // overview is the first screen: the counts of the current filter and
 // window, the top actions and actors, and the events over time. Every
@@ -31,9 +43,15 @@ type overview struct {
 	active   int // live sessions; -1 without a session store
 	actions  []audit.Bucket
 	topActor []audit.Bucket
+	allActor []audit.Bucket // every actor, largest first: the distinct actors' way in
 	hist     []audit.Bucket
 	interval time.Duration
+	since    time.Time // the window the histogram covers
+	until    time.Time
 	sel      int // the selected entry (entries)
+	bar      int // the selected bar of the histogram, -1 for none
+	onBar    bool
+	zoom     []string // the queries before each bar chosen: Backspace goes back
 }
 
 type overviewMsg struct {
@@ -49,14 +67,18 @@ type entry struct {
 	n     int64
 	add   audit.Filter // ANDed to the query; nothing added: the query itself
 	view  viewID
+	list  bool // the distinct actors: the list of them all
 }
 
+// The kinds of entries, in order: the counts, then the top actions and
+// the top actors.
 func (o *overview) entries() []entry {
 	var out []entry
 	out = append(out, entry{label: "events", n: o.events, view: viewLogs})
 	var fail audit.Filter
 	fail.Add(audit.FieldStatus, string(audit.StatusFailure))
 	out = append(out, entry{label: "failures", n: o.failures, add: fail, view: viewLogs})
+	out = append(out, entry{label: "distinct actors", n: int64(o.actors), view: viewLogs, list: true})
 	if o.active >= 0 {
 		out = append(out, entry{label: "active sessions", n: int64(o.active), view: viewSessions})
 	}
@@ -85,17 +107,17 @@ func (m *Model) loadOverview() tea.Cmd {
 	if ctx == nil {
 		return nil
 	}
-	buckets, now := max(m.width-4, 10), m.now()
+	buckets, now, tops := max(m.width-4, 10), m.now(), m.tops()
 	return func() tea.Msg {
-		ov, err := countOverview(ctx, svc, ss, f, buckets, now)
+		ov, err := countOverview(ctx, svc, ss, f, buckets, tops, now)
 		return overviewMsg{gen: gen, ov: ov, err: err}
 	}
 }
 
 func (o *overview) zero() bool { return o.events == 0 && o.actions == nil && o.hist == nil }
 
-func countOverview(ctx context.Context, svc audit.EventService, ss SessionFinder, f audit.Filter, buckets int, now time.Time) (overview, error) {
-	ov := overview{active: -1}
+func countOverview(ctx context.Context, svc audit.EventService, ss SessionFinder, f audit.Filter, buckets, tops int, now time.Time) (overview, error) {
+	ov := overview{active: -1, bar: -1}
 	var err error
 	if ov.events, err = svc.CountEvents(ctx, f); err != nil {
 		return ov, err
@@ -113,8 +135,9 @@ func countOverview(ctx context.Context, svc audit.EventService, ss SessionFinder
 		return ov, err
 	}
 	ov.actors = len(actors)
-	ov.topActor = actors[:min(topN, len(actors))]
-	if ov.actions, err = svc.CountBy(ctx, f, audit.FieldAction, topN); err != nil {
+	ov.allActor = actors
+	ov.topActor = actors[:min(tops, len(actors))]
+	if ov.actions, err = svc.CountBy(ctx, f, audit.FieldAction, tops); err != nil {
 		return ov, err
 	}
 	if ss != nil {
@@ -138,6 +161,7 @@ func countOverview(ctx context.Context, svc audit.EventService, ss SessionFinder
 			since = oldest[0].Time
 		}
 	}
+	ov.since, ov.until = since, until
 	if !since.IsZero() && until.After(since) {
 		ov.interval = niceInterval(until.Sub(since) / time.Duration(buckets))
 		h, err := svc.Histogram(ctx, f, ov.interval)
@@ -171,7 +195,7 @@ func cloneValues(m map[audit.Field][]string) map[audit.Field][]string {
 // niceInterval rounds d up to a round bucket width.
 func niceInterval(d time.Duration) time.Duration {
 	for _, n := range []time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute, 30 * time.Minute, time.Hour,
-		3 * time.Hour, 6 * time.Hour, 12 * time.Hour, 24 * time.Hour, 7 * 24 * time.Hour} {
+		2 * time.Hour, 3 * time.Hour, 6 * time.Hour, 12 * time.Hour, 24 * time.Hour, 7 * 24 * time.Hour} {
 		if d <= n {
 			return n
 		}
@@ -191,83 +215,335 @@ func (m *Model) gotOverview(msg overviewMsg) {
 		}
 		return
 	}
+	zoom := m.ov.zoom
 	m.ov = msg.ov
-	m.ov.gen = msg.gen
+	m.ov.gen, m.ov.zoom = msg.gen, zoom
 	m.ov.sel = min(sel, max(len(m.ov.entries())-1, 0))
+	m.ov.bar = -1
 }
 
 func (m *Model) overviewKey(key string) tea.Cmd {
-	es := m.ov.entries()
+	o := &m.ov
+	es := o.entries()
 	switch key {
 	case "up", "k":
-		m.ov.sel = max(m.ov.sel-1, 0)
+		o.onBar = false
+		o.sel = max(o.sel-1, 0)
 	case "down", "j":
-		m.ov.sel = min(m.ov.sel+1, len(es)-1)
+		o.onBar = false
+		o.sel = min(o.sel+1, len(es)-1)
 	case "home", "g":
-		m.ov.sel = 0
+		o.onBar, o.sel = false, 0
 	case "end", "G":
-		m.ov.sel = len(es) - 1
+		o.onBar, o.sel = false, len(es)-1
+	case "left", "h":
+		m.selectBar(-1)
+	case "right", "l":
+		m.selectBar(1)
+	case "backspace":
+		return m.zoomOut()
 	case "enter":
-		if m.ov.loading || m.ov.sel >= len(es) {
+		if o.loading {
 			return nil
 		}
-		e := es[m.ov.sel]
-		if e.view == viewSessions {
-			return m.switchTo(viewSessions)
+		if o.onBar {
+			return m.narrowToBar()
 		}
-		m.view = viewLogs
-		q := strings.TrimSpace(m.logs.query + " " + query.Format(e.add))
-		if q == m.logs.query {
-			return nil
+		if o.sel < len(es) {
+			return m.openEntry(es[o.sel])
 		}
-		return m.runQuery(q)
 	}
 	return nil
 }
 
-// overviewLines draws the overview in h lines.
-func (m *Model) overviewLines(h int) []string {
+// openEntry goes where an entry of the overview leads: the logs narrowed
+// to it, the sessions (the active ones), the list of every actor.
+func (m *Model) openEntry(e entry) tea.Cmd {
+	switch {
+	case e.list:
+		m.openActors()
+		return nil
+	case e.view == viewSessions:
+		return m.showActiveSessions()
+	}
+	m.view = viewLogs
+	q := strings.TrimSpace(m.logs.query + " " + query.Format(e.add))
+	if q == m.logs.query {
+		return nil
+	}
+	return m.runQuery(q)
+}
+
+// selectBar moves the histogram's selection by d bars (the first press
+// selects the newest).
+func (m *Model) selectBar(d int) {
 	o := &m.ov
+	bars := o.shown(m.histWidth())
+	if len(bars) == 0 {
+		return
+	}
+	switch {
+	case !o.onBar || o.bar < 0 || o.bar >= len(bars):
+		o.bar = len(bars) - 1
+	default:
+		o.bar = min(max(o.bar+d, 0), len(bars)-1)
+	}
+	o.onBar = true
+}
+
+// barWindow is the time the selected bar covers, within the window.
+func (o *overview) barWindow(width int) (since, until time.Time, n int64, ok bool) {
+	bars := o.shown(width)
+	if o.bar < 0 || o.bar >= len(bars) {
+		return since, until, 0, false
+	}
+	b := bars[o.bar]
+	since, until = b.Time, b.Time.Add(o.interval)
+	if since.Before(o.since) {
+		since = o.since
+	}
+	if until.After(o.until) {
+		until = o.until
+	}
+	return since, until, b.Count, true
+}
+
+// narrowToBar narrows the query's window to the selected bar: the overview
+// counts again over it; Backspace goes back.
+func (m *Model) narrowToBar() tea.Cmd {
+	since, until, _, ok := m.ov.barWindow(m.histWidth())
+	if !ok {
+		return nil
+	}
+	q := strings.TrimSpace(m.logs.query + " " + query.Format(audit.Filter{Since: since, Until: until}))
+	if _, _, err := m.opt.Compile(q); err != nil {
+		m.setStatus(errText(err), true)
+		return nil
+	}
+	m.ov.zoom = append(m.ov.zoom, m.logs.query)
+	return m.runQuery(q)
+}
+
+// zoomOut goes back to the query before the last bar chosen.
+func (m *Model) zoomOut() tea.Cmd {
+	z := m.ov.zoom
+	if len(z) == 0 {
+		m.setStatus("not narrowed to a bar: nothing to go back to", false)
+		return nil
+	}
+	m.ov.zoom = z[:len(z)-1]
+	return m.runQuery(z[len(z)-1])
+}
+
+// histWidth is the most bars the histogram shows.
+func (m *Model) histWidth() int { return max(m.width-4, 1) }
+
+// shown is the part of the histogram that fits in width columns: the
+// newest bars.
+func (o *overview) shown(width int) []audit.Bucket {
+	if len(o.hist) > width {
+		return o.hist[len(o.hist)-width:]
+	}
+	return o.hist
+}
+
+// openActors lists every actor of the window, largest first: Enter opens
+// the logs narrowed to the chosen one.
+func (m *Model) openActors() {
+	items := make([]pickItem, len(m.ov.allActor))
+	for i, b := range m.ov.allActor {
+		var f audit.Filter
+		f.Add(audit.FieldActor, b.Key)
+		items[i] = pickItem{label: b.Key, n: b.Count, add: f}
+	}
+	m.openOverlay(&pickList{title: fmt.Sprintf("Actors in the window (%d)", len(items)), items: items})
+}
+
+// ovLayout is the overview drawn in h lines, and where its ways in are:
+// rows[i] are the entries on body line i, left and right of the middle
+// column (-1 for none); the histogram's bars are on lines
+// histTop..histTop+histRows-1, bar j at column histX+j.
+type ovLayout struct {
+	lines             []string
+	rows              [][2]int
+	histTop, histRows int
+}
+
+const histX = 3 // the histogram's first column
+
+// overviewLines draws the overview in h lines.
+func (m *Model) overviewLines(h int) []string { return m.overviewLayout(h).lines }
+
+func (m *Model) overviewLayout(h int) ovLayout {
+	o := &m.ov
+	var l ovLayout
+	add2 := func(left, right int, text string) {
+		l.lines = append(l.lines, text)
+		l.rows = append(l.rows, [2]int{left, right})
+	}
+	add := func(entryIdx int, text string) { add2(entryIdx, entryIdx, text) }
 	switch {
 	case o.loading && o.zero():
-		return []string{m.st.dim.Render("  counting…")}
+		add(-1, m.st.dim.Render("  counting…"))
+		return l
 	case o.err != nil:
-		return []string{"  " + m.st.err.Render(errText(o.err))}
+		add(-1, "  "+m.st.err.Render(errText(o.err)))
+		return l
 	}
-	var out []string
-	line := func(i int, text string) string {
-		if i == o.sel {
-			return m.st.selected.Render(pad(text, m.width))
+	es := o.entries()
+	isSel := func(i int) bool { return i == o.sel && !o.onBar }
+	// the counts, two a line when the width allows
+	cell := func(i int, w int) string {
+		e := es[i]
+		text := fmt.Sprintf("   %-17s %d", e.label, e.n)
+		text = pad(text, w)
+		if isSel(i) {
+			return m.st.selected.Render(text)
 		}
 		return text
 	}
-	i := 0
-	out = append(out, m.st.title.Render(" In the window"))
-	out = append(out, line(i, fmt.Sprintf("   %-18s %d", "events", o.events)))
-	i++
-	out = append(out, line(i, fmt.Sprintf("   %-18s %d", "failures", o.failures)))
-	i++
-	out = append(out, fmt.Sprintf("   %-18s %d", "distinct actors", o.actors))
+	nCounts := 3
 	if o.active >= 0 {
-		out = append(out, line(i, fmt.Sprintf("   %-18s %d", "active sessions", o.active)))
-		i++
+		nCounts = 4
 	}
-	// the events over time
-	if len(o.hist) > 0 && h-len(out) > len(o.actions)+len(o.topActor)+8 {
-		out = append(out, "", m.st.title.Render(fmt.Sprintf(" Events per %s", fmtInterval(o.interval))))
-		out = append(out, sparkline(o.hist, m.width-4)...)
+	add(-1, m.st.title.Render(" In the window"))
+	if m.width >= 64 {
+		half := m.width / 2
+		for i := 0; i < nCounts; i += 2 {
+			line, right := cell(i, half), -1
+			if i+1 < nCounts {
+				line += cell(i+1, m.width-half)
+				right = i + 1
+			}
+			add2(i, right, line)
+		}
+	} else {
+		for i := 0; i < nCounts; i++ {
+			add(i, cell(i, m.width))
+		}
 	}
-	out = append(out, "", m.st.title.Render(" Top actions"))
-	for _, b := range o.actions {
-		out = append(out, line(i, fmt.Sprintf("   %8d  %s", b.Count, sanitize.String(b.Key))))
-		i++
+	// the top actions and actors, side by side when the width allows
+	tops := [2][]audit.Bucket{o.actions, o.topActor}
+	titles := [2]string{" Top actions", " Top actors"}
+	first := [2]int{nCounts, nCounts + len(o.actions)}
+	topLines := 1 + max(len(o.actions), len(o.topActor))
+	sideBySide := m.width >= 64
+	if !sideBySide {
+		topLines = 2 + len(o.actions) + len(o.topActor) + 1
 	}
-	out = append(out, "", m.st.title.Render(" Top actors"))
-	for _, b := range o.topActor {
-		out = append(out, line(i, fmt.Sprintf("   %8d  %s", b.Count, sanitize.String(b.Key))))
-		i++
+	// the events over time: two rows of bars at least, more as the height
+	// allows
+	if len(o.hist) > 0 {
+		maxRows := 3
+		if h >= 30 {
+			maxRows = 8
+		}
+		// a blank line and a title above, the caption under, a blank
+		// line before the tops
+		if rows := min(h-len(l.lines)-topLines-4, maxRows); rows >= 1 {
+			add(-1, "")
+			title := fmt.Sprintf(" Events per %s", fmtInterval(o.interval))
+			hint := "  ← → choose a bar, enter narrows the window to it"
+			if len(o.zoom) > 0 {
+				hint += ", backspace goes back"
+			}
+			add(-1, m.st.title.Render(title)+m.st.dim.Render(hint))
+			l.histTop, l.histRows = len(l.lines), rows
+			for _, line := range m.histLines(rows) {
+				add(-1, line)
+			}
+			add(-1, m.histCaption())
+		}
+	}
+	add(-1, "")
+	if sideBySide {
+		half := m.width / 2
+		add(-1, pad(m.st.title.Render(titles[0]), half)+m.st.title.Render(titles[1]))
+		for r := 0; r < max(len(o.actions), len(o.topActor)); r++ {
+			left, right := strings.Repeat(" ", half), ""
+			li, ri := -1, -1
+			if r < len(o.actions) {
+				left, li = m.topCell(first[0]+r, tops[0][r], half), first[0]+r
+			}
+			if r < len(o.topActor) {
+				right, ri = m.topCell(first[1]+r, tops[1][r], m.width-half), first[1]+r
+			}
+			add2(li, ri, left+right)
+		}
+	} else {
+		for k := 0; k < 2; k++ {
+			add(-1, m.st.title.Render(titles[k]))
+			for r, b := range tops[k] {
+				add(first[k]+r, m.topCell(first[k]+r, b, m.width))
+			}
+			if k == 0 {
+				add(-1, "")
+			}
+		}
+	}
+	return l
+}
+
+// topCell is one of the top actions or actors, w columns wide.
+func (m *Model) topCell(i int, b audit.Bucket, w int) string {
+	text := pad(fmt.Sprintf("   %8d  %s", b.Count, sanitize.String(b.Key)), w)
+	if i == m.ov.sel && !m.ov.onBar {
+		return m.st.selected.Render(text)
+	}
+	return text
+}
+
+// histLines draws the histogram in rows lines of block characters, one
+// bar a column (the newest that fit), the selected bar in reverse video.
+func (m *Model) histLines(rows int) []string {
+	o := &m.ov
+	bars := o.shown(m.histWidth())
+	var top int64
+	for _, b := range bars {
+		top = max(top, b.Count)
+	}
+	levels := []rune(" ▁▂▃▄▅▆▇█")
+	out := make([]string, rows)
+	for r := 0; r < rows; r++ {
+		var sb strings.Builder
+		sb.WriteString(strings.Repeat(" ", histX))
+		floor := (rows - 1 - r) * 8 // eighths below this row
+		for j, b := range bars {
+			n := 0
+			if top > 0 {
+				n = int((b.Count*int64(rows*8) + top - 1) / top)
+			}
+			ch := string(levels[min(max(n-floor, 0), 8)])
+			switch {
+			case o.onBar && j == o.bar:
+				if ch == " " {
+					ch = "▏"
+				}
+				ch = m.st.selected.Render(ch)
+			case m.opt.Color:
+				ch = m.st.bar.Render(ch)
+			}
+			sb.WriteString(ch)
+		}
+		out[r] = sb.String()
 	}
 	return out
+}
+
+// histCaption says what the histogram spans, or what the selected bar
+// holds.
+func (m *Model) histCaption() string {
+	o := &m.ov
+	opt := m.tableOpts()
+	if since, until, n, ok := o.barWindow(m.histWidth()); ok && o.onBar {
+		return fmt.Sprintf("   %s – %s: %d events", opt.Time(since), opt.Time(until), n)
+	}
+	bars := o.shown(m.histWidth())
+	var top int64
+	for _, b := range bars {
+		top = max(top, b.Count)
+	}
+	return fmt.Sprintf("   %s … %s (max %d)", opt.Time(bars[0].Time), opt.Time(bars[len(bars)-1].Time), top)
 }
 
 func fmtInterval(d time.Duration) string {
@@ -278,33 +554,4 @@ func fmtInterval(d time.Duration) string {
 		return fmt.Sprintf("%dh", d/time.Hour)
 	}
 	return fmt.Sprintf("%dm", d/time.Minute)
-}
-
-// sparkline draws the histogram in two rows of block characters, at most
-// width buckets (the last ones).
-func sparkline(hist []audit.Bucket, width int) []string {
-	if len(hist) > width {
-		hist = hist[len(hist)-width:]
-	}
-	var top int64
-	for _, b := range hist {
-		top = max(top, b.Count)
-	}
-	const blocks = " ▁▂▃▄▅▆▇█"
-	levels := []rune(blocks)
-	var hi, lo strings.Builder
-	for _, b := range hist {
-		n := 0
-		if top > 0 {
-			n = int((b.Count*16 + top - 1) / top) // 0..16 eighths over two rows
-		}
-		lo.WriteRune(levels[min(n, 8)])
-		hi.WriteRune(levels[max(n-8, 0)])
-	}
-	out := []string{"   " + hi.String(), "   " + lo.String()}
-	if len(hist) > 0 {
-		first, last := hist[0].Time, hist[len(hist)-1].Time
-		out = append(out, fmt.Sprintf("   %s … %s (max %d)", first.UTC().Format("2006-01-02 15:04"), last.UTC().Format("2006-01-02 15:04"), top))
-	}
-	return out
 }

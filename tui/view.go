@@ -20,7 +20,7 @@ import (
 // styles are the console's; without colour only bold, faint and reverse
 // video are left.
 type styles struct {
-	header, dim, title, selected, err, caret lipgloss.Style
+	header, dim, title, selected, err, caret, bar lipgloss.Style
 }
 
 func newStyles(color bool) styles {
@@ -31,11 +31,13 @@ func newStyles(color bool) styles {
 		selected: lipgloss.NewStyle().Reverse(true),
 		err:      lipgloss.NewStyle().Bold(true),
 		caret:    lipgloss.NewStyle().Bold(true),
+		bar:      lipgloss.NewStyle(),
 	}
 	if color {
 		s.header = lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("#ffffff")).Background(lipgloss.Color("#30407a"))
 		s.err = lipgloss.NewStyle().Foreground(lipgloss.Color("#ff5f5f"))
 		s.caret = lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("#ff5f5f"))
+		s.bar = lipgloss.NewStyle().Foreground(lipgloss.Color("#5f87d7"))
 	}
 	return s
 }
@@ -85,7 +87,7 @@ func (m *Model) headerLine() string {
 	}
 	right := ""
 	switch v := &m.logs; {
-	case m.view == viewSessions && m.sessions.loading:
+	case m.view == viewSessions && (m.sessions.loading || m.sessions.more):
 		right = "reading… "
 	case m.view == viewSessions:
 	case m.view == viewOverview && (m.ov.loading || v.loading):
@@ -153,6 +155,8 @@ func (m *Model) body() []string {
 			}
 			out = append(out, l)
 		}
+	case m.over != nil:
+		out = m.over.body(m, h)
 	case m.detail != nil:
 		out = append(out, m.st.title.Render(" "+sanitize.String(m.detail.title())))
 		out = append(out, strings.Split(m.detail.view.View(), "\n")...)
@@ -238,11 +242,8 @@ func (m *Model) footer() string {
 				active++
 			}
 		}
-		foot := " " + output.PageFooter(s.sel/page+1, (len(s.rows)+page-1)/page, s.total) + fmt.Sprintf(" · %d active (●)", active)
-		if s.total > len(s.rows) {
-			foot += fmt.Sprintf(" · the newest %d shown", len(s.rows))
-		}
-		return foot
+		return " " + output.PageFooter(s.sel/page+1, (s.total+page-1)/page, s.total) +
+			fmt.Sprintf(" · %d active (●) · %s", active, m.sessionsFilterText())
 	}
 	v := &m.logs
 	if m.view == viewOverview {
@@ -303,12 +304,16 @@ func (m *Model) keyLine() string {
 		k = "enter keep  esc back  ↑ ↓ history"
 	case m.help != nil:
 		k = "↑ ↓ scroll  any key closes"
+	case m.over != nil:
+		k = m.over.keys()
+	case m.detail != nil && m.detail.enter != nil:
+		k = "↑ ↓ pgup pgdown scroll  enter the user's events in the logs  esc close  ? help  q quit"
 	case m.detail != nil:
 		k = "↑ ↓ pgup pgdown scroll  esc close  / query  ? help  q quit"
 	case m.view == viewSessions:
-		k = "↑ ↓ move  enter detail  p play  r reload  tab overview  ? help  q quit"
+		k = "↑ ↓ move  enter show  f filter  p play  w watch  x terminate  ? help  q quit"
 	case m.view == viewOverview:
-		k = "↑ ↓ choose  enter open in the logs  / query  c clear  tab logs  ? help  q quit"
+		k = "↑ ↓ choose  ← → bars  enter open  / query  c clear  tab logs  ? help  q quit"
 	default:
 		k = "↑ ↓ move  enter detail  / query  f filter  a i w pivot  c clear  ? help  q quit"
 	}

@@ -4,17 +4,27 @@
 package tui
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"time"
 
 	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/cmd/sessions/list"
 	"github.com/auditctl/auditctl/pkg/cmd/sessions/play"
 	"github.com/auditctl/auditctl/pkg/cmd/sessions/shared"
+	"github.com/auditctl/auditctl/pkg/cmd/sessions/show"
+	"github.com/auditctl/auditctl/pkg/cmd/sessions/terminate"
+	"github.com/auditctl/auditctl/pkg/cmd/sessions/watch"
 	"github.com/auditctl/auditctl/pkg/cmdutil"
+	"github.com/auditctl/auditctl/pkg/output"
+	"github.com/auditctl/auditctl/pkg/query"
 	"github.com/auditctl/auditctl/pkg/session"
+	"github.com/auditctl/auditctl/pkg/store/sqlite"
 	"github.com/auditctl/auditctl/player"
 	"github.com/auditctl/auditctl/tui"
 )
@@ -145,10 +155,66 @@ func run(ctx context.Context, opts *Options) error {
 		if err != nil {
 			return err
 		}
-		o.Sessions = db
+		o.Sessions = sessionHistory{db}
 		o.Play = opts.play
+		o.Watch = func(ctx context.Context, s *session.Session, in io.Reader, out io.Writer) error {
+			rf := shared.RecordingFlags{}
+			rf.Bind(opts.Factory)
+			return watch.Live(ctx, db, &rf, s, in, out)
+		}
+		o.Terminate = func(ctx context.Context, s *session.Session, reason string) error {
+			return terminate.Terminate(ctx, db, s, terminate.CurrentUser(), reason, opts.Factory.Now())
+		}
+		o.ShowSession = func(ctx context.Context, s *session.Session) (*tui.SessionPanel, error) {
+			return sessionPanel(ctx, db, s, opts.Factory.Now(), o.Color)
+		}
+		o.SessionFilter = SessionFilter(opts.Factory.Now)
 	}
 	return tui.Run(ctx, o)
+}
+
+// sessionHistory is Session History as `sessions list` reads it: brought
+// up to date first (list.Refresh: the spool drained, sessions whose
+// recorder died marked stale).
+type sessionHistory struct{ db *sqlite.DB }
+
+func (h sessionHistory) FindSessions(ctx context.Context, f session.Filter, p session.Page) ([]*session.Session, int, error) {
+	if err := list.Refresh(ctx, h.db); err != nil {
+		return nil, 0, err
+	}
+	return h.db.FindSessions(ctx, f, p)
+}
+
+// panelEvents is how many of the user's events the session panel lists.
+const panelEvents = 20
+
+// sessionPanel reads the panel of `sessions show` for s: the session, its
+// files, the first of its user's events during it; Enter in the console
+// opens them all in the logs view.
+func sessionPanel(ctx context.Context, events audit.EventService, s *session.Session, now time.Time, color bool) (*tui.SessionPanel, error) {
+	d, err := show.Load(ctx, events, s, now, panelEvents)
+	if err != nil {
+		return nil, err
+	}
+	p := &tui.SessionPanel{Render: func(width int) (string, error) {
+		var buf bytes.Buffer
+		err := show.WritePanel(&buf, d, output.Options{Width: width, Color: color, Omit: []string{"id"}}, "enter opens them all in the logs view")
+		return buf.String(), err
+	}}
+	if f, ok := show.UserEvents(s, now); ok {
+		p.Events = query.Format(f)
+	}
+	return p, nil
+}
+
+// SessionFilter is the console's sessions filter panel: the filter flags
+// of `sessions list` (list.FilterFlags), read as the command reads them.
+func SessionFilter(now func() time.Time) *tui.SessionFilter {
+	return tui.NewSessionFilter(func(fs *pflag.FlagSet) func() (session.Filter, error) {
+		var ff list.FilterFlags
+		ff.Add(fs)
+		return func() (session.Filter, error) { return ff.Filter(now()) }
+	})
 }
 
 // play plays the recording of s in the session player, as `sessions play
