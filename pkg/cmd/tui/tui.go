@@ -73,7 +73,6 @@ func NewCmdTUI(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			  t                          live tail: new events appear at the top
 			  c                          clear the query and the filter panel
 			  tab 1 2 3                  the overview, the logs, the sessions
-			  p                          play the selected session
 			  r                          run the query again
 			  esc                        close what was opened last
 			  ?                          all the keys
@@ -82,9 +81,22 @@ func NewCmdTUI(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			It opens on the overview: the counts of the filter and window (events,
 			failures, distinct actors, active sessions), the top actions and
 			actors, the events over time; Enter on a number opens the logs view
-			filtered to it. 2 (or Tab) is the logs view. 3 is Session History from
-			the cache, the live sessions marked ●: enter shows one, p plays its
-			recording in the session player and q there comes back to the list.
+			filtered to it; ← → choose a bar of the histogram and Enter narrows
+			the window to it (Backspace goes back). 2 (or Tab) is the logs view.
+
+			3 is Session History from the cache, the live sessions marked ●:
+			  f                          the filters of sessions list (date range,
+			                             user, connector, recording, category,
+			                             resource, duration, server OS, protocol,
+			                             connected from, status, search)
+			  enter                      the session as sessions show gives it: its
+			                             files, its user's events (enter: in the logs)
+			  p                          play its recording in the session player
+			  w                          watch an active session live
+			  x                          terminate an active session (asks first;
+			                             the TerminateSession event names you)
+			q in the player comes back to the list. A click selects a row, a
+			second click opens it; the wheel scrolls.
 
 			Needs a terminal. --no-color (or NO_COLOR) leaves out the colours.
 			See docs/tui.md.
