@@ -126,7 +126,7 @@ type Model struct {
 	pf       filterState  // the filter panel's applied state
 	pivots   []frame      // what each pivot left, the last on top
 	tail     tailState    // the live tail (t)
-	over     overlay // a list, a panel or a prompt in place of the body
+	over     overlay      // a list, a panel or a prompt in place of the body
 	// layers are what is open over the logs view, in the order opened:
 	// Esc closes the last.
 	layers []layer
