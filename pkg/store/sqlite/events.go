@@ -6,76 +6,31 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/store"
 )
 
 var _ audit.EventService = (*DB)(nil)
 
-// The primary key of an event is its time in microseconds shifted left by
-// slotBits, plus a slot taken from a hash of (source, id). Keys therefore
-// sort by time to the microsecond, and the same event always gets the same
-// key. Two different events in the same microsecond and slot are moved to
-// the next free slot.
+// Keys (store.EventKey): an event's key is its time in microseconds and a
+// slot, so the table is its own time index.
 const (
-	slotBits = 10
-	slotMask = 1<<slotBits - 1
-	// keys must fit in int64: times within ±2^52 µs of 1970 (1827–2112).
-	maxMicro = int64(1) << 52
+	slotBits = store.SlotBits
+	slotMask = store.SlotMask
+	maxMicro = store.MaxMicro
 )
 
-func eventKey(t time.Time, source, id string) (int64, error) {
-	us := t.UnixMicro()
-	if us <= -maxMicro || us >= maxMicro-1 {
-		return 0, fmt.Errorf("time %s is out of the supported range (1827–2112)", t.UTC().Format(time.RFC3339))
-	}
-	h := fnv.New32a()
-	io.WriteString(h, source)
-	h.Write([]byte{0})
-	io.WriteString(h, id)
-	return us<<slotBits | int64(h.Sum32()&slotMask), nil
-}
+func eventKey(t time.Time, source, id string) (int64, error) { return store.EventKey(t, source, id) }
+func keyFloor(t time.Time) int64                             { return store.KeyFloor(t) }
+func keyCeil(t time.Time) int64                              { return store.KeyCeil(t) }
 
-// keyFloor is the smallest key of any event at or after t.
-func keyFloor(t time.Time) int64 {
-	us := clampMicro(t.UnixMicro())
-	return us << slotBits
-}
-
-// keyCeil is a key above every event strictly before t.
-func keyCeil(t time.Time) int64 {
-	us := t.UnixMicro()
-	if t.Sub(time.UnixMicro(us)) > 0 {
-		us++
-	}
-	return clampMicro(us) << slotBits
-}
-
-func clampMicro(us int64) int64 {
-	if us < -maxMicro {
-		return -maxMicro
-	}
-	if us > maxMicro {
-		return maxMicro
-	}
-	return us
-}
-
-// column maps a match field to its SQL column.
-var column = map[audit.Field]string{
-	audit.FieldID: "e.ext_id", audit.FieldSource: "e.source", audit.FieldService: "e.service",
-	audit.FieldAction: "e.action", audit.FieldCategory: "e.category", audit.FieldWorkflow: "e.workflow_id",
-	audit.FieldWorkflowType: "e.workflow_type", audit.FieldActor: "e.actor", audit.FieldActorID: "e.actor_id",
-	audit.FieldActorType: "e.actor_type", audit.FieldTarget: "e.target", audit.FieldTargetID: "e.target_id",
-	audit.FieldTargetType: "e.target_type", audit.FieldIP: "e.ip", audit.FieldClient: "e.client",
-	audit.FieldBrowser: "e.user_agent", audit.FieldStatus: "e.status", audit.FieldError: "e.error",
-	audit.FieldTenant: "e.tenant", audit.FieldDuration: "e.duration_ms", audit.FieldTime: "e.id",
-}
+// column maps a field to its SQL column.
+var column = store.Columns
 
 // query is a compiled filter: FROM clause, WHERE conditions and their bound
 // arguments. Values are always bound, never spliced into the SQL.
@@ -86,55 +41,6 @@ type query struct {
 	keyCol string // the time-ordered key: e.id, or f.rowid when driven by FTS
 	docs   bool   // from joins event_docs as d
 }
-
-// text adds the full-text conditions (see fts.go).
-func (q *query) text(terms, notTerms []string) {
-	var all, confirms []string
-	for _, term := range terms {
-		toks := tokens(term)
-		all = append(all, toks...)
-		if len(toks) == 0 || needsConfirm(term) {
-			confirms = append(confirms, term)
-		}
-	}
-	if len(all) > 0 {
-		// Drive the query from the index: its rowids are event keys, so
-		// "ORDER BY f.rowid DESC LIMIT n" reads only n matches.
-		q.from = "events_fts f JOIN events e ON e.id = f.rowid"
-		q.keyCol = "f.rowid"
-		q.where = append([]string{"events_fts MATCH ?"}, q.where...)
-		q.args = append([]any{ftsQuery(all)}, q.args...)
-	}
-	for _, term := range confirms {
-		q.joinDocs()
-		q.where = append(q.where, confirmSQL)
-		q.args = append(q.args, confirmArg(term))
-	}
-	for _, term := range notTerms {
-		toks := tokens(term)
-		var cond string
-		var args []any
-		if len(toks) > 0 {
-			cond, args = "e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)", []any{ftsQuery(toks)}
-		}
-		if len(toks) == 0 || needsConfirm(term) {
-			q.joinDocs()
-			if cond != "" {
-				cond += " AND "
-			}
-			cond += confirmSQL
-			args = append(args, confirmArg(term))
-		}
-		q.where = append(q.where, "NOT ("+cond+")")
-		q.args = append(q.args, args...)
-	}
-}
-
-const confirmSQL = "fts_confirm(?, e.description, d.params, d.custom, d.raw)"
-
-// confirmArg binds a term for fts_confirm as a BLOB: SQLite hands a TEXT
-// argument to a function cut at its first NUL, a BLOB whole.
-func confirmArg(term string) []byte { return []byte(term) }
 
 func (q *query) joinDocs() {
 	if !q.docs {
@@ -152,92 +58,16 @@ func (q *query) fromDocs() string {
 }
 
 func compile(f audit.Filter) (*query, error) {
-	if err := f.Validate(); err != nil {
+	c, err := store.Compile(f, dialect{})
+	if err != nil {
 		return nil, err
 	}
-	q := &query{from: "events e", keyCol: "e.id"}
-	// A time bound is a key range. Only a bound finer than a microsecond
-	// also needs time_ns, which the indexes do not hold.
-	if !f.Since.IsZero() {
-		q.where, q.args = append(q.where, "e.id >= ?"), append(q.args, keyFloor(f.Since))
-		if !microAligned(f.Since) {
-			q.where, q.args = append(q.where, "e.time_ns >= ?"), append(q.args, unixNano(f.Since))
-		}
-	}
-	if !f.Until.IsZero() {
-		q.where, q.args = append(q.where, "e.id < ?"), append(q.args, keyCeil(f.Until))
-		if !microAligned(f.Until) {
-			q.where, q.args = append(q.where, "e.time_ns < ?"), append(q.args, unixNano(f.Until))
-		}
-	}
-	for _, fld := range audit.MatchFields {
-		if vs := f.Include[fld]; len(vs) > 0 {
-			cond, args := matchAny(column[fld], fld, vs)
-			q.where, q.args = append(q.where, cond), append(q.args, args...)
-		}
-		if vs := f.Exclude[fld]; len(vs) > 0 {
-			cond, args := matchAny(column[fld], fld, vs)
-			q.where, q.args = append(q.where, "NOT "+cond), append(q.args, args...)
-		}
-	}
-	if f.MinDuration != nil {
-		q.where, q.args = append(q.where, "e.duration_ms >= ?"), append(q.args, *f.MinDuration)
-	}
-	if f.MaxDuration != nil {
-		q.where, q.args = append(q.where, "e.duration_ms <= ?"), append(q.args, *f.MaxDuration)
-	}
-	q.text(f.Text, f.NotText)
-	return q, nil
+	return &query{from: c.From, where: c.Where, args: c.Args, keyCol: c.KeyCol, docs: c.Docs}, nil
 }
 
-func microAligned(t time.Time) bool { return t.Nanosecond()%1000 == 0 }
-
-func unixNano(t time.Time) int64 {
-	us := t.UnixMicro()
-	if us <= -maxMicro {
-		return -maxMicro * 1000
-	}
-	if us >= maxMicro {
-		return maxMicro * 1000
-	}
-	return t.UnixNano()
-}
-
-// matchAny builds "(col IN (...) OR col LIKE ... OR cidr_match(col, ...))".
-func matchAny(col string, fld audit.Field, values []string) (string, []any) {
-	var ors []string
-	var args, exact []any
-	for _, v := range values {
-		switch {
-		case fld == audit.FieldIP && strings.Contains(v, "/"):
-			ors = append(ors, "cidr_match("+col+", ?)")
-			args = append(args, v)
-		case strings.Contains(v, "*"):
-			ors = append(ors, col+` LIKE ? ESCAPE '\'`)
-			args = append(args, likePattern(v))
-		default:
-			exact = append(exact, v)
-		}
-	}
-	if fld == audit.FieldID && len(exact) > 0 {
-		// ids: a seek per source on (source, ext_id), not a scan
-		in := strings.TrimSuffix(strings.Repeat("?,", len(exact)), ",")
-		ors = append([]string{"e.id IN (SELECT i.id FROM sources s CROSS JOIN events i ON i.source = s.name AND i.ext_id IN (" + in + "))"}, ors...)
-		args = append(exact, args...)
-	} else if len(exact) == 1 {
-		ors = append([]string{col + " = ?"}, ors...)
-		args = append(exact, args...)
-	} else if len(exact) > 1 {
-		ors = append([]string{col + " IN (" + strings.TrimSuffix(strings.Repeat("?,", len(exact)), ",") + ")"}, ors...)
-		args = append(exact, args...)
-	}
-	return "(" + strings.Join(ors, " OR ") + ")", args
-}
-
-func likePattern(v string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`, `*`, `%`)
-	return r.Replace(v)
-}
+func microAligned(t time.Time) bool { return store.MicroAligned(t) }
+func unixNano(t time.Time) int64    { return store.UnixNano(t) }
+func likePattern(v string) string   { return store.LikePattern(v) }
 
 func (q *query) whereSQL() string {
 	if len(q.where) == 0 {
@@ -247,43 +77,7 @@ func (q *query) whereSQL() string {
 }
 
 func (q *query) orderSQL(p audit.Page) (string, error) {
-	sort := p.Sort
-	if len(sort) == 0 {
-		sort = []audit.SortKey{{Field: audit.FieldTime, Desc: true}}
-	}
-	var parts []string
-	byKey := false
-	for _, k := range sort {
-		col, ok := column[k.Field]
-		if !ok {
-			return "", audit.Errorf(audit.EUSAGE, "cannot sort by %q", k.Field)
-		}
-		if k.Field == audit.FieldTime {
-			col, byKey = q.keyCol, true
-		}
-		dir := " ASC"
-		if k.Desc {
-			dir = " DESC"
-		}
-		if k.Field == audit.FieldDuration {
-			// events without a duration go last either way
-			parts = append(parts, col+" IS NULL")
-		}
-		parts = append(parts, col+dir)
-	}
-	if !byKey {
-		parts = append(parts, q.keyCol+" DESC")
-	}
-	s := " ORDER BY " + strings.Join(parts, ", ")
-	if p.Limit > 0 {
-		s += fmt.Sprintf(" LIMIT %d", p.Limit)
-		if p.Offset > 0 {
-			s += fmt.Sprintf(" OFFSET %d", p.Offset)
-		}
-	} else if p.Offset > 0 {
-		s += fmt.Sprintf(" LIMIT -1 OFFSET %d", p.Offset)
-	}
-	return s, nil
+	return store.OrderSQL(dialect{}, q.keyCol, p)
 }
 
 const selectCols = `e.ext_id, e.source, e.time_ns, e.service, e.action, e.category, e.workflow_id, e.workflow_type,

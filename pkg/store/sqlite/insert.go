@@ -14,19 +14,11 @@ import (
 
 	"github.com/auditctl/auditctl/pkg/audit"
 	"github.com/auditctl/auditctl/pkg/chain"
+	"github.com/auditctl/auditctl/pkg/store"
 )
 
 // ImportOptions tunes Import.
-type ImportOptions struct {
-	// SkipInvalid skips records the reader reports as invalid (and not
-	// fatal) instead of aborting.
-	SkipInvalid bool
-	// Progress, when set, is called every few thousand records with the
-	// number read so far.
-	Progress func(read int)
-	// Name is the input's name for error messages.
-	Name string
-}
+type ImportOptions = store.ImportOptions
 
 const eventCols = `id, source, ext_id, time_ns, service, action, category, workflow_id, workflow_type,
 	actor, actor_id, actor_type, target, target_id, target_type, ip, client, user_agent,

@@ -1,0 +1,71 @@
+// Package store is what the commands need of an event store, and the logic
+// the stores share: time-ordered keys (keys.go), full-text tokens
+// (fts.go) and the compilation of a filter to SQL, parameterised by the
+// store's dialect (compile.go).
+//
+// Two stores implement Store: the local SQLite cache (pkg/store/sqlite,
+// the default) and a PostgreSQL team store (pkg/store/postgres, chosen by
+// a postgres:// URL in --db or AUDITCTL_DB). The commands see only Store;
+// the Factory (pkg/cmdutil) picks one.
+package store
+
+import (
+	"context"
+	"net/url"
+	"strings"
+
+	"github.com/auditctl/auditctl/pkg/audit"
+)
+
+// Store is an event store: what the logs commands and import use. It
+// grows as commands move onto it (docs/postgres.md lists what is not on
+// it yet).
+type Store interface {
+	audit.EventService
+	audit.TotalCounter
+	// Import stores every event of r, the whole input or (on error)
+	// nothing of it; events already stored (same source and id) are left
+	// as they are.
+	Import(ctx context.Context, r audit.EventReader, opt ImportOptions) (audit.ImportResult, error)
+	// Close releases the store.
+	Close() error
+}
+
+// ImportOptions tune Store.Import.
+type ImportOptions struct {
+	// SkipInvalid skips records the reader reports as invalid (and not
+	// fatal) instead of aborting.
+	SkipInvalid bool
+	// Progress, when set, is called every few thousand records with the
+	// number read so far.
+	Progress func(read int)
+	// Name is the input's name for error messages.
+	Name string
+}
+
+// IsURL says whether a --db value names a PostgreSQL server
+// (postgres://… or postgresql://…) rather than a cache file.
+func IsURL(db string) bool {
+	l := strings.ToLower(db)
+	return strings.HasPrefix(l, "postgres://") || strings.HasPrefix(l, "postgresql://")
+}
+
+// Redact is a PostgreSQL URL without its password (and without any
+// password= parameter), for messages.
+func Redact(db string) string {
+	u, err := url.Parse(db)
+	if err != nil {
+		return "postgres://…"
+	}
+	if u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+	}
+	q := u.Query()
+	if q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
