@@ -401,24 +401,8 @@ type fieldError struct {
 func (e *fieldError) Error() string { return e.msg }
 
 func validate(e *audit.Event) *fieldError {
-	switch {
-	case e.Source == "":
-		return &fieldError{"source", "missing source"}
-	case e.ID == "":
-		return &fieldError{"id", "missing id"}
-	case e.Time.IsZero():
-		return &fieldError{"time", "missing time"}
-	}
-	if _, err := eventKey(e.Time, e.Source, e.ID); err != nil {
-		return &fieldError{"time", err.Error()}
-	}
-	for _, d := range []struct {
-		name string
-		v    json.RawMessage
-	}{{"geo", e.Geo}, {"params", e.Params}, {"custom", e.Custom}, {"before", e.Before}, {"after", e.After}} {
-		if len(d.v) > 0 && !json.Valid(d.v) {
-			return &fieldError{d.name, "not valid JSON"}
-		}
+	if field, msg := store.Validate(e); field != "" {
+		return &fieldError{field, msg}
 	}
 	return nil
 }

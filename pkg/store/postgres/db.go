@@ -1,0 +1,170 @@
+// Package postgres is the team store: auditctl's events in a PostgreSQL
+// server (pgx), behind the same commands as the SQLite cache
+// (docs/postgres.md). It implements store.Store.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/store"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// DB is an open PostgreSQL store.
+type DB struct {
+	pool *pgxpool.Pool
+	url  string // redacted, for messages
+
+	mu     sync.Mutex
+	months map[int64]bool // partitions known to exist, by month start (Unix s)
+}
+
+// Open connects to the store at url (postgres://… or postgresql://…). With
+// create, it creates the schema when there is none (import); without, a
+// server without auditctl's schema is a local failure (exit 5), as a
+// missing cache is. An older schema is migrated; a newer one is refused.
+func Open(ctx context.Context, url string, create bool) (*DB, error) {
+	red := store.Redact(url)
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, audit.Errorf(audit.EUSAGE, "invalid PostgreSQL URL %s: %v", red, scrub(err, url))
+	}
+	if cfg.ConnConfig.RuntimeParams == nil {
+		cfg.ConnConfig.RuntimeParams = map[string]string{}
+	}
+	cfg.ConnConfig.RuntimeParams["application_name"] = "auditctl"
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, audit.Errorf(audit.EREMOTE, "PostgreSQL %s: %v", red, scrub(err, url))
+	}
+	db := &DB{pool: pool, url: red, months: map[int64]bool{}}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, audit.Errorf(audit.EREMOTE, "cannot reach PostgreSQL at %s: %v", red, scrub(err, url))
+	}
+	v, err := version(ctx, pool)
+	if err != nil {
+		pool.Close()
+		return nil, db.wrap(err)
+	}
+	if err := checkVersion(v); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if v == 0 && !create {
+		pool.Close()
+		return nil, audit.Errorf(audit.ELOCAL, "no auditctl store at %s: run auditctl import (or auditctl demo) against it first", red)
+	}
+	if v < len(migrations) {
+		if err := db.migrate(ctx); err != nil {
+			pool.Close()
+			return nil, db.wrap(err)
+		}
+	}
+	if create {
+		// Partitions ahead: this month and the next two.
+		now := time.Now().UTC()
+		for i := 0; i < 3; i++ {
+			if err := db.ensureMonth(ctx, monthStart(now).AddDate(0, i, 0)); err != nil {
+				pool.Close()
+				return nil, db.wrap(err)
+			}
+		}
+	}
+	return db, nil
+}
+
+// Close closes the connections.
+func (db *DB) Close() error {
+	db.pool.Close()
+	return nil
+}
+
+// scrub removes the URL (which may hold a password) from an error's text.
+func scrub(err error, url string) string {
+	s := err.Error()
+	if url != "" {
+		s = strings.ReplaceAll(s, url, store.Redact(url))
+	}
+	return s
+}
+
+// wrap classifies a server error: a context end stays itself, an audit
+// error stays itself, a lost connection is remote (exit 4), anything else
+// names the store.
+func (db *DB) wrap(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ae *audit.Error
+	if errors.As(err, &ae) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		if pe.Code == "42501" { // insufficient_privilege
+			return audit.Errorf(audit.ELOCAL, "PostgreSQL %s refused: %s (this role may not do that: docs/postgres.md, \"Roles\")", db.url, pe.Message)
+		}
+		return fmt.Errorf("PostgreSQL %s: %w", db.url, err)
+	}
+	return audit.Errorf(audit.EREMOTE, "PostgreSQL %s: %v", db.url, err)
+}
+
+// monthStart is the first instant of t's month, UTC.
+func monthStart(t time.Time) time.Time {
+	t = t.UTC()
+	return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
+}
+
+// ensureMonth creates the partitions of events and event_docs for the
+// month starting at m when they do not exist, in a short transaction of
+// its own (creating a partition locks its parent: never inside an import's
+// transaction) under an advisory lock, so concurrent importers create it
+// once.
+func (db *DB) ensureMonth(ctx context.Context, m time.Time) error {
+	db.mu.Lock()
+	known := db.months[m.Unix()]
+	db.mu.Unlock()
+	if known {
+		return nil
+	}
+	lo, hi := store.KeyFloor(m), store.KeyFloor(m.AddDate(0, 1, 0))
+	suffix := fmt.Sprintf("p%04d%02d", m.Year(), int(m.Month()))
+	if m.Year() < 0 {
+		suffix = fmt.Sprintf("n%04d%02d", -m.Year(), int(m.Month()))
+	}
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		var exists bool
+		if err := tx.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", "events_"+suffix).Scan(&exists); err != nil {
+			return err
+		}
+		if exists {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(lockMigrate+1)); err != nil {
+			return err
+		}
+		for _, t := range []string{"events", "event_docs"} {
+			q := fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s_%s PARTITION OF %s FOR VALUES FROM (%d) TO (%d)", t, suffix, t, lo, hi)
+			if _, err := tx.Exec(ctx, q); err != nil {
+				return fmt.Errorf("create partition %s_%s: %w", t, suffix, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	db.mu.Lock()
+	db.months[m.Unix()] = true
+	db.mu.Unlock()
+	return nil
+}

@@ -1,0 +1,166 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/store"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// migrations are applied in order, each in its own transaction under an
+// advisory lock; auditctl_schema records how many have run. Never edit a
+// released migration: append a new one.
+var migrations = []string{
+	// 1: events, partitioned by month on the time-ordered key (the same
+	// key as the SQLite cache's: store.EventKey), so a time window is a key
+	// range that prunes partitions, and retention can drop whole months.
+	// Text columns are COLLATE "C": byte order, and lower() folds ASCII
+	// only, as SQLite's NOCASE does; filters compare lower(column). Each
+	// "X + time" index is (lower(x), id). event_ids holds every event's
+	// identity once, across partitions: an import inserts there first, ON
+	// CONFLICT DO NOTHING, which is the dedupe (a unique index over a
+	// partitioned table must hold the partition key, which the identity
+	// does not). tsv holds the event's distinct tokens (store.Tokenizer) as
+	// lexemes, under a GIN index; event_docs.ptext the tokens in order
+	// (store.PhraseText) to confirm phrases. The documents are json, which
+	// keeps their text as imported (output and hashes stay those of the
+	// source).
+	`
+CREATE TABLE events (
+	id            bigint NOT NULL,
+	source        text COLLATE "C" NOT NULL,
+	ext_id        text COLLATE "C" NOT NULL,
+	time_ns       bigint NOT NULL,
+	service       text COLLATE "C" NOT NULL DEFAULT '',
+	action        text COLLATE "C" NOT NULL DEFAULT '',
+	category      text COLLATE "C" NOT NULL DEFAULT '',
+	workflow_id   text COLLATE "C" NOT NULL DEFAULT '',
+	workflow_type text COLLATE "C" NOT NULL DEFAULT '',
+	actor         text COLLATE "C" NOT NULL DEFAULT '',
+	actor_id      text COLLATE "C" NOT NULL DEFAULT '',
+	actor_type    text COLLATE "C" NOT NULL DEFAULT '',
+	target        text COLLATE "C" NOT NULL DEFAULT '',
+	target_id     text COLLATE "C" NOT NULL DEFAULT '',
+	target_type   text COLLATE "C" NOT NULL DEFAULT '',
+	ip            text COLLATE "C" NOT NULL DEFAULT '',
+	ipaddr        inet,
+	client        text COLLATE "C" NOT NULL DEFAULT '',
+	user_agent    text COLLATE "C" NOT NULL DEFAULT '',
+	status        text COLLATE "C" NOT NULL DEFAULT '',
+	error         text COLLATE "C" NOT NULL DEFAULT '',
+	duration_ms   bigint,
+	tenant        text COLLATE "C" NOT NULL DEFAULT '',
+	description   text COLLATE "C" NOT NULL DEFAULT '',
+	tsv           tsvector NOT NULL,
+	PRIMARY KEY (id)
+) PARTITION BY RANGE (id);
+CREATE INDEX events_action   ON events (lower(action), id);
+CREATE INDEX events_actor    ON events (lower(actor), id);
+CREATE INDEX events_service  ON events (lower(service), id);
+CREATE INDEX events_status   ON events (lower(status), id);
+CREATE INDEX events_workflow ON events (lower(workflow_id), id) WHERE workflow_id <> '';
+CREATE INDEX events_tsv      ON events USING gin (tsv);
+CREATE TABLE event_docs (
+	id     bigint NOT NULL,
+	geo    json,
+	params json,
+	custom json,
+	before json,
+	after  json,
+	raw    json,
+	ptext  text COLLATE "C" NOT NULL DEFAULT '',
+	PRIMARY KEY (id)
+) PARTITION BY RANGE (id);
+CREATE TABLE event_ids (
+	source text COLLATE "C" NOT NULL,
+	ext_id text COLLATE "C" NOT NULL,
+	id     bigint NOT NULL,
+	PRIMARY KEY (source, ext_id)
+);
+CREATE INDEX event_ids_ext_id ON event_ids (ext_id);
+`,
+}
+
+// lockMigrate is the advisory lock key of migrations (and of db init).
+const lockMigrate = 0x61756469_74637431 // "auditctl"
+
+// version reads the schema version: 0 when there is no schema.
+func version(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}) (int, error) {
+	var v int
+	err := q.QueryRow(ctx, "SELECT version FROM auditctl_schema").Scan(&v)
+	var pe *pgconn.PgError
+	switch {
+	case errors.As(err, &pe) && pe.Code == "42P01": // undefined_table
+		return 0, nil
+	case errors.Is(err, pgx.ErrNoRows):
+		return 0, nil
+	case err != nil:
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	return v, nil
+}
+
+// checkVersion refuses a schema newer than this auditctl knows.
+func checkVersion(v int) error {
+	if v > len(migrations) {
+		return audit.Errorf(audit.ELOCAL, "schema version %d is newer than this auditctl knows (%d): upgrade auditctl", v, len(migrations))
+	}
+	return nil
+}
+
+// migrate brings the schema up to date.
+func (db *DB) migrate(ctx context.Context) error {
+	v, err := version(ctx, db.pool)
+	if err != nil {
+		return err
+	}
+	if err := checkVersion(v); err != nil {
+		return err
+	}
+	for i := v; i < len(migrations); i++ {
+		err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(lockMigrate)); err != nil {
+				return err
+			}
+			// Re-check under the lock: another process may have migrated.
+			if _, err := tx.Exec(ctx, "CREATE TABLE IF NOT EXISTS auditctl_schema (version int NOT NULL)"); err != nil {
+				return err
+			}
+			cur, err := version(ctx, tx)
+			if err != nil {
+				return err
+			}
+			if err := checkVersion(cur); err != nil {
+				return err
+			}
+			if cur > i {
+				return nil
+			}
+			if _, err := tx.Exec(ctx, migrations[i]); err != nil {
+				return err
+			}
+			if cur == 0 {
+				_, err = tx.Exec(ctx, "INSERT INTO auditctl_schema (version) VALUES ($1)", i+1)
+			} else {
+				_, err = tx.Exec(ctx, "UPDATE auditctl_schema SET version = $1", i+1)
+			}
+			return err
+		})
+		if err != nil {
+			var ae *audit.Error
+			if errors.As(err, &ae) {
+				return err
+			}
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+	}
+	return nil
+}
+
+var _ store.Store = (*DB)(nil)
