@@ -14,6 +14,8 @@ import (
 	"github.com/auditctl/auditctl/pkg/chain"
 	"github.com/auditctl/auditctl/pkg/config"
 	"github.com/auditctl/auditctl/pkg/source/jumpcloud"
+	"github.com/auditctl/auditctl/pkg/store"
+	"github.com/auditctl/auditctl/pkg/store/postgres"
 	"github.com/auditctl/auditctl/pkg/store/sqlite"
 	"github.com/spf13/cobra"
 )
@@ -24,7 +26,8 @@ type Factory struct {
 	IOStreams *IOStreams
 	// Now is the clock; relative times (--since 7d) count back from it.
 	Now func() time.Time
-	// DBPath is --db; empty means AUDITCTL_DB or the platform default.
+	// DBPath is --db; empty means AUDITCTL_DB or the platform default. A
+	// postgres:// or postgresql:// URL selects the PostgreSQL team store.
 	DBPath string
 	// Output is the global -o/--output value ("" = table on a terminal,
 	// json otherwise).
@@ -44,6 +47,7 @@ type Factory struct {
 	key    ed25519.PrivateKey
 	config *config.File
 	db     *sqlite.DB
+	pg     *postgres.DB
 	dbPath string // the cache opened, for messages
 }
 
@@ -58,6 +62,50 @@ func (f *Factory) ResolveDBPath() (string, error) {
 		return f.DBPath, nil
 	}
 	return sqlite.DefaultPath()
+}
+
+// Store opens the event store once and returns it: the SQLite cache, or
+// the PostgreSQL store when --db or AUDITCTL_DB is a postgres:// URL.
+// Like DB, it creates nothing: a cache file or a server schema that is not
+// there is a local failure (exit 5).
+func (f *Factory) Store(ctx context.Context) (store.Store, error) {
+	return f.openStore(ctx, false)
+}
+
+// StoreCreate is Store for the commands that fill the store (import): it
+// creates the cache, or the server's schema, when there is none.
+func (f *Factory) StoreCreate(ctx context.Context) (store.Store, error) {
+	return f.openStore(ctx, true)
+}
+
+func (f *Factory) openStore(ctx context.Context, create bool) (store.Store, error) {
+	path, err := f.ResolveDBPath()
+	if err != nil {
+		return nil, err
+	}
+	if !store.IsURL(path) {
+		if create {
+			return f.DBCreate(ctx)
+		}
+		return f.DB(ctx)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.pg != nil {
+		return f.pg, nil
+	}
+	db, err := postgres.Open(ctx, path, create)
+	if err != nil {
+		return nil, err
+	}
+	f.pg = db
+	return db, nil
+}
+
+// ErrNotOnPostgres is what a command that works only on the SQLite cache
+// says when --db names a PostgreSQL store (docs/postgres.md lists them).
+func ErrNotOnPostgres() error {
+	return audit.Errorf(audit.EUSAGE, "this command does not work with a PostgreSQL store yet, only with a cache file (docs/postgres.md, \"Not yet supported\")")
 }
 
 // DB opens the existing cache once and returns it: for every command that
@@ -86,6 +134,9 @@ func (f *Factory) openDB(ctx context.Context, open func(context.Context, string)
 	path, err := f.ResolveDBPath()
 	if err != nil {
 		return nil, err
+	}
+	if store.IsURL(path) {
+		return nil, ErrNotOnPostgres()
 	}
 	db, err := open(ctx, path)
 	if err != nil {
@@ -161,7 +212,7 @@ func (f *Factory) Config() (*config.File, error) {
 func (f *Factory) EventService(ctx context.Context, remote string) (audit.EventService, error) {
 	switch remote {
 	case "":
-		return f.DB(ctx)
+		return f.Store(ctx)
 	case "jumpcloud":
 		c, err := f.JumpCloudClient()
 		if err != nil {
@@ -252,6 +303,10 @@ const (
 func (f *Factory) Close() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.pg != nil {
+		f.pg.Close()
+		f.pg = nil
+	}
 	if f.db != nil {
 		err := f.db.Close()
 		f.db = nil

@@ -19,14 +19,15 @@ import (
 	"github.com/auditctl/auditctl/pkg/cmdutil"
 	"github.com/auditctl/auditctl/pkg/importer"
 	"github.com/auditctl/auditctl/pkg/sanitize"
-	"github.com/auditctl/auditctl/pkg/store/sqlite"
+	"github.com/auditctl/auditctl/pkg/store"
 	"github.com/spf13/cobra"
 )
 
 // ImportOptions are the flags and dependencies of `import`.
 type ImportOptions struct {
 	IO *cmdutil.IOStreams
-	DB func(ctx context.Context) (*sqlite.DB, error)
+	// Store opens the store to fill (the cache, or a PostgreSQL store).
+	Store func(ctx context.Context) (store.Store, error)
 
 	Paths       []string
 	Format      string
@@ -40,7 +41,7 @@ type ImportOptions struct {
 
 // NewCmdImport builds the command.
 func NewCmdImport(f *cmdutil.Factory, runF func(*ImportOptions) error) *cobra.Command {
-	opts := &ImportOptions{IO: f.IOStreams, DB: f.DBCreate}
+	opts := &ImportOptions{IO: f.IOStreams, Store: f.StoreCreate}
 	cmd := &cobra.Command{
 		Use:   "import FILE|DIR|- ...",
 		Short: "Import audit log files into the cache",
@@ -71,6 +72,12 @@ func NewCmdImport(f *cmdutil.Factory, runF func(*ImportOptions) error) *cobra.Co
 			failed files and the time taken. A failed file's error is printed as
 			it happens. --quiet prints errors only; -o json prints the result of
 			each file on stdout instead of the summary.
+
+			With --db postgres://… (or AUDITCTL_DB) the events go to a PostgreSQL
+			store, whose schema the first import creates: each file streams
+			through COPY into a staging table and is stored in one transaction,
+			new events only, so concurrent imports on several machines store
+			each event once (docs/postgres.md).
 		`),
 		Example: heredoc.Doc(`
 			auditctl import events.ndjson
@@ -79,6 +86,7 @@ func NewCmdImport(f *cmdutil.Factory, runF func(*ImportOptions) error) *cobra.Co
 			zcat audit.csv.gz | auditctl import -
 			auditctl import --skip-invalid messy.csv
 			auditctl import --max-event-size 8MiB big-policies.json
+			auditctl --db postgres://ingest@db.example.com/audit import trail.json.gz
 		`),
 		Args: cmdutil.MinimumArgs(1, "at least one FILE, DIR or -"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -118,7 +126,7 @@ func importRun(ctx context.Context, opts *ImportOptions) error {
 	if err != nil {
 		return err
 	}
-	db, err := opts.DB(ctx)
+	db, err := opts.Store(ctx)
 	if err != nil {
 		return err
 	}
@@ -196,7 +204,7 @@ func summary(files []string, sum audit.ImportResult, failed int, took time.Durat
 	return msg + fmt.Sprintf(" (%s)", took.Round(10*time.Millisecond))
 }
 
-func importFile(ctx context.Context, opts *ImportOptions, db *sqlite.DB, name string, format importer.Format, progress *cmdutil.Progress) (audit.ImportResult, importer.Format, error) {
+func importFile(ctx context.Context, opts *ImportOptions, db store.Store, name string, format importer.Format, progress *cmdutil.Progress) (audit.ImportResult, importer.Format, error) {
 	var r io.Reader
 	if name == "-" {
 		// A signal stops the import even while standard input stalls.
@@ -213,7 +221,7 @@ func importFile(ctx context.Context, opts *ImportOptions, db *sqlite.DB, name st
 	if err != nil {
 		return audit.ImportResult{}, detected, err
 	}
-	res, err := db.Import(ctx, er, sqlite.ImportOptions{SkipInvalid: opts.SkipInvalid, Progress: progress.Items, Name: name})
+	res, err := db.Import(ctx, er, store.ImportOptions{SkipInvalid: opts.SkipInvalid, Progress: progress.Items, Name: name})
 	if err == nil && res.Skipped > 0 && res.Skipped == res.Read {
 		// --skip-invalid skips bad records among good ones; a file of
 		// nothing else is not a success.

@@ -38,6 +38,11 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 			sessions import create it; every other command fails (exit 5) when
 			there is no cache at the path.
 
+			A team shares one PostgreSQL store instead: --db (or AUDITCTL_DB)
+			postgres://USER@HOST/DB. import fills it (creating its schema), and
+			the logs commands read it with the same output as the cache; the
+			other commands work on a cache file only for now (docs/postgres.md).
+
 			Exit codes:
 			  0    ok
 			  1    a check or --fail-if condition matched (and nothing else)
@@ -72,7 +77,7 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 	}
 	cmd.SetVersionTemplate("{{.Version}}\n")
 	pf := cmd.PersistentFlags()
-	pf.StringVar(&f.DBPath, "db", "", "cache database file (default: env AUDITCTL_DB, else the platform data directory)")
+	pf.StringVar(&f.DBPath, "db", "", "cache database file, or a postgres://USER@HOST/DB URL of a PostgreSQL store (default: env AUDITCTL_DB, else the platform data directory)")
 	pf.StringVarP(&f.Output, "output", "o", "", "output format: table, json, ndjson, csv or yaml (default: table on a terminal, else json)")
 	pf.BoolVar(&noColor, "no-color", false, "no colour (also NO_COLOR)")
 	pf.BoolVar(&f.Quiet, "quiet", false, "print only results and errors")

@@ -45,7 +45,7 @@ func (dialect) CIDR(_, prefix string) (string, any) {
 	if err != nil { // Validate refused it already
 		return "false", nil
 	}
-	return "e.ipaddr <<= ?::cidr", p.Masked().String()
+	return "coalesce(e.ipaddr <<= ?::cidr, false)", p.Masked().String()
 }
 
 func (dialect) IDIn(n int) string { return "e.ext_id IN (" + store.Placeholders(n) + ")" }

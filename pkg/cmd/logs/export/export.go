@@ -21,6 +21,7 @@ import (
 	"github.com/auditctl/auditctl/pkg/encrypt"
 	"github.com/auditctl/auditctl/pkg/output"
 	"github.com/auditctl/auditctl/pkg/sanitize"
+	"github.com/auditctl/auditctl/pkg/store"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -132,6 +133,9 @@ func NewCmdExport(f *cmdutil.Factory, runF func(*ExportOptions) error) *cobra.Co
 				}
 				opts.FilterArgs = append(opts.FilterArgs, "--"+fl.Name+"="+fl.Value.String())
 			})
+			if p, err := f.ResolveDBPath(); opts.Manifest && opts.Remote == "" && err == nil && store.IsURL(p) {
+				return audit.Errorf(audit.EUSAGE, "--manifest does not work with a PostgreSQL store yet: it signs the cache's tamper-evidence chain head (docs/postgres.md)")
+			}
 			if runF != nil {
 				return runF(opts)
 			}
