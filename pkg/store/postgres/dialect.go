@@ -33,7 +33,7 @@ func (dialect) EqArg(fld audit.Field, v string) any {
 }
 
 func (d dialect) SortExpr(fld audit.Field, col string) string { return d.Eq(fld, col) }
-func (dialect) NoLimit() string                                { return "" }
+func (dialect) NoLimit() string                               { return "" }
 
 // Like: SQLite's LIKE ignores ASCII case in every column.
 func (dialect) Like(col, pattern string) (string, any) {

@@ -275,7 +275,7 @@ func (s *source) fill(e *audit.Event) {
 }
 
 func (s *source) Values() ([]any, error) { return s.vals, nil }
-func (s *source) Err() error              { return s.err }
+func (s *source) Err() error             { return s.err }
 
 // storable refuses what PostgreSQL's text cannot hold: a NUL character or
 // bytes that are not UTF-8.

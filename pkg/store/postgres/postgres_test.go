@@ -297,4 +297,3 @@ func TestPostgresStore(t *testing.T) {
 		}
 	})
 }
-
