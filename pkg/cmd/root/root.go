@@ -6,6 +6,7 @@ import (
 	"github.com/auditctl/auditctl/pkg/cmd/check"
 	retentioncmd "github.com/auditctl/auditctl/pkg/cmd/retention"
 	"github.com/auditctl/auditctl/pkg/recording"
+	"strings"
 
 	"github.com/MakeNowJust/heredoc"
 	"github.com/auditctl/auditctl/pkg/cmd/demo"
@@ -23,6 +24,38 @@ import (
 
 // NewCmdRoot builds `auditctl` and every subcommand.
 func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
+	cmd := newRoot(f)
+	for _, c := range commands {
+		cmd.AddCommand(c.build(f))
+	}
+	finish(cmd, f, true)
+	return cmd
+}
+
+// commands are auditctl's commands, built on demand: Run builds only the one
+// its arguments name, so that a command's start does not pay for building
+// the flags, help and completions of the forty others (docs/performance.md,
+// "Issue 13: reads and start-up"). TestCommandTable checks that each name
+// is what its constructor builds.
+var commands = []struct {
+	name  string
+	build func(*cmdutil.Factory) *cobra.Command
+}{
+	{"logs", logs.NewCmdLogs},
+	{"sessions", sessions.NewCmdSessions},
+	{"import", func(f *cmdutil.Factory) *cobra.Command { return importcmd.NewCmdImport(f, nil) }},
+	{"demo", func(f *cmdutil.Factory) *cobra.Command { return demo.NewCmdDemo(f, nil) }},
+	{"sync", func(f *cmdutil.Factory) *cobra.Command { return synccmd.NewCmdSync(f, nil) }},
+	{"check", func(f *cmdutil.Factory) *cobra.Command { return check.NewCmdCheck(f, nil) }},
+	{"retention", retentioncmd.NewCmdRetention},
+	{"hunt", func(f *cmdutil.Factory) *cobra.Command { return hunt.NewCmdHunt(f, nil) }},
+	{"tui", func(f *cmdutil.Factory) *cobra.Command { return tuicmd.NewCmdTUI(f, nil) }},
+	{"version", version.NewCmdVersion},
+	{"verify", func(f *cmdutil.Factory) *cobra.Command { return verify.NewCmdVerify(f, nil) }},
+}
+
+// newRoot is the root command alone, with its persistent flags.
+func newRoot(f *cmdutil.Factory) *cobra.Command {
 	var noColor bool
 	cmd := &cobra.Command{
 		Use:   "auditctl <command>",
@@ -87,28 +120,69 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 	cmd.SetErr(f.IOStreams.ErrOut)
 	cmd.SetIn(f.IOStreams.In)
 
-	cmd.AddCommand(logs.NewCmdLogs(f))
-	cmd.AddCommand(sessions.NewCmdSessions(f))
-	cmd.AddCommand(importcmd.NewCmdImport(f, nil))
-	cmd.AddCommand(demo.NewCmdDemo(f, nil))
-	cmd.AddCommand(synccmd.NewCmdSync(f, nil))
-	cmd.AddCommand(check.NewCmdCheck(f, nil))
-	cmd.AddCommand(retentioncmd.NewCmdRetention(f))
-	cmd.AddCommand(hunt.NewCmdHunt(f, nil))
-	cmd.AddCommand(tuicmd.NewCmdTUI(f, nil))
-	cmd.AddCommand(version.NewCmdVersion(f))
-	cmd.AddCommand(verify.NewCmdVerify(f, nil))
-	cmd.InitDefaultCompletionCmd()
-	cmdutil.Groups(cmd)
-	cmdutil.RegisterCompletions(cmd, f)
 	return cmd
+}
+
+// finish adds what the root needs once its commands are in: the help
+// command, the groups' usage errors and, for a whole tree, the completion
+// command and the completions of every flag (only `completion` and
+// cobra's hidden __complete use them).
+func finish(cmd *cobra.Command, f *cmdutil.Factory, whole bool) {
+	if whole {
+		cmd.InitDefaultCompletionCmd()
+	}
+	cmdutil.Groups(cmd)
+	if whole {
+		cmdutil.RegisterCompletions(cmd, f)
+	}
+}
+
+// NewCmdFor builds the root with only the command that args name (the
+// first word that is not a persistent flag or its value), or the whole tree
+// when they name none of them exactly: help, completion, a mistyped or a
+// missing command, which list or suggest the others.
+func NewCmdFor(f *cmdutil.Factory, args []string) *cobra.Command {
+	name := commandWord(args)
+	for _, c := range commands {
+		if c.name == name {
+			cmd := newRoot(f)
+			cmd.AddCommand(c.build(f))
+			finish(cmd, f, false)
+			return cmd
+		}
+	}
+	return NewCmdRoot(f)
+}
+
+// commandWord is the first word of args that is neither a root flag nor a
+// root flag's value ("" when there is none or a flag is unknown here).
+func commandWord(args []string) string {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return ""
+		case !strings.HasPrefix(a, "-") || a == "-":
+			return a
+		case strings.Contains(a, "="):
+			// --db=PATH, -o=json: the value is in the word
+		case a == "--db" || a == "--output" || a == "-o":
+			i++ // the value is the next word
+		case a == "--no-color" || a == "--quiet" || a == "--debug":
+		case strings.HasPrefix(a, "-o") && !strings.HasPrefix(a, "--"):
+			// -ojson
+		default:
+			return "" // --help, --version, a flag of a command: the whole tree decides
+		}
+	}
+	return ""
 }
 
 // Run runs auditctl with args as main does and returns the exit code:
 // the error, classified (cmdutil.Factory.Finish), is printed to f's
 // stderr. ctx is from cmdutil.SignalContext in main.
 func Run(ctx context.Context, f *cmdutil.Factory, args []string) int {
-	cmd := NewCmdRoot(f)
+	cmd := NewCmdFor(f, args)
 	cmd.SetArgs(args)
 	err := f.Finish(ctx, cmd.ExecuteContext(ctx))
 	cmdutil.PrintError(f.IOStreams.ErrOut, err)
