@@ -23,6 +23,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/auditctl/auditctl/pkg/audit"
@@ -183,14 +184,14 @@ func Parse(name string, b []byte, cf *File) error {
 }
 
 // lineRE finds the line in a yaml.v3 syntax error ("yaml: line 3: …").
-var lineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var lineRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^yaml: line (\d+): (.*)$`) })
 
 // syntaxError reports a YAML syntax error with its line. The scanner's
 // messages are fixed phrases ("did not find expected key"); anything else
 // is not repeated, since a message could quote the text, a key included.
 func syntaxError(name string, err error) error {
 	msg := strings.TrimSpace(err.Error())
-	if m := lineRE.FindStringSubmatch(msg); m != nil && !strings.ContainsAny(m[2], "`'\"") {
+	if m := lineRE().FindStringSubmatch(msg); m != nil && !strings.ContainsAny(m[2], "`'\"") {
 		return audit.Errorf(audit.EUSAGE, "config %s:%s: not valid YAML: %s", name, m[1], m[2])
 	}
 	return audit.Errorf(audit.EUSAGE, "config %s: not valid YAML", name)

@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"filippo.io/age"
@@ -178,7 +179,7 @@ func ParseRecipient(s string) (age.Recipient, error) {
 	case strings.HasPrefix(s, "age1"):
 		r, err := age.ParseX25519Recipient(s)
 		if err != nil {
-			if i := strings.LastIndexByte(s, '1'); i > 3 && pluginName.MatchString(s[4:i]) {
+			if i := strings.LastIndexByte(s, '1'); i > 3 && pluginName().MatchString(s[4:i]) {
 				// age1<plugin>1…: a plugin's recipient (age1yubikey1…)
 				return nil, fmt.Errorf("not a valid age recipient (age1…); plugin recipients (age1%s1…) are not supported", s[4:i])
 			}
@@ -424,4 +425,4 @@ func unwrapPath(err error) error {
 
 // pluginName is what an age plugin's name may be (age1NAME1…), as the
 // error may repeat it.
-var pluginName = regexp.MustCompile(`^[a-z0-9+_-]{1,20}$`)
+var pluginName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9+_-]{1,20}$`) })

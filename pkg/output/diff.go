@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/auditctl/auditctl/pkg/audit"
 )
@@ -111,10 +112,10 @@ func asObject(raw json.RawMessage) (map[string]json.RawMessage, bool) {
 	return m, true
 }
 
-var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)
+var identRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`) })
 
 func joinPath(path, key string) string {
-	if !identRE.MatchString(key) {
+	if !identRE().MatchString(key) {
 		return path + "[" + strconv.Quote(key) + "]"
 	}
 	if path == "" {

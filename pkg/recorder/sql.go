@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/auditctl/auditctl/pkg/keys"
@@ -182,7 +183,7 @@ func (q *queryTracker) atPrompt() bool {
 	// Another prompt (psql's "db=!#" in a failed transaction): a short
 	// word ending in a prompt character and a space, after a reply (a
 	// continuation prompt may come before the echo of a line typed ahead).
-	if !promptRE.MatchString(p) || !strings.HasSuffix(raw, " ") {
+	if !promptRE().MatchString(p) || !strings.HasSuffix(raw, " ") {
 		return false
 	}
 	for _, l := range q.out.lines {
@@ -193,7 +194,7 @@ func (q *queryTracker) atPrompt() bool {
 	return false
 }
 
-var promptRE = regexp.MustCompile(`^\S{0,64}[=\-#>$%]$`)
+var promptRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\S{0,64}[=\-#>$%]$`) })
 
 // Close ends the session at time t: a query still waiting for its response
 // is written with what arrived.
@@ -249,9 +250,11 @@ func complete(d sqllex.Dialect, stmt string) bool {
 }
 
 var (
-	rowsRE  = regexp.MustCompile(`^\((\d+) rows?\)$`)
-	tagRE   = regexp.MustCompile(`^(?:INSERT \d+ (\d+)|(?:SELECT|UPDATE|DELETE|MOVE|FETCH|COPY|MERGE) (\d+)|[A-Z]+(?: [A-Z]+)*)$`)
-	mysqlRE = regexp.MustCompile(`\b(\d+) rows? (?:affected|in set)\b`)
+	rowsRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\((\d+) rows?\)$`) })
+	tagRE  = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^(?:INSERT \d+ (\d+)|(?:SELECT|UPDATE|DELETE|MOVE|FETCH|COPY|MERGE) (\d+)|[A-Z]+(?: [A-Z]+)*)$`)
+	})
+	mysqlRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\b(\d+) rows? (?:affected|in set)\b`) })
 )
 
 // summarize picks the message of a response and the rows it reports: the
@@ -274,10 +277,10 @@ func summarize(lines, stmt []string) (string, *int64) {
 		if first == "" {
 			first = l
 		}
-		if footer == "" && rowsRE.MatchString(l) {
+		if footer == "" && rowsRE().MatchString(l) {
 			footer = l
 		}
-		if tag == "" && len(l) <= 64 && tagRE.MatchString(l) {
+		if tag == "" && len(l) <= 64 && tagRE().MatchString(l) {
 			tag = l
 		}
 	}
@@ -303,11 +306,11 @@ func isEcho(l string, stmt []string) bool {
 // rowsOf returns the row count a message states, nil when it states none.
 func rowsOf(msg string) *int64 {
 	var s string
-	if m := rowsRE.FindStringSubmatch(msg); m != nil {
+	if m := rowsRE().FindStringSubmatch(msg); m != nil {
 		s = m[1]
-	} else if m := tagRE.FindStringSubmatch(msg); m != nil {
+	} else if m := tagRE().FindStringSubmatch(msg); m != nil {
 		s = m[1] + m[2]
-	} else if m := mysqlRE.FindStringSubmatch(msg); m != nil {
+	} else if m := mysqlRE().FindStringSubmatch(msg); m != nil {
 		s = m[1]
 	}
 	if s == "" {

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/auditctl/auditctl/internal/bytesize"
@@ -440,9 +441,11 @@ func (r *Reader) openStream(path string, open func(string) (io.Reader, error)) (
 }
 
 var (
-	typescriptInfo    = regexp.MustCompile(`\b(TERM|TTY|COLUMNS|LINES)="([^"]*)"`)
-	typescriptCommand = regexp.MustCompile(`\[COMMAND="(.*?)"(?: <not executed on terminal>\]| TERM=| TTY=| COLUMNS=|\]$)`)
-	typescriptDate    = regexp.MustCompile(`^Script started on (.*?)(?: \[|$)`)
+	typescriptInfo    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\b(TERM|TTY|COLUMNS|LINES)="([^"]*)"`) })
+	typescriptCommand = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`\[COMMAND="(.*?)"(?: <not executed on terminal>\]| TERM=| TTY=| COLUMNS=|\]$)`)
+	})
+	typescriptDate = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^Script started on (.*?)(?: \[|$)`) })
 )
 
 // scriptHeader fills the Header from the H entries (advanced) or the data
@@ -450,13 +453,13 @@ var (
 func (r *Reader) scriptHeader(d *scriptDecoder, started []byte, opt Options) {
 	h := &r.hdr
 	info := map[string]string{}
-	if m := typescriptDate.FindSubmatch(started); m != nil {
+	if m := typescriptDate().FindSubmatch(started); m != nil {
 		info["START_TIME"] = string(m[1])
 	}
-	for _, m := range typescriptInfo.FindAllSubmatch(started, -1) {
+	for _, m := range typescriptInfo().FindAllSubmatch(started, -1) {
 		info[string(m[1])] = string(m[2])
 	}
-	if m := typescriptCommand.FindSubmatch(started); m != nil {
+	if m := typescriptCommand().FindSubmatch(started); m != nil {
 		info["COMMAND"] = string(m[1])
 	}
 	for k, v := range d.info { // the timing file's own information wins

@@ -3,6 +3,7 @@ package sqllex
 import (
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Risk says why a client command escapes what a deny rule can see: it
@@ -30,7 +31,7 @@ func StatementRisk(d Dialect, normal string) string {
 	if d != SQLite {
 		return ""
 	}
-	if m := sqliteFuncRE.FindStringSubmatch(normal); m != nil {
+	if m := sqliteFuncRE().FindStringSubmatch(normal); m != nil {
 		switch m[1] {
 		case "edit":
 			return "edit() opens an editor"
@@ -42,7 +43,7 @@ func StatementRisk(d Dialect, normal string) string {
 	return ""
 }
 
-var sqliteFuncRE = regexp.MustCompile(`\b(edit|readfile|load_extension)\s*\(`)
+var sqliteFuncRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\b(edit|readfile|load_extension)\s*\(`) })
 
 // name splits a command into its name (after the leading \ or .) and its
 // arguments.
@@ -82,14 +83,14 @@ func psqlRisk(cmd string) string {
 			return `\` + n + " | runs a shell command"
 		}
 	case "copy":
-		if programRE.MatchString(args) {
+		if programRE().MatchString(args) {
 			return `\copy ... program runs a shell command`
 		}
 	}
 	return ""
 }
 
-var programRE = regexp.MustCompile(`(?i)\bprogram\b`)
+var programRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)\bprogram\b`) })
 
 // sqliteCommands are the sqlite3 dot-commands that escape deny rules; the
 // shell takes any prefix of a command's name, so any prefix counts.

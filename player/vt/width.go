@@ -1,12 +1,20 @@
 package vt
 
-import "sort"
+import (
+	_ "embed" // the width table
+	"sort"
+)
 
 type runeRange struct{ lo, hi rune }
 
 // bmpWidth holds 2 bits per code point of the Basic Multilingual Plane:
-// 0 width 1, 1 width 0, 2 width 2, 3 not printable.
-var bmpWidth = buildBMPWidth()
+// 0 width 1, 1 width 0, 2 width 2, 3 not printable. It is buildBMPWidth's
+// table, stored in the binary so that starting auditctl does not build it
+// (TestBMPWidthTable checks it; `go test ./player/vt -run BMPWidthTable -args -update`
+// writes it again after a change to the ranges).
+//
+//go:embed width.bin
+var bmpWidth string
 
 func buildBMPWidth() *[1 << 14]byte {
 	var t [1 << 14]byte

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/MakeNowJust/heredoc"
@@ -103,7 +104,7 @@ func NewCmdCount(f *cmdutil.Factory, runF func(*CountOptions) error) *cobra.Comm
 	return cmd
 }
 
-var condRE = regexp.MustCompile(`^\s*(>=|<=|==|!=|>|<|=)\s*(\d+)\s*$`)
+var condRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*(>=|<=|==|!=|>|<|=)\s*(\d+)\s*$`) })
 
 // Condition is a parsed --fail-if expression.
 type Condition struct {
@@ -113,7 +114,7 @@ type Condition struct {
 
 // ParseCondition reads ">0", ">= 10", "==0"…
 func ParseCondition(s string) (Condition, error) {
-	m := condRE.FindStringSubmatch(s)
+	m := condRE().FindStringSubmatch(s)
 	if m == nil {
 		return Condition{}, audit.Errorf(audit.EUSAGE, "--fail-if %q: want an operator and a number, like '>0' or '>=100'", s)
 	}
