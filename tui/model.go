@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/colorprofile"
 
 	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/config"
 	"github.com/auditctl/auditctl/pkg/output"
 	"github.com/auditctl/auditctl/pkg/session"
 )
@@ -46,6 +47,12 @@ type Options struct {
 	// or ctx ends; nil polls every second (Poll). A store that can push
 	// (PostgreSQL's LISTEN/NOTIFY) returns when it is told.
 	Wake func(ctx context.Context) error
+	// Config reads the config file (export.require_encryption refuses
+	// an unencrypted export); nil: no config file.
+	Config func() (*config.File, error)
+	// ScryptWorkFactor is the export passphrase's scrypt work (log2; 0:
+	// age's default). Tests lower it.
+	ScryptWorkFactor int
 	// Sessions is Session History (the cache); nil with --remote.
 	Sessions SessionFinder
 	// Play plays the recording of a session on the terminal in, out
@@ -127,6 +134,8 @@ type Model struct {
 	pivots   []frame      // what each pivot left, the last on top
 	tail     tailState    // the live tail (t)
 	over     overlay      // a list, a panel or a prompt in place of the body
+	export   *exportPanel // the export form, or the export running (e)
+	exportID int
 	// layers are what is open over the logs view, in the order opened:
 	// Esc closes the last.
 	layers []layer
@@ -144,6 +153,7 @@ const (
 	layerHelp
 	layerFilter
 	layerOverlay
+	layerExport
 )
 
 // New returns the console's model; Init starts the first query.
@@ -190,6 +200,15 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 			p.paste(msg)
 			return nil
 		}
+		if l, ok := m.top(); ok && l == layerExport && m.export.job == nil {
+			e := m.export
+			if e.row != exFormat && e.row != exEncrypt {
+				var cmd tea.Cmd
+				e.inputs[e.row], cmd = e.inputs[e.row].Update(msg)
+				return cmd
+			}
+			return nil
+		}
 		if l, ok := m.top(); ok && l == layerFilter {
 			var cmd tea.Cmd
 			p := m.panel
@@ -212,6 +231,11 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return nil
 	case overviewMsg:
 		m.gotOverview(msg)
+		return nil
+	case exportTickMsg:
+		return m.gotExportTick(msg)
+	case exportDoneMsg:
+		m.gotExportDone(msg)
 		return nil
 	case tailWakeMsg:
 		return m.gotTailWake(msg)
@@ -252,6 +276,10 @@ func (m *Model) closeLast() tea.Cmd {
 		m.panel = nil
 	case layerOverlay:
 		m.over = nil
+	case layerExport:
+		if m.export != nil && m.export.job == nil {
+			m.export = nil
+		}
 	}
 	m.relayout()
 	return nil
@@ -302,6 +330,8 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 			return m.barKey(k)
 		case layerFilter:
 			return m.filterKey(k)
+		case layerExport:
+			return m.exportKey(k)
 		case layerHelp:
 			if s == "q" {
 				m.cancel()
@@ -357,6 +387,9 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 			return m.back()
 		case "t":
 			return m.toggleTail()
+		case "e":
+			m.closeLayer(layerDetail)
+			return m.openExport()
 		}
 	}
 	if m.detail != nil || m.over != nil {
@@ -451,4 +484,14 @@ func (m *Model) relayout() {
 	if m.bar != nil {
 		m.bar.input.SetWidth(max(m.width-3, 1))
 	}
+}
+
+// isOpen says whether layer l is open.
+func (m *Model) isOpen(l layer) bool {
+	for _, x := range m.layers {
+		if x == l {
+			return true
+		}
+	}
+	return false
 }

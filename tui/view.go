@@ -103,6 +103,7 @@ func (m *Model) headerLine() string {
 	if m.view == viewLogs {
 		right = m.tailText() + right
 	}
+	right = m.exportText() + right
 	gap := m.width - ansi.StringWidth(left) - ansi.StringWidth(right)
 	if gap < 1 {
 		return m.st.header.Render(pad(left, m.width))
@@ -142,6 +143,8 @@ func (m *Model) body() []string {
 	h := m.bodyHeight()
 	var out []string
 	switch {
+	case m.isOpen(layerExport):
+		out = m.exportLines()
 	case m.panel != nil:
 		out = m.filterLines(h)
 	case m.help != nil:
@@ -298,6 +301,10 @@ func (m *Model) keyLine() string {
 	}
 	var k string
 	switch {
+	case m.isOpen(layerExport) && m.export.job != nil:
+		k = "x cancel the export  esc hide (it goes on)"
+	case m.isOpen(layerExport):
+		k = "↑ ↓ tab field  ← → choice  enter export  esc cancel"
 	case m.panel != nil:
 		k = "↑ ↓ tab field  ← → choice  enter apply  esc cancel  ctrl+x clear all"
 	case m.bar != nil:

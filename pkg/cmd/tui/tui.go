@@ -71,6 +71,8 @@ func NewCmdTUI(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			                             event's workflow as a timeline
 			  backspace                  back from the last pivot
 			  t                          live tail: new events appear at the top
+			  e                          export the result (csv, ndjson, json; age
+			                             encryption), in the background
 			  c                          clear the query and the filter panel
 			  tab 1 2 3                  the overview, the logs, the sessions
 			  r                          run the query again
@@ -161,6 +163,7 @@ func run(ctx context.Context, opts *Options) error {
 	o := tui.Options{
 		Events: svc, Compile: compile, Query: opts.Filter.Query, Where: where,
 		Color: opts.IO.ColorEnabled(), In: opts.IO.In, Out: opts.IO.RawOut(),
+		Config: opts.Factory.Config,
 	}
 	if opts.Remote == "" {
 		db, err := opts.Factory.DB(ctx)

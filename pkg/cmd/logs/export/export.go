@@ -225,33 +225,11 @@ func exportRun(ctx context.Context, opts *ExportOptions) error {
 	if err != nil {
 		return err
 	}
-	var n int
-	var first, last time.Time
-	err = out.Write(func(w io.Writer) error {
-		direct, err := output.NewEventWriter(w, format, output.Options{CSVRaw: opts.CSVRaw})
-		if err != nil {
-			return err
-		}
-		// scan on this goroutine, format and write on another
-		ew := output.Pipe(direct)
-		err = svc.EachEvent(ctx, filter, audit.Page{Sort: sort}, func(e *audit.Event) error {
-			n++
-			if first.IsZero() || e.Time.Before(first) {
-				first = e.Time
-			}
-			if e.Time.After(last) {
-				last = e.Time
-			}
-			return ew.Write(e)
-		})
-		if cerr := ew.Close(); err == nil {
-			err = cerr
-		}
-		return err
-	})
+	st, err := Events(ctx, svc, filter, audit.Page{Sort: sort}, format, opts.CSVRaw, out, nil)
 	if err != nil {
 		return err
 	}
+	n, first, last := st.N, st.First, st.Last
 	if opts.OutFile != "" && opts.OutFile != "-" && !opts.Quiet {
 		fmt.Fprintf(opts.IO.ErrOut, "exported %d events to %s%s\n", n, sanitize.String(opts.OutFile), out.Said())
 	}
@@ -295,4 +273,45 @@ func exportRun(ctx context.Context, opts *ExportOptions) error {
 		fmt.Fprintf(opts.IO.ErrOut, "wrote the signed manifest %s (check: auditctl verify --manifest %s)\n", sanitize.String(path), sanitize.String(path))
 	}
 	return nil
+}
+
+// Stats say what Events wrote.
+type Stats struct {
+	N           int       // events
+	First, Last time.Time // the oldest and the newest
+}
+
+// Events writes every event of filter, in p's order, to out (encrypted
+// and atomic as out says) in format: the export of logs export, which the
+// console's export (auditctl tui, e) runs too. progress, when set, is
+// called after each event with the number written so far.
+func Events(ctx context.Context, svc audit.EventService, filter audit.Filter, p audit.Page, format output.Format, csvRaw bool,
+	out *encrypt.Output, progress func(n int)) (Stats, error) {
+	var st Stats
+	err := out.Write(func(w io.Writer) error {
+		direct, err := output.NewEventWriter(w, format, output.Options{CSVRaw: csvRaw})
+		if err != nil {
+			return err
+		}
+		// scan on this goroutine, format and write on another
+		ew := output.Pipe(direct)
+		err = svc.EachEvent(ctx, filter, p, func(e *audit.Event) error {
+			st.N++
+			if st.First.IsZero() || e.Time.Before(st.First) {
+				st.First = e.Time
+			}
+			if e.Time.After(st.Last) {
+				st.Last = e.Time
+			}
+			if progress != nil {
+				progress(st.N)
+			}
+			return ew.Write(e)
+		})
+		if cerr := ew.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	})
+	return st, err
 }
