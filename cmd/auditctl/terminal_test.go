@@ -302,8 +302,14 @@ func TestNoOutputReachesTheTerminalRaw(t *testing.T) {
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A queries rule lists the hostile recording's statements and replies.
+	queriesPolicy := filepath.Join(t.TempDir(), "queries.yaml")
+	if err := os.WriteFile(queriesPolicy, []byte("rules:\n  - {id: every-query, queries: {category: database}, condition: none}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, o := range []string{"table", "json"} {
 		add(1, "check", policy, "--since", "30d", "-o", o)
+		add(1, "check", queriesPolicy, "--since", "30d", "-o", o)
 	}
 	// hunt: a rule that every hostile event matches (exit 1), as a table and JSON.
 	rule := filepath.Join(t.TempDir(), "all.yml")
@@ -356,6 +362,10 @@ func TestNoOutputReachesTheTerminalRaw(t *testing.T) {
 	out, code := ghFx.runPTY(t, "check", policy, "--since", "30d", "-o", "json")
 	if bad := terminalUnsafe(out); bad != "" || code != 1 || !strings.Contains(out, ",title=every-event%3A a hostile title \\x1b]0;pwned\\x07") {
 		t.Errorf("check with annotations: exit %d, %s\n%q", code, bad, out[:min(len(out), 3000)])
+	}
+	out, code = ghFx.runPTY(t, "check", queriesPolicy, "--since", "30d", "-o", "json")
+	if bad := terminalUnsafe(out); bad != "" || code != 1 || !strings.Contains(out, "::error file=") || !strings.Contains(out, "pwned") {
+		t.Errorf("check of queries with annotations: exit %d, %s\n%q", code, bad, out[:min(len(out), 3000)])
 	}
 
 	// verify names the rows it finds changed behind its back: hostile

@@ -308,3 +308,29 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestDocsPolicySnippets: every policy snippet of docs/compliance.md (a
+// yaml block holding rules) parses as written.
+func TestDocsPolicySnippets(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "compliance.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, block := range strings.Split(string(b), "```yaml\n")[1:] {
+		src, _, _ := strings.Cut(block, "```")
+		if !strings.Contains(src, "- id:") {
+			continue // a CI snippet
+		}
+		if !strings.HasPrefix(src, "rules:") {
+			src = "rules:\n" + src
+		}
+		n++
+		if _, err := Parse("compliance.md", []byte(src)); err != nil {
+			t.Errorf("%v\n%s", err, src)
+		}
+	}
+	if n < 2 {
+		t.Errorf("%d policy snippets in docs/compliance.md", n)
+	}
+}
