@@ -143,8 +143,8 @@ func TestQueriesRuleOnDemo(t *testing.T) {
 	var log struct {
 		Runs []struct {
 			Results []struct {
-				RuleID  string
-				Message struct{ Text string }
+				RuleID     string
+				Message    struct{ Text string }
 				Properties struct {
 					Count int
 					IDs   []string `json:"ids"`
