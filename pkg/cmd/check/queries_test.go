@@ -4,14 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/auditctl/auditctl/internal/jcserver"
 	"github.com/auditctl/auditctl/pkg/cmd/cmdtest"
 	"github.com/auditctl/auditctl/pkg/cmdutil"
 	"github.com/auditctl/auditctl/pkg/recording"
@@ -235,20 +233,7 @@ func TestQueriesRuleModifiedRecording(t *testing.T) {
 // evaluated against the API and reported, each sessions and queries rule
 // is an error naming the missing cache, and the run exits 5.
 func TestRemoteWithoutCache(t *testing.T) {
-	evs, err := jcserver.Generate(200, cmdtest.Now, 2, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := jcserver.New(remoteKey)
-	srv.Now = func() time.Time { return cmdtest.Now }
-	srv.AddEvents(evs...)
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
-	t.Setenv("JUMPCLOUD_API_KEY", remoteKey)
-	t.Setenv("JUMPCLOUD_API_URL", hs.URL)
-	t.Setenv("JUMPCLOUD_ORG_ID", "")
-	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
-	t.Setenv("GITHUB_ACTIONS", "")
+	remoteServer(t, 200, 2, 3)
 	policy := filepath.Join(t.TempDir(), "p.yaml")
 	if err := os.WriteFile(policy, []byte(`rules:
   - {id: logins, events: {query: 'action:user_login_attempt'}, condition: {max: 100000}}
@@ -258,7 +243,7 @@ func TestRemoteWithoutCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := cmdtest.New(t)
-	err = env.Run("check", policy, "--since", "2d", "--remote", "jumpcloud", "-o", "json")
+	err := env.Run("check", policy, "--since", "2d", "--remote", "jumpcloud", "-o", "json")
 	if code := cmdutil.ExitCode(err); code != 5 || !strings.Contains(err.Error(), "2 of 3 rules could not be evaluated: blocked, unrecorded (no cache at "+env.DBPath+"; with --remote jumpcloud, sessions and queries rules still read the local cache") {
 		t.Fatalf("exit %d (%v)\n%s", code, err, env.Out)
 	}

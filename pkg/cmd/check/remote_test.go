@@ -79,12 +79,12 @@ func summary(t *testing.T, out []byte) map[string]ruleSummary {
 	return m
 }
 
-// TestRemoteEqualsSyncedCache: `check --remote jumpcloud` against the local
-// Directory Insights server gives the report `check` gives on a cache
-// synced from it, and so does `check --sync jumpcloud` on a fresh cache;
-// the remote run asks the API for counts, not every event.
-func TestRemoteEqualsSyncedCache(t *testing.T) {
-	evs, err := jcserver.Generate(3000, cmdtest.Now, 5, 7)
+// remoteServer serves n generated Directory Insights events over the last
+// days (seed picks them) at the tests' fixed clock, and points the
+// commands of the test at it (no GitHub annotations).
+func remoteServer(t *testing.T, n, days int, seed int64) *jcserver.Server {
+	t.Helper()
+	evs, err := jcserver.Generate(n, cmdtest.Now, days, seed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,6 +98,15 @@ func TestRemoteEqualsSyncedCache(t *testing.T) {
 	t.Setenv("JUMPCLOUD_ORG_ID", "")
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 	t.Setenv("GITHUB_ACTIONS", "")
+	return srv
+}
+
+// TestRemoteEqualsSyncedCache: `check --remote jumpcloud` against the local
+// Directory Insights server gives the report `check` gives on a cache
+// synced from it, and so does `check --sync jumpcloud` on a fresh cache;
+// the remote run asks the API for counts, not every event.
+func TestRemoteEqualsSyncedCache(t *testing.T) {
+	srv := remoteServer(t, 3000, 5, 7)
 	policy := filepath.Join(t.TempDir(), "policy.yaml")
 	if err := os.WriteFile(policy, []byte(remotePolicy), 0o644); err != nil {
 		t.Fatal(err)
@@ -106,7 +115,7 @@ func TestRemoteEqualsSyncedCache(t *testing.T) {
 
 	env := cmdtest.New(t)
 	before := srv.Requests()
-	err = env.Run(append(check, "--remote", "jumpcloud")...)
+	err := env.Run(append(check, "--remote", "jumpcloud")...)
 	if code := cmdutil.ExitCode(err); code != 1 {
 		t.Fatalf("--remote: exit %d (%v)\n%s", code, err, env.Out)
 	}
