@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/auditctl/auditctl/pkg/audit"
 	"github.com/auditctl/auditctl/pkg/output"
 )
 
@@ -22,6 +23,11 @@ type detailPanel struct {
 	// enter, when set, is what Enter does in the panel (a session's panel:
 	// its user's events in the logs view).
 	enter func() tea.Cmd
+	// event, for an event's panel: its pages (v) and the values y copies.
+	event   *audit.Event
+	page    int
+	pages   [numPages]func(width int) (string, error)
+	copying *copyList
 }
 
 func (m *Model) openDetail() tea.Cmd {
@@ -30,13 +36,30 @@ func (m *Model) openDetail() tea.Cmd {
 		return nil
 	}
 	opt := output.Options{Color: m.opt.Color, Location: m.opt.Location}
-	m.showDetail("Event "+e.ID, func(w int) (string, error) {
+	fields := func(w int) (string, error) {
 		opt.Width = w
 		var buf bytes.Buffer
 		err := output.WriteEventDetail(&buf, e, opt)
 		return buf.String(), err
-	})
+	}
+	m.showDetail("Event "+e.ID, fields)
+	d := m.detail
+	d.event = e
+	d.pages = [numPages]func(int) (string, error){
+		fields,
+		func(int) (string, error) { return eventJSON(e), nil },
+		func(int) (string, error) { return diffPage(e, m.opt.Color), nil },
+	}
 	return nil
+}
+
+// turnPage shows the event's next page (fields, JSON, before/after).
+func (m *Model) turnPage() {
+	d := m.detail
+	d.page = (d.page + 1) % numPages
+	d.render = d.pages[d.page]
+	d.resize(m.width, m.bodyHeight()-1)
+	d.view.GotoTop()
 }
 
 // showDetail opens the detail panel over what render writes.
@@ -98,6 +121,9 @@ func (d *detailPanel) title() string {
 	pos := ""
 	if n := d.view.TotalLineCount(); n > d.view.Height() {
 		pos = fmt.Sprintf("  (%d%%)", int(d.view.ScrollPercent()*100))
+	}
+	if d.event != nil {
+		pos += "  · " + pageNames[d.page] + " (v: " + pageNames[(d.page+1)%numPages] + ")"
 	}
 	return d.name + pos
 }

@@ -9,6 +9,8 @@ var keyTable = [][2]string{
 	{"pgup pgdown  b space", "a page up / down"},
 	{"home end  g G", "the newest / the oldest match"},
 	{"enter", "open the detail panel of the selected event"},
+	{"  v  (detail)", "its pages: fields, the event as JSON, before/after"},
+	{"y", "copy a value of the event (OSC 52: works over ssh)"},
 	{"/", "query bar: the -q language, run as you type"},
 	{"  ↑ ↓ in the bar", "earlier queries"},
 	{"  enter  esc", "keep the query / go back to the one before"},

@@ -342,6 +342,19 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 			}
 			return m.closeLast()
 		case layerDetail:
+			if m.detail.copying != nil {
+				return m.copyKey(s)
+			}
+			if m.detail.event != nil {
+				switch s {
+				case "v":
+					m.turnPage()
+					return nil
+				case "y":
+					m.detail.copying = &copyList{items: copyItems(m.detail.event)}
+					return nil
+				}
+			}
 			if s == "enter" && m.detail.enter != nil {
 				return m.detail.enter()
 			}
@@ -431,6 +444,11 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		return m.last()
 	case "enter":
 		return m.openDetail()
+	case "y":
+		m.openDetail()
+		if m.detail != nil {
+			m.detail.copying = &copyList{items: copyItems(m.detail.event)}
+		}
 	}
 	return nil
 }

@@ -160,6 +160,8 @@ func (m *Model) body() []string {
 		}
 	case m.over != nil:
 		out = m.over.body(m, h)
+	case m.detail != nil && m.detail.copying != nil:
+		out = m.copyLines(h)
 	case m.detail != nil:
 		out = append(out, m.st.title.Render(" "+sanitize.String(m.detail.title())))
 		out = append(out, strings.Split(m.detail.view.View(), "\n")...)
@@ -315,6 +317,10 @@ func (m *Model) keyLine() string {
 		k = m.over.keys()
 	case m.detail != nil && m.detail.enter != nil:
 		k = "↑ ↓ pgup pgdown scroll  enter the user's events in the logs  esc close  ? help  q quit"
+	case m.detail != nil && m.detail.copying != nil:
+		k = "↑ ↓ choose  enter copy  esc cancel"
+	case m.detail != nil && m.detail.event != nil:
+		k = "↑ ↓ scroll  v page  y copy  a i w pivot  e export  esc close  ? help"
 	case m.detail != nil:
 		k = "↑ ↓ pgup pgdown scroll  esc close  / query  ? help  q quit"
 	case m.view == viewSessions:

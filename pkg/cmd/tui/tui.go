@@ -64,6 +64,8 @@ func NewCmdTUI(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			  ↑ ↓ pgup pgdown home end   move (k j b space g G)
 			  enter                      the event in full: every field, the JSON
 			                             documents pretty-printed, the changes
+			  v y                        detail panel: the next page (fields, JSON,
+			                             before/after); copy a value (OSC 52)
 			  /                          the query bar (↑ for earlier queries)
 			  f                          the filter panel (date range, service, action,
 			                             error state, browser, duration, actor, IP…)
