@@ -39,7 +39,7 @@ const maxListed = 5
 // Exceptions and schedule windows excuse queries.
 //
 // Every recording is read the way `sessions queries ID` reads it: its
-// SHA-256 checked against the one registered (recording.VerifySHA256,
+// SHA-256 checked against the one registered (recording.CheckRegistered,
 // which pins the file for the command) and opened through
 // recording.OpenFile, its query events decoded by Reader.EachQuery. A
 // recording that is modified, missing or damaged is an error of the rule
@@ -136,13 +136,10 @@ func eachQuery(s *session.Session, fn func(recording.QueryEvent) error) error {
 		return audit.Errorf(audit.EINVALID, "session %s: %v", s.ID, err)
 	}
 	if s.RecordingSHA256 != "" {
-		sum, err := recording.VerifySHA256(path, "")
-		if err != nil {
+		if _, err := recording.CheckRegistered(s.ID, path, s.RecordingSHA256); errors.Is(err, recording.ErrModified) {
+			return err
+		} else if err != nil {
 			return fail(err)
-		}
-		if !strings.EqualFold(sum, s.RecordingSHA256) {
-			return audit.Errorf(audit.EINVALID, "session %s: the recording %s was modified after it was registered: SHA-256 %s, registered %s",
-				s.ID, path, sum, s.RecordingSHA256)
 		}
 	}
 	rd, err := recording.Open(path, recording.Options{})

@@ -222,7 +222,7 @@ func TestQueriesRuleEvidence(t *testing.T) {
 	}{
 		{"modified", func(t *testing.T, paths map[string]string) {
 			writeRecording(t, paths["db2"], []q{{3, "SELECT 1;", "SELECT 1"}}) // the blocked statement erased
-		}, []string{"session db2: the recording " + "%db2%" + " was modified after it was registered: SHA-256 ", ", registered "}, "db1@5,db1@12"},
+		}, []string{"the recording %db2% of session db2 was modified after it was registered: SHA-256 ", ", registered "}, "db1@5,db1@12"},
 		{"missing", func(t *testing.T, paths map[string]string) {
 			os.Remove(paths["db2"])
 		}, []string{"session db2: its recording %db2% is missing"}, "db1@5,db1@12"},

@@ -2,6 +2,7 @@ package recording
 
 import (
 	"crypto/sha256"
+	"errors"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -60,6 +61,30 @@ func VerifySHA256(path, dir string) (string, error) {
 	pins.Store(path, key)
 	if entry != "" {
 		writePrivate(entry, key+"\n"+sum+"\n")
+	}
+	return sum, nil
+}
+
+// ErrModified is in the error of CheckRegistered when a recording is not
+// the one registered.
+var ErrModified = errors.New("recording modified after it was registered")
+
+// CheckRegistered checks the recording at path of session id against
+// registered, the SHA-256 stored in the session's row when it was
+// registered, hashing it as VerifySHA256 does (once per contents; the file
+// pinned, so that every later open of path in this command reads the file
+// hashed). It returns the file's sum; on a mismatch, an audit.EINVALID
+// error wrapping ErrModified that names the file, the session and both
+// sums. Every reader of a session's recording by its id checks it here
+// (the sessions commands, check's queries rules).
+func CheckRegistered(id, path, registered string) (string, error) {
+	sum, err := VerifySHA256(path, "")
+	if err != nil {
+		return "", err
+	}
+	if !strings.EqualFold(sum, registered) {
+		return sum, &audit.Error{Code: audit.EINVALID, Err: ErrModified,
+			Message: fmt.Sprintf("the recording %s of session %s was modified after it was registered: SHA-256 %s, registered %s", path, id, sum, registered)}
 	}
 	return sum, nil
 }

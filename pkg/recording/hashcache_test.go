@@ -1,10 +1,15 @@
 package recording
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
+
+	"github.com/auditctl/auditctl/pkg/audit"
 )
 
 func TestVerifySHA256CachesOnlyTheSameContents(t *testing.T) {
@@ -57,5 +62,28 @@ func TestVerifySHA256CachesOnlyTheSameContents(t *testing.T) {
 	}
 	if got, _ := VerifySHA256(path, cache); got != want2 {
 		t.Fatalf("forged entry believed: %s", got)
+	}
+}
+
+// TestCheckRegistered: the registered sum passes (either case); another
+// is ErrModified (exit 3) naming the file, the session and both sums; a
+// missing file is the open's error.
+func TestCheckRegistered(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.rec")
+	if err := os.WriteFile(path, []byte("evidence\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sum, _ := FileSHA256(path)
+	if got, err := CheckRegistered("s1", path, strings.ToUpper(sum)); err != nil || got != sum {
+		t.Errorf("registered: %s, %v", got, err)
+	}
+	other := strings.Repeat("0", 64)
+	_, err := CheckRegistered("s1", path, other)
+	if !errors.Is(err, ErrModified) || audit.ExitCode(err) != 3 ||
+		err.Error() != "the recording "+path+" of session s1 was modified after it was registered: SHA-256 "+sum+", registered "+other {
+		t.Errorf("modified: %v", err)
+	}
+	if _, err := CheckRegistered("s1", path+".gone", sum); !errors.Is(err, fs.ErrNotExist) || errors.Is(err, ErrModified) {
+		t.Errorf("missing: %v", err)
 	}
 }

@@ -217,7 +217,7 @@ func TestQueriesRuleModifiedRecording(t *testing.T) {
 	write("SELECT 1;", "SELECT 1")
 	err = env.Run("check", policy, "--since", "24h")
 	out := env.Out.String()
-	if code := cmdutil.ExitCode(err); code != 3 || !strings.Contains(err.Error(), "1 of 1 rules could not be evaluated: blocked (1 recording could not be checked: session db-1: the recording "+rec+" was modified after it was registered: SHA-256 ") ||
+	if code := cmdutil.ExitCode(err); code != 3 || !strings.Contains(err.Error(), "1 of 1 rules could not be evaluated: blocked (1 recording could not be checked: the recording "+rec+" of session db-1 was modified after it was registered: SHA-256 ") ||
 		!strings.Contains(out, `"status": "error"`) || !strings.Contains(out, ", registered ") {
 		t.Errorf("modified: exit %d (%v)\n%s", code, err, out)
 	}

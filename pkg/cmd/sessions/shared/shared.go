@@ -134,21 +134,18 @@ func (r *RecordingFlags) CheckRecording(s *session.Session) error {
 	}
 	// Hashed once per contents: a large recording played again by id
 	// costs nothing more (recording.VerifySHA256).
-	sum, err := recording.VerifySHA256(s.RecordingPath, "")
-	if err != nil {
-		return OpenError(s.RecordingPath, err)
-	}
-	if strings.EqualFold(sum, s.RecordingSHA256) {
+	sum, err := recording.CheckRegistered(s.ID, s.RecordingPath, s.RecordingSHA256)
+	switch {
+	case err == nil:
 		return nil
-	}
-	msg := fmt.Sprintf("the recording %s of session %s was modified after it was registered: SHA-256 %s, registered %s",
-		s.RecordingPath, s.ID, sum, s.RecordingSHA256)
-	if !r.AllowModified {
-		return audit.Errorf(audit.EINVALID, "%s (--allow-modified shows it anyway)", msg)
+	case !errors.Is(err, recording.ErrModified):
+		return OpenError(s.RecordingPath, err)
+	case !r.AllowModified:
+		return audit.Errorf(audit.EINVALID, "%v (--allow-modified shows it anyway)", err)
 	}
 	r.Modified = "MODIFIED after registration: SHA-256 " + sum[:12] + "…, registered " + s.RecordingSHA256[:min(12, len(s.RecordingSHA256))] + "…"
 	if r.factory != nil {
-		r.Notice(r.factory.IOStreams, "warning: %s", msg)
+		r.Notice(r.factory.IOStreams, "warning: %v", err)
 	}
 	return nil
 }
