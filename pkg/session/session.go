@@ -113,7 +113,8 @@ type Filter struct {
 	Search string
 }
 
-// Page is a page of a listing.
+// Page is a page of a listing. Limit 0 lists every match (verify and the
+// queries rules of check read every session of a window so).
 type Page struct {
 	Limit, Offset int
 }
