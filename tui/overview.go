@@ -52,11 +52,14 @@ type overview struct {
 	bar      int // the selected bar of the histogram, -1 for none
 	onBar    bool
 	zoom     []string // the queries before each bar chosen: Backspace goes back
+	have     int      // the parts read (partCounts…)
 }
 
+// overviewMsg is one part of the overview, read in a command of its own
+// (the parts run at once, each shown as it arrives): set puts it in.
 type overviewMsg struct {
 	gen int
-	ov  overview
+	set func(o *overview)
 	err error
 }
 
@@ -65,6 +68,7 @@ type overviewMsg struct {
 type entry struct {
 	label string
 	n     int64
+	part  int // the part of the overview that counts it
 	add   audit.Filter // ANDed to the query; nothing added: the query itself
 	view  viewID
 	list  bool // the distinct actors: the list of them all
@@ -74,13 +78,13 @@ type entry struct {
 // the top actors.
 func (o *overview) entries() []entry {
 	var out []entry
-	out = append(out, entry{label: "events", n: o.events, view: viewLogs})
+	out = append(out, entry{label: "events", n: o.events, view: viewLogs, part: partCounts})
 	var fail audit.Filter
 	fail.Add(audit.FieldStatus, string(audit.StatusFailure))
-	out = append(out, entry{label: "failures", n: o.failures, add: fail, view: viewLogs})
-	out = append(out, entry{label: "distinct actors", n: int64(o.actors), view: viewLogs, list: true})
-	if o.active >= 0 {
-		out = append(out, entry{label: "active sessions", n: int64(o.active), view: viewSessions})
+	out = append(out, entry{label: "failures", n: o.failures, add: fail, view: viewLogs, part: partCounts})
+	out = append(out, entry{label: "distinct actors", n: int64(o.actors), view: viewLogs, list: true, part: partActors})
+	if o.active >= 0 || o.have&partCounts == 0 {
+		out = append(out, entry{label: "active sessions", n: int64(o.active), view: viewSessions, part: partCounts})
 	}
 	for _, b := range o.actions {
 		var f audit.Filter
@@ -95,84 +99,122 @@ func (o *overview) entries() []entry {
 	return out
 }
 
-// loadOverview counts the current query in a command, under the query's
-// context: a newer query cancels it.
+// The parts of the overview, each read by its own command.
+const (
+	partCounts  = 1 << iota // events, failures, active sessions
+	partActors              // every actor, with its count
+	partActions             // the top actions
+	partHist                // the events over time
+	allParts    = partCounts | partActors | partActions | partHist
+)
+
+// loadOverview counts the current query in commands, one a part, under
+// the query's context: a newer query cancels them. Each part shows as it
+// arrives.
 func (m *Model) loadOverview() tea.Cmd {
 	v := &m.logs
 	if m.ov.gen == v.gen && (m.ov.loading || m.ov.err == nil && !m.ov.zero()) {
 		return nil
 	}
-	m.ov.gen, m.ov.loading = v.gen, true
 	gen, ctx, f, svc, ss := v.gen, v.ctx, v.filter, m.opt.Events, m.opt.Sessions
 	if ctx == nil {
 		return nil
 	}
+	zoom, sel := m.ov.zoom, m.ov.sel
+	m.ov = overview{gen: gen, loading: true, active: -1, bar: -1, zoom: zoom, sel: sel}
 	buckets, now, tops := max(m.width-4, 10), m.now(), m.tops()
-	return func() tea.Msg {
-		ov, err := countOverview(ctx, svc, ss, f, buckets, tops, now)
-		return overviewMsg{gen: gen, ov: ov, err: err}
+	part := func(read func() (func(o *overview), error)) tea.Cmd {
+		return func() tea.Msg {
+			set, err := read()
+			return overviewMsg{gen: gen, set: set, err: err}
+		}
 	}
+	return tea.Batch(
+		part(func() (func(o *overview), error) {
+			n, err := svc.CountEvents(ctx, f)
+			if err != nil {
+				return nil, err
+			}
+			var fails int64
+			if vs, has := f.Include[audit.FieldStatus]; !has || matchesStatus(vs, audit.StatusFailure) {
+				ff := f
+				ff.Include = cloneValues(f.Include)
+				ff.Include[audit.FieldStatus] = []string{string(audit.StatusFailure)}
+				if fails, err = svc.CountEvents(ctx, ff); err != nil {
+					return nil, err
+				}
+			}
+			active := -1
+			if ss != nil {
+				_, n, err := ss.FindSessions(ctx, session.Filter{Status: []session.Status{session.StatusActive}}, session.Page{Limit: 1})
+				if err != nil {
+					return nil, err
+				}
+				active = n
+			}
+			return func(o *overview) { o.events, o.failures, o.active, o.have = n, fails, active, o.have|partCounts }, nil
+		}),
+		part(func() (func(o *overview), error) {
+			actors, err := svc.CountBy(ctx, f, audit.FieldActor, 0)
+			if err != nil {
+				return nil, err
+			}
+			return func(o *overview) {
+				o.actors, o.allActor, o.topActor = len(actors), actors, actors[:min(tops, len(actors))]
+				o.have |= partActors
+			}, nil
+		}),
+		part(func() (func(o *overview), error) {
+			actions, err := svc.CountBy(ctx, f, audit.FieldAction, tops)
+			if err != nil {
+				return nil, err
+			}
+			return func(o *overview) { o.actions, o.have = actions, o.have|partActions }, nil
+		}),
+		part(func() (func(o *overview), error) {
+			since, until, iv, hist, err := countHistogram(ctx, svc, f, buckets, now)
+			if err != nil {
+				return nil, err
+			}
+			return func(o *overview) {
+				o.since, o.until, o.interval, o.hist = since, until, iv, hist
+				o.have |= partHist
+			}, nil
+		}),
+	)
 }
 
-func (o *overview) zero() bool { return o.events == 0 && o.actions == nil && o.hist == nil }
+func (o *overview) zero() bool { return o.have == 0 }
 
-func countOverview(ctx context.Context, svc audit.EventService, ss SessionFinder, f audit.Filter, buckets, tops int, now time.Time) (overview, error) {
-	ov := overview{active: -1, bar: -1}
-	var err error
-	if ov.events, err = svc.CountEvents(ctx, f); err != nil {
-		return ov, err
-	}
-	if vs, has := f.Include[audit.FieldStatus]; !has || matchesStatus(vs, audit.StatusFailure) {
-		ff := f
-		ff.Include = cloneValues(f.Include)
-		ff.Include[audit.FieldStatus] = []string{string(audit.StatusFailure)}
-		if ov.failures, err = svc.CountEvents(ctx, ff); err != nil {
-			return ov, err
-		}
-	}
-	actors, err := svc.CountBy(ctx, f, audit.FieldActor, 0)
-	if err != nil {
-		return ov, err
-	}
-	ov.actors = len(actors)
-	ov.allActor = actors
-	ov.topActor = actors[:min(tops, len(actors))]
-	if ov.actions, err = svc.CountBy(ctx, f, audit.FieldAction, tops); err != nil {
-		return ov, err
-	}
-	if ss != nil {
-		_, n, err := ss.FindSessions(ctx, session.Filter{Status: []session.Status{session.StatusActive}}, session.Page{Limit: 1})
-		if err != nil {
-			return ov, err
-		}
-		ov.active = n
-	}
-	// the histogram: about one bar per column over the window
-	since, until := f.Since, f.Until
+// countHistogram counts the events of f over time: about buckets bars in
+// round intervals over the window (until now when it has no end; from the
+// oldest match when it has no start).
+func countHistogram(ctx context.Context, svc audit.EventService, f audit.Filter, buckets int, now time.Time) (since, until time.Time, iv time.Duration, hist []audit.Bucket, err error) {
+	since, until = f.Since, f.Until
 	if until.IsZero() {
 		until = now
 	}
-	if since.IsZero() && len(actors) > 0 {
+	if since.IsZero() {
 		oldest, _, err := svc.FindEvents(ctx, f, audit.Page{Limit: 1, NoTotal: true, Sort: []audit.SortKey{{Field: audit.FieldTime}}})
 		if err != nil {
-			return ov, err
+			return since, until, 0, nil, err
 		}
 		if len(oldest) > 0 {
 			since = oldest[0].Time
 		}
 	}
-	ov.since, ov.until = since, until
-	if !since.IsZero() && until.After(since) {
-		ov.interval = niceInterval(until.Sub(since) / time.Duration(buckets))
-		h, err := svc.Histogram(ctx, f, ov.interval)
-		if err != nil {
-			return ov, err
-		}
-		if ov.hist, err = audit.FillBuckets(h, f.Since, f.Until, until, ov.interval); err != nil {
-			ov.hist = h
-		}
+	if since.IsZero() || !until.After(since) {
+		return since, until, 0, nil, nil
 	}
-	return ov, nil
+	iv = niceInterval(until.Sub(since) / time.Duration(buckets))
+	h, err := svc.Histogram(ctx, f, iv)
+	if err != nil {
+		return since, until, iv, nil, err
+	}
+	if hist, err = audit.FillBuckets(h, f.Since, f.Until, until, iv); err != nil {
+		hist = h
+	}
+	return since, until, iv, hist, nil
 }
 
 func matchesStatus(vs []string, s audit.Status) bool {
@@ -204,22 +246,20 @@ func niceInterval(d time.Duration) time.Duration {
 }
 
 func (m *Model) gotOverview(msg overviewMsg) {
-	if msg.gen != m.logs.gen {
+	o := &m.ov
+	if msg.gen != m.logs.gen || msg.gen != o.gen || !o.loading {
 		return
 	}
-	sel := m.ov.sel
 	if msg.err != nil {
-		m.ov.loading = false
+		o.loading = false
 		if !errors.Is(msg.err, context.Canceled) {
-			m.ov.err = msg.err
+			o.err = msg.err
 		}
 		return
 	}
-	zoom := m.ov.zoom
-	m.ov = msg.ov
-	m.ov.gen, m.ov.zoom = msg.gen, zoom
-	m.ov.sel = min(sel, max(len(m.ov.entries())-1, 0))
-	m.ov.bar = -1
+	msg.set(o)
+	o.loading = o.have != allParts
+	o.sel = min(o.sel, max(len(o.entries())-1, 0))
 }
 
 func (m *Model) overviewKey(key string) tea.Cmd {
@@ -243,9 +283,6 @@ func (m *Model) overviewKey(key string) tea.Cmd {
 	case "backspace":
 		return m.zoomOut()
 	case "enter":
-		if o.loading {
-			return nil
-		}
 		if o.onBar {
 			return m.narrowToBar()
 		}
@@ -260,6 +297,9 @@ func (m *Model) overviewKey(key string) tea.Cmd {
 // to it, the sessions (the active ones), the list of every actor.
 func (m *Model) openEntry(e entry) tea.Cmd {
 	switch {
+	case e.list && m.ov.have&partActors == 0:
+		m.setStatus("still counting the actors", false)
+		return nil
 	case e.list:
 		m.openActors()
 		return nil
@@ -383,9 +423,6 @@ func (m *Model) overviewLayout(h int) ovLayout {
 	}
 	add := func(entryIdx int, text string) { add2(entryIdx, entryIdx, text) }
 	switch {
-	case o.loading && o.zero():
-		add(-1, m.st.dim.Render("  counting…"))
-		return l
 	case o.err != nil:
 		add(-1, "  "+m.st.err.Render(errText(o.err)))
 		return l
@@ -396,15 +433,18 @@ func (m *Model) overviewLayout(h int) ovLayout {
 	cell := func(i int, w int) string {
 		e := es[i]
 		text := fmt.Sprintf("   %-17s %d", e.label, e.n)
+		if o.have&e.part == 0 {
+			text = fmt.Sprintf("   %-17s …", e.label)
+		}
 		text = pad(text, w)
 		if isSel(i) {
 			return m.st.selected.Render(text)
 		}
 		return text
 	}
-	nCounts := 3
-	if o.active >= 0 {
-		nCounts = 4
+	nCounts := min(len(es), 4)
+	if o.active < 0 && o.have&partCounts != 0 {
+		nCounts = 3
 	}
 	add(-1, m.st.title.Render(" In the window"))
 	if m.width >= 64 {
@@ -433,6 +473,10 @@ func (m *Model) overviewLayout(h int) ovLayout {
 	}
 	// the events over time: two rows of bars at least, more as the height
 	// allows
+	if o.have&partHist == 0 {
+		add(-1, "")
+		add(-1, m.st.title.Render(" Events over time")+m.st.dim.Render("  counting…"))
+	}
 	if len(o.hist) > 0 {
 		maxRows := 3
 		if h >= 30 {
@@ -456,6 +500,11 @@ func (m *Model) overviewLayout(h int) ovLayout {
 		}
 	}
 	add(-1, "")
+	for k, p := range [2]int{partActions, partActors} {
+		if o.have&p == 0 {
+			titles[k] += m.st.dim.Render("  counting…")
+		}
+	}
 	if sideBySide {
 		half := m.width / 2
 		add(-1, pad(m.st.title.Render(titles[0]), half)+m.st.title.Render(titles[1]))

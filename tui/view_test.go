@@ -498,3 +498,44 @@ func TestHostileSessions(t *testing.T) {
 		}
 	}
 }
+
+// slowGroups holds back the counts by a field until released.
+type slowGroups struct {
+	audit.EventService
+	release chan struct{}
+}
+
+func (s *slowGroups) CountBy(ctx context.Context, f audit.Filter, field audit.Field, limit int) ([]audit.Bucket, error) {
+	select {
+	case <-s.release:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return s.EventService.CountBy(ctx, f, field, limit)
+}
+
+// The overview's parts are read at once and each shows as it arrives:
+// the counts before the slow counts by actor and action.
+func TestOverviewProgressive(t *testing.T) {
+	db := demoDB(t)
+	svc := &slowGroups{EventService: db, release: make(chan struct{})}
+	h := newHarness(t, svc, Options{}, 100, 30)
+	h.settle("the counts and the chart", func() bool { return h.m.ov.have&partCounts != 0 && h.m.ov.have&partHist != 0 })
+	s := h.view()
+	n, _ := db.CountEvents(context.Background(), h.m.logs.filter)
+	if !strings.Contains(s, fmt.Sprintf("events            %d", n)) || !strings.Contains(s, "distinct actors   …") ||
+		!strings.Contains(s, "Top actions  counting…") || !strings.Contains(s, "Events per") || !h.m.ov.loading {
+		t.Fatalf("the first parts:\n%s", s)
+	}
+	h.key("down")
+	h.key("down")
+	h.key("enter") // distinct actors, not counted yet
+	if h.m.over != nil || !strings.Contains(h.view(), "still counting the actors") {
+		t.Fatalf("enter on actors not counted:\n%s", h.view())
+	}
+	close(svc.release)
+	h.settle("the rest", func() bool { return !h.m.ov.loading })
+	if s := h.view(); strings.Contains(s, "counting…") || strings.Contains(s, "…  ") || !strings.Contains(s, "Top actors") {
+		t.Fatalf("the whole overview:\n%s", s)
+	}
+}
