@@ -73,7 +73,9 @@ func TestEndToEndWatchTerminate(t *testing.T) {
 	}
 	p.wait("what is written while watching", func(s string) bool { return strings.Contains(s, "second-line") })
 	p.keys("q")
-	p.wait("the list again", func(s string) bool { return strings.Contains(s, "START (UTC)") && strings.Contains(s, "1 active (●)") })
+	p.wait("the list again", func(s string) bool {
+		return strings.Contains(s, "START (UTC)") && strings.Contains(s, "1 active (●)")
+	})
 	p.keys("x")
 	p.wait("the confirmation", func(s string) bool { return strings.Contains(s, "Terminate session "+id) })
 	p.keys("Escape")

@@ -68,7 +68,7 @@ type overviewMsg struct {
 type entry struct {
 	label string
 	n     int64
-	part  int // the part of the overview that counts it
+	part  int          // the part of the overview that counts it
 	add   audit.Filter // ANDed to the query; nothing added: the query itself
 	view  viewID
 	list  bool // the distinct actors: the list of them all
