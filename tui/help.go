@@ -13,6 +13,7 @@ var keyTable = [][2]string{
 	{"y", "copy a value of the event (OSC 52: works over ssh)"},
 	{"/", "query bar: the -q language, run as you type"},
 	{"  ↑ ↓ in the bar", "earlier queries"},
+	{"  tab shift+tab", "complete a key or a value seen in the cache"},
 	{"  enter  esc", "keep the query / go back to the one before"},
 	{"f", "filter panel: date range, service, action, error state…"},
 	{"  ↑ ↓ tab  ← →", "a field / a choice; enter applies, esc cancels"},

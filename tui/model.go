@@ -140,8 +140,9 @@ type Model struct {
 	// Esc closes the last.
 	layers []layer
 
-	history []string // queries run from the bar, oldest first
-	status  string   // a message for the key line
+	values  map[audit.Field]*fieldValues // what the bar completes
+	history []string                     // queries run from the bar, oldest first
+	status  string                       // a message for the key line
 	isErr   bool
 }
 
@@ -162,7 +163,8 @@ func New(ctx context.Context, o Options) *Model {
 		ctx = context.Background()
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	m := &Model{opt: o, ctx: ctx, cancel: cancel, width: 80, height: 24, st: newStyles(o.Color)}
+	m := &Model{opt: o, ctx: ctx, cancel: cancel, width: 80, height: 24, st: newStyles(o.Color),
+		values: map[audit.Field]*fieldValues{}}
 	m.logs.init()
 	return m
 }
@@ -237,6 +239,8 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case exportDoneMsg:
 		m.gotExportDone(msg)
 		return nil
+	case valuesMsg:
+		return m.gotValues(msg)
 	case tailWakeMsg:
 		return m.gotTailWake(msg)
 	case tailMsg:
@@ -295,6 +299,9 @@ func (m *Model) closeLayer(l layer) {
 	}
 	switch l {
 	case layerBar:
+		if m.bar != nil {
+			m.bar.cancel()
+		}
 		m.bar = nil
 	case layerDetail:
 		m.detail = nil
@@ -478,9 +485,7 @@ func (m *Model) setStatus(s string, isErr bool) { m.status, m.isErr = s, isErr }
 // footer.
 func (m *Model) bodyHeight() int {
 	h := m.height - 4 // header, query line, footer, key line
-	if m.bar != nil && m.bar.err != "" {
-		h--
-	}
+	h -= m.barLines()
 	return max(h, 1)
 }
 

@@ -7,10 +7,7 @@ import (
 // bodyTop is the screen line where the body starts: under the header, the
 // query line and the bar's error line.
 func (m *Model) bodyTop() int {
-	if m.bar != nil && m.bar.err != "" {
-		return 3
-	}
-	return 2
+	return 2 + m.barLines()
 }
 
 // click handles a click of the left button: on a row it selects it, on

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"time"
@@ -26,6 +27,10 @@ type queryBar struct {
 	col   int    // the column of a syntax error (1-based), 0 for none
 	hist  int    // position in the history while browsing it with ↑ ↓
 	draft string // what was typed before browsing the history
+	comp  completion
+	// ctx is the bar's: reading the values to complete ends with it.
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 // debounceMsg runs the bar's text once typing paused.
@@ -38,15 +43,17 @@ func (m *Model) openBar() tea.Cmd {
 	ti.SetValue(m.logs.query)
 	ti.CursorEnd()
 	ti.SetWidth(max(m.width-3, 1))
-	m.bar = &queryBar{input: ti, orig: m.logs.query, hist: len(m.history)}
+	m.bar = &queryBar{input: ti, orig: m.logs.query, hist: len(m.history), comp: completion{idx: -1}}
+	m.bar.ctx, m.bar.cancel = context.WithCancel(m.ctx)
 	m.open(layerBar)
 	m.relayout()
-	return m.bar.input.Focus()
+	return tea.Batch(m.bar.input.Focus(), m.complete())
 }
 
 // cancelBar closes the bar (Esc): the query it opened over comes back.
 func (m *Model) cancelBar() tea.Cmd {
 	orig := m.bar.orig
+	m.bar.cancel()
 	m.bar = nil
 	m.relayout()
 	if m.logs.query != orig {
@@ -75,6 +82,10 @@ func (m *Model) barKey(k tea.KeyPressMsg) tea.Cmd {
 		return nil
 	case "esc":
 		return m.closeLast()
+	case "tab":
+		return m.tabComplete(1)
+	case "shift+tab":
+		return m.tabComplete(-1)
 	case "up":
 		if b.hist > 0 {
 			if b.hist == len(m.history) {
@@ -105,10 +116,17 @@ func (m *Model) barKey(k tea.KeyPressMsg) tea.Cmd {
 // barInput hands a message to the text input and checks what it holds
 // now.
 func (m *Model) barInput(msg tea.Msg) tea.Cmd {
-	before := m.bar.input.Value()
+	before, pos := m.bar.input.Value(), m.bar.input.Position()
 	var cmd tea.Cmd
 	m.bar.input, cmd = m.bar.input.Update(msg)
 	if m.bar.input.Value() == before {
+		if m.bar.input.Position() != pos {
+			lines := m.barLines()
+			cmd = tea.Batch(cmd, m.complete())
+			if lines != m.barLines() {
+				m.relayout()
+			}
+		}
 		return cmd
 	}
 	return tea.Batch(cmd, m.edited())
@@ -120,17 +138,24 @@ func (m *Model) edited() tea.Cmd {
 	b := m.bar
 	text := b.input.Value()
 	_, _, err := m.compile(text)
-	hadErr := b.err != ""
+	lines := m.barLines()
 	b.setErr(text, err)
-	if hadErr != (b.err != "") {
+	if b.comp.idx < 0 || text != b.comp.applied {
+		b.comp.idx = -1
+	}
+	var comp tea.Cmd
+	if b.comp.idx < 0 {
+		comp = m.complete()
+	}
+	if lines != m.barLines() {
 		m.relayout()
 	}
 	if err != nil {
-		return nil
+		return comp
 	}
 	b.gen++
 	gen := b.gen
-	return tea.Tick(debounce, func(time.Time) tea.Msg { return debounceMsg{gen: gen} })
+	return tea.Batch(comp, tea.Tick(debounce, func(time.Time) tea.Msg { return debounceMsg{gen: gen} }))
 }
 
 // setErr records why text does not compile (nil: it does).
@@ -154,4 +179,20 @@ func errText(err error) string {
 		return sanitize.String(ae.Error())
 	}
 	return sanitize.String(err.Error())
+}
+
+// barLines is the number of lines under the bar: the syntax error, the
+// candidates of completion.
+func (m *Model) barLines() int {
+	if m.bar == nil {
+		return 0
+	}
+	n := 0
+	if m.bar.err != "" {
+		n++
+	}
+	if m.compLine() != "" {
+		n++
+	}
+	return n
 }

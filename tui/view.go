@@ -65,6 +65,11 @@ func (m *Model) render() string {
 	if m.bar != nil && m.bar.err != "" {
 		lines = append(lines, m.errLine())
 	}
+	if m.bar != nil {
+		if c := m.compLine(); c != "" {
+			lines = append(lines, c)
+		}
+	}
 	lines = append(lines, m.body()...)
 	lines = append(lines, m.footer(), m.keyLine())
 	for i, l := range lines {

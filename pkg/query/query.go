@@ -724,3 +724,7 @@ func quote(s string) string {
 	b.WriteByte('"')
 	return b.String()
 }
+
+// FormatValue writes one value as a query term's value: bare when it can
+// be, else quoted (white space, a comma or a quote in it).
+func FormatValue(v string) string { return formatValues([]string{v}) }

@@ -66,7 +66,8 @@ func NewCmdTUI(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			                             documents pretty-printed, the changes
 			  v y                        detail panel: the next page (fields, JSON,
 			                             before/after); copy a value (OSC 52)
-			  /                          the query bar (↑ for earlier queries)
+			  /                          the query bar (↑ earlier queries, tab completes
+			                             keys and the values seen in the cache)
 			  f                          the filter panel (date range, service, action,
 			                             error state, browser, duration, actor, IP…)
 			  a i w                      pivot: the same actor / IP within ±1 h, the
