@@ -77,7 +77,11 @@ func diffPage(e *audit.Event, color bool) string {
 	case len(changes) == 0:
 		b.WriteString("No changes.\n")
 	default:
-		fmt.Fprintf(&b, "%d changes:\n", len(changes))
+		if len(changes) == 1 {
+			b.WriteString("1 change:\n")
+		} else {
+			fmt.Fprintf(&b, "%d changes:\n", len(changes))
+		}
 		for _, c := range changes {
 			path := c.Path
 			if path == "" {

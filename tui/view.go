@@ -315,7 +315,7 @@ func (m *Model) keyLine() string {
 	case m.panel != nil:
 		k = "↑ ↓ tab field  ← → choice  enter apply  esc cancel  ctrl+x clear all"
 	case m.bar != nil:
-		k = "enter keep  esc back  ↑ ↓ history"
+		k = "tab complete  enter keep  esc back  ↑ ↓ history"
 	case m.help != nil:
 		k = "↑ ↓ scroll  any key closes"
 	case m.over != nil:
