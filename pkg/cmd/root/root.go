@@ -4,6 +4,7 @@ package root
 import (
 	"context"
 	"github.com/auditctl/auditctl/pkg/cmd/check"
+	dbcmd "github.com/auditctl/auditctl/pkg/cmd/db"
 	retentioncmd "github.com/auditctl/auditctl/pkg/cmd/retention"
 	"github.com/auditctl/auditctl/pkg/recording"
 	"strings"
@@ -44,6 +45,7 @@ var commands = []struct {
 	{"logs", logs.NewCmdLogs},
 	{"sessions", sessions.NewCmdSessions},
 	{"import", func(f *cmdutil.Factory) *cobra.Command { return importcmd.NewCmdImport(f, nil) }},
+	{"db", dbcmd.NewCmdDB},
 	{"demo", func(f *cmdutil.Factory) *cobra.Command { return demo.NewCmdDemo(f, nil) }},
 	{"sync", func(f *cmdutil.Factory) *cobra.Command { return synccmd.NewCmdSync(f, nil) }},
 	{"check", func(f *cmdutil.Factory) *cobra.Command { return check.NewCmdCheck(f, nil) }},

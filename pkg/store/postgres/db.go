@@ -13,7 +13,6 @@ import (
 
 	"github.com/auditctl/auditctl/pkg/audit"
 	"github.com/auditctl/auditctl/pkg/store"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -111,7 +110,7 @@ func (db *DB) wrap(err error) error {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		if pe.Code == "42501" { // insufficient_privilege
-			return audit.Errorf(audit.ELOCAL, "PostgreSQL %s refused: %s (this role may not do that: docs/postgres.md, \"Roles\")", db.url, pe.Message)
+			return audit.Errorf(audit.EREMOTE, "PostgreSQL %s refused: %s (this role may not do that: docs/postgres.md, \"Roles\")", db.url, pe.Message)
 		}
 		return fmt.Errorf("PostgreSQL %s: %w", db.url, err)
 	}
@@ -125,10 +124,10 @@ func monthStart(t time.Time) time.Time {
 }
 
 // ensureMonth creates the partitions of events and event_docs for the
-// month starting at m when they do not exist, in a short transaction of
-// its own (creating a partition locks its parent: never inside an import's
-// transaction) under an advisory lock, so concurrent importers create it
-// once.
+// month starting at m when they do not exist (auditctl_ensure_month, in a
+// short transaction of its own: creating a partition locks its parent,
+// never inside an import's transaction), under an advisory lock, so
+// concurrent importers create it once.
 func (db *DB) ensureMonth(ctx context.Context, m time.Time) error {
 	db.mu.Lock()
 	known := db.months[m.Unix()]
@@ -136,32 +135,15 @@ func (db *DB) ensureMonth(ctx context.Context, m time.Time) error {
 	if known {
 		return nil
 	}
-	lo, hi := store.KeyFloor(m), store.KeyFloor(m.AddDate(0, 1, 0))
-	suffix := fmt.Sprintf("p%04d%02d", m.Year(), int(m.Month()))
-	if m.Year() < 0 {
-		suffix = fmt.Sprintf("n%04d%02d", -m.Year(), int(m.Month()))
-	}
-	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-		var exists bool
-		if err := tx.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", "events_"+suffix).Scan(&exists); err != nil {
-			return err
-		}
-		if exists {
-			return nil
-		}
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(lockMigrate+1)); err != nil {
-			return err
-		}
-		for _, t := range []string{"events", "event_docs"} {
-			q := fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s_%s PARTITION OF %s FOR VALUES FROM (%d) TO (%d)", t, suffix, t, lo, hi)
-			if _, err := tx.Exec(ctx, q); err != nil {
-				return fmt.Errorf("create partition %s_%s: %w", t, suffix, err)
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	var exists bool
+	name := fmt.Sprintf("events_p%04d%02d", m.Year(), int(m.Month()))
+	if err := db.pool.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", name).Scan(&exists); err != nil {
 		return err
+	}
+	if !exists {
+		if _, err := db.pool.Exec(ctx, "SELECT auditctl_ensure_month($1, $2)", m.Year(), int(m.Month())); err != nil {
+			return fmt.Errorf("create partition %s: %w", name, err)
+		}
 	}
 	db.mu.Lock()
 	db.months[m.Unix()] = true

@@ -83,9 +83,37 @@ CREATE TABLE event_ids (
 );
 CREATE INDEX event_ids_ext_id ON event_ids (ext_id);
 `,
+	// 2: partitions are made by this function, which runs as its owner
+	// (the admin role after db init): an ingest role that may only insert
+	// still gets the month it needs, and nothing else (the bounds are the
+	// month's, computed here like store.KeyFloor; the name is fixed).
+	`
+CREATE FUNCTION auditctl_ensure_month(y int, m int) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $fn$
+DECLARE
+	start timestamptz;
+	lo bigint;
+	hi bigint;
+	suffix text;
+BEGIN
+	IF y < 1827 OR y > 2112 OR m < 1 OR m > 12 THEN
+		RAISE EXCEPTION 'auditctl_ensure_month: no month %-%', y, m;
+	END IF;
+	start := make_timestamptz(y, m, 1, 0, 0, 0, 'UTC');
+	lo := (extract(epoch FROM start)::bigint * 1000000) << 10;
+	hi := (extract(epoch FROM start + interval '1 month')::bigint * 1000000) << 10;
+	suffix := 'p' || lpad(y::text, 4, '0') || lpad(m::text, 2, '0');
+	PERFORM pg_advisory_xact_lock(7022629598041175090);
+	EXECUTE format('CREATE TABLE IF NOT EXISTS %I PARTITION OF events FOR VALUES FROM (%s) TO (%s)', 'events_' || suffix, lo, hi);
+	EXECUTE format('CREATE TABLE IF NOT EXISTS %I PARTITION OF event_docs FOR VALUES FROM (%s) TO (%s)', 'event_docs_' || suffix, lo, hi);
+END
+$fn$;
+REVOKE ALL ON FUNCTION auditctl_ensure_month(int, int) FROM PUBLIC;
+`,
 }
 
-// lockMigrate is the advisory lock key of migrations (and of db init).
+// lockMigrate is the advisory lock key of migrations (and of db init);
+// lockMigrate+1 (7022629598041175090) that of auditctl_ensure_month.
 const lockMigrate = 0x61756469_74637431 // "auditctl"
 
 // version reads the schema version: 0 when there is no schema.
