@@ -1,4 +1,8 @@
-package logs_test
+// Package samestore_test is the differential test of the two stores: the
+// logs commands must print the same over a SQLite cache and a PostgreSQL
+// store holding the same events. (A package of its own: it starts a server
+// and runs some thousand commands, within its own time budget under -race.)
+package samestore_test
 
 import (
 	"context"
@@ -86,8 +90,12 @@ func TestPostgresSameOutput(t *testing.T) {
 	}
 	c.Close(ctx)
 
+	events := 3000
+	if raceDetector {
+		events = 1000
+	}
 	lite := cmdtest.New(t)
-	lite.MustRun("demo", "--events", "3000", "--quiet")
+	lite.MustRun("demo", "--events", fmt.Sprint(events), "--quiet")
 	dump := filepath.Join(t.TempDir(), "demo.ndjson")
 	lite.MustRun("logs", "export", "-o", "ndjson", "-O", dump, "--quiet")
 
@@ -118,7 +126,12 @@ func TestPostgresSameOutput(t *testing.T) {
 		same(append([]string{"logs", "list", "-o", "json", "-L", "20"}, q...)...)
 		if !strings.Contains(strings.Join(q, " "), "--sort") && !strings.Contains(strings.Join(q, " "), "--page") {
 			same(append([]string{"logs", "count"}, q...)...)
-			same(append([]string{"logs", "count", "--by", groups[i%len(groups)], "--top", "15", "-o", "json"}, q...)...)
+			if !raceDetector || i%3 == 0 {
+				same(append([]string{"logs", "count", "--by", groups[i%len(groups)], "--top", "15", "-o", "json"}, q...)...)
+			}
+		}
+		if raceDetector && i%20 >= 10 {
+			continue
 		}
 		switch i % 10 {
 		case 0:
@@ -133,8 +146,8 @@ func TestPostgresSameOutput(t *testing.T) {
 	}
 	// Export: whole and filtered, every format.
 	all := same("logs", "export", "-o", "ndjson")
-	if strings.Count(all.out, "\n") != 3000 {
-		t.Fatalf("export holds %d events, want 3000", strings.Count(all.out, "\n"))
+	if strings.Count(all.out, "\n") != events {
+		t.Fatalf("export holds %d events, want %d", strings.Count(all.out, "\n"), events)
 	}
 	same("logs", "export", "--format", "csv", "--action", "*login*")
 	same("logs", "export", "-o", "json", "--search", "portal", "--since", "7d")

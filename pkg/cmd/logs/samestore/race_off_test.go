@@ -1,0 +1,5 @@
+//go:build !race
+
+package samestore_test
+
+const raceDetector = false
