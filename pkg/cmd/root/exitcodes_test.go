@@ -54,6 +54,7 @@ var cacheUse = map[string]string{
 	"check":                 "reads", // --sync jumpcloud writes
 	"sessions import":       "writes",
 	"version":               "none",
+	"db init":               "none", // a PostgreSQL store only: a cache path is a usage error
 	"completion bash":       "none",
 	"completion zsh":        "none",
 	"completion fish":       "none",
@@ -64,6 +65,7 @@ var cacheUse = map[string]string{
 	"sessions":   "group",
 	"completion": "group",
 	"retention":  "group",
+	"db":         "group",
 	"help":       "none",
 }
 
