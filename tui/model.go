@@ -230,10 +230,10 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.gotPage(msg)
 	case totalMsg:
 		m.gotTotal(msg)
+		m.overviewTotal()
 		return nil
 	case overviewMsg:
-		m.gotOverview(msg)
-		return nil
+		return m.gotOverview(msg)
 	case exportTickMsg:
 		return m.gotExportTick(msg)
 	case exportDoneMsg:

@@ -58,9 +58,10 @@ type overview struct {
 // overviewMsg is one part of the overview, read in a command of its own
 // (the parts run at once, each shown as it arrives): set puts it in.
 type overviewMsg struct {
-	gen int
-	set func(o *overview)
-	err error
+	gen  int
+	set  func(o *overview)
+	next tea.Cmd // the parts to read after this one
+	err  error
 }
 
 // entry is one way in from the overview: what it says and where Enter
@@ -78,7 +79,7 @@ type entry struct {
 // the top actors.
 func (o *overview) entries() []entry {
 	var out []entry
-	out = append(out, entry{label: "events", n: o.events, view: viewLogs, part: partCounts})
+	out = append(out, entry{label: "events", n: o.events, view: viewLogs, part: partEvents})
 	var fail audit.Filter
 	fail.Add(audit.FieldStatus, string(audit.StatusFailure))
 	out = append(out, entry{label: "failures", n: o.failures, add: fail, view: viewLogs, part: partCounts})
@@ -101,16 +102,20 @@ func (o *overview) entries() []entry {
 
 // The parts of the overview, each read by its own command.
 const (
-	partCounts  = 1 << iota // events, failures, active sessions
+	partEvents  = 1 << iota // the events: the logs view's total, counted once for both
+	partCounts              // failures, active sessions
 	partActors              // every actor, with its count
 	partActions             // the top actions
 	partHist                // the events over time
-	allParts    = partCounts | partActors | partActions | partHist
+	allParts    = partEvents | partCounts | partActors | partActions | partHist
 )
 
 // loadOverview counts the current query in commands, one a part, under
 // the query's context: a newer query cancels them. Each part shows as it
-// arrives.
+// arrives. The events are the logs view's total (counted once for both);
+// the failures and the active sessions are read first, then the counts by
+// field and the chart at once: the cache's connections go to the first
+// numbers first.
 func (m *Model) loadOverview() tea.Cmd {
 	v := &m.logs
 	if m.ov.gen == v.gen && (m.ov.loading || m.ov.err == nil && !m.ov.zero()) {
@@ -122,6 +127,9 @@ func (m *Model) loadOverview() tea.Cmd {
 	}
 	zoom, sel := m.ov.zoom, m.ov.sel
 	m.ov = overview{gen: gen, loading: true, active: -1, bar: -1, zoom: zoom, sel: sel}
+	if v.total >= 0 {
+		m.ov.events, m.ov.have = int64(v.total), partEvents
+	}
 	buckets, now, tops := max(m.width-4, 10), m.now(), m.tops()
 	part := func(read func() (func(o *overview), error)) tea.Cmd {
 		return func() tea.Msg {
@@ -129,31 +137,7 @@ func (m *Model) loadOverview() tea.Cmd {
 			return overviewMsg{gen: gen, set: set, err: err}
 		}
 	}
-	return tea.Batch(
-		part(func() (func(o *overview), error) {
-			n, err := svc.CountEvents(ctx, f)
-			if err != nil {
-				return nil, err
-			}
-			var fails int64
-			if vs, has := f.Include[audit.FieldStatus]; !has || matchesStatus(vs, audit.StatusFailure) {
-				ff := f
-				ff.Include = cloneValues(f.Include)
-				ff.Include[audit.FieldStatus] = []string{string(audit.StatusFailure)}
-				if fails, err = svc.CountEvents(ctx, ff); err != nil {
-					return nil, err
-				}
-			}
-			active := -1
-			if ss != nil {
-				_, n, err := ss.FindSessions(ctx, session.Filter{Status: []session.Status{session.StatusActive}}, session.Page{Limit: 1})
-				if err != nil {
-					return nil, err
-				}
-				active = n
-			}
-			return func(o *overview) { o.events, o.failures, o.active, o.have = n, fails, active, o.have|partCounts }, nil
-		}),
+	rest := tea.Batch(
 		part(func() (func(o *overview), error) {
 			actors, err := svc.CountBy(ctx, f, audit.FieldActor, 0)
 			if err != nil {
@@ -182,6 +166,27 @@ func (m *Model) loadOverview() tea.Cmd {
 			}, nil
 		}),
 	)
+	return func() tea.Msg {
+		var err error
+		var fails int64
+		if vs, has := f.Include[audit.FieldStatus]; !has || matchesStatus(vs, audit.StatusFailure) {
+			ff := f
+			ff.Include = cloneValues(f.Include)
+			ff.Include[audit.FieldStatus] = []string{string(audit.StatusFailure)}
+			if fails, err = svc.CountEvents(ctx, ff); err != nil {
+				return overviewMsg{gen: gen, err: err}
+			}
+		}
+		active := -1
+		if ss != nil {
+			_, n, err := ss.FindSessions(ctx, session.Filter{Status: []session.Status{session.StatusActive}}, session.Page{Limit: 1})
+			if err != nil {
+				return overviewMsg{gen: gen, err: err}
+			}
+			active = n
+		}
+		return overviewMsg{gen: gen, next: rest, set: func(o *overview) { o.failures, o.active, o.have = fails, active, o.have|partCounts }}
+	}
 }
 
 func (o *overview) zero() bool { return o.have == 0 }
@@ -245,21 +250,31 @@ func niceInterval(d time.Duration) time.Duration {
 	return 30 * 24 * time.Hour
 }
 
-func (m *Model) gotOverview(msg overviewMsg) {
+func (m *Model) gotOverview(msg overviewMsg) tea.Cmd {
 	o := &m.ov
 	if msg.gen != m.logs.gen || msg.gen != o.gen || !o.loading {
-		return
+		return nil
 	}
 	if msg.err != nil {
 		o.loading = false
 		if !errors.Is(msg.err, context.Canceled) {
 			o.err = msg.err
 		}
-		return
+		return nil
 	}
 	msg.set(o)
 	o.loading = o.have != allParts
 	o.sel = min(o.sel, max(len(o.entries())-1, 0))
+	return msg.next
+}
+
+// overviewTotal puts the logs view's total, counted for the footer, in
+// the overview: the events of the same filter and window.
+func (m *Model) overviewTotal() {
+	if o := &m.ov; o.gen == m.logs.gen && o.loading && m.logs.total >= 0 {
+		o.events, o.have = int64(m.logs.total), o.have|partEvents
+		o.loading = o.have != allParts
+	}
 }
 
 func (m *Model) overviewKey(key string) tea.Cmd {

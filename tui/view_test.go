@@ -520,7 +520,7 @@ func TestOverviewProgressive(t *testing.T) {
 	db := demoDB(t)
 	svc := &slowGroups{EventService: db, release: make(chan struct{})}
 	h := newHarness(t, svc, Options{}, 100, 30)
-	h.settle("the counts and the chart", func() bool { return h.m.ov.have&partCounts != 0 && h.m.ov.have&partHist != 0 })
+	h.settle("the counts and the chart", func() bool { return h.m.ov.have&(partEvents|partCounts|partHist) == partEvents|partCounts|partHist })
 	s := h.view()
 	n, _ := db.CountEvents(context.Background(), h.m.logs.filter)
 	if !strings.Contains(s, fmt.Sprintf("events            %d", n)) || !strings.Contains(s, "distinct actors   …") ||
