@@ -297,3 +297,15 @@ func TestPostgresStore(t *testing.T) {
 		}
 	})
 }
+
+func TestRebind(t *testing.T) {
+	for in, want := range map[string]string{
+		"a = ?": "a = $1",
+		`lower(x) LIKE ? ESCAPE '\' AND y IN (?,?)`:        `lower(x) LIKE $1 ESCAPE '\' AND y IN ($2,$3)`,
+		"'?' = ? AND ?::tsquery" + strings.Repeat(" ?", 9): "'?' = $1 AND $2::tsquery $3 $4 $5 $6 $7 $8 $9 $10 $11",
+	} {
+		if got := rebind(in); got != want {
+			t.Errorf("rebind(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
