@@ -456,9 +456,6 @@ func (db *DB) inSnapshot(ctx context.Context, fn func(querier) error) error {
 // the total is the sum of the groups (all of them, when limit is 0) even
 // while another process imports.
 func (db *DB) CountByTotal(ctx context.Context, f audit.Filter, field audit.Field, limit int) (buckets []audit.Bucket, total int64, err error) {
-	if buckets, total, ok, err := db.countByHalves(ctx, f, field, limit); ok || err != nil {
-		return buckets, total, err
-	}
 	err = db.inSnapshot(ctx, func(qr querier) error {
 		buckets, total, err = countBy(ctx, qr, f, field, limit, true)
 		return err
@@ -514,9 +511,6 @@ func countEvents(ctx context.Context, db querier, f audit.Filter) (int64, error)
 
 // CountBy groups matching events by field, largest groups first.
 func (db *DB) CountBy(ctx context.Context, f audit.Filter, field audit.Field, limit int) (out []audit.Bucket, err error) {
-	if out, _, ok, err := db.countByHalves(ctx, f, field, limit); ok || err != nil {
-		return out, err
-	}
 	err = db.inSnapshot(ctx, func(qr querier) error {
 		out, _, err = countBy(ctx, qr, f, field, limit, false)
 		return err
