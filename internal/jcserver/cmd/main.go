@@ -8,6 +8,7 @@
 package main
 
 import (
+	"bufio"
 	"flag"
 	"fmt"
 	"log"
@@ -25,6 +26,7 @@ func main() {
 	days := flag.Int("days", 30, "spread them over this many days before now")
 	seed := flag.Int64("seed", 1, "generator seed")
 	chaos := flag.Float64("chaos", 0, "fraction of requests that fail (429, 503, resets, slow pages…)")
+	dump := flag.String("dump", "", "also write the events, as the API returns them, to this NDJSON file (the same events from a file: bench/read-speed.sh)")
 	flag.Parse()
 	key := os.Getenv("JUMPCLOUD_API_KEY")
 	if key == "" {
@@ -37,6 +39,11 @@ func main() {
 		log.Fatal(err)
 	}
 	srv.AddEvents(evs...)
+	if *dump != "" {
+		if err := writeNDJSON(*dump, evs); err != nil {
+			log.Fatal(err)
+		}
+	}
 	if *chaos > 0 {
 		srv.Chaos(*chaos, uint64(*seed))
 	}
@@ -46,4 +53,22 @@ func main() {
 	}
 	fmt.Fprintf(os.Stderr, "jcserver: %d events; export JUMPCLOUD_API_URL=http://%s\n", len(evs), ln.Addr())
 	log.Fatal(http.Serve(ln, srv))
+}
+
+// writeNDJSON writes each event's document on a line of its own.
+func writeNDJSON(path string, evs []*jcserver.Event) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	for _, e := range evs {
+		w.Write(e.Raw)
+		w.WriteByte('\n')
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
