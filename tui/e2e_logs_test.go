@@ -52,7 +52,9 @@ func TestEndToEndLogsFeatures(t *testing.T) {
 	p.keys("a")
 	s = p.wait("the actor pivot", func(s string) bool { return strings.Contains(s, "pivot 1: actor ") && strings.Contains(s, "total)") })
 	p.keys("BSpace")
-	p.wait("back", func(s string) bool { return !strings.Contains(s, "pivot 1:") && strings.Contains(s, "[f] status:failure") })
+	p.wait("back", func(s string) bool {
+		return !strings.Contains(s, "pivot 1:") && strings.Contains(s, "[f] status:failure")
+	})
 
 	// y: the ID of the selected event, through OSC 52 into tmux's buffer
 	p.keys("y")
