@@ -2,6 +2,7 @@ package jumpcloud
 
 import (
 	"bytes"
+	"github.com/auditctl/auditctl/pkg/store"
 	"strings"
 
 	"github.com/auditctl/auditctl/pkg/audit"
@@ -69,20 +70,7 @@ func matchAny(fld audit.Field, v string, values []string) bool {
 }
 
 // asciiLower lowercases ASCII letters only, as SQLite's NOCASE and LIKE do.
-func asciiLower(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= 'A' && c <= 'Z' {
-			b := []byte(s)
-			for j := i; j < len(b); j++ {
-				if b[j] >= 'A' && b[j] <= 'Z' {
-					b[j] += 'a' - 'A'
-				}
-			}
-			return string(b)
-		}
-	}
-	return s
-}
+func asciiLower(s string) string { return store.LowerASCII(s) }
 
 func asciiEqualFold(a, b string) bool {
 	return len(a) == len(b) && asciiLower(a) == asciiLower(b)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/auditctl/auditctl/pkg/audit"
@@ -186,7 +185,7 @@ func (db *DB) FindEventByID(ctx context.Context, id, source string) (ev *audit.E
 		prefix, cond, pargs := false, "", []any(nil)
 		if len(keys) == 0 {
 			cond, pargs = "ext_id >= ?", []any{id}
-			if next, ok := prefixEnd(id); ok {
+			if next, ok := store.PrefixEnd(id); ok {
 				cond, pargs = cond+" AND ext_id < ?", append(pargs, next)
 			}
 			keys, ids, err = lookup(ctx, tx, "SELECT id, ext_id FROM event_ids WHERE "+cond+where+" ORDER BY ext_id LIMIT 10", append(pargs, args...))
@@ -215,18 +214,8 @@ func (db *DB) FindEventByID(ctx context.Context, id, source string) (ev *audit.E
 				return err
 			}
 		}
-		switch {
-		case len(found) == 0:
-			return audit.Errorf(audit.ENOTFOUND, "no event with id %q in the cache", id)
-		case len(found) == 1:
-			ev = found[0]
-			return nil
-		}
-		var sources []string
-		for _, e := range found {
-			sources = append(sources, e.Source)
-		}
-		return audit.Errorf(audit.EUSAGE, "id %q is in several sources (%s): pass --source", found[0].ID, strings.Join(sources, ", "))
+		ev, err = store.OneEvent(found, id)
+		return err
 	})
 	return ev, err
 }
@@ -248,19 +237,6 @@ func lookup(ctx context.Context, tx pgx.Tx, q string, args []any) ([]int64, []st
 		keys, ids = append(keys, k), append(ids, id)
 	}
 	return keys, ids, rows.Err()
-}
-
-// prefixEnd is the smallest string above every string that starts with p
-// (byte order), or false when there is none.
-func prefixEnd(p string) (string, bool) {
-	b := []byte(p)
-	for i := len(b) - 1; i >= 0; i-- {
-		if b[i] < 0xff {
-			b[i]++
-			return string(b[:i+1]), true
-		}
-	}
-	return "", false
 }
 
 func countEvents(ctx context.Context, tx pgx.Tx, q *store.Query) (int64, error) {
@@ -355,15 +331,7 @@ func histogram(ctx context.Context, tx pgx.Tx, q *store.Query, interval time.Dur
 		if err := rows.Scan(&ns, &n); err != nil {
 			return nil, err
 		}
-		t := time.Unix(0, ns).UTC()
-		for len(out) > 0 {
-			next := out[len(out)-1].Time.Add(interval)
-			if !next.Before(t) {
-				break
-			}
-			out = append(out, audit.Bucket{Key: audit.FormatTime(next), Time: next})
-		}
-		out = append(out, audit.Bucket{Key: audit.FormatTime(t), Time: t, Count: n})
+		out = store.AppendBucket(out, time.Unix(0, ns).UTC(), n, interval)
 	}
 	return out, rows.Err()
 }

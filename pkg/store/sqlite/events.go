@@ -343,7 +343,7 @@ func (db *DB) FindEventByID(ctx context.Context, id, source string) (*audit.Even
 	prefix, cond, pargs := false, "", []any(nil)
 	if len(keys) == 0 {
 		cond, pargs = "e.ext_id >= ?", []any{id}
-		if next, ok := prefixEnd(id); ok {
+		if next, ok := store.PrefixEnd(id); ok {
 			cond, pargs = cond+" AND e.ext_id < ?", append(pargs, next)
 		}
 		keys, ids, err = lookup(ctx, conn, "SELECT e.id, e.ext_id FROM "+from+cond+where+" ORDER BY e.ext_id LIMIT 10", append(pargs, args...))
@@ -363,17 +363,7 @@ func (db *DB) FindEventByID(ctx context.Context, id, source string) (*audit.Even
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case len(found) == 0:
-		return nil, audit.Errorf(audit.ENOTFOUND, "no event with id %q in the cache", id)
-	case len(found) == 1:
-		return found[0], nil
-	}
-	var sources []string
-	for _, e := range found {
-		sources = append(sources, e.Source)
-	}
-	return nil, audit.Errorf(audit.EUSAGE, "id %q is in several sources (%s): pass --source", found[0].ID, strings.Join(sources, ", "))
+	return store.OneEvent(found, id)
 }
 
 // lookup runs a query of (key, ext_id) rows.
@@ -411,19 +401,6 @@ func eventsByKey(ctx context.Context, conn *sql.Conn, keys []int64) ([]*audit.Ev
 		return nil
 	})
 	return found, err
-}
-
-// prefixEnd is the smallest string above every string that starts with p
-// (byte order), or false when there is none.
-func prefixEnd(p string) (string, bool) {
-	b := []byte(p)
-	for i := len(b) - 1; i >= 0; i-- {
-		if b[i] < 0xff {
-			b[i]++
-			return string(b[:i+1]), true
-		}
-	}
-	return "", false
 }
 
 func allSame(s []string) bool {
@@ -598,15 +575,7 @@ func histogram(ctx context.Context, db querier, f audit.Filter, interval time.Du
 		if err := rows.Scan(&ns, &n); err != nil {
 			return nil, err
 		}
-		t := time.Unix(0, ns).UTC()
-		for len(out) > 0 {
-			next := out[len(out)-1].Time.Add(interval)
-			if !next.Before(t) {
-				break
-			}
-			out = append(out, audit.Bucket{Key: audit.FormatTime(next), Time: next})
-		}
-		out = append(out, audit.Bucket{Key: audit.FormatTime(t), Time: t, Count: n})
+		out = store.AppendBucket(out, time.Unix(0, ns).UTC(), n, interval)
 	}
 	return out, rows.Err()
 }

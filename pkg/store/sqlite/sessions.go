@@ -11,6 +11,7 @@ import (
 
 	"github.com/auditctl/auditctl/pkg/audit"
 	"github.com/auditctl/auditctl/pkg/session"
+	"github.com/auditctl/auditctl/pkg/store"
 )
 
 var _ session.Store = (*DB)(nil)
@@ -127,7 +128,7 @@ func (db *DB) FindSession(ctx context.Context, id string) (*session.Session, err
 		return nil, audit.Errorf(audit.EUSAGE, "empty session id")
 	}
 	cond, args := "id >= ?", []any{id}
-	if end, ok := prefixEnd(id); ok {
+	if end, ok := store.PrefixEnd(id); ok {
 		cond, args = cond+" AND id < ?", append(args, end)
 	}
 	rows, err := db.db.QueryContext(ctx, "SELECT id FROM sessions WHERE "+cond+" ORDER BY id LIMIT 5", args...)
