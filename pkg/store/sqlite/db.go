@@ -409,6 +409,12 @@ type writeOpts struct {
 	// giving up with ErrBusy (the background registration of a recorder's
 	// session); 0 waits for as long as another writer holds it.
 	try time.Duration
+	// attach, when set, is a database file attached as "text" for the
+	// transaction (an import's text index built apart, bulktext.go); the
+	// connection is then closed, not reused: the transaction wrote the
+	// index's tables below FTS5, whose cached state on that connection it
+	// does not see.
+	attach string
 }
 
 // ErrBusy is returned by the writes that only try: another writer holds
@@ -493,6 +499,12 @@ func (db *DB) writeTx(ctx context.Context, o writeOpts, fn func(*sql.Conn) error
 			return err
 		}
 		defer conn.ExecContext(context.Background(), fmt.Sprintf("PRAGMA cache_size = -%d", defaultCacheKiB))
+	}
+	if o.attach != "" {
+		defer conn.Raw(func(any) error { return driver.ErrBadConn })
+		if _, err := conn.ExecContext(ctx, "ATTACH DATABASE ? AS text", o.attach); err != nil {
+			return fmt.Errorf("attach: %w", err)
+		}
 	}
 	if err := db.begin(ctx, conn, o.try); err != nil {
 		if errors.Is(err, ErrBusy) {

@@ -72,6 +72,14 @@ type importRun struct {
 	// the rows earlier slices left in unpublished.
 	batch  *chain.Batch
 	hidden int
+	// text, when set, takes the rows' indexed text instead of the cache's
+	// index: the index is built apart (bulktext.go). decided: whether to
+	// was decided in the first slice.
+	text    *textSink
+	decided bool
+	// publishing: the input has ended and its last slice committed; the
+	// import publishes with its built index (publishText).
+	publishing bool
 }
 
 // errStartOver ends a guest's transaction that cannot finish in a slice.
@@ -97,6 +105,9 @@ func (im *importRun) run(ctx context.Context) (err error) {
 		}
 	}
 	defer func() {
+		if im.text != nil && im.text.b != nil {
+			im.text.b.discard()
+		}
 		if err != nil && im.sliced {
 			// Take back what earlier slices wrote, even when ctx ended;
 			// whatever is left (a second signal, a crash) the next owner
@@ -131,6 +142,9 @@ func (im *importRun) run(ctx context.Context) (err error) {
 		if !im.eof {
 			im.db.yieldToWaiters(ctx)
 		}
+	}
+	if im.publishing {
+		return im.publishText(ctx)
 	}
 	return nil
 }
@@ -181,6 +195,20 @@ func (im *importRun) next(ctx context.Context, wait time.Duration) ([]readItem, 
 // input ends (and publishes), or the slice has used its time or size.
 func (im *importRun) slice(ctx context.Context) func(*sql.Conn) error {
 	return func(c *sql.Conn) error {
+		if !im.decided {
+			// A first slice into a cache whose text index is empty may
+			// build its index apart, should the input outlast the slice.
+			im.decided = true
+			if slicesSupported && !im.guest && im.lock != nil {
+				empty, err := ftsEmpty(ctx, c)
+				if err != nil {
+					return err
+				}
+				if empty {
+					im.text = &textSink{}
+				}
+			}
+		}
 		// Below database/sql: the writer is the hot path, and the driver's
 		// own statements skip a layer of argument conversion and locking.
 		adopted := false
@@ -192,6 +220,7 @@ func (im *importRun) slice(ctx context.Context) func(*sql.Conn) error {
 			defer ins.close()
 			ins.batch = im.batch
 			ins.adopt = im.guest
+			ins.text = im.text
 			im.keys = im.keys[:0]
 			start, bytes := time.Now(), 0
 			for {
@@ -214,6 +243,19 @@ func (im *importRun) slice(ctx context.Context) func(*sql.Conn) error {
 				}
 				if end {
 					im.eof = true
+					if im.text != nil {
+						if im.text.b != nil {
+							// The index is built apart: this slice ends
+							// like any other, publishText publishes.
+							im.publishing = true
+							return im.endSlice(ins)
+						}
+						// Ended in the first slice: indexed here.
+						if err := im.text.indexHere(ins); err != nil {
+							return err
+						}
+						im.text = nil
+					}
 					if adopted, err = ins.adoptedAway(im.hidden); err != nil {
 						return err
 					}
@@ -225,8 +267,31 @@ func (im *importRun) slice(ctx context.Context) func(*sql.Conn) error {
 				}
 			}
 		})
-		if err != nil || !im.eof {
+		if err != nil {
 			return err
+		}
+		if im.text != nil && im.text.b == nil && !im.eof {
+			// The input outlasts the first slice: build the index apart.
+			if im.text.b, err = newTextBuilder(ctx, c, im.db.path); err != nil {
+				// No scratch file (a read-only directory...): index here.
+				im.text.b = nil
+				if err := c.Raw(func(dc any) error {
+					ins, err := newInserter(ctx, dc)
+					if err != nil {
+						return err
+					}
+					defer ins.close()
+					return im.text.indexHere(ins)
+				}); err != nil {
+					return err
+				}
+				im.text = nil
+				return nil
+			}
+			im.text.flush()
+		}
+		if !im.eof || im.publishing {
+			return nil
 		}
 		// The publishing transaction seals the import (chain.go).
 		return sealImport(ctx, c, im.batch, adopted)
@@ -413,7 +478,7 @@ type inserter struct {
 	event, exists, doc, fts, source driver.Stmt
 	hide, publish, adoptRow         driver.Stmt
 	chainRow, chainRows             driver.Stmt
-	adoptHash, countHidden          driver.Stmt
+	adoptHash, countHidden, indexed driver.Stmt
 	batch                           *chain.Batch // the import's (chain.go)
 	chainQueue                      []chainRow   // chain_rows rows not yet written
 	args                            []driver.NamedValue
@@ -421,6 +486,10 @@ type inserter struct {
 	// adopt: an event already stored but unpublished is published with
 	// this transaction (a guest import, slices.go).
 	adopt bool
+	// text, when set, takes the indexed text (bulktext.go); tok tokenizes
+	// stored rows (ensureIndexed).
+	text *textSink
+	tok  *tokenizer
 }
 
 func newInserter(ctx context.Context, dc any) (*inserter, error) {
@@ -455,6 +524,8 @@ func newInserter(ctx context.Context, dc any) (*inserter, error) {
 	ins.chainRows = prep(chainRowsSQL(chainRowsPerStmt))
 	ins.adoptHash = prep(`UPDATE chain_rows SET batch = ?, seg = ? WHERE id = ? RETURNING hash`)
 	ins.countHidden = prep(`SELECT count(*) FROM unpublished`)
+	ins.indexed = prep(`SELECT EXISTS (SELECT 1 FROM events_fts_docsize WHERE id = ?1), e.description, d.params, d.custom, d.raw
+		FROM events e LEFT JOIN event_docs d ON d.id = e.id WHERE e.id = ?1`)
 	if err != nil {
 		ins.close()
 		return nil, err
@@ -470,7 +541,7 @@ func newInserter(ctx context.Context, dc any) (*inserter, error) {
 
 func (ins *inserter) stmts() []driver.Stmt {
 	return []driver.Stmt{ins.event, ins.exists, ins.doc, ins.fts, ins.source, ins.hide, ins.publish, ins.adoptRow,
-		ins.chainRow, ins.chainRows, ins.adoptHash, ins.countHidden}
+		ins.chainRow, ins.chainRows, ins.adoptHash, ins.countHidden, ins.indexed}
 }
 
 func (ins *inserter) close() {
@@ -554,8 +625,12 @@ func (ins *inserter) insert(it *readItem) (int64, bool, error) {
 					return 0, false, err
 				}
 				if n == 1 {
-					// Published by this import: sealed by it too.
+					// Published by this import: sealed by it too, and
+					// indexed if the owner builds its index apart.
 					if err := ins.adoptSeal(at); err != nil {
+						return 0, false, err
+					}
+					if err := ins.ensureIndexed(at); err != nil {
 						return 0, false, err
 					}
 				}
@@ -570,7 +645,9 @@ func (ins *inserter) insert(it *readItem) (int64, bool, error) {
 	if _, err := ins.exec(ins.doc, key, nullJSON(e.Geo), nullJSON(e.Params), nullJSON(e.Custom), nullJSON(e.Before), nullJSON(e.After), nullJSON(e.Raw)); err != nil {
 		return 0, false, err
 	}
-	if _, err := ins.exec(ins.fts, key, it.fts); err != nil {
+	if ins.text != nil {
+		ins.text.add(key, it.fts)
+	} else if _, err := ins.exec(ins.fts, key, it.fts); err != nil {
 		return 0, false, err
 	}
 	ins.sealRow(key, it.hash)

@@ -132,6 +132,7 @@ func (db *DB) purgeUnpublished(ctx context.Context) (int64, error) {
 // cleanUp deletes the rows a dead writer left unpublished; the caller holds
 // the ingest lock.
 func (db *DB) cleanUp(ctx context.Context) error {
+	removeTextScratch(db.path)
 	left, err := hasUnpublished(ctx, db.db)
 	if err != nil || !left {
 		return err

@@ -1,0 +1,130 @@
+//go:build unix
+
+package importcmd_test
+
+import (
+	"context"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/auditctl/auditctl/internal/bintest"
+	"github.com/auditctl/auditctl/pkg/store/sqlite"
+)
+
+// TestBulkImportKilledAtRandomPoints kills a real `auditctl import` of a
+// file into an empty cache (the path that builds its text index apart, in a
+// scratch file beside the cache, and copies it in the publishing
+// transaction) with SIGKILL at random moments, from its start to past its
+// end. After each kill, readers see the whole file or nothing of it, and
+// search finds exactly the events they see; the same import run again then
+// stores the file once, its index sound and complete, no scratch file left,
+// and the chain verifies.
+func TestBulkImportKilledAtRandomPoints(t *testing.T) {
+	t.Parallel()
+	bin := bintest.Auditctl(t)
+	const n = 20000
+	file := writeFile(t, t.TempDir(), "big.ndjson", ndjson("big", 0, n))
+	run := func(db string, args ...string) string {
+		t.Helper()
+		out, err := exec.Command(bin, append([]string{"--db", db}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("auditctl %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	want := func(k int) string { return `{"total":` + strconv.Itoa(k) + `}` }
+	// one run to the end, for how long an import takes here
+	// (which must build its index apart: the scratch file appears)
+	dir := t.TempDir()
+	start := time.Now()
+	first := exec.Command(bin, "--db", filepath.Join(dir, "audit.db"), "--quiet", "import", file)
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- first.Wait() }()
+	scratch := false
+	for waiting := true; waiting; {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			waiting = false
+		case <-time.After(5 * time.Millisecond):
+			if m, _ := filepath.Glob(filepath.Join(dir, ".audit.db.text-*")); len(m) > 0 {
+				scratch = true
+			}
+		}
+	}
+	full := time.Since(start)
+	if !scratch {
+		t.Fatalf("the import (%v) did not build its text index apart: the test proves nothing", full)
+	}
+	if got := run(filepath.Join(dir, "audit.db"), "logs", "count", "--all", "-q", "login"); got != want(n) {
+		t.Fatalf("search after a whole import: %s", got)
+	}
+
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 13))
+	killedBeforeEnd := 0
+	for i := 0; i < 6; i++ {
+		dir := t.TempDir()
+		db := filepath.Join(dir, "audit.db")
+		cmd := exec.Command(bin, "--db", db, "--quiet", "import", file)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		at := time.Duration(rng.Int64N(int64(full + full/5)))
+		time.Sleep(at)
+		cmd.Process.Signal(syscall.SIGKILL)
+		err := cmd.Wait()
+		if err != nil {
+			killedBeforeEnd++
+		}
+		if _, err := os.Stat(db); err != nil {
+			continue // killed before the cache was made
+		}
+		all := run(db, "logs", "count", "--all")
+		found := run(db, "logs", "count", "--all", "-q", "login")
+		if all != want(0) && all != want(n) {
+			t.Fatalf("kill at %v: readers see %s, want all or nothing", at, all)
+		}
+		if found != all {
+			t.Fatalf("kill at %v: search finds %s of %s", at, found, all)
+		}
+		// the same file again: stored once, indexed once
+		run(db, "--quiet", "import", file)
+		if got := run(db, "logs", "count", "--all", "-q", "login"); got != want(n) {
+			t.Fatalf("kill at %v, import again: search %s", at, got)
+		}
+		if got := run(db, "logs", "count", "--all", "-q", "big-0042"); got != want(1) {
+			t.Fatalf("kill at %v, import again: one event's search %s", at, got)
+		}
+		if left, _ := filepath.Glob(filepath.Join(dir, ".audit.db.text-*")); len(left) != 0 {
+			t.Fatalf("kill at %v: scratch files left after the next import: %v", at, left)
+		}
+		cache, err := sqlite.Open(context.Background(), db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var docs, rows, hidden int
+		qerr := cache.SQL().QueryRow(`SELECT (SELECT count(*) FROM events_fts_docsize), (SELECT count(*) FROM events),
+			(SELECT count(*) FROM unpublished)`).Scan(&docs, &rows, &hidden)
+		_, ierr := cache.SQL().Exec("INSERT INTO events_fts(events_fts) VALUES ('integrity-check')")
+		cache.Close()
+		if qerr != nil || ierr != nil || docs != n || rows != n || hidden != 0 {
+			t.Fatalf("kill at %v: %d index entries, %d rows, %d hidden (%v, integrity-check %v)", at, docs, rows, hidden, qerr, ierr)
+		}
+		run(db, "verify")
+	}
+	if killedBeforeEnd == 0 {
+		t.Fatal("no run was killed before its end: the test proves nothing")
+	}
+}
