@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 )
 
@@ -68,12 +69,17 @@ type textEntry struct {
 
 // textBuilder indexes text in a scratch file on its own goroutine.
 type textBuilder struct {
-	path string
-	db   *sql.DB
-	in   chan []textEntry
-	done chan struct{}
-	err  error // set before done closes
+	procs int // GOMAXPROCS to restore
+	path  string
+	db    *sql.DB
+	in    chan []textEntry
+	done  chan struct{}
+	err   error // set before done closes
 }
+
+// textProcs is the GOMAXPROCS of a process whose import builds its text
+// index apart: one for each of the import's three goroutines.
+const textProcs = 3
 
 // textBuildCacheKiB is the page cache of the builder's connection.
 const textBuildCacheKiB = 32 << 10
@@ -130,13 +136,21 @@ func newTextBuilder(ctx context.Context, c *sql.Conn, cache string) (*textBuilde
 			return nil, fmt.Errorf("text index: %w", err)
 		}
 	}
-	b := &textBuilder{path: path, db: sdb, in: make(chan []textEntry, 4), done: make(chan struct{})}
+	b := &textBuilder{path: path, db: sdb, in: make(chan []textEntry, 8), done: make(chan struct{})}
+	// The reader, the writer and the builder each get a P: with two, Go
+	// shares two between the three, and the writer, the slowest, waits for
+	// its turn (measured: docs/performance.md, "Issue 13").
+	if b.procs = runtime.GOMAXPROCS(0); b.procs < textProcs {
+		runtime.GOMAXPROCS(textProcs)
+	}
 	go b.run(ctx)
 	return b, nil
 }
 
-// run indexes what comes in, in one transaction, and ends with one
-// optimize: the index the cache receives is a single segment.
+// run indexes what comes in, in one transaction. The index merges its
+// segments as the cache's does (its automerge), while the rows are written;
+// a final optimize measured slower: it is work after the writer has
+// finished, which nothing runs beside (docs/performance.md, "Issue 13").
 func (b *textBuilder) run(ctx context.Context) {
 	defer close(b.done)
 	fail := func(err error) {
@@ -161,20 +175,21 @@ func (b *textBuilder) run(ctx context.Context) {
 		}
 		defer st.Close()
 		args := make([]driver.NamedValue, 2)
+		rowCtx := context.WithoutCancel(ctx) // as the inserter's statements
 		for batch := range b.in {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			for _, t := range batch {
 				args[0] = driver.NamedValue{Ordinal: 1, Value: t.key}
 				args[1] = driver.NamedValue{Ordinal: 2, Value: t.text}
-				if _, err := st.(driver.StmtExecContext).ExecContext(ctx, args); err != nil {
+				if _, err := st.(driver.StmtExecContext).ExecContext(rowCtx, args); err != nil {
 					return err
 				}
 			}
 		}
 		return nil
 	})
-	if err == nil {
-		_, err = conn.ExecContext(ctx, "INSERT INTO events_fts(events_fts) VALUES ('optimize')")
-	}
 	if err == nil {
 		_, err = conn.ExecContext(ctx, "COMMIT")
 	}
@@ -198,6 +213,9 @@ func (b *textBuilder) send(batch []textEntry) bool {
 func (b *textBuilder) finish() error {
 	close(b.in)
 	<-b.done
+	if b.procs < textProcs {
+		runtime.GOMAXPROCS(b.procs)
+	}
 	if err := b.db.Close(); err != nil && b.err == nil {
 		b.err = err
 	}
@@ -302,7 +320,7 @@ type textSink struct {
 }
 
 // textBatch is how many entries go to the builder at once.
-const textBatch = 256
+const textBatch = 4096
 
 func (t *textSink) add(key int64, text string) {
 	t.pending = append(t.pending, textEntry{key, text})

@@ -497,7 +497,13 @@ func newInserter(ctx context.Context, dc any) (*inserter, error) {
 	if !ok {
 		return nil, fmt.Errorf("sqlite driver connection %T cannot prepare", dc)
 	}
-	ins := &inserter{ctx: ctx, args: make([]driver.NamedValue, 0, 32), sources: map[string]bool{}}
+	// The statements run without ctx's cancellation: the driver watches a
+	// cancellable context with a goroutine of its own for every statement,
+	// which for a few statements per row cost more scheduling than the
+	// rows' SQLite work on a busy machine (docs/performance.md, "Issue 13").
+	// Each statement is short; the import checks ctx between batches
+	// (importRun.next).
+	ins := &inserter{ctx: context.WithoutCancel(ctx), args: make([]driver.NamedValue, 0, 32), sources: map[string]bool{}}
 	var err error
 	prep := func(q string) driver.Stmt {
 		if err != nil {
