@@ -85,8 +85,15 @@ func (m *Model) tailWait() tea.Cmd {
 		wake = Poll(tailInterval)
 	}
 	return func() tea.Msg {
-		if err := wake(ctx); err != nil && ctx.Err() != nil {
-			return nil // stopped
+		if err := wake(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil // stopped
+			}
+			// a source that fails (a lost LISTEN connection) must not
+			// spin: this time, poll
+			if Poll(tailInterval)(ctx) != nil {
+				return nil
+			}
 		}
 		return tailWakeMsg{gen: gen}
 	}
