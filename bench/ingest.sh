@@ -9,15 +9,18 @@
 # 3. B: the sqlite3 shell (C SQLite) storing the same rows into the same
 #    schema: the .schema of a fresh auditctl cache, the same pragmas (page
 #    size, WAL, synchronous, the import connection's page cache, mmap) and the
-#    same full-text settings, filled with INSERT ... SELECT from an attached
-#    copy of A's cache (the rows already parsed), the full-text index fed the
-#    very text auditctl indexes (bench/profimport text), in one transaction.
+#    same full-text settings, filled with INSERT ... SELECT from A's cache
+#    attached read-only (the rows already parsed), the full-text index fed
+#    the very text auditctl indexes (bench/profimport text), in one
+#    transaction. Disk: about 5.5 GB at N=1000000 (the NDJSON is removed
+#    once A has run, unless RUNS > 1 or KEEP=1).
 #    The shell (3.40) has no contentless_delete option: B's index is
 #    contentless without it (slightly less work per row than A's);
 # 4. both timed as whole processes with /usr/bin/time -v (wall, user + sys,
 #    peak RSS), RUNS pairs in turn (default 1), and the ratio
 #    B's time / A's time: 1.0 means auditctl stores as fast as the C shell.
-# Then the read-side ratios (bench/read-speed.sh, when present) on A's cache.
+# Then the read-side ratios (bench/read-speed.sh, when present; SKIP_READ=1
+# leaves them out) on A's cache.
 # The machine is shared: read the ratios, not the absolute times.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,7 +35,8 @@ bin="$OUT/auditctl"
 go build -o "$bin" ./cmd/auditctl
 nd="$OUT/events-$N.ndjson"
 if [ ! -s "$nd" ]; then
-	go run ./bench/gen -n "$N" -now 2026-12-06T00:00:00Z -ndjson "$nd"
+	# newest events now, so that the read side's "--since 7d" finds some
+	go run ./bench/gen -n "$N" -now "$(date -u +%Y-%m-%dT%H:%M:%SZ)" -ndjson "$nd"
 fi
 
 # timed LABEL CMD...: one whole-process run under /usr/bin/time -v; prints
@@ -47,7 +51,8 @@ timed() {
 		END { printf "%s %.2f %.2f %d\n", l, w, u + s, m }' "$log"
 }
 
-a="$OUT/a.db" # auditctl's cache
+a="$OUT/a.db"      # auditctl's cache
+src="$OUT/text.db" # the text it indexes, for B
 run_a() {
 	rm -f "$a" "$a"-wal "$a"-shm "$OUT"/.a.db.*
 	timed auditctl "$bin" --db "$a" --quiet import "$nd"
@@ -55,22 +60,29 @@ run_a() {
 
 # --- B's input and script, built once from a fresh cache and A's rows ---
 prepare_b() {
-	local fresh="$OUT/fresh.db" src="$OUT/src.db" text="$OUT/text-$N.txt"
-	rm -f "$fresh" "$fresh"-wal "$fresh"-shm
+	local fresh="$OUT/fresh.db" text="$OUT/text-$N.txt"
+	rm -f "$fresh" "$fresh"-wal "$fresh"-shm "$src"
 	: >"$OUT/empty.ndjson"
 	"$bin" --db "$fresh" --quiet import "$OUT/empty.ndjson"
 	sqlite3 "$a" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
-	rm -f "$src" && cp "$a" "$src"
-	[ -s "$text" ] || go run ./bench/profimport text "$nd" "$text" -
+	go run ./bench/profimport text "$nd" "$text" -
+	# the text auditctl indexes, keyed like A's rows (B reads A's cache in
+	# place, attached read-only, and this beside it)
 	sqlite3 "$src" >/dev/null <<SQL
-PRAGMA journal_mode = DELETE;
+PRAGMA journal_mode = OFF;
 CREATE TABLE tx (source TEXT, ext_id TEXT, text TEXT);
 .mode ascii
 .import $text tx
+ATTACH 'file:$a?mode=ro' AS a;
 CREATE TABLE fts_src (id INTEGER PRIMARY KEY, text TEXT);
-INSERT INTO fts_src SELECT e.id, t.text FROM tx t JOIN events e ON e.source = t.source AND e.ext_id = t.ext_id;
+INSERT INTO fts_src SELECT e.id, t.text FROM tx t JOIN a.events e ON e.source = t.source AND e.ext_id = t.ext_id;
 DROP TABLE tx;
+VACUUM;
 SQL
+	rm -f "$text"
+	if [ "$RUNS" = 1 ] && [ -z "${KEEP:-}" ]; then
+		rm -f "$nd" # not needed again (KEEP=1 keeps it; bench/gen makes the same again)
+	fi
 	local page cache
 	page=$(sqlite3 "$fresh" "PRAGMA page_size")
 	# the import connection's page cache (pkg/store/sqlite/db.go), in KiB
@@ -88,11 +100,12 @@ SQL
 		sqlite3 "$fresh" .schema | sed 's/, *contentless_delete=1//' | grep -v '^CREATE TABLE sqlite_'
 		# the full-text settings a fresh cache stores (hashsize, automerge, ...)
 		sqlite3 "$fresh" "SELECT printf('INSERT INTO events_fts(events_fts, rank) VALUES(%Q, %s);', k, quote(v)) FROM events_fts_config WHERE k <> 'version'"
-		echo "ATTACH '$src' AS src;"
+		echo "ATTACH 'file:$a?mode=ro' AS src;"
+		echo "ATTACH '$src' AS txt;"
 		echo "BEGIN;"
 		echo "INSERT INTO events SELECT * FROM src.events;"
 		echo "INSERT INTO event_docs SELECT * FROM src.event_docs;"
-		echo "INSERT INTO events_fts (rowid, text) SELECT id, text FROM src.fts_src;"
+		echo "INSERT INTO events_fts (rowid, text) SELECT id, text FROM txt.fts_src;"
 		echo "INSERT INTO sources SELECT * FROM src.sources;"
 		echo "INSERT INTO chain_rows SELECT * FROM src.chain_rows;"
 		echo "INSERT INTO chain SELECT * FROM src.chain;"
@@ -131,8 +144,8 @@ echo "peak RSS (KiB): auditctl $(awk '/Maximum resident/ {print $NF}' "$OUT/time
 # READ-SIDE RATIOS (issue 13: count --by, start-up, list first page, sync).
 # bench/read-speed.sh (another part of issue 13) appends its lines here, on
 # A's cache of the same N events:
-#   bench/read-speed.sh CACHE   with AUDITCTL (the binary), N, NDJSON and OUT set
+#   DB=A's cache OUT=$OUT/read bench/read-speed.sh N
 # ---------------------------------------------------------------------------
-if [ -x bench/read-speed.sh ]; then
-	AUDITCTL="$bin" N="$N" NDJSON="$nd" OUT="$OUT/read" bench/read-speed.sh "$a"
+if [ -x bench/read-speed.sh ] && [ -z "${SKIP_READ:-}" ]; then
+	DB="$a" OUT="$OUT/read" bench/read-speed.sh "$N"
 fi
