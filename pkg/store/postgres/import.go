@@ -74,6 +74,11 @@ func (db *DB) importOn(ctx context.Context, conn *pgxpool.Conn, src *source) (au
 	if err != nil {
 		return audit.ImportResult{}, fmt.Errorf("copy: %w", err)
 	}
+	// The staging table is temporary: autovacuum never analyzes it, and
+	// without statistics the joins below run as nested loops.
+	if _, err := conn.Exec(ctx, "ANALYZE auditctl_stage (seq, id, source, ext_id)"); err != nil {
+		return audit.ImportResult{}, fmt.Errorf("analyze: %w", err)
+	}
 	for _, m := range src.months {
 		if err := db.ensureMonth(ctx, m); err != nil {
 			return audit.ImportResult{}, err
