@@ -10,10 +10,8 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/spf13/cobra"
 
 	"github.com/auditctl/auditctl/pkg/audit"
-	"github.com/auditctl/auditctl/pkg/cmdutil"
 	"github.com/auditctl/auditctl/pkg/store/sqlite"
 )
 
@@ -50,25 +48,11 @@ type benchModel struct {
 }
 
 func newBenchModel(b *testing.B, db *sqlite.DB, w, h int) *benchModel {
-	o := Options{Events: db, Sessions: db, Compile: benchCompiler(b), Where: "cache bench", Now: time.Now}
+	o := Options{Events: db, Sessions: db, Compile: compilerAt(b, time.Now), Where: "cache bench", Now: time.Now}
 	m := New(context.Background(), o)
 	b.Cleanup(m.Close)
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	return &benchModel{b: b, m: m}
-}
-
-// benchCompiler is the command's compiler of queries with the clock at
-// the real now (the bench caches end now).
-func benchCompiler(b *testing.B) func(string) (audit.Filter, bool, error) {
-	var fo cmdutil.FilterOptions
-	cmd := &cobra.Command{Use: "tui"}
-	cmdutil.AddFilterFlags(cmd, &fo, true)
-	return func(q string) (audit.Filter, bool, error) {
-		o := fo
-		o.Query = q
-		f, err := o.Filter(time.Now(), true)
-		return f, o.DefaultWindowApplied(), err
-	}
 }
 
 // run executes cmd and what follows from it, until only ticks are left
@@ -95,19 +79,7 @@ func (bm *benchModel) run(cmd tea.Cmd) {
 }
 
 func (bm *benchModel) key(name string) tea.Cmd {
-	k := tea.KeyPressMsg{}
-	switch name {
-	case "pgdown":
-		k.Code = tea.KeyPgDown
-	case "enter":
-		k.Code = tea.KeyEnter
-	case "ctrl+u":
-		k.Code, k.Mod = 'u', tea.ModCtrl
-	default:
-		r := []rune(name)[0]
-		k.Code, k.Text = r, name
-	}
-	_, cmd := bm.m.Update(k)
+	_, cmd := bm.m.Update(keyMsg(name))
 	return cmd
 }
 

@@ -83,6 +83,12 @@ func TestMain(m *testing.M) {
 // the clock at now), as pkg/cmd/tui builds it.
 func compiler(t testing.TB, args ...string) func(string) (audit.Filter, bool, error) {
 	t.Helper()
+	return compilerAt(t, func() time.Time { return now }, args...)
+}
+
+// compilerAt is compiler with the clock at clock().
+func compilerAt(t testing.TB, clock func() time.Time, args ...string) func(string) (audit.Filter, bool, error) {
+	t.Helper()
 	var fo cmdutil.FilterOptions
 	cmd := &cobra.Command{Use: "tui"}
 	cmdutil.AddFilterFlags(cmd, &fo, true)
@@ -92,7 +98,7 @@ func compiler(t testing.TB, args ...string) func(string) (audit.Filter, bool, er
 	return func(q string) (audit.Filter, bool, error) {
 		o := fo
 		o.Query = q
-		f, err := o.Filter(now, true)
+		f, err := o.Filter(clock(), true)
 		return f, o.DefaultWindowApplied(), err
 	}
 }
@@ -162,7 +168,11 @@ func (h *harness) send(msg tea.Msg) {
 
 // key sends a key press by name ("enter", "esc", "up", "pgdown"…) or a
 // printable character.
-func (h *harness) key(name string) {
+func (h *harness) key(name string) { h.send(keyMsg(name)) }
+
+// keyMsg is the key press called name ("enter", "esc", "up", "pgdown"…)
+// or a printable character.
+func keyMsg(name string) tea.KeyPressMsg {
 	k := tea.KeyPressMsg{}
 	switch name {
 	case "up":
@@ -201,7 +211,7 @@ func (h *harness) key(name string) {
 		r := []rune(name)[0]
 		k.Code, k.Text = r, name
 	}
-	h.send(k)
+	return k
 }
 
 func (h *harness) typeText(s string) {

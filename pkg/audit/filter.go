@@ -183,7 +183,11 @@ func (fl *Filter) Validate() error {
 					if !ok {
 						return Errorf(EUSAGE, "unknown status %q (want success, failure, warning or in_progress)", v)
 					}
-					vs[i] = string(s)
+					if v != string(s) {
+						// normalized once: a filter already valid is only
+						// read (several readers may share it)
+						vs[i] = string(s)
+					}
 				}
 			}
 			if f == FieldIP {
