@@ -6,8 +6,9 @@
 #
 # Prints one line per target with the ratio A/B: the median of the ratios of
 # RUNS pairs (A then B, in turn, default 15; 3 for sync), wall and CPU
-# (user + sys, from /usr/bin/time; the short processes timed 50 or 2 runs
-# at a time, per run). Targets (issue 13):
+# (user + sys of the finished child, as /usr/bin/time -v reports it; the
+# short processes timed 50 or 2 runs at a time, per run: bench/pairs).
+# Targets (issue 13):
 #   start-up   auditctl version / sqlite3 :memory: 'select 1'         <= 1.5
 #   list       logs list --action DeleteUser --since 7d -o json
 #              / sqlite3 -json, the same rows and documents            <= 1.3
@@ -16,10 +17,9 @@
 #              (printed as sync rate / import rate: >= 0.9)
 # Environment: OUT (default bench/out/read-speed; the cache is made there
 # once, cache-N.db, or DB names an existing cache of bench/gen events whose
-# newest are recent), RUNS, SYNC_N (events the local JumpCloud server
-# serves, default 100000), SKIP_SYNC=1. Needs sqlite3 and GNU time
-# (apt-get install -y sqlite3 time). Machines here are shared: read the
-# ratios, and CPU more than wall.
+# newest are recent), RUNS, SYNC_RUNS, SYNC_N (events the local JumpCloud
+# server serves, default 100000), SKIP_SYNC=1. Needs sqlite3. Machines
+# here are shared: read the ratios, and CPU more than wall.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-1000000}
@@ -28,12 +28,11 @@ SYNC_N=${SYNC_N:-100000}
 OUT=${OUT:-bench/out/read-speed}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
-for tool in sqlite3 /usr/bin/time; do
-	command -v "$tool" >/dev/null || { echo "bench: $tool is needed (apt-get install -y sqlite3 time)" >&2; exit 1; }
-done
+command -v sqlite3 >/dev/null || { echo "bench: sqlite3 is needed (apt-get install -y sqlite3)" >&2; exit 1; }
 export XDG_CONFIG_HOME="$OUT/config" # the signing key, never yours
 bin="$OUT/auditctl"
 CGO_ENABLED=0 go build -o "$bin" ./cmd/auditctl # as released (goreleaser.yaml)
+go build -o "$OUT/pairs" ./bench/pairs
 db=${DB:-$OUT/cache-$N.db}
 if [ ! -s "$db" ]; then
 	nd="$OUT/events-$N.ndjson"
@@ -42,40 +41,11 @@ if [ ! -s "$db" ]; then
 	rm -f "$nd"
 fi
 
-# run REPS CMD...: REPS whole-process runs of CMD one after the other, timed
-# together (/usr/bin/time counts in 10 ms steps: a process of a few ms is
-# timed over 50 runs); prints "wall cpu" in seconds per run
-run() {
-	local reps=$1
-	shift
-	/usr/bin/time -o "$OUT/time.txt" -f '%e %U %S' sh -c 'n=$1; shift; while [ "$n" -gt 0 ]; do "$@" >/dev/null 2>&1; n=$((n - 1)); done' run "$reps" "$@" || true
-	awk -v r="$reps" '{printf "%.4f %.4f\n", $1 / r, ($2 + $3) / r}' "$OUT/time.txt"
-}
-# pairs LABEL RUNS REPS -- A... -- B...: A and B in turn, RUNS pairs (each a
-# run of REPS processes); prints the medians of A, of B and of the pairs'
-# ratios A/B (wall and cpu)
+# pairs LABEL RUNS REPS -- A... -- B...: A and B in turn, RUNS pairs, each
+# measurement REPS runs (bench/pairs); prints the medians of A, of B and of
+# the pairs' ratios A/B, wall and cpu, per run
 pairs() {
-	local label=$1 runs=$2 reps=$3
-	shift 4
-	local a=() b=()
-	while [ "$1" != "--" ]; do a+=("$1"); shift; done
-	shift
-	b=("$@")
-	: >"$OUT/pairs.txt"
-	for _ in $(seq "$runs"); do
-		echo "$(run "$reps" "${a[@]}") $(run "$reps" "${b[@]}")" >>"$OUT/pairs.txt"
-	done
-	awk -v label="$label" '
-		function median(x, n,   i, j, t) {
-			for (i = 2; i <= n; i++) for (j = i; j > 1 && x[j-1] > x[j]; j--) { t = x[j]; x[j] = x[j-1]; x[j-1] = t }
-			return n % 2 ? x[(n+1)/2] : (x[n/2] + x[n/2+1]) / 2
-		}
-		{ n++; aw[n] = $1; ac[n] = $2; bw[n] = $3; bc[n] = $4
-		  rw[n] = $3 > 0 ? $1 / $3 : 0; rc[n] = $4 > 0 ? $2 / $4 : 0 }
-		END {
-			printf "%-10s A/B wall %.2f (A %.4f s, B %.4f s)   cpu %.2f (A %.4f s, B %.4f s)   %d pairs\n",
-				label, median(rw, n), median(aw, n), median(bw, n), median(rc, n), median(ac, n), median(bc, n), n
-		}' "$OUT/pairs.txt"
+	"$OUT/pairs" -label "$1" -n "$2" -reps "$3" "${@:4}"
 }
 
 echo "# $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(sqlite3 --version | cut -d' ' -f1) (sqlite3 shell), cache of $N events"
