@@ -27,11 +27,10 @@ func main() {
 	reps := flag.Int("reps", 1, "runs of each command per measurement")
 	label := flag.String("label", "", "label of the line printed")
 	flag.Parse()
-	args := flag.Args()
-	if len(args) == 0 || args[0] != "--" {
-		usage()
+	args := flag.Args() // (flag.Parse consumes the first "--")
+	if len(args) > 0 && args[0] == "--" {
+		args = args[1:]
 	}
-	args = args[1:]
 	i := slices.Index(args, "--")
 	if i <= 0 || i == len(args)-1 {
 		usage()
