@@ -12,8 +12,25 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// NewCmdLogs builds `auditctl logs`.
-func NewCmdLogs(f *cmdutil.Factory) *cobra.Command {
+// NewCmdLogs builds `auditctl logs` and all its commands.
+func NewCmdLogs(f *cmdutil.Factory) *cobra.Command { return NewCmdLogsFor(f, "") }
+
+// subcommands are the logs commands, built on demand.
+var subcommands = []struct {
+	name  string
+	build func(*cmdutil.Factory) *cobra.Command
+}{
+	{"list", func(f *cmdutil.Factory) *cobra.Command { return list.NewCmdList(f, nil) }},
+	{"show", func(f *cmdutil.Factory) *cobra.Command { return show.NewCmdShow(f, nil) }},
+	{"count", func(f *cmdutil.Factory) *cobra.Command { return count.NewCmdCount(f, nil) }},
+	{"export", func(f *cmdutil.Factory) *cobra.Command { return export.NewCmdExport(f, nil) }},
+	{"tail", func(f *cmdutil.Factory) *cobra.Command { return tail.NewCmdTail(f, nil) }},
+}
+
+// NewCmdLogsFor builds `auditctl logs` with only the command named name
+// (root.NewCmdFor: `auditctl logs list` builds no other), or with all of
+// them when name names none.
+func NewCmdLogsFor(f *cmdutil.Factory, name string) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "logs <command>",
 		Short: "Query, count and export audit events",
@@ -29,10 +46,14 @@ func NewCmdLogs(f *cmdutil.Factory) *cobra.Command {
 			auditctl logs tail -f --status failure
 		`),
 	}
-	cmd.AddCommand(list.NewCmdList(f, nil))
-	cmd.AddCommand(show.NewCmdShow(f, nil))
-	cmd.AddCommand(count.NewCmdCount(f, nil))
-	cmd.AddCommand(export.NewCmdExport(f, nil))
-	cmd.AddCommand(tail.NewCmdTail(f, nil))
+	for _, c := range subcommands {
+		if c.name == name {
+			cmd.AddCommand(c.build(f))
+			return cmd
+		}
+	}
+	for _, c := range subcommands {
+		cmd.AddCommand(c.build(f))
+	}
 	return cmd
 }

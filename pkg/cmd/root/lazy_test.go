@@ -17,7 +17,7 @@ func TestCommandTable(t *testing.T) {
 	f := &cmdutil.Factory{IOStreams: io}
 	var names []string
 	for _, c := range commands {
-		if got := c.build(f).Name(); got != c.name {
+		if got := c.build(f, nil).Name(); got != c.name {
 			t.Errorf("table entry %q builds %q", c.name, got)
 		}
 		names = append(names, c.name)
@@ -55,7 +55,7 @@ func TestCommandWord(t *testing.T) {
 		{[]string{"help", "logs"}, "help"},
 		{[]string{"lgos"}, "lgos"},
 	} {
-		if got := commandWord(tc.args); got != tc.want {
+		if got, _ := commandWord(tc.args); got != tc.want {
 			t.Errorf("commandWord(%q) = %q, want %q", tc.args, got, tc.want)
 		}
 	}
@@ -108,4 +108,23 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// BenchmarkCommandTree: building the whole tree (help, completion) against
+// the tree of one command, as Run builds it for `auditctl version` and for
+// `auditctl logs list` (docs/performance.md, "Issue 13: reads and
+// start-up").
+func BenchmarkCommandTree(b *testing.B) {
+	io, _, _, _ := cmdutil.Test()
+	for _, bc := range []struct {
+		name string
+		args []string
+	}{{"whole", []string{"--help"}}, {"version", []string{"version"}}, {"logs list", []string{"logs", "list"}}, {"logs", []string{"logs"}}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				NewCmdFor(&cmdutil.Factory{IOStreams: io}, bc.args)
+			}
+		})
+	}
 }

@@ -27,7 +27,7 @@ import (
 func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 	cmd := newRoot(f)
 	for _, c := range commands {
-		cmd.AddCommand(c.build(f))
+		cmd.AddCommand(c.build(f, nil))
 	}
 	finish(cmd, f, true)
 	return cmd
@@ -39,21 +39,26 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 // "Issue 13: reads and start-up"). TestCommandTable checks that each name
 // is what its constructor builds.
 var commands = []struct {
-	name  string
-	build func(*cmdutil.Factory) *cobra.Command
+	name string
+	// build builds the command; rest are the arguments after its name, for
+	// a group to build only the command they name (logs)
+	build func(f *cmdutil.Factory, rest []string) *cobra.Command
 }{
-	{"logs", logs.NewCmdLogs},
-	{"sessions", sessions.NewCmdSessions},
-	{"import", func(f *cmdutil.Factory) *cobra.Command { return importcmd.NewCmdImport(f, nil) }},
-	{"db", dbcmd.NewCmdDB},
-	{"demo", func(f *cmdutil.Factory) *cobra.Command { return demo.NewCmdDemo(f, nil) }},
-	{"sync", func(f *cmdutil.Factory) *cobra.Command { return synccmd.NewCmdSync(f, nil) }},
-	{"check", func(f *cmdutil.Factory) *cobra.Command { return check.NewCmdCheck(f, nil) }},
-	{"retention", retentioncmd.NewCmdRetention},
-	{"hunt", func(f *cmdutil.Factory) *cobra.Command { return hunt.NewCmdHunt(f, nil) }},
-	{"tui", func(f *cmdutil.Factory) *cobra.Command { return tuicmd.NewCmdTUI(f, nil) }},
-	{"version", version.NewCmdVersion},
-	{"verify", func(f *cmdutil.Factory) *cobra.Command { return verify.NewCmdVerify(f, nil) }},
+	{"logs", func(f *cmdutil.Factory, rest []string) *cobra.Command {
+		name, _ := commandWord(rest)
+		return logs.NewCmdLogsFor(f, name)
+	}},
+	{"sessions", func(f *cmdutil.Factory, _ []string) *cobra.Command { return sessions.NewCmdSessions(f) }},
+	{"import", func(f *cmdutil.Factory, _ []string) *cobra.Command { return importcmd.NewCmdImport(f, nil) }},
+	{"db", func(f *cmdutil.Factory, _ []string) *cobra.Command { return dbcmd.NewCmdDB(f) }},
+	{"demo", func(f *cmdutil.Factory, _ []string) *cobra.Command { return demo.NewCmdDemo(f, nil) }},
+	{"sync", func(f *cmdutil.Factory, _ []string) *cobra.Command { return synccmd.NewCmdSync(f, nil) }},
+	{"check", func(f *cmdutil.Factory, _ []string) *cobra.Command { return check.NewCmdCheck(f, nil) }},
+	{"retention", func(f *cmdutil.Factory, _ []string) *cobra.Command { return retentioncmd.NewCmdRetention(f) }},
+	{"hunt", func(f *cmdutil.Factory, _ []string) *cobra.Command { return hunt.NewCmdHunt(f, nil) }},
+	{"tui", func(f *cmdutil.Factory, _ []string) *cobra.Command { return tuicmd.NewCmdTUI(f, nil) }},
+	{"version", func(f *cmdutil.Factory, _ []string) *cobra.Command { return version.NewCmdVersion(f) }},
+	{"verify", func(f *cmdutil.Factory, _ []string) *cobra.Command { return verify.NewCmdVerify(f, nil) }},
 }
 
 // newRoot is the root command alone, with its persistent flags.
@@ -144,11 +149,11 @@ func finish(cmd *cobra.Command, f *cmdutil.Factory, whole bool) {
 // when they name none of them exactly: help, completion, a mistyped or a
 // missing command, which list or suggest the others.
 func NewCmdFor(f *cmdutil.Factory, args []string) *cobra.Command {
-	name := commandWord(args)
+	name, i := commandWord(args)
 	for _, c := range commands {
 		if c.name == name {
 			cmd := newRoot(f)
-			cmd.AddCommand(c.build(f))
+			cmd.AddCommand(c.build(f, args[i+1:]))
 			finish(cmd, f, false)
 			return cmd
 		}
@@ -157,15 +162,16 @@ func NewCmdFor(f *cmdutil.Factory, args []string) *cobra.Command {
 }
 
 // commandWord is the first word of args that is neither a root flag nor a
-// root flag's value ("" when there is none or a flag is unknown here).
-func commandWord(args []string) string {
+// root flag's value, and its index ("" when there is none or a flag is
+// unknown here).
+func commandWord(args []string) (string, int) {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
 		case a == "--":
-			return ""
+			return "", 0
 		case !strings.HasPrefix(a, "-") || a == "-":
-			return a
+			return a, i
 		case strings.Contains(a, "="):
 			// --db=PATH, -o=json: the value is in the word
 		case a == "--db" || a == "--output" || a == "-o":
@@ -174,10 +180,10 @@ func commandWord(args []string) string {
 		case strings.HasPrefix(a, "-o") && !strings.HasPrefix(a, "--"):
 			// -ojson
 		default:
-			return "" // --help, --version, a flag of a command: the whole tree decides
+			return "", 0 // --help, --version, a flag of a command: the whole tree decides
 		}
 	}
-	return ""
+	return "", 0
 }
 
 // Run runs auditctl with args as main does and returns the exit code:
