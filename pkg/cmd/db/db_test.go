@@ -67,8 +67,22 @@ func TestDBInitAndRoles(t *testing.T) {
 	if out := env.MustRun("logs", "count", "--all"); !strings.Contains(out, `"total":1`) {
 		t.Fatalf("reader count: %s", out)
 	}
-	// Commands not on the team store yet say so.
-	if code := env.ExitCode("sessions", "list"); code != 2 || !strings.Contains(env.ErrOut.String()+fmt.Sprint(env.Run("sessions", "list")), "PostgreSQL") {
-		t.Fatalf("sessions list on postgres: exit %d %s", code, env.ErrOut)
+	// Commands not on the team store yet say so, without running
+	// anything, writing beside the "path" or printing the URL.
+	dir := t.TempDir()
+	t.Chdir(dir)
+	env.DBPath = "postgres://alice:s3cret@" + fmt.Sprintf("%s:%d/team?sslmode=disable", srv.Host, srv.Port)
+	for _, args := range [][]string{
+		{"sessions", "list"}, {"sessions", "record", "--", "true"}, {"sessions", "play", "some-id", "--no-tui"},
+		{"demo"}, {"verify"}, {"retention", "status"}, {"logs", "export", "-O", "x.ndjson", "--manifest"},
+	} {
+		err := env.Run(args...)
+		msg := env.ErrOut.String() + fmt.Sprint(err)
+		if code := cmdutil.ExitCode(err); code != 2 || !strings.Contains(msg, "PostgreSQL") || strings.Contains(msg, "s3cret") {
+			t.Errorf("%v on postgres: exit %d %s", args, code, msg)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) > 0 {
+		t.Errorf("the commands wrote %v in the working directory", entries[0].Name())
 	}
 }

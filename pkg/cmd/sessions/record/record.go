@@ -19,6 +19,7 @@ import (
 	"github.com/auditctl/auditctl/pkg/recorder"
 	"github.com/auditctl/auditctl/pkg/sanitize"
 	"github.com/auditctl/auditctl/pkg/session"
+	"github.com/auditctl/auditctl/pkg/store"
 	"github.com/auditctl/auditctl/pkg/store/sqlite"
 )
 
@@ -139,6 +140,11 @@ func NewCmdRecord(f *cmdutil.Factory, runF func(*RecordOptions) error) *cobra.Co
 			opts.Quiet = opts.Quiet || f.Quiet
 			if len(opts.Block) > 0 && !cmd.Flags().Changed("category") {
 				opts.Category = string(session.CategoryDatabase)
+			}
+			if p, err := f.ResolveDBPath(); err == nil && store.IsURL(p) {
+				// before anything runs or is written beside a "path" that
+				// is a URL
+				return cmdutil.ErrNotOnPostgres()
 			}
 			if opts.Dir == "" {
 				if p, err := f.ResolveDBPath(); err == nil {

@@ -24,6 +24,7 @@ import (
 	"github.com/auditctl/auditctl/pkg/recording"
 	"github.com/auditctl/auditctl/pkg/sanitize"
 	"github.com/auditctl/auditctl/pkg/session"
+	"github.com/auditctl/auditctl/pkg/store"
 )
 
 // RecordingFlags are the flags every command that reads a recording takes,
@@ -105,6 +106,9 @@ func (r *RecordingFlags) lookup(ctx context.Context, id string) (*session.Sessio
 	dbPath, err := r.factory.ResolveDBPath()
 	if err != nil {
 		return nil, err
+	}
+	if store.IsURL(dbPath) {
+		return nil, cmdutil.ErrNotOnPostgres()
 	}
 	if _, err := os.Stat(dbPath); err != nil {
 		return nil, audit.Errorf(audit.ENOTFOUND, "%s: no such file, and no cache at %s to look up a session ID in", id, dbPath)
