@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -166,6 +167,35 @@ func TestPostgresSameOutput(t *testing.T) {
 	}
 	same("logs", "tail", "-n", "5", "-o", "json")
 	same("logs", "tail", "-n", "3", "--action", "*login*", "-o", "ndjson")
+	// check and hunt read through the same EventService.
+	for _, pol := range []string{"authentication.yaml", "change-management.yaml", "cloud.yaml"} {
+		if r := same("check", filepath.Join("..", "..", "..", "..", "docs", "examples", "policies", pol), "-o", "json"); !strings.Contains(r.out, "\"rules\"") {
+			t.Errorf("check %s: exit %d %.300s %s", pol, r.code, r.out, r.errOut)
+		}
+	}
+	// A sessions rule over the team store is an error of the rule, never
+	// a pass: Session History is not there yet.
+	r := run(pg, []string{"check", filepath.Join("..", "..", "..", "..", "docs", "examples", "policies", "sessions.yaml"), "-o", "json"})
+	if r.code == 0 || !strings.Contains(r.out+r.errOut, "PostgreSQL store does not hold") {
+		t.Errorf("check sessions.yaml over postgres: exit %d %.400s %s", r.code, r.out, r.errOut)
+	}
+	rule := filepath.Join(t.TempDir(), "rule.yml")
+	if err := os.WriteFile(rule, []byte(`title: Deletions by people
+id: 5d6e1c1e-0000-4000-8000-000000000001
+logsource: {product: auditctl}
+detection:
+  selection:
+    action|contains: delete
+  filter:
+    actor|endswith: '@acme.com'
+  condition: selection and not filter
+level: medium
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := same("hunt", "--sigma", rule, "--all", "-o", "json"); r.code != 1 || !strings.Contains(r.out, "Deletions by people") {
+		t.Errorf("hunt: exit %d %.300s %s", r.code, r.out, r.errOut)
+	}
 	same("logs", "show", "1")
 	same("logs", "show", "no-such-event")
 	same("logs", "show", "")
