@@ -167,7 +167,10 @@ var passLookups int64 = 10_000
 
 // indexBound counts the entries of indexFor(f)'s index for f's values in
 // f's key range, reading the index alone: an upper bound of f's matches,
-// the rows its own query would look up.
+// the rows its own query would look up. It stops counting past
+// passLookups (the caller asks only whether the bound exceeds it): a
+// common action holds hundreds of thousands of entries, and counting them
+// all took a tenth of check's CPU over 1,000,000 events.
 func indexBound(ctx context.Context, conn *sql.Conn, f audit.Filter) (int64, error) {
 	idx := indexFor(f)
 	var col string
@@ -194,7 +197,8 @@ func indexBound(ctx context.Context, conn *sql.Conn, f audit.Filter) (int64, err
 		where, args = append(where, "e.id < ?"), append(args, keyCeil(f.Until))
 	}
 	var n int64
-	err := conn.QueryRowContext(ctx, "SELECT count(*) FROM events e INDEXED BY "+idx+" WHERE "+strings.Join(where, " AND "), args...).Scan(&n)
+	args = append(args, passLookups+1)
+	err := conn.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT 1 FROM events e INDEXED BY "+idx+" WHERE "+strings.Join(where, " AND ")+" LIMIT ?)", args...).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count events: %w", err)
 	}

@@ -196,3 +196,33 @@ func TestCountManyEqualsCountEvents(t *testing.T) {
 		t.Errorf("an invalid filter: %v", err)
 	}
 }
+
+// TestIndexBoundStopsPastTheThreshold: the bound is exact up to
+// passLookups and passLookups+1 beyond it (all the caller asks).
+func TestIndexBoundStopsPastTheThreshold(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	mustImport(t, db, sample()...) // 24 Login, 6 DeleteUser
+	conn, err := db.db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	defer func(n int64) { passLookups = n }(passLookups)
+	for _, c := range []struct {
+		action    string
+		threshold int64
+		want      int64
+	}{{"Login", 10_000, 24}, {"Login", 24, 24}, {"Login", 23, 24}, {"Login", 5, 6}, {"DeleteUser", 5, 6}, {"DeleteUser", 6, 6}, {"DeleteUser", 0, 1}} {
+		passLookups = c.threshold
+		var f audit.Filter
+		f.Add(audit.FieldAction, c.action)
+		n, err := indexBound(ctx, conn, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != c.want {
+			t.Errorf("%s, threshold %d: bound %d, want %d", c.action, c.threshold, n, c.want)
+		}
+	}
+}
