@@ -45,6 +45,7 @@ func (db *DB) Import(ctx context.Context, r audit.EventReader, opt ImportOptions
 	if err != nil {
 		return audit.ImportResult{}, err
 	}
+	im.db.optimize(ctx) // planner statistics (stats.go)
 	return im.res, nil
 }
 
