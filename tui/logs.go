@@ -6,6 +6,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -54,8 +55,19 @@ type logsView struct {
 	total   int            // every match; -1 while counting
 	err     error
 
-	lines  []string // the table laid out: header, then one line per held row
+	// The table laid out over the held rows (the widths stay put while
+	// the selection moves within them); only the rows on screen are drawn.
+	win    *output.TableWindow
+	winErr error
 	widthL int
+	// meas holds each held row's cells sanitized and measured, once, when
+	// it arrives; measOpt the options they were measured with.
+	meas    map[*audit.Event]output.MeasuredRow
+	measLoc *time.Location
+	// drawn caches the lines last drawn: the header, then rows [from, to).
+	drawn    []string
+	drawnWin *output.TableWindow
+	drawnAt  [2]int
 }
 
 func (v *logsView) init() { v.total = -1 }
@@ -294,24 +306,67 @@ func (v *logsView) scrollTo(page int) {
 // table (output.RenderTable: columns chosen by priority, cells cut by
 // kind, every value sanitized), so the widths stay put while the
 // selection moves within what is held.
+//
+// Each row is measured once, when it arrives (MeasureRow: its cells
+// sanitized, their widths); a layout then costs comparisons of widths over
+// the rows held, and drawing costs the rows on screen (lines).
 func (v *logsView) layout(width int, opt output.Options) {
 	opt.Width = width
-	var buf bytes.Buffer
+	v.win, v.winErr, v.widthL = nil, nil, width
 	if len(v.rows) == 0 {
-		v.lines, v.widthL = nil, width
 		return
 	}
-	if err := output.RenderTable(&buf, output.EventTable(v.rows, opt), opt); err != nil {
-		v.lines = []string{"table: " + errText(err)}
+	if v.meas == nil || v.measLoc != opt.Location {
+		v.meas, v.measLoc = map[*audit.Event]output.MeasuredRow{}, opt.Location
+	}
+	meas := make(map[*audit.Event]output.MeasuredRow, len(v.rows))
+	rows := make([]output.MeasuredRow, len(v.rows))
+	for i, e := range v.rows {
+		r, ok := v.meas[e]
+		if !ok {
+			var err error
+			if r, err = output.MeasureRow(output.EventTable(v.rows[i:i+1], opt), 0, opt); err != nil {
+				v.winErr = err
+				return
+			}
+		}
+		meas[e], rows[i] = r, r
+	}
+	v.meas = meas
+	win, err := output.LayoutWindow(output.EventTable(nil, opt), rows, opt)
+	if err != nil {
+		v.winErr = err
 		return
 	}
-	v.lines = strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
-	for i, l := range v.lines {
+	v.win = win
+}
+
+// lines draws the table's header and the held rows [from, to) (indexes
+// in v.rows); nil when there is nothing to draw.
+func (v *logsView) lines(from, to int) []string {
+	if v.winErr != nil {
+		return []string{"table: " + errText(v.winErr)}
+	}
+	if v.win == nil {
+		return nil
+	}
+	from, to = max(from, 0), min(to, v.win.Len())
+	to = max(from, to)
+	if v.drawnWin == v.win && v.drawnAt == [2]int{from, to} {
+		return v.drawn
+	}
+	var buf bytes.Buffer
+	if err := v.win.Render(&buf, from, to); err != nil {
+		return []string{"table: " + errText(err)}
+	}
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	for i, l := range lines {
 		// the table fits; what passes the width is padding inside a
 		// coloured cell
-		v.lines[i] = ansi.Truncate(l, width, "")
+		lines[i] = ansi.Truncate(l, v.widthL, "")
 	}
-	v.widthL = width
+	v.drawn, v.drawnWin, v.drawnAt = lines, v.win, [2]int{from, to}
+	return lines
 }
 
 // selected returns the selected event, if any.

@@ -187,7 +187,8 @@ func (m *Model) body() []string {
 // reverse video.
 func (m *Model) table(h int) []string {
 	v := &m.logs
-	if len(v.lines) == 0 {
+	lines := v.lines(v.topRow-v.base, v.topRow-v.base+h-1)
+	if len(lines) == 0 {
 		switch {
 		case v.loading:
 			return []string{m.st.dim.Render("  searching…")}
@@ -196,17 +197,17 @@ func (m *Model) table(h int) []string {
 		}
 		return []string{m.st.dim.Render("  no events match")}
 	}
-	head := v.lines[0]
+	head := lines[0]
 	if v.timeline {
 		head = fmt.Sprintf("%11s   ", "ELAPSED") + head
 	}
 	out := []string{m.st.title.Render(head)}
 	for r := v.topRow; r < v.topRow+h-1; r++ {
-		i := r - v.base + 1
-		if i < 1 || i >= len(v.lines) {
+		i := r - v.topRow + 1
+		if i < 1 || i >= len(lines) {
 			break
 		}
-		line := v.lines[i]
+		line := lines[i]
 		if v.timeline {
 			line = m.timelineLine(r, line)
 		}

@@ -184,13 +184,7 @@ func RenderTable(w io.Writer, t Table, opt Options) error {
 		if empty && t.Len > 0 && !explicit {
 			continue
 		}
-		c.header = c.Column.Header
-		if c.header == "" {
-			c.header = strings.ToUpper(c.Name)
-		}
-		if c.Zoned {
-			c.header += " (" + opt.zoneName() + ")"
-		}
+		c.header = columnHeader(c.Column, opt)
 		cols = append(cols, c)
 	}
 	if len(cols) == 0 {
@@ -217,10 +211,7 @@ func RenderTable(w io.Writer, t Table, opt Options) error {
 	}
 	for j, c := range cols {
 		headers[j] = cutEnd(c.header, c.width)
-		align[j] = tw.AlignLeft
-		if c.Right {
-			align[j] = tw.AlignRight
-		}
+		align[j] = alignOf(c.Column)
 		var cells []string
 		switch {
 		case c.bar:
@@ -247,6 +238,7 @@ type tcol struct {
 	header string
 	cells  []string
 	bar    bool
+	widths []int // of cells, when measured ahead (LayoutWindow)
 	// natural is the widest cell (or header); min the narrowest the
 	// column may be made without losing its meaning; width the width
 	// chosen.
@@ -262,15 +254,43 @@ const (
 	maxBar  = 40 // the widest a bar may be
 )
 
+// columnHeader is the header of column c: "TIME (UTC)" for a zoned one.
+func columnHeader(c Column, opt Options) string {
+	h := c.Header
+	if h == "" {
+		h = strings.ToUpper(c.Name)
+	}
+	if c.Zoned {
+		h += " (" + opt.zoneName() + ")"
+	}
+	return h
+}
+
+func alignOf(c Column) tw.Align {
+	if c.Right {
+		return tw.AlignRight
+	}
+	return tw.AlignLeft
+}
+
 func (c *tcol) measure() {
-	hw := twwidth.Width(c.header)
 	if c.bar {
 		c.natural, c.min = maxBar, minBar
 		return
 	}
+	widths := make([]int, len(c.cells))
+	for i, s := range c.cells {
+		widths[i] = twwidth.Width(s)
+	}
+	c.measureWidths(widths)
+}
+
+// measureWidths sets natural and min from the widths of the cells.
+func (c *tcol) measureWidths(widths []int) {
+	hw := twwidth.Width(c.header)
 	c.natural = hw
-	for _, s := range c.cells {
-		c.natural = max(c.natural, twwidth.Width(s))
+	for _, w := range widths {
+		c.natural = max(c.natural, w)
 	}
 	switch c.Kind {
 	case KindFixed:
@@ -382,24 +402,23 @@ func fit(cols []*tcol, width int, explicit bool) []*tcol {
 
 // cut returns the column's cells cut to its width, by its kind.
 func (c *tcol) cut() []string {
-	out := make([]string, len(c.cells))
-	switch c.Kind {
-	case KindName:
+	if c.Kind == KindName {
 		return cutMiddleDistinct(c.cells, c.width)
-	case KindID:
-		for i, s := range c.cells {
-			if c.width >= c.min || c.width >= minID {
-				out[i] = cutPrefix(s, c.width)
-			} else {
-				out[i] = cutEnd(s, c.width)
-			}
-		}
-	default:
-		for i, s := range c.cells {
-			out[i] = cutEnd(s, c.width)
-		}
+	}
+	out := make([]string, len(c.cells))
+	for i, s := range c.cells {
+		out[i] = c.cutOne(s)
 	}
 	return out
+}
+
+// cutOne cuts one cell of a column that is not KindName (whose cells are
+// cut together, kept distinct).
+func (c *tcol) cutOne(s string) string {
+	if c.Kind == KindID && (c.width >= c.min || c.width >= minID) {
+		return cutPrefix(s, c.width)
+	}
+	return cutEnd(s, c.width)
 }
 
 // uniquePrefix is the number of characters that tell the distinct values
