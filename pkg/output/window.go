@@ -133,17 +133,48 @@ func (w *TableWindow) Render(out io.Writer, from, to int) error {
 		}
 		rows = append(rows, row)
 	}
-	// The last row pins every column to its width over all rows; it is
-	// not written.
-	rows = append(rows, w.pin)
+	return w.write(out, rows)
+}
+
+// write draws the header and rows as renderTable does (each cell aligned
+// in its column's width over all rows, colSep spaces after it, trailing
+// spaces trimmed, a line still too wide cut), without building a
+// tablewriter table for a few dozen lines.
+func (w *TableWindow) write(out io.Writer, rows [][]string) error {
 	var buf bytes.Buffer
-	if err := renderTable(&buf, w.headers, rows, w.align, w.width); err != nil {
-		return err
+	line := func(cells []string, header bool) {
+		for j, s := range cells {
+			pad := max(len(w.pin[j])-twwidth.Width(s), 0)
+			if !header && w.align[j] == tw.AlignRight {
+				buf.WriteString(spaces(pad))
+				buf.WriteString(s)
+			} else {
+				buf.WriteString(s)
+				buf.WriteString(spaces(pad))
+			}
+			buf.WriteString(spaces(colSep))
+			if (header || w.align[j] != tw.AlignRight) && strings.IndexByte(s, 0x1b) >= 0 {
+				buf.WriteString(ansiReset) // as tablewriter closes a styled cell
+			}
+		}
+		buf.WriteByte('\n')
 	}
-	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
-	if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
-		b = b[:i+1]
+	line(w.headers, true)
+	for _, r := range rows {
+		line(r, false)
 	}
-	_, err := out.Write(b)
-	return err
+	// Cells are sanitized; the only escapes left are the status colours,
+	// which reach a terminal through its control path.
+	return sanitize.WriteStyled(out, string(trimLines(buf.Bytes(), w.width)))
+}
+
+const ansiReset = "\x1b[0m"
+
+const blanks = "                                                                "
+
+func spaces(n int) string {
+	if n <= len(blanks) {
+		return blanks[:n]
+	}
+	return strings.Repeat(" ", n)
 }

@@ -14,7 +14,7 @@ import (
 // prefix unique over all rows), same colours.
 func TestTableWindowIsRenderTable(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	for n := range 300 {
+	for n := range 1000 {
 		checkWindow(t, r, 1+r.IntN(150), fmt.Sprint(n))
 	}
 	// the event table, the console's: long ARNs that clash once cut
