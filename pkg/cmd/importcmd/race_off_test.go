@@ -1,0 +1,5 @@
+//go:build !race
+
+package importcmd_test
+
+const raceDetector = false
