@@ -22,7 +22,6 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
-	"syscall"
 	"testing"
 )
 
@@ -83,7 +82,7 @@ func Start(t testing.TB) *Server {
 				t.Fatalf("pgtest: %v", err)
 			}
 		}
-		if err := os.Chown(dir, int(cred.Uid), int(cred.Gid)); err != nil {
+		if err := os.Chown(dir, cred.uid, cred.gid); err != nil {
 			t.Fatalf("pgtest: chown %s to %s: %v", dir, owner, err)
 		}
 	}
@@ -92,7 +91,7 @@ func Start(t testing.TB) *Server {
 		cmd.Dir = dir
 		cmd.Env = append(os.Environ(), "LC_ALL=C", "LANG=C")
 		if cred != nil {
-			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+			cred.apply(cmd)
 		}
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
@@ -155,9 +154,12 @@ func isExec(p string) bool {
 	return err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0
 }
 
+// account is a user other than the test's that runs the server.
+type account struct{ uid, gid int }
+
 // credential is who runs the server: nil (the test's user) unless the
 // test runs as root.
-func credential() (*syscall.Credential, string, error) {
+func credential() (*account, string, error) {
 	if os.Geteuid() != 0 {
 		return nil, "", nil
 	}
@@ -171,7 +173,7 @@ func credential() (*syscall.Credential, string, error) {
 		if err1 != nil || err2 != nil || uid == 0 {
 			continue
 		}
-		return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), NoSetGroups: true}, name, nil
+		return &account{uid: uid, gid: gid}, name, nil
 	}
 	return nil, "", fmt.Errorf("running as root and no postgres or nobody user to run PostgreSQL as")
 }
