@@ -53,6 +53,14 @@ type SyncOptions struct {
 	// FlushEvents is how many events are stored per transaction (default
 	// 50,000); a slice's events are always stored before it counts as done.
 	FlushEvents int
+	// BufferBytes bounds the events held between fetch and store: pages
+	// waiting for the writer and events waiting for its next transaction
+	// (DefaultBufferBytes if 0). A transaction is stored when its events
+	// reach half of it, so that the fetch goes on while it is stored.
+	BufferBytes int64
+	// bufferHook, if set (tests), is called each time a page enters the
+	// buffer, with the bytes and pages then held and the budget.
+	bufferHook func(held, limit int64, pages int)
 	Now         func() time.Time
 	// DryRun only plans: counts, no events fetched or stored.
 	DryRun bool
@@ -118,9 +126,6 @@ type window struct {
 	mark   int // forward: slices [0, mark) stored; backfill: [mark, n) stored
 }
 
-// maxPendingBytes bounds the raw events waiting for a transaction.
-const maxPendingBytes = 64 << 20
-
 // Sync pulls the events of every org × service stream into the store,
 // incrementally: from where the last run stopped (less Overlap) to
 // now − Lag, and back to now − Since where the store does not reach. A
@@ -154,6 +159,9 @@ func Sync(ctx context.Context, c *Client, st Store, opt SyncOptions) (SyncResult
 	}
 	if opt.FlushEvents <= 0 {
 		opt.FlushEvents = 50000
+	}
+	if opt.BufferBytes <= 0 {
+		opt.BufferBytes = DefaultBufferBytes
 	}
 	services, err := ValidServices(opt.Services)
 	if err != nil {
@@ -221,10 +229,12 @@ func Sync(ctx context.Context, c *Client, st Store, opt SyncOptions) (SyncResult
 		return res, nil
 	}
 
-	// Memory: each worker holds a page (MaxPageBytes at most), the channel a
-	// few more, and the events waiting for the writer's next transaction
-	// keep their pages' bodies: they are flushed at FlushEvents or
-	// maxPendingBytes, whichever comes first.
+	// Memory: each worker holds the page it is reading (MaxPageBytes at
+	// most); the pages it has read wait for the writer, and their events
+	// for the writer's next transaction, within a budget of BufferBytes
+	// (eventsCost: the raw documents, which keep their pages' bodies, and
+	// the mapped events). A worker waits for bytes before handing a page
+	// on; the writer releases a page's bytes once its events are stored.
 
 	// Fetch: workers page through slices; one writer stores pages in order
 	// of arrival and advances the state over completed slices.
@@ -233,10 +243,18 @@ func Sync(ctx context.Context, c *Client, st Store, opt SyncOptions) (SyncResult
 	type batch struct {
 		s      *slice
 		events []*audit.Event
+		cost   int64 // held in the budget
+		real   int64 // eventsCost (the test hook's count)
 		last   bool
 	}
 	jobs := make(chan *slice)
 	batches := make(chan batch, opt.Concurrency*2)
+	bud := newBudget(opt.BufferBytes)
+	var held struct {
+		sync.Mutex
+		bytes int64
+		pages int
+	}
 	var wg sync.WaitGroup
 	var fetchErr error
 	var once sync.Once
@@ -251,10 +269,23 @@ func Sync(ctx context.Context, c *Client, st Store, opt SyncOptions) (SyncResult
 			for s := range jobs {
 				req := Request{Service: []string{s.w.Service}, StartTime: s.start, EndTime: s.end, Sort: "ASC", Limit: opt.PageLimit}
 				err := c.Pages(ctx, s.w.Org, req, func(p Page) error {
+					real := eventsCost(p.Events)
+					cost, err := bud.acquire(ctx, real)
+					if err != nil {
+						return err
+					}
+					if opt.bufferHook != nil {
+						held.Lock()
+						held.bytes += real
+						held.pages++
+						opt.bufferHook(held.bytes, opt.BufferBytes, held.pages)
+						held.Unlock()
+					}
 					select {
-					case batches <- batch{s: s, events: p.Events}:
+					case batches <- batch{s: s, events: p.Events, cost: cost, real: real}:
 						return nil
 					case <-ctx.Done():
+						bud.release(cost)
 						return ctx.Err()
 					}
 				})
@@ -298,9 +329,25 @@ func Sync(ctx context.Context, c *Client, st Store, opt SyncOptions) (SyncResult
 	// channel meanwhile). Storing whatever had come each time no page was
 	// waiting cost 1.12x the CPU (more, smaller transactions, each a
 	// full-text flush) for no faster sync: docs/performance.md.
+	//
+	// A transaction is also stored when its events reach half the budget,
+	// and whenever a worker waits for bytes and no page is waiting (all the
+	// budget is then in the transaction): so the pipeline cannot stall.
 	var storeErr error
 	var pending []*audit.Event
-	pendingBytes := 0 // the raw events pending hold (and so the page bodies)
+	var pendingCost, pendingReal int64 // the bytes pending holds in the budget, and by eventsCost
+	pendingPages := 0
+	release := func() {
+		bud.release(pendingCost)
+		if opt.bufferHook != nil {
+			held.Lock()
+			held.bytes -= pendingReal
+			held.pages -= pendingPages
+			held.Unlock()
+		}
+		pendingCost, pendingReal, pendingPages = 0, 0, 0
+	}
+	defer release() // after an error: the workers are cancelled, nothing waits for it
 	flush := func() {
 		if len(pending) == 0 || storeErr != nil {
 			return
@@ -313,22 +360,39 @@ func Sync(ctx context.Context, c *Client, st Store, opt SyncOptions) (SyncResult
 		}
 		res.Fetched += int64(len(pending))
 		res.Inserted += int64(n)
+		clear(pending) // the events and their pages' bodies can go
 		pending = pending[:0]
+		release()
 		if opt.Progress != nil {
 			opt.Progress(res.Fetched, total)
 		}
 	}
-	for b := range batches {
+	for {
+		if storeErr == nil && len(pending) > 0 && len(batches) == 0 && bud.starving() {
+			flush() // the budget is in pending: store it to let the workers on
+		}
+		var b batch
+		var ok bool
+		select {
+		case b, ok = <-batches:
+		case <-bud.starved:
+			continue
+		}
+		if !ok {
+			break
+		}
 		if storeErr != nil {
+			bud.release(b.cost)
 			continue // drain
 		}
 		pending = append(pending, b.events...)
-		for _, e := range b.events {
-			pendingBytes += len(e.Raw)
+		pendingCost += b.cost
+		pendingReal += b.real
+		if !b.last {
+			pendingPages++
 		}
-		if len(pending) >= opt.FlushEvents || pendingBytes >= maxPendingBytes {
+		if len(pending) >= opt.FlushEvents || pendingCost >= opt.BufferBytes/2 {
 			flush()
-			pendingBytes = 0
 		}
 		if b.last {
 			flush()
@@ -340,7 +404,6 @@ func Sync(ctx context.Context, c *Client, st Store, opt SyncOptions) (SyncResult
 			}
 		} else if res.Fetched == 0 && len(batches) == 0 && len(pending) > 0 {
 			flush() // the first: start storing with the first pages
-			pendingBytes = 0
 		}
 	}
 	switch {
