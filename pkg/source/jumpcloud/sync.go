@@ -61,7 +61,7 @@ type SyncOptions struct {
 	// bufferHook, if set (tests), is called each time a page enters the
 	// buffer, with the bytes and pages then held and the budget.
 	bufferHook func(held, limit int64, pages int)
-	Now         func() time.Time
+	Now        func() time.Time
 	// DryRun only plans: counts, no events fetched or stored.
 	DryRun bool
 	// Progress is called after each stored batch with the events fetched
