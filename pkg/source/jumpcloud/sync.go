@@ -338,13 +338,13 @@ func Sync(ctx context.Context, c *Client, st Store, opt SyncOptions) (SyncResult
 	var pendingCost, pendingReal int64 // the bytes pending holds in the budget, and by eventsCost
 	pendingPages := 0
 	release := func() {
-		bud.release(pendingCost)
-		if opt.bufferHook != nil {
+		if opt.bufferHook != nil { // first: a worker may take the bytes as soon as they are released
 			held.Lock()
 			held.bytes -= pendingReal
 			held.pages -= pendingPages
 			held.Unlock()
 		}
+		bud.release(pendingCost)
 		pendingCost, pendingReal, pendingPages = 0, 0, 0
 	}
 	defer release() // after an error: the workers are cancelled, nothing waits for it
