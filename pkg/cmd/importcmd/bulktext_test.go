@@ -3,6 +3,7 @@
 package importcmd_test
 
 import (
+	"bytes"
 	"context"
 	"math/rand/v2"
 	"os"
@@ -26,11 +27,38 @@ import (
 // search finds exactly the events they see; the same import run again then
 // stores the file once, its index sound and complete, no scratch file left,
 // and the chain verifies.
+//
+// The input goes through the import's standard input with a pause longer
+// than a write slice after its first half, so that the import outlasts its
+// first slice (and builds its index apart) however fast the machine is.
 func TestBulkImportKilledAtRandomPoints(t *testing.T) {
 	t.Parallel()
 	bin := bintest.Auditctl(t)
 	const n = 20000
-	file := writeFile(t, t.TempDir(), "big.ndjson", ndjson("big", 0, n))
+	data := ndjson("big", 0, n)
+	file := writeFile(t, t.TempDir(), "big.ndjson", data)
+	half := bytes.IndexByte(data[len(data)/2:], '\n') + len(data)/2 + 1
+	// start runs `import -` into db, fed the first half, a pause of a
+	// second (more than a slice), then the rest.
+	start := func(db string) (*exec.Cmd, error) {
+		cmd := exec.Command(bin, "--db", db, "--quiet", "import", "-")
+		in, err := cmd.StdinPipe()
+		if err != nil {
+			return nil, err
+		}
+		if err := cmd.Start(); err != nil {
+			return nil, err
+		}
+		go func() {
+			defer in.Close()
+			if _, err := in.Write(data[:half]); err != nil {
+				return // killed
+			}
+			time.Sleep(time.Second)
+			in.Write(data[half:])
+		}()
+		return cmd, nil
+	}
 	run := func(db string, args ...string) string {
 		t.Helper()
 		out, err := exec.Command(bin, append([]string{"--db", db}, args...)...).CombinedOutput()
@@ -43,9 +71,9 @@ func TestBulkImportKilledAtRandomPoints(t *testing.T) {
 	// one run to the end, for how long an import takes here
 	// (which must build its index apart: the scratch file appears)
 	dir := t.TempDir()
-	start := time.Now()
-	first := exec.Command(bin, "--db", filepath.Join(dir, "audit.db"), "--quiet", "import", file)
-	if err := first.Start(); err != nil {
+	began := time.Now()
+	first, err := start(filepath.Join(dir, "audit.db"))
+	if err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
@@ -64,7 +92,7 @@ func TestBulkImportKilledAtRandomPoints(t *testing.T) {
 			}
 		}
 	}
-	full := time.Since(start)
+	full := time.Since(began)
 	if !scratch {
 		t.Fatalf("the import (%v) did not build its text index apart: the test proves nothing", full)
 	}
@@ -81,15 +109,14 @@ func TestBulkImportKilledAtRandomPoints(t *testing.T) {
 	for i := 0; i < kills; i++ {
 		dir := t.TempDir()
 		db := filepath.Join(dir, "audit.db")
-		cmd := exec.Command(bin, "--db", db, "--quiet", "import", file)
-		if err := cmd.Start(); err != nil {
+		cmd, err := start(db)
+		if err != nil {
 			t.Fatal(err)
 		}
 		at := time.Duration(rng.Int64N(int64(full + full/5)))
 		time.Sleep(at)
 		cmd.Process.Signal(syscall.SIGKILL)
-		err := cmd.Wait()
-		if err != nil {
+		if err := cmd.Wait(); err != nil {
 			killedBeforeEnd++
 		}
 		if _, err := os.Stat(db); err != nil {
