@@ -51,3 +51,27 @@ func OneEvent(found []*audit.Event, id string) (*audit.Event, error) {
 	}
 	return nil, audit.Errorf(audit.EUSAGE, "id %q is in several sources (%s): pass --source", found[0].ID, strings.Join(sources, ", "))
 }
+
+// Rows is what both stores' drivers return for a query (database/sql's
+// *sql.Rows, pgx's Rows).
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// KeysAndIDs reads the rows of a (key, ext_id) query: what `logs show ID`
+// looks an id up with.
+func KeysAndIDs(rows Rows) ([]int64, []string, error) {
+	var keys []int64
+	var ids []string
+	for rows.Next() {
+		var k int64
+		var id string
+		if err := rows.Scan(&k, &id); err != nil {
+			return nil, nil, err
+		}
+		keys, ids = append(keys, k), append(ids, id)
+	}
+	return keys, ids, rows.Err()
+}

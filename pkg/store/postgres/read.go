@@ -226,17 +226,7 @@ func lookup(ctx context.Context, tx pgx.Tx, q string, args []any) ([]int64, []st
 		return nil, nil, fmt.Errorf("find event: %w", err)
 	}
 	defer rows.Close()
-	var keys []int64
-	var ids []string
-	for rows.Next() {
-		var k int64
-		var id string
-		if err := rows.Scan(&k, &id); err != nil {
-			return nil, nil, err
-		}
-		keys, ids = append(keys, k), append(ids, id)
-	}
-	return keys, ids, rows.Err()
+	return store.KeysAndIDs(rows)
 }
 
 func countEvents(ctx context.Context, tx pgx.Tx, q *store.Query) (int64, error) {

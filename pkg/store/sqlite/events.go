@@ -373,17 +373,7 @@ func lookup(ctx context.Context, conn *sql.Conn, q string, args []any) ([]int64,
 		return nil, nil, fmt.Errorf("find event: %w", err)
 	}
 	defer rows.Close()
-	var keys []int64
-	var ids []string
-	for rows.Next() {
-		var k int64
-		var id string
-		if err := rows.Scan(&k, &id); err != nil {
-			return nil, nil, err
-		}
-		keys, ids = append(keys, k), append(ids, id)
-	}
-	return keys, ids, rows.Err()
+	return store.KeysAndIDs(rows)
 }
 
 // eventsByKey reads the events with these keys, newest first.
