@@ -272,6 +272,21 @@ func (m *Model) closeLast() tea.Cmd {
 	switch l {
 	case layerBar:
 		return m.cancelBar()
+	case layerExport:
+		if m.export != nil && m.export.job == nil {
+			m.export = nil
+		}
+	default:
+		m.drop(l)
+	}
+	m.relayout()
+	return nil
+}
+
+// drop forgets what the panel layer l shows (the bar and the export form
+// are closed by their callers: the one cancels, the other may be running).
+func (m *Model) drop(l layer) {
+	switch l {
 	case layerDetail:
 		m.detail = nil
 	case layerHelp:
@@ -280,13 +295,7 @@ func (m *Model) closeLast() tea.Cmd {
 		m.panel = nil
 	case layerOverlay:
 		m.over = nil
-	case layerExport:
-		if m.export != nil && m.export.job == nil {
-			m.export = nil
-		}
 	}
-	m.relayout()
-	return nil
 }
 
 // closeLayer removes l from the stack wherever it is.
@@ -297,20 +306,13 @@ func (m *Model) closeLayer(l layer) {
 			break
 		}
 	}
-	switch l {
-	case layerBar:
+	if l == layerBar {
 		if m.bar != nil {
 			m.bar.cancel()
 		}
 		m.bar = nil
-	case layerDetail:
-		m.detail = nil
-	case layerHelp:
-		m.help = nil
-	case layerFilter:
-		m.panel = nil
-	case layerOverlay:
-		m.over = nil
+	} else {
+		m.drop(l)
 	}
 	m.relayout()
 }
