@@ -1,7 +1,7 @@
 // Package config is auditctl's configuration file,
 // ~/.config/auditctl/config.yaml (under XDG_CONFIG_HOME when that is set):
 // where it is, how it is read, and the sections it holds. It is the one
-// loader: the JumpCloud source, export and retention all read their section
+// loader: the JumpCloud source, export, retention and import all read their section
 // from the File that Load returns.
 //
 // Every key is known: a key the file does not define (a typo such as
@@ -52,6 +52,14 @@ type File struct {
 	JumpCloud JumpCloud `yaml:"jumpcloud"`
 	Export    Export    `yaml:"export"`
 	Retention Retention `yaml:"retention"`
+	Import    Import    `yaml:"import"`
+}
+
+// Import is the import: section.
+type Import struct {
+	// Tenant is the tenant of every imported event when import --tenant
+	// is not given ("": the source's).
+	Tenant string `yaml:"tenant"`
 }
 
 // JumpCloud is the jumpcloud: section: the Directory Insights API

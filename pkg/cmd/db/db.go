@@ -27,6 +27,7 @@ func NewCmdDB(f *cmdutil.Factory) *cobra.Command {
 		`),
 	}
 	cmd.AddCommand(NewCmdInit(f, nil))
+	cmd.AddCommand(NewCmdTenant(f))
 	return cmd
 }
 
@@ -37,6 +38,8 @@ type InitOptions struct {
 	Roles  postgres.Roles
 	Output string
 	Quiet  bool
+	// RLS is --rls: turn row-level security by tenant on.
+	RLS bool
 }
 
 // NewCmdInit builds `auditctl db init`.
@@ -62,10 +65,19 @@ func NewCmdInit(f *cmdutil.Factory, runF func(*InitOptions) error) *cobra.Comman
 			grants set again. Then grant the roles to login users, for example
 			GRANT auditctl_reader TO alice; and point auditctl at the store with
 			their own URL. See docs/postgres.md, "Roles".
+
+			--rls turns on row-level security by tenant (for managed service
+			providers): every role but the admin then sees only the events of
+			the tenants mapped to it with db tenant grant (or '*', every
+			tenant), and the ingest role may insert only those tenants' events
+			(it still reads all of them, for the dedupe). Without --rls, db
+			init leaves row-level security as it is. See docs/postgres.md,
+			"Row-level security by tenant".
 		`),
 		Example: heredoc.Doc(`
 			auditctl db init postgres://postgres@db.example.com/audit
 			auditctl db init postgres://postgres@db.example.com/audit --reader-role analysts
+			auditctl db init postgres://postgres@db.example.com/audit --rls
 			psql -c 'CREATE ROLE importer LOGIN IN ROLE auditctl_ingest'
 			AUDITCTL_DB=postgres://importer@db.example.com/audit auditctl import ./cloudtrail/
 		`),
@@ -92,6 +104,7 @@ func NewCmdInit(f *cmdutil.Factory, runF func(*InitOptions) error) *cobra.Comman
 	fl.StringVar(&opts.Roles.Ingest, "ingest-role", opts.Roles.Ingest, "name of the insert-only role")
 	fl.StringVar(&opts.Roles.Reader, "reader-role", opts.Roles.Reader, "name of the read-only role")
 	fl.StringVar(&opts.Roles.Admin, "admin-role", opts.Roles.Admin, "name of the role that owns the schema")
+	fl.BoolVar(&opts.RLS, "rls", false, "turn on row-level security by tenant (db tenant grant maps roles to tenants)")
 	return cmd
 }
 
@@ -108,10 +121,18 @@ func initRun(ctx context.Context, opts *InitOptions) error {
 	if err != nil {
 		return err
 	}
+	if opts.RLS {
+		if err := postgres.EnableRLS(ctx, opts.URL, opts.Roles); err != nil {
+			return err
+		}
+	}
 	if opts.Output == "json" {
 		enc := json.NewEncoder(opts.IO.Out)
 		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+		return enc.Encode(struct {
+			*postgres.InitResult
+			RLS bool `json:"row_level_security,omitempty"`
+		}{res, opts.RLS})
 	}
 	out := opts.IO.Out
 	fmt.Fprintf(out, "store %s: schema version %d\n", sanitize.String(res.Store), res.Schema)
@@ -129,6 +150,9 @@ func initRun(ctx context.Context, opts *InitOptions) error {
 			state = "created"
 		}
 		fmt.Fprintf(out, "role %-20s %-7s %s\n", sanitize.String(r.name), state, r.what)
+	}
+	if opts.RLS {
+		fmt.Fprintln(out, "row-level security by tenant: on (db tenant grant ROLE TENANT maps roles to tenants)")
 	}
 	if !opts.Quiet {
 		fmt.Fprintf(opts.IO.ErrOut, "next: GRANT %s TO <user>; (and the other roles likewise), then --db postgres://<user>@…\n",

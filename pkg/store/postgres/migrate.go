@@ -110,6 +110,18 @@ END
 $fn$;
 REVOKE ALL ON FUNCTION auditctl_ensure_month(int, int) FROM PUBLIC;
 `,
+	// 3: which roles see which tenants when row-level security is on
+	// (db init --rls, db tenant grant): a role sees the events of the
+	// tenants mapped to it or to a role it is a member of; the tenant '*'
+	// stands for every tenant. The policies themselves are made by db init
+	// --rls (rls.go), which knows the ingest role's name.
+	`
+CREATE TABLE auditctl_tenant_members (
+	role_name text COLLATE "C" NOT NULL,
+	tenant    text COLLATE "C" NOT NULL,
+	PRIMARY KEY (role_name, tenant)
+);
+`,
 }
 
 // lockMigrate is the advisory lock key of migrations (and of db init);

@@ -37,7 +37,7 @@ var tables = []struct {
 	ingest string // privileges of the ingest role
 }{
 	{"events", "SELECT, INSERT"}, {"event_docs", "SELECT, INSERT"}, {"event_ids", "SELECT, INSERT"},
-	{"auditctl_schema", "SELECT"},
+	{"auditctl_schema", "SELECT"}, {"auditctl_tenant_members", "SELECT"},
 }
 
 // Init creates the schema at url (or brings it up to date) and the three
