@@ -97,7 +97,7 @@ func TestLoadErrors(t *testing.T) {
 		want []string // all in the message
 	}{
 		{"export:\n  require_encrypton: true\n", []string{":2:3:", `unknown key "require_encrypton" under export`, "known: require_encryption"}},
-		{"exports:\n  require_encryption: true\n", []string{":1:1:", `unknown key "exports" at the top level`, "export, jumpcloud, retention"}},
+		{"exports:\n  require_encryption: true\n", []string{":1:1:", `unknown key "exports" at the top level`, "export, import, jumpcloud, retention"}},
 		{"retention:\n  logs: 90 days\n", []string{":2:9:", "retention.logs", "90d"}},
 		{"retention:\n  sessions: 0d\n", []string{":2:13:", "retention.sessions"}},
 		{"retention:\n  logs: [90d]\n", []string{":2:9:", "retention.logs"}},

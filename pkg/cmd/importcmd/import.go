@@ -42,7 +42,7 @@ type ImportOptions struct {
 	Tenant string
 	// Config reads the config file (nil: none).
 	Config func() (*config.File, error)
-	limits       importer.Options
+	limits importer.Options
 }
 
 // NewCmdImport builds the command.
