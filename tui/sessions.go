@@ -57,13 +57,17 @@ type sessionsView struct {
 	loaded  bool
 	loading bool
 	more    bool // the next sessions are on their way
-	gen     int  // of the filter: older results are dropped
-	rows    []*session.Session
-	total   int
-	sel     int
-	topRow  int
-	err     error
-	lines   []string
+	// gen is the generation of the list: each read of it from the first
+	// session (a new filter, a refresh, after the player or a
+	// termination) supersedes the reads still on their way, whose older
+	// rows are dropped when they arrive (after the newer ones, under load).
+	gen    int
+	rows   []*session.Session
+	total  int
+	sel    int
+	topRow int
+	err    error
+	lines  []string
 
 	filter  session.Filter
 	values  map[string]string // the panel's values
@@ -110,7 +114,8 @@ func (m *Model) loadSessions() tea.Cmd {
 	if sel := s.selected(); sel != nil {
 		keep = sel.ID
 	}
-	s.loading = true
+	s.gen++
+	s.loading, s.more = true, false
 	return m.readSessions(0, max(maxSessions, len(s.rows)), keep)
 }
 

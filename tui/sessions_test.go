@@ -437,6 +437,66 @@ func TestWatchAndTerminate(t *testing.T) {
 	_ = ss
 }
 
+// heldFinder holds the reads of the list it is told to hold, after they
+// have read: their rows are as old as the moment they started.
+type heldFinder struct {
+	SessionFinder
+	mu   sync.Mutex
+	gate chan struct{} // the reads started while set wait for it
+}
+
+func (f *heldFinder) FindSessions(ctx context.Context, sf session.Filter, p session.Page) ([]*session.Session, int, error) {
+	f.mu.Lock()
+	gate := f.gate
+	f.mu.Unlock()
+	rows, n, err := f.SessionFinder.FindSessions(ctx, sf, p)
+	if gate != nil {
+		<-gate
+	}
+	return rows, n, err
+}
+
+func (f *heldFinder) hold(g chan struct{}) {
+	f.mu.Lock()
+	f.gate = g
+	f.mu.Unlock()
+}
+
+// A read of the list that started before a change and arrives after a
+// newer read is dropped: the list shows the newer rows (the cause of
+// TestWatchAndTerminate's failure under load: the read started when the
+// player returned came back after the one started by the termination,
+// with the session still active).
+func TestSessionsStaleRead(t *testing.T) {
+	db, _ := sessionsDB(t)
+	hf := &heldFinder{SessionFinder: db}
+	h := newLogsHarness(t, demoDB(t), Options{Sessions: hf}, 120, 40)
+	h.key("3")
+	h.settle("the sessions", func() bool { return h.m.sessions.loaded && !h.m.sessions.loading })
+	rows, _, _ := db.FindSessions(context.Background(), session.Filter{Status: []session.Status{session.StatusActive}}, session.Page{Limit: 1})
+	s := rows[0]
+	gate := make(chan struct{})
+	hf.hold(gate)
+	h.key("r") // reads the list with the session active, and waits
+	h.settle("the read to start", func() bool { return h.m.sessions.loading })
+	time.Sleep(50 * time.Millisecond) // it has read
+	hf.hold(nil)
+	s.Status, s.End = session.StatusCompleted, now
+	if err := db.UpdateSession(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	h.key("r")
+	h.settle("the newer read", func() bool { return strings.Contains(h.view(), "0 active (●)") })
+	close(gate)
+	gen := h.m.sessions.gen
+	h.settle("the older read to arrive", func() bool { return len(h.msgs) == 0 })
+	time.Sleep(50 * time.Millisecond)
+	h.settle("the older read to arrive", func() bool { return len(h.msgs) == 0 })
+	if !strings.Contains(h.view(), "0 active (●)") || h.m.sessions.loading || h.m.sessions.gen != gen {
+		t.Fatalf("the older read replaced the newer one:\n%s", h.view())
+	}
+}
+
 // The list is read again while the view shows: a session that ends
 // elsewhere loses its marker without a key pressed.
 func TestSessionsRefresh(t *testing.T) {
