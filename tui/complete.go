@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode"
 
+	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/auditctl/auditctl/pkg/audit"
@@ -30,6 +31,7 @@ const valuesLimit = 500
 // cache.
 var completedFields = map[audit.Field]bool{
 	audit.FieldAction: true, audit.FieldService: true, audit.FieldActor: true, audit.FieldSource: true,
+	audit.FieldCategory: true, audit.FieldBrowser: true, audit.FieldIP: true,
 }
 
 var statusValues = []string{"success", "failure", "warning", "in_progress"}
@@ -101,18 +103,7 @@ func word(text []rune, pos int) (start int, field audit.Field, valStart int, isV
 	if !ok {
 		return ks, "", 0, false
 	}
-	vs := ks + len([]rune(w[:colon])) + 1
-	// the value after the last comma outside quotes
-	inQuote = false
-	for i := vs; i < pos; i++ {
-		switch {
-		case text[i] == '"' && (i == 0 || text[i-1] != '\\'):
-			inQuote = !inQuote
-		case text[i] == ',' && !inQuote:
-			vs = i + 1
-		}
-	}
-	return ks, f, vs, true
+	return ks, f, valueStart(text, ks+len([]rune(w[:colon]))+1, pos), true
 }
 
 // complete works out the candidates for the bar's text at its cursor,
@@ -126,40 +117,64 @@ func (m *Model) complete() tea.Cmd {
 		return nil
 	}
 	start, field, vs, isValue := word(text, pos)
-	c := completion{start: start, end: pos, key: !isValue, idx: -1}
-	var cmd tea.Cmd
-	var pool []string
-	typed := string(text[start:pos])
-	switch {
-	case !isValue:
+	if !isValue {
+		typed := string(text[start:pos])
 		if typed == "" || strings.ContainsAny(typed, "\"") {
 			b.comp = completion{idx: -1}
 			return nil
 		}
-		pool = completionKeys
+		b.comp = completion{start: start, end: pos, key: true, idx: -1, items: match(completionKeys, typed), prefix: typed}
+		return nil
+	}
+	c, cmd := m.valueCompletion(b.ctx, field, text, vs, pos)
+	b.comp = c
+	return cmd
+}
+
+// valueCompletion is the completion of the value of field typed in
+// text[vs:pos]: the values of status, or those seen in the cache (the
+// first time, the command reading them, under ctx). The query bar and
+// the filter panel's fields complete through it.
+func (m *Model) valueCompletion(ctx context.Context, field audit.Field, text []rune, vs, pos int) (completion, tea.Cmd) {
+	c := completion{start: vs, end: pos, idx: -1}
+	var cmd tea.Cmd
+	var pool []string
+	switch {
 	case field == audit.FieldStatus:
-		c.start, typed, pool = vs, string(text[vs:pos]), statusValues
+		pool = statusValues
 	case completedFields[field]:
-		c.start, typed = vs, string(text[vs:pos])
 		fv := m.values[field]
 		if fv == nil {
 			fv = &fieldValues{loading: true}
 			m.values[field] = fv
-			cmd = m.readValues(field)
+			cmd = m.readValues(ctx, field)
 		}
 		c.loading, pool = fv.loading, fv.items
 	default:
-		b.comp = completion{idx: -1}
-		return nil
+		return completion{idx: -1}, nil
 	}
-	typed = strings.TrimPrefix(typed, `"`)
+	typed := strings.TrimPrefix(string(text[vs:pos]), `"`)
 	c.items = match(pool, typed)
-	if len(c.items) == 1 && !c.key && strings.EqualFold(c.items[0], typed) {
+	if len(c.items) == 1 && strings.EqualFold(c.items[0], typed) {
 		c.items = nil // already complete
 	}
 	c.prefix = typed
-	b.comp = c
-	return cmd
+	return c, cmd
+}
+
+// valueStart is where the value under the cursor (pos) starts in text,
+// the values starting at vs: after the last comma outside quotes.
+func valueStart(text []rune, vs, pos int) int {
+	inQuote := false
+	for i := vs; i < pos; i++ {
+		switch {
+		case text[i] == '"' && (i == 0 || text[i-1] != '\\'):
+			inQuote = !inQuote
+		case text[i] == ',' && !inQuote:
+			vs = i + 1
+		}
+	}
+	return vs
 }
 
 // match is the candidates of pool for typed: those it starts (case
@@ -180,13 +195,14 @@ func match(pool []string, typed string) []string {
 }
 
 // readValues reads the most frequent values of field in the command
-// line's window, under the bar's context.
-func (m *Model) readValues(field audit.Field) tea.Cmd {
+// line's window, under ctx (the bar's or the filter panel's: the read
+// ends when it closes).
+func (m *Model) readValues(ctx context.Context, field audit.Field) tea.Cmd {
 	f, _, err := m.opt.Compile("")
 	if err != nil {
 		f = audit.Filter{}
 	}
-	ctx, svc := m.bar.ctx, m.opt.Events
+	svc := m.opt.Events
 	return func() tea.Msg {
 		bs, err := svc.CountBy(ctx, f, field, valuesLimit)
 		var items []string
@@ -206,14 +222,17 @@ func (m *Model) gotValues(msg valuesMsg) tea.Cmd {
 	}
 	if msg.err != nil {
 		delete(m.values, msg.field) // read again next time
-		if !errors.Is(msg.err, context.Canceled) && m.bar != nil {
+		if !errors.Is(msg.err, context.Canceled) && (m.bar != nil || m.panel != nil) {
 			m.setStatus("completion: "+errText(msg.err), true)
 		}
 		return nil
 	}
 	fv.items, fv.loading = msg.items, false
-	if m.bar != nil && m.bar.comp.idx < 0 {
+	switch {
+	case m.bar != nil && m.bar.comp.idx < 0:
 		return m.complete()
+	case m.panel != nil && m.panel.comp.idx < 0:
+		return m.panelComplete()
 	}
 	return nil
 }
@@ -222,15 +241,29 @@ func (m *Model) gotValues(msg valuesMsg) tea.Cmd {
 // of the word.
 func (m *Model) tabComplete(d int) tea.Cmd {
 	b := m.bar
-	c := &b.comp
-	if c.idx >= 0 && b.input.Value() != c.applied {
-		c.idx = -1 // typed since: complete afresh
-	}
-	if c.idx < 0 {
+	if b.comp.stale(&b.input) {
 		m.complete()
 	}
-	if len(c.items) == 0 {
+	if !b.comp.cycle(&b.input, d) {
 		return nil
+	}
+	return m.edited()
+}
+
+// stale says whether c must be worked out afresh: no Tab yet, or typed
+// since the last.
+func (c *completion) stale(in *textinput.Model) bool {
+	if c.idx >= 0 && in.Value() != c.applied {
+		c.idx = -1
+	}
+	return c.idx < 0
+}
+
+// cycle puts c's next (d 1) or previous (d -1) candidate in place of the
+// word in the input; false when there is none.
+func (c *completion) cycle(in *textinput.Model, d int) bool {
+	if len(c.items) == 0 {
+		return false
 	}
 	if c.idx < 0 {
 		c.idx = 0
@@ -246,20 +279,22 @@ func (m *Model) tabComplete(d int) tea.Cmd {
 	} else {
 		ins = query.FormatValue(ins)
 	}
-	text := []rune(b.input.Value())
+	text := []rune(in.Value())
 	out := string(text[:c.start]) + ins
 	c.end = len([]rune(out))
-	out += string(text[min(b.input.Position(), len(text)):])
-	b.input.SetValue(out)
-	b.input.SetCursor(c.end)
+	out += string(text[min(in.Position(), len(text)):])
+	in.SetValue(out)
+	in.SetCursor(c.end)
 	c.applied = out
-	cmd := m.edited()
-	return cmd
+	return true
 }
 
 // compLine is the line of candidates under the bar.
-func (m *Model) compLine() string {
-	c := &m.bar.comp
+func (m *Model) compLine() string { return m.candidatesLine(&m.bar.comp) }
+
+// candidatesLine is the line of c's candidates (under the bar or the
+// filter panel).
+func (m *Model) candidatesLine(c *completion) string {
 	if len(c.items) == 0 {
 		if c.loading {
 			return m.st.dim.Render("  tab: reading the values…")

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -230,6 +231,12 @@ type filterPanel struct {
 	row    int
 	inputs []textinput.Model
 	err    string
+	// comp completes the value typed in a field of completedFields, as
+	// the query bar does (the same values, read once for both); reading
+	// them ends with ctx, when the panel closes.
+	comp   completion
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 func (m *Model) openFilter() tea.Cmd {
@@ -242,10 +249,54 @@ func (m *Model) openFilter() tea.Cmd {
 		p.inputs = append(p.inputs, ti)
 	}
 	p.row = 3 // service: the date range is one ← → away
+	p.ctx, p.cancel = context.WithCancel(m.ctx)
 	m.panel = p
 	m.open(layerFilter)
 	p.check(m.now())
-	return p.focus()
+	return tea.Batch(p.focus(), m.panelComplete())
+}
+
+// panelComplete works out the candidates for the value at the cursor of
+// the panel's field (nothing for a field without known values).
+func (m *Model) panelComplete() tea.Cmd {
+	p := m.panel
+	r := panelRows[p.row]
+	if r.kind != rowText || !completedFields[r.field] {
+		p.comp = completion{idx: -1}
+		return nil
+	}
+	in := &p.inputs[p.row]
+	text := []rune(in.Value())
+	pos := min(in.Position(), len(text))
+	vs := valueStart(text, 0, pos)
+	if pos < len(text) && text[pos] != ',' {
+		p.comp = completion{idx: -1} // in the middle of a value
+		return nil
+	}
+	var cmd tea.Cmd
+	p.comp, cmd = m.valueCompletion(p.ctx, r.field, text, vs, pos)
+	if strings.TrimPrefix(p.comp.prefix, `"`) == "" {
+		// nothing typed: Tab moves to the next field, so no candidates
+		// are offered (the values are read meanwhile)
+		p.comp = completion{idx: -1}
+	}
+	return cmd
+}
+
+// panelTab completes the field's value (d 1 the next candidate, -1 the
+// one before) and says whether there was one to put in: when there is
+// not (nothing typed, no value known), Tab moves to the next field.
+func (m *Model) panelTab(d int) (bool, tea.Cmd) {
+	p := m.panel
+	var cmd tea.Cmd
+	if p.comp.stale(&p.inputs[p.row]) {
+		cmd = m.panelComplete()
+	}
+	if !p.comp.cycle(&p.inputs[p.row], d) {
+		return false, cmd
+	}
+	p.check(m.now())
+	return true, cmd
 }
 
 func (p *filterPanel) focus() tea.Cmd {
@@ -284,19 +335,29 @@ func (m *Model) filterKey(k tea.KeyPressMsg) tea.Cmd {
 		m.pf = p.st
 		m.closeLayer(layerFilter)
 		return m.runQuery(m.logs.query)
-	case "up", "shift+tab":
+	case "tab", "shift+tab":
+		d := 1
+		if s == "shift+tab" {
+			d = -1
+		}
+		if ok, cmd := m.panelTab(d); ok {
+			return cmd
+		}
+		p.row = (p.row + d + len(panelRows)) % len(panelRows)
+		return tea.Batch(p.focus(), m.panelComplete())
+	case "up":
 		p.row = (p.row + len(panelRows) - 1) % len(panelRows)
-		return p.focus()
-	case "down", "tab":
+		return tea.Batch(p.focus(), m.panelComplete())
+	case "down":
 		p.row = (p.row + 1) % len(panelRows)
-		return p.focus()
+		return tea.Batch(p.focus(), m.panelComplete())
 	case "ctrl+x":
 		for i := range p.inputs {
 			p.inputs[i].SetValue("")
 		}
 		p.st = filterState{}
 		p.check(m.now())
-		return nil
+		return m.panelComplete()
 	case "left", "right", "space", " ":
 		d := 1
 		if s == "left" {
@@ -320,9 +381,23 @@ func (m *Model) filterKey(k tea.KeyPressMsg) tea.Cmd {
 		// typing a time makes the range custom
 		p.st.preset = len(datePresets) - 1
 	}
+	return m.panelInput(k)
+}
+
+// panelInput hands a message (a key, a paste) to the field being edited,
+// checks the panel and completes what it holds now.
+func (m *Model) panelInput(msg tea.Msg) tea.Cmd {
+	p := m.panel
+	before, pos := p.inputs[p.row].Value(), p.inputs[p.row].Position()
 	var cmd tea.Cmd
-	p.inputs[p.row], cmd = p.inputs[p.row].Update(k)
+	p.inputs[p.row], cmd = p.inputs[p.row].Update(msg)
+	if p.inputs[p.row].Value() == before && p.inputs[p.row].Position() == pos {
+		return cmd
+	}
 	p.check(m.now())
+	if p.comp.stale(&p.inputs[p.row]) {
+		cmd = tea.Batch(cmd, m.panelComplete())
+	}
 	return cmd
 }
 
@@ -350,7 +425,11 @@ func (m *Model) filterLines(h int) []string {
 		}
 		out = append(out, line)
 	}
-	out = append(out, "")
+	if c := m.candidatesLine(&p.comp); c != "" {
+		out = append(out, c)
+	} else {
+		out = append(out, "")
+	}
 	if p.err != "" {
 		out = append(out, "  "+m.st.err.Render(p.err))
 	} else {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/query"
 )
 
 // panelRow moves the open filter panel to the row labelled label.
@@ -114,4 +115,124 @@ func TestFilterPanel(t *testing.T) {
 	if int64(h.m.logs.total) != want || want == 0 {
 		t.Fatalf("from 2026-11-19: %d events, want %d", h.m.logs.total, want)
 	}
+}
+
+// The filter panel's fields complete the values seen in the cache as the
+// query bar does, from the same values (read once for both): Tab puts in
+// the most frequent value starting with what is typed, Tab again the
+// next, shift+Tab the one before; after a comma the next value is
+// completed; a field left empty moves on with Tab; the completed filter
+// is the CLI's.
+func TestFilterPanelCompletion(t *testing.T) {
+	db := demoDB(t)
+	ctx := context.Background()
+	svc := &countingBy{EventService: db, calls: map[audit.Field]int{}}
+	h := newLogsHarness(t, svc, Options{}, 100, 30)
+	f, _, _ := compiler(t)("")
+	values := func(field audit.Field, prefix string) []string {
+		bs, err := db.CountBy(ctx, f, field, valuesLimit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, b := range bs {
+			if b.Key != "" && strings.HasPrefix(strings.ToLower(b.Key), strings.ToLower(prefix)) {
+				out = append(out, b.Key)
+			}
+		}
+		return out
+	}
+
+	// the bar reads the actions first; the panel uses what it read
+	h.key("/")
+	h.typeText("action:D")
+	h.settle("the actions", func() bool { return !h.m.bar.comp.loading && len(h.m.bar.comp.items) > 0 })
+	h.key("esc")
+	h.idle()
+
+	h.key("f")
+	h.panelRow("Action")
+	if s := h.view(); strings.Contains(s, "tab ▸") {
+		t.Fatalf("candidates offered for an empty field:\n%s", s)
+	}
+	h.typeText("d")
+	want := values(audit.FieldAction, "d")
+	if len(want) < 2 {
+		t.Fatalf("the demo cache has %d actions starting with d", len(want))
+	}
+	if s := h.view(); !strings.Contains(s, "tab ▸ "+want[0]+"  "+want[1]) {
+		t.Fatalf("the candidates are not the actions starting with d, most frequent first (%v):\n%s", want, s)
+	}
+	h.key("tab")
+	if v := h.m.panel.inputs[h.m.panel.row].Value(); v != want[0] || strings.TrimSpace(panelRows[h.m.panel.row].label) != "Action" {
+		t.Fatalf("tab gave %q on row %q, want %q", v, panelRows[h.m.panel.row].label, want[0])
+	}
+	h.key("tab")
+	if v := h.m.panel.inputs[h.m.panel.row].Value(); v != want[1] {
+		t.Fatalf("tab again gave %q, want %q", v, want[1])
+	}
+	h.key("shift+tab")
+	if v := h.m.panel.inputs[h.m.panel.row].Value(); v != want[0] {
+		t.Fatalf("shift+tab gave %q, want %q", v, want[0])
+	}
+	// a second value after the comma
+	h.typeText(",cre")
+	second := values(audit.FieldAction, "cre")
+	if len(second) == 0 {
+		t.Fatal("no action starting with cre")
+	}
+	h.key("tab")
+	if v := h.m.panel.inputs[h.m.panel.row].Value(); v != want[0]+","+second[0] {
+		t.Fatalf("the second value: %q, want %q", v, want[0]+","+second[0])
+	}
+
+	// the category: read now, under the panel's context
+	h.panelRow("Category")
+	h.typeText("a")
+	h.settle("the categories", func() bool { return !h.m.panel.comp.loading })
+	cats := values(audit.FieldCategory, "a")
+	if len(cats) == 0 {
+		t.Fatal("no category starting with a")
+	}
+	h.key("tab")
+	if v := h.m.panel.inputs[h.m.panel.row].Value(); v != query.FormatValue(cats[0]) {
+		t.Fatalf("category: %q, want %q", v, query.FormatValue(cats[0]))
+	}
+	h.key("ctrl+u") // no such category among those actions
+	// an empty field: Tab moves to the next one
+	h.panelRow("Workflow")
+	h.key("tab")
+	if l := strings.TrimSpace(panelRows[h.m.panel.row].label); l != "Source" {
+		t.Fatalf("tab on an empty field went to %q", l)
+	}
+	svc.mu.Lock()
+	actionReads := svc.calls[audit.FieldAction]
+	svc.mu.Unlock()
+	if actionReads != 1 {
+		t.Fatalf("the actions were read %d times (once for the bar and the panel)", actionReads)
+	}
+
+	h.key("enter")
+	h.idle()
+	cf, _, err := compiler(t, "--action", want[0]+","+second[0])("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := db.CountEvents(ctx, cf)
+	if int64(h.m.logs.total) != n || n == 0 {
+		t.Fatalf("the completed filter: %d events, the CLI's %d", h.m.logs.total, n)
+	}
+
+	// closing the panel cancels a read still running
+	svc.mu.Lock()
+	svc.hold = true
+	svc.mu.Unlock()
+	h.key("f")
+	h.panelRow("Source")
+	h.typeText("x")
+	if h.m.values[audit.FieldSource] == nil || !h.m.values[audit.FieldSource].loading {
+		t.Fatal("the sources are not being read")
+	}
+	h.key("esc")
+	h.settle("the read cancelled", func() bool { return h.m.values[audit.FieldSource] == nil })
 }

@@ -212,11 +212,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		if l, ok := m.top(); ok && l == layerFilter {
-			var cmd tea.Cmd
-			p := m.panel
-			p.inputs[p.row], cmd = p.inputs[p.row].Update(msg)
-			p.check(m.now())
-			return cmd
+			return m.panelInput(msg)
 		}
 		if m.bar != nil {
 			return m.barInput(msg)
@@ -292,6 +288,9 @@ func (m *Model) drop(l layer) {
 	case layerHelp:
 		m.help = nil
 	case layerFilter:
+		if m.panel != nil {
+			m.panel.cancel()
+		}
 		m.panel = nil
 	case layerOverlay:
 		m.over = nil

@@ -314,7 +314,7 @@ func (m *Model) keyLine() string {
 	case m.isOpen(layerExport):
 		k = "↑ ↓ tab field  ← → choice  enter export  esc cancel"
 	case m.panel != nil:
-		k = "↑ ↓ tab field  ← → choice  enter apply  esc cancel  ctrl+x clear all"
+		k = "↑ ↓ field  tab complete  ← → choice  enter apply  esc cancel  ctrl+x clear all"
 	case m.bar != nil:
 		k = "tab complete  enter keep  esc back  ↑ ↓ history"
 	case m.help != nil:
