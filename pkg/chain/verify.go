@@ -15,6 +15,8 @@ const (
 	Broken   = "broken"   // the chain itself: a record, link, segment or signature that does not hold
 )
 
+func detail(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
 // Finding is one thing verification found wrong.
 type Finding struct {
 	Table   string `json:"table"`   // events, sessions or chain

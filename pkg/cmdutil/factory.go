@@ -98,6 +98,7 @@ func (f *Factory) openStore(ctx context.Context, create bool) (store.Store, erro
 	if err != nil {
 		return nil, err
 	}
+	db.SetSigner(f.SigningKey)
 	f.pg = db
 	return db, nil
 }

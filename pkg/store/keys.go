@@ -76,3 +76,10 @@ func UnixNano(t time.Time) int64 {
 	}
 	return t.UnixNano()
 }
+
+// KeyName names an event row by its key alone (its time and slot), for a
+// row whose event is gone (the tamper check's findings, in both stores).
+func KeyName(key int64) string {
+	us := key >> SlotBits
+	return fmt.Sprintf("key %d (%s)", key, time.UnixMicro(us).UTC().Format("2006-01-02T15:04:05.000000Z"))
+}

@@ -11,10 +11,12 @@ package store
 
 import (
 	"context"
+	"crypto/ed25519"
 	"net/url"
 	"strings"
 
 	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/chain"
 )
 
 // Store is an event store: what the logs commands and import use. It
@@ -27,8 +29,23 @@ type Store interface {
 	// nothing of it; events already stored (same source and id) are left
 	// as they are.
 	Import(ctx context.Context, r audit.EventReader, opt ImportOptions) (audit.ImportResult, error)
+	Chained
 	// Close releases the store.
 	Close() error
+}
+
+// Chained is a store's tamper-evidence chain (package chain): both stores
+// keep the same one.
+type Chained interface {
+	// VerifyChain walks the chain and every row in one snapshot and
+	// reports what does not hold; trusted, when set, is the only key a
+	// checkpoint may be signed with.
+	VerifyChain(ctx context.Context, trusted ed25519.PublicKey) (*chain.Report, error)
+	// ChainHead is the newest record's seq and link (0 and the zero hash
+	// for an empty chain).
+	ChainHead(ctx context.Context) (int64, chain.Hash, error)
+	// ChainLink is the link of record seq (false when there is none).
+	ChainLink(ctx context.Context, seq int64) (chain.Hash, bool, error)
 }
 
 // ImportOptions tune Store.Import.

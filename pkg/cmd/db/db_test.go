@@ -74,7 +74,7 @@ func TestDBInitAndRoles(t *testing.T) {
 	env.DBPath = "postgres://alice:s3cret@" + fmt.Sprintf("%s:%d/team?sslmode=disable", srv.Host, srv.Port)
 	for _, args := range [][]string{
 		{"sessions", "list"}, {"sessions", "record", "--", "true"}, {"sessions", "play", "some-id", "--no-tui"},
-		{"demo"}, {"verify"}, {"retention", "status"}, {"logs", "export", "-O", "x.ndjson", "--manifest"},
+		{"demo"}, {"retention", "status"}, {"verify", "--recordings"},
 	} {
 		err := env.Run(args...)
 		msg := env.ErrOut.String() + fmt.Sprint(err)

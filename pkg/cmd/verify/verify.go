@@ -20,13 +20,17 @@ import (
 	"github.com/auditctl/auditctl/pkg/recording"
 	"github.com/auditctl/auditctl/pkg/report"
 	"github.com/auditctl/auditctl/pkg/session"
+	"github.com/auditctl/auditctl/pkg/store"
 	"github.com/auditctl/auditctl/pkg/store/sqlite"
 	"github.com/spf13/cobra"
 )
 
 // Options are the flags and dependencies of `verify`.
 type Options struct {
-	IO      *cmdutil.IOStreams
+	IO *cmdutil.IOStreams
+	// Chain opens the store (a cache or a PostgreSQL store) and names it
+	// for messages; DB opens the cache (recordings).
+	Chain   func(context.Context) (store.Chained, string, error)
 	DB      func(context.Context) (*sqlite.DB, error)
 	KeyPath func() (string, error)
 	Getenv  func(string) string
@@ -41,12 +45,28 @@ type Options struct {
 
 // NewCmdVerify builds the command.
 func NewCmdVerify(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, DB: f.DB, KeyPath: f.KeyPath, Getenv: os.Getenv}
+	opts := &Options{IO: f.IOStreams, DB: f.DB, KeyPath: f.KeyPath, Getenv: os.Getenv,
+		Chain: func(ctx context.Context) (store.Chained, string, error) {
+			p, err := f.ResolveDBPath()
+			if err != nil {
+				return nil, "", err
+			}
+			if store.IsURL(p) {
+				s, err := f.Store(ctx)
+				return s, store.Redact(p), err
+			}
+			db, err := f.DB(ctx)
+			if err != nil {
+				return nil, "", err
+			}
+			return db, db.Path(), nil
+		}}
 	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "Check that the cache, or an export, was not changed behind auditctl's back",
 		Long: heredoc.Doc(`
-			Walk the cache's tamper-evident chain and report every event or
+			Walk the store's tamper-evident chain (a cache file, or a PostgreSQL
+			store given by --db postgres://…) and report every event or
 			session row changed, inserted or deleted since auditctl wrote it, and
 			every chain record, link or checkpoint signature that does not hold
 			(docs/security.md, "Tamper evidence"). Rows deleted by a legitimate
@@ -197,16 +217,27 @@ var rules = []struct{ id, title string }{
 }
 
 func (opts *Options) checkCache(ctx context.Context, rep *report.Report, trusted ed25519.PublicKey, keyPath string) (*Summary, error) {
-	db, err := opts.DB(ctx)
+	cs, name, err := opts.Chain(ctx)
 	if err != nil {
 		return nil, err
 	}
-	cr, err := db.VerifyChain(ctx, trusted)
+	db, isCache := cs.(*sqlite.DB)
+	if opts.Recordings && !isCache {
+		return nil, audit.Errorf(audit.EUSAGE, "--recordings: a PostgreSQL store holds no sessions or recordings yet (docs/postgres.md)")
+	}
+	cr, err := cs.VerifyChain(ctx, trusted)
 	if err != nil {
-		return nil, sqlite.CacheError(db.Path(), err)
+		if isCache {
+			err = sqlite.CacheError(db.Path(), err)
+		}
+		return nil, err
+	}
+	what := "the cache"
+	if !isCache {
+		what = "the store"
 	}
 	if cr.Records == 0 && cr.Events == 0 && cr.Sessions == 0 && len(cr.Findings) == 0 && !opts.AllowEmpty {
-		return nil, audit.Errorf(audit.ENODATA, "nothing to verify: the cache %s holds no events, sessions or chain records (--allow-empty lets it pass)", db.Path())
+		return nil, audit.Errorf(audit.ENODATA, "nothing to verify: %s %s holds no events, sessions or chain records (--allow-empty lets it pass)", what, name)
 	}
 	byRule := map[string][]report.Violation{}
 	for _, f := range cr.Findings {
@@ -308,24 +339,32 @@ func (opts *Options) checkManifest(ctx context.Context, rep *report.Report, trus
 		res.Notes = append(res.Notes, fmt.Sprintf("the signature was checked against the key the manifest carries only: no signing key at %s (give --public-key)", keyPath))
 	}
 	if m.Chain != nil {
-		db, err := opts.DB(ctx)
+		cs, name, err := opts.Chain(ctx)
 		switch {
 		case errors.Is(err, sqlite.ErrNoCache):
 			res.Notes = append(res.Notes, fmt.Sprintf("no cache here: the chain head (record %d) was not checked", m.Chain.Seq))
 		case err != nil:
 			return err
 		default:
-			link, ok, err := db.ChainLink(ctx, m.Chain.Seq)
+			db, isCache := cs.(*sqlite.DB)
+			what := "cache"
+			if !isCache {
+				what = "store"
+			}
+			link, ok, err := cs.ChainLink(ctx, m.Chain.Seq)
 			if err != nil {
-				return sqlite.CacheError(db.Path(), err)
+				if isCache {
+					err = sqlite.CacheError(db.Path(), err)
+				}
+				return err
 			}
 			switch {
 			case !ok:
-				vs = append(vs, violation(chain.Deleted, fmt.Sprintf("record %d", m.Chain.Seq), "the cache's chain has no record of the manifest's chain head"))
+				vs = append(vs, violation(chain.Deleted, fmt.Sprintf("record %d", m.Chain.Seq), "the "+what+"'s chain has no record of the manifest's chain head"))
 			case hex.EncodeToString(link[:]) != m.Chain.Head:
-				vs = append(vs, violation(chain.Changed, fmt.Sprintf("record %d", m.Chain.Seq), "the cache's chain differs from the manifest's chain head: it was rewritten since the export"))
+				vs = append(vs, violation(chain.Changed, fmt.Sprintf("record %d", m.Chain.Seq), "the "+what+"'s chain differs from the manifest's chain head: it was rewritten since the export"))
 			default:
-				res.Notes = append(res.Notes, fmt.Sprintf("the cache %s still holds the chain head (record %d)", db.Path(), m.Chain.Seq))
+				res.Notes = append(res.Notes, fmt.Sprintf("the %s %s still holds the chain head (record %d)", what, name, m.Chain.Seq))
 			}
 		}
 	}

@@ -5,6 +5,7 @@ package postgres
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"strings"
@@ -24,6 +25,8 @@ type DB struct {
 
 	mu     sync.Mutex
 	months map[int64]bool // partitions known to exist, by month start (Unix s)
+
+	signer func() (ed25519.PrivateKey, error) // signs checkpoints (SetSigner)
 }
 
 // Open connects to the store at url (postgres://… or postgresql://…). With

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/chain"
 	"github.com/auditctl/auditctl/pkg/store"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -51,12 +52,12 @@ const stageCols = `seq bigint NOT NULL, id bigint NOT NULL, source text COLLATE 
 	actor text, actor_id text, actor_type text, target text, target_id text, target_type text,
 	ip text, ipaddr inet, client text, user_agent text, status text, error text, duration_ms bigint,
 	tenant text, description text, toks text[],
-	geo text, params text, custom text, before text, after text, raw text, ptext text`
+	geo text, params text, custom text, before text, after text, raw text, ptext text, hash bytea`
 
 var copyCols = []string{"seq", "id", "source", "ext_id", "time_ns", "service", "action", "category", "workflow_id", "workflow_type",
 	"actor", "actor_id", "actor_type", "target", "target_id", "target_type", "ip", "ipaddr", "client", "user_agent",
 	"status", "error", "duration_ms", "tenant", "description", "toks",
-	"geo", "params", "custom", "before", "after", "raw", "ptext"}
+	"geo", "params", "custom", "before", "after", "raw", "ptext", "hash"}
 
 const eventCols = `id, source, ext_id, time_ns, service, action, category, workflow_id, workflow_type,
 	actor, actor_id, actor_type, target, target_id, target_type, ip, ipaddr, client, user_agent,
@@ -97,7 +98,7 @@ func (db *DB) importOn(ctx context.Context, conn *pgxpool.Conn, src *source) (au
 		}
 		var n int64
 		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-			return tx.QueryRow(ctx, `
+			if err := tx.QueryRow(ctx, `
 WITH ids AS (
 	INSERT INTO event_ids (source, ext_id, id)
 	SELECT source, ext_id, id FROM auditctl_stage ORDER BY source, ext_id
@@ -111,7 +112,10 @@ WITH ids AS (
 	SELECT s.id, s.geo::json, s.params::json, s.custom::json, s.before::json, s.after::json, s.raw::json, s.ptext
 	FROM auditctl_stage s JOIN ids USING (id)
 )
-SELECT count(*) FROM ids`).Scan(&n)
+SELECT count(*) FROM ids`).Scan(&n); err != nil {
+				return err
+			}
+			return sealImport(ctx, tx, n)
 		})
 		var pe *pgconn.PgError
 		if err != nil && attempt < 8 && errors.As(err, &pe) && (pe.Code == "23505" || pe.Code == "40P01") {
@@ -214,6 +218,7 @@ type source struct {
 	vals   []any
 	err    error
 	months map[int64]time.Time
+	rh     *chain.RowHasher
 }
 
 func (s *source) Next() bool {
@@ -276,7 +281,8 @@ func (s *source) fill(e *audit.Event) {
 		e.WorkflowID, e.WorkflowType, e.Actor, e.ActorID, e.ActorType, e.Target, e.TargetID, e.TargetType,
 		e.IP, ipaddr, e.Client, e.UserAgent, string(e.Status), e.Error, dur, e.Tenant, e.Description,
 		lexemes(s.tok.Document(e)),
-		doc(e.Geo), doc(e.Params), doc(e.Custom), doc(e.Before), doc(e.After), doc(e.Raw), store.PhraseText(e))
+		doc(e.Geo), doc(e.Params), doc(e.Custom), doc(e.Before), doc(e.After), doc(e.Raw), store.PhraseText(e),
+		s.stageHash(e))
 }
 
 func (s *source) Values() ([]any, error) { return s.vals, nil }

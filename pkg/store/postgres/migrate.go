@@ -122,6 +122,14 @@ CREATE TABLE auditctl_tenant_members (
 	PRIMARY KEY (role_name, tenant)
 );
 `,
+	// 4: the tamper-evidence chain (chain.go).
+	chainMigration,
+}
+
+// afterMigration runs Go steps in the transaction of the migration of that
+// number, after its SQL.
+var afterMigration = map[int]func(context.Context, pgx.Tx) error{
+	4: sealExisting,
 }
 
 // lockMigrate is the advisory lock key of migrations (and of db init);
@@ -184,6 +192,11 @@ func (db *DB) migrate(ctx context.Context) error {
 			}
 			if _, err := tx.Exec(ctx, migrations[i]); err != nil {
 				return err
+			}
+			if step := afterMigration[i+1]; step != nil {
+				if err := step(ctx, tx); err != nil {
+					return err
+				}
 			}
 			if cur == 0 {
 				_, err = tx.Exec(ctx, "INSERT INTO auditctl_schema (version) VALUES ($1)", i+1)

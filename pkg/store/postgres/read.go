@@ -54,37 +54,46 @@ func eachRow(ctx context.Context, tx pgx.Tx, q *store.Query, p audit.Page, fn fu
 		return fmt.Errorf("query events: %w", err)
 	}
 	defer rows.Close()
-	var ns int64
-	var dur *int64
-	var docs [6]*string
 	for rows.Next() {
-		e := &audit.Event{}
-		var status string
-		dur = nil
-		err := rows.Scan(&e.ID, &e.Source, &ns, &e.Service, &e.Action, &e.Category, &e.WorkflowID, &e.WorkflowType,
-			&e.Actor, &e.ActorID, &e.ActorType, &e.Target, &e.TargetID, &e.TargetType, &e.IP, &e.Client, &e.UserAgent,
-			&status, &e.Error, &dur, &e.Tenant, &e.Description,
-			&docs[0], &docs[1], &docs[2], &docs[3], &docs[4], &docs[5])
+		e, err := scanEvent(rows)
 		if err != nil {
 			return err
 		}
-		e.Status = audit.Status(status)
-		e.Time = time.Unix(0, ns).UTC()
-		if dur != nil {
-			e.DurationMS = audit.Ms(*dur)
-		}
-		doc := func(s *string) json.RawMessage {
-			if s == nil || *s == "" {
-				return nil
-			}
-			return json.RawMessage(*s)
-		}
-		e.Geo, e.Params, e.Custom, e.Before, e.After, e.Raw = doc(docs[0]), doc(docs[1]), doc(docs[2]), doc(docs[3]), doc(docs[4]), doc(docs[5])
 		if err := fn(e); err != nil {
 			return err
 		}
 	}
 	return rows.Err()
+}
+
+// scanEvent reads an event from a row of selectCols, then into tail the
+// columns that follow them.
+func scanEvent(rows pgx.Rows, tail ...any) (*audit.Event, error) {
+	e := &audit.Event{}
+	var status string
+	var ns int64
+	var dur *int64
+	var docs [6]*string
+	dest := append([]any{&e.ID, &e.Source, &ns, &e.Service, &e.Action, &e.Category, &e.WorkflowID, &e.WorkflowType,
+		&e.Actor, &e.ActorID, &e.ActorType, &e.Target, &e.TargetID, &e.TargetType, &e.IP, &e.Client, &e.UserAgent,
+		&status, &e.Error, &dur, &e.Tenant, &e.Description,
+		&docs[0], &docs[1], &docs[2], &docs[3], &docs[4], &docs[5]}, tail...)
+	if err := rows.Scan(dest...); err != nil {
+		return nil, err
+	}
+	e.Status = audit.Status(status)
+	e.Time = time.Unix(0, ns).UTC()
+	if dur != nil {
+		e.DurationMS = audit.Ms(*dur)
+	}
+	doc := func(s *string) json.RawMessage {
+		if s == nil || *s == "" {
+			return nil
+		}
+		return json.RawMessage(*s)
+	}
+	e.Geo, e.Params, e.Custom, e.Before, e.After, e.Raw = doc(docs[0]), doc(docs[1]), doc(docs[2]), doc(docs[3]), doc(docs[4]), doc(docs[5])
+	return e, nil
 }
 
 // after narrows q to the rows past p.After in p's order (a key range).

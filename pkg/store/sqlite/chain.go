@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"database/sql"
 	"database/sql/driver"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/auditctl/auditctl/pkg/audit"
 	"github.com/auditctl/auditctl/pkg/chain"
+	"github.com/auditctl/auditctl/pkg/store"
 )
 
 // Tamper evidence (package chain; docs/architecture.md, "Tamper evidence").
@@ -45,32 +45,9 @@ const (
 )
 
 // eventRowHash is the row hash of e as the inserter stores it (insert):
-// the same values, in the order of eventHashCols.
-func eventRowHash(rh *chain.RowHasher, e *audit.Event) chain.Hash {
-	rh.Begin(chain.KindEvent, 28)
-	rh.Text(e.Source)
-	rh.Text(e.ID)
-	rh.Int(e.Time.UTC().UnixNano())
-	for _, s := range [...]string{e.Service, e.Action, e.Category, e.WorkflowID, e.WorkflowType, e.Actor, e.ActorID,
-		e.ActorType, e.Target, e.TargetID, e.TargetType, e.IP, e.Client, e.UserAgent, string(e.Status), e.Error} {
-		rh.Text(s)
-	}
-	if e.DurationMS != nil {
-		rh.Int(*e.DurationMS)
-	} else {
-		rh.Null()
-	}
-	rh.Text(e.Tenant)
-	rh.Text(e.Description)
-	for _, d := range [...]json.RawMessage{e.Geo, e.Params, e.Custom, e.Before, e.After, e.Raw} {
-		if len(d) == 0 { // stored as NULL (nullJSON)
-			rh.Null()
-		} else {
-			rh.Bytes(d)
-		}
-	}
-	return rh.End()
-}
+// the same values, in the order of eventHashCols (chain.EventRowHash, the
+// one definition both stores use).
+func eventRowHash(rh *chain.RowHasher, e *audit.Event) chain.Hash { return chain.EventRowHash(rh, e) }
 
 // newBatchID returns a batch id: random, so that concurrent writers need
 // not agree on one (a clash is one in 2^62 per pair, and verify names it).
@@ -223,25 +200,11 @@ func eachEventRow(ctx context.Context, dc any, cond string, fn func(key int64, v
 	})
 }
 
-// keyName names an event row by its key alone (its time and slot), for a
-// row whose event is gone.
-func keyName(key int64) string {
-	us := key >> slotBits
-	return fmt.Sprintf("key %d (%s)", key, time.UnixMicro(us).UTC().Format("2006-01-02T15:04:05.000000Z"))
-}
+// keyName names an event row by its key alone (store.KeyName).
+func keyName(key int64) string { return store.KeyName(key) }
 
 // ChainReport is what VerifyChain found.
-type ChainReport struct {
-	Findings    []chain.Finding
-	Records     int64
-	Checkpoints int64
-	Unvouched   int64 // checkpoints checked only against the key they carry
-	Events      int64 // event rows checked
-	Sessions    int64 // session rows checked
-	Unpublished int64 // rows of imports still under way, left out
-	HeadSeq     int64
-	Head        chain.Hash
-}
+type ChainReport = chain.Report
 
 // VerifyChain walks the chain and every event and session row in one read
 // snapshot and reports each row changed, inserted or deleted since it was
@@ -534,9 +497,6 @@ func verifyChunk(ctx context.Context, src chunkSource, from, to int64, unpub map
 		cok, err = nextRow(&cr)
 		return err
 	}
-	add := func(row, problem, format string, args ...any) {
-		res.findings = append(res.findings, chain.Finding{Table: "events", Row: row, Problem: problem, Detail: fmt.Sprintf(format, args...)})
-	}
 	// sealed keeps cr for its segment, unless its row is hidden from
 	// readers (unpublished: an import under way, or a deletion under way
 	// that its checkpoint already covers). A sealed row hidden otherwise is
@@ -556,7 +516,7 @@ func verifyChunk(ctx context.Context, src chunkSource, from, to int64, unpub map
 		// Hashes with no event before this one: their events are gone.
 		for cok && cr.key < key {
 			if sealed() {
-				add(keyName(cr.key), chain.Deleted, "its event is gone; the hash sealed in batch %d is still there", cr.batch)
+				res.findings = append(res.findings, chain.RowGone(keyName(cr.key), cr.batch))
 			}
 			if err := next(); err != nil {
 				return err
@@ -573,13 +533,13 @@ func verifyChunk(ctx context.Context, src chunkSource, from, to int64, unpub map
 		name := func() string { return fmt.Sprintf("%s (%s)", row.name(), keyName(key)) }
 		if !cok || cr.key > key {
 			res.events++
-			add(name(), chain.Inserted, "no hash was sealed for this row")
+			res.findings = append(res.findings, chain.RowUnsealed(name()))
 			return nil
 		}
 		res.events++
 		h := row.hash(rh)
 		if sealed() && h != cr.hash {
-			add(name(), chain.Changed, "the row differs from what batch %d sealed", cr.batch)
+			res.findings = append(res.findings, chain.RowChanged(name(), cr.batch))
 		}
 		return next()
 	})
@@ -588,7 +548,7 @@ func verifyChunk(ctx context.Context, src chunkSource, from, to int64, unpub map
 	}
 	for cok {
 		if sealed() {
-			add(keyName(cr.key), chain.Deleted, "its event is gone; the hash sealed in batch %d is still there", cr.batch)
+			res.findings = append(res.findings, chain.RowGone(keyName(cr.key), cr.batch))
 		}
 		if err := next(); err != nil {
 			return err

@@ -21,7 +21,6 @@ import (
 	"github.com/auditctl/auditctl/pkg/encrypt"
 	"github.com/auditctl/auditctl/pkg/output"
 	"github.com/auditctl/auditctl/pkg/sanitize"
-	"github.com/auditctl/auditctl/pkg/store"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -58,7 +57,7 @@ type ExportOptions struct {
 func NewCmdExport(f *cmdutil.Factory, runF func(*ExportOptions) error) *cobra.Command {
 	opts := &ExportOptions{IO: f.IOStreams, Now: f.Now, Service: f.EventService, Config: f.Config, SigningKey: f.SigningKey,
 		ChainHead: func(ctx context.Context) (*chain.ManifestChain, error) {
-			db, err := f.DB(ctx)
+			db, err := f.Store(ctx)
 			if err != nil {
 				return nil, err
 			}
@@ -102,7 +101,8 @@ func NewCmdExport(f *cmdutil.Factory, runF func(*ExportOptions) error) *cobra.Co
 			--manifest writes FILE.manifest.json beside -O FILE: the number of events,
 			their time range, the filter flags and the window they resolved to, the
 			file's size and SHA-256 (of the bytes written, encrypted or not), the
-			cache's chain head when the export finished, and an ed25519 signature of
+			store's chain head when the export finished (a cache's or a PostgreSQL
+			store's), and an ed25519 signature of
 			it all with the signing key in the configuration directory (created on
 			first use). auditctl verify --manifest FILE.manifest.json checks it;
 			sha256sum checks the file alone (docs/security.md, "Tamper evidence").
@@ -133,9 +133,6 @@ func NewCmdExport(f *cmdutil.Factory, runF func(*ExportOptions) error) *cobra.Co
 				}
 				opts.FilterArgs = append(opts.FilterArgs, "--"+fl.Name+"="+fl.Value.String())
 			})
-			if p, err := f.ResolveDBPath(); opts.Manifest && opts.Remote == "" && err == nil && store.IsURL(p) {
-				return audit.Errorf(audit.EUSAGE, "--manifest does not work with a PostgreSQL store yet: it signs the cache's tamper-evidence chain head (docs/postgres.md)")
-			}
 			if runF != nil {
 				return runF(opts)
 			}
