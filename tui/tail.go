@@ -80,9 +80,9 @@ func (m *Model) stopTail() {
 
 // tailWait waits, off the loop, for a reason to look for new events.
 func (m *Model) tailWait() tea.Cmd {
-	gen, ctx, wake := m.tail.gen, m.tail.ctx, m.opt.Wake
+	gen, ctx, wake, poll := m.tail.gen, m.tail.ctx, m.opt.Wake, Poll(tailInterval)
 	if wake == nil {
-		wake = Poll(tailInterval)
+		wake = poll
 	}
 	return func() tea.Msg {
 		if err := wake(ctx); err != nil {
@@ -91,7 +91,7 @@ func (m *Model) tailWait() tea.Cmd {
 			}
 			// a source that fails (a lost LISTEN connection) must not
 			// spin: this time, poll
-			if Poll(tailInterval)(ctx) != nil {
+			if poll(ctx) != nil {
 				return nil
 			}
 		}
@@ -121,8 +121,10 @@ func (m *Model) gotTailWake(msg tailWakeMsg) tea.Cmd {
 	if !m.tail.on || msg.gen != m.tail.gen {
 		return nil
 	}
-	if v := &m.logs; v.loading || v.timeline {
-		return m.tailWait() // the result is being read: next time
+	if v := &m.logs; v.loading || v.newer || v.timeline {
+		// the result, or the events above what is held, are being
+		// read: they may hold the new events; look next time
+		return m.tailWait()
 	}
 	return m.tailFetch()
 }
@@ -130,13 +132,22 @@ func (m *Model) gotTailWake(msg tailWakeMsg) tea.Cmd {
 // gotTail puts new events at the top of the result without moving the
 // selection: the same event stays selected, and the screen stays put
 // unless it showed the top (then the new events appear there).
+//
+// Only events newer than the top of the result go in, each once: the
+// tail reads past the newest it knows (v.newest), and drops any event
+// already held (a page of newer events read meanwhile may hold it). When
+// the top is not held, or more arrive than the rows held can take without
+// losing the selected one, they are counted above the screen, not read
+// into it ("+N new ↑ (home)": home reads them).
 func (m *Model) gotTail(msg tailMsg) tea.Cmd {
 	if !m.tail.on || msg.gen != m.tail.gen {
 		return nil
 	}
 	v := &m.logs
-	if msg.lgen != v.gen || v.loading || v.timeline {
-		return m.tailWait() // a newer query: its own newest counts
+	if msg.lgen != v.gen || v.loading || v.newer || v.timeline {
+		// a newer query (its own newest counts), or a page of newer
+		// events on its way that may hold these: read them again
+		return m.tailWait()
 	}
 	if msg.err != nil {
 		if !errors.Is(msg.err, context.Canceled) {
@@ -144,9 +155,13 @@ func (m *Model) gotTail(msg tailMsg) tea.Cmd {
 		}
 		return m.tailWait()
 	}
-	evs := msg.events
+	full := len(msg.events) == chunkSize
+	evs := newEvents(msg.events, v.rows, v.base)
 	n := len(evs)
 	if n == 0 {
+		if full {
+			return m.tailFetch()
+		}
 		return m.tailWait()
 	}
 	slices.Reverse(evs) // newest first, as the table
@@ -156,7 +171,11 @@ func (m *Model) gotTail(msg tailMsg) tea.Cmd {
 	}
 	onTop := v.topRow == 0
 	switch {
-	case v.base == 0:
+	case len(v.rows) == 0: // the result was empty
+		v.rows, v.sel, v.topRow = slices.Clone(evs), 0, 0
+		// read newest first: the older ones come by scrolling
+		v.atEnd = !full
+	case v.base == 0 && v.sel+n < maxHeld:
 		v.rows = append(slices.Clone(evs), v.rows...)
 		v.sel += n
 		if !onTop {
@@ -165,12 +184,10 @@ func (m *Model) gotTail(msg tailMsg) tea.Cmd {
 		if len(v.rows) > maxHeld {
 			v.rows = slices.Clone(v.rows[:maxHeld])
 			v.atEnd = false
-			v.sel = min(v.sel, v.base+len(v.rows)-1)
 		}
-		if len(v.rows) == n { // the result was empty
-			v.sel, v.topRow = 0, 0
-		}
-	default: // the top is not held: everything held moves down
+	default:
+		// the top is not held, or holding these would drop the
+		// selected row: they are counted above what is held
 		v.base += n
 		v.sel += n
 		v.topRow += n
@@ -182,10 +199,32 @@ func (m *Model) gotTail(msg tailMsg) tea.Cmd {
 		m.tail.fresh = 0
 	}
 	m.relayout()
-	if n == chunkSize {
+	if full {
 		return m.tailFetch() // more are waiting
 	}
 	return m.tailWait()
+}
+
+// newEvents are the events of evs (the tail's page) that are not held
+// yet: when the top of the result is held (base 0), a page of newer
+// events read meanwhile may hold some.
+func newEvents(evs, held []*audit.Event, base int) []*audit.Event {
+	if base != 0 || len(held) == 0 {
+		return evs
+	}
+	type key struct{ source, id string }
+	top := held[:min(len(held), 2*chunkSize)]
+	in := make(map[key]bool, len(top))
+	for _, e := range top {
+		in[key{e.Source, e.ID}] = true
+	}
+	out := evs[:0:0]
+	for _, e := range evs {
+		if !in[key{e.Source, e.ID}] {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // tailText is the header's note of the live tail.

@@ -166,3 +166,138 @@ func TestLiveTailFailingWake(t *testing.T) {
 		t.Fatalf("the failing source was called %d times in %v (at most %d)", n, time.Since(start), most)
 	}
 }
+
+// importIn imports evs through a second handle on the cache at path, as
+// another process would, from any goroutine.
+func importIn(path string, evs []*audit.Event) error {
+	db, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = db.Import(context.Background(), &sliceReader{evs: evs}, sqlite.ImportOptions{})
+	return err
+}
+
+// walk selects the newest event and moves down the whole result a page
+// at a time, returning the ids of every event selected or shown, in
+// order.
+func (h *harness) walk() []string {
+	h.t.Helper()
+	v := &h.m.logs
+	h.key("home")
+	h.idle()
+	var ids []string
+	seen := -1
+	for {
+		for i := max(seen+1, v.topRow); i < min(v.topRow+h.m.pageSize(), v.base+len(v.rows)); i++ {
+			ids = append(ids, v.rows[i-v.base].ID)
+			seen = i
+		}
+		if seen >= v.total-1 {
+			return ids
+		}
+		before := v.sel
+		h.key("pgdown")
+		h.idle()
+		if v.sel == before && !v.older {
+			h.t.Fatalf("stuck at row %d of %d", v.sel, v.total)
+		}
+	}
+}
+
+// The live tail while another process imports in the background, in
+// bursts of more than a page and more than the rows held: every new event
+// is put in once, newer than the top, in order; the selected event stays
+// selected throughout; a burst larger than what is held is counted above
+// the screen ("+N new ↑") and home reads it; scrolling the whole result
+// then shows every event of the cache exactly once, newest first.
+func TestLiveTailBackgroundImport(t *testing.T) {
+	old := tailInterval
+	tailInterval = 5 * time.Millisecond
+	t.Cleanup(func() { tailInterval = old })
+	path := filepath.Join(t.TempDir(), "tail.db")
+	importAs(t, path, tailEvents("old", now.Add(-3*time.Hour), 60))
+	db := openDB(t, path)
+	h := newLogsHarness(t, db, Options{}, 100, 20)
+	v := &h.m.logs
+	for i := 0; i < 3; i++ {
+		h.key("down")
+	}
+	selID := v.selected().ID
+	h.key("t")
+
+	// a burst of more than two pages, then batches while the tail runs
+	done := make(chan error, 1)
+	go func() {
+		if err := importIn(path, tailEvents("burst", now.Add(-2*time.Hour), 450)); err != nil {
+			done <- err
+			return
+		}
+		for b := 0; b < 5; b++ {
+			if err := importIn(path, tailEvents(fmt.Sprintf("batch%d", b), now.Add(-time.Hour+time.Duration(b)*100*time.Second), 40)); err != nil {
+				done <- err
+				return
+			}
+			time.Sleep(15 * time.Millisecond)
+		}
+		done <- nil
+	}()
+	var importErr error
+	imported := false
+	h.settle("the background import", func() bool {
+		select {
+		case importErr = <-done:
+			imported = true
+		default:
+		}
+		if v.selected().ID != selID {
+			t.Fatalf("the selection moved to %s (was %s)", v.selected().ID, selID)
+		}
+		return imported && v.total == 60+450+200
+	})
+	if importErr != nil {
+		t.Fatal(importErr)
+	}
+	if v.base != 0 || v.rows[0].ID != "batch4-039" || v.selected().ID != selID {
+		t.Fatalf("after the import: base %d, top %s, selected %s (want %s)", v.base, v.rows[0].ID, v.selected().ID, selID)
+	}
+	seen := map[string]bool{}
+	for i, e := range v.rows {
+		if seen[e.ID] {
+			t.Fatalf("%s held twice", e.ID)
+		}
+		seen[e.ID] = true
+		if i > 0 && e.Time.After(v.rows[i-1].Time) {
+			t.Fatalf("row %d (%s) is newer than the row above (%s)", i, e.ID, v.rows[i-1].ID)
+		}
+	}
+
+	// more than the rows held at once: counted above, the screen still
+	h.idle()
+	before := tableLines(h.view())
+	importAs(t, path, tailEvents("flood", now.Add(-30*time.Minute), 1500))
+	h.settle("the flood", func() bool { return v.total == 60+450+200+1500 })
+	if v.selected().ID != selID || tableLines(h.view()) != before {
+		t.Fatalf("the flood moved the screen (selected %s, want %s):\n%s", v.selected().ID, selID, h.view())
+	}
+	if !strings.Contains(h.view(), "+1500 new ↑") && !strings.Contains(h.view(), "new ↑ (home)") {
+		t.Fatalf("the header does not say what arrived above:\n%s", h.view())
+	}
+	h.key("t")
+
+	// every event once, newest first
+	all, _, err := db.FindEvents(context.Background(), v.filter, audit.Page{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := h.walk()
+	if v.selected() == nil || len(got) != len(all) {
+		t.Fatalf("walked %d events, the cache holds %d", len(got), len(all))
+	}
+	for i := range all {
+		if got[i] != all[i].ID {
+			t.Fatalf("row %d: %s, the cache's %s", i, got[i], all[i].ID)
+		}
+	}
+}
