@@ -109,6 +109,24 @@ func ErrNotOnPostgres() error {
 	return audit.Errorf(audit.EUSAGE, "this command does not work with a PostgreSQL store yet, only with a cache file (docs/postgres.md, \"Not yet supported\")")
 }
 
+// ErrLocalOnly is what a command that works on one machine's cache by
+// nature says when --db names a PostgreSQL store (exit 2): cmd is the
+// command, why the reason.
+func ErrLocalOnly(cmd, why string) error {
+	return audit.Errorf(audit.EUSAGE, "%s works with a cache file only, not a PostgreSQL store: %s (docs/postgres.md)", cmd, why)
+}
+
+// LocalDB is DB for the commands that work only on this machine's cache
+// (ErrLocalOnly with cmd and why when --db names a PostgreSQL store).
+func (f *Factory) LocalDB(cmd, why string) func(context.Context) (*sqlite.DB, error) {
+	return func(ctx context.Context) (*sqlite.DB, error) {
+		if p, err := f.ResolveDBPath(); err == nil && store.IsURL(p) {
+			return nil, ErrLocalOnly(cmd, why)
+		}
+		return f.DB(ctx)
+	}
+}
+
 // DB opens the existing cache once and returns it: for every command that
 // reads the cache (and for those that change what is already in it, such
 // as sessions terminate). It never creates a cache: a missing one is a

@@ -14,9 +14,11 @@ import (
 	"crypto/ed25519"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/auditctl/auditctl/pkg/audit"
 	"github.com/auditctl/auditctl/pkg/chain"
+	"github.com/auditctl/auditctl/pkg/session"
 )
 
 // Store is an event store: what the logs commands and import use. It
@@ -25,6 +27,11 @@ import (
 type Store interface {
 	audit.EventService
 	audit.TotalCounter
+	// Session History: the sessions and their recordings' metadata (the
+	// recording files stay files; docs/postgres.md says where).
+	session.Store
+	// The sync state of remote streams (sync jumpcloud).
+	SyncStore
 	// Import stores every event of r, the whole input or (on error)
 	// nothing of it; events already stored (same source and id) are left
 	// as they are.
@@ -46,6 +53,31 @@ type Chained interface {
 	ChainHead(ctx context.Context) (int64, chain.Hash, error)
 	// ChainLink is the link of record seq (false when there is none).
 	ChainLink(ctx context.Context, seq int64) (chain.Hash, bool, error)
+}
+
+// SyncState says how far the sync of one remote stream has come: every
+// event of the stream with a time in [From, Until) is in the store.
+type SyncState struct {
+	Source  string // "jumpcloud"
+	Org     string // organization id; "" for the key's own
+	Service string // a service name, or "all"
+	From    time.Time
+	Until   time.Time
+	Updated time.Time
+}
+
+// SyncStore keeps the sync state of remote streams.
+type SyncStore interface {
+	// SyncState returns the state of a stream; ok is false when it was
+	// never synced.
+	SyncState(ctx context.Context, source, org, service string) (st SyncState, ok bool, err error)
+	// SyncStates lists the state of every stream of source, by org and
+	// service.
+	SyncStates(ctx context.Context, source string) ([]SyncState, error)
+	// ExtendSyncState records that [st.From, st.Until) of the stream is in
+	// the store, widening what was recorded (never narrowing it: two syncs
+	// may run at once). The caller must have committed the events first.
+	ExtendSyncState(ctx context.Context, st SyncState) error
 }
 
 // ImportOptions tune Store.Import.

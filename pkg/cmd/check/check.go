@@ -199,10 +199,7 @@ func run(ctx context.Context, opts *Options) error {
 	}
 	if opts.Remote == "" {
 		if st, ok := ev.Events.(session.Store); ok {
-			ev.Sessions = st
-		} else {
-			// a PostgreSQL store: no Session History there yet
-			ev.NoSessions = audit.Errorf(audit.ELOCAL, "sessions and queries rules read Session History, which a PostgreSQL store does not hold yet (docs/postgres.md): run them over a cache file")
+			ev.Sessions = st // either store holds Session History
 		}
 	} else if hasSessions(pol) {
 		// Session History and recordings are local: read them when there

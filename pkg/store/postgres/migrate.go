@@ -124,6 +124,60 @@ CREATE TABLE auditctl_tenant_members (
 `,
 	// 4: the tamper-evidence chain (chain.go).
 	chainMigration,
+	// 5: Session History (package session; the same columns as the
+	// cache's: store.SessionColumns, times in nanoseconds, end_ns 0 while
+	// active; text COLLATE "C", compared as lower() like the events'), the
+	// sync state of remote streams, and how far a db copy from each cache
+	// has come (copy_state: the last key of each kind of row copied).
+	`
+CREATE TABLE sessions (
+	id               text COLLATE "C" PRIMARY KEY,
+	user_name        text COLLATE "C" NOT NULL DEFAULT '',
+	user_email       text COLLATE "C" NOT NULL DEFAULT '',
+	role             text COLLATE "C" NOT NULL DEFAULT '',
+	account          text COLLATE "C" NOT NULL DEFAULT '',
+	resource_name    text COLLATE "C" NOT NULL DEFAULT '',
+	resource_id      text COLLATE "C" NOT NULL DEFAULT '',
+	category         text COLLATE "C" NOT NULL DEFAULT '',
+	connector        text COLLATE "C" NOT NULL DEFAULT '',
+	server_name      text COLLATE "C" NOT NULL DEFAULT '',
+	server_os        text COLLATE "C" NOT NULL DEFAULT '',
+	host             text COLLATE "C" NOT NULL DEFAULT '',
+	port             integer NOT NULL DEFAULT 0,
+	protocol         text COLLATE "C" NOT NULL DEFAULT '',
+	client_ip        text COLLATE "C" NOT NULL DEFAULT '',
+	client_name      text COLLATE "C" NOT NULL DEFAULT '',
+	connected_from   text COLLATE "C" NOT NULL DEFAULT '',
+	start_ns         bigint NOT NULL,
+	end_ns           bigint NOT NULL DEFAULT 0,
+	duration_ms      bigint NOT NULL DEFAULT 0,
+	status           text COLLATE "C" NOT NULL DEFAULT 'completed',
+	has_recording    boolean NOT NULL DEFAULT false,
+	recording_path   text COLLATE "C" NOT NULL DEFAULT '',
+	recording_sha256 text COLLATE "C" NOT NULL DEFAULT '',
+	recorder_pid     integer NOT NULL DEFAULT 0,
+	terminated_by    text COLLATE "C" NOT NULL DEFAULT '',
+	command          text COLLATE "C" NOT NULL DEFAULT ''
+);
+CREATE INDEX sessions_start  ON sessions (start_ns);
+CREATE INDEX sessions_status ON sessions (status) WHERE status IN ('active', 'stale');
+CREATE TABLE sync_state (
+	source     text COLLATE "C" NOT NULL,
+	org        text COLLATE "C" NOT NULL,
+	service    text COLLATE "C" NOT NULL,
+	from_ns    bigint NOT NULL,
+	until_ns   bigint NOT NULL,
+	updated_ns bigint NOT NULL,
+	PRIMARY KEY (source, org, service)
+);
+CREATE TABLE copy_state (
+	origin     text COLLATE "C" NOT NULL,
+	kind       text COLLATE "C" NOT NULL,
+	last_key   text COLLATE "C" NOT NULL,
+	updated_ns bigint NOT NULL,
+	PRIMARY KEY (origin, kind)
+);
+`,
 }
 
 // afterMigration runs Go steps in the transaction of the migration of that

@@ -41,6 +41,10 @@ var tables = []struct {
 	// the chain: an import appends its record and its rows' hashes; it may
 	// not change or remove one
 	{"chain", "SELECT, INSERT"}, {"chain_rows", "SELECT, INSERT"},
+	// Session History is evidence like the events: a session is
+	// registered, never rewritten by an ingest job. The sync state and a
+	// db copy's progress are bookkeeping the ingest job moves forward.
+	{"sessions", "SELECT, INSERT"}, {"sync_state", "SELECT, INSERT, UPDATE"}, {"copy_state", "SELECT, INSERT, UPDATE"},
 }
 
 // Init creates the schema at url (or brings it up to date) and the three

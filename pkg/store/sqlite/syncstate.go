@@ -5,18 +5,13 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"github.com/auditctl/auditctl/pkg/store"
 )
 
-// SyncState says how far the sync of one remote stream has come: every
-// event of the stream with a time in [From, Until) is in the cache.
-type SyncState struct {
-	Source  string // "jumpcloud"
-	Org     string // organization id; "" for the key's own
-	Service string // a service name, or "all"
-	From    time.Time
-	Until   time.Time
-	Updated time.Time
-}
+// SyncState says how far the sync of one remote stream has come (the
+// type both stores share).
+type SyncState = store.SyncState
 
 // SyncState returns the state of a stream; ok is false when it was never
 // synced.

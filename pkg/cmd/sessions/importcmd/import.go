@@ -50,7 +50,7 @@ type Result struct {
 
 // NewCmdImport builds the command.
 func NewCmdImport(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Store: func(ctx context.Context) (session.Store, error) { return f.DBCreate(ctx) }}
+	opts := &Options{IO: f.IOStreams, Store: func(ctx context.Context) (session.Store, error) { return f.StoreCreate(ctx) }}
 	cmd := &cobra.Command{
 		Use:   "import FILE...",
 		Short: "Register existing recordings as sessions in the cache",
@@ -177,8 +177,8 @@ func run(ctx context.Context, opts *Options) error {
 			}
 		}
 		if err != nil {
-			if ae := audit.ErrorCode(err); ae == audit.ELOCAL || ae == audit.EINTERNAL && !isInput(err) {
-				return err // the cache, not the file: stop
+			if ae := audit.ErrorCode(err); ae == audit.ELOCAL || ae == audit.EREMOTE || ae == audit.EINTERNAL && !isInput(err) {
+				return err // the store, not the file: stop
 			}
 			res.Status, res.Error, res.err = "failed", err.Error(), err
 		}

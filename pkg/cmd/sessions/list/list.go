@@ -16,7 +16,6 @@ import (
 	"github.com/auditctl/auditctl/pkg/cmd/sessions/shared"
 	"github.com/auditctl/auditctl/pkg/cmdutil"
 	"github.com/auditctl/auditctl/pkg/output"
-	"github.com/auditctl/auditctl/pkg/recorder"
 	"github.com/auditctl/auditctl/pkg/session"
 	"github.com/auditctl/auditctl/pkg/store/sqlite"
 )
@@ -42,18 +41,22 @@ type Options struct {
 // recorders left in the spool (the cache was busy) are registered when the
 // cache is free now, and sessions whose recorder died are marked stale.
 // `sessions list` and the console's sessions view run it.
+//
+// Over a PostgreSQL store it does nothing: whether a recorder still runs
+// is known only on the machine it runs on (its lock file), and a team
+// store's readers may not change rows (docs/postgres.md, "Sessions").
 func Refresh(ctx context.Context, store session.Store) error {
-	if db, ok := store.(*sqlite.DB); ok {
-		_ = db.DrainSpool(ctx)
-		store = db.NoWait() // the sweep never waits for an import
+	db, ok := store.(*sqlite.DB)
+	if !ok {
+		return nil
 	}
-	_, err := recorder.MarkStale(ctx, store)
-	return err
+	_ = db.DrainSpool(ctx)
+	return shared.MarkStale(ctx, db)
 }
 
 // NewCmdList builds the command.
 func NewCmdList(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Now: f.Now, Store: func(ctx context.Context) (session.Store, error) { return f.DB(ctx) },
+	opts := &Options{IO: f.IOStreams, Now: f.Now, Store: func(ctx context.Context) (session.Store, error) { return f.Store(ctx) },
 		Refresh: Refresh}
 	cmd := &cobra.Command{
 		Use:   "list",

@@ -54,6 +54,9 @@ func (e *ExitError) Error() string { return fmt.Sprintf("command exited with sta
 // ExitCode is the process exit status.
 func (e *ExitError) ExitCode() int { return e.Code }
 
+// recordWhy says why a recording is made into a cache, not a team store.
+const recordWhy = "the recorder's lock, spool and recording live beside the cache on this machine; record into a cache, then copy it into the team store with 'auditctl db copy'"
+
 // NewCmdRecord builds the command.
 func NewCmdRecord(f *cmdutil.Factory, runF func(*RecordOptions) error) *cobra.Command {
 	opts := &RecordOptions{
@@ -144,7 +147,7 @@ func NewCmdRecord(f *cmdutil.Factory, runF func(*RecordOptions) error) *cobra.Co
 			if p, err := f.ResolveDBPath(); err == nil && store.IsURL(p) {
 				// before anything runs or is written beside a "path" that
 				// is a URL
-				return cmdutil.ErrNotOnPostgres()
+				return cmdutil.ErrLocalOnly("sessions record", recordWhy)
 			}
 			if opts.Dir == "" {
 				if p, err := f.ResolveDBPath(); err == nil {

@@ -25,6 +25,7 @@ import (
 	"github.com/auditctl/auditctl/pkg/sanitize"
 	"github.com/auditctl/auditctl/pkg/session"
 	"github.com/auditctl/auditctl/pkg/store"
+	"github.com/auditctl/auditctl/pkg/store/sqlite"
 )
 
 // RecordingFlags are the flags every command that reads a recording takes,
@@ -107,13 +108,12 @@ func (r *RecordingFlags) lookup(ctx context.Context, id string) (*session.Sessio
 	if err != nil {
 		return nil, err
 	}
-	if store.IsURL(dbPath) {
-		return nil, cmdutil.ErrNotOnPostgres()
+	if !store.IsURL(dbPath) {
+		if _, err := os.Stat(dbPath); err != nil {
+			return nil, audit.Errorf(audit.ENOTFOUND, "%s: no such file, and no cache at %s to look up a session ID in", id, dbPath)
+		}
 	}
-	if _, err := os.Stat(dbPath); err != nil {
-		return nil, audit.Errorf(audit.ENOTFOUND, "%s: no such file, and no cache at %s to look up a session ID in", id, dbPath)
-	}
-	db, err := r.factory.DB(ctx)
+	db, err := r.factory.Store(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -173,19 +173,35 @@ func (r *RecordingFlags) Session(ctx context.Context, id string) *session.Sessio
 	if err != nil {
 		return nil
 	}
-	if _, err := os.Stat(dbPath); err != nil {
-		return nil
+	if !store.IsURL(dbPath) {
+		if _, err := os.Stat(dbPath); err != nil {
+			return nil
+		}
 	}
-	db, err := r.factory.DB(ctx)
+	db, err := r.factory.Store(ctx)
 	if err != nil {
 		return nil
 	}
-	recorder.MarkStale(ctx, db.NoWait()) // best effort: the row is shown as it is otherwise
+	MarkStale(ctx, db) // best effort: the row is shown as it is otherwise
 	s, err := db.FindSession(ctx, id)
 	if err != nil {
 		return nil
 	}
 	return s
+}
+
+// MarkStale marks stale the cache's sessions whose recorder died
+// (recorder.MarkStale, never waiting for an import). Over a PostgreSQL
+// store it does nothing: whether a recorder still runs is known only on
+// the machine it runs on (its lock file), and a team store's readers may
+// not change rows (docs/postgres.md, "Sessions").
+func MarkStale(ctx context.Context, st session.Store) error {
+	db, ok := st.(*sqlite.DB)
+	if !ok {
+		return nil
+	}
+	_, err := recorder.MarkStale(ctx, db.NoWait())
+	return err
 }
 
 // AddJQ registers --jq, as every sessions command with JSON output has it.

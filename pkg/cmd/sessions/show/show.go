@@ -16,17 +16,16 @@ import (
 	"github.com/auditctl/auditctl/pkg/cmd/sessions/shared"
 	"github.com/auditctl/auditctl/pkg/cmdutil"
 	"github.com/auditctl/auditctl/pkg/output"
-	"github.com/auditctl/auditctl/pkg/recorder"
 	"github.com/auditctl/auditctl/pkg/recording"
 	"github.com/auditctl/auditctl/pkg/sanitize"
 	"github.com/auditctl/auditctl/pkg/session"
-	"github.com/auditctl/auditctl/pkg/store/sqlite"
+	"github.com/auditctl/auditctl/pkg/store"
 )
 
 // Options are the flags and dependencies of `sessions show`.
 type Options struct {
 	IO     *cmdutil.IOStreams
-	DB     func(ctx context.Context) (*sqlite.DB, error)
+	Store  func(ctx context.Context) (store.Store, error)
 	Now    func() time.Time
 	ID     string
 	Output string
@@ -39,7 +38,7 @@ type Options struct {
 
 // NewCmdShow builds the command.
 func NewCmdShow(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, DB: f.DB, Now: f.Now}
+	opts := &Options{IO: f.IOStreams, Store: f.Store, Now: f.Now}
 	cmd := &cobra.Command{
 		Use:   "show ID",
 		Short: "Show a session: who, what, when, its files and the user's audit events",
@@ -114,11 +113,11 @@ func run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	db, err := opts.DB(ctx)
+	db, err := opts.Store(ctx)
 	if err != nil {
 		return err
 	}
-	if _, err := recorder.MarkStale(ctx, db.NoWait()); err != nil { // a recorder that died since
+	if err := shared.MarkStale(ctx, db); err != nil { // a recorder that died since
 		return err
 	}
 	s, err := db.FindSession(ctx, opts.ID)

@@ -33,7 +33,7 @@ type Options struct {
 
 // NewCmdTerminate builds the command.
 func NewCmdTerminate(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, DB: f.DB, Now: f.Now}
+	opts := &Options{IO: f.IOStreams, DB: f.LocalDB("sessions terminate", "it signals the recorder, a process on the machine whose cache the recorder writes"), Now: f.Now}
 	cmd := &cobra.Command{
 		Use:   "terminate ID",
 		Short: "End an active session now",

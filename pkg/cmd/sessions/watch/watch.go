@@ -34,7 +34,9 @@ type Options struct {
 
 // NewCmdWatch builds the command.
 func NewCmdWatch(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Store: func(ctx context.Context) (session.Store, error) { return f.DB(ctx) }}
+	opts := &Options{IO: f.IOStreams, Store: func(ctx context.Context) (session.Store, error) {
+		return f.LocalDB("sessions watch", "it follows a recording as its recorder writes it, on the machine whose cache the recorder writes")(ctx)
+	}}
 	opts.Interactive = func(ctx context.Context, path string, done func() bool) error {
 		if !opts.IO.IsStdinTTY() || !opts.IO.IsStdoutTTY() {
 			return audit.Errorf(audit.EUSAGE, "the interactive watch needs a terminal: use --no-tui")

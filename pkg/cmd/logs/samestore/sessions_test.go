@@ -1,0 +1,100 @@
+package samestore_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/auditctl/auditctl/pkg/session"
+	"github.com/auditctl/auditctl/pkg/store/postgres"
+	"github.com/auditctl/auditctl/pkg/store/sqlite"
+)
+
+// copySessions copies every session of the cache at from into the
+// PostgreSQL store at to, through the store seam (session.Store).
+func copySessions(t *testing.T, from, to string) {
+	t.Helper()
+	ctx := context.Background()
+	lite, err := sqlite.OpenExisting(ctx, from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lite.Close()
+	pg, err := postgres.Open(ctx, to, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	all, _, err := lite.FindSessions(ctx, session.Filter{}, session.Page{})
+	if err != nil || len(all) == 0 {
+		t.Fatalf("sessions of the cache: %d, %v", len(all), err)
+	}
+	for _, s := range all {
+		if err := pg.CreateSession(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// sessionsSame runs the sessions commands that read the store on both
+// stores (same: identical stdout, stderr and exit code).
+func sessionsSame(t *testing.T, same func(args ...string) result) {
+	t.Helper()
+	lists := [][]string{
+		{}, {"--since", "7d"}, {"--since", "30d", "--until", "7d"}, {"--category", "database"}, {"--category", "SERVER,website"},
+		{"--user", "*@acme.com"}, {"--user", "nobody"}, {"--user", "NINA*"}, {"--status", "completed"}, {"--status", "active"},
+		{"--has-recording", "yes"}, {"--has-recording", "no"}, {"--min-duration", "00:10"}, {"--max-duration", "00:05"}, {"--search", "10.0"}, {"--search", "ACME"},
+		{"--protocol", "ssh"}, {"--server-os", "linux"}, {"--connector", "*"}, {"--resource", "prod*"},
+		{"--session-id", "demo-db-*"}, {"--limit", "3", "--page", "2"}, {"--limit", "3", "--page", "99"}, {"--active"},
+		{"--connected-from", "WEB"}, {"--resource-id", "*"},
+	}
+	for i, q := range lists {
+		same(append([]string{"sessions", "list", "-o", "json"}, q...)...)
+		if i%3 == 0 {
+			same(append([]string{"sessions", "list", "-o", "table", "--wide"}, q...)...)
+		}
+		if i%4 == 1 {
+			same(append([]string{"sessions", "list", "-o", "csv"}, q...)...)
+		}
+	}
+	same("sessions", "list", "--jq", ".[].id")
+	// Every session by id and by prefix, and the recordings they name.
+	var ids []string
+	r := same("sessions", "list", "-o", "json", "--limit", "1000")
+	var rows []struct {
+		ID           string `json:"id"`
+		HasRecording bool   `json:"has_recording"`
+	}
+	if err := json.Unmarshal([]byte(r.out), &rows); err != nil || len(rows) == 0 {
+		t.Fatalf("sessions list: %v %.200s", err, r.out)
+	}
+	recorded, queries := 0, 0
+	for _, s := range rows {
+		ids = append(ids, s.ID)
+		same("sessions", "show", s.ID, "-o", "json")
+		if r := same("sessions", "show", s.ID, "-o", "table"); r.code != 0 || !strings.Contains(r.out, "Session "+s.ID) {
+			t.Errorf("sessions show %s: exit %d %.300s %s", s.ID, r.code, r.out, r.errOut)
+		}
+		if s.HasRecording {
+			recorded++
+			same("sessions", "info", s.ID, "-o", "json")
+			same("sessions", "cat", s.ID)
+			same("sessions", "keystrokes", s.ID, "--commands")
+			if r := same("sessions", "queries", s.ID, "-o", "json"); r.code == 0 && strings.Contains(r.out, `"query"`) {
+				queries++
+			}
+			same("sessions", "play", s.ID, "--no-tui", "--at", "40%")
+		}
+	}
+	if recorded < 3 || queries == 0 {
+		t.Errorf("%d sessions with a recording read, %d with queries: the demo has 3, one of a database", recorded, queries)
+	}
+	same("sessions", "show", ids[0][:len(ids[0])-2])
+	same("sessions", "show", "demo-")
+	same("sessions", "show", "no-such-session")
+	same("sessions", "queries", "no-such-session")
+	if !strings.HasPrefix(ids[0], "demo-") {
+		t.Errorf("demo sessions: %v", ids)
+	}
+}
