@@ -73,7 +73,7 @@ func TestDBInitAndRoles(t *testing.T) {
 	t.Chdir(dir)
 	env.DBPath = "postgres://alice:s3cret@" + fmt.Sprintf("%s:%d/team?sslmode=disable", srv.Host, srv.Port)
 	for _, args := range [][]string{
-		{"sessions", "list"}, {"sessions", "record", "--", "true"}, {"sessions", "play", "some-id", "--no-tui"},
+		{"sessions", "record", "--", "true"}, {"sessions", "terminate", "some-id"},
 		{"demo"}, {"retention", "status"}, {"verify", "--recordings"},
 	} {
 		err := env.Run(args...)
@@ -81,6 +81,14 @@ func TestDBInitAndRoles(t *testing.T) {
 		if code := cmdutil.ExitCode(err); code != 2 || !strings.Contains(msg, "PostgreSQL") || strings.Contains(msg, "s3cret") {
 			t.Errorf("%v on postgres: exit %d %s", args, code, msg)
 		}
+	}
+	// Session History is there: a reader lists it (empty), and an id
+	// that no session has is not found.
+	if out := env.MustRun("sessions", "list", "-o", "json"); strings.TrimSpace(out) != "[]" {
+		t.Errorf("sessions list as a reader: %q", out)
+	}
+	if err := env.Run("sessions", "play", "some-id", "--no-tui"); cmdutil.ExitCode(err) != 3 {
+		t.Errorf("sessions play of no session: %v", err)
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) > 0 {
 		t.Errorf("the commands wrote %v in the working directory", entries[0].Name())
