@@ -204,8 +204,8 @@ func TestChain(t *testing.T) {
 		if _, err := db.Import(ctx, reader(sample()...), store.ImportOptions{Name: "t"}); err != nil {
 			t.Fatal(err)
 		}
-		// Back to the schema before the chain.
-		if _, err := db.pool.Exec(ctx, "DROP TABLE chain, chain_rows; DROP INDEX event_ids_id; UPDATE auditctl_schema SET version = 3"); err != nil {
+		// Back to the schema before the chain (and the migrations after it).
+		if _, err := db.pool.Exec(ctx, "DROP TABLE chain, chain_rows, sessions, sync_state, copy_state; DROP INDEX event_ids_id; UPDATE auditctl_schema SET version = 3"); err != nil {
 			t.Fatal(err)
 		}
 		db.Close()
