@@ -115,7 +115,10 @@ WITH ids AS (
 SELECT count(*) FROM ids`).Scan(&n); err != nil {
 				return err
 			}
-			return sealImport(ctx, tx, n)
+			if err := sealImport(ctx, tx, n); err != nil {
+				return err
+			}
+			return notifyImported(ctx, tx, n)
 		})
 		var pe *pgconn.PgError
 		if err != nil && attempt < 8 && errors.As(err, &pe) && (pe.Code == "23505" || pe.Code == "40P01") {

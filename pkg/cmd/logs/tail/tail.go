@@ -11,6 +11,7 @@ import (
 	"github.com/auditctl/auditctl/pkg/audit"
 	"github.com/auditctl/auditctl/pkg/cmdutil"
 	"github.com/auditctl/auditctl/pkg/output"
+	"github.com/auditctl/auditctl/pkg/store"
 	"github.com/spf13/cobra"
 )
 
@@ -19,7 +20,9 @@ type TailOptions struct {
 	IO      *cmdutil.IOStreams
 	Now     func() time.Time
 	Service func(ctx context.Context, remote string) (audit.EventService, error)
-	// Wait waits for the next poll (default: Interval, or the context).
+	// Wait waits for the next poll (default: Interval, or the context;
+	// on a store that notifies, such as PostgreSQL, until it says new
+	// events were stored, or Interval).
 	Wait func(ctx context.Context, d time.Duration) error
 
 	Filter   cmdutil.FilterOptions
@@ -29,6 +32,9 @@ type TailOptions struct {
 	Lines    int
 	Follow   bool
 	Interval time.Duration
+	// IntervalSet says --interval was given (else a store that notifies
+	// polls every store.FallbackPoll only).
+	IntervalSet bool
 	Lookback time.Duration
 	Lag      time.Duration
 }
@@ -52,6 +58,11 @@ func NewCmdTail(f *cmdutil.Factory, runF func(*TailOptions) error) *cobra.Comman
 			actor, ip, status, description; --columns chooses), cut to the
 			terminal's width unless --wide; times are UTC unless --tz or TZ say
 			otherwise.
+
+			On a PostgreSQL store (--db postgres://…) -f does not poll: each
+			import notifies as it commits (LISTEN/NOTIFY) and new events are
+			printed at once; it still looks every --interval (default there: 1m)
+			in case a notification was lost, as when the connection drops.
 		`),
 		Example: heredoc.Doc(`
 			auditctl logs tail -f --status failure
@@ -60,6 +71,7 @@ func NewCmdTail(f *cmdutil.Factory, runF func(*TailOptions) error) *cobra.Comman
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Output = f.Output
+			opts.IntervalSet = cmd.Flags().Changed("interval")
 			if runF != nil {
 				return runF(opts)
 			}
@@ -70,7 +82,7 @@ func NewCmdTail(f *cmdutil.Factory, runF func(*TailOptions) error) *cobra.Comman
 	fl := cmd.Flags()
 	fl.IntVarP(&opts.Lines, "lines", "n", 10, "how many of the latest events to print first")
 	fl.BoolVarP(&opts.Follow, "follow", "f", false, "keep printing new events")
-	fl.DurationVar(&opts.Interval, "interval", 5*time.Second, "with -f, time between polls")
+	fl.DurationVar(&opts.Interval, "interval", 5*time.Second, "with -f, time between polls (on PostgreSQL, which notifies: between checks in case a notification was lost; default 1m there)")
 	fl.DurationVar(&opts.Lookback, "lookback", 20*time.Minute, "with -f, how far before the newest event each poll looks for late events")
 	fl.DurationVar(&opts.Lag, "lag", 2*time.Minute, "with --remote, leave out the newest events (they can still arrive out of order)")
 	fl.StringVar(&opts.Remote, "remote", "", "tail this remote API instead of the cache: jumpcloud")
@@ -114,6 +126,19 @@ func tailRun(ctx context.Context, opts *TailOptions) error {
 		return err
 	}
 	wait := opts.Wait
+	if n, ok := svc.(store.Notifier); ok && opts.Follow && wait == nil {
+		// Listen before the first read: an import that commits after it
+		// wakes the first wait.
+		l, err := n.Listen(ctx)
+		if err != nil {
+			return err
+		}
+		defer l.Close()
+		wait = l.Wait
+		if !opts.IntervalSet {
+			opts.Interval = store.FallbackPoll
+		}
+	}
 	if wait == nil {
 		wait = func(ctx context.Context, d time.Duration) error {
 			t := time.NewTimer(d)
