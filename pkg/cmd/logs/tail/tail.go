@@ -35,8 +35,8 @@ type TailOptions struct {
 	// IntervalSet says --interval was given (else a store that notifies
 	// polls every store.FallbackPoll only).
 	IntervalSet bool
-	Lookback time.Duration
-	Lag      time.Duration
+	Lookback    time.Duration
+	Lag         time.Duration
 }
 
 // NewCmdTail builds the command.
