@@ -183,27 +183,37 @@ func tailRun(ctx context.Context, opts *TailOptions) error {
 		if err != nil {
 			return err
 		}
+		if len(evs) > 0 {
+			newest = evs[0].Time
+		}
 		slices.Reverse(evs)
 		if err := write(evs); err != nil {
 			return err
 		}
 	}
-	// Everything up to now counts as seen, printed or not.
-	last, _, err := svc.FindEvents(ctx, f, audit.Page{Limit: 1, NoTotal: true})
-	if err != nil {
-		return err
-	}
-	if len(last) > 0 {
-		newest = last[0].Time
-	} else {
-		newest = opts.Now()
-	}
 	if !opts.Follow {
 		return nil
 	}
+	// Everything up to the newest event counts as seen, printed or not.
+	if newest.IsZero() {
+		last, _, err := svc.FindEvents(ctx, f, audit.Page{Limit: 1, NoTotal: true})
+		if err != nil {
+			return err
+		}
+		if len(last) > 0 {
+			newest = last[0].Time
+		} else {
+			newest = opts.Now()
+		}
+	}
+	// Only up to it: an event stored since the reads above, newer than
+	// it, is new.
 	mark := func(from time.Time) error {
 		g := f
-		g.Since, g.Until = from, f.Until
+		g.Since = from
+		if u := newest.Add(time.Nanosecond); g.Until.IsZero() || u.Before(g.Until) {
+			g.Until = u
+		}
 		return svc.EachEvent(ctx, g, audit.Page{Sort: []audit.SortKey{{Field: audit.FieldTime}}}, func(e *audit.Event) error {
 			seen[seenKey{e.Source, e.ID}] = e.Time
 			return nil

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -145,5 +146,68 @@ func TestFollowRemote(t *testing.T) {
 	}
 	if want := "old3 old4 a late b"; strings.Join(got, " ") != want {
 		t.Fatalf("printed %v, want %s", got, want)
+	}
+}
+
+// afterFirstRead is a service that stores an event right after its
+// first read returns, as an import by another process may.
+type afterFirstRead struct {
+	audit.EventService
+	once  sync.Once
+	store func()
+}
+
+func (s *afterFirstRead) FindEvents(ctx context.Context, f audit.Filter, p audit.Page) ([]*audit.Event, int, error) {
+	evs, n, err := s.EventService.FindEvents(ctx, f, p)
+	s.once.Do(s.store)
+	return evs, n, err
+}
+
+// An event stored between tail's first read and its first wait is new:
+// it is printed at the first look, not counted as seen with what was
+// there before.
+func TestFollowEventDuringStart(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	store := func(evs ...*audit.Event) {
+		if _, err := db.Import(ctx, &jumpcloud.EventSlice{Events: evs}, sqlite.ImportOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store(ev("old", now.Add(-time.Minute), "Login"))
+	for i, lines := range []string{"1", "0"} {
+		io, _, out, _ := cmdutil.Test()
+		var opts *TailOptions
+		cmd := NewCmdTail(&cmdutil.Factory{IOStreams: io, Now: func() time.Time { return now }}, func(o *TailOptions) error { opts = o; return nil })
+		cmd.SetArgs([]string{"-n", lines, "-f"})
+		if err := cmd.Execute(); err != nil {
+			t.Fatal(err)
+		}
+		opts.Output = "ndjson"
+		id := "between" + lines
+		opts.Service = func(context.Context, string) (audit.EventService, error) {
+			return &afterFirstRead{EventService: db, store: func() { store(ev(id, now.Add(time.Duration(i+1)*time.Second), "Login")) }}, nil
+		}
+		polls := 0
+		rctx, rcancel := context.WithCancel(ctx)
+		opts.Wait = func(ctx context.Context, d time.Duration) error {
+			if polls == 1 {
+				rcancel()
+				return ctx.Err()
+			}
+			polls++
+			return nil
+		}
+		if err := tailRun(rctx, opts); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out.String(), `"`+id+`"`) {
+			t.Errorf("-n %s: an event stored during the start was not printed:\n%s", lines, out)
+		}
 	}
 }
