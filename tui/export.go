@@ -17,6 +17,7 @@ import (
 	"github.com/auditctl/auditctl/pkg/cmd/logs/export"
 	"github.com/auditctl/auditctl/pkg/encrypt"
 	"github.com/auditctl/auditctl/pkg/output"
+	"github.com/auditctl/auditctl/pkg/query"
 	"github.com/auditctl/auditctl/pkg/sanitize"
 )
 
@@ -39,18 +40,35 @@ const (
 	exRecipients
 	exPass
 	exConfirm
+	exCSVRaw   // csv: --csv-raw
+	exArmor    // encrypted: --armor
+	exManifest // --manifest
 	exRows
 )
 
-var exportLabels = [exRows]string{"Format", "File", "Encryption", "Recipients", "Passphrase", "Confirm"}
+var exportLabels = [exRows]string{"Format", "File", "Encryption", "Recipients", "Passphrase", "Confirm",
+	"CSV formulas", "Armor", "Manifest"}
+
+// isChoice says whether row r is chosen with ← → (else typed in).
+func isChoice(r int) bool {
+	switch r {
+	case exFormat, exEncrypt, exCSVRaw, exArmor, exManifest:
+		return true
+	}
+	return false
+}
 
 // exportPanel is the export form, then the running export's progress.
 type exportPanel struct {
 	format, enc int
-	row         int
-	inputs      [exRows]textinput.Model
-	err         string
-	overwrite   string // the path the user agreed to replace
+	// csvRaw keeps spreadsheet formulas in CSV cells (--csv-raw); armor
+	// writes the age file as ASCII (--armor); manifest writes the signed
+	// manifest beside the file (--manifest).
+	csvRaw, armor, manifest bool
+	row                     int
+	inputs                  [exRows]textinput.Model
+	err                     string
+	overwrite               string // the path the user agreed to replace
 
 	job *exportJob // running or done
 }
@@ -110,14 +128,43 @@ func (p *exportPanel) rows() []int {
 	case 2:
 		r = append(r, exPass, exConfirm)
 	}
-	return r
+	if p.enc > 0 {
+		r = append(r, exArmor)
+	}
+	if exportFormats[p.format] == output.FormatCSV {
+		r = append(r, exCSVRaw)
+	}
+	return append(r, exManifest)
+}
+
+// choice is what a choice row shows.
+func (p *exportPanel) choice(r int) string {
+	yes := func(b bool, y, n string) string {
+		if b {
+			return y
+		}
+		return n
+	}
+	switch r {
+	case exFormat:
+		return string(exportFormats[p.format])
+	case exEncrypt:
+		return exportEncryptions[p.enc]
+	case exCSVRaw:
+		return yes(p.csvRaw, "kept as they are (--csv-raw)", "neutralized with a ' prefix")
+	case exArmor:
+		return yes(p.armor, "ASCII (--armor)", "binary")
+	case exManifest:
+		return yes(p.manifest, "signed, beside the file (--manifest)", "none")
+	}
+	return ""
 }
 
 func (p *exportPanel) focus() tea.Cmd {
 	for i := range p.inputs {
 		p.inputs[i].Blur()
 	}
-	if p.row == exFormat || p.row == exEncrypt {
+	if isChoice(p.row) {
 		return nil
 	}
 	return p.inputs[p.row].Focus()
@@ -183,9 +230,18 @@ func (m *Model) exportKey(k tea.KeyPressMsg) tea.Cmd {
 			p.enc = (p.enc + d + len(exportEncryptions)) % len(exportEncryptions)
 			p.setExt()
 			return nil
+		case exCSVRaw:
+			p.csvRaw = !p.csvRaw
+			return nil
+		case exArmor:
+			p.armor = !p.armor
+			return nil
+		case exManifest:
+			p.manifest = !p.manifest
+			return nil
 		}
 	}
-	if p.row == exFormat || p.row == exEncrypt {
+	if isChoice(p.row) {
 		return nil
 	}
 	var cmd tea.Cmd
@@ -225,6 +281,8 @@ func (m *Model) startExport() tea.Cmd {
 		p.err = "type a passphrase"
 	case p.enc == 2 && p.inputs[exPass].Value() != p.inputs[exConfirm].Value():
 		p.err = "the two passphrases differ"
+	case p.manifest && m.opt.SigningKey == nil:
+		p.err = "no signing key here: a manifest cannot be signed"
 	}
 	if p.err != "" {
 		return nil
@@ -254,6 +312,18 @@ func (m *Model) startExport() tea.Cmd {
 	case 2:
 		fl.Passphrase, pass = true, p.inputs[exPass].Value()
 	}
+	fl.Armor = p.enc > 0 && p.armor
+	csvRaw := exportFormats[p.format] == output.FormatCSV && p.csvRaw
+	var mo *export.ManifestOptions
+	if p.manifest {
+		// the filter as `logs export` takes it: the whole of it as a
+		// query (export has no default window)
+		mo = &export.ManifestOptions{Now: m.now(), Args: []string{}, ChainHead: m.opt.ChainHead}
+		if q := query.Format(m.logs.filter); q != "" {
+			mo.Args = []string{"--query=" + q}
+		}
+	}
+	signingKey := m.opt.SigningKey
 	for _, i := range []int{exPass, exConfirm} {
 		p.inputs[i].SetValue("") // not kept longer than needed
 	}
@@ -271,12 +341,30 @@ func (m *Model) startExport() tea.Cmd {
 			Ask:              func(context.Context) (string, error) { return pass, nil },
 			ScryptWorkFactor: scrypt,
 		}
+		var created string
+		if mo != nil {
+			// before the export: a key that cannot be had fails at once
+			var err error
+			if mo.Key, created, err = signingKey(); err != nil {
+				return exportDoneMsg{id: job.id, err: err}
+			}
+		}
 		if err := out.Prepare(ctx, cfg, &fl, env); err != nil {
 			return exportDoneMsg{id: job.id, err: err}
 		}
-		st, err := export.Events(ctx, svc, f, audit.Page{Sort: []audit.SortKey{{Field: audit.FieldTime}}}, format, false, out,
+		st, err := export.Events(ctx, svc, f, audit.Page{Sort: []audit.SortKey{{Field: audit.FieldTime}}}, format, csvRaw, out,
 			func(n int) { job.n.Store(int64(n)) })
-		return exportDoneMsg{id: job.id, n: st.N, said: out.Said(), err: err}
+		said := out.Said()
+		if err == nil && mo != nil {
+			var mpath string
+			if mpath, err = export.WriteManifest(ctx, path, *mo, format, f, out.Encrypter != nil, st); err == nil {
+				said += "; the signed manifest " + sanitize.String(mpath)
+				if created != "" {
+					said += " (signing key created: " + sanitize.String(created) + ")"
+				}
+			}
+		}
+		return exportDoneMsg{id: job.id, n: st.N, said: said, err: err}
 	}
 	return tea.Batch(run, m.exportTick(job.id))
 }
@@ -343,12 +431,9 @@ func (m *Model) exportLines() []string {
 	}
 	for _, r := range p.rows() {
 		var val string
-		switch r {
-		case exFormat:
-			val = "‹ " + string(exportFormats[p.format]) + " ›"
-		case exEncrypt:
-			val = "‹ " + exportEncryptions[p.enc] + " ›"
-		default:
+		if isChoice(r) {
+			val = "‹ " + p.choice(r) + " ›"
+		} else {
 			val = p.inputs[r].View()
 		}
 		label := fmt.Sprintf("  %-12s", exportLabels[r])

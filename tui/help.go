@@ -22,7 +22,7 @@ var keyTable = [][2]string{
 	{"w", "pivot: the event's whole workflow, as a timeline"},
 	{"backspace", "back from the last pivot, as it was"},
 	{"t", "live tail on/off: new events appear at the top"},
-	{"e", "export the result: format, file, age encryption; x cancels"},
+	{"e", "export: format, file, age, armor, --csv-raw, manifest; x cancels"},
 	{"c", "clear the query and the panel (the command line's flags stay)"},
 	{"tab  shift+tab  1 2 3", "the next / previous view; the overview, the logs, the sessions"},
 	{"enter (overview)", "open the logs filtered to the number chosen"},

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"io"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/charmbracelet/colorprofile"
 
 	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/chain"
 	"github.com/auditctl/auditctl/pkg/config"
 	"github.com/auditctl/auditctl/pkg/output"
 	"github.com/auditctl/auditctl/pkg/session"
@@ -50,6 +52,13 @@ type Options struct {
 	// Config reads the config file (export.require_encryption refuses
 	// an unencrypted export); nil: no config file.
 	Config func() (*config.File, error)
+	// SigningKey is the key that signs an export's manifest (that of
+	// `logs export --manifest`) and, when it was created now, its file;
+	// nil: the export form offers no manifest that can be signed.
+	SigningKey func() (key ed25519.PrivateKey, created string, err error)
+	// ChainHead reads the store's chain head for a manifest (nil with
+	// --remote: no chain).
+	ChainHead func(ctx context.Context) (*chain.ManifestChain, error)
 	// ScryptWorkFactor is the export passphrase's scrypt work (log2; 0:
 	// age's default). Tests lower it.
 	ScryptWorkFactor int

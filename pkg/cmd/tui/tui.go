@@ -6,6 +6,7 @@ package tui
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"io"
 	"time"
 
@@ -14,6 +15,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/chain"
+	"github.com/auditctl/auditctl/pkg/cmd/logs/export"
 	"github.com/auditctl/auditctl/pkg/cmd/sessions/list"
 	"github.com/auditctl/auditctl/pkg/cmd/sessions/play"
 	"github.com/auditctl/auditctl/pkg/cmd/sessions/shared"
@@ -167,8 +170,22 @@ func run(ctx context.Context, opts *Options) error {
 		Events: svc, Compile: compile, Query: opts.Filter.Query, Where: where,
 		Color: opts.IO.ColorEnabled(), In: opts.IO.In, Out: opts.IO.RawOut(),
 		Config: opts.Factory.Config,
+		// the key of `logs export --manifest`; its creation is said in
+		// the console, not on stderr under the screen
+		SigningKey: func() (ed25519.PrivateKey, string, error) {
+			path, err := opts.Factory.KeyPath()
+			if err != nil {
+				return nil, "", err
+			}
+			key, created, err := chain.LoadOrCreateKey(path)
+			if err != nil || !created {
+				return key, "", err
+			}
+			return key, path, nil
+		},
 	}
 	if opts.Remote == "" {
+		o.ChainHead = export.ChainHead(opts.Factory)
 		db, err := opts.Factory.DB(ctx)
 		if err != nil {
 			return err

@@ -53,20 +53,25 @@ type ExportOptions struct {
 	ChainHead  func(ctx context.Context) (*chain.ManifestChain, error)
 }
 
+// ChainHead reads the chain head of f's store, for a manifest.
+func ChainHead(f *cmdutil.Factory) func(ctx context.Context) (*chain.ManifestChain, error) {
+	return func(ctx context.Context) (*chain.ManifestChain, error) {
+		db, err := f.Store(ctx)
+		if err != nil {
+			return nil, err
+		}
+		seq, link, err := db.ChainHead(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return &chain.ManifestChain{Seq: seq, Head: hex.EncodeToString(link[:])}, nil
+	}
+}
+
 // NewCmdExport builds the command.
 func NewCmdExport(f *cmdutil.Factory, runF func(*ExportOptions) error) *cobra.Command {
 	opts := &ExportOptions{IO: f.IOStreams, Now: f.Now, Service: f.EventService, Config: f.Config, SigningKey: f.SigningKey,
-		ChainHead: func(ctx context.Context) (*chain.ManifestChain, error) {
-			db, err := f.Store(ctx)
-			if err != nil {
-				return nil, err
-			}
-			seq, link, err := db.ChainHead(ctx)
-			if err != nil {
-				return nil, err
-			}
-			return &chain.ManifestChain{Seq: seq, Head: hex.EncodeToString(link[:])}, nil
-		}}
+		ChainHead: ChainHead(f)}
 	filterFlags := map[string]bool{} // the flags of AddFilterFlags, for the manifest
 	cmd := &cobra.Command{
 		Use:   "export",
@@ -226,24 +231,54 @@ func exportRun(ctx context.Context, opts *ExportOptions) error {
 	if err != nil {
 		return err
 	}
-	n, first, last := st.N, st.First, st.Last
 	if opts.OutFile != "" && opts.OutFile != "-" && !opts.Quiet {
-		fmt.Fprintf(opts.IO.ErrOut, "exported %d events to %s%s\n", n, sanitize.String(opts.OutFile), out.Said())
+		fmt.Fprintf(opts.IO.ErrOut, "exported %d events to %s%s\n", st.N, sanitize.String(opts.OutFile), out.Said())
 	}
 	if !opts.Manifest {
 		return nil
 	}
-	m := &chain.Manifest{Version: 1, Tool: "auditctl " + version.Version, Created: audit.FormatTime(opts.Now()),
-		File: filepath.Base(opts.OutFile), Format: string(format), Events: int64(n),
-		Filter: chain.ManifestFilter{Args: opts.FilterArgs}}
+	var head func(context.Context) (*chain.ManifestChain, error)
+	if opts.Remote == "" {
+		head = opts.ChainHead
+	}
+	path, err := WriteManifest(ctx, opts.OutFile, ManifestOptions{Now: opts.Now(), Args: opts.FilterArgs, Key: key, ChainHead: head},
+		format, filter, out.Encrypter != nil, st)
+	if err != nil {
+		return err
+	}
+	if !opts.Quiet {
+		fmt.Fprintf(opts.IO.ErrOut, "wrote the signed manifest %s (check: auditctl verify --manifest %s)\n", sanitize.String(path), sanitize.String(path))
+	}
+	return nil
+}
+
+// ManifestOptions say how an export's signed manifest is made.
+type ManifestOptions struct {
+	Now  time.Time          // when it is made
+	Args []string           // the filter as given (flags: --action=DeleteUser, --query=…)
+	Key  ed25519.PrivateKey // the signing key
+	// ChainHead reads the store's chain head when the export finished;
+	// nil for a remote API (no chain).
+	ChainHead func(ctx context.Context) (*chain.ManifestChain, error)
+}
+
+// WriteManifest writes file+chain.ManifestSuffix, the signed manifest of
+// the export st (of filter, in format, encrypted or not) written to file:
+// its events, their time range, the filter, the file's size and SHA-256,
+// the chain head. It returns the manifest's path. `logs export
+// --manifest` and the console's export (auditctl tui, e) write it.
+func WriteManifest(ctx context.Context, file string, mo ManifestOptions, format output.Format, filter audit.Filter, encrypted bool, st Stats) (string, error) {
+	m := &chain.Manifest{Version: 1, Tool: "auditctl " + version.Version, Created: audit.FormatTime(mo.Now),
+		File: filepath.Base(file), Format: string(format), Events: int64(st.N),
+		Filter: chain.ManifestFilter{Args: mo.Args}}
 	if m.Filter.Args == nil {
 		m.Filter.Args = []string{}
 	}
-	if out.Encrypter != nil {
+	if encrypted {
 		m.Encryption = "age"
 	}
-	if n > 0 {
-		m.First, m.Last = first.UTC().Format(time.RFC3339Nano), last.UTC().Format(time.RFC3339Nano)
+	if st.N > 0 {
+		m.First, m.Last = st.First.UTC().Format(time.RFC3339Nano), st.Last.UTC().Format(time.RFC3339Nano)
 	}
 	if !filter.Since.IsZero() {
 		m.Filter.Since = filter.Since.UTC().Format(time.RFC3339Nano)
@@ -251,25 +286,23 @@ func exportRun(ctx context.Context, opts *ExportOptions) error {
 	if !filter.Until.IsZero() {
 		m.Filter.Until = filter.Until.UTC().Format(time.RFC3339Nano)
 	}
-	if opts.Remote == "" {
-		if m.Chain, err = opts.ChainHead(ctx); err != nil {
-			return err
+	var err error
+	if mo.ChainHead != nil {
+		if m.Chain, err = mo.ChainHead(ctx); err != nil {
+			return "", err
 		}
 	}
-	if m.SHA256, m.Bytes, err = chain.FileHash(opts.OutFile); err != nil {
-		return audit.Errorf(audit.ELOCAL, "manifest: %v", err)
+	if m.SHA256, m.Bytes, err = chain.FileHash(file); err != nil {
+		return "", audit.Errorf(audit.ELOCAL, "manifest: %v", err)
 	}
-	if err := m.Sign(key); err != nil {
-		return err
+	if err := m.Sign(mo.Key); err != nil {
+		return "", err
 	}
-	path := opts.OutFile + chain.ManifestSuffix
+	path := file + chain.ManifestSuffix
 	if err := atomicfile.Write(path, 0o600, func(w io.Writer) error { return chain.WriteManifest(w, m) }); err != nil {
-		return audit.Errorf(audit.ELOCAL, "manifest %s: %v", path, err)
+		return "", audit.Errorf(audit.ELOCAL, "manifest %s: %v", path, err)
 	}
-	if !opts.Quiet {
-		fmt.Fprintf(opts.IO.ErrOut, "wrote the signed manifest %s (check: auditctl verify --manifest %s)\n", sanitize.String(path), sanitize.String(path))
-	}
-	return nil
+	return path, nil
 }
 
 // Stats say what Events wrote.
