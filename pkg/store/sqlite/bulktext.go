@@ -430,5 +430,8 @@ func (im *importRun) publishIn(ctx context.Context, c *sql.Conn) error {
 	if _, err := c.ExecContext(ctx, "DELETE FROM unpublished"); err != nil {
 		return fmt.Errorf("publish: %w", err)
 	}
+	if err := recountHours(ctx, c, im.hours.hours); err != nil {
+		return err
+	}
 	return sealImport(ctx, c, im.batch, left < im.hidden)
 }

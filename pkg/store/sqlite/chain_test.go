@@ -49,6 +49,15 @@ func mustClean(t *testing.T, db *DB, wantEvents int64) {
 	if len(rep.Findings) > 0 || rep.Events != wantEvents {
 		t.Fatalf("want a clean chain over %d events, got %d events checked, findings %+v", wantEvents, rep.Events, rep.Findings)
 	}
+	mustHours(t, db)
+}
+
+// mustHours: the counts per hour are the events' (hours.go).
+func mustHours(t *testing.T, db *DB) {
+	t.Helper()
+	if err := db.CheckHourCounts(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // behindTheBack runs SQL on the cache file through a connection of its own,
@@ -324,7 +333,7 @@ func TestMigrationSealsExistingRows(t *testing.T) {
 	db := openTestWithSample(t)
 	path := db.Path()
 	// back to a cache as migration 5 left it
-	if _, err := db.SQL().ExecContext(ctx, "DROP TABLE chain; DROP TABLE chain_rows; PRAGMA user_version = 5"); err != nil {
+	if _, err := db.SQL().ExecContext(ctx, "DROP TABLE chain; DROP TABLE chain_rows; DROP TABLE event_hours; PRAGMA user_version = 5"); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()

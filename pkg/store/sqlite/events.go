@@ -469,6 +469,9 @@ func countEvents(ctx context.Context, db querier, f audit.Filter) (int64, error)
 	if err != nil {
 		return 0, err
 	}
+	if n, ok, err := hourCount(ctx, db, q); ok || err != nil {
+		return n, err
+	}
 	sqlText := "SELECT count(*) FROM " + q.from + q.whereSQL()
 	if w, ok := windowCount(q); ok {
 		sqlText = w
@@ -488,11 +491,7 @@ func countEvents(ctx context.Context, db querier, f audit.Filter) (int64, error)
 // per distinct status). Both the skip scan and the ranges compare with the
 // column's collation (NOCASE), so statuses differing only in case are one
 // range and counted once.
-const windowStatusCount = `WITH RECURSIVE s(v) AS (
-	SELECT (SELECT status FROM events INDEXED BY events_status ORDER BY status LIMIT 1)
-	UNION ALL
-	SELECT (SELECT status FROM events INDEXED BY events_status WHERE status > s.v ORDER BY status LIMIT 1) FROM s WHERE s.v IS NOT NULL
-)
+const windowStatusCount = statusSkipScan + `
 SELECT coalesce(sum((SELECT count(*) FROM events e INDEXED BY events_status WHERE e.status = s.v AND %[1]s)), 0) FROM s WHERE s.v IS NOT NULL`
 
 // windowCount is the statement of windowStatusCount for q, when q is only
@@ -647,6 +646,10 @@ func (db *DB) DeleteEventsWith(ctx context.Context, f audit.Filter, inTx func(c 
 			return err
 		}
 		n, _ = res.RowsAffected()
+		// They leave the counts per hour with this commit (hours.go).
+		if err := recountHidden(ctx, c); err != nil {
+			return err
+		}
 		if inTx != nil {
 			if err := inTx(c, n); err != nil {
 				return err

@@ -417,7 +417,7 @@ func TestMigrationTwoFillsSources(t *testing.T) {
 	}
 	mustImport(t, db, sample()...)
 	// back to a cache as migration 1 left it
-	if _, err := db.SQL().ExecContext(ctx, "DROP TABLE sources; DROP TABLE sessions; DROP TABLE unpublished; DROP TABLE chain; DROP TABLE chain_rows; PRAGMA user_version = 1"); err != nil {
+	if _, err := db.SQL().ExecContext(ctx, "DROP TABLE sources; DROP TABLE sessions; DROP TABLE unpublished; DROP TABLE chain; DROP TABLE chain_rows; DROP TABLE event_hours; PRAGMA user_version = 1"); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()

@@ -73,6 +73,9 @@ type importRun struct {
 	// the rows earlier slices left in unpublished.
 	batch  *chain.Batch
 	hidden int
+	// hours: every hour of the records read, recounted when the import
+	// publishes (hours.go).
+	hours hourSet
 	// text, when set, takes the rows' indexed text instead of the cache's
 	// index: the index is built apart (bulktext.go). decided: whether to
 	// was decided in the first slice.
@@ -294,7 +297,11 @@ func (im *importRun) slice(ctx context.Context) func(*sql.Conn) error {
 		if !im.eof || im.publishing {
 			return nil
 		}
-		// The publishing transaction seals the import (chain.go).
+		// The publishing transaction seals the import (chain.go) and
+		// recounts its hours (hours.go).
+		if err := recountHours(ctx, c, im.hours.hours); err != nil {
+			return err
+		}
 		return sealImport(ctx, c, im.batch, adopted)
 	}
 }
@@ -330,6 +337,7 @@ func (im *importRun) store(ins *inserter, batch []readItem) (end bool, n int, er
 			return false, n, &audit.InputError{File: opt.Name, Record: im.record, Field: it.invalid.field, Err: it.invalid}
 		}
 		n += 2*len(it.e.Raw) + len(it.fts)
+		im.hours.add(it.key)
 		key, added, err := ins.insert(it)
 		if err != nil {
 			return false, n, fmt.Errorf("store record %d (id %q): %w", im.record, it.e.ID, err)

@@ -153,12 +153,23 @@ CREATE TABLE chain_rows (
 	hash  BLOB NOT NULL
 );
 `,
+	// 7: the visible events and failures of each hour (hours.go), kept by
+	// the writers that change what readers see; filled here from the
+	// events already stored.
+	`
+CREATE TABLE event_hours (
+	hour     INTEGER PRIMARY KEY,
+	events   INTEGER NOT NULL,
+	failures INTEGER NOT NULL
+);
+`,
 }
 
 // migrationCode runs in the transaction of the migration of that number,
 // after its SQL.
 var migrationCode = map[int]func(context.Context, *sql.Conn) error{
 	6: sealExisting,
+	7: fillHours,
 }
 
 func (db *DB) migrate(ctx context.Context) error {
