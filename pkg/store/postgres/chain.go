@@ -8,7 +8,6 @@ import (
 	mrand "math/rand/v2"
 	"time"
 
-	"github.com/auditctl/auditctl/pkg/audit"
 	"github.com/auditctl/auditctl/pkg/chain"
 	"github.com/auditctl/auditctl/pkg/store"
 	"github.com/jackc/pgx/v5"
@@ -66,16 +65,6 @@ func newBatchID() int64 { return mrand.Int64N(1<<62) + 1 }
 // SetSigner sets where a legitimate deletion (retention) gets the key
 // that signs its checkpoint.
 func (db *DB) SetSigner(fn func() (ed25519.PrivateKey, error)) { db.signer = fn }
-
-// stageHash is the row hash of a staged event (the staging table's hash
-// column).
-func (s *source) stageHash(e *audit.Event) []byte {
-	if s.rh == nil {
-		s.rh = chain.NewRowHasher()
-	}
-	h := chain.EventRowHash(s.rh, e)
-	return h[:]
-}
 
 // sealImport seals, in the import's transaction tx, the events it
 // inserted (n of them): those staged whose identity this transaction

@@ -1,12 +1,17 @@
 package postgres
 
 import (
+	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"net/netip"
+	"os"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -18,23 +23,47 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// Import stores every event of r: the records stream through COPY into a
-// temporary staging table of this connection, the partitions their months
-// need are created (each in a short transaction of its own), and one
-// transaction inserts the new events: their identities into event_ids
-// first, ON CONFLICT DO NOTHING, then the events and documents of those
-// that went in. So a file is stored whole or not at all, readers see it
-// appear at once, importing it again adds nothing, and concurrent
-// importers (on any machine) of the same events store each once: the
-// second waits on the first's uncommitted identity and then skips it.
+// Import stores every event of r in four steps:
+//
+//  1. The records are read, validated, keyed and tokenized, and each is
+//     encoded once as the binary COPY rows of events and event_docs, which
+//     go to a spool file of this process (deleted as soon as it is made,
+//     so nothing outlives the process); only its identity (record number,
+//     key, source, id) streams through COPY into a small temporary staging
+//     table of this connection.
+//  2. The partitions the file's months need are created (each in a short
+//     transaction of its own), repeated identities within the file are
+//     dropped (the first record stands) and keys another event holds move
+//     to a free slot, on the staging table.
+//  3. One transaction inserts the identities into event_ids ON CONFLICT DO
+//     NOTHING (one set operation, sorted, so concurrent importers lock in
+//     one order), which returns the records that went in, then COPYs
+//     those records' rows from the spool straight into events and
+//     event_docs, in binary.
+//
+// So a file is stored whole or not at all, readers see it appear at once,
+// importing it again adds nothing, and concurrent importers (on any
+// machine) of the same events store each once: the second waits on the
+// first's uncommitted identity and then skips it. The transaction commits
+// with synchronous_commit off: it is still atomic, but a server crash in
+// the instant after the commit may lose this last file (import it again:
+// that adds nothing twice).
 func (db *DB) Import(ctx context.Context, r audit.EventReader, opt store.ImportOptions) (audit.ImportResult, error) {
 	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return audit.ImportResult{}, db.wrap(err)
 	}
 	defer conn.Release()
-	src := &source{r: r, opt: opt, tok: store.NewTokenizer(), months: map[int64]time.Time{}}
+	sp, err := newSpool()
+	if err != nil {
+		return audit.ImportResult{}, err
+	}
+	defer sp.close()
+	free := make(chan *batch, 16)
+	in, stop := prefetch(r, opt, free)
+	src := &source{opt: opt, months: map[int64]time.Time{}, sp: sp, in: in, stop: stop, free: free}
 	res, err := db.importOn(ctx, conn, src)
+	stop()
 	if opt.Progress != nil {
 		opt.Progress(src.res.Read)
 	}
@@ -47,21 +76,17 @@ func (db *DB) Import(ctx context.Context, r audit.EventReader, opt store.ImportO
 	return res, nil
 }
 
-const stageCols = `seq bigint NOT NULL, id bigint NOT NULL, source text COLLATE "C", ext_id text COLLATE "C", time_ns bigint,
-	service text, action text, category text, workflow_id text, workflow_type text,
-	actor text, actor_id text, actor_type text, target text, target_id text, target_type text,
-	ip text, ipaddr inet, client text, user_agent text, status text, error text, duration_ms bigint,
-	tenant text, description text, toks text[],
-	geo text, params text, custom text, before text, after text, raw text, ptext text, hash bytea`
+// The staging table holds identities only (and each row's chain hash, for
+// sealImport): the rows themselves wait in the spool.
+const stageCols = `seq bigint NOT NULL, id bigint NOT NULL, source text COLLATE "C", ext_id text COLLATE "C", hash bytea`
 
-var copyCols = []string{"seq", "id", "source", "ext_id", "time_ns", "service", "action", "category", "workflow_id", "workflow_type",
-	"actor", "actor_id", "actor_type", "target", "target_id", "target_type", "ip", "ipaddr", "client", "user_agent",
-	"status", "error", "duration_ms", "tenant", "description", "toks",
-	"geo", "params", "custom", "before", "after", "raw", "ptext", "hash"}
+var copyCols = []string{"seq", "id", "source", "ext_id", "hash"}
 
 const eventCols = `id, source, ext_id, time_ns, service, action, category, workflow_id, workflow_type,
 	actor, actor_id, actor_type, target, target_id, target_type, ip, ipaddr, client, user_agent,
-	status, error, duration_ms, tenant, description`
+	status, error, duration_ms, tenant, description, tsv`
+
+const docCols = `id, geo, params, custom, before, after, raw, ptext`
 
 func (db *DB) importOn(ctx context.Context, conn *pgxpool.Conn, src *source) (audit.ImportResult, error) {
 	if _, err := conn.Exec(ctx, "CREATE TEMP TABLE IF NOT EXISTS auditctl_stage ("+stageCols+"); TRUNCATE auditctl_stage"); err != nil {
@@ -75,9 +100,12 @@ func (db *DB) importOn(ctx context.Context, conn *pgxpool.Conn, src *source) (au
 	if err != nil {
 		return audit.ImportResult{}, fmt.Errorf("copy: %w", err)
 	}
+	if err := src.sp.flush(); err != nil {
+		return audit.ImportResult{}, err
+	}
 	// The staging table is temporary: autovacuum never analyzes it, and
 	// without statistics the joins below run as nested loops.
-	if _, err := conn.Exec(ctx, "ANALYZE auditctl_stage (seq, id, source, ext_id)"); err != nil {
+	if _, err := conn.Exec(ctx, "ANALYZE auditctl_stage"); err != nil {
 		return audit.ImportResult{}, fmt.Errorf("analyze: %w", err)
 	}
 	for _, m := range src.months {
@@ -96,29 +124,58 @@ func (db *DB) importOn(ctx context.Context, conn *pgxpool.Conn, src *source) (au
 		if err := resolveSlots(ctx, conn); err != nil {
 			return audit.ImportResult{}, err
 		}
-		var n int64
+		var n int
 		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-			if err := tx.QueryRow(ctx, `
-WITH ids AS (
+			if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
+				return err
+			}
+			// The records whose identity went in, with their keys
+			// (perhaps moved to another slot), in file order.
+			rows, err := tx.Query(ctx, `
+WITH ins AS (
 	INSERT INTO event_ids (source, ext_id, id)
 	SELECT source, ext_id, id FROM auditctl_stage ORDER BY source, ext_id
 	ON CONFLICT (source, ext_id) DO NOTHING
 	RETURNING id
-), ev AS (
-	INSERT INTO events (`+eventCols+`, tsv)
-	SELECT `+eventCols+`, array_to_tsvector(s.toks) FROM auditctl_stage s JOIN ids USING (id)
-), docs AS (
-	INSERT INTO event_docs (id, geo, params, custom, before, after, raw, ptext)
-	SELECT s.id, s.geo::json, s.params::json, s.custom::json, s.before::json, s.after::json, s.raw::json, s.ptext
-	FROM auditctl_stage s JOIN ids USING (id)
 )
-SELECT count(*) FROM ids`).Scan(&n); err != nil {
+SELECT s.seq, s.id FROM auditctl_stage s JOIN ins USING (id) ORDER BY s.seq`)
+			if err != nil {
 				return err
 			}
-			if err := sealImport(ctx, tx, n); err != nil {
+			var keep []kept
+			for rows.Next() {
+				var k kept
+				if err := rows.Scan(&k.seq, &k.id); err != nil {
+					rows.Close()
+					return err
+				}
+				keep = append(keep, k)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
 				return err
 			}
-			return notifyImported(ctx, tx, n)
+			n = len(keep)
+			if n == 0 {
+				return nil
+			}
+			// Row-level security (db init --rls) refuses COPY into the
+			// tables for a role it applies to: then the rows go through a
+			// temporary table and INSERT, where the policies check them.
+			var rls bool
+			if err := tx.QueryRow(ctx, "SELECT row_security_active('events') OR row_security_active('event_docs')").Scan(&rls); err != nil {
+				return err
+			}
+			if err := src.sp.insert(ctx, tx, src.sp.ev, "events", eventCols, keep, rls); err != nil {
+				return err
+			}
+			if err := src.sp.insert(ctx, tx, src.sp.docs, "event_docs", docCols, keep, rls); err != nil {
+				return err
+			}
+			if err := sealImport(ctx, tx, int64(n)); err != nil {
+				return err
+			}
+			return notifyImported(ctx, tx, int64(n))
 		})
 		var pe *pgconn.PgError
 		if err != nil && attempt < 8 && errors.As(err, &pe) && (pe.Code == "23505" || pe.Code == "40P01") {
@@ -128,12 +185,19 @@ SELECT count(*) FROM ids`).Scan(&n); err != nil {
 			continue
 		}
 		if err != nil {
+			var ae *audit.Error
+			if errors.As(err, &ae) {
+				return audit.ImportResult{}, err
+			}
 			return audit.ImportResult{}, fmt.Errorf("insert: %w", err)
 		}
-		res.Inserted = int(n)
+		res.Inserted = n
 		return res, nil
 	}
 }
+
+// kept is a record whose identity went in, and its final key.
+type kept struct{ seq, id int64 }
 
 // resolveSlots moves staged events whose key another event holds (a
 // different event in the same microsecond and slot, stored or staged) to
@@ -209,87 +273,230 @@ UNION SELECT id FROM auditctl_stage WHERE id >> 10 = ANY($1)`, micros)
 	return errors.New("key slots: did not settle")
 }
 
-// source feeds COPY from the reader: each record validated, keyed and
-// tokenized; an invalid one ends the COPY with an error naming file,
-// record and field (or is skipped with SkipInvalid).
+// source feeds COPY: the identities of the records that a goroutine reads
+// ahead (prefetch: each record validated, keyed, tokenized and encoded
+// while COPY streams the previous ones), their rows to the spool. An
+// invalid record ends the COPY with an error naming file, record and field
+// (or is skipped with SkipInvalid).
 type source struct {
-	r      audit.EventReader
 	opt    store.ImportOptions
-	tok    *store.Tokenizer
+	sp     *spool
 	res    audit.ImportResult
-	record int
 	vals   []any
 	err    error
 	months map[int64]time.Time
-	rh     *chain.RowHasher
+
+	in   <-chan *batch
+	stop func()
+	cur  *batch
+	i    int
+	free chan<- *batch // batches consumed, for the reader to fill again
+}
+
+// item is one record read ahead: counted (a record was read), skipped,
+// err (it ends the input), or an event's identity and its two rows
+// (offsets into the batch's buffer).
+type item struct {
+	seq, key        int64
+	source, id      string
+	hash            chain.Hash
+	month           time.Time
+	ev, doc, end    int
+	counted, skippd bool
+	err             error
+}
+
+type batch struct {
+	items []item
+	buf   []byte
+}
+
+// maxBatchBytes bounds the rows a batch holds; with the channel's room for
+// eight batches, the rows in flight stay within some tens of MiB.
+const maxBatchBytes = 2 << 20
+
+// prefetch reads r on a goroutine in batches. stop makes it quit early and
+// waits for it, so r is no longer in use when stop returns.
+func prefetch(r audit.EventReader, opt store.ImportOptions, free <-chan *batch) (<-chan *batch, func()) {
+	out := make(chan *batch, 8)
+	quit := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		defer close(out)
+		enc := encoder{tok: store.NewTokenizer(), rh: chain.NewRowHasher()}
+		record := 0
+		var b *batch
+		fresh := func() {
+			select {
+			case b = <-free:
+				b.items, b.buf = b.items[:0], b.buf[:0]
+			default:
+				b = &batch{items: make([]item, 0, 256)}
+			}
+		}
+		send := func() bool {
+			select {
+			case out <- b:
+				fresh()
+				return true
+			case <-quit:
+				return false
+			}
+		}
+		fresh()
+		for {
+			e, err := r.Next()
+			record++
+			if err == io.EOF {
+				send()
+				return
+			}
+			if err != nil {
+				var ie *audit.InputError
+				if opt.SkipInvalid && errors.As(err, &ie) && !ie.Fatal {
+					b.items = append(b.items, item{counted: true, skippd: true})
+					continue
+				}
+				b.items = append(b.items, item{err: err})
+				send()
+				return
+			}
+			field, msg := store.Validate(e)
+			if field == "" {
+				field, msg = storable(e)
+			}
+			switch {
+			case field != "" && opt.SkipInvalid:
+				b.items = append(b.items, item{counted: true, skippd: true})
+			case field != "":
+				b.items = append(b.items, item{counted: true})
+				b.items = append(b.items, item{err: &audit.InputError{File: opt.Name, Record: record, Field: field, Err: errors.New(msg)}})
+				send()
+				return
+			default:
+				b.items = append(b.items, enc.encode(b, int64(record), e))
+			}
+			if (len(b.items) >= 256 || len(b.buf) >= maxBatchBytes) && !send() {
+				return
+			}
+		}
+	}()
+	var once sync.Once
+	return out, func() {
+		once.Do(func() { close(quit) })
+		<-finished
+	}
 }
 
 func (s *source) Next() bool {
 	for {
-		e, err := s.r.Next()
-		s.record++
-		if err == io.EOF {
+		if s.cur == nil || s.i == len(s.cur.items) {
+			if s.cur != nil {
+				select { // the rows are in the spool: the buffer may be filled again
+				case s.free <- s.cur:
+				default:
+				}
+			}
+			b, ok := <-s.in
+			if !ok {
+				s.cur = nil
+				return false
+			}
+			s.cur, s.i = b, 0
+		}
+		it := &s.cur.items[s.i]
+		s.i++
+		if it.err != nil {
+			s.err = it.err
 			return false
 		}
-		if err != nil {
-			var ie *audit.InputError
-			if s.opt.SkipInvalid && errors.As(err, &ie) && !ie.Fatal {
-				s.res.Read++
-				s.res.Skipped++
-				continue
+		if it.counted {
+			s.res.Read++
+			if s.opt.Progress != nil && s.res.Read%4096 == 0 {
+				s.opt.Progress(s.res.Read)
 			}
+		}
+		if it.skippd {
+			s.res.Skipped++
+			continue
+		}
+		if !it.counted {
+			continue
+		}
+		s.months[it.month.Unix()] = it.month
+		if err := s.sp.put(s.sp.ev, it.seq, s.cur.buf[it.ev:it.doc]); err != nil {
 			s.err = err
 			return false
 		}
-		s.res.Read++
-		if s.opt.Progress != nil && s.res.Read%4096 == 0 {
-			s.opt.Progress(s.res.Read)
-		}
-		field, msg := store.Validate(e)
-		if field == "" {
-			field, msg = storable(e)
-		}
-		if field != "" {
-			if s.opt.SkipInvalid {
-				s.res.Skipped++
-				continue
-			}
-			s.err = &audit.InputError{File: s.opt.Name, Record: s.record, Field: field, Err: errors.New(msg)}
+		if err := s.sp.put(s.sp.docs, it.seq, s.cur.buf[it.doc:it.end]); err != nil {
+			s.err = err
 			return false
 		}
-		s.fill(e)
+		s.vals = append(s.vals[:0], it.seq, it.key, it.source, it.id, it.hash[:])
 		return true
 	}
 }
 
-func (s *source) fill(e *audit.Event) {
-	key, _ := store.EventKey(e.Time, e.Source, e.ID)
-	m := monthStart(e.Time)
-	s.months[m.Unix()] = m
-	var ipaddr any
-	if a, err := netip.ParseAddr(strings.TrimSpace(e.IP)); err == nil && a.Zone() == "" {
-		ipaddr = a.Unmap()
-	}
-	var dur any
-	if e.DurationMS != nil {
-		dur = int64(*e.DurationMS)
-	}
-	doc := func(b []byte) any {
-		if len(b) == 0 {
-			return nil
-		}
-		return string(b)
-	}
-	s.vals = append(s.vals[:0], int64(s.record), key, e.Source, e.ID, e.Time.UnixNano(), e.Service, e.Action, e.Category,
-		e.WorkflowID, e.WorkflowType, e.Actor, e.ActorID, e.ActorType, e.Target, e.TargetID, e.TargetType,
-		e.IP, ipaddr, e.Client, e.UserAgent, string(e.Status), e.Error, dur, e.Tenant, e.Description,
-		lexemes(s.tok.Document(e)),
-		doc(e.Geo), doc(e.Params), doc(e.Custom), doc(e.Before), doc(e.After), doc(e.Raw), store.PhraseText(e),
-		s.stageHash(e))
-}
-
 func (s *source) Values() ([]any, error) { return s.vals, nil }
 func (s *source) Err() error             { return s.err }
+
+// encoder makes a record's two rows in COPY's binary format.
+type encoder struct {
+	tok *store.Tokenizer
+	rh  *chain.RowHasher
+}
+
+func (c *encoder) encode(b *batch, seq int64, e *audit.Event) item {
+	key, _ := store.EventKey(e.Time, e.Source, e.ID)
+	it := item{seq: seq, key: key, source: e.Source, id: e.ID, month: monthStart(e.Time), counted: true,
+		hash: chain.EventRowHash(c.rh, e)}
+
+	// The events row (columns as eventCols).
+	it.ev = len(b.buf)
+	t := tupleBuf{b: b.buf}
+	t.fields(25)
+	t.int64(key)
+	t.text(e.Source)
+	t.text(e.ID)
+	t.int64(e.Time.UnixNano())
+	for _, v := range [...]string{e.Service, e.Action, e.Category, e.WorkflowID, e.WorkflowType, e.Actor, e.ActorID,
+		e.ActorType, e.Target, e.TargetID, e.TargetType, e.IP} {
+		t.text(v)
+	}
+	if a, err := netip.ParseAddr(strings.TrimSpace(e.IP)); err == nil && a.Zone() == "" {
+		t.inet(a.Unmap())
+	} else {
+		t.null()
+	}
+	for _, v := range [...]string{e.Client, e.UserAgent, string(e.Status), e.Error} {
+		t.text(v)
+	}
+	if e.DurationMS != nil {
+		t.int64(int64(*e.DurationMS))
+	} else {
+		t.null()
+	}
+	t.text(e.Tenant)
+	t.text(e.Description)
+	t.tsvector(lexemes(c.tok.Document(e)))
+
+	// The event_docs row (columns as docCols).
+	it.doc = len(t.b)
+	t.fields(8)
+	t.int64(key)
+	for _, v := range [...][]byte{e.Geo, e.Params, e.Custom, e.Before, e.After, e.Raw} {
+		if len(v) == 0 {
+			t.null()
+		} else {
+			t.bytes(v)
+		}
+	}
+	t.text(store.PhraseText(e))
+	it.end = len(t.b)
+	b.buf = t.b
+	return it
+}
 
 // storable refuses what PostgreSQL's text cannot hold: a NUL character or
 // bytes that are not UTF-8.
@@ -311,4 +518,203 @@ func storable(e *audit.Event) (field, msg string) {
 		}
 	}
 	return "", ""
+}
+
+// spool holds a file's encoded rows between reading it and the inserting
+// transaction (which may run more than once: a key taken meanwhile by
+// another importer means a retry). Two temporary files, one per table,
+// each a run of records: record number (8 bytes), tuple length (4 bytes),
+// the tuple as COPY's binary format has it. The files are removed as soon
+// as they are made where the system allows (Unix), so a killed import
+// leaves nothing behind; elsewhere at close.
+type spool struct {
+	ev, docs *spoolFile
+}
+
+type spoolFile struct {
+	f *os.File
+	w *bufio.Writer
+}
+
+func newSpool() (*spool, error) {
+	sp := &spool{}
+	for _, p := range []**spoolFile{&sp.ev, &sp.docs} {
+		f, err := os.CreateTemp("", "auditctl-import-*")
+		if err != nil {
+			sp.close()
+			return nil, audit.Errorf(audit.ELOCAL, "import spool: %v", err)
+		}
+		_ = os.Remove(f.Name()) // Unix: gone with the process whatever happens
+		*p = &spoolFile{f: f, w: bufio.NewWriterSize(f, 1<<20)}
+	}
+	return sp, nil
+}
+
+func (sp *spool) close() {
+	for _, s := range []*spoolFile{sp.ev, sp.docs} {
+		if s != nil {
+			s.f.Close()
+			_ = os.Remove(s.f.Name())
+		}
+	}
+}
+
+func (sp *spool) put(s *spoolFile, seq int64, tuple []byte) error {
+	var hdr [12]byte
+	binary.BigEndian.PutUint64(hdr[:8], uint64(seq))
+	binary.BigEndian.PutUint32(hdr[8:], uint32(len(tuple)))
+	if _, err := s.w.Write(hdr[:]); err != nil {
+		return audit.Errorf(audit.ELOCAL, "import spool: %v", err)
+	}
+	if _, err := s.w.Write(tuple); err != nil {
+		return audit.Errorf(audit.ELOCAL, "import spool: %v", err)
+	}
+	return nil
+}
+
+func (sp *spool) flush() error {
+	for _, s := range []*spoolFile{sp.ev, sp.docs} {
+		if err := s.w.Flush(); err != nil {
+			return audit.Errorf(audit.ELOCAL, "import spool: %v", err)
+		}
+	}
+	return nil
+}
+
+// copyHeader and copyTrailer frame COPY's binary format.
+var (
+	copyHeader  = []byte("PGCOPY\n\xff\r\n\x00\x00\x00\x00\x00\x00\x00\x00\x00")
+	copyTrailer = []byte{0xff, 0xff}
+)
+
+// insert stores the spooled rows of the records in keep into table
+// (columns cols): by COPY, or, under row-level security, by COPY into a
+// temporary table like it and INSERT from there.
+func (sp *spool) insert(ctx context.Context, tx pgx.Tx, s *spoolFile, table, cols string, keep []kept, rls bool) error {
+	pc := tx.Conn().PgConn()
+	if !rls {
+		return sp.copyTo(ctx, pc, s, "COPY "+table+" ("+cols+") FROM STDIN (FORMAT binary)", keep)
+	}
+	tmp := "auditctl_rows_" + table
+	if _, err := tx.Exec(ctx, "CREATE TEMP TABLE IF NOT EXISTS "+tmp+" (LIKE "+table+"); TRUNCATE "+tmp); err != nil {
+		return err
+	}
+	if err := sp.copyTo(ctx, pc, s, "COPY "+tmp+" ("+cols+") FROM STDIN (FORMAT binary)", keep); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, "INSERT INTO "+table+" ("+cols+") SELECT "+cols+" FROM "+tmp+"; TRUNCATE "+tmp)
+	return err
+}
+
+// copyTo runs sql (a COPY … FROM STDIN in binary) fed with the spooled
+// tuples of the records in keep (sorted by record number), each with its
+// final key as its first field.
+func (sp *spool) copyTo(ctx context.Context, pc *pgconn.PgConn, s *spoolFile, sql string, keep []kept) error {
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := writeKept(pw, s.f, keep)
+		pw.CloseWithError(err)
+		done <- err
+	}()
+	_, err := pc.CopyFrom(ctx, pr, sql)
+	pr.CloseWithError(errors.New("copy ended"))
+	if werr := <-done; werr != nil && err == nil {
+		err = werr
+	}
+	return err
+}
+
+func writeKept(pw io.Writer, f *os.File, keep []kept) error {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return audit.Errorf(audit.ELOCAL, "import spool: %v", err)
+	}
+	r := bufio.NewReaderSize(f, 1<<20)
+	w := bufio.NewWriterSize(pw, 1<<16)
+	w.Write(copyHeader)
+	var hdr [12]byte
+	var tup []byte
+	for _, k := range keep {
+		for {
+			if _, err := io.ReadFull(r, hdr[:]); err != nil {
+				return audit.Errorf(audit.ELOCAL, "import spool: record %d: %v", k.seq, err)
+			}
+			seq := int64(binary.BigEndian.Uint64(hdr[:8]))
+			n := int(binary.BigEndian.Uint32(hdr[8:]))
+			if seq != k.seq {
+				if seq > k.seq {
+					return audit.Errorf(audit.EINTERNAL, "import spool: record %d missing", k.seq)
+				}
+				if _, err := r.Discard(n); err != nil {
+					return audit.Errorf(audit.ELOCAL, "import spool: %v", err)
+				}
+				continue
+			}
+			tup = slices.Grow(tup[:0], n)[:n]
+			if _, err := io.ReadFull(r, tup); err != nil {
+				return audit.Errorf(audit.ELOCAL, "import spool: %v", err)
+			}
+			// The key is the first field: 2 bytes of field count, 4 of
+			// length, then 8.
+			binary.BigEndian.PutUint64(tup[6:14], uint64(k.id))
+			if _, err := w.Write(tup); err != nil {
+				return err
+			}
+			break
+		}
+	}
+	w.Write(copyTrailer)
+	return w.Flush()
+}
+
+// tupleBuf builds one tuple of COPY's binary format.
+type tupleBuf struct{ b []byte }
+
+func (t *tupleBuf) fields(n int) { t.b = binary.BigEndian.AppendUint16(t.b, uint16(n)) }
+
+func (t *tupleBuf) null() { t.b = binary.BigEndian.AppendUint32(t.b, 0xffffffff) }
+
+func (t *tupleBuf) int64(v int64) {
+	t.b = binary.BigEndian.AppendUint32(t.b, 8)
+	t.b = binary.BigEndian.AppendUint64(t.b, uint64(v))
+}
+
+func (t *tupleBuf) text(s string) {
+	t.b = binary.BigEndian.AppendUint32(t.b, uint32(len(s)))
+	t.b = append(t.b, s...)
+}
+
+// bytes is a json value: its binary form is its text.
+func (t *tupleBuf) bytes(v []byte) {
+	t.b = binary.BigEndian.AppendUint32(t.b, uint32(len(v)))
+	t.b = append(t.b, v...)
+}
+
+// inet: family (2 IPv4, 3 IPv6), prefix bits, is_cidr 0, address length,
+// the address.
+func (t *tupleBuf) inet(a netip.Addr) {
+	raw := a.AsSlice()
+	fam, bits := byte(2), byte(32)
+	if a.Is6() {
+		fam, bits = 3, 128
+	}
+	t.b = binary.BigEndian.AppendUint32(t.b, uint32(4+len(raw)))
+	t.b = append(t.b, fam, bits, 0, byte(len(raw)))
+	t.b = append(t.b, raw...)
+}
+
+// tsvector: lexeme count, then each lexeme NUL-terminated with no
+// positions, sorted and distinct as the server keeps them (byte order,
+// shorter first), so it has nothing to sort.
+func (t *tupleBuf) tsvector(lex []string) {
+	slices.Sort(lex)
+	lex = slices.Compact(lex)
+	at := len(t.b)
+	t.b = append(t.b, 0, 0, 0, 0)
+	t.b = binary.BigEndian.AppendUint32(t.b, uint32(len(lex)))
+	for _, l := range lex {
+		t.b = append(t.b, l...)
+		t.b = append(t.b, 0, 0, 0)
+	}
+	binary.BigEndian.PutUint32(t.b[at:], uint32(len(t.b)-at-4))
 }
