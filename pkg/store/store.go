@@ -11,6 +11,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"crypto/ed25519"
 	"net/url"
 	"strings"
@@ -54,6 +55,10 @@ type Chained interface {
 	// ChainLink is the link of record seq (false when there is none).
 	ChainLink(ctx context.Context, seq int64) (chain.Hash, bool, error)
 }
+
+// ErrNoStore is in the error of opening a store that is not there (no
+// cache file at the path, no auditctl schema on the server).
+var ErrNoStore = errors.New("no store")
 
 // SyncState says how far the sync of one remote stream has come: every
 // event of the stream with a time in [From, Until) is in the store.

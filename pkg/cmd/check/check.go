@@ -20,6 +20,7 @@ import (
 	"github.com/auditctl/auditctl/pkg/report"
 	"github.com/auditctl/auditctl/pkg/session"
 	"github.com/auditctl/auditctl/pkg/source/jumpcloud"
+	"github.com/auditctl/auditctl/pkg/store"
 	"github.com/auditctl/auditctl/pkg/store/sqlite"
 )
 
@@ -30,8 +31,9 @@ type Options struct {
 	Getenv  func(string) string
 	Service func(ctx context.Context, remote string) (audit.EventService, error)
 	DB      func(ctx context.Context) (*sqlite.DB, error)
-	// SyncDB opens the cache for --sync, creating it (a fresh CI runner).
-	SyncDB func(ctx context.Context) (*sqlite.DB, error)
+	// SyncDB opens the store for --sync, creating it (a fresh CI runner):
+	// the cache, or a PostgreSQL team store.
+	SyncDB func(ctx context.Context) (store.Store, error)
 	Client func() (*jumpcloud.Client, error)
 	Orgs   func() []string
 
@@ -53,7 +55,7 @@ type Options struct {
 
 // NewCmdCheck builds the command.
 func NewCmdCheck(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Now: f.Now, Getenv: os.Getenv, Service: f.EventService, DB: f.DB, SyncDB: f.DBCreate,
+	opts := &Options{IO: f.IOStreams, Now: f.Now, Getenv: os.Getenv, Service: f.EventService, DB: f.DB, SyncDB: f.StoreCreate,
 		Client: f.JumpCloudClient, Orgs: func() []string { return f.JumpCloud.Orgs }}
 	cmd := &cobra.Command{
 		Use:   "check POLICY.yaml...",

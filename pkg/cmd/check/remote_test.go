@@ -1,7 +1,9 @@
 package check_test
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -11,8 +13,10 @@ import (
 	"time"
 
 	"github.com/auditctl/auditctl/internal/jcserver"
+	"github.com/auditctl/auditctl/internal/pgtest"
 	"github.com/auditctl/auditctl/pkg/cmd/cmdtest"
 	"github.com/auditctl/auditctl/pkg/cmdutil"
+	"github.com/jackc/pgx/v5"
 )
 
 const remoteKey = "check-remote-test-key-8d1f"
@@ -162,4 +166,25 @@ func TestRemoteEqualsSyncedCache(t *testing.T) {
 		t.Errorf("--sync differs from the synced cache")
 	}
 	t.Logf("--remote: %d API requests for %d rules", remoteRequests, strings.Count(remotePolicy, "- id:"))
+
+	// --sync into a fresh PostgreSQL team store: the same report.
+	pgsrv := pgtest.Start(t)
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, pgsrv.DSN("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Exec(ctx, "CREATE DATABASE team"); err != nil {
+		t.Fatal(err)
+	}
+	c.Close(ctx)
+	team := cmdtest.New(t)
+	team.DBPath = fmt.Sprintf("postgres://%s@%s:%d/team?sslmode=disable", pgsrv.User, pgsrv.Host, pgsrv.Port)
+	err = team.Run(append(check, "--sync", "jumpcloud")...)
+	if code := cmdutil.ExitCode(err); code != 1 {
+		t.Fatalf("--sync into a team store: exit %d (%v)\n%s", code, err, team.ErrOut)
+	}
+	if synced := summary(t, team.Out.Bytes()); !reflect.DeepEqual(synced, local) {
+		t.Errorf("--sync into a team store differs from the synced cache")
+	}
 }

@@ -38,6 +38,29 @@ func TestMain(m *testing.M) {
 // A sync killed with SIGKILL at random moments, then run again, ends with
 // exactly the server's events: nothing lost, nothing twice.
 func TestSyncKilledResumes(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "audit.db")
+	syncKilledResumes(t, dbPath, func() map[string]int {
+		db, err := sqlite.Open(context.Background(), dbPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		seen := map[string]int{}
+		err = db.EachEvent(context.Background(), audit.Filter{}, audit.Page{}, func(e *audit.Event) error {
+			seen[e.ID]++
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return seen
+	})
+}
+
+// syncKilledResumes kills `sync jumpcloud --db db` at random moments,
+// runs it again to the end and requires that stored (the number of times
+// each event id is stored) holds each of the server's events once.
+func syncKilledResumes(t *testing.T, db string, stored func() map[string]int) {
 	if runtime.GOOS == "windows" {
 		t.Skip("no SIGKILL")
 	}
@@ -50,8 +73,7 @@ func TestSyncKilledResumes(t *testing.T) {
 	srv.Latency = 5 * time.Millisecond
 	hs := httptest.NewServer(srv)
 	defer hs.Close()
-	dbPath := filepath.Join(t.TempDir(), "audit.db")
-	args := []string{"--db", dbPath, "sync", "jumpcloud", "--since", "30d", "--slice-events", "300", "--page-limit", "100", "--concurrency", "3", "-o", "json"}
+	args := []string{"--db", db, "sync", "jumpcloud", "--since", "30d", "--slice-events", "300", "--page-limit", "100", "--concurrency", "3", "-o", "json"}
 	env := append(os.Environ(), "JUMPCLOUD_API_KEY="+key, "JUMPCLOUD_API_URL="+hs.URL, "XDG_CONFIG_HOME="+t.TempDir(),
 		"AUDITCTL_TEST_CHILD="+strings.Join(args, "\n"))
 	rng := rand.New(rand.NewPCG(7, 7))
@@ -91,27 +113,17 @@ func TestSyncKilledResumes(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("last run: %v\n%s", err, out)
 	}
-	db, err := sqlite.Open(context.Background(), dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	seen := map[string]bool{}
-	err = db.EachEvent(context.Background(), audit.Filter{}, audit.Page{}, func(e *audit.Event) error {
-		if seen[e.ID] {
-			t.Errorf("%s stored twice", e.ID)
+	seen := stored()
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("%s stored %d times", id, n)
 		}
-		seen[e.ID] = true
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 	if len(seen) != len(evs) {
-		t.Fatalf("cache holds %d events, server %d (after %d kills)", len(seen), len(evs), killed)
+		t.Fatalf("the store holds %d events, server %d (after %d kills)", len(seen), len(evs), killed)
 	}
 	for _, e := range evs {
-		if !seen[e.ID] {
+		if seen[e.ID] == 0 {
 			t.Fatalf("%s lost", e.ID)
 		}
 	}

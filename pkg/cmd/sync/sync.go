@@ -16,7 +16,7 @@ import (
 	"github.com/auditctl/auditctl/pkg/importer"
 	"github.com/auditctl/auditctl/pkg/output"
 	"github.com/auditctl/auditctl/pkg/source/jumpcloud"
-	"github.com/auditctl/auditctl/pkg/store/sqlite"
+	"github.com/auditctl/auditctl/pkg/store"
 	"github.com/spf13/cobra"
 )
 
@@ -24,7 +24,8 @@ import (
 type Options struct {
 	IO     *cmdutil.IOStreams
 	Now    func() time.Time
-	DB     func(context.Context) (*sqlite.DB, error)
+	// DB opens the store: the cache, or a PostgreSQL team store.
+	DB     func(context.Context) (store.Store, error)
 	Client func() (*jumpcloud.Client, error)
 	Orgs   func() []string
 
@@ -46,14 +47,15 @@ type Options struct {
 // NewCmdSync builds the command; runF replaces the run function in tests
 // that check flag parsing alone.
 func NewCmdSync(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Now: f.Now, DB: f.DBCreate, Client: f.JumpCloudClient,
+	opts := &Options{IO: f.IOStreams, Now: f.Now, DB: f.StoreCreate, Client: f.JumpCloudClient,
 		Orgs: func() []string { return f.JumpCloud.Orgs }}
 	cmd := &cobra.Command{
 		Use:   "sync jumpcloud",
 		Short: "Pull events from a remote audit API into the cache",
 		Long: heredoc.Doc(`
 			Pull JumpCloud Directory Insights events into the cache (source
-			jumpcloud), mapped as 'import --format jumpcloud' maps them.
+			jumpcloud), mapped as 'import --format jumpcloud' maps them; or
+			into a PostgreSQL team store with --db postgres://… (docs/postgres.md).
 
 			Incremental: each organization and service remembers how far it got,
 			and the next run continues from there, re-reading the last --overlap
@@ -87,7 +89,7 @@ func NewCmdSync(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Source = args[0]
 			if opts.DryRun {
-				opts.DB = f.DB // a plan reads the cache, never creates it
+				opts.DB = f.Store // a plan reads the store, never creates it
 			}
 			opts.Output = f.Output
 			opts.Quiet = f.Quiet
@@ -113,11 +115,14 @@ func NewCmdSync(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	return cmd
 }
 
-// dbStore adapts the cache to jumpcloud.Store.
-type dbStore struct{ db *sqlite.DB }
+// dbStore adapts a store (the cache or a team store) to jumpcloud.Store:
+// each slice is one Import, one transaction in either store, and its
+// events already stored are skipped (so a slice fetched again adds
+// nothing).
+type dbStore struct{ db store.Store }
 
 func (s dbStore) Import(ctx context.Context, evs []*audit.Event) (int, error) {
-	res, err := s.db.Import(ctx, &jumpcloud.EventSlice{Events: evs}, sqlite.ImportOptions{Name: "jumpcloud"})
+	res, err := s.db.Import(ctx, &jumpcloud.EventSlice{Events: evs}, store.ImportOptions{Name: "jumpcloud"})
 	return res.Inserted, err
 }
 
@@ -127,7 +132,7 @@ func (s dbStore) State(ctx context.Context, org, service string) (jumpcloud.Stat
 }
 
 func (s dbStore) Extend(ctx context.Context, org, service string, st jumpcloud.State) error {
-	return s.db.ExtendSyncState(ctx, sqlite.SyncState{Source: "jumpcloud", Org: org, Service: service, From: st.From, Until: st.Until})
+	return s.db.ExtendSyncState(ctx, store.SyncState{Source: "jumpcloud", Org: org, Service: service, From: st.From, Until: st.Until})
 }
 
 // noStore is the state of a cache that does not exist yet, for --dry-run.
@@ -145,8 +150,8 @@ func (noStore) Extend(context.Context, string, string, jumpcloud.State) error {
 	return audit.Errorf(audit.EINTERNAL, "a dry run stores nothing")
 }
 
-// Store returns the cache as a jumpcloud.Store.
-func Store(db *sqlite.DB) jumpcloud.Store { return dbStore{db} }
+// Store returns a store as a jumpcloud.Store.
+func Store(db store.Store) jumpcloud.Store { return dbStore{db} }
 
 func syncRun(ctx context.Context, opts *Options) error {
 	if opts.Source != "jumpcloud" {
@@ -180,12 +185,12 @@ func syncRun(ctx context.Context, opts *Options) error {
 		return err
 	}
 	c.MaxEventSize = limits.MaxEventSize
-	var store jumpcloud.Store
+	var dest jumpcloud.Store
 	switch db, err := opts.DB(ctx); {
 	case err == nil:
-		store = Store(db)
-	case opts.DryRun && errors.Is(err, sqlite.ErrNoCache):
-		store = noStore{} // the plan of a first sync
+		dest = Store(db)
+	case opts.DryRun && errors.Is(err, store.ErrNoStore):
+		dest = noStore{} // the plan of a first sync
 	default:
 		return err
 	}
@@ -193,7 +198,7 @@ func syncRun(ctx context.Context, opts *Options) error {
 	if c.Notify != nil { // retries are announced above the progress line
 		c.Notify = func(msg string) { fmt.Fprintln(prog.Above(), msg) }
 	}
-	res, err := jumpcloud.Sync(ctx, c, store, jumpcloud.SyncOptions{
+	res, err := jumpcloud.Sync(ctx, c, dest, jumpcloud.SyncOptions{
 		Since: now.Sub(since), Services: services, Orgs: opts.Orgs(), Lag: opts.Lag, Overlap: opts.Overlap,
 		Concurrency: opts.Concurrency, SliceEvents: opts.SliceEvents, PageLimit: opts.PageLimit, Now: func() time.Time { return now }, DryRun: opts.DryRun, Progress: prog.ItemsOf,
 	})

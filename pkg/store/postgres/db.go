@@ -63,7 +63,8 @@ func Open(ctx context.Context, url string, create bool) (*DB, error) {
 	}
 	if v == 0 && !create {
 		pool.Close()
-		return nil, audit.Errorf(audit.ELOCAL, "no auditctl store at %s: run auditctl import (or auditctl demo) against it first", red)
+		return nil, &audit.Error{Code: audit.ELOCAL, Err: store.ErrNoStore,
+			Message: fmt.Sprintf("no auditctl store at %s: run auditctl import (or auditctl demo) against it first", red)}
 	}
 	if v < len(migrations) {
 		if err := db.migrate(ctx); err != nil {

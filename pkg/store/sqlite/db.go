@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/store"
 	sqlite "modernc.org/sqlite"
 )
 
@@ -172,7 +173,7 @@ func OpenExisting(ctx context.Context, path string) (*DB, error) {
 
 // ErrNoCache is in the error of OpenExisting when there is no file at the
 // path.
-var ErrNoCache = errors.New("no cache")
+var ErrNoCache = store.ErrNoStore
 
 // sqliteMagic starts every SQLite database file.
 const sqliteMagic = "SQLite format 3\x00"
