@@ -11,8 +11,8 @@ package store
 
 import (
 	"context"
-	"errors"
 	"crypto/ed25519"
+	"errors"
 	"net/url"
 	"strings"
 	"time"

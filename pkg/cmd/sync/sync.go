@@ -22,8 +22,8 @@ import (
 
 // Options are the flags and dependencies of `sync jumpcloud`.
 type Options struct {
-	IO     *cmdutil.IOStreams
-	Now    func() time.Time
+	IO  *cmdutil.IOStreams
+	Now func() time.Time
 	// DB opens the store: the cache, or a PostgreSQL team store.
 	DB     func(context.Context) (store.Store, error)
 	Client func() (*jumpcloud.Client, error)
