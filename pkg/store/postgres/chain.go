@@ -244,6 +244,9 @@ func (db *DB) VerifyChain(ctx context.Context, trusted ed25519.PublicKey) (*chai
 	rep := &chain.Report{}
 	v := chain.NewVerifier(trusted)
 	err := db.inSnapshot(ctx, func(tx pgx.Tx) error {
+		if err := seesAll(ctx, tx, "verify"); err != nil {
+			return err
+		}
 		if err := eachRecord(ctx, tx, v.Record); err != nil {
 			return err
 		}

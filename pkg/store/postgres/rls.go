@@ -16,7 +16,8 @@ import (
 // owns them, and a superuser bypasses it) sees an event when its tenant is
 // mapped to the role or to a role it is a member of, or when '*' is (every
 // tenant). Its documents and its identity (event_docs, event_ids) are
-// visible exactly when the event is. Each role sees only its own rows of
+// visible exactly when the event is. Sessions carry no tenant: only a role
+// mapped to '*' sees them. Each role sees only its own rows of
 // the mapping.
 //
 // The ingest role may insert only events of its tenants (an import of
@@ -28,8 +29,10 @@ import (
 // tenantVisible is the condition that an events row is visible to the
 // current role (the subqueries read the mapping under its own policy:
 // the current role's rows only).
-const tenantVisible = `(tenant IN (SELECT m.tenant FROM auditctl_tenant_members m)
-	OR EXISTS (SELECT 1 FROM auditctl_tenant_members m WHERE m.tenant = '*'))`
+const tenantVisible = `(tenant IN (SELECT m.tenant FROM auditctl_tenant_members m) OR ` + allTenants + `)`
+
+// allTenants is the condition that the current role sees every tenant.
+const allTenants = `EXISTS (SELECT 1 FROM auditctl_tenant_members m WHERE m.tenant = '*')`
 
 // rlsTables are the tables under row-level security: when a row is
 // visible, and when a new one may be inserted.
@@ -39,6 +42,9 @@ var rlsTables = []struct{ name, read, write string }{
 	// event's tenant)
 	{"event_docs", "EXISTS (SELECT 1 FROM events e WHERE e.id = event_docs.id)", "true"},
 	{"event_ids", "EXISTS (SELECT 1 FROM events e WHERE e.id = event_ids.id)", "true"},
+	// a session has no tenant: only a role that sees every tenant sees
+	// (or registers) sessions
+	{"sessions", allTenants, allTenants},
 }
 
 // EnableRLS turns row-level security by tenant on in the store at url,
@@ -178,4 +184,17 @@ func changeTenants(ctx context.Context, url, role string, change func(pgx.Tx) er
 		return nil, db.wrap(err)
 	}
 	return res, nil
+}
+
+// seesAll refuses, under row-level security, a role that does not see
+// every tenant: what it cannot see, verify would report as deleted.
+func seesAll(ctx context.Context, tx pgx.Tx, what string) error {
+	var limited bool
+	if err := tx.QueryRow(ctx, "SELECT row_security_active('events') AND NOT "+allTenants).Scan(&limited); err != nil {
+		return err
+	}
+	if limited {
+		return audit.Errorf(audit.EREMOTE, "%s needs every tenant's events, and row-level security shows this role only some: run it as the admin role or a role mapped to '*' (docs/postgres.md, \"Row-level security by tenant\")", what)
+	}
+	return nil
 }
