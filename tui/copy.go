@@ -183,7 +183,9 @@ type copyList struct {
 
 // copyValue puts a value on the clipboard: an OSC 52 sequence through
 // the terminal (bubbletea's SetClipboard), so it works over ssh and in
-// tmux (set-clipboard on). What is copied is the value made safe as the
+// tmux (set-clipboard on); where the terminal is known to drop it
+// (Options.Clipboard), the value goes to a file (Options.CopyFile) and
+// the key line says so. What is copied is the value made safe as the
 // screen shows it (sanitize: an escape sequence in a log value is copied
 // as its visible text, never as control bytes that a later paste into a
 // terminal would run).
@@ -192,6 +194,21 @@ func (m *Model) copyValue(c copyItem) tea.Cmd {
 	preview := sanitize.String(strings.ReplaceAll(v, "\n", " "))
 	if r := []rune(preview); len(r) > 40 {
 		preview = string(r[:39]) + "…"
+	}
+	if m.opt.Clipboard != nil {
+		if ok, why := m.opt.Clipboard(); !ok {
+			path := m.opt.CopyFile
+			if path == "" {
+				m.setStatus("cannot copy: "+why+", and there is no cache directory to write it to", true)
+				return nil
+			}
+			if err := writeCopy(path, v); err != nil {
+				m.setStatus("cannot copy: "+why+"; "+errText(err), true)
+				return nil
+			}
+			m.setStatus(fmt.Sprintf("wrote %s (%d bytes) to %s: %s", c.label, len(v), sanitize.String(homeShort(path)), why), false)
+			return nil
+		}
 	}
 	m.setStatus(fmt.Sprintf("copied %s (%d bytes) to the clipboard: %s", c.label, len(v), preview), false)
 	return tea.SetClipboard(v)

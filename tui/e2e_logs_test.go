@@ -29,7 +29,8 @@ func TestEndToEndLogsFeatures(t *testing.T) {
 	if out, err := exec.Command(bin, "--db", db, "--quiet", "demo").CombinedOutput(); err != nil {
 		t.Fatalf("demo: %v\n%s", err, out)
 	}
-	p := newPane(t, 140, 34, fmt.Sprintf("%s --db %s tui; echo TUI-EXITED $?; sleep 30", bin, db))
+	cache := filepath.Join(dir, "cache") // where y writes what the terminal cannot take
+	p := newPane(t, 140, 34, fmt.Sprintf("XDG_CACHE_HOME=%s %s --db %s tui; echo TUI-EXITED $?; sleep 30", cache, bin, db))
 	p.run("set-option", "-g", "set-clipboard", "on")
 	p.wait("the overview", func(s string) bool { return strings.Contains(s, "In the window") })
 	p.keys("2")
@@ -72,6 +73,15 @@ func TestEndToEndLogsFeatures(t *testing.T) {
 	}
 	if buf != id {
 		t.Errorf("tmux's buffer holds %q, want the ID %q", buf, id)
+	}
+	// with set-clipboard off, tmux drops OSC 52: y writes the file instead
+	p.run("set-option", "-g", "set-clipboard", "off")
+	p.keys("y")
+	p.wait("the values to copy", func(s string) bool { return strings.Contains(s, "Copy which value?") })
+	p.keys("Enter")
+	p.wait("the file said", func(s string) bool { return strings.Contains(s, "wrote ID (") && strings.Contains(s, "clipboard.txt") })
+	if b, err := os.ReadFile(filepath.Join(cache, "auditctl", "clipboard.txt")); err != nil || string(b) != id {
+		t.Errorf("the copy file: %q %v, want the ID %q", b, err, id)
 	}
 
 	// export the failures to a file

@@ -10,7 +10,7 @@ var keyTable = [][2]string{
 	{"home end  g G", "the newest / the oldest match"},
 	{"enter", "open the detail panel of the selected event"},
 	{"  v  (detail)", "its pages: fields, the event as JSON, before/after"},
-	{"y", "copy a value of the event (OSC 52: works over ssh)"},
+	{"y", "copy a value of the event (OSC 52; else to a file, said)"},
 	{"/", "query bar: the -q language, run as you type"},
 	{"  ↑ ↓ in the bar", "earlier queries"},
 	{"  tab shift+tab", "complete a key or a value seen in the cache"},

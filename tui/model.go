@@ -62,6 +62,13 @@ type Options struct {
 	// ScryptWorkFactor is the export passphrase's scrypt work (log2; 0:
 	// age's default). Tests lower it.
 	ScryptWorkFactor int
+	// Clipboard says, at each copy (y), whether the terminal takes an
+	// OSC 52 sequence (OSC52); when it does not, the value is written to
+	// CopyFile instead. Nil: OSC 52.
+	Clipboard ClipboardCheck
+	// CopyFile is where y writes a value the terminal cannot take
+	// (DefaultCopyFile).
+	CopyFile string
 	// Sessions is Session History (the cache); nil with --remote.
 	Sessions SessionFinder
 	// Play plays the recording of a session on the terminal in, out

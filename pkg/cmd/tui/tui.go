@@ -8,6 +8,8 @@ import (
 	"context"
 	"crypto/ed25519"
 	"io"
+	"os"
+	"os/exec"
 	"time"
 
 	"github.com/MakeNowJust/heredoc"
@@ -184,6 +186,13 @@ func run(ctx context.Context, opts *Options) error {
 			return key, path, nil
 		},
 	}
+	o.Clipboard = tui.OSC52(os.Getenv, func() (string, error) {
+		ctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, "tmux", "show-options", "-gv", "set-clipboard").Output()
+		return string(out), err
+	})
+	o.CopyFile = tui.DefaultCopyFile()
 	if opts.Remote == "" {
 		o.ChainHead = export.ChainHead(opts.Factory)
 		db, err := opts.Factory.DB(ctx)
