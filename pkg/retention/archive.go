@@ -20,8 +20,14 @@ import (
 	"github.com/auditctl/auditctl/pkg/audit"
 	"github.com/auditctl/auditctl/pkg/output"
 	"github.com/auditctl/auditctl/pkg/session"
-	"github.com/auditctl/auditctl/pkg/store/sqlite"
 )
+
+// archiveSource is what the archive reads events from: the cache, or a
+// PostgreSQL store.
+type archiveSource interface {
+	CountEvents(ctx context.Context, f audit.Filter) (int64, error)
+	EachEvent(ctx context.Context, f audit.Filter, p audit.Page, fn func(*audit.Event) error) error
+}
 
 // Compressions are the values of --compress.
 var Compressions = []string{"gzip", "zstd"}
@@ -45,7 +51,7 @@ const archiveAttempts = 3
 // expired (metadata and recordings) into opts.ArchiveDir, each file
 // complete, synced and renamed into place, and the directory synced, before
 // it returns.
-func writeArchive(ctx context.Context, db *sqlite.DB, opts Options, logsBefore time.Time, expired []*session.Session) (*ArchiveReport, error) {
+func writeArchive(ctx context.Context, db archiveSource, opts Options, logsBefore time.Time, expired []*session.Session) (*ArchiveReport, error) {
 	wrap, ext, err := compressor(opts.Compression)
 	if err != nil {
 		return nil, err

@@ -29,8 +29,11 @@ import (
 	"strings"
 	"time"
 
+	fp "github.com/auditctl/auditctl/internal/failpoint"
 	"github.com/auditctl/auditctl/pkg/audit"
 	"github.com/auditctl/auditctl/pkg/session"
+	"github.com/auditctl/auditctl/pkg/store"
+	"github.com/auditctl/auditctl/pkg/store/postgres"
 	"github.com/auditctl/auditctl/pkg/store/sqlite"
 	"github.com/auditctl/auditctl/player/seek"
 )
@@ -107,6 +110,11 @@ type Report struct {
 	Sessions       SessionReport  `json:"sessions"`
 	Archive        *ArchiveReport `json:"archive,omitempty"`
 	PendingRemoval []string       `json:"pending_recording_removals,omitempty"`
+	// Dropped and EdgeMonth are, on a PostgreSQL store, the months whose
+	// partitions were dropped whole and the month whose older rows were
+	// deleted.
+	Dropped   []string `json:"dropped_partitions,omitempty"`
+	EdgeMonth string   `json:"edge_partition,omitempty"`
 }
 
 // ReportPolicy is the policy and its cutoffs.
@@ -200,20 +208,10 @@ func tp(t time.Time) *time.Time {
 // Plan reports what the cache holds and what opts.Policy would delete,
 // changing nothing.
 func Plan(ctx context.Context, db *sqlite.DB, opts Options) (*Report, []*session.Session, error) {
-	logsBefore, sessBefore := opts.Policy.Cutoffs(opts.Now)
-	r := &Report{DryRun: opts.DryRun, Policy: ReportPolicy{
-		Logs: opts.Policy.Logs, Sessions: opts.Policy.Sessions, LogsBefore: logsBefore, SessionsBefore: sessBefore,
-	}}
-	spans, err := db.EventSpans(ctx, logsBefore)
-	if err != nil {
+	r, logsBefore := newReport(opts)
+	sessBefore := r.Policy.SessionsBefore
+	if err := planEvents(ctx, db, r, logsBefore); err != nil {
 		return nil, nil, err
-	}
-	r.Events = []SourceReport{}
-	for _, s := range spans {
-		r.Events = append(r.Events, SourceReport{
-			Source: s.Source, Count: s.All.Count, Oldest: tp(s.All.Oldest), Newest: tp(s.All.Newest),
-			Expired: s.Expired.Count, ExpiredFirst: tp(s.Expired.Oldest), ExpiredLast: tp(s.Expired.Newest),
-		})
 	}
 	ss, err := db.SessionSpans(ctx, sessBefore)
 	if err != nil {
@@ -254,6 +252,32 @@ func Plan(ctx context.Context, db *sqlite.DB, opts Options) (*Report, []*session
 		return nil, nil, err
 	}
 	return r, expired, nil
+}
+
+// planEvents fills in the report's events: per source, what the store
+// holds and what is before logsBefore.
+func planEvents(ctx context.Context, db interface {
+	EventSpans(context.Context, time.Time) ([]store.SourceSpan, error)
+}, r *Report, logsBefore time.Time) error {
+	spans, err := db.EventSpans(ctx, logsBefore)
+	if err != nil {
+		return err
+	}
+	r.Events = []SourceReport{}
+	for _, s := range spans {
+		r.Events = append(r.Events, SourceReport{
+			Source: s.Source, Count: s.All.Count, Oldest: tp(s.All.Oldest), Newest: tp(s.All.Newest),
+			Expired: s.Expired.Count, ExpiredFirst: tp(s.Expired.Oldest), ExpiredLast: tp(s.Expired.Newest),
+		})
+	}
+	return nil
+}
+
+func newReport(opts Options) (*Report, time.Time) {
+	logsBefore, sessBefore := opts.Policy.Cutoffs(opts.Now)
+	return &Report{DryRun: opts.DryRun, Policy: ReportPolicy{
+		Logs: opts.Policy.Logs, Sessions: opts.Policy.Sessions, LogsBefore: logsBefore, SessionsBefore: sessBefore,
+	}}, logsBefore
 }
 
 // Apply deletes what the policy says, archiving it first when
@@ -332,23 +356,11 @@ func Apply(ctx context.Context, db *sqlite.DB, opts Options) (*Report, error) {
 // afterArchive, in tests, runs between the archive and the deletion.
 var afterArchive func()
 
-// failpointEnv stops Apply at a named point for the kill tests: its value
-// "POINT=FILE" (POINT one of archived, in-transaction: before the commit
-// of the deletion, deleted: after it, before the files' removal)
-// makes the process create FILE there and sleep until it is killed. Unset
-// in any real use.
-const failpointEnv = "AUDITCTL_TEST_RETENTION_STOP"
-
-func failpoint(name string) {
-	point, file, ok := strings.Cut(os.Getenv(failpointEnv), "=")
-	if !ok || point != name {
-		return
-	}
-	_ = os.WriteFile(file, nil, 0o600)
-	for {
-		time.Sleep(time.Hour)
-	}
-}
+// failpoint stops Apply at a named point for the kill tests
+// (failpoint.Env: archived, in-transaction: before the commit of the
+// deletion, deleted: after it, before the files' removal; on a PostgreSQL
+// store also the steps of postgres.DB.DeleteEventsBefore).
+func failpoint(name string) { fp.Stop(name) }
 
 // ownFiles decides which recording files are auditctl's to delete: those
 // inside the cache's recordings directory (sqlite.RecordingsDir), the
@@ -406,4 +418,75 @@ func (o ownFiles) remove(p string) (bool, error) {
 		return false, fmt.Errorf("remove recording: %w", err)
 	}
 	return true, nil
+}
+
+// Team is a PostgreSQL team store (postgres.DB): events only (it holds no
+// sessions yet), deleted by partition.
+type Team interface {
+	archiveSource
+	EventSpans(ctx context.Context, before time.Time) ([]store.SourceSpan, error)
+	CheckAdmin(ctx context.Context) error
+	DeleteEventsBefore(ctx context.Context, before time.Time, reason string, inTx func(n int64) error) (*postgres.Deletion, error)
+}
+
+// PlanTeam is Plan over a team store.
+func PlanTeam(ctx context.Context, db Team, opts Options) (*Report, error) {
+	r, logsBefore := newReport(opts)
+	if err := planEvents(ctx, db, r, logsBefore); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// ApplyTeam is Apply over a team store: the role is checked first (the
+// admin role only: exit 4 for any other, before any archive is written),
+// then the archive, the same as the cache's, then one transaction deletes
+// the events before the cutoff (whole months by DETACH and DROP
+// PARTITION, the edge month's rows by DELETE) and signs a checkpoint
+// (postgres.DB.DeleteEventsBefore).
+func ApplyTeam(ctx context.Context, db Team, opts Options) (*Report, error) {
+	if !opts.DryRun {
+		if err := db.CheckAdmin(ctx); err != nil {
+			return nil, err
+		}
+	}
+	r, err := PlanTeam(ctx, db, opts)
+	if err != nil || opts.DryRun {
+		return r, err
+	}
+	logsBefore := r.Policy.LogsBefore
+	var expired int64
+	for _, s := range r.Events {
+		expired += s.Expired
+	}
+	if expired == 0 {
+		r.Applied = true
+		return r, nil
+	}
+	if opts.ArchiveDir != "" {
+		a, err := writeArchive(ctx, db, opts, logsBefore, nil)
+		if err != nil {
+			return nil, err
+		}
+		r.Archive = a
+	}
+	failpoint("archived")
+	if afterArchive != nil {
+		afterArchive()
+	}
+	del, err := db.DeleteEventsBefore(ctx, logsBefore, "retention: events before "+audit.FormatTime(logsBefore), func(n int64) error {
+		if r.Archive != nil && n != r.Archive.EventCount {
+			return audit.Errorf(audit.ELOCAL, "%d events are older than %s now, but %d were archived: events were imported meanwhile; nothing was deleted (run it again)",
+				n, audit.FormatTime(logsBefore), r.Archive.EventCount)
+		}
+		failpoint("in-transaction")
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	failpoint("deleted")
+	r.Dropped, r.EdgeMonth = del.Dropped, del.Edge
+	r.Applied = true
+	return r, nil
 }

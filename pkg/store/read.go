@@ -75,3 +75,26 @@ func KeysAndIDs(rows Rows) ([]int64, []string, error) {
 	}
 	return keys, ids, rows.Err()
 }
+
+// Span is how many rows there are and the time of the oldest and the
+// newest (retention's report).
+type Span struct {
+	Count          int64
+	Oldest, Newest time.Time
+}
+
+// Set sets the span from a count and two times in Unix nanoseconds.
+func (s *Span) Set(n, oldest, newest int64) {
+	s.Count = n
+	if n > 0 {
+		s.Oldest, s.Newest = time.Unix(0, oldest).UTC(), time.Unix(0, newest).UTC()
+	}
+}
+
+// SourceSpan is the events of one source: all of them, and those older
+// than a cutoff.
+type SourceSpan struct {
+	Source  string
+	All     Span
+	Expired Span
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/auditctl/auditctl/pkg/output"
 	"github.com/auditctl/auditctl/pkg/retention"
 	"github.com/auditctl/auditctl/pkg/sanitize"
+	"github.com/auditctl/auditctl/pkg/store"
 	"github.com/auditctl/auditctl/pkg/store/sqlite"
 )
 
@@ -48,8 +49,10 @@ func NewCmdRetention(f *cmdutil.Factory) *cobra.Command {
 
 // Options are the flags and dependencies of both commands.
 type Options struct {
-	IO     *cmdutil.IOStreams
-	DB     func(ctx context.Context) (*sqlite.DB, error)
+	IO *cmdutil.IOStreams
+	DB func(ctx context.Context) (*sqlite.DB, error)
+	// Team opens the PostgreSQL store when --db names one (false: a cache).
+	Team   func(ctx context.Context) (retention.Team, bool, error)
 	Now    func() time.Time
 	Config func() (logs, sessions string, err error)
 	Output string
@@ -66,7 +69,22 @@ type Options struct {
 var columns = []string{"kind", "source", "count", "oldest", "newest", "expired", "expired_oldest", "expired_newest", "recording_bytes"}
 
 func newOptions(f *cmdutil.Factory) *Options {
-	return &Options{IO: f.IOStreams, DB: f.DB, Now: f.Now, Config: configPeriods(f)}
+	return &Options{IO: f.IOStreams, DB: f.DB, Now: f.Now, Config: configPeriods(f),
+		Team: func(ctx context.Context) (retention.Team, bool, error) {
+			p, err := f.ResolveDBPath()
+			if err != nil || !store.IsURL(p) {
+				return nil, false, err
+			}
+			s, err := f.Store(ctx)
+			if err != nil {
+				return nil, true, err
+			}
+			t, ok := s.(retention.Team)
+			if !ok {
+				return nil, true, audit.Errorf(audit.EINTERNAL, "the store %T cannot apply retention", s)
+			}
+			return t, true, nil
+		}}
 }
 
 func addPolicyFlags(cmd *cobra.Command, opts *Options) {
@@ -102,6 +120,14 @@ func NewCmdApply(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			the cache's own recordings directory (where 'sessions record' and 'demo'
 			write); a recording registered by 'sessions import' from elsewhere is
 			your file and stays where it is (the archive holds a copy).
+
+			On a PostgreSQL store (--db postgres://…) only the admin role may apply
+			retention (any other role: exit 4, before anything is written): the
+			months wholly before the cutoff go by DETACH and DROP PARTITION, the
+			older rows of the month the cutoff falls in by DELETE, with their row
+			hashes and a signed checkpoint, all in one transaction (a killed run
+			leaves every month all there or all gone). The archive is the same.
+			Sessions are not in the team store yet: only events are deleted.
 
 			The report (stdout) has a row per event source and one for sessions:
 			COUNT is what the cache held, DELETED what went. --dry-run reports what
@@ -207,18 +233,31 @@ func run(ctx context.Context, opts *Options) error {
 	if opts.Archive != "" && opts.DryRun {
 		return audit.Errorf(audit.EUSAGE, "--archive with --dry-run: a dry run writes nothing")
 	}
-	db, err := opts.DB(ctx)
-	if err != nil {
-		return err
-	}
 	ro := retention.Options{Policy: pol, Now: opts.Now(), DryRun: opts.DryRun || opts.status,
 		ArchiveDir: opts.Archive, Compression: opts.Compress,
 		Notice: func(format string, args ...any) { opts.notice(format, args...) }}
 	var rep *retention.Report
-	if opts.status {
-		rep, _, err = retention.Plan(ctx, db, ro)
-	} else {
-		rep, err = retention.Apply(ctx, db, ro)
+	team, isTeam, err := opts.Team(ctx)
+	switch {
+	case err != nil:
+		return err
+	case isTeam && opts.status:
+		rep, err = retention.PlanTeam(ctx, team, ro)
+	case isTeam:
+		rep, err = retention.ApplyTeam(ctx, team, ro)
+	default:
+		db, err := opts.DB(ctx)
+		if err != nil {
+			return err
+		}
+		if opts.status {
+			rep, _, err = retention.Plan(ctx, db, ro)
+		} else {
+			rep, err = retention.Apply(ctx, db, ro)
+		}
+		if err != nil {
+			return err
+		}
 	}
 	if err != nil {
 		return err
@@ -253,6 +292,12 @@ func summarize(opts *Options, rep *retention.Report) {
 		}
 		opts.notice("deleted %d events (before %s) and %d sessions (before %s)",
 			events, when(rep.Policy.LogsBefore), rep.Sessions.Expired, when(rep.Policy.SessionsBefore))
+		if len(rep.Dropped) > 0 {
+			opts.notice("dropped %d monthly partitions whole (%s to %s)", len(rep.Dropped), rep.Dropped[0], rep.Dropped[len(rep.Dropped)-1])
+		}
+		if rep.EdgeMonth != "" {
+			opts.notice("deleted the older rows of the partition %s", rep.EdgeMonth)
+		}
 	}
 	if rep.Sessions.LeftInPlace > 0 {
 		opts.notice("%d recording files of expired sessions lie outside the cache's recordings directory (registered by sessions import): left in place", rep.Sessions.LeftInPlace)

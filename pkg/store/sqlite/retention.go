@@ -9,6 +9,7 @@ import (
 
 	"github.com/auditctl/auditctl/pkg/audit"
 	"github.com/auditctl/auditctl/pkg/session"
+	"github.com/auditctl/auditctl/pkg/store"
 )
 
 // trashTable journals the recording files of sessions that retention
@@ -37,27 +38,11 @@ func RecordingsDir(path string) string {
 	return filepath.Join(filepath.Dir(path), "recordings")
 }
 
-// Span is how many rows there are and the time of the oldest and the
-// newest.
-type Span struct {
-	Count          int64
-	Oldest, Newest time.Time
-}
-
-func (s *Span) set(n, oldest, newest int64) {
-	s.Count = n
-	if n > 0 {
-		s.Oldest, s.Newest = time.Unix(0, oldest).UTC(), time.Unix(0, newest).UTC()
-	}
-}
-
-// SourceSpan is the events of one source: all of them, and those older
-// than a cutoff.
-type SourceSpan struct {
-	Source  string
-	All     Span
-	Expired Span
-}
+// Span and SourceSpan are what retention reports of a store (store.Span).
+type (
+	Span       = store.Span
+	SourceSpan = store.SourceSpan
+)
 
 // EventSpans returns, per source, the events the cache holds and those
 // that audit.Filter{Until: before} selects (what DeleteEvents with that
@@ -116,9 +101,9 @@ func (db *DB) EventSpans(ctx context.Context, before time.Time) ([]SourceSpan, e
 					out = append(out, SourceSpan{Source: g.src})
 				}
 				if i == 0 {
-					out[j].All.set(g.n, lo, hi)
+					out[j].All.Set(g.n, lo, hi)
 				} else {
-					out[j].Expired.set(g.n, lo, hi)
+					out[j].Expired.Set(g.n, lo, hi)
 				}
 			}
 		}
@@ -151,12 +136,12 @@ func (db *DB) SessionSpans(ctx context.Context, before time.Time) (SessionSpan, 
 		if err := q.QueryRowContext(ctx, "SELECT count(*), coalesce(min(start_ns), 0), coalesce(max(start_ns), 0) FROM sessions").Scan(&n, &lo, &hi); err != nil {
 			return err
 		}
-		s.All.set(n, lo, hi)
+		s.All.Set(n, lo, hi)
 		if err := q.QueryRowContext(ctx, "SELECT count(*), coalesce(min(start_ns), 0), coalesce(max(start_ns), 0) FROM sessions WHERE "+expiredSessions,
 			before.UnixNano()).Scan(&n, &lo, &hi); err != nil {
 			return err
 		}
-		s.Expired.set(n, lo, hi)
+		s.Expired.Set(n, lo, hi)
 		return q.QueryRowContext(ctx, "SELECT count(*) FROM sessions WHERE start_ns < ? AND status = 'active'", before.UnixNano()).Scan(&s.Active)
 	})
 	if err != nil {
