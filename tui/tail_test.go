@@ -301,3 +301,15 @@ func TestLiveTailBackgroundImport(t *testing.T) {
 		}
 	}
 }
+
+// At 80 columns a long cache path is cut in the header rather than what
+// is going on: the live marker shows.
+func TestHeaderLongPath(t *testing.T) {
+	h := newLogsHarness(t, demoDB(t), Options{Where: "cache /home/someone/.local/share/auditctl/caches/production-audit.db"}, 80, 24)
+	h.key("t")
+	first := strings.SplitN(h.view(), "\n", 2)[0]
+	if !strings.Contains(first, "● live") || !strings.Contains(first, "cache /home/someone") || !strings.Contains(first, "…") {
+		t.Fatalf("the header: %q", first)
+	}
+	h.key("t")
+}

@@ -111,7 +111,10 @@ func (m *Model) headerLine() string {
 	right = m.exportText() + right
 	gap := m.width - ansi.StringWidth(left) - ansi.StringWidth(right)
 	if gap < 1 {
-		return m.st.header.Render(pad(left, m.width))
+		// what is going on (live, searching, exporting) matters more
+		// than the whole of the cache's path: the left part is cut
+		rw := min(ansi.StringWidth(right), m.width/2)
+		return m.st.header.Render(pad(left, m.width-rw-1) + " " + pad(right, rw))
 	}
 	return m.st.header.Render(left + strings.Repeat(" ", gap) + right)
 }
@@ -229,6 +232,9 @@ func (m *Model) sessionsTable(h int) []string {
 		case s.err != nil:
 			return []string{"  " + m.st.err.Render(errText(s.err))}
 		}
+		if len(s.values) > 0 {
+			return []string{m.st.dim.Render("  no session matches the filter (c clears it)")}
+		}
 		return []string{m.st.dim.Render("  no sessions in the cache")}
 	}
 	out := []string{m.st.title.Render(s.lines[0])}
@@ -322,7 +328,7 @@ func (m *Model) keyLine() string {
 	case m.over != nil:
 		k = m.over.keys()
 	case m.detail != nil && m.detail.enter != nil:
-		k = "↑ ↓ pgup pgdown scroll  enter the user's events in the logs  esc close  ? help  q quit"
+		k = "↑ ↓ scroll  enter the user's events in the logs  esc close  ? help  q quit"
 	case m.detail != nil && m.detail.copying != nil:
 		k = "↑ ↓ choose  enter copy  esc cancel"
 	case m.detail != nil && m.detail.event != nil:

@@ -706,6 +706,17 @@ func trimLines(b []byte, width int) []byte {
 	for _, l := range lines {
 		nl := bytes.HasSuffix(l, []byte("\n"))
 		l = bytes.TrimRight(l, " \n")
+		// a styled last cell ends in its padding, then the reset: that
+		// padding trails too (kept, it made a coloured line too wide and
+		// cut it: "success  …" at 80 columns)
+		for {
+			cell := bytes.TrimSuffix(l, []byte(ansiReset))
+			text := bytes.TrimRight(cell, " ")
+			if len(cell) == len(l) || len(text) == len(cell) {
+				break
+			}
+			l = append(text, ansiReset...)
+		}
 		if width > 0 && twwidth.Width(string(l)) > width {
 			l = []byte(twwidth.Truncate(string(l), width-1, "…"))
 		}

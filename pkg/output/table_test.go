@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/olekukonko/tablewriter/pkg/twwidth"
 
 	"github.com/auditctl/auditctl/pkg/audit"
@@ -320,4 +321,30 @@ func TestEventLine(t *testing.T) {
 	}
 	line, _ = EventLine(hostileEvent(1, hostile[1]), Options{})
 	assertTerminalSafe(t, "line", line)
+}
+
+// With colours, a status column last on the line pads its shorter cells
+// inside the colour: that padding trails as it does without colours, so
+// the line fits and is not cut ("success  …" at 80 columns before).
+func TestColouredLastColumnIsNotCut(t *testing.T) {
+	var evs []*audit.Event
+	for i, st := range []audit.Status{audit.StatusSuccess, audit.StatusInProgress, audit.StatusFailure} {
+		evs = append(evs, &audit.Event{ID: fmt.Sprintf("e%d", i), Time: time.Date(2026, 11, 3, 10, 15, i, 0, time.UTC),
+			Action: "login:attempting", Actor: "helen.park@initech.net", Status: st})
+	}
+	for _, w := range []int{74, 80, 100} {
+		var plain, coloured bytes.Buffer
+		if err := RenderTable(&plain, EventTable(evs, Options{}), Options{Width: w, Omit: []string{"id"}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := RenderTable(&coloured, EventTable(evs, Options{Color: true}), Options{Width: w, Color: true, Omit: []string{"id"}}); err != nil {
+			t.Fatal(err)
+		}
+		if got := ansi.Strip(coloured.String()); got != plain.String() || strings.Contains(got, "…") {
+			t.Errorf("width %d: coloured\n%s\nplain\n%s", w, got, plain.String())
+		}
+		if !strings.Contains(coloured.String(), "\x1b[") {
+			t.Errorf("width %d: no colour:\n%q", w, coloured.String())
+		}
+	}
 }
