@@ -210,7 +210,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case tea.WindowSizeMsg:
 		m.width, m.height = max(msg.Width, 20), max(msg.Height, 8)
 		m.relayout()
-		return nil
+		return m.resized()
 	case tea.KeyPressMsg:
 		return m.key(msg)
 	case tea.PasteMsg:

@@ -53,12 +53,20 @@ type overview struct {
 	onBar    bool
 	zoom     []string // the queries before each bar chosen: Backspace goes back
 	have     int      // the parts read (partCounts…)
+	// load numbers each reading of the overview (its parts carry it);
+	// tops and buckets are the sizes it was read for: a terminal resized
+	// to want others (the first size arrives after the first reading
+	// starts) reads it again, cancelling the reading before (cancel).
+	load          int
+	tops, buckets int
+	cancel        context.CancelFunc
 }
 
 // overviewMsg is one part of the overview, read in a command of its own
 // (the parts run at once, each shown as it arrives): set puts it in.
 type overviewMsg struct {
 	gen  int
+	load int
 	set  func(o *overview)
 	next tea.Cmd // the parts to read after this one
 	err  error
@@ -125,16 +133,20 @@ func (m *Model) loadOverview() tea.Cmd {
 	if ctx == nil {
 		return nil
 	}
-	zoom, sel := m.ov.zoom, m.ov.sel
-	m.ov = overview{gen: gen, loading: true, active: -1, bar: -1, zoom: zoom, sel: sel}
+	if m.ov.cancel != nil {
+		m.ov.cancel() // a reading before, for another size
+	}
+	zoom, sel, load := m.ov.zoom, m.ov.sel, m.ov.load+1
+	buckets, now, tops := m.buckets(), m.now(), m.tops()
+	ctx, cancel := context.WithCancel(ctx)
+	m.ov = overview{gen: gen, loading: true, active: -1, bar: -1, zoom: zoom, sel: sel, load: load, tops: tops, buckets: buckets, cancel: cancel}
 	if v.total >= 0 {
 		m.ov.events, m.ov.have = int64(v.total), partEvents
 	}
-	buckets, now, tops := max(m.width-4, 10), m.now(), m.tops()
 	part := func(read func() (func(o *overview), error)) tea.Cmd {
 		return func() tea.Msg {
 			set, err := read()
-			return overviewMsg{gen: gen, set: set, err: err}
+			return overviewMsg{gen: gen, load: load, set: set, err: err}
 		}
 	}
 	rest := tea.Batch(
@@ -174,22 +186,43 @@ func (m *Model) loadOverview() tea.Cmd {
 			ff.Include = cloneValues(f.Include)
 			ff.Include[audit.FieldStatus] = []string{string(audit.StatusFailure)}
 			if fails, err = svc.CountEvents(ctx, ff); err != nil {
-				return overviewMsg{gen: gen, err: err}
+				return overviewMsg{gen: gen, load: load, err: err}
 			}
 		}
 		active := -1
 		if ss != nil {
 			_, n, err := ss.FindSessions(ctx, session.Filter{Status: []session.Status{session.StatusActive}}, session.Page{Limit: 1})
 			if err != nil {
-				return overviewMsg{gen: gen, err: err}
+				return overviewMsg{gen: gen, load: load, err: err}
 			}
 			active = n
 		}
-		return overviewMsg{gen: gen, next: rest, set: func(o *overview) { o.failures, o.active, o.have = fails, active, o.have|partCounts }}
+		return overviewMsg{gen: gen, load: load, next: rest, set: func(o *overview) { o.failures, o.active, o.have = fails, active, o.have|partCounts }}
 	}
 }
 
 func (o *overview) zero() bool { return o.have == 0 }
+
+// buckets is about how many bars of the histogram fit the width.
+func (m *Model) buckets() int { return max(m.width-4, 10) }
+
+// resized reads the overview again when it was read for another size (more
+// top actions and actors, more bars), cancelling the reading before;
+// elsewhere than on the overview it is read when the overview shows.
+func (m *Model) resized() tea.Cmd {
+	o := &m.ov
+	if o.load == 0 || o.tops == m.tops() && o.buckets == m.buckets() {
+		return nil
+	}
+	if o.cancel != nil {
+		o.cancel()
+	}
+	o.gen, o.loading = -1, false // read again
+	if m.view != viewOverview {
+		return nil
+	}
+	return m.loadOverview()
+}
 
 // countHistogram counts the events of f over time: about buckets bars in
 // round intervals over the window (until now when it has no end; from the
@@ -252,7 +285,7 @@ func niceInterval(d time.Duration) time.Duration {
 
 func (m *Model) gotOverview(msg overviewMsg) tea.Cmd {
 	o := &m.ov
-	if msg.gen != m.logs.gen || msg.gen != o.gen || !o.loading {
+	if msg.gen != m.logs.gen || msg.gen != o.gen || msg.load != o.load || !o.loading {
 		return nil
 	}
 	if msg.err != nil {

@@ -539,3 +539,37 @@ func TestOverviewProgressive(t *testing.T) {
 		t.Fatalf("the whole overview:\n%s", s)
 	}
 }
+
+// The console starts reading the overview before the terminal's size
+// arrives (80×24 assumed): a size that wants more (ten top actions and
+// actors from 40 lines, a bar a column) reads it again, the first reading
+// cancelled and its parts dropped.
+func TestOverviewResized(t *testing.T) {
+	db := demoDB(t)
+	h := newHarness(t, db, Options{}, 80, 24, "--all")
+	h.settle("the overview", func() bool { return !h.m.ov.loading })
+	if o := &h.m.ov; o.tops != topN || len(o.actions) != topN {
+		t.Fatalf("at 80×24: %d top actions read for %d", len(o.actions), o.tops)
+	}
+	h.send(tea.WindowSizeMsg{Width: 160, Height: 50})
+	h.settle("the overview read again", func() bool { return !h.m.ov.loading })
+	o := &h.m.ov
+	if o.tops != topTall || len(o.actions) != topTall || len(o.topActor) != topTall || o.buckets != 156 || len(o.hist) <= 60 {
+		t.Fatalf("at 160×50: %d top actions, %d actors (read for %d), %d bars (for %d)", len(o.actions), len(o.topActor), o.tops, len(o.hist), o.buckets)
+	}
+	// the same size again reads nothing
+	load := o.load
+	h.send(tea.WindowSizeMsg{Width: 160, Height: 50})
+	if h.m.ov.load != load || h.m.ov.loading {
+		t.Fatal("the same size read the overview again")
+	}
+	// elsewhere, it is read when the overview shows again
+	h.key("2")
+	h.idle()
+	h.send(tea.WindowSizeMsg{Width: 100, Height: 30})
+	h.key("1")
+	h.settle("the overview", func() bool { return !h.m.ov.loading })
+	if o := &h.m.ov; o.tops != topN || len(o.actions) != topN || o.buckets != 96 {
+		t.Fatalf("at 100×30: %d top actions read for %d, bars for %d", len(o.actions), o.tops, o.buckets)
+	}
+}
