@@ -29,6 +29,7 @@ import (
 	"github.com/auditctl/auditctl/pkg/output"
 	"github.com/auditctl/auditctl/pkg/query"
 	"github.com/auditctl/auditctl/pkg/session"
+	"github.com/auditctl/auditctl/pkg/store"
 	"github.com/auditctl/auditctl/pkg/store/sqlite"
 	"github.com/auditctl/auditctl/player"
 	"github.com/auditctl/auditctl/tui"
@@ -108,6 +109,11 @@ func NewCmdTUI(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			q in the player comes back to the list. A click selects a row, a
 			second click opens it; the wheel scrolls.
 
+			With --db postgres://… (or AUDITCTL_DB) it reads a PostgreSQL team
+			store: the live tail (t) is woken by each import as it commits
+			(LISTEN/NOTIFY) instead of reading every second; w and x (watch,
+			terminate) need a cache, as the commands do (docs/postgres.md).
+
 			Needs a terminal. --no-color (or NO_COLOR) leaves out the colours.
 			See docs/tui.md.
 		`),
@@ -160,13 +166,16 @@ func run(ctx context.Context, opts *Options) error {
 	if !opts.IO.IsStdinTTY() || !opts.IO.IsStdoutTTY() {
 		return audit.Errorf(audit.EUSAGE, "the console needs a terminal: use logs list for output to a file or a pipe")
 	}
-	where := opts.Remote
+	where, team := opts.Remote, false
 	if where == "" {
 		path, err := opts.Factory.ResolveDBPath()
 		if err != nil {
 			return err
 		}
-		where = "cache " + path
+		where, team = "cache "+path, store.IsURL(path)
+		if team {
+			where = "team store " + store.Redact(path)
+		}
 	}
 	o := tui.Options{
 		Events: svc, Compile: compile, Query: opts.Filter.Query, Where: where,
@@ -193,7 +202,26 @@ func run(ctx context.Context, opts *Options) error {
 		return string(out), err
 	})
 	o.CopyFile = tui.DefaultCopyFile()
-	if opts.Remote == "" {
+	if team {
+		// The team store: the overview and the logs view, whose live
+		// tail is woken by each import's notification (LISTEN/NOTIFY).
+		// Session History: the list, a session's panel and its
+		// recording; watch and terminate need the cache (as the
+		// commands do).
+		o.ChainHead = export.ChainHead(opts.Factory)
+		if ss, ok := svc.(tui.SessionFinder); ok {
+			o.Sessions, o.Play, o.SessionFilter = ss, opts.play, SessionFilter(opts.Factory.Now)
+			o.ShowSession = func(ctx context.Context, s *session.Session) (*tui.SessionPanel, error) {
+				return sessionPanel(ctx, svc, s, opts.Factory.Now(), o.Color)
+			}
+		}
+		wake, stop, err := Wake(ctx, svc)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		o.Wake = wake
+	} else if opts.Remote == "" {
 		o.ChainHead = export.ChainHead(opts.Factory)
 		db, err := opts.Factory.DB(ctx)
 		if err != nil {
@@ -215,6 +243,22 @@ func run(ctx context.Context, opts *Options) error {
 		o.SessionFilter = SessionFilter(opts.Factory.Now)
 	}
 	return tui.Run(ctx, o)
+}
+
+// Wake is the live tail's wake-up over events: when the store notifies
+// (PostgreSQL), a function that returns when an import committed (or,
+// in case a notification was lost, after store.FallbackPoll), and the
+// function that stops listening; nil (the console polls) otherwise.
+func Wake(ctx context.Context, events audit.EventService) (func(context.Context) error, func(), error) {
+	n, ok := events.(store.Notifier)
+	if !ok {
+		return nil, func() {}, nil
+	}
+	l, err := n.Listen(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return func(ctx context.Context) error { return l.Wait(ctx, store.FallbackPoll) }, func() { l.Close() }, nil
 }
 
 // sessionHistory is Session History as `sessions list` reads it: brought
