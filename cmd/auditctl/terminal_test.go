@@ -337,6 +337,7 @@ func TestNoOutputReachesTheTerminalRaw(t *testing.T) {
 	add(3, "sessions", "info", filepath.Join(t.TempDir(), hostileText(0)))
 	add(2, "logs", "list", "--status", hostileText(0))
 	add(2, "logs", "list", "--since", hostileText(1))
+	add(2, "db", "copy", "--from", fx.db, "--to", hostileText(0))
 
 	for _, r := range runs {
 		name := strings.Join(r.args, " ")

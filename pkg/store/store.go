@@ -95,6 +95,12 @@ type ImportOptions struct {
 	Progress func(read int)
 	// Name is the input's name for error messages.
 	Name string
+	// Key, when set, gives an event the key it had in the store it is
+	// copied from (db copy), so that it keeps it: 0, or a key outside the
+	// event's microsecond, is ignored (the key is computed). The PostgreSQL
+	// store honours it, unless another event holds that key there already
+	// (then it takes the next free slot, as for any collision).
+	Key func(*audit.Event) int64
 }
 
 // IsURL says whether a --db value names a PostgreSQL server

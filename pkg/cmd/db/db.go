@@ -28,6 +28,7 @@ func NewCmdDB(f *cmdutil.Factory) *cobra.Command {
 	}
 	cmd.AddCommand(NewCmdInit(f, nil))
 	cmd.AddCommand(NewCmdTenant(f))
+	cmd.AddCommand(NewCmdCopy(f, nil))
 	return cmd
 }
 

@@ -85,6 +85,9 @@ func Open(ctx context.Context, url string, create bool) (*DB, error) {
 	return db, nil
 }
 
+// URL is the store's URL, its password redacted (for messages).
+func (db *DB) URL() string { return db.url }
+
 // Close closes the connections.
 func (db *DB) Close() error {
 	db.pool.Close()

@@ -324,7 +324,7 @@ func prefetch(r audit.EventReader, opt store.ImportOptions, free <-chan *batch) 
 	go func() {
 		defer close(finished)
 		defer close(out)
-		enc := encoder{tok: store.NewTokenizer(), rh: chain.NewRowHasher()}
+		enc := encoder{tok: store.NewTokenizer(), rh: chain.NewRowHasher(), preset: opt.Key}
 		record := 0
 		var b *batch
 		fresh := func() {
@@ -443,12 +443,18 @@ func (s *source) Err() error             { return s.err }
 
 // encoder makes a record's two rows in COPY's binary format.
 type encoder struct {
-	tok *store.Tokenizer
-	rh  *chain.RowHasher
+	tok    *store.Tokenizer
+	rh     *chain.RowHasher
+	preset func(*audit.Event) int64 // store.ImportOptions.Key
 }
 
 func (c *encoder) encode(b *batch, seq int64, e *audit.Event) item {
 	key, _ := store.EventKey(e.Time, e.Source, e.ID)
+	if c.preset != nil {
+		if k := c.preset(e); k != 0 && k>>store.SlotBits == key>>store.SlotBits {
+			key = k // the key it had in the store it is copied from
+		}
+	}
 	it := item{seq: seq, key: key, source: e.Source, id: e.ID, month: monthStart(e.Time), counted: true,
 		hash: chain.EventRowHash(c.rh, e)}
 

@@ -176,3 +176,44 @@ ON CONFLICT (source, org, service) DO UPDATE SET
 	}
 	return nil
 }
+
+// AddSession inserts s unless a session with its id is stored already
+// (then the stored row stays as it is: the ingest role may not change
+// one); it says whether it inserted (db copy).
+func (db *DB) AddSession(ctx context.Context, s *session.Session) (bool, error) {
+	if err := store.ValidSession(s); err != nil {
+		return false, err
+	}
+	tag, err := db.pool.Exec(ctx, rebind("INSERT INTO sessions ("+store.SessionColumns+") VALUES ("+
+		store.Placeholders(store.SessionColumnCount)+") ON CONFLICT (id) DO NOTHING"), store.SessionArgs(s)...)
+	if err != nil {
+		return false, db.wrap(fmt.Errorf("copy session %s: %w", s.ID, err))
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// CopyState returns how far a db copy of kind (events, …) from origin (a
+// cache) has come: the last key copied, or "" when none.
+func (db *DB) CopyState(ctx context.Context, origin, kind string) (string, error) {
+	var last string
+	err := db.pool.QueryRow(ctx, "SELECT last_key FROM copy_state WHERE origin = $1 AND kind = $2", origin, kind).Scan(&last)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", db.wrap(fmt.Errorf("read copy state: %w", err))
+	}
+	return last, nil
+}
+
+// SetCopyState records that a db copy of kind from origin has come to
+// last (after what it copied committed).
+func (db *DB) SetCopyState(ctx context.Context, origin, kind, last string) error {
+	_, err := db.pool.Exec(ctx, `INSERT INTO copy_state (origin, kind, last_key, updated_ns) VALUES ($1, $2, $3, $4)
+ON CONFLICT (origin, kind) DO UPDATE SET last_key = excluded.last_key, updated_ns = excluded.updated_ns`,
+		origin, kind, last, time.Now().UnixNano())
+	if err != nil {
+		return db.wrap(fmt.Errorf("save copy state: %w", err))
+	}
+	return nil
+}

@@ -1,41 +1,10 @@
 package samestore_test
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
-
-	"github.com/auditctl/auditctl/pkg/session"
-	"github.com/auditctl/auditctl/pkg/store/postgres"
-	"github.com/auditctl/auditctl/pkg/store/sqlite"
 )
-
-// copySessions copies every session of the cache at from into the
-// PostgreSQL store at to, through the store seam (session.Store).
-func copySessions(t *testing.T, from, to string) {
-	t.Helper()
-	ctx := context.Background()
-	lite, err := sqlite.OpenExisting(ctx, from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lite.Close()
-	pg, err := postgres.Open(ctx, to, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pg.Close()
-	all, _, err := lite.FindSessions(ctx, session.Filter{}, session.Page{})
-	if err != nil || len(all) == 0 {
-		t.Fatalf("sessions of the cache: %d, %v", len(all), err)
-	}
-	for _, s := range all {
-		if err := pg.CreateSession(ctx, s); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
 
 // sessionsSame runs the sessions commands that read the store on both
 // stores (same: identical stdout, stderr and exit code).
