@@ -28,14 +28,16 @@ func tailEvents(prefix string, start time.Time, n int) []*audit.Event {
 // another process would.
 func importAs(t *testing.T, path string, evs []*audit.Event) {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), path)
-	if err != nil {
+	if err := importIn(path, evs); err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	if _, err := db.Import(context.Background(), &sliceReader{evs: evs}, sqlite.ImportOptions{}); err != nil {
-		t.Fatal(err)
-	}
+}
+
+// tailEvery makes the live tail poll every d in this test.
+func tailEvery(t *testing.T, d time.Duration) {
+	old := tailInterval
+	tailInterval = d
+	t.Cleanup(func() { tailInterval = old })
 }
 
 // The live tail (t): events another writer imports appear at the top,
@@ -114,9 +116,7 @@ func TestLiveTail(t *testing.T) {
 	}
 
 	// the default: polling
-	old := tailInterval
-	tailInterval = 10 * time.Millisecond
-	t.Cleanup(func() { tailInterval = old })
+	tailEvery(t, 10 * time.Millisecond)
 	h.m.opt.Wake = nil
 	h.key("t")
 	h.settle("the late events by polling", func() bool { return v.total == 70 })
@@ -138,9 +138,7 @@ func tableLines(s string) string {
 // A source of wake-ups that fails (a lost LISTEN connection) does not
 // spin: each failure waits a poll's interval, and new events still come.
 func TestLiveTailFailingWake(t *testing.T) {
-	old := tailInterval
-	tailInterval = 20 * time.Millisecond
-	t.Cleanup(func() { tailInterval = old })
+	tailEvery(t, 20 * time.Millisecond)
 	path := filepath.Join(t.TempDir(), "tail.db")
 	importAs(t, path, tailEvents("old", now.Add(-2*time.Hour), 5))
 	var calls atomic.Int64
@@ -213,9 +211,7 @@ func (h *harness) walk() []string {
 // the screen ("+N new ↑") and home reads it; scrolling the whole result
 // then shows every event of the cache exactly once, newest first.
 func TestLiveTailBackgroundImport(t *testing.T) {
-	old := tailInterval
-	tailInterval = 5 * time.Millisecond
-	t.Cleanup(func() { tailInterval = old })
+	tailEvery(t, 5 * time.Millisecond)
 	path := filepath.Join(t.TempDir(), "tail.db")
 	importAs(t, path, tailEvents("old", now.Add(-3*time.Hour), 60))
 	db := openDB(t, path)
