@@ -116,7 +116,7 @@ func TestLiveTail(t *testing.T) {
 	}
 
 	// the default: polling
-	tailEvery(t, 10 * time.Millisecond)
+	tailEvery(t, 10*time.Millisecond)
 	h.m.opt.Wake = nil
 	h.key("t")
 	h.settle("the late events by polling", func() bool { return v.total == 70 })
@@ -138,7 +138,7 @@ func tableLines(s string) string {
 // A source of wake-ups that fails (a lost LISTEN connection) does not
 // spin: each failure waits a poll's interval, and new events still come.
 func TestLiveTailFailingWake(t *testing.T) {
-	tailEvery(t, 20 * time.Millisecond)
+	tailEvery(t, 20*time.Millisecond)
 	path := filepath.Join(t.TempDir(), "tail.db")
 	importAs(t, path, tailEvents("old", now.Add(-2*time.Hour), 5))
 	var calls atomic.Int64
@@ -211,7 +211,7 @@ func (h *harness) walk() []string {
 // the screen ("+N new ↑") and home reads it; scrolling the whole result
 // then shows every event of the cache exactly once, newest first.
 func TestLiveTailBackgroundImport(t *testing.T) {
-	tailEvery(t, 5 * time.Millisecond)
+	tailEvery(t, 5*time.Millisecond)
 	path := filepath.Join(t.TempDir(), "tail.db")
 	importAs(t, path, tailEvents("old", now.Add(-3*time.Hour), 60))
 	db := openDB(t, path)
