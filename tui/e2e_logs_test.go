@@ -30,7 +30,8 @@ func TestEndToEndLogsFeatures(t *testing.T) {
 		t.Fatalf("demo: %v\n%s", err, out)
 	}
 	cache := filepath.Join(dir, "cache") // where y writes what the terminal cannot take
-	p := newPane(t, 140, 34, fmt.Sprintf("XDG_CACHE_HOME=%s %s --db %s tui; echo TUI-EXITED $?; sleep 30", cache, bin, db))
+	config := filepath.Join(dir, "config") // the signing key of the manifest
+	p := newPane(t, 140, 34, fmt.Sprintf("XDG_CONFIG_HOME=%s XDG_CACHE_HOME=%s %s --db %s tui; echo TUI-EXITED $?; sleep 30", config, cache, bin, db))
 	p.run("set-option", "-g", "set-clipboard", "on")
 	p.wait("the overview", func(s string) bool { return strings.Contains(s, "In the window") })
 	p.keys("2")
@@ -84,12 +85,19 @@ func TestEndToEndLogsFeatures(t *testing.T) {
 		t.Errorf("the copy file: %q %v, want the ID %q", b, err, id)
 	}
 
-	// export the failures to a file
+	// export the failures to a file, with its signed manifest
 	out := filepath.Join(dir, "failures.csv")
 	p.keys("e")
 	p.wait("the export form", func(s string) bool { return strings.Contains(s, "Encryption") })
-	p.keys("C-u", out, "Enter")
+	p.keys("C-u", out, "Down", "Down", "Down", "Right")
+	p.wait("the manifest chosen", func(s string) bool { return strings.Contains(s, "signed, beside the file (--manifest)") })
+	p.keys("Enter")
 	s = p.wait("the export", func(s string) bool { return strings.Contains(s, "exported ") })
+	verify := exec.Command(bin, "--db", db, "verify", "--manifest", out+".manifest.json")
+	verify.Env = append(os.Environ(), "XDG_CONFIG_HOME="+config)
+	if b, err := verify.CombinedOutput(); err != nil || !strings.Contains(string(b), `"status": "pass"`) {
+		t.Errorf("verify --manifest of the console's export: %v\n%s", err, b)
+	}
 	var n int
 	if _, err := fmt.Sscanf(s[strings.Index(s, "exported "):], "exported %d events", &n); err != nil || n == 0 {
 		t.Fatalf("the notice: %v\n%s", err, s)
