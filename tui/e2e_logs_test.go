@@ -29,7 +29,7 @@ func TestEndToEndLogsFeatures(t *testing.T) {
 	if out, err := exec.Command(bin, "--db", db, "--quiet", "demo").CombinedOutput(); err != nil {
 		t.Fatalf("demo: %v\n%s", err, out)
 	}
-	cache := filepath.Join(dir, "cache") // where y writes what the terminal cannot take
+	cache := filepath.Join(dir, "cache")   // where y writes what the terminal cannot take
 	config := filepath.Join(dir, "config") // the signing key of the manifest
 	p := newPane(t, 140, 34, fmt.Sprintf("XDG_CONFIG_HOME=%s XDG_CACHE_HOME=%s %s --db %s tui; echo TUI-EXITED $?; sleep 30", config, cache, bin, db))
 	p.run("set-option", "-g", "set-clipboard", "on")
