@@ -594,6 +594,9 @@ func histogram(ctx context.Context, db querier, f audit.Filter, interval time.Du
 	if err != nil {
 		return nil, err
 	}
+	if out, ok, err := hourHistogram(ctx, db, q, interval); ok || err != nil {
+		return out, err
+	}
 	step := interval.Nanoseconds()
 	s := fmt.Sprintf("SELECT (e.time_ns - ((e.time_ns %% %d) + %d) %% %d) AS b, count(*) FROM %s%s GROUP BY b ORDER BY b",
 		step, step, step, q.from, q.whereSQL())

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/auditctl/auditctl/pkg/audit"
 	"github.com/auditctl/auditctl/pkg/store"
@@ -218,113 +219,200 @@ func (s *hourSet) add(key int64) {
 	}
 }
 
-// hourCount counts q (a compiled filter, hidden rows already handled) from
-// event_hours when q is a time window with at least one whole hour in it,
-// alone or with status:failure: the whole hours from the table, the
-// partial hours at its edges from the index. ok is false for any other
-// query (or a window within one hour), which the caller counts as before.
-func hourCount(ctx context.Context, qr querier, q *query) (n int64, ok bool, err error) {
+// hourWindow is q read as a window of keys [lo, hi) (each bound
+// optional), with status:failure or not: the shapes event_hours answers.
+// ok is false for any other query.
+type hourWindow struct {
+	lo, hi               int64
+	hasLo, hasHi         bool
+	failures, hidden, ok bool
+}
+
+func readHourWindow(q *query) (w hourWindow) {
 	if q.from != "events e" || q.docs {
-		return 0, false, nil
+		return w
 	}
-	var lo, hi int64
-	hasLo, hasHi, failures, hidden := false, false, false, false
 	a := 0
 	for _, c := range q.where {
 		switch c {
 		case "e.id >= ?", "e.id < ?":
 			if a >= len(q.args) {
-				return 0, false, nil
+				return w
 			}
 			k, isInt := q.args[a].(int64)
 			if !isInt {
-				return 0, false, nil
+				return w
 			}
 			if c == "e.id >= ?" {
-				lo, hasLo = k, true
+				w.lo, w.hasLo = k, true
 			} else {
-				hi, hasHi = k, true
+				w.hi, w.hasHi = k, true
 			}
 			a++
 		case "(e.status = ?)":
 			if a >= len(q.args) {
-				return 0, false, nil
+				return w
 			}
 			s, isStr := q.args[a].(string)
-			if !isStr || !isFailure(s) || failures {
-				return 0, false, nil
+			if !isStr || !isFailure(s) || w.failures {
+				return w
 			}
-			failures = true
+			w.failures = true
 			a++
 		case hiddenCond:
-			hidden = true
+			w.hidden = true
 		default:
-			return 0, false, nil
+			return w
 		}
 	}
-	if a != len(q.args) || !hasLo && !hasHi {
-		return 0, false, nil
-	}
-	// The whole hours [hs, he): hs the first hour starting at or after lo,
-	// he the hour holding hi's start (the end excluded).
-	var where []string
-	var args []any
-	hs, he := int64(0), int64(0)
-	if hasLo {
-		hs = hourOf(lo)
-		if hs*hourKeys < lo {
+	w.ok = a == len(q.args)
+	return w
+}
+
+// whole is the whole hours [hs, he) of the window (a bound absent: none),
+// their condition on event_hours and its arguments.
+func (w hourWindow) whole() (hs, he int64, where string, args []any) {
+	var conds []string
+	if w.hasLo {
+		hs = hourOf(w.lo)
+		if hs*hourKeys < w.lo {
 			hs++
 		}
-		where, args = append(where, "hour >= ?"), append(args, hs)
+		conds, args = append(conds, "hour >= ?"), append(args, hs)
 	}
-	if hasHi {
-		he = hourOf(hi)
-		where, args = append(where, "hour < ?"), append(args, he)
+	if w.hasHi {
+		he = hourOf(w.hi)
+		conds, args = append(conds, "hour < ?"), append(args, he)
 	}
-	if hasLo && hasHi && hs >= he {
-		return 0, false, nil
+	if len(conds) > 0 {
+		where = " WHERE " + strings.Join(conds, " AND ")
 	}
-	col := "events"
-	if failures {
-		col = "failures"
+	return hs, he, where, args
+}
+
+// col is the column of event_hours the window counts.
+func (w hourWindow) col() string {
+	if w.failures {
+		return "failures"
 	}
-	s := "SELECT coalesce(sum(" + col + "), 0) FROM event_hours"
-	if len(where) > 0 {
-		s += " WHERE " + strings.Join(where, " AND ")
-	}
-	if err := qr.QueryRowContext(ctx, s, args...).Scan(&n); err != nil {
-		return 0, false, fmt.Errorf("count events: %w", err)
-	}
-	// The partial hours at the edges, from the index.
-	edge := func(from, to int64) error {
+	return "events"
+}
+
+// edges counts the partial hours at the window's ends from the index:
+// before the first whole hour (in hour hs-1) and from the end of the last
+// (in hour he).
+func (w hourWindow) edges(ctx context.Context, qr querier, hs, he int64) (below, above int64, err error) {
+	count := func(from, to int64) (int64, error) {
 		e := &query{from: "events e", keyCol: "e.id", where: []string{"e.id >= ?", "e.id < ?"}, args: []any{from, to}}
-		if hidden {
+		if w.hidden {
 			e.where = append(e.where, hiddenCond)
 		}
 		text, _ := windowCount(e)
-		if failures {
+		if w.failures {
 			e.where = append(e.where, "(e.status = ?)")
 			e.args = append(e.args, string(audit.StatusFailure))
 			text = "SELECT count(*) FROM events e" + e.whereSQL()
 		}
 		var k int64
 		if err := qr.QueryRowContext(ctx, text, e.args...).Scan(&k); err != nil {
-			return fmt.Errorf("count events: %w", err)
+			return 0, fmt.Errorf("count events: %w", err)
 		}
+		return k, nil
+	}
+	if w.hasLo && w.lo < hs*hourKeys {
+		if below, err = count(w.lo, hs*hourKeys); err != nil {
+			return 0, 0, err
+		}
+	}
+	if w.hasHi && he*hourKeys < w.hi {
+		if above, err = count(he*hourKeys, w.hi); err != nil {
+			return 0, 0, err
+		}
+	}
+	return below, above, nil
+}
+
+// hourCount counts q (a compiled filter, hidden rows already handled) from
+// event_hours when q is a time window with at least one whole hour in it,
+// alone or with status:failure: the whole hours from the table, the
+// partial hours at its edges from the index. ok is false for any other
+// query (or a window within one hour), which the caller counts as before.
+func hourCount(ctx context.Context, qr querier, q *query) (n int64, ok bool, err error) {
+	w := readHourWindow(q)
+	if !w.ok || !w.hasLo && !w.hasHi {
+		return 0, false, nil
+	}
+	hs, he, where, args := w.whole()
+	if w.hasLo && w.hasHi && hs >= he {
+		return 0, false, nil
+	}
+	if err := qr.QueryRowContext(ctx, "SELECT coalesce(sum("+w.col()+"), 0) FROM event_hours"+where, args...).Scan(&n); err != nil {
+		return 0, false, fmt.Errorf("count events: %w", err)
+	}
+	below, above, err := w.edges(ctx, qr, hs, he)
+	if err != nil {
+		return 0, false, err
+	}
+	return n + below + above, true, nil
+}
+
+// hourHistogram is histogram from event_hours, for the windows hourCount
+// counts (and no window at all) and an interval of whole hours: the
+// buckets, aligned to the epoch, are then made of whole hours, each hour's
+// count from the table and the partial hours at the window's edges from
+// the index. ok is false otherwise.
+func hourHistogram(ctx context.Context, qr querier, q *query, interval time.Duration) (out []audit.Bucket, ok bool, err error) {
+	w := readHourWindow(q)
+	if !w.ok || interval < time.Hour || interval%time.Hour != 0 {
+		return nil, false, nil
+	}
+	hs, he, where, args := w.whole()
+	if w.hasLo && w.hasHi && hs >= he {
+		return nil, false, nil
+	}
+	below, above, err := w.edges(ctx, qr, hs, he)
+	if err != nil {
+		return nil, false, err
+	}
+	per := int64(interval / time.Hour) // hours a bucket
+	var bucket, n int64
+	have := false
+	add := func(h, k int64) {
+		if k == 0 {
+			return
+		}
+		b := h / per
+		if h%per < 0 {
+			b--
+		}
+		if have && b != bucket {
+			out = store.AppendBucket(out, time.Unix(bucket*per*3600, 0).UTC(), n, interval)
+			n = 0
+		}
+		bucket, have = b, true
 		n += k
-		return nil
 	}
-	if hasLo && lo < hs*hourKeys {
-		if err := edge(lo, hs*hourKeys); err != nil {
-			return 0, false, err
+	add(hs-1, below)
+	rows, err := qr.QueryContext(ctx, "SELECT hour, "+w.col()+" FROM event_hours"+where+" ORDER BY hour", args...)
+	if err != nil {
+		return nil, false, fmt.Errorf("histogram: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var h, k int64
+		if err := rows.Scan(&h, &k); err != nil {
+			return nil, false, err
 		}
+		add(h, k)
 	}
-	if hasHi && he*hourKeys < hi {
-		if err := edge(he*hourKeys, hi); err != nil {
-			return 0, false, err
-		}
+	if err := rows.Err(); err != nil {
+		return nil, false, err
 	}
-	return n, true, nil
+	add(he, above)
+	if have {
+		out = store.AppendBucket(out, time.Unix(bucket*per*3600, 0).UTC(), n, interval)
+	}
+	return out, true, nil
 }
 
 // CheckHourCounts recounts every hour from the events (the visible ones)

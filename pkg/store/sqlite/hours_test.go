@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/store"
 )
 
 // spread is n events from base on, about every 7 minutes over days,
@@ -321,4 +322,119 @@ func TestHourCountsAfterKilledWriters(t *testing.T) {
 	}
 	mustHours(t, db)
 	countsAreThePlainCounts(t, db, "after the next import", fs)
+}
+
+// plainHistogram is Histogram as it is without event_hours: the events
+// grouped by their bucket.
+func plainHistogram(t *testing.T, db *DB, f audit.Filter, interval time.Duration) []audit.Bucket {
+	t.Helper()
+	var out []audit.Bucket
+	err := db.inSnapshot(context.Background(), func(qr querier) error {
+		q, err := compileIn(context.Background(), qr, f)
+		if err != nil {
+			return err
+		}
+		step := interval.Nanoseconds()
+		rows, err := qr.QueryContext(context.Background(), fmt.Sprintf("SELECT (e.time_ns - ((e.time_ns %% %d) + %d) %% %d) AS b, count(*) FROM %s%s GROUP BY b ORDER BY b",
+			step, step, step, q.from, q.whereSQL()), q.args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var ns, n int64
+			if err := rows.Scan(&ns, &n); err != nil {
+				return err
+			}
+			out = store.AppendBucket(out, time.Unix(0, ns).UTC(), n, interval)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// Histograms of whole hours come from event_hours, and are the events'
+// own: at random windows (and none), intervals of 1 h to a week, alone and
+// with status:failure; an interval that is not whole hours is counted
+// from the events.
+func TestHourHistogramIsThePlainHistogram(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	r := rand.New(rand.NewPCG(21, 22))
+	n := 1200
+	if raceDetector {
+		n = 500
+	}
+	mustImport(t, db, spread(r, 0, n, "a@x")...)
+	// and rows hidden (retention's state), so that hidden rows are left out
+	if err := db.withWriteTx(ctx, func(c *sql.Conn) error {
+		if _, err := c.ExecContext(ctx, "INSERT INTO unpublished SELECT id FROM events WHERE id % 6 = 0"); err != nil {
+			return err
+		}
+		return recountHidden(ctx, c)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	fs := append(hourWindows(r, n), audit.Filter{})
+	sameHistograms(t, db, fs)
+
+	// before 1970: negative keys, hours and buckets floored
+	db = openTest(t)
+	var old []*audit.Event
+	for i := range 40 {
+		e := ev(i, "Login", "old@x", []audit.Status{audit.StatusSuccess, audit.StatusFailure}[i%2])
+		e.Time = time.Date(1960, 3, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * 47 * time.Minute)
+		old = append(old, e)
+	}
+	mustImport(t, db, old...)
+	fs = []audit.Filter{{}, window(time.Date(1960, 3, 1, 2, 15, 0, 0, time.UTC), time.Date(1960, 3, 2, 5, 0, 1, 0, time.UTC))}
+	fs = append(fs, fs[1])
+	fs[2].Add(audit.FieldStatus, "failure")
+	sameHistograms(t, db, fs)
+}
+
+// sameHistograms: Histogram of each filter is plainHistogram, at
+// intervals of 1 h to a week (from event_hours) and of 90 min (not).
+func sameHistograms(t *testing.T, db *DB, fs []audit.Filter) {
+	t.Helper()
+	ctx := context.Background()
+	fromHours := 0
+	for _, iv := range []time.Duration{time.Hour, 2 * time.Hour, 3 * time.Hour, 6 * time.Hour, 24 * time.Hour, 7 * 24 * time.Hour, 90 * time.Minute} {
+		for _, f := range fs {
+			if f.Validate() != nil {
+				continue
+			}
+			got, err := db.Histogram(ctx, f, iv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := plainHistogram(t, db, f, iv)
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("%s every %s:\n got %v\nwant %v", f.String(), iv, got, want)
+			}
+			var ok bool
+			if err := db.inSnapshot(ctx, func(qr querier) error {
+				q, err := compileIn(ctx, qr, f)
+				if err != nil {
+					return err
+				}
+				_, ok, err = hourHistogram(ctx, qr, q, iv)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if ok {
+				fromHours++
+				if iv%time.Hour != 0 {
+					t.Fatalf("every %s from event_hours", iv)
+				}
+			}
+		}
+	}
+	if fromHours < len(fs)*2 {
+		t.Fatalf("only %d histograms from event_hours", fromHours)
+	}
 }
