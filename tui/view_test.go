@@ -573,3 +573,12 @@ func TestOverviewResized(t *testing.T) {
 		t.Fatalf("at 100×30: %d top actions read for %d, bars for %d", len(o.actions), o.tops, o.buckets)
 	}
 }
+
+// Every line of the help fits 80 columns: none is cut with "…".
+func TestHelpFits80(t *testing.T) {
+	for _, l := range helpLines() {
+		if w := len([]rune(l)) + 1; w > 80 { // the frame's margin
+			t.Errorf("%d columns: %q", w, l)
+		}
+	}
+}
