@@ -213,21 +213,41 @@ func Plan(ctx context.Context, db *sqlite.DB, opts Options) (*Report, []*session
 	if err := planEvents(ctx, db, r, logsBefore); err != nil {
 		return nil, nil, err
 	}
-	ss, err := db.SessionSpans(ctx, sessBefore)
+	own := newOwnFiles(db.Path())
+	expired, err := planSessions(ctx, db, r, sessBefore, own.contains)
 	if err != nil {
 		return nil, nil, err
+	}
+	if r.PendingRemoval, err = db.PendingTrash(ctx); err != nil {
+		return nil, nil, err
+	}
+	return r, expired, nil
+}
+
+// sessionSource is what planSessions reads: the cache, or a team store.
+type sessionSource interface {
+	SessionSpans(ctx context.Context, before time.Time) (store.SessionSpan, error)
+	ExpiredSessions(ctx context.Context, before time.Time) ([]*session.Session, error)
+}
+
+// planSessions fills in the report's sessions and returns the expired
+// ones: own says which recording files are auditctl's to remove (the
+// others are left in place).
+func planSessions(ctx context.Context, db sessionSource, r *Report, sessBefore time.Time, own func(string) bool) ([]*session.Session, error) {
+	ss, err := db.SessionSpans(ctx, sessBefore)
+	if err != nil {
+		return nil, err
 	}
 	r.Sessions = SessionReport{Count: ss.All.Count, Oldest: tp(ss.All.Oldest), Newest: tp(ss.All.Newest),
 		ActiveKept: ss.Active}
 	expired, err := db.ExpiredSessions(ctx, sessBefore)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	r.Sessions.Expired = int64(len(expired))
 	if len(expired) > 0 {
 		r.Sessions.ExpiredFirst, r.Sessions.ExpiredLast = tp(expired[0].Start), tp(expired[len(expired)-1].Start)
 	}
-	own := newOwnFiles(db.Path())
 	seen := map[string]bool{}
 	for _, s := range expired {
 		p := s.RecordingPath
@@ -242,16 +262,13 @@ func Plan(ctx context.Context, db *sqlite.DB, opts Options) (*Report, []*session
 		}
 		r.Sessions.Recordings++
 		r.Sessions.RecordingBytes += st.Size()
-		if own.contains(p) {
+		if own(p) {
 			r.Sessions.Removable++
 		} else {
 			r.Sessions.LeftInPlace++
 		}
 	}
-	if r.PendingRemoval, err = db.PendingTrash(ctx); err != nil {
-		return nil, nil, err
-	}
-	return r, expired, nil
+	return expired, nil
 }
 
 // planEvents fills in the report's events: per source, what the store
@@ -359,7 +376,7 @@ var afterArchive func()
 // failpoint stops Apply at a named point for the kill tests
 // (failpoint.Env: archived, in-transaction: before the commit of the
 // deletion, deleted: after it, before the files' removal; on a PostgreSQL
-// store also the steps of postgres.DB.DeleteEventsBefore).
+// store also the steps of postgres.DB.DeleteExpired: pg-NAME).
 func failpoint(name string) { fp.Stop(name) }
 
 // ownFiles decides which recording files are auditctl's to delete: those
@@ -420,51 +437,60 @@ func (o ownFiles) remove(p string) (bool, error) {
 	return true, nil
 }
 
-// Team is a PostgreSQL team store (postgres.DB): events only (it holds no
-// sessions yet), deleted by partition.
+// Team is a PostgreSQL team store (postgres.DB): events deleted by
+// partition, sessions by row; a session's recording file is never removed
+// (a team store registers recordings where they lie: the user's files).
 type Team interface {
 	archiveSource
+	sessionSource
 	EventSpans(ctx context.Context, before time.Time) ([]store.SourceSpan, error)
 	CheckAdmin(ctx context.Context) error
-	DeleteEventsBefore(ctx context.Context, before time.Time, reason string, inTx func(n int64) error) (*postgres.Deletion, error)
+	DeleteExpired(ctx context.Context, x postgres.Expired) (*postgres.Deletion, error)
 }
 
+// notOwn: no recording file is auditctl's to remove on a team store.
+func notOwn(string) bool { return false }
+
 // PlanTeam is Plan over a team store.
-func PlanTeam(ctx context.Context, db Team, opts Options) (*Report, error) {
+func PlanTeam(ctx context.Context, db Team, opts Options) (*Report, []*session.Session, error) {
 	r, logsBefore := newReport(opts)
 	if err := planEvents(ctx, db, r, logsBefore); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return r, nil
+	expired, err := planSessions(ctx, db, r, r.Policy.SessionsBefore, notOwn)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, expired, nil
 }
 
 // ApplyTeam is Apply over a team store: the role is checked first (the
 // admin role only: exit 4 for any other, before any archive is written),
 // then the archive, the same as the cache's, then one transaction deletes
 // the events before the cutoff (whole months by DETACH and DROP
-// PARTITION, the edge month's rows by DELETE) and signs a checkpoint
-// (postgres.DB.DeleteEventsBefore).
+// PARTITION, the edge month's rows by DELETE) and the expired sessions'
+// rows, and signs a checkpoint (postgres.DB.DeleteExpired).
 func ApplyTeam(ctx context.Context, db Team, opts Options) (*Report, error) {
 	if !opts.DryRun {
 		if err := db.CheckAdmin(ctx); err != nil {
 			return nil, err
 		}
 	}
-	r, err := PlanTeam(ctx, db, opts)
+	r, expired, err := PlanTeam(ctx, db, opts)
 	if err != nil || opts.DryRun {
 		return r, err
 	}
 	logsBefore := r.Policy.LogsBefore
-	var expired int64
+	var expiredEvents int64
 	for _, s := range r.Events {
-		expired += s.Expired
+		expiredEvents += s.Expired
 	}
-	if expired == 0 {
+	if expiredEvents == 0 && len(expired) == 0 {
 		r.Applied = true
 		return r, nil
 	}
 	if opts.ArchiveDir != "" {
-		a, err := writeArchive(ctx, db, opts, logsBefore, nil)
+		a, err := writeArchive(ctx, db, opts, logsBefore, expired)
 		if err != nil {
 			return nil, err
 		}
@@ -474,18 +500,26 @@ func ApplyTeam(ctx context.Context, db Team, opts Options) (*Report, error) {
 	if afterArchive != nil {
 		afterArchive()
 	}
-	del, err := db.DeleteEventsBefore(ctx, logsBefore, "retention: events before "+audit.FormatTime(logsBefore), func(n int64) error {
-		if r.Archive != nil && n != r.Archive.EventCount {
-			return audit.Errorf(audit.ELOCAL, "%d events are older than %s now, but %d were archived: events were imported meanwhile; nothing was deleted (run it again)",
-				n, audit.FormatTime(logsBefore), r.Archive.EventCount)
-		}
-		failpoint("in-transaction")
-		return nil
-	})
+	ids := make([]string, len(expired))
+	for i, s := range expired {
+		ids[i] = s.ID
+	}
+	del, err := db.DeleteExpired(ctx, postgres.Expired{
+		EventsBefore: logsBefore, Sessions: ids, SessionsBefore: r.Policy.SessionsBefore,
+		Reason: "retention: events before " + audit.FormatTime(logsBefore),
+		InTx: func(n int64) error {
+			if r.Archive != nil && n != r.Archive.EventCount {
+				return audit.Errorf(audit.ELOCAL, "%d events are older than %s now, but %d were archived: events were imported meanwhile; nothing was deleted (run it again)",
+					n, audit.FormatTime(logsBefore), r.Archive.EventCount)
+			}
+			failpoint("in-transaction")
+			return nil
+		}})
 	if err != nil {
 		return nil, err
 	}
 	failpoint("deleted")
+	r.Sessions.Expired = del.Sessions
 	r.Dropped, r.EdgeMonth = del.Dropped, del.Edge
 	r.Applied = true
 	return r, nil

@@ -195,3 +195,29 @@ func strs[T ~string](xs []T) []string {
 	}
 	return out
 }
+
+// Retention of sessions: the same queries in both stores.
+const (
+	// ExpiredSessionsCond is the condition on the sessions retention
+	// deletes (one argument: the cutoff in nanoseconds): they started
+	// before the cutoff and are not live.
+	ExpiredSessionsCond = "start_ns < ? AND status <> 'active'"
+	// ExpiredSessionsSQL reads them, oldest first.
+	ExpiredSessionsSQL = "SELECT " + SessionColumns + " FROM sessions WHERE " + ExpiredSessionsCond + " ORDER BY start_ns, id"
+	// SessionSpanSQL counts all sessions with the start of the oldest
+	// and newest; SessionSpanExpiredSQL the expired ones (the cutoff);
+	// SessionActiveBeforeSQL the active ones that started before the
+	// cutoff (kept until they end).
+	SessionSpanSQL         = "SELECT count(*), coalesce(min(start_ns), 0), coalesce(max(start_ns), 0) FROM sessions"
+	SessionSpanExpiredSQL  = SessionSpanSQL + " WHERE " + ExpiredSessionsCond
+	SessionActiveBeforeSQL = "SELECT count(*) FROM sessions WHERE start_ns < ? AND status = 'active'"
+)
+
+// SessionSpan is the sessions a store holds, and those that started
+// before a cutoff: Expired counts the ones retention deletes, Active the
+// ones it keeps because their recorder still runs.
+type SessionSpan struct {
+	All     Span
+	Expired Span
+	Active  int64
+}

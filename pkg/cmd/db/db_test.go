@@ -74,7 +74,7 @@ func TestDBInitAndRoles(t *testing.T) {
 	env.DBPath = "postgres://alice:s3cret@" + fmt.Sprintf("%s:%d/team?sslmode=disable", srv.Host, srv.Port)
 	for _, args := range [][]string{
 		{"sessions", "record", "--", "true"}, {"sessions", "terminate", "some-id"},
-		{"demo"}, {"verify", "--recordings"},
+		{"demo"},
 	} {
 		err := env.Run(args...)
 		msg := env.ErrOut.String() + fmt.Sprint(err)

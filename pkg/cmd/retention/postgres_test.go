@@ -101,12 +101,25 @@ func TestPostgresRetention(t *testing.T) {
 	url, su := teamStore(t)
 	ctx := context.Background()
 	file, times := teamEvents(t, cmdtest.Now)
+	// Sessions: two that started two years ago (expired), one last week.
+	recDir := t.TempDir()
+	var recs []string
+	for i, start := range []time.Time{cmdtest.Now.AddDate(-2, 0, 0), cmdtest.Now.AddDate(-2, 0, 1), cmdtest.Now.AddDate(0, 0, -7)} {
+		p := filepath.Join(recDir, fmt.Sprintf("s%d.cast", i))
+		body := fmt.Sprintf(`{"version":2,"width":80,"height":24,"timestamp":%d}`+"\n"+`[1, "o", "session %d"]`+"\n", start.Unix(), i)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, p)
+	}
 	lite := cmdtest.New(t)
 	lite.MustRun("import", file, "--quiet")
+	lite.MustRun(append([]string{"sessions", "import", "--quiet"}, recs...)...)
 	pg := cmdtest.New(t)
 	pg.ConfigPath = lite.ConfigPath // one signing key: the same trusted key in verify
 	pg.DBPath = url("importer")
 	pg.MustRun("import", file, "--quiet")
+	pg.MustRun(append([]string{"sessions", "import", "--quiet"}, recs...)...)
 
 	// Refused roles: exit 4, no archive, nothing deleted.
 	for _, user := range []string{"importer", "alice"} {
@@ -148,6 +161,7 @@ func TestPostgresRetention(t *testing.T) {
 	for _, r := range []map[string]any{ra, rb} {
 		if arch, ok := r["archive"].(map[string]any); ok {
 			arch["events"] = filepath.Base(fmt.Sprint(arch["events"]))
+			arch["sessions"] = filepath.Base(fmt.Sprint(arch["sessions"]))
 		}
 	}
 	ja, _ := json.Marshal(ra)
@@ -176,12 +190,36 @@ func TestPostgresRetention(t *testing.T) {
 	if err := su.QueryRow(ctx, "SELECT count(*) FROM events WHERE id < $1", store.KeyFloor(cutoff)).Scan(&left); err != nil || left != 0 {
 		t.Fatalf("events before the cutoff: %d %v", left, err)
 	}
+	// The expired sessions went, the recent one stayed; their recording
+	// files (registered where they lay) are the user's, on both stores.
+	if out := pg.MustRun("sessions", "list", "-o", "json"); strings.Count(out, `"id"`) != 1 {
+		t.Errorf("sessions after retention: %s", out)
+	}
+	if !strings.Contains(a, `"session_count":2`) && !strings.Contains(a, `"session_count": 2`) {
+		t.Errorf("the archive holds no 2 sessions: %s", a)
+	}
+	for _, p := range recs {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("a recording file was removed: %v", err)
+		}
+	}
 	// verify: the checkpoint is signed with the trusted key, as the
 	// cache's is; the same report but for links and batch ids.
 	lite.MustRun("verify")
 	out := pg.MustRun("verify")
 	if !strings.Contains(out, "checkpoints signed by the trusted key") {
 		t.Errorf("verify after retention:\n%s", out)
+	}
+	// verify --recordings hashes the remaining session's file, and finds
+	// it changed.
+	if out := pg.MustRun("verify", "--recordings", "-o", "json"); !strings.Contains(out, `"recordings": 1`) {
+		t.Errorf("verify --recordings:\n%s", out)
+	}
+	if err := os.WriteFile(recs[2], []byte("changed\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := pg.Run("verify", "--recordings"); cmdutil.ExitCode(err) != 1 || !strings.Contains(pg.Out.String(), "has SHA-256") {
+		t.Errorf("verify --recordings over a changed file: exit %d\n%s", cmdutil.ExitCode(err), pg.Out)
 	}
 	// The archive imports back, sealed anew.
 	pg.MustRun("import", mb[0], "--quiet")
@@ -206,6 +244,23 @@ func TestPostgresRetentionKilled(t *testing.T) {
 	check.DBPath = url("boss")
 	file, times := teamEvents(t, time.Now())
 	cutoff := time.Now().Add(-90 * 24 * time.Hour)
+	// two sessions past the 1-year period, one recent
+	var recs []string
+	for i, start := range []time.Time{time.Now().AddDate(-2, 0, 0), time.Now().AddDate(-2, 0, 1), time.Now().AddDate(0, 0, -7)} {
+		p := filepath.Join(t.TempDir(), fmt.Sprintf("s%d.cast", i))
+		body := fmt.Sprintf(`{"version":2,"width":80,"height":24,"timestamp":%d}`+"\n"+`[1, "o", "session %d"]`+"\n", start.Unix(), i)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, p)
+	}
+	sessions := func() int64 {
+		var n int64
+		if err := su.QueryRow(ctx, "SELECT count(*) FROM sessions").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
 	var old int64
 	for _, ts := range times {
 		if ts.Before(cutoff) {
@@ -235,11 +290,12 @@ func TestPostgresRetentionKilled(t *testing.T) {
 		return perMonth, all
 	}
 	reset := func() map[string]int64 {
-		if _, err := su.Exec(ctx, "DELETE FROM events; DELETE FROM event_docs; DELETE FROM event_ids; DELETE FROM chain_rows; DELETE FROM chain"); err != nil {
+		if _, err := su.Exec(ctx, "DELETE FROM events; DELETE FROM event_docs; DELETE FROM event_ids; DELETE FROM chain_rows; DELETE FROM chain; DELETE FROM sessions"); err != nil {
 			t.Fatal(err)
 		}
 		check.DBPath = url("importer")
 		check.MustRun("import", file, "--quiet")
+		check.MustRun(append([]string{"sessions", "import", "--quiet"}, recs...)...)
 		check.DBPath = url("boss")
 		m, _ := state()
 		return m
@@ -248,12 +304,12 @@ func TestPostgresRetentionKilled(t *testing.T) {
 		point string // a failpoint, or "" for a random moment
 		gone  bool   // what the kill must leave: all gone (else all there)
 	}
-	runs := []run{{"archived", false}, {"in-transaction", false}, {"pg-sealed", false}, {"pg-rows", false},
+	runs := []run{{"archived", false}, {"in-transaction", false}, {"pg-sessions", false}, {"pg-sealed", false}, {"pg-rows", false},
 		{"pg-detached", false}, {"pg-edge", false}, {"pg-commit", false}, {"deleted", true}, {"", false}, {"", false}, {"", false}}
 	if raceDetector {
 		// CI's budget under -race: the steps inside the transaction, and
 		// after it
-		runs = []run{{"in-transaction", false}, {"pg-detached", false}, {"pg-commit", false}, {"deleted", true}}
+		runs = []run{{"pg-sessions", false}, {"pg-detached", false}, {"pg-commit", false}, {"deleted", true}}
 	}
 	for _, r := range runs {
 		name := r.point
@@ -301,13 +357,18 @@ func TestPostgresRetentionKilled(t *testing.T) {
 			if r.point != "" && gone != r.gone {
 				t.Fatalf("killed at %s: old events gone %v, want %v", name, gone, r.gone)
 			}
+			// The old sessions go with the old events, in the same
+			// transaction.
+			if n := sessions(); (gone && n != 1) || (!gone && n != 3) {
+				t.Fatalf("killed at %s: old events gone %v, %d sessions", name, gone, n)
+			}
 			if out, err := exec.Command(bin, "--db", url("boss"), "verify").CombinedOutput(); err != nil {
 				t.Fatalf("verify after the kill at %s: %v\n%s", name, err, out)
 			}
 			if out, err := exec.Command(bin, "--db", url("boss"), "retention", "apply").CombinedOutput(); err != nil {
 				t.Fatalf("next run: %v\n%s", err, out)
 			}
-			if after, all := state(); len(after) != 0 || all != int64(len(times))-old {
+			if after, all := state(); len(after) != 0 || all != int64(len(times))-old || sessions() != 1 {
 				t.Fatalf("after the next run: %v, %d events, want %d", after, all, int64(len(times))-old)
 			}
 			check.MustRun("verify")

@@ -127,7 +127,8 @@ func NewCmdApply(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			older rows of the month the cutoff falls in by DELETE, with their row
 			hashes and a signed checkpoint, all in one transaction (a killed run
 			leaves every month all there or all gone). The archive is the same.
-			Sessions are not in the team store yet: only events are deleted.
+			Expired sessions' rows go in the same transaction; their recording
+			files, registered where they lay, are the user's and stay.
 
 			The report (stdout) has a row per event source and one for sessions:
 			COUNT is what the cache held, DELETED what went. --dry-run reports what
@@ -242,7 +243,7 @@ func run(ctx context.Context, opts *Options) error {
 	case err != nil:
 		return err
 	case isTeam && opts.status:
-		rep, err = retention.PlanTeam(ctx, team, ro)
+		rep, _, err = retention.PlanTeam(ctx, team, ro)
 	case isTeam:
 		rep, err = retention.ApplyTeam(ctx, team, ro)
 	default:

@@ -222,8 +222,9 @@ func (opts *Options) checkCache(ctx context.Context, rep *report.Report, trusted
 		return nil, err
 	}
 	db, isCache := cs.(*sqlite.DB)
-	if opts.Recordings && !isCache {
-		return nil, audit.Errorf(audit.EUSAGE, "--recordings: a PostgreSQL store holds no sessions or recordings yet (docs/postgres.md)")
+	finder, hasSessions := cs.(sessionFinder)
+	if opts.Recordings && !hasSessions {
+		return nil, audit.Errorf(audit.EUSAGE, "--recordings: this store holds no sessions")
 	}
 	cr, err := cs.VerifyChain(ctx, trusted)
 	if err != nil {
@@ -252,7 +253,7 @@ func (opts *Options) checkCache(ctx context.Context, rep *report.Report, trusted
 		sum.TrustedKey = chain.Fingerprint(trusted)
 	}
 	if opts.Recordings {
-		n, vs, err := checkRecordings(ctx, db)
+		n, vs, err := checkRecordings(ctx, finder)
 		if err != nil {
 			return nil, err
 		}
@@ -294,11 +295,16 @@ func violation(problem, row, detail string) report.Violation {
 	return report.Violation{Message: problem + ": " + row + ": " + detail, Group: row, Count: 1}
 }
 
+// sessionFinder is a store that holds sessions (both stores).
+type sessionFinder interface {
+	FindSessions(ctx context.Context, f session.Filter, p session.Page) ([]*session.Session, int, error)
+}
+
 // checkRecordings hashes each recording a session row names and compares
 // it with the row's SHA-256. Every byte is read: the hash cache that play
 // uses (recording.VerifySHA256) is a file the same local user can write, so
 // it proves nothing here.
-func checkRecordings(ctx context.Context, db *sqlite.DB) (int64, []report.Violation, error) {
+func checkRecordings(ctx context.Context, db sessionFinder) (int64, []report.Violation, error) {
 	sessions, _, err := db.FindSessions(ctx, session.Filter{}, session.Page{})
 	if err != nil {
 		return 0, nil, err

@@ -12,6 +12,7 @@ import (
 	"github.com/auditctl/auditctl/internal/failpoint"
 	"github.com/auditctl/auditctl/pkg/audit"
 	"github.com/auditctl/auditctl/pkg/chain"
+	"github.com/auditctl/auditctl/pkg/session"
 	"github.com/auditctl/auditctl/pkg/store"
 	"github.com/jackc/pgx/v5"
 )
@@ -20,14 +21,14 @@ import (
 // Events are partitioned by month on their time-ordered key, so the events
 // before a cutoff are every month that ends by it, whole, and the start of
 // the month the cutoff falls in. DeleteEventsBefore removes them in one
-// transaction: the rows of the edge month by DELETE, the whole months by
+// transaction (DeleteExpired): the rows of the edge month by DELETE, the whole months by
 // DETACH PARTITION and DROP TABLE (no row is visited), their identities
 // and row hashes by key range, and a signed checkpoint says so. PostgreSQL's
 // DDL is transactional: a run killed at any point leaves every month all
 // there or all gone.
 
 // EventSpans returns, per source, the events the store holds and those
-// before before (what DeleteEventsBefore deletes), in one snapshot: the
+// before before (what DeleteExpired deletes), in one snapshot: the
 // counts and the keys of the oldest and newest, then the time of each.
 func (db *DB) EventSpans(ctx context.Context, before time.Time) ([]store.SourceSpan, error) {
 	var out []store.SourceSpan
@@ -97,28 +98,90 @@ func (db *DB) CheckAdmin(ctx context.Context) error {
 	return nil
 }
 
-// step marks a step of DeleteEventsBefore, inside its transaction, for
+// step marks a step of DeleteExpired, inside its transaction, for
 // the kill tests (failpoint.Env "pg-NAME=FILE" stops the process there).
 func step(name string) { failpoint.Stop("pg-" + name) }
 
-// Deletion is what DeleteEventsBefore did.
+// Deletion is what DeleteExpired did.
 type Deletion struct {
-	Events  int64    // events deleted
-	Dropped []string // the months dropped whole (events_pYYYYMM)
-	Edge    string   // the month whose older rows were deleted ("" when none)
+	Events   int64    // events deleted
+	Dropped  []string // the months dropped whole (events_pYYYYMM)
+	Edge     string   // the month whose older rows were deleted ("" when none)
+	Sessions int64    // sessions deleted
 }
 
-// DeleteEventsBefore deletes every event before before, in one
-// transaction, under a SHARE lock on events (imports wait; readers do
-// not, until the partitions are detached): the number of events it will
-// delete is given to inTx first (which may refuse: an archive that holds
-// another number), then the checkpoint is sealed (the segments the
-// deletion touches checked intact, their new contents signed), the row
-// hashes and identities deleted by key range, the edge month's rows
-// deleted, the whole months detached and dropped, and the checkpoint
-// record appended.
-func (db *DB) DeleteEventsBefore(ctx context.Context, before time.Time, reason string, inTx func(n int64) error) (*Deletion, error) {
-	cut := store.KeyFloor(before)
+// Expired is what a retention run deletes.
+type Expired struct {
+	EventsBefore time.Time // every event before it
+	// Sessions are the ids of the expired sessions (those archived); each
+	// goes if it still started before SessionsBefore and is not active.
+	Sessions       []string
+	SessionsBefore time.Time
+	Reason         string // the checkpoint's
+	// InTx, when set, is given the number of events the transaction will
+	// delete, before it deletes anything; an error rolls it back.
+	InTx func(events int64) error
+}
+
+// SessionSpans counts the sessions, and those that started before before.
+func (db *DB) SessionSpans(ctx context.Context, before time.Time) (store.SessionSpan, error) {
+	var s store.SessionSpan
+	err := db.inSnapshot(ctx, func(tx pgx.Tx) error {
+		var n, lo, hi int64
+		if err := tx.QueryRow(ctx, store.SessionSpanSQL).Scan(&n, &lo, &hi); err != nil {
+			return err
+		}
+		s.All.Set(n, lo, hi)
+		if err := tx.QueryRow(ctx, rebind(store.SessionSpanExpiredSQL), before.UnixNano()).Scan(&n, &lo, &hi); err != nil {
+			return err
+		}
+		s.Expired.Set(n, lo, hi)
+		return tx.QueryRow(ctx, rebind(store.SessionActiveBeforeSQL), before.UnixNano()).Scan(&s.Active)
+	})
+	if err != nil {
+		return s, fmt.Errorf("session spans: %w", err)
+	}
+	return s, nil
+}
+
+// ExpiredSessions returns the sessions that started before before and are
+// not active, oldest first.
+func (db *DB) ExpiredSessions(ctx context.Context, before time.Time) ([]*session.Session, error) {
+	var out []*session.Session
+	err := db.inSnapshot(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, rebind(store.ExpiredSessionsSQL), before.UnixNano())
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			s, err := store.ScanSession(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, s)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("expired sessions: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteExpired deletes every event before x.EventsBefore and the expired
+// sessions x names, in one transaction, under a SHARE lock on events
+// (imports wait; readers do not, until the partitions are detached): the
+// number of events it will delete is given to x.InTx first (which may
+// refuse: an archive that holds another number), then the checkpoint is
+// sealed (the segments the deletion touches checked intact, their new
+// contents signed), the row hashes and identities deleted by key range,
+// the edge month's rows deleted, the whole months detached and dropped,
+// the sessions' rows deleted, and the checkpoint record appended. The
+// sessions' recording files are never touched: a team store registers
+// them where they lie (they are the user's files).
+func (db *DB) DeleteExpired(ctx context.Context, x Expired) (*Deletion, error) {
+	cut := store.KeyFloor(x.EventsBefore)
 	del := &Deletion{}
 	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "LOCK TABLE events IN SHARE MODE"); err != nil {
@@ -127,10 +190,18 @@ func (db *DB) DeleteEventsBefore(ctx context.Context, before time.Time, reason s
 		if err := tx.QueryRow(ctx, "SELECT count(*) FROM events WHERE id < $1", cut).Scan(&del.Events); err != nil {
 			return err
 		}
-		if inTx != nil {
-			if err := inTx(del.Events); err != nil {
+		if x.InTx != nil {
+			if err := x.InTx(del.Events); err != nil {
 				return err
 			}
+		}
+		if len(x.Sessions) > 0 {
+			tag, err := tx.Exec(ctx, rebind("DELETE FROM sessions WHERE "+store.ExpiredSessionsCond+" AND id = ANY(?)"), x.SessionsBefore.UnixNano(), x.Sessions)
+			if err != nil {
+				return err
+			}
+			del.Sessions = tag.RowsAffected()
+			step("sessions")
 		}
 		if del.Events == 0 {
 			return nil
@@ -139,7 +210,7 @@ func (db *DB) DeleteEventsBefore(ctx context.Context, before time.Time, reason s
 		if err != nil {
 			return err
 		}
-		cp, err := db.sealDeletion(ctx, tx, cut, reason)
+		cp, err := db.sealDeletion(ctx, tx, cut, x.Reason)
 		if errors.Is(err, ErrChainBroken) {
 			return audit.Errorf(audit.ELOCAL, "%v", err)
 		}

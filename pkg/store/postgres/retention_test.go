@@ -98,8 +98,8 @@ func TestRetentionByPartition(t *testing.T) {
 				t.Errorf("%s: CheckAdmin: %v", user, err)
 			}
 			// And the server itself refuses the deletion.
-			if _, err := other.DeleteEventsBefore(ctx, cutoff, "test", nil); !errors.As(err, &ae) || ae.Code != audit.EREMOTE {
-				t.Errorf("%s: DeleteEventsBefore: %v", user, err)
+			if _, err := other.DeleteExpired(ctx, Expired{EventsBefore: cutoff, Reason: "test"}); !errors.As(err, &ae) || ae.Code != audit.EREMOTE {
+				t.Errorf("%s: DeleteExpired: %v", user, err)
 			}
 			other.Close()
 		}
@@ -109,12 +109,12 @@ func TestRetentionByPartition(t *testing.T) {
 	})
 
 	t.Run("a refusal inside the transaction deletes nothing", func(t *testing.T) {
-		_, err := db.DeleteEventsBefore(ctx, cutoff, "test", func(n int64) error {
+		_, err := db.DeleteExpired(ctx, Expired{EventsBefore: cutoff, Reason: "test", InTx: func(n int64) error {
 			if n != want {
 				t.Errorf("the deletion counts %d events, want %d", n, want)
 			}
 			return audit.Errorf(audit.ELOCAL, "archived another number")
-		})
+		}})
 		if audit.ErrorCode(err) != audit.ELOCAL {
 			t.Fatalf("refused deletion: %v", err)
 		}
@@ -124,7 +124,7 @@ func TestRetentionByPartition(t *testing.T) {
 	})
 
 	t.Run("whole months dropped, the edge month deleted by rows", func(t *testing.T) {
-		del, err := db.DeleteEventsBefore(ctx, cutoff, "retention: test", nil)
+		del, err := db.DeleteExpired(ctx, Expired{EventsBefore: cutoff, Reason: "retention: test"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -157,7 +157,7 @@ func TestRetentionByPartition(t *testing.T) {
 			t.Fatalf("verify with the trusted key: %v %+v", err, rep)
 		}
 		// Again: nothing to delete, nothing appended.
-		if del, err := db.DeleteEventsBefore(ctx, cutoff, "retention: test", nil); err != nil || del.Events != 0 {
+		if del, err := db.DeleteExpired(ctx, Expired{EventsBefore: cutoff, Reason: "retention: test"}); err != nil || del.Events != 0 {
 			t.Fatalf("second run: %+v %v", del, err)
 		}
 		if rep, _ := verifyFindings(t, db); rep.Records != 3 {
@@ -177,7 +177,7 @@ func TestRetentionByPartition(t *testing.T) {
 			t.Fatal(err)
 		}
 		before := count("SELECT count(*) FROM events")
-		_, err := db.DeleteEventsBefore(ctx, time.Date(2026, 10, 15, 0, 0, 0, 0, time.UTC), "retention: test", nil)
+		_, err := db.DeleteExpired(ctx, Expired{EventsBefore: time.Date(2026, 10, 15, 0, 0, 0, 0, time.UTC), Reason: "retention: test"})
 		if audit.ErrorCode(err) != audit.ELOCAL || !strings.Contains(err.Error(), "tamper check") {
 			t.Fatalf("deletion over a tampered hash: %v", err)
 		}

@@ -115,34 +115,27 @@ func (db *DB) EventSpans(ctx context.Context, before time.Time) ([]SourceSpan, e
 	return out, nil
 }
 
-// SessionSpan is the sessions the cache holds, and those that started
-// before a cutoff: Expired counts the ones retention deletes, Active the
-// ones it keeps because their recorder still runs.
-type SessionSpan struct {
-	All     Span
-	Expired Span
-	Active  int64
-}
+// SessionSpan is what SessionSpans returns (store.SessionSpan).
+type SessionSpan = store.SessionSpan
 
-// expiredSessions is the condition on the sessions retention deletes: they
-// started before the cutoff and are not live.
-const expiredSessions = "start_ns < ? AND status <> 'active'"
+// expiredSessions is the condition on the sessions retention deletes
+// (store.ExpiredSessionsCond).
+const expiredSessions = store.ExpiredSessionsCond
 
 // SessionSpans counts the sessions, and those that started before before.
 func (db *DB) SessionSpans(ctx context.Context, before time.Time) (SessionSpan, error) {
 	var s SessionSpan
 	err := db.inSnapshot(ctx, func(q querier) error {
 		var n, lo, hi int64
-		if err := q.QueryRowContext(ctx, "SELECT count(*), coalesce(min(start_ns), 0), coalesce(max(start_ns), 0) FROM sessions").Scan(&n, &lo, &hi); err != nil {
+		if err := q.QueryRowContext(ctx, store.SessionSpanSQL).Scan(&n, &lo, &hi); err != nil {
 			return err
 		}
 		s.All.Set(n, lo, hi)
-		if err := q.QueryRowContext(ctx, "SELECT count(*), coalesce(min(start_ns), 0), coalesce(max(start_ns), 0) FROM sessions WHERE "+expiredSessions,
-			before.UnixNano()).Scan(&n, &lo, &hi); err != nil {
+		if err := q.QueryRowContext(ctx, store.SessionSpanExpiredSQL, before.UnixNano()).Scan(&n, &lo, &hi); err != nil {
 			return err
 		}
 		s.Expired.Set(n, lo, hi)
-		return q.QueryRowContext(ctx, "SELECT count(*) FROM sessions WHERE start_ns < ? AND status = 'active'", before.UnixNano()).Scan(&s.Active)
+		return q.QueryRowContext(ctx, store.SessionActiveBeforeSQL, before.UnixNano()).Scan(&s.Active)
 	})
 	if err != nil {
 		return s, fmt.Errorf("session spans: %w", err)
@@ -153,7 +146,7 @@ func (db *DB) SessionSpans(ctx context.Context, before time.Time) (SessionSpan, 
 // ExpiredSessions returns the sessions that started before before and are
 // not active, oldest first.
 func (db *DB) ExpiredSessions(ctx context.Context, before time.Time) ([]*session.Session, error) {
-	rows, err := db.db.QueryContext(ctx, "SELECT "+sessionColumns+" FROM sessions WHERE "+expiredSessions+" ORDER BY start_ns, id", before.UnixNano())
+	rows, err := db.db.QueryContext(ctx, store.ExpiredSessionsSQL, before.UnixNano())
 	if err != nil {
 		return nil, fmt.Errorf("expired sessions: %w", err)
 	}
