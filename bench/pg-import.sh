@@ -45,7 +45,7 @@ rm -rf "$data" && mkdir -p "$data" && chmod 700 "$data"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "${as[@]}" "$pgbin/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C --no-sync >/dev/null
 "${as[@]}" "$pgbin/pg_ctl" start -w -D "$data" -l "$data/server.log" \
-	-o "-c listen_addresses=127.0.0.1 -p $port -k $data -c fsync=off -c full_page_writes=off -c max_wal_size=8GB ${PGOPTS:-}" >/dev/null
+	-o "-c listen_addresses=127.0.0.1 -p $port -k $data -c fsync=off -c full_page_writes=off -c max_wal_size=1GB ${PGOPTS:-}" >/dev/null
 echo "$port" >"$OUT/port"
 trap '"${as[@]}" "$pgbin/pg_ctl" stop -m fast -D "$data" >/dev/null' EXIT
 url() { echo "postgres://postgres@127.0.0.1:$port/$1?sslmode=disable"; }

@@ -28,7 +28,7 @@ data="$OUT/pgdata"
 port=$(cat "$OUT/port")
 "${as[@]}" "$pgbin/pg_ctl" status -D "$data" >/dev/null 2>&1 ||
 	"${as[@]}" "$pgbin/pg_ctl" start -w -D "$data" -l "$data/server.log" \
-		-o "-c listen_addresses=127.0.0.1 -p $port -k $data -c fsync=off -c full_page_writes=off -c max_wal_size=8GB ${PGOPTS:-}" >/dev/null
+		-o "-c listen_addresses=127.0.0.1 -p $port -k $data -c fsync=off -c full_page_writes=off -c max_wal_size=1GB ${PGOPTS:-}" >/dev/null
 trap '"${as[@]}" "$pgbin/pg_ctl" stop -m fast -D "$data" >/dev/null' EXIT
 url="postgres://postgres@127.0.0.1:$port/a?sslmode=disable"
 psql=("$pgbin/psql" -X -q -h 127.0.0.1 -p "$port" -U postgres -d a)

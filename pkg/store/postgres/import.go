@@ -391,7 +391,7 @@ func prefetch(r audit.EventReader, opt store.ImportOptions, free <-chan *batch) 
 
 func (s *source) Next() bool {
 	for {
-		if s.cur == nil || s.i == len(s.cur.items) {
+		for s.cur == nil || s.i == len(s.cur.items) { // a batch may be empty (the input ended right after one was sent)
 			if s.cur != nil {
 				select { // the rows are in the spool: the buffer may be filled again
 				case s.free <- s.cur:

@@ -131,3 +131,44 @@ WHERE i.source = 'bin' AND i.ext_id = $1`,
 		}
 	}
 }
+
+// TestImportBatchEdges imports counts of events around the read-ahead's
+// batch size (256): the input may end right after a batch was handed over
+// (an empty last batch), and records skipped as invalid may fill batches.
+func TestImportBatchEdges(t *testing.T) {
+	newURL := server(t)
+	ctx := context.Background()
+	db, err := Open(ctx, newURL("edges"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	total, k := 0, 0
+	for _, n := range []int{0, 1, 255, 256, 257, 512} {
+		var events []*audit.Event
+		for i := 0; i < n; i++ {
+			k++
+			events = append(events, ev(k, "Login", "alice", audit.StatusSuccess))
+		}
+		res, err := db.Import(ctx, reader(events...), store.ImportOptions{})
+		if err != nil || res.Inserted != n || res.Read != n {
+			t.Fatalf("%d events: %+v %v", n, res, err)
+		}
+		total += n
+		// The same with every other record invalid (nil: a bad time), skipped.
+		var mixed []*audit.Event
+		for i := 0; i < n; i++ {
+			k++
+			mixed = append(mixed, nil, ev(k, "Login", "bob", audit.StatusSuccess))
+		}
+		res, err = db.Import(ctx, reader(mixed...), store.ImportOptions{SkipInvalid: true})
+		if err != nil || res.Inserted != n || res.Skipped != n || res.Read != 2*n {
+			t.Fatalf("%d events and %d invalid: %+v %v", n, n, res, err)
+		}
+		total += n
+	}
+	var got int
+	if err := db.pool.QueryRow(ctx, "SELECT count(*) FROM events").Scan(&got); err != nil || got != total {
+		t.Fatalf("the store holds %d events (%v), want %d", got, err, total)
+	}
+}
