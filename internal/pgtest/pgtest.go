@@ -13,6 +13,7 @@ package pgtest
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -23,6 +24,8 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Server is a running PostgreSQL server.
@@ -43,6 +46,27 @@ func (s *Server) DSN(db string) string {
 // the user's psqlrc.
 func (s *Server) PsqlArgs(db string) []string {
 	return []string{"-X", "-h", s.Host, "-p", strconv.Itoa(s.Port), "-U", s.User, "-d", db}
+}
+
+// URL is the postgres:// URL of database db, as user.
+func (s *Server) URL(user, db string) string {
+	return fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", user, s.Host, s.Port, db)
+}
+
+// CreateDB creates database db on the server (as the superuser) and
+// returns its URL for the superuser.
+func (s *Server) CreateDB(t testing.TB, db string) string {
+	t.Helper()
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, s.DSN("postgres"))
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	defer c.Close(ctx)
+	if _, err := c.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{db}.Sanitize()); err != nil {
+		t.Fatalf("pgtest: create database %s: %v", db, err)
+	}
+	return s.URL(s.User, db)
 }
 
 // Psql returns the psql to use: beside initdb, else in PATH.

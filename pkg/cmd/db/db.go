@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/MakeNowJust/heredoc"
@@ -113,10 +114,8 @@ func initRun(ctx context.Context, opts *InitOptions) error {
 	if !store.IsURL(opts.URL) {
 		return audit.Errorf(audit.EUSAGE, "db init needs a postgres:// or postgresql:// URL (as an argument, --db or AUDITCTL_DB)")
 	}
-	switch opts.Output {
-	case "", "table", "json":
-	default:
-		return audit.Errorf(audit.EUSAGE, "db init prints table or json, not %q", opts.Output)
+	if err := checkOutput("db init", opts.Output); err != nil {
+		return err
 	}
 	res, err := postgres.Init(ctx, opts.URL, opts.Roles)
 	if err != nil {
@@ -128,9 +127,7 @@ func initRun(ctx context.Context, opts *InitOptions) error {
 		}
 	}
 	if opts.Output == "json" {
-		enc := json.NewEncoder(opts.IO.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
+		return writeJSON(opts.IO.Out, struct {
 			*postgres.InitResult
 			RLS bool `json:"row_level_security,omitempty"`
 		}{res, opts.RLS})
@@ -160,4 +157,20 @@ func initRun(ctx context.Context, opts *InitOptions) error {
 			strings.TrimSpace(sanitize.String(res.Roles.Reader)))
 	}
 	return nil
+}
+
+// checkOutput refuses an --output the db commands do not print.
+func checkOutput(cmd, output string) error {
+	switch output {
+	case "", "table", "json":
+		return nil
+	}
+	return audit.Errorf(audit.EUSAGE, "%s prints table or json, not %q", cmd, output)
+}
+
+// writeJSON writes v as indented JSON.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

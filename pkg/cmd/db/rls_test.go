@@ -20,18 +20,14 @@ import (
 // tenant sees only its events through every logs command.
 func TestTenantsAndRLS(t *testing.T) {
 	srv := pgtest.Start(t)
+	srv.CreateDB(t, "msp")
+	url := func(user string) string { return srv.URL(user, "msp") }
 	ctx := context.Background()
-	c, err := pgx.Connect(ctx, srv.DSN("postgres"))
+	c, err := pgx.Connect(ctx, url("postgres"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close(ctx)
-	if _, err := c.Exec(ctx, "CREATE DATABASE msp"); err != nil {
-		t.Fatal(err)
-	}
-	url := func(user string) string {
-		return fmt.Sprintf("postgres://%s@%s:%d/msp?sslmode=disable", user, srv.Host, srv.Port)
-	}
 	dir := t.TempDir()
 	write := func(name, prefix, word string) string {
 		var b strings.Builder

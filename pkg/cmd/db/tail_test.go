@@ -27,16 +27,13 @@ func TestTailFollowsNotify(t *testing.T) {
 	}
 	bin := bintest.Auditctl(t)
 	srv := pgtest.Start(t)
+	url := srv.CreateDB(t, "live")
 	ctx := context.Background()
-	c, err := pgx.Connect(ctx, srv.DSN("postgres"))
+	c, err := pgx.Connect(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close(ctx)
-	if _, err := c.Exec(ctx, "CREATE DATABASE live"); err != nil {
-		t.Fatal(err)
-	}
-	url := fmt.Sprintf("postgres://%s@%s:%d/live?sslmode=disable", srv.User, srv.Host, srv.Port)
 	env := append(os.Environ(), "AUDITCTL_DB="+url)
 	dir := t.TempDir()
 	now := time.Now().UTC()

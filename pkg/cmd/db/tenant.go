@@ -2,7 +2,6 @@ package db
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/MakeNowJust/heredoc"
@@ -85,10 +84,8 @@ func tenantRun(ctx context.Context, opts *TenantOptions) error {
 	if !store.IsURL(opts.URL) {
 		return audit.Errorf(audit.EUSAGE, "db tenant needs a postgres:// or postgresql:// URL (--db or AUDITCTL_DB)")
 	}
-	switch opts.Output {
-	case "", "table", "json":
-	default:
-		return audit.Errorf(audit.EUSAGE, "db tenant prints table or json, not %q", opts.Output)
+	if err := checkOutput("db tenant", opts.Output); err != nil {
+		return err
 	}
 	var res *postgres.Tenants
 	var err error
@@ -104,9 +101,7 @@ func tenantRun(ctx context.Context, opts *TenantOptions) error {
 		return err
 	}
 	if opts.Output == "json" {
-		enc := json.NewEncoder(opts.IO.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+		return writeJSON(opts.IO.Out, res)
 	}
 	for _, m := range res.Members {
 		fmt.Fprintf(opts.IO.Out, "%-24s %s\n", sanitize.String(m.Role), sanitize.String(m.Tenant))
