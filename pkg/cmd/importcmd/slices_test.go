@@ -77,6 +77,14 @@ func TestSlicedImportKilled(t *testing.T) {
 	if got := total(); got != `{"total":10}` {
 		t.Fatalf("readers see %s events during the import, want the 10 published", got)
 	}
+	// the counts per hour leave the hidden rows out, at every step
+	hours := func(when string) {
+		t.Helper()
+		if err := cache.CheckHourCounts(context.Background()); err != nil {
+			t.Fatalf("%s: %v", when, err)
+		}
+	}
+	hours("during the import")
 	// a second writer runs to its end while the first is still at work
 	run("import", writeFile(t, dir, "small.ndjson", ndjson("small", 0, 5)))
 	select {
@@ -87,6 +95,7 @@ func TestSlicedImportKilled(t *testing.T) {
 	if got := total(); got != `{"total":15}` {
 		t.Fatalf("after the second import: %s", got)
 	}
+	hours("after the second import")
 	// the tamper-evident chain holds meanwhile: the hidden rows are left out
 	if out := run("verify", "-o", "json"); !strings.Contains(out, `"events": 15,`) || strings.Contains(out, `"unpublished": 0,`) {
 		t.Fatalf("verify during the import:\n%s", out)
@@ -100,6 +109,7 @@ func TestSlicedImportKilled(t *testing.T) {
 	if unpublished() == 0 {
 		t.Fatal("the killed import's rows are gone already: the test proves nothing")
 	}
+	hours("after kill -9")
 	run("verify")
 	run("import", writeFile(t, dir, "next.ndjson", ndjson("next", 0, 5)))
 	var stored int
@@ -107,6 +117,7 @@ func TestSlicedImportKilled(t *testing.T) {
 	if n := unpublished(); n != 0 || stored != 20 {
 		t.Fatalf("after the next import: %d unpublished, %d stored, want 0 and 20", n, stored)
 	}
+	hours("after the next import")
 	if got := total(); got != `{"total":20}` {
 		t.Fatalf("after the next import: %s", got)
 	}
