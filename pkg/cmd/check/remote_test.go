@@ -1,9 +1,7 @@
 package check_test
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -16,7 +14,6 @@ import (
 	"github.com/auditctl/auditctl/internal/pgtest"
 	"github.com/auditctl/auditctl/pkg/cmd/cmdtest"
 	"github.com/auditctl/auditctl/pkg/cmdutil"
-	"github.com/jackc/pgx/v5"
 )
 
 const remoteKey = "check-remote-test-key-8d1f"
@@ -168,18 +165,8 @@ func TestRemoteEqualsSyncedCache(t *testing.T) {
 	t.Logf("--remote: %d API requests for %d rules", remoteRequests, strings.Count(remotePolicy, "- id:"))
 
 	// --sync into a fresh PostgreSQL team store: the same report.
-	pgsrv := pgtest.Start(t)
-	ctx := context.Background()
-	c, err := pgx.Connect(ctx, pgsrv.DSN("postgres"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Exec(ctx, "CREATE DATABASE team"); err != nil {
-		t.Fatal(err)
-	}
-	c.Close(ctx)
 	team := cmdtest.New(t)
-	team.DBPath = fmt.Sprintf("postgres://%s@%s:%d/team?sslmode=disable", pgsrv.User, pgsrv.Host, pgsrv.Port)
+	team.DBPath = pgtest.Start(t).NewDatabase(t, "team")
 	err = team.Run(append(check, "--sync", "jumpcloud")...)
 	if code := cmdutil.ExitCode(err); code != 1 {
 		t.Fatalf("--sync into a team store: exit %d (%v)\n%s", code, err, team.ErrOut)

@@ -85,21 +85,6 @@ func copyFixture(t *testing.T, events int) *cmdtest.Env {
 	return lite
 }
 
-// newDB makes a database on srv and returns its URL.
-func newDB(t *testing.T, srv *pgtest.Server, name string) string {
-	t.Helper()
-	ctx := context.Background()
-	c, err := pgx.Connect(ctx, srv.DSN("postgres"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
-	if _, err := c.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	return fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", srv.User, srv.Host, srv.Port, name)
-}
-
 // cacheRows are the cache's event rows as "key source id", sorted.
 func cacheRows(t *testing.T, path string) []string {
 	t.Helper()
@@ -190,8 +175,13 @@ func (r *copyResult) UnmarshalJSON(b []byte) error {
 // copy stopped after some slices resumes and finishes with each row once.
 func TestDBCopy(t *testing.T) {
 	srv := pgtest.Start(t)
-	lite := copyFixture(t, 1500)
-	url := newDB(t, srv, "team")
+	events, slice := 1500, 200
+	if raceDetector {
+		events, slice = 400, 100
+	}
+	total := int64(events + 3)
+	lite := copyFixture(t, events)
+	url := srv.NewDatabase(t, "team")
 	pg := cmdtest.New(t)
 	pg.DBPath = url
 
@@ -218,7 +208,7 @@ func TestDBCopy(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatal(err)
 	}
-	if res.Events != 1503 || res.EventsNew != 1503 || res.Resumed || res.SessionsActive != 1 || res.Sessions < 3 ||
+	if res.Events != total || res.EventsNew != total || res.Resumed || res.SessionsActive != 1 || res.Sessions < 3 ||
 		res.SessionsNew != res.Sessions || res.SyncStreams != 1 {
 		t.Fatalf("first copy: %s", out)
 	}
@@ -265,7 +255,7 @@ func TestDBCopy(t *testing.T) {
 	}
 	c.Close(ctx)
 	out = pg.MustRun("db", "copy", "--from", lite.DBPath, "--slice-events", "700", "-o", "json")
-	if err := json.Unmarshal([]byte(out), &res); err != nil || res.Events != 1503 || res.EventsNew != 0 || res.SessionsNew != 0 {
+	if err := json.Unmarshal([]byte(out), &res); err != nil || res.Events != total || res.EventsNew != 0 || res.SessionsNew != 0 {
 		t.Fatalf("copy with its progress forgotten: %s", out)
 	}
 	if got := teamRows(t, url); !slices.Equal(got, want) {
@@ -276,7 +266,7 @@ func TestDBCopy(t *testing.T) {
 	}
 
 	// Stopped after two slices (as Ctrl-C stops it), then resumed.
-	url2 := newDB(t, srv, "stopped")
+	url2 := srv.NewDatabase(t, "stopped")
 	from, err := sqlite.OpenExisting(ctx, lite.DBPath)
 	if err != nil {
 		t.Fatal(err)
@@ -288,7 +278,7 @@ func TestDBCopy(t *testing.T) {
 	}
 	defer to2.Close()
 	cctx, cancel := context.WithCancel(ctx)
-	_, err = storecopy.Copy(cctx, from, to2, storecopy.Options{Origin: lite.DBPath, Slice: 200, AfterSlice: func(n int) {
+	_, err = storecopy.Copy(cctx, from, to2, storecopy.Options{Origin: lite.DBPath, Slice: slice, AfterSlice: func(n int) {
 		if n == 1 {
 			cancel()
 		}
@@ -296,11 +286,11 @@ func TestDBCopy(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("stopped copy: %v", err)
 	}
-	if got := teamRows(t, url2); len(got) != 400 {
-		t.Fatalf("a copy stopped after two slices of 200 left %d events", len(got))
+	if got := teamRows(t, url2); len(got) != 2*slice {
+		t.Fatalf("a copy stopped after two slices of %d left %d events", slice, len(got))
 	}
-	r, err := storecopy.Copy(ctx, from, to2, storecopy.Options{Origin: lite.DBPath, Slice: 200})
-	if err != nil || !r.Resumed || r.Events != 1103 || r.EventsNew != 1103 {
+	r, err := storecopy.Copy(ctx, from, to2, storecopy.Options{Origin: lite.DBPath, Slice: slice})
+	if err != nil || !r.Resumed || r.Events != total-int64(2*slice) || r.EventsNew != r.Events {
 		t.Fatalf("resumed copy: %+v %v", r, err)
 	}
 	if got := teamRows(t, url2); !slices.Equal(got, want) {
@@ -318,8 +308,12 @@ func TestDBCopyKilled(t *testing.T) {
 	}
 	bin := bintest.Auditctl(t)
 	srv := pgtest.Start(t)
-	lite := copyFixture(t, 3000)
-	url := newDB(t, srv, "killed")
+	events := 3000
+	if raceDetector {
+		events = 1000 // a slower binary: fewer slices of 100 still span three interruptions
+	}
+	lite := copyFixture(t, events)
+	url := srv.NewDatabase(t, "killed")
 	want := cacheRows(t, lite.DBPath)
 	ctx := context.Background()
 	lastKey := func() string {

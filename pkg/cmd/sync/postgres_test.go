@@ -3,7 +3,6 @@ package sync_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -13,21 +12,6 @@ import (
 	"github.com/auditctl/auditctl/pkg/store/postgres"
 	"github.com/jackc/pgx/v5"
 )
-
-// newDatabase makes a database on srv and returns its URL.
-func newDatabase(t *testing.T, srv *pgtest.Server, name string) string {
-	t.Helper()
-	ctx := context.Background()
-	c, err := pgx.Connect(ctx, srv.DSN("postgres"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
-	if _, err := c.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	return fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", srv.User, srv.Host, srv.Port, name)
-}
 
 // storedIDs counts how many times each event id is in the team store.
 func storedIDs(t *testing.T, url string) map[string]int {
@@ -66,7 +50,7 @@ func TestSyncIntoPostgres(t *testing.T) {
 	srv := pgtest.Start(t)
 	lite, jc := setup(t)
 	pg := cmdtest.New(t)
-	pg.DBPath = newDatabase(t, srv, "team")
+	pg.DBPath = srv.NewDatabase(t, "team")
 
 	out := pg.MustRun("sync", "jumpcloud", "--since", "30d", "--dry-run", "-o", "json")
 	if !strings.Contains(out, `"windows":[{`) {
@@ -96,7 +80,7 @@ func TestSyncIntoPostgres(t *testing.T) {
 	}
 
 	// Two syncs at once, each from the beginning, into a second store.
-	url2 := newDatabase(t, srv, "team2")
+	url2 := srv.NewDatabase(t, "team2")
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
 	for i := range errs {
@@ -141,6 +125,6 @@ func TestSyncIntoPostgres(t *testing.T) {
 // A sync into a team store killed with SIGKILL at random moments, then
 // run again, ends with exactly the server's events.
 func TestSyncKilledResumesPostgres(t *testing.T) {
-	url := newDatabase(t, pgtest.Start(t), "killed")
+	url := pgtest.Start(t).NewDatabase(t, "killed")
 	syncKilledResumes(t, url, func() map[string]int { return storedIDs(t, url) })
 }

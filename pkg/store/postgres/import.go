@@ -404,6 +404,7 @@ func (s *source) Next() bool {
 				return false
 			}
 			s.cur, s.i = b, 0
+			continue // a batch may be empty (an input without events)
 		}
 		it := &s.cur.items[s.i]
 		s.i++

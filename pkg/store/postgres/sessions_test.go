@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"io"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -52,16 +53,7 @@ func testSessions() []*session.Session {
 // requires the same answer to every filter, page and id lookup.
 func TestSessionsSameAsCache(t *testing.T) {
 	ctx := context.Background()
-	pg, err := Open(ctx, server(t)("sessions"), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pg.Close()
-	lite, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "audit.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lite.Close()
+	pg, lite := bothStores(t, "sessions")
 	all := testSessions()
 	for _, st := range []store.Store{pg, lite} {
 		for _, s := range all {
@@ -126,6 +118,23 @@ func TestSessionsSameAsCache(t *testing.T) {
 	}
 }
 
+// bothStores opens a new PostgreSQL store (database name) and a new cache.
+func bothStores(t *testing.T, name string) (*DB, *sqlite.DB) {
+	t.Helper()
+	ctx := context.Background()
+	pg, err := Open(ctx, server(t)(name), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pg.Close() })
+	lite, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "audit.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lite.Close() })
+	return pg, lite
+}
+
 func ids(ss []*session.Session) []string {
 	var out []string
 	for _, s := range ss {
@@ -134,20 +143,37 @@ func ids(ss []*session.Session) []string {
 	return out
 }
 
+// TestImportNothing: an input without events (a sync slice with none, an
+// empty file) stores nothing and is no error, in both stores.
+func TestImportNothing(t *testing.T) {
+	ctx := context.Background()
+	pg, lite := bothStores(t, "nothing")
+	for _, st := range []store.Store{pg, lite} {
+		for i := 0; i < 2; i++ { // the second on a connection the first used
+			res, err := st.Import(ctx, &sliceEvents{}, store.ImportOptions{Name: "empty"})
+			if err != nil || res.Read != 0 || res.Inserted != 0 {
+				t.Fatalf("%T: import of nothing: %+v %v", st, res, err)
+			}
+		}
+	}
+}
+
+type sliceEvents struct{ evs []*audit.Event }
+
+func (r *sliceEvents) Next() (*audit.Event, error) {
+	if len(r.evs) == 0 {
+		return nil, io.EOF
+	}
+	e := r.evs[0]
+	r.evs = r.evs[1:]
+	return e, nil
+}
+
 // TestSyncState: a stream's state widens, never narrows, in both stores
 // alike.
 func TestSyncState(t *testing.T) {
 	ctx := context.Background()
-	pg, err := Open(ctx, server(t)("syncstate"), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pg.Close()
-	lite, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "audit.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lite.Close()
+	pg, lite := bothStores(t, "syncstate")
 	day := func(d int) time.Time { return time.Date(2026, 11, d, 0, 0, 0, 0, time.UTC) }
 	for _, st := range []store.Store{pg, lite} {
 		if _, ok, err := st.SyncState(ctx, "jumpcloud", "", "all"); ok || err != nil {
