@@ -106,18 +106,28 @@ func TestBulkImportKilledAtRandomPoints(t *testing.T) {
 	if raceDetector {
 		kills = 3 // CI's budget under -race (the binary itself is not race-built)
 	}
-	for i := 0; i < kills; i++ {
+	// The first run is killed at the point where the import has dropped
+	// the secondary indexes of events, to build them after its rows
+	// (pkg/store/sqlite/bulkindex.go); the others at random.
+	for i := -1; i < kills; i++ {
 		dir := t.TempDir()
 		db := filepath.Join(dir, "audit.db")
 		cmd, err := start(db)
 		if err != nil {
 			t.Fatal(err)
 		}
-		at := time.Duration(rng.Int64N(int64(full + full/5)))
-		time.Sleep(at)
+		var at time.Duration
+		if i < 0 {
+			at = waitIndexesDropped(t, db)
+		} else {
+			at = time.Duration(rng.Int64N(int64(full + full/5)))
+			time.Sleep(at)
+		}
 		cmd.Process.Signal(syscall.SIGKILL)
 		if err := cmd.Wait(); err != nil {
 			killedBeforeEnd++
+		} else if i < 0 {
+			t.Fatal("the import killed with its indexes dropped ended first")
 		}
 		if _, err := os.Stat(db); err != nil {
 			continue // killed before the cache was made
@@ -140,6 +150,11 @@ func TestBulkImportKilledAtRandomPoints(t *testing.T) {
 		if found != all {
 			t.Fatalf("kill at %v: search finds %s of %s", at, found, all)
 		}
+		// a read that names an index (the window count: the status
+		// index), whether the indexes are there or not
+		if got := run(db, "logs", "count", "--since", "3650d"); got != all {
+			t.Fatalf("kill at %v: the window count is %s of %s", at, got, all)
+		}
 		// the same file again: stored once, indexed once
 		run(db, "--quiet", "import", file)
 		if got := run(db, "logs", "count", "--all", "-q", "login"); got != want(n) {
@@ -155,21 +170,51 @@ func TestBulkImportKilledAtRandomPoints(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var docs, rows, hidden int
+		var docs, rows, hidden, indexes int
+		var check string
 		qerr := cache.SQL().QueryRow(`SELECT (SELECT count(*) FROM events_fts_docsize), (SELECT count(*) FROM events),
-			(SELECT count(*) FROM unpublished)`).Scan(&docs, &rows, &hidden)
+			(SELECT count(*) FROM unpublished), (SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events')`).Scan(&docs, &rows, &hidden, &indexes)
 		_, ierr := cache.SQL().Exec("INSERT INTO events_fts(events_fts) VALUES ('integrity-check')")
+		if qerr == nil {
+			qerr = cache.SQL().QueryRow("PRAGMA integrity_check").Scan(&check)
+		}
 		herr := cache.CheckHourCounts(context.Background())
 		cache.Close()
 		if herr != nil {
 			t.Fatalf("kill at %v, import again: %v", at, herr)
 		}
-		if qerr != nil || ierr != nil || docs != n || rows != n || hidden != 0 {
-			t.Fatalf("kill at %v: %d index entries, %d rows, %d hidden (%v, integrity-check %v)", at, docs, rows, hidden, qerr, ierr)
+		if qerr != nil || ierr != nil || docs != n || rows != n || hidden != 0 || check != "ok" {
+			t.Fatalf("kill at %v: %d index entries, %d rows, %d hidden (%v, integrity-check %v, %s)", at, docs, rows, hidden, qerr, ierr, check)
+		}
+		if indexes != 6 { // the unique key and the five the bulk path drops
+			t.Fatalf("kill at %v, import again: events has %d indexes", at, indexes)
 		}
 		run(db, "verify")
 	}
 	if killedBeforeEnd == 0 {
 		t.Fatal("no run was killed before its end: the test proves nothing")
 	}
+}
+
+// waitIndexesDropped waits until the import into db has dropped the
+// secondary indexes of events (committed), and returns how long that took.
+func waitIndexesDropped(t *testing.T, db string) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for time.Since(start) < time.Minute {
+		if _, err := os.Stat(db); err == nil {
+			cache, err := sqlite.OpenExisting(context.Background(), db)
+			if err == nil {
+				var left int
+				err = cache.SQL().QueryRow("SELECT count(*) FROM sqlite_master WHERE name = 'events_action'").Scan(&left)
+				cache.Close()
+				if err == nil && left == 0 {
+					return time.Since(start)
+				}
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatal("the import never dropped its indexes")
+	return 0
 }

@@ -427,6 +427,10 @@ func (im *importRun) publishIn(ctx context.Context, c *sql.Conn) error {
 	if err := c.QueryRowContext(ctx, "SELECT count(*) FROM unpublished").Scan(&left); err != nil {
 		return err
 	}
+	// The indexes the import dropped, over every row (bulkindex.go).
+	if err := restoreIndexes(ctx, c); err != nil {
+		return err
+	}
 	if _, err := c.ExecContext(ctx, "DELETE FROM unpublished"); err != nil {
 		return fmt.Errorf("publish: %w", err)
 	}

@@ -124,7 +124,7 @@ func (db *DB) ScanMany(ctx context.Context, counts []audit.Filter, briefs []audi
 		}
 	}
 	for _, j := range indexed {
-		if len(pass) > 0 {
+		if len(pass) > 0 && !j.q.noIndexes {
 			n, err := indexBound(ctx, conn, j.f)
 			if err != nil {
 				return nil, nil, err
@@ -208,7 +208,7 @@ func indexBound(ctx context.Context, conn *sql.Conn, f audit.Filter) (int64, err
 // hinted is q's FROM clause with the index of indexFor(f) named, when
 // there is one and q reads the events table alone.
 func hinted(f audit.Filter, q *query) string {
-	if idx := indexFor(f); idx != "" && q.from == "events e" {
+	if idx := indexFor(f); idx != "" && q.from == "events e" && !q.noIndexes {
 		return q.from + " INDEXED BY " + idx
 	}
 	return q.from

@@ -40,6 +40,9 @@ type query struct {
 	args   []any
 	keyCol string // the time-ordered key: e.id, or f.rowid when driven by FTS
 	docs   bool   // from joins event_docs as d
+	// noIndexes: the snapshot lacks the deferred indexes (a bulk import
+	// is under way, bulkindex.go): name none (INDEXED BY).
+	noIndexes bool
 }
 
 func (q *query) joinDocs() {
@@ -500,7 +503,7 @@ SELECT coalesce(sum((SELECT count(*) FROM events e INDEXED BY events_status WHER
 // else. The arguments stay q's. Any other filter (a bound finer than a
 // microsecond, which also tests time_ns, included) is not a window.
 func windowCount(q *query) (string, bool) {
-	if q.from != "events e" || q.docs {
+	if q.from != "events e" || q.docs || q.noIndexes {
 		return "", false
 	}
 	bounds := 0

@@ -293,6 +293,14 @@ func (im *importRun) slice(ctx context.Context) func(*sql.Conn) error {
 				return nil
 			}
 			im.text.flush()
+			if im.sliced {
+				// Its rows hidden, the cache without them is empty: the
+				// secondary indexes are built after the rows, by the
+				// publishing transaction (bulkindex.go).
+				if err := dropIndexes(ctx, c); err != nil {
+					return err
+				}
+			}
 		}
 		if !im.eof || im.publishing {
 			return nil

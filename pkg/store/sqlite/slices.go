@@ -77,7 +77,9 @@ func hideUnpublished(ctx context.Context, qr querier, q *query) error {
 	if hide {
 		q.where = append(q.where, hiddenCond)
 	}
-	return nil
+	present, err := indexesPresent(ctx, qr, hide)
+	q.noIndexes = !present
+	return err
 }
 
 func hasUnpublished(ctx context.Context, qr querier) (bool, error) {
@@ -115,8 +117,12 @@ func (db *DB) purgeUnpublished(ctx context.Context) (int64, error) {
 		done := false
 		var n int64
 		err := db.withWriteTx(ctx, func(c *sql.Conn) (err error) {
-			n, done, err = purgeSome(ctx, c, sliceTime)
-			return err
+			if n, done, err = purgeSome(ctx, c, sliceTime); err != nil || !done {
+				return err
+			}
+			// The last hidden row goes: the indexes a bulk import
+			// dropped come back in the same commit (bulkindex.go).
+			return restoreIndexes(ctx, c)
 		})
 		if err != nil {
 			return total, fmt.Errorf("delete unpublished rows: %w", err)
@@ -134,11 +140,15 @@ func (db *DB) purgeUnpublished(ctx context.Context) (int64, error) {
 func (db *DB) cleanUp(ctx context.Context) error {
 	removeTextScratch(db.path)
 	left, err := hasUnpublished(ctx, db.db)
-	if err != nil || !left {
+	if err != nil {
 		return err
 	}
-	_, err = db.purgeUnpublished(ctx)
-	return err
+	if left {
+		if _, err := db.purgeUnpublished(ctx); err != nil {
+			return err
+		}
+	}
+	return db.restoreIndexesTx(ctx)
 }
 
 // purgeSome deletes unpublished rows on c, in its transaction, for about d
