@@ -109,7 +109,7 @@ func TestBulkImportKilledAtRandomPoints(t *testing.T) {
 	// The first run is killed at the point where the import has dropped
 	// the secondary indexes of events, to build them after its rows
 	// (pkg/store/sqlite/bulkindex.go); the others at random.
-	for i := -1; i < kills; i++ {
+	for i := 0; i < kills; i++ {
 		dir := t.TempDir()
 		db := filepath.Join(dir, "audit.db")
 		cmd, err := start(db)
@@ -117,7 +117,7 @@ func TestBulkImportKilledAtRandomPoints(t *testing.T) {
 			t.Fatal(err)
 		}
 		var at time.Duration
-		if i < 0 {
+		if i == 0 {
 			at = waitIndexesDropped(t, db)
 		} else {
 			at = time.Duration(rng.Int64N(int64(full + full/5)))
@@ -126,7 +126,7 @@ func TestBulkImportKilledAtRandomPoints(t *testing.T) {
 		cmd.Process.Signal(syscall.SIGKILL)
 		if err := cmd.Wait(); err != nil {
 			killedBeforeEnd++
-		} else if i < 0 {
+		} else if i == 0 {
 			t.Fatal("the import killed with its indexes dropped ended first")
 		}
 		if _, err := os.Stat(db); err != nil {

@@ -389,6 +389,11 @@ func (im *importRun) publishText(ctx context.Context) error {
 		}
 		attach = ""
 	}
+	if im.dropped {
+		if err := im.buildIndexes(ctx); err != nil {
+			return err
+		}
+	}
 	for {
 		published := false
 		err := im.db.writeTx(ctx, writeOpts{cacheKiB: importCacheKiB, attach: attach}, func(c *sql.Conn) error {

@@ -84,6 +84,9 @@ type importRun struct {
 	// publishing: the input has ended and its last slice committed; the
 	// import publishes with its built index (publishText).
 	publishing bool
+	// dropped: the first slice dropped the secondary indexes, built
+	// again before the import publishes (bulkindex.go).
+	dropped bool
 }
 
 // errStartOver ends a guest's transaction that cannot finish in a slice.
@@ -300,6 +303,7 @@ func (im *importRun) slice(ctx context.Context) func(*sql.Conn) error {
 				if err := dropIndexes(ctx, c); err != nil {
 					return err
 				}
+				im.dropped = true
 			}
 		}
 		if !im.eof || im.publishing {
