@@ -74,6 +74,22 @@ func readsNamingIndexes(t *testing.T, db *DB) (window, login, logout int64, grou
 	if counts[2] != window {
 		t.Errorf("count many: all %d, the window %d", counts[2], window)
 	}
+	// a window that starts inside an hour (counted from event_hours and
+	// its edge from the rows, hours.go): only the guest's event is in it
+	late, err := db.CountEvents(ctx, audit.Filter{Since: base.Add(4990 * time.Minute)})
+	if err != nil {
+		t.Fatalf("window count: %v", err)
+	}
+	var ff audit.Filter
+	ff.Since = base.Add(4990 * time.Minute)
+	ff.Add(audit.FieldStatus, "failure")
+	failed, err := db.CountEvents(ctx, ff)
+	if err != nil {
+		t.Fatalf("window count: %v", err)
+	}
+	if late != counts[1] || failed != 0 {
+		t.Errorf("the window from an hour's middle: %d events, %d failed; want %d and 0", late, failed, counts[1])
+	}
 	return window, counts[0], counts[1], groups
 }
 

@@ -73,6 +73,11 @@ func recountHours(ctx context.Context, c *sql.Conn, hours []int64) error {
 	hours = slices.Clone(hours)
 	slices.Sort(hours)
 	hours = slices.Compact(hours)
+	if missing, err := missingIndexes(ctx, c); err != nil {
+		return fmt.Errorf("count per hour: %w", err)
+	} else if slices.Contains(missing, "events_status") {
+		return recountHoursByRows(ctx, c, hours)
+	}
 	var statuses []string
 	rows, err := c.QueryContext(ctx, statusSkipScan+" SELECT v FROM s WHERE v IS NOT NULL")
 	if err != nil {
@@ -154,6 +159,41 @@ func recountHours(ctx context.Context, c *sql.Conn, hours []int64) error {
 	return nil
 }
 
+// recountHoursByRows is recountHours without the status index: a guest
+// import that publishes while a bulk import has dropped it (bulkindex.go).
+// Each hour is counted from its key range of the table.
+func recountHoursByRows(ctx context.Context, c *sql.Conn, hours []int64) error {
+	hidden, err := hasUnpublished(ctx, c)
+	if err != nil {
+		return err
+	}
+	cond := "e.id >= ?1 AND e.id < ?2"
+	if hidden {
+		cond += " AND " + hiddenCond
+	}
+	// status compares as its column: NOCASE, as isFailure
+	count, err := c.PrepareContext(ctx, "SELECT count(*), count(CASE WHEN e.status = '"+string(audit.StatusFailure)+"' THEN 1 END) FROM events e WHERE "+cond)
+	if err != nil {
+		return fmt.Errorf("count per hour: %w", err)
+	}
+	defer count.Close()
+	for _, h := range hours {
+		var events, failures int64
+		if err := count.QueryRowContext(ctx, h*hourKeys, (h+1)*hourKeys).Scan(&events, &failures); err != nil {
+			return fmt.Errorf("count per hour: %w", err)
+		}
+		if events == 0 {
+			_, err = c.ExecContext(ctx, "DELETE FROM event_hours WHERE hour = ?", h)
+		} else {
+			_, err = c.ExecContext(ctx, "INSERT OR REPLACE INTO event_hours (hour, events, failures) VALUES (?, ?, ?)", h, events, failures)
+		}
+		if err != nil {
+			return fmt.Errorf("count per hour: %w", err)
+		}
+	}
+	return nil
+}
+
 // eachHourOf lists the hours that hold keys of table (events or
 // unpublished: an integer primary key id), one seek an hour.
 func eachHourOf(ctx context.Context, c *sql.Conn, table string) ([]int64, error) {
@@ -226,12 +266,14 @@ type hourWindow struct {
 	lo, hi               int64
 	hasLo, hasHi         bool
 	failures, hidden, ok bool
+	noIndexes            bool // q's (bulkindex.go)
 }
 
 func readHourWindow(q *query) (w hourWindow) {
 	if q.from != "events e" || q.docs {
 		return w
 	}
+	w.noIndexes = q.noIndexes
 	a := 0
 	for _, c := range q.where {
 		switch c {
@@ -303,14 +345,16 @@ func (w hourWindow) col() string {
 // (in hour he).
 func (w hourWindow) edges(ctx context.Context, qr querier, hs, he int64) (below, above int64, err error) {
 	count := func(from, to int64) (int64, error) {
-		e := &query{from: "events e", keyCol: "e.id", where: []string{"e.id >= ?", "e.id < ?"}, args: []any{from, to}}
+		e := &query{from: "events e", keyCol: "e.id", where: []string{"e.id >= ?", "e.id < ?"}, args: []any{from, to}, noIndexes: w.noIndexes}
 		if w.hidden {
 			e.where = append(e.where, hiddenCond)
 		}
-		text, _ := windowCount(e)
+		text, ok := windowCount(e)
 		if w.failures {
 			e.where = append(e.where, "(e.status = ?)")
 			e.args = append(e.args, string(audit.StatusFailure))
+		}
+		if !ok || w.failures {
 			text = "SELECT count(*) FROM events e" + e.whereSQL()
 		}
 		var k int64
