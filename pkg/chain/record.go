@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Record kinds.
@@ -49,6 +50,29 @@ func (r *Record) ComputeLink(prev Hash) Hash {
 	b = binary.BigEndian.AppendUint64(b, uint64(r.TimeNS))
 	b = append(b, r.Digest[:]...)
 	return sha256.Sum256(b)
+}
+
+// Next makes r the record after the one of seq and link prev: its seq,
+// the time now, its digest and link, and a checkpoint's signature with key
+// (what each store does to append a record).
+func (r *Record) Next(seq int64, prev Hash, key ed25519.PrivateKey) {
+	r.Seq = seq + 1
+	r.TimeNS = time.Now().UnixNano()
+	r.Seal(prev, key)
+}
+
+// InsertSQL appends a record to a store's chain table (? placeholders);
+// InsertArgs are its arguments.
+const InsertSQL = `INSERT INTO chain (seq, kind, batch, rows, time_ns, body, digest, link, sig) VALUES (?,?,?,?,?,?,?,?,?)`
+
+// InsertArgs are InsertSQL's arguments for r (a NULL signature unless a
+// checkpoint's).
+func (r *Record) InsertArgs() []any {
+	var sig any
+	if r.Sig != nil {
+		sig = r.Sig
+	}
+	return []any{r.Seq, r.Kind, r.Batch, r.Rows, r.TimeNS, r.Body, r.Digest[:], r.Link[:], sig}
 }
 
 // Seal sets r's digest and link after prev, and signs a checkpoint with

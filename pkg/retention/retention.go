@@ -319,16 +319,8 @@ func Apply(ctx context.Context, db *sqlite.DB, opts Options) (*Report, error) {
 	for _, s := range r.Events {
 		expiredEvents += s.Expired
 	}
-	if opts.ArchiveDir != "" && (expiredEvents > 0 || len(expired) > 0) {
-		a, err := writeArchive(ctx, db, opts, logsBefore, expired)
-		if err != nil {
-			return nil, err
-		}
-		r.Archive = a
-	}
-	failpoint("archived")
-	if afterArchive != nil {
-		afterArchive()
+	if err := archiveFirst(ctx, db, opts, r, logsBefore, expired, expiredEvents > 0 || len(expired) > 0); err != nil {
+		return nil, err
 	}
 	// The archive (when asked for) is complete and on disk. One short
 	// transaction hides the expired events from every reader and deletes
@@ -368,6 +360,24 @@ func Apply(ctx context.Context, db *sqlite.DB, opts Options) (*Report, error) {
 	r.Applied = true
 	r.PendingRemoval, err = db.PendingTrash(ctx)
 	return r, err
+}
+
+// archiveFirst writes the archive when opts asks for one and there is
+// something to archive (into r), then passes the "archived" point: what
+// comes next deletes.
+func archiveFirst(ctx context.Context, db archiveSource, opts Options, r *Report, logsBefore time.Time, expired []*session.Session, some bool) error {
+	if opts.ArchiveDir != "" && some {
+		a, err := writeArchive(ctx, db, opts, logsBefore, expired)
+		if err != nil {
+			return err
+		}
+		r.Archive = a
+	}
+	failpoint("archived")
+	if afterArchive != nil {
+		afterArchive()
+	}
+	return nil
 }
 
 // afterArchive, in tests, runs between the archive and the deletion.
@@ -489,16 +499,8 @@ func ApplyTeam(ctx context.Context, db Team, opts Options) (*Report, error) {
 		r.Applied = true
 		return r, nil
 	}
-	if opts.ArchiveDir != "" {
-		a, err := writeArchive(ctx, db, opts, logsBefore, expired)
-		if err != nil {
-			return nil, err
-		}
-		r.Archive = a
-	}
-	failpoint("archived")
-	if afterArchive != nil {
-		afterArchive()
+	if err := archiveFirst(ctx, db, opts, r, logsBefore, expired, true); err != nil {
+		return nil, err
 	}
 	ids := make([]string, len(expired))
 	for i, s := range expired {

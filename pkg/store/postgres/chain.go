@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
-	"time"
 
 	"github.com/auditctl/auditctl/pkg/chain"
 	"github.com/auditctl/auditctl/pkg/store"
@@ -123,15 +122,8 @@ func appendRecord(ctx context.Context, tx pgx.Tx, r *chain.Record, key ed25519.P
 	if err != nil {
 		return err
 	}
-	r.Seq = seq + 1
-	r.TimeNS = time.Now().UnixNano()
-	r.Seal(prev, key)
-	var sig any
-	if r.Sig != nil {
-		sig = r.Sig
-	}
-	_, err = tx.Exec(ctx, `INSERT INTO chain (seq, kind, batch, rows, time_ns, body, digest, link, sig) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)`,
-		r.Seq, r.Kind, r.Batch, r.Rows, r.TimeNS, r.Body, r.Digest[:], r.Link[:], sig)
+	r.Next(seq, prev, key)
+	_, err = tx.Exec(ctx, rebind(chain.InsertSQL), r.InsertArgs()...)
 	if err != nil {
 		return fmt.Errorf("append chain record: %w", err)
 	}

@@ -11,7 +11,6 @@ import (
 	mrand "math/rand/v2"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/auditctl/auditctl/pkg/audit"
 	"github.com/auditctl/auditctl/pkg/chain"
@@ -78,15 +77,8 @@ func appendRecord(ctx context.Context, c *sql.Conn, r *chain.Record, key ed25519
 	if err != nil {
 		return err
 	}
-	r.Seq = seq + 1
-	r.TimeNS = time.Now().UnixNano()
-	r.Seal(prev, key)
-	var sig any
-	if r.Sig != nil {
-		sig = r.Sig
-	}
-	_, err = c.ExecContext(ctx, `INSERT INTO chain (seq, kind, batch, rows, time_ns, body, digest, link, sig) VALUES (?,?,?,?,?,?,?,?,?)`,
-		r.Seq, r.Kind, r.Batch, r.Rows, r.TimeNS, r.Body, r.Digest[:], r.Link[:], sig)
+	r.Next(seq, prev, key)
+	_, err = c.ExecContext(ctx, chain.InsertSQL, r.InsertArgs()...)
 	if err != nil {
 		return fmt.Errorf("append chain record: %w", err)
 	}
