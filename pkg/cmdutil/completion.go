@@ -179,11 +179,11 @@ func withPrefix(values []string, prefix string) []string {
 	return out
 }
 
-// storedValues offers the distinct values of field in the cache that
+// storedValues offers the distinct values of field in the store that
 // start with the prefix, the most frequent first.
 func storedValues(f *Factory, field audit.Field) func(context.Context, string) []string {
 	return func(ctx context.Context, prefix string) []string {
-		db, err := f.DB(ctx)
+		db, err := f.Store(ctx)
 		if err != nil {
 			return nil
 		}
@@ -227,7 +227,7 @@ func eventIDs(f *Factory) completeFunc {
 	return func(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 		ctx, cancel := context.WithTimeout(commandContext(cmd), completeTimeout)
 		defer cancel()
-		db, err := f.DB(ctx)
+		db, err := f.Store(ctx)
 		if err != nil || strings.ContainsAny(toComplete, "*?") {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
@@ -259,7 +259,7 @@ func sessionIDs(f *Factory, files bool) completeFunc {
 		}
 		ctx, cancel := context.WithTimeout(commandContext(cmd), completeTimeout)
 		defer cancel()
-		db, err := f.DB(ctx)
+		db, err := f.Store(ctx)
 		if err != nil || strings.ContainsAny(toComplete, "*?/") {
 			return nil, directive
 		}

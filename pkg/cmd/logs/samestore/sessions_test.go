@@ -19,6 +19,9 @@ func sessionsSame(t *testing.T, same func(args ...string) result) {
 		{"--connected-from", "WEB"}, {"--resource-id", "*"},
 	}
 	for i, q := range lists {
+		if raceDetector && i%2 == 1 {
+			continue // the same corpus, half of it, under the race detector's time
+		}
 		same(append([]string{"sessions", "list", "-o", "json"}, q...)...)
 		if i%3 == 0 {
 			same(append([]string{"sessions", "list", "-o", "table", "--wide"}, q...)...)
@@ -39,8 +42,11 @@ func sessionsSame(t *testing.T, same func(args ...string) result) {
 		t.Fatalf("sessions list: %v %.200s", err, r.out)
 	}
 	recorded, queries := 0, 0
-	for _, s := range rows {
+	for i, s := range rows {
 		ids = append(ids, s.ID)
+		if raceDetector && !s.HasRecording && i%4 != 0 {
+			continue
+		}
 		same("sessions", "show", s.ID, "-o", "json")
 		if r := same("sessions", "show", s.ID, "-o", "table"); r.code != 0 || !strings.Contains(r.out, "Session "+s.ID) {
 			t.Errorf("sessions show %s: exit %d %.300s %s", s.ID, r.code, r.out, r.errOut)
@@ -58,6 +64,16 @@ func sessionsSame(t *testing.T, same func(args ...string) result) {
 	}
 	if recorded < 3 || queries == 0 {
 		t.Errorf("%d sessions with a recording read, %d with queries: the demo has 3, one of a database", recorded, queries)
+	}
+	// Shell completion of stored values reads either store.
+	for _, args := range [][]string{
+		{"__complete", "sessions", "show", "demo-"}, {"__complete", "sessions", "queries", "demo-d"},
+		{"__complete", "logs", "list", "--actor", ""}, {"__complete", "logs", "list", "--action", "Del"},
+		{"__complete", "logs", "show", ""},
+	} {
+		if r := same(args...); r.code != 0 || strings.Count(r.out, "\n") < 2 {
+			t.Errorf("%v: exit %d %q", args, r.code, r.out)
+		}
 	}
 	same("sessions", "show", ids[0][:len(ids[0])-2])
 	same("sessions", "show", "demo-")
