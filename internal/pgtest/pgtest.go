@@ -16,7 +16,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/url"
 	"os"
 	"os/exec"
 	"os/user"
@@ -211,20 +210,4 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// NewDatabase creates database name on s and returns its URL
-// (postgres://postgres@127.0.0.1:PORT/name?sslmode=disable), as --db takes it.
-func (s *Server) NewDatabase(t testing.TB, name string) string {
-	t.Helper()
-	ctx := context.Background()
-	c, err := pgx.Connect(ctx, s.DSN("postgres"))
-	if err != nil {
-		t.Fatalf("pgtest: %v", err)
-	}
-	defer c.Close(ctx)
-	if _, err := c.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
-		t.Fatalf("pgtest: create database %s: %v", name, err)
-	}
-	return fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", s.User, s.Host, s.Port, url.PathEscape(name))
 }

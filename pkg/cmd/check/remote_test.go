@@ -166,7 +166,7 @@ func TestRemoteEqualsSyncedCache(t *testing.T) {
 
 	// --sync into a fresh PostgreSQL team store: the same report.
 	team := cmdtest.New(t)
-	team.DBPath = pgtest.Start(t).NewDatabase(t, "team")
+	team.DBPath = pgtest.Start(t).CreateDB(t, "team")
 	err = team.Run(append(check, "--sync", "jumpcloud")...)
 	if code := cmdutil.ExitCode(err); code != 1 {
 		t.Fatalf("--sync into a team store: exit %d (%v)\n%s", code, err, team.ErrOut)

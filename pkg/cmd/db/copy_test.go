@@ -181,7 +181,7 @@ func TestDBCopy(t *testing.T) {
 	}
 	total := int64(events + 3)
 	lite := copyFixture(t, events)
-	url := srv.NewDatabase(t, "team")
+	url := srv.CreateDB(t, "team")
 	pg := cmdtest.New(t)
 	pg.DBPath = url
 
@@ -266,7 +266,7 @@ func TestDBCopy(t *testing.T) {
 	}
 
 	// Stopped after two slices (as Ctrl-C stops it), then resumed.
-	url2 := srv.NewDatabase(t, "stopped")
+	url2 := srv.CreateDB(t, "stopped")
 	from, err := sqlite.OpenExisting(ctx, lite.DBPath)
 	if err != nil {
 		t.Fatal(err)
@@ -313,7 +313,7 @@ func TestDBCopyKilled(t *testing.T) {
 		events = 1000 // a slower binary: fewer slices of 100 still span three interruptions
 	}
 	lite := copyFixture(t, events)
-	url := srv.NewDatabase(t, "killed")
+	url := srv.CreateDB(t, "killed")
 	want := cacheRows(t, lite.DBPath)
 	ctx := context.Background()
 	lastKey := func() string {

@@ -55,6 +55,10 @@ var cacheUse = map[string]string{
 	"sessions import":       "writes",
 	"version":               "none",
 	"db init":               "none", // a PostgreSQL store only: a cache path is a usage error
+	"db copy":               "none", // --from names the cache it reads; --db or --to a PostgreSQL store
+	"db tenant grant":       "none", // a PostgreSQL store only
+	"db tenant revoke":      "none",
+	"db tenant list":        "none",
 	"completion bash":       "none",
 	"completion zsh":        "none",
 	"completion fish":       "none",
@@ -66,6 +70,7 @@ var cacheUse = map[string]string{
 	"completion": "group",
 	"retention":  "group",
 	"db":         "group",
+	"db tenant":  "group",
 	"help":       "none",
 }
 

@@ -50,7 +50,7 @@ func TestSyncIntoPostgres(t *testing.T) {
 	srv := pgtest.Start(t)
 	lite, jc := setup(t)
 	pg := cmdtest.New(t)
-	pg.DBPath = srv.NewDatabase(t, "team")
+	pg.DBPath = srv.CreateDB(t, "team")
 
 	out := pg.MustRun("sync", "jumpcloud", "--since", "30d", "--dry-run", "-o", "json")
 	if !strings.Contains(out, `"windows":[{`) {
@@ -80,7 +80,7 @@ func TestSyncIntoPostgres(t *testing.T) {
 	}
 
 	// Two syncs at once, each from the beginning, into a second store.
-	url2 := srv.NewDatabase(t, "team2")
+	url2 := srv.CreateDB(t, "team2")
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
 	for i := range errs {
@@ -125,6 +125,6 @@ func TestSyncIntoPostgres(t *testing.T) {
 // A sync into a team store killed with SIGKILL at random moments, then
 // run again, ends with exactly the server's events.
 func TestSyncKilledResumesPostgres(t *testing.T) {
-	url := pgtest.Start(t).NewDatabase(t, "killed")
+	url := pgtest.Start(t).CreateDB(t, "killed")
 	syncKilledResumes(t, url, func() map[string]int { return storedIDs(t, url) })
 }
