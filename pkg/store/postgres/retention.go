@@ -153,15 +153,8 @@ func (db *DB) ExpiredSessions(ctx context.Context, before time.Time) ([]*session
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			s, err := store.ScanSession(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, s)
-		}
-		return rows.Err()
+		out, err = scanSessions(rows)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("expired sessions: %w", err)

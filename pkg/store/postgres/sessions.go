@@ -110,20 +110,27 @@ func (db *DB) FindSessions(ctx context.Context, f session.Filter, p session.Page
 		if err != nil {
 			return fmt.Errorf("find sessions: %w", err)
 		}
-		defer rows.Close()
-		for rows.Next() {
-			s, err := store.ScanSession(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, s)
-		}
-		return rows.Err()
+		out, err = scanSessions(rows)
+		return err
 	})
 	if err != nil {
 		return nil, 0, err
 	}
 	return out, total, nil
+}
+
+// scanSessions reads (and closes) rows of store.SessionColumns.
+func scanSessions(rows pgx.Rows) ([]*session.Session, error) {
+	defer rows.Close()
+	var out []*session.Session
+	for rows.Next() {
+		s, err := store.ScanSession(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
 }
 
 // SyncState returns the state of a stream; ok is false when it was never
