@@ -625,6 +625,10 @@ func (db *DB) DeleteEvents(ctx context.Context, f audit.Filter) (int64, error) {
 	return db.DeleteEventsWith(ctx, f, nil)
 }
 
+// testAfterHide, in tests, runs between DeleteEventsWith's hiding commit
+// and its deletion in slices.
+var testAfterHide func()
+
 // DeleteEventsWith removes every event the filter selects. Readers see all
 // of them go at once: one short transaction hides them (lists them in
 // unpublished), and inTx, when set, runs in it with their number (a
@@ -647,7 +651,9 @@ func (db *DB) DeleteEventsWith(ctx context.Context, f audit.Filter, inTx func(c 
 	}
 	var n int64
 	err = db.withWriteTx(ctx, func(c *sql.Conn) error {
-		res, err := c.ExecContext(ctx, "INSERT INTO unpublished SELECT e.id FROM "+q.from+q.whereSQL(), q.args...)
+		// doomed: these rows are retention's, never an import's to
+		// publish (insert.go).
+		res, err := c.ExecContext(ctx, "INSERT INTO unpublished (id, doomed) SELECT e.id, 1 FROM "+q.from+q.whereSQL(), q.args...)
 		if err != nil {
 			return err
 		}
@@ -673,6 +679,9 @@ func (db *DB) DeleteEventsWith(ctx context.Context, f audit.Filter, inTx func(c 
 	})
 	if err != nil {
 		return 0, fmt.Errorf("delete events: %w", err)
+	}
+	if testAfterHide != nil {
+		testAfterHide()
 	}
 	if _, err := db.purgeUnpublished(ctx); err != nil {
 		return n, fmt.Errorf("delete events: %d events are gone for every reader; freeing their space stopped and the next import or retention run finishes it: %w", n, err)

@@ -498,6 +498,8 @@ type inserter struct {
 	ctx                             context.Context
 	event, exists, doc, fts, source driver.Stmt
 	hide, publish, adoptRow         driver.Stmt
+	dropDoomed                      driver.Stmt
+	dropRow                         []driver.Stmt // deletes a row retention is deleting
 	chainRow, chainRows             driver.Stmt
 	adoptHash, countHidden, indexed driver.Stmt
 	batch                           *chain.Batch // the import's (chain.go)
@@ -546,7 +548,18 @@ func newInserter(ctx context.Context, dc any) (*inserter, error) {
 	ins.source = prep(`INSERT OR IGNORE INTO sources (name) VALUES (?)`)
 	ins.hide = prep(`INSERT INTO unpublished (id) VALUES (?)`)
 	ins.publish = prep(`DELETE FROM unpublished`)
-	ins.adoptRow = prep(`DELETE FROM unpublished WHERE id = ?`)
+	ins.adoptRow = prep(`DELETE FROM unpublished WHERE id = ? AND NOT doomed`)
+	ins.dropDoomed = prep(`DELETE FROM unpublished WHERE id = ? AND doomed`)
+	// what purgeSome deletes of a row (its hash is gone already: the
+	// deletion's checkpoint dropped it)
+	for _, q := range []string{
+		`DELETE FROM events_fts WHERE rowid = ?`,
+		`DELETE FROM event_docs WHERE id = ?`,
+		`DELETE FROM events WHERE id = ?`,
+		`DELETE FROM chain_rows WHERE id = ?`,
+	} {
+		ins.dropRow = append(ins.dropRow, prep(q))
+	}
 	ins.chainRow = prep(chainRowsSQL(1))
 	ins.chainRows = prep(chainRowsSQL(chainRowsPerStmt))
 	ins.adoptHash = prep(`UPDATE chain_rows SET batch = ?, seg = ? WHERE id = ? RETURNING hash`)
@@ -567,8 +580,8 @@ func newInserter(ctx context.Context, dc any) (*inserter, error) {
 }
 
 func (ins *inserter) stmts() []driver.Stmt {
-	return []driver.Stmt{ins.event, ins.exists, ins.doc, ins.fts, ins.source, ins.hide, ins.publish, ins.adoptRow,
-		ins.chainRow, ins.chainRows, ins.adoptHash, ins.countHidden, ins.indexed}
+	return append([]driver.Stmt{ins.event, ins.exists, ins.doc, ins.fts, ins.source, ins.hide, ins.publish, ins.adoptRow,
+		ins.chainRow, ins.chainRows, ins.adoptHash, ins.countHidden, ins.indexed, ins.dropDoomed}, ins.dropRow...)
 }
 
 func (ins *inserter) close() {
@@ -647,7 +660,22 @@ func (ins *inserter) insert(it *readItem) (int64, bool, error) {
 		}
 		if dup {
 			if ins.adopt {
-				n, err := ins.exec(ins.adoptRow, at)
+				// A row retention is deleting is no longer stored for
+				// this import: it deletes it now, for retention, and
+				// stores the event anew (docs/architecture.md).
+				n, err := ins.exec(ins.dropDoomed, at)
+				if err != nil {
+					return 0, false, err
+				}
+				if n == 1 {
+					for _, s := range ins.dropRow {
+						if _, err := ins.exec(s, at); err != nil {
+							return 0, false, fmt.Errorf("delete row %d retention is deleting: %w", at, err)
+						}
+					}
+					continue
+				}
+				n, err = ins.exec(ins.adoptRow, at)
 				if err != nil {
 					return 0, false, err
 				}

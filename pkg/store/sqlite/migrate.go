@@ -163,6 +163,11 @@ CREATE TABLE event_hours (
 	failures INTEGER NOT NULL
 );
 `,
+	// 8: who hid each unpublished row: doomed = 1 for the rows a retention
+	// run is deleting (DeleteEventsWith), 0 for an unfinished import's. A
+	// guest import publishes ("adopts") only the latter (insert.go). The
+	// column is added by addDoomed, which leaves a table that has it alone.
+	`-- unpublished.doomed: addDoomed`,
 }
 
 // migrationCode runs in the transaction of the migration of that number,
@@ -170,6 +175,17 @@ CREATE TABLE event_hours (
 var migrationCode = map[int]func(context.Context, *sql.Conn) error{
 	6: sealExisting,
 	7: fillHours,
+	8: addDoomed,
+}
+
+// addDoomed is migration 8: unpublished.doomed, unless the table has it.
+func addDoomed(ctx context.Context, c *sql.Conn) error {
+	var n int
+	if err := c.QueryRowContext(ctx, "SELECT count(*) FROM pragma_table_info('unpublished') WHERE name = 'doomed'").Scan(&n); err != nil || n > 0 {
+		return err
+	}
+	_, err := c.ExecContext(ctx, "ALTER TABLE unpublished ADD COLUMN doomed INTEGER NOT NULL DEFAULT 0")
+	return err
 }
 
 func (db *DB) migrate(ctx context.Context) error {

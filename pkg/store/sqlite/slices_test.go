@@ -330,3 +330,87 @@ func TestInserterPrepareCancelled(t *testing.T) {
 		t.Fatal("prepared with a cancelled context")
 	}
 }
+
+// An import that runs while retention is deleting some of its events
+// (hidden by retention's first transaction, not yet deleted) stores them
+// anew, as if it had run after the retention run: a row retention hides is
+// not an import's to publish. It used to take such a row for an owner
+// import's and fail sealing it ("seal adopted row …: EOF": retention had
+// already dropped its hash).
+func TestGuestDuringRetentionStoresDoomedEventsAnew(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	mustImport(t, db, sample()...)
+	var f audit.Filter
+	f.Add(audit.FieldActor, "carol@corp.io")
+	carol := func() int64 {
+		t.Helper()
+		n, err := db.CountEvents(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	// the file holds all 30 (carol's 10 among them, the same rows), a
+	// second copy of one of hers, and one new event
+	file := append(sample(), ev(7, "Login", "carol@corp.io", audit.StatusSuccess), ev(40, "Login", "erin", audit.StatusSuccess))
+	var gres audit.ImportResult
+	var gerr error
+	ran := false
+	testAfterHide = func() {
+		ran = true
+		if n := carol(); n != 0 {
+			t.Errorf("retention hid carol's events, yet readers see %d", n)
+		}
+		var doomed int
+		db.SQL().QueryRow("SELECT count(*) FROM unpublished WHERE doomed = 1").Scan(&doomed)
+		if doomed != 10 {
+			t.Errorf("%d rows marked as retention's, want 10", doomed)
+		}
+		// retention holds the ingest lock: this import is a guest
+		gres, gerr = db.Import(ctx, reader(file...), ImportOptions{})
+		if gerr != nil {
+			return
+		}
+		// with the guest's commit, its file is there whole, and the chain
+		// and the counts per hour hold while retention still deletes
+		if n := carol(); n != 10 {
+			t.Errorf("after the guest: carol has %d events, want 10", n)
+		}
+		mustClean(t, db, 31)
+	}
+	defer func() { testAfterHide = nil }()
+	n, err := db.DeleteEventsWith(ctx, f, nil)
+	testAfterHide = nil
+	if !ran {
+		t.Fatal("the hook did not run")
+	}
+	if gerr != nil {
+		t.Fatalf("import during retention: %v", gerr)
+	}
+	if err != nil || n != 10 {
+		t.Fatalf("retention deleted %d: %v", n, err)
+	}
+	if gres.Read != 32 || gres.Inserted != 11 {
+		t.Fatalf("guest result %+v, want 32 read, 11 new (carol's 10 again and erin's)", gres)
+	}
+	// retention's slices left the guest's rows alone
+	if got := carol(); got != 10 {
+		t.Fatalf("carol has %d events, want 10", got)
+	}
+	if n, _ := db.CountEvents(ctx, audit.Filter{Text: []string{"carol"}}); n != 10 {
+		t.Fatalf("search finds %d of carol's events", n)
+	}
+	var stored, docs int
+	db.SQL().QueryRow("SELECT count(*) FROM events").Scan(&stored)
+	db.SQL().QueryRow("SELECT count(*) FROM event_docs").Scan(&docs)
+	if stored != 31 || docs != 31 || unpublishedRows(t, db) != 0 {
+		t.Fatalf("%d rows, %d documents, %d unpublished", stored, docs, unpublishedRows(t, db))
+	}
+	mustClean(t, db, 31)
+	// and the next run of the same retention deletes them again
+	if n, err := db.DeleteEvents(ctx, f); err != nil || n != 10 {
+		t.Fatalf("second retention deleted %d: %v", n, err)
+	}
+	mustClean(t, db, 21)
+}
