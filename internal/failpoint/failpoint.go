@@ -1,7 +1,10 @@
 // Package failpoint stops a process at a named point of a retention run,
 // for the kill tests: the environment variable Env, "POINT=FILE", makes
 // the process create FILE when it reaches POINT and sleep there until it
-// is killed. Unset in any real use.
+// is killed. Unset in any real use. The points: pkg/retention's (archived,
+// in-transaction, deleted), the SQLite store's "hidden" (DeleteEventsWith:
+// after the commit that hides the events, before their deletion in slices)
+// and the PostgreSQL store's pg-NAME.
 package failpoint
 
 import (

@@ -39,6 +39,7 @@ type fixture struct {
 	newFiles  []string
 	foreign   string // an old session's recording outside the recordings directory
 	activeOld string // an old session still active: kept
+	ndjson    []byte // the events, as the file imported
 }
 
 // newFixture writes the fixture's cache at dbPath: nOld events past 90
@@ -71,6 +72,7 @@ func newFixture(t testing.TB, dbPath string, now time.Time, nOld, nNew, sessions
 			fx.newEvents++
 		}
 	}
+	fx.ndjson = b.Bytes()
 	db, err := sqlite.Open(ctx, dbPath)
 	if err != nil {
 		t.Fatal(err)

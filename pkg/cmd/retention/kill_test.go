@@ -1,6 +1,8 @@
 package retention_test
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/auditctl/auditctl/internal/bintest"
+	"github.com/auditctl/auditctl/pkg/store/sqlite"
 )
 
 // TestKilledAtRandomPoints runs `retention apply --archive` as a real
@@ -215,4 +218,78 @@ func describe(st state, nOld, nOldSess int, finished bool) string {
 		files = ", files journaled"
 	}
 	return ev + ", " + se + files
+}
+
+// TestImportWhileRetentionDeletes imports, with a real `auditctl import`,
+// the very file whose old events a real `retention apply` is deleting: the
+// run is stopped after the commit that hides them, before it deletes them
+// (failpoint "hidden": it holds the ingest lock, so the import is a guest).
+// The import used to fail ("seal adopted row …: EOF"); it stores the file
+// whole, the old events anew, as if it had run after the retention run.
+// The chain verifies and the counts per hour hold, with the retention run
+// stopped, after it is killed, and after the next run deletes the old
+// events again.
+func TestImportWhileRetentionDeletes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := bintest.Auditctl(t)
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	dir := t.TempDir()
+	fx := newFixture(t, filepath.Join(dir, "audit.db"), time.Now(), 500, 100, 4, 1000)
+	file := filepath.Join(dir, "events.ndjson")
+	if err := os.WriteFile(file, fx.ndjson, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mark := filepath.Join(dir, "stopped")
+	cmd := exec.Command(bin, "--db", fx.db, "--quiet", "retention", "apply")
+	cmd.Env = append(os.Environ(), "AUDITCTL_TEST_RETENTION_STOP=hidden="+mark)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	for t0 := time.Now(); ; time.Sleep(5 * time.Millisecond) {
+		if _, err := os.Stat(mark); err == nil {
+			break
+		}
+		if time.Since(t0) > 30*time.Second {
+			t.Fatal("the run never reached the point after hiding")
+		}
+	}
+	if st := fx.state(t); st.oldEvents != 0 || st.newEvents != 100 {
+		t.Fatalf("retention hid the old events, yet readers see %+v", st)
+	}
+	check := func(when string, old int) {
+		t.Helper()
+		if st := fx.state(t); st.oldEvents != old || st.newEvents != 100 {
+			t.Fatalf("%s: readers see %d old and %d new events, want %d and 100", when, st.oldEvents, st.newEvents, old)
+		}
+		if out, err := exec.Command(bin, "--db", fx.db, "verify").CombinedOutput(); err != nil {
+			t.Fatalf("%s: verify: %v\n%s", when, err, out)
+		}
+		db, err := sqlite.OpenExisting(context.Background(), fx.db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if err := db.CheckHourCounts(context.Background()); err != nil {
+			t.Fatalf("%s: %v", when, err)
+		}
+	}
+	out, err := exec.Command(bin, "--db", fx.db, "import", "-o", "json", file).CombinedOutput()
+	if err != nil {
+		t.Fatalf("import while retention deletes: %v\n%s", err, out)
+	}
+	var res []struct{ Read, Inserted int }
+	if err := json.Unmarshal(out, &res); err != nil || len(res) != 1 || res[0].Read != 600 || res[0].Inserted != 500 {
+		t.Fatalf("import: %v, want 600 read and the 500 old ones stored anew:\n%s", err, out)
+	}
+	check("after the import, retention stopped", 500)
+	cmd.Process.Kill()
+	cmd.Wait()
+	check("retention killed", 500)
+	if out, err := exec.Command(bin, "--db", fx.db, "retention", "apply").CombinedOutput(); err != nil {
+		t.Fatalf("next run: %v\n%s", err, out)
+	}
+	check("after the next run", 0)
 }
