@@ -303,7 +303,7 @@ func TestHourCountsAfterKilledWriters(t *testing.T) {
 	}
 	// and a killed retention run: what it hid, recounted as it does
 	if err := db.withWriteTx(ctx, func(c *sql.Conn) error {
-		if _, err := c.ExecContext(ctx, "INSERT OR IGNORE INTO unpublished SELECT id FROM events WHERE id % 5 = 0"); err != nil {
+		if _, err := c.ExecContext(ctx, "INSERT OR IGNORE INTO unpublished (id) SELECT id FROM events WHERE id % 5 = 0"); err != nil {
 			return err
 		}
 		return recountHidden(ctx, c)
@@ -371,7 +371,7 @@ func TestHourHistogramIsThePlainHistogram(t *testing.T) {
 	mustImport(t, db, spread(r, 0, n, "a@x")...)
 	// and rows hidden (retention's state), so that hidden rows are left out
 	if err := db.withWriteTx(ctx, func(c *sql.Conn) error {
-		if _, err := c.ExecContext(ctx, "INSERT INTO unpublished SELECT id FROM events WHERE id % 6 = 0"); err != nil {
+		if _, err := c.ExecContext(ctx, "INSERT INTO unpublished (id) SELECT id FROM events WHERE id % 6 = 0"); err != nil {
 			return err
 		}
 		return recountHidden(ctx, c)

@@ -100,7 +100,7 @@ func TestKeysetPages(t *testing.T) {
 	}
 
 	// rows of an unfinished import stay hidden from keyset pages
-	if _, err := db.SQL().Exec("INSERT INTO unpublished SELECT id FROM events WHERE actor = 'bob@example.com'"); err != nil {
+	if _, err := db.SQL().Exec("INSERT INTO unpublished (id) SELECT id FROM events WHERE actor = 'bob@example.com'"); err != nil {
 		t.Fatal(err)
 	}
 	visible, total, err := db.FindEvents(ctx, all, audit.Page{})

@@ -149,7 +149,7 @@ func TestMatcherEqualsSQL(t *testing.T) {
 		}
 	}
 	t.Run("published", check)
-	if _, err := db.SQL().Exec("INSERT INTO unpublished SELECT id FROM events WHERE ext_id LIKE 'd1%'"); err != nil {
+	if _, err := db.SQL().Exec("INSERT INTO unpublished (id) SELECT id FROM events WHERE ext_id LIKE 'd1%'"); err != nil {
 		t.Fatal(err)
 	}
 	t.Run("hidden", check)

@@ -260,7 +260,7 @@ func TestDeadWritersRowsAreDeleted(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
 	mustImport(t, db, sample()...)
-	if _, err := db.SQL().Exec("INSERT INTO unpublished SELECT id FROM events WHERE actor = 'carol@corp.io'"); err != nil {
+	if _, err := db.SQL().Exec("INSERT INTO unpublished (id) SELECT id FROM events WHERE actor = 'carol@corp.io'"); err != nil {
 		t.Fatal(err)
 	}
 	if n, _ := db.CountEvents(ctx, audit.Filter{}); n != 20 {
