@@ -552,12 +552,7 @@ func newInserter(ctx context.Context, dc any) (*inserter, error) {
 	ins.dropDoomed = prep(`DELETE FROM unpublished WHERE id = ? AND doomed`)
 	// what purgeSome deletes of a row (its hash is gone already: the
 	// deletion's checkpoint dropped it)
-	for _, q := range []string{
-		`DELETE FROM events_fts WHERE rowid = ?`,
-		`DELETE FROM event_docs WHERE id = ?`,
-		`DELETE FROM events WHERE id = ?`,
-		`DELETE FROM chain_rows WHERE id = ?`,
-	} {
+	for _, q := range deleteRowSQL("= ?") {
 		ins.dropRow = append(ins.dropRow, prep(q))
 	}
 	ins.chainRow = prep(chainRowsSQL(1))

@@ -168,14 +168,10 @@ func purgeSome(ctx context.Context, c *sql.Conn, d time.Duration) (n int64, done
 		if k == 0 {
 			return n, true, nil
 		}
-		for _, s := range []string{
-			"DELETE FROM events_fts WHERE rowid IN (SELECT id FROM temp.purge)",
-			"DELETE FROM event_docs WHERE id IN (SELECT id FROM temp.purge)",
-			"DELETE FROM events WHERE id IN (SELECT id FROM temp.purge)",
-			"DELETE FROM chain_rows WHERE id IN (SELECT id FROM temp.purge)",
+		for _, s := range append(deleteRowSQL("IN (SELECT id FROM temp.purge)"),
 			"DELETE FROM unpublished WHERE id IN (SELECT id FROM temp.purge)",
 			"DELETE FROM temp.purge",
-		} {
+		) {
 			if _, err := c.ExecContext(ctx, s); err != nil {
 				return n, false, err
 			}
@@ -183,6 +179,18 @@ func purgeSome(ctx context.Context, c *sql.Conn, d time.Duration) (n int64, done
 		n += k
 	}
 	return n, false, nil
+}
+
+// deleteRowSQL returns the statements that delete the event rows whose key
+// meets cond ("= ?", "IN (…)"): the full-text entry, the documents, the row
+// and its hash.
+func deleteRowSQL(cond string) []string {
+	return []string{
+		"DELETE FROM events_fts WHERE rowid " + cond,
+		"DELETE FROM event_docs WHERE id " + cond,
+		"DELETE FROM events WHERE id " + cond,
+		"DELETE FROM chain_rows WHERE id " + cond,
+	}
 }
 
 // purgeAll deletes every unpublished row in c's transaction.
