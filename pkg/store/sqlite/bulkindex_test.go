@@ -189,7 +189,7 @@ func TestBulkImportIndexesRestored(t *testing.T) {
 				return nil
 			}
 			_, err := c.ExecContext(ctx, `INSERT INTO events (id, source, ext_id, time_ns) VALUES (1, 'dead', 'x', 1);
-				INSERT INTO unpublished VALUES (1)`)
+				INSERT INTO unpublished (id) VALUES (1)`)
 			return err
 		})
 		if err != nil {
