@@ -18,8 +18,8 @@
 #
 #   PostgreSQL: auditctl_ensure_month makes the months' partitions, then
 #     INSERT … SELECT into event_ids, events (its GIN index on tsv and the
-#     b-trees maintained as by any insert) and event_docs, then VACUUM
-#     ANALYZE.
+#     b-trees maintained as by any insert) and event_docs, one session per
+#     copy, then VACUUM ANALYZE.
 #   SQLite (the sqlite3 shell): events, event_docs, and the FTS5 index
 #     (events_fts, inserting the copies' rowids and text), then the hourly
 #     summary (event_hours) recounted from events in SQL.
@@ -88,28 +88,26 @@ day_us=86400000000
 cols="source, time_ns, service, action, category, workflow_id, workflow_type, actor, actor_id, actor_type,
 	target, target_id, target_type, ip, client, user_agent, status, error, duration_ms, tenant, description"
 
-# PostgreSQL: the partitions of every month the copies reach, then the rows.
-# The GIN index is rebuilt once after the rows (a bulk build, as a restore
-# does) rather than maintained row by row: the same index either way.
+# PostgreSQL: the partitions of every month the copies reach, then the rows,
+# each copy in its own session and transaction (the copies fill different
+# partitions: they run at once); the GIN index over tsv and the b-trees are
+# maintained by the inserts, as by an import's COPY.
 grow_pg() {
-	local k d sql
-	sql="SET maintenance_work_mem = '1GB';
-SELECT auditctl_ensure_month(extract(year FROM m)::int, extract(month FROM m)::int)
+	local k d pids=()
+	"${psql[@]}" -c "SELECT auditctl_ensure_month(extract(year FROM m)::int, extract(month FROM m)::int)
 	FROM generate_series(date_trunc('month', to_timestamp(($lo >> 10) / 1e6 - $COPIES * 30 * 86400) AT TIME ZONE 'UTC'),
-		date_trunc('month', to_timestamp(($lo >> 10) / 1e6) AT TIME ZONE 'UTC'), interval '1 month') m;
-DROP INDEX events_tsv;"
+		date_trunc('month', to_timestamp(($lo >> 10) / 1e6) AT TIME ZONE 'UTC'), interval '1 month') m" >/dev/null
 	for k in $(seq "$COPIES"); do
 		d="(($k::bigint * 30 * $day_us) << 10)"
-		sql+="
-INSERT INTO event_ids (source, ext_id, id) SELECT source, ext_id || '~$k', id - $d FROM event_ids WHERE id >= $lo;
-INSERT INTO events (id, ext_id, ipaddr, tsv, ${cols//time_ns/time_ns})
-	SELECT id - $d, ext_id || '~$k', ipaddr, tsv, ${cols//time_ns/time_ns - $k::bigint * 30 * $day_us * 1000} FROM events WHERE id >= $lo;
-INSERT INTO event_docs (id, geo, params, custom, before, after, raw, ptext)
-	SELECT id - $d, geo, params, custom, before, after, raw, ptext FROM event_docs WHERE id >= $lo;"
+		"${psql[@]}" -1 -c "SET maintenance_work_mem = '256MB'" \
+			-c "INSERT INTO event_ids (source, ext_id, id) SELECT source, ext_id || '~$k', id - $d FROM event_ids WHERE id >= $lo" \
+			-c "INSERT INTO events (id, ext_id, ipaddr, tsv, $cols)
+	SELECT id - $d, ext_id || '~$k', ipaddr, tsv, ${cols//time_ns/time_ns - $k::bigint * 30 * $day_us * 1000} FROM events WHERE id >= $lo ORDER BY id" \
+			-c "INSERT INTO event_docs (id, geo, params, custom, before, after, raw, ptext)
+	SELECT id - $d, geo, params, custom, before, after, raw, ptext FROM event_docs WHERE id >= $lo ORDER BY id" &
+		pids+=($!)
 	done
-	sql+="
-CREATE INDEX events_tsv ON events USING gin (tsv);"
-	"${psql[@]}" -1 -c "$sql" >/dev/null
+	for k in "${pids[@]}"; do wait "$k"; done
 	"${psql[@]}" -c "VACUUM ANALYZE"
 }
 

@@ -6,6 +6,7 @@
 # against psql running the equivalent query.
 #
 #   KEEP=1 bench/pg-import.sh N && bench/pg-read.sh
+#   bench/pg-grow.sh 4 && bench/pg-read.sh    # the same at 5N (time-shifted copies)
 #
 # Uses what bench/pg-import.sh kept in $OUT (bench/out/pg-import): the cache
 # a.db and database "a" of the cluster in $OUT/pgdata (started here, stopped
