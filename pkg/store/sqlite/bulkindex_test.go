@@ -99,17 +99,8 @@ func readsNamingIndexes(t *testing.T, db *DB) (window, login, logout int64, grou
 // publishing commit brings the indexes back over every row.
 func TestBulkImportIndexesAfterRows(t *testing.T) {
 	db := openTest(t)
-	ctx := context.Background()
 	evs := dave(0, 3000)
-	release := make(chan struct{})
-	r := &gatedReader{sliceReader: reader(evs...), gateAt: 1500, gate: release, reached: make(chan struct{})}
-	done := make(chan error, 1)
-	go func() {
-		_, err := db.Import(ctx, r, ImportOptions{})
-		done <- err
-	}()
-	<-r.reached
-	waitUnpublished(t, db)
+	release, done := startBulkImport(t, db, evs)
 	if m := missingIdx(t, db); !slices.Equal(m, allDeferred()) {
 		t.Fatalf("indexes missing during the bulk import: %v, want all of them", m)
 	}
@@ -158,15 +149,7 @@ func TestBulkImportIndexesRestored(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
 	evs := append(dave(0, 3000), nil) // the last record is bad
-	release := make(chan struct{})
-	r := &gatedReader{sliceReader: reader(evs...), gateAt: 1500, gate: release, reached: make(chan struct{})}
-	done := make(chan error, 1)
-	go func() {
-		_, err := db.Import(ctx, r, ImportOptions{})
-		done <- err
-	}()
-	<-r.reached
-	waitUnpublished(t, db)
+	release, done := startBulkImport(t, db, evs)
 	if m := missingIdx(t, db); len(m) != len(deferredIndexes) {
 		t.Fatalf("indexes missing during the bulk import: %v", m)
 	}

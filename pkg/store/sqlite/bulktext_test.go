@@ -68,15 +68,7 @@ func TestBulkTextIndex(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
 	evs := dave(0, 3000)
-	release := make(chan struct{})
-	r := &gatedReader{sliceReader: reader(evs...), gateAt: 1500, gate: release, reached: make(chan struct{})}
-	done := make(chan error, 1)
-	go func() {
-		_, err := db.Import(ctx, r, ImportOptions{})
-		done <- err
-	}()
-	<-r.reached
-	waitUnpublished(t, db)
+	release, done := startBulkImport(t, db, evs)
 	if len(scratchFiles(t, db)) != 1 {
 		t.Errorf("scratch files during the import: %v", scratchFiles(t, db))
 	}
@@ -120,17 +112,8 @@ func ftsEmptyDB(db *DB) (bool, error) {
 // once, the adopted one as soon as the guest publishes it.
 func TestBulkTextIndexWithGuest(t *testing.T) {
 	db := openTest(t)
-	ctx := context.Background()
 	evs := dave(0, 3000)
-	release := make(chan struct{})
-	r := &gatedReader{sliceReader: reader(evs...), gateAt: 1500, gate: release, reached: make(chan struct{})}
-	done := make(chan error, 1)
-	go func() {
-		_, err := db.Import(ctx, r, ImportOptions{})
-		done <- err
-	}()
-	<-r.reached
-	waitUnpublished(t, db)
+	release, done := startBulkImport(t, db, evs)
 	// e7 is the importer's, hidden; e5000 is new
 	guest := []*audit.Event{evs[7], ev(5000, "Login", "erin", audit.StatusSuccess)}
 	if res := mustImport(t, db, guest...); res.Inserted != 1 {
@@ -158,17 +141,8 @@ func TestBulkTextIndexWithGuest(t *testing.T) {
 // left is removed by the next owner of the ingest lock.
 func TestBulkTextIndexFailure(t *testing.T) {
 	db := openTest(t)
-	ctx := context.Background()
 	evs := append(dave(0, 3000), nil) // the last record is bad
-	release := make(chan struct{})
-	r := &gatedReader{sliceReader: reader(evs...), gateAt: 1500, gate: release, reached: make(chan struct{})}
-	done := make(chan error, 1)
-	go func() {
-		_, err := db.Import(ctx, r, ImportOptions{})
-		done <- err
-	}()
-	<-r.reached
-	waitUnpublished(t, db)
+	release, done := startBulkImport(t, db, evs)
 	close(release)
 	var ie *audit.InputError
 	if err := <-done; !errors.As(err, &ie) {
@@ -265,4 +239,22 @@ func (s *slowReader) Next() (*audit.Event, error) {
 		time.Sleep(s.pause)
 	}
 	return s.sliceReader.Next()
+}
+
+// startBulkImport starts importing evs (3,000 or so) into db and returns
+// once the import holds rows hidden half-way (the bulk path: its first
+// slice ended); the import goes on when release is closed, its error on
+// done.
+func startBulkImport(t *testing.T, db *DB, evs []*audit.Event) (release chan struct{}, done chan error) {
+	t.Helper()
+	release = make(chan struct{})
+	r := &gatedReader{sliceReader: reader(evs...), gateAt: 1500, gate: release, reached: make(chan struct{})}
+	done = make(chan error, 1)
+	go func() {
+		_, err := db.Import(context.Background(), r, ImportOptions{})
+		done <- err
+	}()
+	<-r.reached
+	waitUnpublished(t, db)
+	return release, done
 }
