@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/auditctl/auditctl/pkg/audit"
+	"github.com/auditctl/auditctl/pkg/chain"
 	"github.com/auditctl/auditctl/pkg/session"
 )
 
@@ -73,6 +74,26 @@ func ScanSession(sc interface{ Scan(...any) error }) (*session.Session, error) {
 	}
 	s.Duration = time.Duration(durMS) * time.Millisecond
 	return &s, nil
+}
+
+// SessionRowHash reads a row of SessionColumns as the database returns it
+// and hashes it (chain.KindSession; the id included, a session's key is
+// its id): the row hash both stores seal and verify. The values are hashed
+// as stored, not as ScanSession reads them, so that a value no Session
+// field could hold is still covered; the two stores' drivers return the
+// same values for the same row (integers of either width, a bool as the
+// integer SQLite stores), so a session hashes alike in both.
+func SessionRowHash(rh *chain.RowHasher, sc interface{ Scan(...any) error }) (id string, h chain.Hash, err error) {
+	var vals [SessionColumnCount]any
+	var ptrs [SessionColumnCount]any
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if err := sc.Scan(ptrs[:]...); err != nil {
+		return "", h, err
+	}
+	id, _ = vals[0].(string)
+	return id, rh.Sum(chain.KindSession, vals[:]...), nil
 }
 
 // ValidSession refuses a row no store keeps: no id, no start, an end

@@ -229,6 +229,14 @@ func TestDBCopy(t *testing.T) {
 	if err := pg.Run("verify", "-o", "json"); err != nil {
 		t.Errorf("verify after the copy: %v\n%s", err, pg.Out)
 	}
+	// Each copied session is sealed in the team store's chain as it
+	// arrives: verify covers them.
+	var vr struct {
+		Chain struct{ Events, Sessions int64 }
+	}
+	if err := json.Unmarshal(pg.Out.Bytes(), &vr); err != nil || vr.Chain.Events != total || vr.Chain.Sessions != int64(res.Sessions) {
+		t.Errorf("verify after the copy covered %+v (%v), want %d events and %d sessions", vr.Chain, err, total, res.Sessions)
+	}
 	ctx := context.Background()
 	to, err := postgres.Open(ctx, url, false)
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 
 // Tamper evidence (package chain; docs/postgres.md, "Tamper evidence"):
 // the same chain as the SQLite cache's, over the same row hashes
-// (chain.EventRowHash).
+// (chain.EventRowHash, store.SessionRowHash).
 //
 //   - chain: the records, in seq order; each links to the one before.
 //   - chain_rows: one row per sealed event, keyed like the event: the batch
@@ -28,7 +28,8 @@ import (
 // newest committed one, and the primary key on seq refuses a second record
 // of the same seq whatever happens. The lock is held from the append to the
 // commit only. (A row lock on a head row would need UPDATE on it, a right
-// the ingest role must not have.)
+// the ingest role must not have.) A session row is sealed by a record of
+// its own in the transaction that writes it (sealSession), as in the cache.
 
 // lockChain is the advisory lock key of chain appends (lockMigrate+2).
 const lockChain = lockMigrate + 2
@@ -192,6 +193,36 @@ func sealExisting(ctx context.Context, tx pgx.Tx) error {
 	return appendRecord(ctx, tx, &chain.Record{Kind: chain.RecordBatch, Batch: b.ID, Rows: int64(b.Rows()), Body: chain.BatchBody(b.Segments())}, nil)
 }
 
+// sealSession reads back, in tx, the stored row of session id and appends
+// a record of its hash: the cache's record for the same row
+// (store.SessionRowHash), one per write, as the cache seals them.
+func sealSession(ctx context.Context, tx pgx.Tx, id string) error {
+	_, h, err := store.SessionRowHash(chain.NewRowHasher(), tx.QueryRow(ctx, "SELECT "+store.SessionColumns+" FROM sessions WHERE id = $1", id))
+	if err != nil {
+		return fmt.Errorf("seal session %s: %w", id, err)
+	}
+	return appendRecord(ctx, tx, &chain.Record{Kind: chain.RecordSession, Rows: 1, Body: chain.SessionBody(id, h)}, nil)
+}
+
+// sealSessions seals the sessions a store held before migration 6, in id
+// order, a record each.
+func sealSessions(ctx context.Context, tx pgx.Tx) error {
+	rows, err := tx.Query(ctx, "SELECT id FROM sessions ORDER BY id")
+	if err != nil {
+		return err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := sealSession(ctx, tx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // eachRecord calls fn with every record in seq order.
 func eachRecord(ctx context.Context, tx pgx.Tx, fn func(*chain.Record)) error {
 	rows, err := tx.Query(ctx, "SELECT seq, kind, batch, rows, time_ns, body, digest, link, sig FROM chain ORDER BY seq")
@@ -227,9 +258,10 @@ func setHash(h *chain.Hash, b []byte) {
 	}
 }
 
-// VerifyChain walks the chain and every event in one REPEATABLE READ
-// snapshot and reports each row changed, inserted or deleted since it was
-// sealed, and each record that does not hold, exactly as the cache's
+// VerifyChain walks the chain and every event and session row in one
+// REPEATABLE READ
+// snapshot and reports each row changed, inserted or deleted since
+// it was sealed, and each record that does not hold, exactly as the cache's
 // VerifyChain does (the same chain.Verifier and findings). trusted, when
 // set, is the only key a checkpoint may be signed with.
 func (db *DB) VerifyChain(ctx context.Context, trusted ed25519.PublicKey) (*chain.Report, error) {
@@ -240,7 +272,7 @@ func (db *DB) VerifyChain(ctx context.Context, trusted ed25519.PublicKey) (*chai
 		// retention's DROP of a month waits for this walk, or committed
 		// before its snapshot, so the walk never sees a month's rows gone
 		// and their hashes still there.
-		if _, err := tx.Exec(ctx, "LOCK TABLE chain, chain_rows, events, event_docs IN ACCESS SHARE MODE"); err != nil {
+		if _, err := tx.Exec(ctx, "LOCK TABLE chain, chain_rows, events, event_docs, sessions IN ACCESS SHARE MODE"); err != nil {
 			return err
 		}
 		if err := seesAll(ctx, tx, "verify"); err != nil {
@@ -312,16 +344,40 @@ func (db *DB) VerifyChain(ctx context.Context, trusted ed25519.PublicKey) (*chai
 			return fmt.Errorf("verify events: %w", err)
 		}
 		flushGone(0, true)
-		return nil
+		rows.Close()
+		v.Finish()
+		return verifySessions(ctx, tx, v, rep)
 	})
 	if err != nil {
 		return nil, err
 	}
-	v.Finish()
 	v.FinishSessions()
 	rep.Findings, rep.Records, rep.Checkpoints, rep.Unvouched = v.Findings, v.Records, v.Checkpoints, v.Unvouched
 	rep.HeadSeq, rep.Head = v.HeadSeq, v.Head
 	return rep, nil
+}
+
+// verifySessions checks every session row against the record that sealed
+// it last (in id order, as the cache does).
+func verifySessions(ctx context.Context, tx pgx.Tx, v *chain.Verifier, rep *chain.Report) error {
+	rows, err := tx.Query(ctx, "SELECT "+store.SessionColumns+" FROM sessions ORDER BY id")
+	if err != nil {
+		return fmt.Errorf("verify sessions: %w", err)
+	}
+	defer rows.Close()
+	rh := chain.NewRowHasher()
+	for rows.Next() {
+		id, h, err := store.SessionRowHash(rh, rows)
+		if err != nil {
+			return fmt.Errorf("verify sessions: %w", err)
+		}
+		v.Session(id, h)
+		rep.Sessions++
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("verify sessions: %w", err)
+	}
+	return nil
 }
 
 // ChainHead returns the newest record's seq and link (0 and the zero hash

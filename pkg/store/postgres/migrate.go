@@ -178,12 +178,16 @@ CREATE TABLE copy_state (
 	PRIMARY KEY (origin, kind)
 );
 `,
+	// 6: session rows in the tamper-evidence chain: no new table; the
+	// sessions stored before it are sealed (sealSessions), a record each.
+	`SELECT 1`,
 }
 
 // afterMigration runs Go steps in the transaction of the migration of that
 // number, after its SQL.
 var afterMigration = map[int]func(context.Context, pgx.Tx) error{
 	4: sealExisting,
+	6: sealSessions,
 }
 
 // lockMigrate is the advisory lock key of migrations (and of db init);

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"time"
@@ -188,22 +189,27 @@ func (db *DB) DeleteExpired(ctx context.Context, x Expired) (*Deletion, error) {
 				return err
 			}
 		}
+		var gone []string
 		if len(x.Sessions) > 0 {
-			tag, err := tx.Exec(ctx, rebind("DELETE FROM sessions WHERE "+store.ExpiredSessionsCond+" AND id = ANY(?)"), x.SessionsBefore.UnixNano(), x.Sessions)
+			rows, err := tx.Query(ctx, rebind("DELETE FROM sessions WHERE "+store.ExpiredSessionsCond+" AND id = ANY(?) RETURNING id"), x.SessionsBefore.UnixNano(), x.Sessions)
 			if err != nil {
 				return err
 			}
-			del.Sessions = tag.RowsAffected()
+			if gone, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+				return err
+			}
+			sort.Strings(gone)
+			del.Sessions = int64(len(gone))
 			step("sessions")
 		}
-		if del.Events == 0 {
+		if del.Events == 0 && len(gone) == 0 {
 			return nil
 		}
-		months, err := partitions(ctx, tx)
-		if err != nil {
-			return err
+		evCut := cut
+		if del.Events == 0 {
+			evCut = math.MinInt64 // sessions only: no sealed event row goes
 		}
-		cp, err := db.sealDeletion(ctx, tx, cut, x.Reason)
+		cp, err := db.sealDeletion(ctx, tx, evCut, x.Reason, gone)
 		if errors.Is(err, ErrChainBroken) {
 			return audit.Errorf(audit.ELOCAL, "%v", err)
 		}
@@ -211,6 +217,13 @@ func (db *DB) DeleteExpired(ctx context.Context, x Expired) (*Deletion, error) {
 			return err
 		}
 		step("sealed")
+		if del.Events == 0 {
+			return appendRecord(ctx, tx, cp.record, cp.key)
+		}
+		months, err := partitions(ctx, tx)
+		if err != nil {
+			return err
+		}
 		for _, q := range []string{"DELETE FROM chain_rows WHERE id < $1", "DELETE FROM event_ids WHERE id < $1"} {
 			if _, err := tx.Exec(ctx, q, cut); err != nil {
 				return err
@@ -316,10 +329,11 @@ type checkpoint struct {
 	key    ed25519.PrivateKey
 }
 
-// sealDeletion prepares the checkpoint of deleting the keys below cut: the
-// segments it touches, checked against what the records say, and what
-// each keeps (nil when no sealed row goes).
-func (db *DB) sealDeletion(ctx context.Context, tx pgx.Tx, cut int64, reason string) (*checkpoint, error) {
+// sealDeletion prepares the checkpoint of deleting the keys below cut and
+// the sessions gone (their rows deleted in tx already): the segments it
+// touches, checked against what the records say, what each keeps, and the
+// sessions' ids (nil when no sealed row goes).
+func (db *DB) sealDeletion(ctx context.Context, tx pgx.Tx, cut int64, reason string, gone []string) (*checkpoint, error) {
 	type touched struct {
 		batch int64
 		seg   int
@@ -342,7 +356,7 @@ func (db *DB) sealDeletion(ctx context.Context, tx pgx.Tx, cut int64, reason str
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	if len(ts) == 0 {
+	if len(ts) == 0 && len(gone) == 0 {
 		return nil, nil
 	}
 	if db.signer == nil {
@@ -361,7 +375,7 @@ func (db *DB) sealDeletion(ctx context.Context, tx pgx.Tx, cut int64, reason str
 		f := v.Findings[0]
 		return nil, fmt.Errorf("%w: %s %s: %s (run auditctl verify; nothing was deleted)", ErrChainBroken, f.Table, f.Row, f.Detail)
 	}
-	cp := &chain.Checkpoint{PublicKey: pub, Reason: reason}
+	cp := &chain.Checkpoint{PublicKey: pub, Reason: reason, Sessions: gone}
 	var deleted int64
 	for _, t := range ts {
 		want, ok := v.Segment(t.batch, t.seg)

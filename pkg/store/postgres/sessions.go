@@ -19,36 +19,43 @@ var _ session.Store = (*DB)(nil)
 // sessions.go). The recording files stay files: a row holds their path
 // and SHA-256 (docs/postgres.md, "Recordings").
 
-// CreateSession inserts s; an existing id is an error.
+// CreateSession inserts s; an existing id is an error. The row is sealed
+// in the tamper-evidence chain in the same transaction (sealSession).
 func (db *DB) CreateSession(ctx context.Context, s *session.Session) error {
 	if err := store.ValidSession(s); err != nil {
 		return err
 	}
-	_, err := db.pool.Exec(ctx, rebind("INSERT INTO sessions ("+store.SessionColumns+") VALUES ("+
-		store.Placeholders(store.SessionColumnCount)+")"), store.SessionArgs(s)...)
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) && pe.Code == "23505" { // unique_violation
-		return audit.Errorf(audit.EINVALID, "session %s already exists", s.ID)
-	}
-	if err != nil {
-		return db.wrap(fmt.Errorf("create session: %w", err))
-	}
-	return nil
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, rebind("INSERT INTO sessions ("+store.SessionColumns+") VALUES ("+
+			store.Placeholders(store.SessionColumnCount)+")"), store.SessionArgs(s)...)
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "23505" { // unique_violation
+			return audit.Errorf(audit.EINVALID, "session %s already exists", s.ID)
+		}
+		if err != nil {
+			return fmt.Errorf("create session: %w", err)
+		}
+		return sealSession(ctx, tx, s.ID)
+	})
+	return db.wrap(err)
 }
 
-// UpdateSession replaces the row of s.ID.
+// UpdateSession replaces the row of s.ID and seals the new row.
 func (db *DB) UpdateSession(ctx context.Context, s *session.Session) error {
 	if err := store.ValidSession(s); err != nil {
 		return err
 	}
-	tag, err := db.pool.Exec(ctx, rebind(store.SessionUpdateSQL()), store.SessionUpdateArgs(s)...)
-	if err != nil {
-		return db.wrap(fmt.Errorf("update session: %w", err))
-	}
-	if tag.RowsAffected() == 0 {
-		return audit.Errorf(audit.ENOTFOUND, "no session %s", s.ID)
-	}
-	return nil
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, rebind(store.SessionUpdateSQL()), store.SessionUpdateArgs(s)...)
+		if err != nil {
+			return fmt.Errorf("update session: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return audit.Errorf(audit.ENOTFOUND, "no session %s", s.ID)
+		}
+		return sealSession(ctx, tx, s.ID)
+	})
+	return db.wrap(err)
 }
 
 // FindSession returns the session with this id, or the only one whose id
@@ -186,17 +193,27 @@ ON CONFLICT (source, org, service) DO UPDATE SET
 
 // AddSession inserts s unless a session with its id is stored already
 // (then the stored row stays as it is: the ingest role may not change
-// one); it says whether it inserted (db copy).
+// one), sealing what it inserts; it says whether it inserted (db copy).
 func (db *DB) AddSession(ctx context.Context, s *session.Session) (bool, error) {
 	if err := store.ValidSession(s); err != nil {
 		return false, err
 	}
-	tag, err := db.pool.Exec(ctx, rebind("INSERT INTO sessions ("+store.SessionColumns+") VALUES ("+
-		store.Placeholders(store.SessionColumnCount)+") ON CONFLICT (id) DO NOTHING"), store.SessionArgs(s)...)
+	inserted := false
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, rebind("INSERT INTO sessions ("+store.SessionColumns+") VALUES ("+
+			store.Placeholders(store.SessionColumnCount)+") ON CONFLICT (id) DO NOTHING"), store.SessionArgs(s)...)
+		if err != nil {
+			return err
+		}
+		if inserted = tag.RowsAffected() == 1; !inserted {
+			return nil
+		}
+		return sealSession(ctx, tx, s.ID)
+	})
 	if err != nil {
 		return false, db.wrap(fmt.Errorf("copy session %s: %w", s.ID, err))
 	}
-	return tag.RowsAffected() == 1, nil
+	return inserted, nil
 }
 
 // CopyState returns how far a db copy of kind (events, …) from origin (a

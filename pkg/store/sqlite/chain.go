@@ -96,26 +96,11 @@ func sealBatch(ctx context.Context, c *sql.Conn, b *chain.Batch) error {
 // sealSession reads back the stored row of session id on c, which holds
 // the write lock, and appends a record of its hash.
 func sealSession(ctx context.Context, c *sql.Conn, id string) error {
-	row := c.QueryRowContext(ctx, "SELECT "+sessionColumns+" FROM sessions WHERE id = ?", id)
-	h, err := sessionRowHash(chain.NewRowHasher(), row)
+	_, h, err := store.SessionRowHash(chain.NewRowHasher(), c.QueryRowContext(ctx, "SELECT "+sessionColumns+" FROM sessions WHERE id = ?", id))
 	if err != nil {
 		return fmt.Errorf("seal session %s: %w", id, err)
 	}
 	return appendRecord(ctx, c, &chain.Record{Kind: chain.RecordSession, Rows: 1, Body: chain.SessionBody(id, h)}, nil)
-}
-
-// sessionRowHash hashes a session row read with sessionColumns (the id
-// included: a session's key is its id).
-func sessionRowHash(rh *chain.RowHasher, sc interface{ Scan(...any) error }) (chain.Hash, error) {
-	vals := make([]any, 27)
-	ptrs := make([]any, len(vals))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	if err := sc.Scan(ptrs...); err != nil {
-		return chain.Hash{}, err
-	}
-	return rh.Sum(chain.KindSession, vals...), nil
 }
 
 // sealExisting seals what a cache held before migration 6: its events as
@@ -270,17 +255,12 @@ func (db *DB) verifyChain(ctx context.Context, trusted ed25519.PublicKey, how ve
 	}
 	rh := chain.NewRowHasher()
 	for rows.Next() {
-		vals := make([]any, 27)
-		ptrs := make([]any, len(vals))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
+		id, h, err := store.SessionRowHash(rh, rows)
+		if err != nil {
 			rows.Close()
 			return nil, err
 		}
-		id, _ := vals[0].(string)
-		v.Session(id, rh.Sum(chain.KindSession, vals...))
+		v.Session(id, h)
 		rep.Sessions++
 	}
 	rows.Close()
