@@ -39,7 +39,11 @@ const NoticeTimeFormat = "2006-01-02 15:04 UTC"
 //
 //	auditctl: 266 more events match before the default 7-day window (newest 2026-11-02 14:03 UTC): --since 21d or --all shows them
 //
-// It costs one query (a page of one event and its count) and says nothing
+// It counts only up to WindowNoticeCount ("1000+ more events match"): the
+// older matches are what grows as a store keeps months, and a first page
+// must not cost more because of them; the notice has to say that there
+// are more and how to see them, `logs count --all` counts them. It costs
+// one query (a page of one event and its capped count) and says nothing
 // when nothing is hidden, when quiet, or when the query fails: the result
 // itself is already out.
 func (n Notices) Window(ctx context.Context, svc audit.EventService, f audit.Filter, now time.Time) {
@@ -48,15 +52,23 @@ func (n Notices) Window(ctx context.Context, svc audit.EventService, f audit.Fil
 	}
 	before := f
 	before.Until, before.Since = f.Since, time.Time{}
-	evs, total, err := svc.FindEvents(ctx, before, audit.Page{Limit: 1})
+	evs, total, err := svc.FindEvents(ctx, before, audit.Page{Limit: 1, CountUpTo: WindowNoticeCount})
 	if err != nil || total <= 0 || len(evs) == 0 {
 		return
 	}
+	count := fmt.Sprint(total)
+	if total == WindowNoticeCount { // "that many or more" (audit.Page.CountUpTo)
+		count += "+"
+	}
 	newest := evs[0].Time.UTC()
 	days := int(math.Ceil(now.Sub(newest).Hours() / 24))
-	n.Printf("%d more %s before the default %d-day window (newest %s): --since %dd or --all shows them",
-		total, plural(total, "event matches", "events match"), int(DefaultWindow/(24*time.Hour)), newest.Format(NoticeTimeFormat), days)
+	n.Printf("%s more %s before the default %d-day window (newest %s): --since %dd or --all shows them",
+		count, plural(total, "event matches", "events match"), int(DefaultWindow/(24*time.Hour)), newest.Format(NoticeTimeFormat), days)
 }
+
+// WindowNoticeCount is how far Window counts the matches before the
+// window.
+const WindowNoticeCount = 1000
 
 // Page says that a page shows fewer items than the filter selects, for
 // output without the table's "Page X of Y (Z total)" footer:

@@ -3,6 +3,8 @@ package logs_test
 import (
 	"fmt"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/auditctl/auditctl/internal/jcserver"
+	"github.com/auditctl/auditctl/pkg/audit"
 	"github.com/auditctl/auditctl/pkg/cmd/cmdtest"
 	"github.com/auditctl/auditctl/pkg/cmdutil"
 )
@@ -160,6 +163,39 @@ func TestDefaultWindowNotice(t *testing.T) {
 		if env.ErrOut.Len() != 0 {
 			t.Errorf("%q: stderr %q, want none", args, env.ErrOut)
 		}
+	}
+}
+
+// The window notice counts the older matches up to
+// cmdutil.WindowNoticeCount: a first page costs no more as a store keeps
+// months ("1000+ more events"); below the cap it is exact.
+func TestDefaultWindowNoticeCapped(t *testing.T) {
+	env := cmdtest.New(t)
+	path := filepath.Join(t.TempDir(), "old.ndjson")
+	var b strings.Builder
+	older := cmdutil.WindowNoticeCount + 1
+	for i := range older + 1 { // one in the window, the rest before it
+		e := audit.Event{ID: fmt.Sprintf("old-%04d", i), Source: "fixture", Action: "Login", Actor: "a@example.com",
+			Time: cmdtest.Now.Add(-time.Hour)}
+		if i > 0 {
+			e.Time = cmdtest.Now.Add(-8*24*time.Hour - time.Duration(i)*time.Minute)
+		}
+		b.WriteString(mustJSON(e) + "\n")
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env.MustRun("import", path)
+	for _, args := range [][]string{{"logs", "list"}, {"logs", "count"}, {"logs", "count", "--by", "actor"}} {
+		env.MustRun(args...)
+		if want := "auditctl: 1000+ more events match before the default 7-day window (newest 2026-11-14 11:59 UTC): --since 9d or --all shows them\n"; env.ErrOut.String() != want {
+			t.Errorf("%q: stderr %q, want %q", args, env.ErrOut, want)
+		}
+	}
+	// Exact below the cap: the same with the older matches narrowed.
+	env.MustRun("logs", "list", "-q", "id:old-000*")
+	if want := "auditctl: 9 more events match before the default 7-day window (newest 2026-11-14 11:59 UTC): --since 9d or --all shows them\n"; env.ErrOut.String() != want {
+		t.Errorf("narrowed: stderr %q, want %q", env.ErrOut, want)
 	}
 }
 

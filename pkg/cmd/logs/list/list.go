@@ -49,7 +49,8 @@ func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Comman
 			Nothing is left out silently. On stderr (never with --quiet):
 			  - when the default window hides older matches: "266 more events
 			    match before the default 7-day window (newest 2026-11-02 14:03
-			    UTC): --since 21d or --all shows them";
+			    UTC): --since 21d or --all shows them" (counted up to 1000:
+			    "1000+ more events");
 			  - on an empty result, for an exact value no stored event has: the
 			    closest stored values, "no event has actor "nina"; did you mean
 			    nina.kowalski@example.com? (nina* matches every actor that
