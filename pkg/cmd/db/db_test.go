@@ -18,17 +18,13 @@ import (
 func TestDBInitAndRoles(t *testing.T) {
 	srv := pgtest.Start(t)
 	ctx := context.Background()
+	srv.CreateDB(t, "team")
+	url := func(user string) string { return srv.URL(user, "team") }
 	c, err := pgx.Connect(ctx, srv.DSN("postgres"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close(ctx)
-	if _, err := c.Exec(ctx, "CREATE DATABASE team"); err != nil {
-		t.Fatal(err)
-	}
-	url := func(user string) string {
-		return fmt.Sprintf("postgres://%s@%s:%d/team?sslmode=disable", user, srv.Host, srv.Port)
-	}
 	env := cmdtest.New(t)
 	if code := env.ExitCode("db", "init"); code != 2 || !strings.Contains(env.ErrOut.String()+fmt.Sprint(env.Run("db", "init")), "postgres://") {
 		t.Fatalf("db init over a cache file: exit %d, %s", code, env.ErrOut)

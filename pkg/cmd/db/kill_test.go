@@ -30,15 +30,7 @@ func TestImportKilled(t *testing.T) {
 	bin := bintest.Auditctl(t)
 	srv := pgtest.Start(t)
 	ctx := context.Background()
-	c, err := pgx.Connect(ctx, srv.DSN("postgres"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
-	if _, err := c.Exec(ctx, "CREATE DATABASE k"); err != nil {
-		t.Fatal(err)
-	}
-	url := fmt.Sprintf("postgres://%s@%s:%d/k?sslmode=disable", srv.User, srv.Host, srv.Port)
+	url := srv.CreateDB(t, "k")
 	const n = 3000
 	var b bytes.Buffer
 	base := time.Date(2026, 10, 25, 0, 0, 0, 0, time.UTC) // across a month boundary

@@ -49,20 +49,11 @@ func teamEvents(t *testing.T, now time.Time) (string, []time.Time) {
 func teamStore(t *testing.T) (url func(user string) string, su *pgx.Conn) {
 	srv := pgtest.Start(t)
 	ctx := context.Background()
-	c, err := pgx.Connect(ctx, srv.DSN("postgres"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Exec(ctx, "CREATE DATABASE team"); err != nil {
-		t.Fatal(err)
-	}
-	c.Close(ctx)
-	url = func(user string) string {
-		return fmt.Sprintf("postgres://%s@%s:%d/team?sslmode=disable", user, srv.Host, srv.Port)
-	}
+	suURL := srv.CreateDB(t, "team")
+	url = func(user string) string { return srv.URL(user, "team") }
 	env := cmdtest.New(t)
-	env.MustRun("db", "init", url("postgres"), "--quiet")
-	su, err = pgx.Connect(ctx, url("postgres"))
+	env.MustRun("db", "init", suURL, "--quiet")
+	su, err := pgx.Connect(ctx, suURL)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,6 @@ import (
 	"github.com/auditctl/auditctl/pkg/audit"
 	"github.com/auditctl/auditctl/pkg/store"
 	"github.com/auditctl/auditctl/pkg/store/sqlite"
-	"github.com/jackc/pgx/v5"
 )
 
 type sliceReader struct {
@@ -70,18 +69,7 @@ func sample() []*audit.Event {
 // it and returns its URL.
 func server(t *testing.T) func(name string) string {
 	srv := pgtest.Start(t)
-	return func(name string) string {
-		ctx := context.Background()
-		c, err := pgx.Connect(ctx, srv.DSN("postgres"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
-			t.Fatal(err)
-		}
-		return fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", srv.User, srv.Host, srv.Port, name)
-	}
+	return func(name string) string { return srv.CreateDB(t, name) }
 }
 
 func TestPostgresStore(t *testing.T) {

@@ -53,17 +53,8 @@ func denoise(s string, names ...string) string {
 func TestPostgresVerifySameOutput(t *testing.T) {
 	srv := pgtest.Start(t)
 	ctx := context.Background()
-	su, err := pgx.Connect(ctx, srv.DSN("postgres"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := su.Exec(ctx, "CREATE DATABASE team"); err != nil {
-		t.Fatal(err)
-	}
-	su.Close(ctx)
-	url := func(user string) string {
-		return fmt.Sprintf("postgres://%s@%s:%d/team?sslmode=disable", user, srv.Host, srv.Port)
-	}
+	suURL := srv.CreateDB(t, "team")
+	url := func(user string) string { return srv.URL(user, "team") }
 	events := 600
 	if raceDetector {
 		events = 200
@@ -76,9 +67,9 @@ func TestPostgresVerifySameOutput(t *testing.T) {
 	lite := cmdtest.New(t)
 	lite.MustRun("import", dump, "--quiet")
 	pg := cmdtest.New(t)
-	pg.DBPath = url("postgres")
+	pg.DBPath = suURL
 	pg.MustRun("db", "init", "--quiet")
-	su, err = pgx.Connect(ctx, srv.DSN("team"))
+	su, err := pgx.Connect(ctx, srv.DSN("team"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,6 @@
 package samestore_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -16,7 +15,6 @@ import (
 	"github.com/auditctl/auditctl/internal/pgtest"
 	"github.com/auditctl/auditctl/pkg/cmd/cmdtest"
 	"github.com/auditctl/auditctl/pkg/cmdutil"
-	"github.com/jackc/pgx/v5"
 )
 
 // pgCorpus is the differential corpus: filters given as flags and as -q
@@ -81,15 +79,7 @@ func TestPostgresSameOutput(t *testing.T) {
 		t.Fatalf("the corpus holds %d queries, want at least 100", len(pgCorpus))
 	}
 	srv := pgtest.Start(t)
-	ctx := context.Background()
-	c, err := pgx.Connect(ctx, srv.DSN("postgres"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Exec(ctx, "CREATE DATABASE audit"); err != nil {
-		t.Fatal(err)
-	}
-	c.Close(ctx)
+	pgURL := srv.CreateDB(t, "audit")
 
 	events := 3000
 	if raceDetector {
@@ -101,7 +91,7 @@ func TestPostgresSameOutput(t *testing.T) {
 	lite.MustRun("logs", "export", "-o", "ndjson", "-O", dump, "--quiet")
 
 	pg := cmdtest.New(t)
-	pg.DBPath = fmt.Sprintf("postgres://%s@%s:%d/audit?sslmode=disable", srv.User, srv.Host, srv.Port)
+	pg.DBPath = pgURL
 	pg.MustRun("import", dump, "--quiet")
 	pg.MustRun("import", dump, "--quiet") // again: nothing new
 
