@@ -39,6 +39,10 @@ type Query struct {
 	Args   []any
 	KeyCol string // the time-ordered key: e.id, or the index's rowid when it drives
 	Docs   bool   // From joins event_docs as d
+	// KeyMin and KeyMax are the key range the time bounds give (*KeyMin <=
+	// key < *KeyMax; nil when unbounded), for a store that repeats it on
+	// another table keyed alike.
+	KeyMin, KeyMax *int64
 }
 
 // JoinDocs joins event_docs as d (once).
@@ -81,13 +85,17 @@ func Compile(f audit.Filter, d Dialect) (*Query, error) {
 	// A time bound is a key range. Only a bound finer than a microsecond
 	// also needs time_ns, which the indexes do not hold.
 	if !f.Since.IsZero() {
-		q.Where, q.Args = append(q.Where, "e.id >= ?"), append(q.Args, KeyFloor(f.Since))
+		lo := KeyFloor(f.Since)
+		q.KeyMin = &lo
+		q.Where, q.Args = append(q.Where, "e.id >= ?"), append(q.Args, lo)
 		if !MicroAligned(f.Since) {
 			q.Where, q.Args = append(q.Where, "e.time_ns >= ?"), append(q.Args, UnixNano(f.Since))
 		}
 	}
 	if !f.Until.IsZero() {
-		q.Where, q.Args = append(q.Where, "e.id < ?"), append(q.Args, KeyCeil(f.Until))
+		hi := KeyCeil(f.Until)
+		q.KeyMax = &hi
+		q.Where, q.Args = append(q.Where, "e.id < ?"), append(q.Args, hi)
 		if !MicroAligned(f.Until) {
 			q.Where, q.Args = append(q.Where, "e.time_ns < ?"), append(q.Args, UnixNano(f.Until))
 		}

@@ -57,6 +57,14 @@ const maxLexeme = 2046
 // then, for a term of several tokens (or one too long for a lexeme), its
 // phrase on ptext; a term without tokens is a case-insensitive substring
 // of the stored texts, as in the SQLite store.
+// joinDocs joins event_docs to q's FROM (once; docsJoin).
+func joinDocs(q *store.Query) {
+	if !q.Docs {
+		q.From += docsJoin(q)
+		q.Docs = true
+	}
+}
+
 func (dialect) Text(q *store.Query, terms, notTerms []string) {
 	cond := func(term string) (string, []any) {
 		toks := store.Tokens(term)
@@ -66,7 +74,7 @@ func (dialect) Text(q *store.Query, terms, notTerms []string) {
 			parts, args = append(parts, "e.tsv @@ ?::tsquery"), append(args, tq)
 		}
 		if len(toks) == 0 {
-			q.JoinDocs()
+			joinDocs(q)
 			lt := store.LowerASCII(term)
 			var ors []string
 			for _, col := range []string{"e.description", "d.params::text", "d.custom::text", "d.raw::text"} {
@@ -74,7 +82,7 @@ func (dialect) Text(q *store.Query, terms, notTerms []string) {
 			}
 			parts = append(parts, "("+strings.Join(ors, " OR ")+")")
 		} else if store.NeedsConfirm(term) || tooLong(toks) {
-			q.JoinDocs()
+			joinDocs(q)
 			parts, args = append(parts, "strpos(d.ptext, ?) > 0"), append(args, store.PhraseNeedle(store.Phrase(term)))
 		}
 		return strings.Join(parts, " AND "), args

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/auditctl/auditctl/pkg/audit"
@@ -36,11 +37,27 @@ const selectCols = `e.ext_id, e.source, e.time_ns, e.service, e.action, e.catego
 	e.status, e.error, e.duration_ms, e.tenant, e.description,
 	d.geo::text, d.params::text, d.custom::text, d.before::text, d.after::text, d.raw::text`
 
+// fromDocs is q's FROM with event_docs joined (once).
 func fromDocs(q *store.Query) string {
 	if q.Docs {
 		return q.From
 	}
-	return q.From + " JOIN event_docs d ON d.id = e.id"
+	return q.From + docsJoin(q)
+}
+
+// docsJoin joins event_docs as d, with the events' key range repeated on
+// d.id: the planner derives d.id = e.id but not the range, so without it
+// every month of event_docs is planned, and on a new connection (every
+// command is one) each partition planned first loads its catalog entries.
+func docsJoin(q *store.Query) string {
+	on := " JOIN event_docs d ON d.id = e.id"
+	if q.KeyMin != nil {
+		on += " AND d.id >= " + strconv.FormatInt(*q.KeyMin, 10)
+	}
+	if q.KeyMax != nil {
+		on += " AND d.id < " + strconv.FormatInt(*q.KeyMax, 10)
+	}
+	return on
 }
 
 // eachRow runs the events query of q in tx and calls fn with each event.
