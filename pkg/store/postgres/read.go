@@ -146,6 +146,10 @@ func (db *DB) FindEvents(ctx context.Context, f audit.Filter, p audit.Page) (eve
 		return nil, 0, err
 	}
 	err = db.inSnapshot(ctx, func(tx pgx.Tx) error {
+		if walksMonths(q, p) {
+			events, total, err = findByMonth(ctx, tx, q, p)
+			return err
+		}
 		whole := *q
 		if err := after(ctx, tx, q, p); err != nil {
 			return err
