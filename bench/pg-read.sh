@@ -7,6 +7,7 @@
 #
 #   KEEP=1 bench/pg-import.sh N && bench/pg-read.sh
 #   bench/pg-grow.sh 4 && bench/pg-read.sh    # the same at 5N (time-shifted copies)
+#   PGBOUNCER=1 bench/pg-read.sh              # auditctl through pgbouncer (below)
 #
 # Uses what bench/pg-import.sh kept in $OUT (bench/out/pg-import): the cache
 # a.db and database "a" of the cluster in $OUT/pgdata (started here, stopped
@@ -32,6 +33,28 @@ port=$(cat "$OUT/port")
 		-o "-c listen_addresses=127.0.0.1 -p $port -k $data -c fsync=off -c full_page_writes=off -c max_wal_size=1GB ${PGOPTS:-}" >/dev/null
 trap '"${as[@]}" "$pgbin/pg_ctl" stop -m fast -D "$data" >/dev/null' EXIT
 url="postgres://postgres@127.0.0.1:$port/a?sslmode=disable"
+# PGBOUNCER=1: auditctl reaches the store through pgbouncer (session pooling,
+# DISCARD ALL between clients), as a team deployment would: each command
+# then gets a server connection that has run before, instead of a new backend
+# that loads the catalog entries of every partition it plans. psql still
+# connects directly (its pairs are the server's own work).
+if [ -n "${PGBOUNCER:-}" ]; then
+	command -v pgbouncer >/dev/null || { echo "bench: PGBOUNCER=1 needs pgbouncer (apt-get install -y pgbouncer)" >&2; exit 1; }
+	pb="$OUT/pgbouncer"
+	mkdir -p "$pb"
+	pbport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	printf '%s\n' "[databases]" "a = host=127.0.0.1 port=$port dbname=a user=postgres" "[pgbouncer]" \
+		"listen_addr = 127.0.0.1" "listen_port = $pbport" "unix_socket_dir =" "auth_type = trust" \
+		"auth_file = $pb/users.txt" "pool_mode = session" "server_reset_query = DISCARD ALL" \
+		"default_pool_size = 4" "logfile = $pb/pgbouncer.log" "pidfile = $pb/pgbouncer.pid" >"$pb/pgbouncer.ini"
+	echo '"postgres" ""' >"$pb/users.txt"
+	[ ${#as[@]} -eq 0 ] || chown -R postgres "$pb"
+	"${as[@]}" pgbouncer -d "$pb/pgbouncer.ini"
+	trap '"${as[@]}" "$pgbin/pg_ctl" stop -m fast -D "$data" >/dev/null; kill "$(cat "$pb/pgbouncer.pid")"' EXIT
+	url="postgres://postgres@127.0.0.1:$pbport/a?sslmode=disable"
+	sleep 0.5
+	echo "auditctl reaches the store through pgbouncer (session pooling) on port $pbport"
+fi
 psql=("$pgbin/psql" -X -q -h 127.0.0.1 -p "$port" -U postgres -d a)
 cache="$OUT/a.db"
 
