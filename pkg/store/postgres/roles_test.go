@@ -65,6 +65,18 @@ func TestRoles(t *testing.T) {
 	if err := su.QueryRow(ctx, "SELECT tableowner FROM pg_tables WHERE tablename = 'events_p202001'").Scan(&owner); err != nil || owner != "auditctl_admin" {
 		t.Fatalf("the partition the ingest role needed: owner %q %v", owner, err)
 	}
+	// It registers sessions, each sealed in the chain as it is written,
+	// and may not change one.
+	sess := testSessions()[0]
+	if err := ing.CreateSession(ctx, sess); err != nil {
+		t.Fatalf("ingest: create session: %v", err)
+	}
+	if err := ing.UpdateSession(ctx, sess); err == nil || !strings.Contains(err.Error(), "refused") {
+		t.Fatalf("ingest: update session: %v", err)
+	}
+	if rep, f := verifyFindings(t, ing); f != "" || rep.Sessions != 1 || rep.Records != 2 {
+		t.Fatalf("verify as ingest: %+v\n%s", rep, f)
+	}
 	denied := func(who, url string, stmts ...string) {
 		t.Helper()
 		c, err := pgx.Connect(ctx, url)
@@ -87,11 +99,15 @@ func TestRoles(t *testing.T) {
 		"UPDATE auditctl_schema SET version = 99",
 		"DELETE FROM events_p202001", "UPDATE events_p202612 SET actor = 'x'",
 		"CREATE TABLE events_p209901 PARTITION OF events FOR VALUES FROM (1) TO (2)",
-		"ALTER TABLE events DETACH PARTITION events_p202001")
+		"ALTER TABLE events DETACH PARTITION events_p202001",
+		"UPDATE sessions SET command = 'x'", "DELETE FROM sessions", "UPDATE chain SET body = ''", "DELETE FROM chain",
+		"DELETE FROM chain_rows")
 	denied("reader", asUser(url, "rd"),
 		"INSERT INTO events (id, source, ext_id, time_ns, tsv) VALUES (1, 'x', 'y', 0, '')",
 		"INSERT INTO event_ids VALUES ('x', 'y', 1)", "UPDATE events SET actor = 'x'", "DELETE FROM events",
-		"TRUNCATE event_docs", "SELECT auditctl_ensure_month(2030, 1)", "DROP TABLE events")
+		"TRUNCATE event_docs", "SELECT auditctl_ensure_month(2030, 1)", "DROP TABLE events",
+		"INSERT INTO sessions (id, start_ns) VALUES ('x', 1)", "UPDATE sessions SET command = 'x'",
+		"INSERT INTO chain (seq, kind, batch, rows, time_ns, body, digest, link) VALUES (99, 's', 0, 1, 0, '', '', '')")
 
 	// reader: reads; an import is refused by the server, exit 4, and
 	// the message says why.
