@@ -259,11 +259,11 @@ func setHash(h *chain.Hash, b []byte) {
 }
 
 // VerifyChain walks the chain and every event and session row in one
-// REPEATABLE READ
-// snapshot and reports each row changed, inserted or deleted since
-// it was sealed, and each record that does not hold, exactly as the cache's
-// VerifyChain does (the same chain.Verifier and findings). trusted, when
-// set, is the only key a checkpoint may be signed with.
+// REPEATABLE READ snapshot and reports each row changed, inserted or
+// deleted since it was sealed, and each record that does not hold,
+// exactly as the cache's VerifyChain does (the same chain.Verifier and
+// findings). trusted, when set, is the only key a checkpoint may be
+// signed with.
 func (db *DB) VerifyChain(ctx context.Context, trusted ed25519.PublicKey) (*chain.Report, error) {
 	rep := &chain.Report{}
 	v := chain.NewVerifier(trusted)

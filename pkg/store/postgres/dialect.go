@@ -53,10 +53,6 @@ func (dialect) IDIn(n int) string { return "e.ext_id IN (" + store.Placeholders(
 // maxLexeme is the longest lexeme a tsvector holds (bytes).
 const maxLexeme = 2046
 
-// Text adds the full-text conditions: the tokens through the GIN index,
-// then, for a term of several tokens (or one too long for a lexeme), its
-// phrase on ptext; a term without tokens is a case-insensitive substring
-// of the stored texts, as in the SQLite store.
 // joinDocs joins event_docs to q's FROM (once; docsJoin).
 func joinDocs(q *store.Query) {
 	if !q.Docs {
@@ -65,6 +61,10 @@ func joinDocs(q *store.Query) {
 	}
 }
 
+// Text adds the full-text conditions: the tokens through the GIN index,
+// then, for a term of several tokens (or one too long for a lexeme), its
+// phrase on ptext; a term without tokens is a case-insensitive substring
+// of the stored texts, as in the SQLite store.
 func (dialect) Text(q *store.Query, terms, notTerms []string) {
 	cond := func(term string) (string, []any) {
 		toks := store.Tokens(term)
