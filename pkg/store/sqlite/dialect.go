@@ -48,6 +48,17 @@ func (dialect) Text(q *store.Query, terms, notTerms []string) {
 		q.KeyCol = "f.rowid"
 		q.Where = append([]string{"events_fts MATCH ?"}, q.Where...)
 		q.Args = append([]any{ftsQuery(all)}, q.Args...)
+		// The time bounds again on the index's rowids, which FTS5 takes
+		// as a range of its posting lists: on e.id alone it reads every
+		// match and drops those outside the window after the join (the
+		// window notice's newest match before the window read the
+		// word's whole posting list: 340 ms at 5M events).
+		if q.KeyMin != nil {
+			q.Where, q.Args = append(q.Where, "f.rowid >= ?"), append(q.Args, *q.KeyMin)
+		}
+		if q.KeyMax != nil {
+			q.Where, q.Args = append(q.Where, "f.rowid < ?"), append(q.Args, *q.KeyMax)
+		}
 	}
 	for _, term := range confirms {
 		q.JoinDocs()
