@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/auditctl/auditctl/pkg/audit"
 )
@@ -186,4 +187,66 @@ func FuzzSearchText(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestFullTextTimeBounds: a full-text query's time bounds are also a range
+// of the index's rowids; every window (bounds on, between and off the
+// matches, nanosecond bounds that fall inside a microsecond) gives the
+// matches a scan of all events gives, newest first, with the right total
+// (capped or not), for a first page and for the window notice's shape (no
+// lower bound, one event, a capped count).
+func TestFullTextTimeBounds(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	var evs []*audit.Event
+	for i := range 120 {
+		e := ev(i, "Login", "a@example.com", audit.StatusSuccess)
+		e.Time = base.Add(time.Duration(i*i) * time.Second).Add(time.Duration(i%3) * 300 * time.Nanosecond)
+		if i%4 == 0 {
+			e.Description += " warehouse"
+		}
+		evs = append(evs, e)
+	}
+	if _, err := db.Import(ctx, reader(evs...), ImportOptions{Name: "t"}); err != nil {
+		t.Fatal(err)
+	}
+	want := func(since, until time.Time) []string {
+		var out []string
+		for i := len(evs) - 1; i >= 0; i-- {
+			e := evs[i]
+			if strings.Contains(e.Description, "warehouse") && (since.IsZero() || !e.Time.Before(since)) && (until.IsZero() || e.Time.Before(until)) {
+				out = append(out, e.ID)
+			}
+		}
+		return out
+	}
+	bounds := []time.Time{{}, evs[0].Time, evs[8].Time, evs[8].Time.Add(time.Nanosecond), evs[40].Time.Add(-time.Nanosecond),
+		evs[41].Time, evs[100].Time.Add(time.Microsecond), evs[119].Time.Add(time.Hour)}
+	for _, since := range bounds {
+		for _, until := range bounds {
+			if !since.IsZero() && !until.IsZero() && !since.Before(until) {
+				continue
+			}
+			f := audit.Filter{Since: since, Until: until, Text: []string{"warehouse"}}
+			all := want(since, until)
+			for _, p := range []audit.Page{{Limit: 50}, {Limit: 1, CountUpTo: 7}, {Limit: 5, Offset: 5}} {
+				got, total, err := db.FindEvents(ctx, f, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var ids []string
+				for _, e := range got {
+					ids = append(ids, e.ID)
+				}
+				lo, hi := min(p.Offset, len(all)), min(p.Offset+p.Limit, len(all))
+				wantTotal := len(all)
+				if p.CountUpTo > 0 && wantTotal > p.CountUpTo {
+					wantTotal = p.CountUpTo
+				}
+				if !reflect.DeepEqual(ids, all[lo:hi]) && !(len(ids) == 0 && lo == hi) || total != wantTotal {
+					t.Errorf("since %v until %v page %+v: %v (%d), want %v (%d)", since, until, p, ids, total, all[lo:hi], wantTotal)
+				}
+			}
+		}
+	}
 }
