@@ -27,16 +27,8 @@ type Delivery struct {
 // exit decision (Report.Err): ErrViolations (exit 1), an audit.EINVALID
 // error (exit 3), nil. An unwritable report file is audit.ELOCAL (exit 5).
 func (d Delivery) Deliver(r *Report) error {
-	for _, f := range []struct {
-		path  string
-		write func(io.Writer, *Report) error
-	}{{d.JUnit, WriteJUnit}, {d.SARIF, WriteSARIF}} {
-		if f.path == "" {
-			continue
-		}
-		if err := atomicfile.Write(f.path, 0o644, func(w io.Writer) error { return f.write(w, r) }); err != nil {
-			return audit.Errorf(audit.ELOCAL, "%v", err)
-		}
+	if err := d.WriteFiles(r); err != nil {
+		return err
 	}
 	var err error
 	if d.JSON {
@@ -53,6 +45,24 @@ func (d Delivery) Deliver(r *Report) error {
 		}
 	}
 	return r.Err()
+}
+
+// WriteFiles writes the report files d names (JUnit, SARIF), each
+// atomically: a failed run leaves no half file. An unwritable one is
+// audit.ELOCAL (exit 5).
+func (d Delivery) WriteFiles(r *Report) error {
+	for _, f := range []struct {
+		path  string
+		write func(io.Writer, *Report) error
+	}{{d.JUnit, WriteJUnit}, {d.SARIF, WriteSARIF}} {
+		if f.path == "" {
+			continue
+		}
+		if err := atomicfile.Write(f.path, 0o644, func(w io.Writer) error { return f.write(w, r) }); err != nil {
+			return audit.Errorf(audit.ELOCAL, "%v", err)
+		}
+	}
+	return nil
 }
 
 // TableColumns are the columns of WriteTable's table, for --columns.
@@ -76,6 +86,11 @@ func ResolveFormat(o string, isTTY bool, command string) (output.Format, error) 
 // severity that fails the run and the report files for CI.
 func AddGateFlags(fl *pflag.FlagSet, severity, junit, sarif *string) {
 	fl.StringVar(severity, "severity", "info", "fail (exit 1) only on rules of this level or above: info, low, medium, high, critical")
+	AddFileFlags(fl, junit, sarif)
+}
+
+// AddFileFlags adds the report files for CI (--junit, --sarif).
+func AddFileFlags(fl *pflag.FlagSet, junit, sarif *string) {
 	fl.StringVar(junit, "junit", "", "also write a JUnit XML report to this file (one test case per rule)")
 	fl.StringVar(sarif, "sarif", "", "also write a SARIF 2.1.0 report to this file (GitHub code scanning)")
 }

@@ -41,6 +41,8 @@ type Options struct {
 	PublicKey  string
 	Recordings bool
 	AllowEmpty bool
+	// JUnit and SARIF are report files to write as well ("" for none).
+	JUnit, SARIF string
 }
 
 // NewCmdVerify builds the command.
@@ -87,16 +89,20 @@ func NewCmdVerify(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 			manifest names.
 
 			Output: a table on a terminal, -o json otherwise, like check; GitHub
-			Actions annotations on stderr when GITHUB_ACTIONS=true. Exit 0 when
-			everything holds, 1 when anything was changed, inserted or deleted
-			(and only then), 3 for a manifest that cannot be read, 5 for a cache
-			that is missing or cannot be read, 6 when the cache holds nothing to
-			verify (no chain record, no event, no session) unless --allow-empty.
+			Actions annotations on stderr when GITHUB_ACTIONS=true; and, when
+			asked, a JUnit XML file (--junit: one test case per rule) and a SARIF
+			2.1.0 file (--sarif), both written atomically, as check writes them.
+			Exit 0 when everything holds, 1 when anything was changed, inserted
+			or deleted (and only then), 3 for a manifest that cannot be read, 5
+			for a cache that is missing or cannot be read or a report file that
+			cannot be written, 6 when the cache holds nothing to verify (no chain
+			record, no event, no session) unless --allow-empty.
 		`),
 		Example: heredoc.Doc(`
 			auditctl verify
 			auditctl verify --recordings -o json
 			auditctl verify --public-key auditor-copy-of-chain.pub
+			auditctl verify --junit verify.xml --sarif verify.sarif    # in CI
 			auditctl logs export --since 90d -O q3.ndjson --manifest
 			auditctl verify --manifest q3.ndjson.manifest.json
 		`),
@@ -114,6 +120,7 @@ func NewCmdVerify(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 	fl.StringVar(&opts.PublicKey, "public-key", "", "trust only this ed25519 public key (PEM, as chain.pub) for checkpoints and manifests")
 	fl.BoolVar(&opts.Recordings, "recordings", false, "also hash every recording and compare it with its session's sealed SHA-256")
 	fl.BoolVar(&opts.AllowEmpty, "allow-empty", false, "let a cache with nothing to verify pass instead of exiting 6")
+	report.AddFileFlags(fl, &opts.JUnit, &opts.SARIF)
 	cmdutil.AddTableFlags(cmd, &opts.Table, []string{"status", "rule", "severity", "violations", "offending"})
 	return cmd
 }
@@ -186,6 +193,9 @@ func run(ctx context.Context, opts *Options) error {
 		}
 	}
 	rep.Finish(report.SeverityInfo)
+	if err := (report.Delivery{JUnit: opts.JUnit, SARIF: opts.SARIF}).WriteFiles(rep); err != nil {
+		return err
+	}
 	if format == output.FormatTable {
 		err = report.WriteTable(opts.IO.Out, rep, oo)
 	} else {

@@ -233,3 +233,44 @@ func TestManifestRoundTrip(t *testing.T) {
 		t.Fatalf("--manifest to stdout: exit %d", code)
 	}
 }
+
+// --junit and --sarif write the same rules as the output, as check's do:
+// each rule a test case, a changed row a failure and a SARIF result; an
+// unwritable report file is exit 5 and leaves nothing behind.
+func TestVerifyReportFiles(t *testing.T) {
+	env := cmdtest.New(t)
+	env.MustRun("demo", "--events", "500")
+	dir := t.TempDir()
+	junit, sarif := filepath.Join(dir, "verify.xml"), filepath.Join(dir, "verify.sarif")
+	verifyJSON(t, env, 0, "--junit", junit, "--sarif", sarif)
+	x, err := os.ReadFile(junit)
+	if err != nil || !strings.Contains(string(x), `<testcase name="events`) || strings.Contains(string(x), "<failure") {
+		t.Fatalf("junit of a cache that holds: %v\n%s", err, x)
+	}
+	edit(t, env, "UPDATE events SET actor = 'someone-else' WHERE id = (SELECT id FROM events ORDER BY id LIMIT 1 OFFSET 7)")
+	verifyJSON(t, env, 1, "--junit", junit, "--sarif", sarif)
+	x, _ = os.ReadFile(junit)
+	if !strings.Contains(string(x), "<failure") || !strings.Contains(string(x), "changed") {
+		t.Fatalf("junit of a changed row:\n%s", x)
+	}
+	var s struct {
+		Runs []struct {
+			Results []struct {
+				RuleID  string `json:"ruleId"`
+				Message struct{ Text string }
+			}
+		}
+	}
+	b, _ := os.ReadFile(sarif)
+	if err := json.Unmarshal(b, &s); err != nil || len(s.Runs) != 1 || len(s.Runs[0].Results) != 1 ||
+		s.Runs[0].Results[0].RuleID != "events" || !strings.Contains(s.Runs[0].Results[0].Message.Text, "changed") {
+		t.Fatalf("sarif of a changed row: %v\n%s", err, b)
+	}
+	missing := filepath.Join(dir, "no-such-dir", "verify.xml")
+	if code := env.ExitCode("verify", "--junit", missing); code != 5 {
+		t.Fatalf("unwritable --junit: exit %d, %s", code, env.ErrOut)
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Fatal("a report file was left behind")
+	}
+}
