@@ -20,11 +20,16 @@ func verifyFindings(t *testing.T, db *DB) (*chain.Report, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return rep, describe(rep)
+}
+
+// describe lists a report's findings, one a line.
+func describe(rep *chain.Report) string {
 	var b strings.Builder
 	for _, f := range rep.Findings {
 		fmt.Fprintf(&b, "%s %s %s: %s\n", f.Table, f.Problem, f.Row, f.Detail)
 	}
-	return rep, b.String()
+	return b.String()
 }
 
 // TestChain: an import seals its rows with the cache's row hashes, the

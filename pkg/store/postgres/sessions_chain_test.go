@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"database/sql"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -19,47 +18,31 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// describe lists a report's findings, one a line.
-func describe(rep *chain.Report) string {
-	var b strings.Builder
-	for _, f := range rep.Findings {
-		fmt.Fprintf(&b, "%s %s %s: %s\n", f.Table, f.Problem, f.Row, f.Detail)
-	}
-	return b.String()
-}
-
 // sessionBodies returns the bodies of the session records, in seq order,
-// in hex: from the team store (pool) or the cache (lite).
-func sessionBodies(t *testing.T, pool interface {
-	Query(context.Context, string, ...any) (pgx.Rows, error)
-}, lite *sql.DB) []string {
+// in hex: the team store's and the cache's.
+func sessionBodies(t *testing.T, pg *DB, lite *sqlite.DB) (inPG, inCache []string) {
 	t.Helper()
 	ctx := context.Background()
-	var out []string
-	if lite != nil {
-		rows, err := lite.QueryContext(ctx, "SELECT hex(body) FROM chain WHERE kind = ? ORDER BY seq", chain.RecordSession)
-		if err != nil {
+	rows, err := pg.pool.Query(ctx, "SELECT encode(body, 'hex') FROM chain WHERE kind = $1 ORDER BY seq", chain.RecordSession)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inPG, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+		t.Fatal(err)
+	}
+	lrows, err := lite.SQL().QueryContext(ctx, "SELECT lower(hex(body)) FROM chain WHERE kind = ? ORDER BY seq", chain.RecordSession)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lrows.Close()
+	for lrows.Next() {
+		var h string
+		if err := lrows.Scan(&h); err != nil {
 			t.Fatal(err)
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var h string
-			if err := rows.Scan(&h); err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, strings.ToLower(h))
-		}
-		return out
+		inCache = append(inCache, h)
 	}
-	rows, err := pool.Query(ctx, "SELECT encode(body, 'hex') FROM chain WHERE kind = $1 ORDER BY seq", chain.RecordSession)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err = pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return inPG, inCache
 }
 
 // TestSessionsSealed: the team store seals every session write as the
@@ -70,25 +53,12 @@ func sessionBodies(t *testing.T, pool interface {
 func TestSessionsSealed(t *testing.T) {
 	newURL := server(t)
 	ctx := context.Background()
-	openBoth := func(name string) (*DB, *sqlite.DB) {
-		pg, err := Open(ctx, newURL(name), true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { pg.Close() })
-		lite, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "audit.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { lite.Close() })
-		return pg, lite
-	}
 	all := testSessions()
 	ended := *all[39]
 	ended.Status, ended.End, ended.Duration, ended.RecorderPID = session.StatusCompleted, ended.Start.Add(time.Minute), time.Minute, 0
 
 	t.Run("sealed and verified as the cache", func(t *testing.T) {
-		pg, lite := openBoth("sealed")
+		pg, lite := bothStores(t, newURL, "sealed")
 		for _, st := range []store.Store{pg, lite} {
 			for _, s := range all {
 				if err := st.CreateSession(ctx, s); err != nil {
@@ -106,7 +76,7 @@ func TestSessionsSealed(t *testing.T) {
 				t.Fatalf("%T: an update of no session succeeded", st)
 			}
 		}
-		pb, lb := sessionBodies(t, pg.pool, nil), sessionBodies(t, nil, lite.SQL())
+		pb, lb := sessionBodies(t, pg, lite)
 		if len(pb) != len(all)+1 || !slices.Equal(pb, lb) {
 			t.Fatalf("session records: %d in the team store, %d in the cache, equal %v (want %d alike)", len(pb), len(lb), slices.Equal(pb, lb), len(all)+1)
 		}
@@ -207,7 +177,7 @@ func TestSessionsSealed(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if pb, lb := sessionBodies(t, db.pool, nil), sessionBodies(t, nil, lite.SQL()); !slices.Equal(pb, lb) {
+		if pb, lb := sessionBodies(t, db, lite); !slices.Equal(pb, lb) {
 			t.Errorf("the migration's records differ from the cache's (%d and %d)", len(pb), len(lb))
 		}
 	})

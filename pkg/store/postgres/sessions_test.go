@@ -53,7 +53,7 @@ func testSessions() []*session.Session {
 // requires the same answer to every filter, page and id lookup.
 func TestSessionsSameAsCache(t *testing.T) {
 	ctx := context.Background()
-	pg, lite := bothStores(t, "sessions")
+	pg, lite := bothStores(t, server(t), "sessions")
 	all := testSessions()
 	for _, st := range []store.Store{pg, lite} {
 		for _, s := range all {
@@ -118,11 +118,12 @@ func TestSessionsSameAsCache(t *testing.T) {
 	}
 }
 
-// bothStores opens a new PostgreSQL store (database name) and a new cache.
-func bothStores(t *testing.T, name string) (*DB, *sqlite.DB) {
+// bothStores opens a new PostgreSQL store (database name, made by
+// newURL: server) and a new cache.
+func bothStores(t *testing.T, newURL func(string) string, name string) (*DB, *sqlite.DB) {
 	t.Helper()
 	ctx := context.Background()
-	pg, err := Open(ctx, server(t)(name), true)
+	pg, err := Open(ctx, newURL(name), true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +148,7 @@ func ids(ss []*session.Session) []string {
 // empty file) stores nothing and is no error, in both stores.
 func TestImportNothing(t *testing.T) {
 	ctx := context.Background()
-	pg, lite := bothStores(t, "nothing")
+	pg, lite := bothStores(t, server(t), "nothing")
 	for _, st := range []store.Store{pg, lite} {
 		for i := 0; i < 2; i++ { // the second on a connection the first used
 			res, err := st.Import(ctx, &sliceEvents{}, store.ImportOptions{Name: "empty"})
@@ -173,7 +174,7 @@ func (r *sliceEvents) Next() (*audit.Event, error) {
 // alike.
 func TestSyncState(t *testing.T) {
 	ctx := context.Background()
-	pg, lite := bothStores(t, "syncstate")
+	pg, lite := bothStores(t, server(t), "syncstate")
 	day := func(d int) time.Time { return time.Date(2026, 11, d, 0, 0, 0, 0, time.UTC) }
 	for _, st := range []store.Store{pg, lite} {
 		if _, ok, err := st.SyncState(ctx, "jumpcloud", "", "all"); ok || err != nil {

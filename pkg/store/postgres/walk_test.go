@@ -19,7 +19,7 @@ import (
 // below, at and above the matches.
 func TestFindByMonth(t *testing.T) {
 	ctx := context.Background()
-	pg, lite := bothStores(t, "walk")
+	pg, lite := bothStores(t, server(t), "walk")
 	// June: 40 events, July: none, August: 7, September: 1, October: 25
 	// (months ahead of these exist too: Open makes them).
 	var evs []*audit.Event
