@@ -100,18 +100,13 @@ func TestRemoteUnfixableFailsAtOnce(t *testing.T) {
 // No server at a loopback address, a certificate nobody vouches for and a
 // 404 fail at once with exit 4 and say why.
 func TestRemoteTransportFailuresThatRetryingCannotFix(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := "http://" + l.Addr().String()
-	l.Close()
 	notFound := httptest.NewServer(http.NotFoundHandler()) // a proxy path that is wrong
 	t.Cleanup(notFound.Close)
 	tlsSrv := httptest.NewUnstartedServer(jcserver.New(remoteKey))
 	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	tlsSrv.StartTLS() // with a certificate nobody trusts
 	t.Cleanup(tlsSrv.Close)
+	closed := "http://" + closedPort(t) // made last: the servers above cannot take it
 	for _, tc := range []struct{ url, want string }{
 		{closed, "connection refused: nothing listens at " + strings.TrimPrefix(closed, "http://")},
 		{tlsSrv.URL, "TLS certificate not accepted"},
@@ -130,6 +125,29 @@ func TestRemoteTransportFailuresThatRetryingCannotFix(t *testing.T) {
 			t.Errorf("%s took %s", tc.url, d)
 		}
 	}
+}
+
+// closedPort returns a loopback address nothing listens at. The kernel may
+// hand a freed port to the next listener (another server of this test run),
+// so it is checked to refuse a connection before it is used, and another is
+// taken if it does not.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	for range 20 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		l.Close()
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			return addr
+		}
+		c.Close()
+	}
+	t.Fatal("no loopback port stayed closed")
+	return ""
 }
 
 // --timeout bounds the whole wait: an API that keeps failing, or never
