@@ -21,9 +21,9 @@ import (
 //     and segment it was sealed in, and its row hash.
 //
 // An import is one batch: each record's row hash is computed as it is
-// staged (the staging table's hash column), and the transaction that
-// inserts the file's new events writes their chain_rows and appends the
-// batch record, last, under an advisory lock (lockChain) that orders the
+// read (and staged with its identity), and the transaction that inserts
+// the file's new events writes their chain_rows as each chunk goes in and
+// appends the batch record, last, under an advisory lock (lockChain) that orders the
 // appends of concurrent importers: the record takes the next seq after the
 // newest committed one, and the primary key on seq refuses a second record
 // of the same seq whatever happens. The lock is held from the append to the
@@ -66,49 +66,23 @@ func newBatchID() int64 { return mrand.Int64N(1<<62) + 1 }
 // that signs its checkpoint.
 func (db *DB) SetSigner(fn func() (ed25519.PrivateKey, error)) { db.signer = fn }
 
-// sealImport seals, in the import's transaction tx, the events it
-// inserted (n of them): those staged whose identity this transaction
-// inserted into event_ids (its xmin). Their chain_rows take the segment
-// numbers of the batch in staging order (the record number); chain.Batch
-// checks each against its own rule as the rows come back. Then the batch
-// record is appended.
-func sealImport(ctx context.Context, tx pgx.Tx, n int64) error {
-	if n == 0 {
-		return nil
+// sealRows seals, in the import's transaction tx, the events a chunk of
+// it inserted (keep, in record order): each takes the next place of the
+// import's batch b, and its chain_rows row says which segment that is.
+func sealRows(ctx context.Context, tx pgx.Tx, b *chain.Batch, keep []kept) error {
+	rows := make([][]any, len(keep))
+	for i := range keep {
+		k := &keep[i]
+		rows[i] = []any{k.id, b.ID, int32(b.Add(k.id, k.hash)), k.hash[:]}
 	}
-	b := chain.NewBatch(newBatchID())
-	rows, err := tx.Query(ctx, `
-INSERT INTO chain_rows (id, batch, seg, hash)
-SELECT s.id, $1, (row_number() OVER (ORDER BY s.seq) - 1) / $2, s.hash
-FROM auditctl_stage s JOIN event_ids i ON i.source = s.source AND i.ext_id = s.ext_id
-WHERE i.xmin::text::bigint = pg_current_xact_id()::text::bigint % 4294967296
-ORDER BY s.seq
-RETURNING id, seg, hash`, b.ID, chain.SegmentRows)
-	if err != nil {
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"chain_rows"}, []string{"id", "batch", "seg", "hash"}, pgx.CopyFromRows(rows)); err != nil {
 		return fmt.Errorf("seal: %w", err)
 	}
-	for rows.Next() {
-		var key int64
-		var seg int
-		var hb []byte
-		if err := rows.Scan(&key, &seg, &hb); err != nil {
-			rows.Close()
-			return fmt.Errorf("seal: %w", err)
-		}
-		var h chain.Hash
-		copy(h[:], hb)
-		if got := b.Add(key, h); got != seg {
-			rows.Close()
-			return fmt.Errorf("seal: row %d came back in segment %d, the batch puts it in %d", key, seg, got)
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("seal: %w", err)
-	}
-	if int64(b.Rows()) != n {
-		return fmt.Errorf("seal: %d rows inserted, %d sealed", n, b.Rows())
-	}
+	return nil
+}
+
+// sealBatch appends the import's batch record, once its rows are sealed.
+func sealBatch(ctx context.Context, tx pgx.Tx, b *chain.Batch) error {
 	return appendRecord(ctx, tx, &chain.Record{Kind: chain.RecordBatch, Batch: b.ID, Rows: int64(b.Rows()), Body: chain.BatchBody(b.Segments())}, nil)
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/auditctl/auditctl/pkg/audit"
 	"github.com/auditctl/auditctl/pkg/store"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -76,7 +77,7 @@ func Open(ctx context.Context, url string, create bool) (*DB, error) {
 		// Partitions ahead: this month and the next two.
 		now := time.Now().UTC()
 		for i := 0; i < 3; i++ {
-			if err := db.ensureMonth(ctx, monthStart(now).AddDate(0, i, 0)); err != nil {
+			if err := db.ensureMonth(ctx, monthStart(now).AddDate(0, i, 0), false); err != nil {
 				pool.Close()
 				return nil, db.wrap(err)
 			}
@@ -132,10 +133,15 @@ func monthStart(t time.Time) time.Time {
 
 // ensureMonth creates the partitions of events and event_docs for the
 // month starting at m when they do not exist (auditctl_ensure_month, in a
-// short transaction of its own: creating a partition locks its parent,
-// never inside an import's transaction), under an advisory lock, so
-// concurrent importers create it once.
-func (db *DB) ensureMonth(ctx context.Context, m time.Time) error {
+// short transaction of its own, under an advisory lock, so concurrent
+// importers create it once).
+//
+// importing says an import's transaction of this process is open: the
+// attach does not wait for it (migration 7), but it could queue behind
+// another session's lock request that does (retention detaching a month),
+// so it gives up after a short wait with errMonthBusy, and the import
+// makes the month with its transaction closed.
+func (db *DB) ensureMonth(ctx context.Context, m time.Time, importing bool) error {
 	db.mu.Lock()
 	known := db.months[m.Unix()]
 	db.mu.Unlock()
@@ -148,7 +154,20 @@ func (db *DB) ensureMonth(ctx context.Context, m time.Time) error {
 		return err
 	}
 	if !exists {
-		if _, err := db.pool.Exec(ctx, "SELECT auditctl_ensure_month($1, $2)", m.Year(), int(m.Month())); err != nil {
+		err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+			if importing {
+				if _, err := tx.Exec(ctx, "SET LOCAL lock_timeout = '2s'"); err != nil {
+					return err
+				}
+			}
+			_, err := tx.Exec(ctx, "SELECT auditctl_ensure_month($1, $2)", m.Year(), int(m.Month()))
+			return err
+		})
+		var pe *pgconn.PgError
+		if importing && errors.As(err, &pe) && pe.Code == "55P03" { // lock_not_available
+			return errMonthBusy
+		}
+		if err != nil {
 			return fmt.Errorf("create partition %s: %w", name, err)
 		}
 	}

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -23,31 +24,40 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// Import stores every event of r in four steps:
+// Import stores every event of r, in one transaction, while it reads r:
 //
-//  1. The records are read, validated, keyed and tokenized, and each is
-//     encoded once as the binary COPY rows of events and event_docs, which
-//     go to a spool file of this process (deleted as soon as it is made,
-//     so nothing outlives the process); only its identity (record number,
-//     key, source, id) streams through COPY into a small temporary staging
-//     table of this connection.
-//  2. The partitions the file's months need are created (each in a short
-//     transaction of its own), repeated identities within the file are
-//     dropped (the first record stands) and keys another event holds move
-//     to a free slot, on the staging table.
-//  3. One transaction inserts the identities into event_ids ON CONFLICT DO
-//     NOTHING (one set operation, sorted, so concurrent importers lock in
-//     one order), which returns the records that went in, then COPYs
-//     those records' rows from the spool straight into events and
-//     event_docs, in binary.
+//   - A goroutine reads the records, validates, keys and tokenizes each,
+//     and encodes it once as the binary COPY rows of events and event_docs
+//     and of its identity (record number, key, source, id, chain hash).
+//     The rows go to spool files of this process (deleted as soon as they
+//     are made, so nothing outlives the process), and every chunkRows
+//     records the goroutine hands over a chunk: where its rows lie in the
+//     spool and which months it needs.
+//   - Meanwhile the transaction stores the chunks in turn: the months'
+//     partitions are made (from another connection, see migration 7), the
+//     identities are COPYed into a small temporary staging table of this
+//     connection, repeated identities within the chunk dropped (the first
+//     record stands), keys another event holds moved to a free slot, the
+//     identities inserted into event_ids ON CONFLICT DO NOTHING (sorted,
+//     so concurrent importers lock in one order), which returns the records
+//     that went in (an identity an earlier chunk of the file inserted does
+//     not: the first record stands), and those records' rows are COPYed
+//     from the spool straight into events and event_docs, in binary, and
+//     sealed into the import's chain batch.
+//   - After the last chunk the batch record is appended and the
+//     transaction commits.
 //
-// So a file is stored whole or not at all, readers see it appear at once,
-// importing it again adds nothing, and concurrent importers (on any
-// machine) of the same events store each once: the second waits on the
-// first's uncommitted identity and then skips it. The transaction commits
-// with synchronous_commit off: it is still atomic, but a server crash in
-// the instant after the commit may lose this last file (import it again:
-// that adds nothing twice).
+// So the server stores one chunk while the next is read, a file is stored
+// whole or not at all (an invalid record rolls the transaction back),
+// readers see it appear at once, importing it again adds nothing, and
+// concurrent importers (on any machine) of the same events store each
+// once: the second waits on the first's uncommitted identity and then
+// skips it. When the transaction must start again (a key taken meanwhile
+// by another importer, a deadlock between two importers, a month that
+// could not be made while it was open), it replays the chunks from the
+// spool. The transaction commits with synchronous_commit off: it is still
+// atomic, but a server crash in the instant after the commit may lose this
+// last file (import it again: that adds nothing twice).
 func (db *DB) Import(ctx context.Context, r audit.EventReader, opt store.ImportOptions) (audit.ImportResult, error) {
 	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
@@ -59,13 +69,11 @@ func (db *DB) Import(ctx context.Context, r audit.EventReader, opt store.ImportO
 		return audit.ImportResult{}, err
 	}
 	defer sp.close()
-	free := make(chan *batch, 16)
-	in, stop := prefetch(r, opt, free)
-	src := &source{opt: opt, months: map[int64]time.Time{}, sp: sp, in: in, stop: stop, free: free}
-	res, err := db.importOn(ctx, conn, src)
+	chunks, stop := readChunks(r, opt, sp)
+	res, err := db.importOn(ctx, conn, sp, chunks)
 	stop()
 	if opt.Progress != nil {
-		opt.Progress(src.res.Read)
+		opt.Progress(res.Read)
 	}
 	if err != nil {
 		if ctx.Err() != nil {
@@ -76,11 +84,9 @@ func (db *DB) Import(ctx context.Context, r audit.EventReader, opt store.ImportO
 	return res, nil
 }
 
-// The staging table holds identities only (and each row's chain hash, for
-// sealImport): the rows themselves wait in the spool.
+// The staging table holds one chunk's identities (and each row's chain
+// hash): the rows themselves wait in the spool.
 const stageCols = `seq bigint NOT NULL, id bigint NOT NULL, source text COLLATE "C", ext_id text COLLATE "C", hash bytea`
-
-var copyCols = []string{"seq", "id", "source", "ext_id", "hash"}
 
 const eventCols = `id, source, ext_id, time_ns, service, action, category, workflow_id, workflow_type,
 	actor, actor_id, actor_type, target, target_id, target_type, ip, ipaddr, client, user_agent,
@@ -88,76 +94,40 @@ const eventCols = `id, source, ext_id, time_ns, service, action, category, workf
 
 const docCols = `id, geo, params, custom, before, after, raw, ptext`
 
-func (db *DB) importOn(ctx context.Context, conn *pgxpool.Conn, src *source) (audit.ImportResult, error) {
+// errMonthBusy: a month's partitions could not be made while the import's
+// transaction was open (another session waits for a lock on events that
+// the transaction holds, and the attach queues behind it).
+var errMonthBusy = errors.New("partition of a new month: lock wait")
+
+func (db *DB) importOn(ctx context.Context, conn *pgxpool.Conn, sp *spool, in <-chan chunk) (audit.ImportResult, error) {
 	if _, err := conn.Exec(ctx, "CREATE TEMP TABLE IF NOT EXISTS auditctl_stage ("+stageCols+"); TRUNCATE auditctl_stage"); err != nil {
 		return audit.ImportResult{}, fmt.Errorf("staging table: %w", err)
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), "TRUNCATE auditctl_stage")
-	_, err := conn.CopyFrom(ctx, pgx.Identifier{"auditctl_stage"}, copyCols, src)
-	if src.err != nil {
-		return audit.ImportResult{}, src.err
-	}
-	if err != nil {
-		return audit.ImportResult{}, fmt.Errorf("copy: %w", err)
-	}
-	if err := src.sp.flush(); err != nil {
-		return audit.ImportResult{}, err
-	}
-	// The staging table is temporary: autovacuum never analyzes it, and
-	// without statistics the joins below run as nested loops.
-	if _, err := conn.Exec(ctx, "ANALYZE auditctl_stage"); err != nil {
-		return audit.ImportResult{}, fmt.Errorf("analyze: %w", err)
-	}
-	for _, m := range src.months {
-		if err := db.ensureMonth(ctx, m); err != nil {
-			return audit.ImportResult{}, err
+	// The chunks received so far: a transaction that starts again stores
+	// them again from the spool.
+	var got []chunk
+	var inputErr error
+	at := func(i int) *chunk {
+		if i == len(got) {
+			c, ok := <-in
+			if !ok {
+				return nil
+			}
+			if c.err != nil {
+				inputErr = c.err
+				return nil
+			}
+			got = append(got, c)
 		}
+		return &got[i]
 	}
-	// Within the file, an identity met again is a duplicate: the first
-	// record stands, as in the SQLite store.
-	if _, err := conn.Exec(ctx, `DELETE FROM auditctl_stage s USING auditctl_stage t
-		WHERE s.source = t.source AND s.ext_id = t.ext_id AND s.seq > t.seq`); err != nil {
-		return audit.ImportResult{}, fmt.Errorf("dedupe: %w", err)
-	}
-	res := src.res
 	for attempt := 0; ; attempt++ {
-		if err := resolveSlots(ctx, conn); err != nil {
-			return audit.ImportResult{}, err
-		}
-		var n int
+		n := 0
 		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+			n = 0
 			if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
 				return err
-			}
-			// The records whose identity went in, with their keys
-			// (perhaps moved to another slot), in file order.
-			rows, err := tx.Query(ctx, `
-WITH ins AS (
-	INSERT INTO event_ids (source, ext_id, id)
-	SELECT source, ext_id, id FROM auditctl_stage ORDER BY source, ext_id
-	ON CONFLICT (source, ext_id) DO NOTHING
-	RETURNING id
-)
-SELECT s.seq, s.id FROM auditctl_stage s JOIN ins USING (id) ORDER BY s.seq`)
-			if err != nil {
-				return err
-			}
-			var keep []kept
-			for rows.Next() {
-				var k kept
-				if err := rows.Scan(&k.seq, &k.id); err != nil {
-					rows.Close()
-					return err
-				}
-				keep = append(keep, k)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
-			}
-			n = len(keep)
-			if n == 0 {
-				return nil
 			}
 			// Row-level security (db init --rls) refuses COPY into the
 			// tables for a role it applies to: then the rows go through a
@@ -166,22 +136,53 @@ SELECT s.seq, s.id FROM auditctl_stage s JOIN ins USING (id) ORDER BY s.seq`)
 			if err := tx.QueryRow(ctx, "SELECT row_security_active('events') OR row_security_active('event_docs')").Scan(&rls); err != nil {
 				return err
 			}
-			if err := src.sp.insert(ctx, tx, src.sp.ev, "events", eventCols, keep, rls); err != nil {
-				return err
+			b := chain.NewBatch(newBatchID())
+			for i := 0; ; i++ {
+				c := at(i)
+				if c == nil {
+					break
+				}
+				for _, m := range c.months {
+					if err := db.ensureMonth(ctx, m, true); err != nil {
+						return err
+					}
+				}
+				k, err := storeChunk(ctx, tx, sp, c, rls, b)
+				if err != nil {
+					return err
+				}
+				n += k
 			}
-			if err := src.sp.insert(ctx, tx, src.sp.docs, "event_docs", docCols, keep, rls); err != nil {
-				return err
+			if inputErr != nil {
+				return inputErr
 			}
-			if err := sealImport(ctx, tx, int64(n)); err != nil {
+			if n == 0 {
+				return nil
+			}
+			if err := sealBatch(ctx, tx, b); err != nil {
 				return err
 			}
 			return notifyImported(ctx, tx, int64(n))
 		})
+		if inputErr != nil {
+			return audit.ImportResult{}, inputErr
+		}
 		var pe *pgconn.PgError
 		if err != nil && attempt < 8 && errors.As(err, &pe) && (pe.Code == "23505" || pe.Code == "40P01") {
 			// Another importer took a key this file chose meanwhile
 			// (same microsecond and slot), or the two waited on each
 			// other: choose again and retry.
+			continue
+		}
+		if err != nil && attempt < 8 && errors.Is(err, errMonthBusy) {
+			// Make the months with the transaction closed, then retry.
+			for _, c := range got {
+				for _, m := range c.months {
+					if err := db.ensureMonth(ctx, m, false); err != nil {
+						return audit.ImportResult{}, err
+					}
+				}
+			}
 			continue
 		}
 		if err != nil {
@@ -191,20 +192,99 @@ SELECT s.seq, s.id FROM auditctl_stage s JOIN ins USING (id) ORDER BY s.seq`)
 			}
 			return audit.ImportResult{}, fmt.Errorf("insert: %w", err)
 		}
+		var res audit.ImportResult
+		if len(got) > 0 {
+			last := got[len(got)-1]
+			res.Read, res.Skipped = last.read, last.skipped
+		}
 		res.Inserted = n
 		return res, nil
 	}
 }
 
-// kept is a record whose identity went in, and its final key.
-type kept struct{ seq, id int64 }
+// storeChunk stores the records of chunk c that are new, in tx, and adds
+// them to the import's chain batch b. It returns how many went in.
+func storeChunk(ctx context.Context, tx pgx.Tx, sp *spool, c *chunk, rls bool, b *chain.Batch) (int, error) {
+	if c.rows == 0 {
+		return 0, nil
+	}
+	if _, err := tx.Exec(ctx, "TRUNCATE auditctl_stage"); err != nil {
+		return 0, fmt.Errorf("staging table: %w", err)
+	}
+	if err := copyRegion(ctx, tx.Conn().PgConn(), "COPY auditctl_stage (seq, id, source, ext_id, hash) FROM STDIN (FORMAT binary)", sp.ids, c.ids); err != nil {
+		return 0, fmt.Errorf("stage: %w", err)
+	}
+	// The staging table is temporary: autovacuum never analyzes it, and
+	// without statistics the joins below run as nested loops.
+	if _, err := tx.Exec(ctx, "ANALYZE auditctl_stage"); err != nil {
+		return 0, fmt.Errorf("analyze: %w", err)
+	}
+	// Within the chunk, an identity met again is a duplicate: the first
+	// record stands, as in the SQLite store. (Across chunks, event_ids
+	// refuses the later one below.)
+	if _, err := tx.Exec(ctx, `DELETE FROM auditctl_stage s USING auditctl_stage t
+		WHERE s.source = t.source AND s.ext_id = t.ext_id AND s.seq > t.seq`); err != nil {
+		return 0, fmt.Errorf("dedupe: %w", err)
+	}
+	if err := resolveSlots(ctx, tx); err != nil {
+		return 0, err
+	}
+	// The records whose identity went in, with their keys (perhaps moved
+	// to another slot), in file order.
+	rows, err := tx.Query(ctx, `
+WITH ins AS (
+	INSERT INTO event_ids (source, ext_id, id)
+	SELECT source, ext_id, id FROM auditctl_stage ORDER BY source, ext_id
+	ON CONFLICT (source, ext_id) DO NOTHING
+	RETURNING id
+)
+SELECT s.seq, s.id, s.hash FROM auditctl_stage s JOIN ins USING (id) ORDER BY s.seq`)
+	if err != nil {
+		return 0, err
+	}
+	var keep []kept
+	for rows.Next() {
+		var k kept
+		var h []byte
+		if err := rows.Scan(&k.seq, &k.id, &h); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		copy(k.hash[:], h)
+		keep = append(keep, k)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	if len(keep) == 0 {
+		return 0, nil
+	}
+	if err := sp.insert(ctx, tx, sp.ev, c.ev, "events", eventCols, keep, rls); err != nil {
+		return 0, err
+	}
+	if err := sp.insert(ctx, tx, sp.docs, c.docs, "event_docs", docCols, keep, rls); err != nil {
+		return 0, err
+	}
+	if err := sealRows(ctx, tx, b, keep); err != nil {
+		return 0, err
+	}
+	return len(keep), nil
+}
+
+// kept is a record whose identity went in, its final key and its row hash.
+type kept struct {
+	seq, id int64
+	hash    chain.Hash
+}
 
 // resolveSlots moves staged events whose key another event holds (a
-// different event in the same microsecond and slot, stored or staged) to
-// the next free slot of their microsecond, as the SQLite store does.
-func resolveSlots(ctx context.Context, conn *pgxpool.Conn) error {
+// different event in the same microsecond and slot, stored, stored by this
+// transaction or staged) to the next free slot of their microsecond, as
+// the SQLite store does.
+func resolveSlots(ctx context.Context, tx pgx.Tx) error {
 	for round := 0; round < 8; round++ {
-		rows, err := conn.Query(ctx, `
+		rows, err := tx.Query(ctx, `
 SELECT seq, id FROM (
 	SELECT seq, id, source, ext_id, first_value(source) OVER w AS fs, first_value(ext_id) OVER w AS fe
 	FROM auditctl_stage WINDOW w AS (PARTITION BY id ORDER BY seq)) x
@@ -237,7 +317,7 @@ ORDER BY seq`)
 			micros = append(micros, k>>store.SlotBits)
 		}
 		used := map[int64]bool{}
-		rows, err = conn.Query(ctx, `
+		rows, err = tx.Query(ctx, `
 SELECT e.id FROM unnest($1::bigint[]) u(us) JOIN events e ON e.id >= u.us << 10 AND e.id < (u.us + 1) << 10
 UNION SELECT id FROM auditctl_stage WHERE id >> 10 = ANY($1)`, micros)
 		if err != nil {
@@ -266,118 +346,120 @@ UNION SELECT id FROM auditctl_stage WHERE id >> 10 = ANY($1)`, micros)
 			used[nk] = true
 			keys[i] = nk
 		}
-		if _, err := conn.Exec(ctx, `UPDATE auditctl_stage s SET id = u.id FROM unnest($1::bigint[], $2::bigint[]) u(seq, id) WHERE s.seq = u.seq`, seqs, keys); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE auditctl_stage s SET id = u.id FROM unnest($1::bigint[], $2::bigint[]) u(seq, id) WHERE s.seq = u.seq`, seqs, keys); err != nil {
 			return fmt.Errorf("key slots: %w", err)
 		}
 	}
 	return errors.New("key slots: did not settle")
 }
 
-// source feeds COPY: the identities of the records that a goroutine reads
-// ahead (prefetch: each record validated, keyed, tokenized and encoded
-// while COPY streams the previous ones), their rows to the spool. An
-// invalid record ends the COPY with an error naming file, record and field
-// (or is skipped with SkipInvalid).
-type source struct {
-	opt    store.ImportOptions
-	sp     *spool
-	res    audit.ImportResult
-	vals   []any
-	err    error
-	months map[int64]time.Time
+// chunkRows is how many records a chunk holds (fewer when their rows pass
+// chunkBytes): small enough that the server starts soon after the reading
+// does, large enough that each chunk's fixed round trips do not count.
+var chunkRows = 1 << 14
 
-	in   <-chan *batch
-	stop func()
-	cur  *batch
-	i    int
-	free chan<- *batch // batches consumed, for the reader to fill again
+const chunkBytes = 64 << 20
+
+// A chunk is a run of records read: where their rows lie in the spool,
+// how many identities it holds, the months first met in it, the records
+// read and skipped so far (the last chunk has the totals), or err, which
+// ends the input.
+type chunk struct {
+	ids, ev, docs region
+	rows          int
+	months        []time.Time
+	read, skipped int
+	err           error
 }
 
-// item is one record read ahead: counted (a record was read), skipped,
-// err (it ends the input), or an event's identity and its two rows
-// (offsets into the batch's buffer).
-type item struct {
-	seq, key        int64
-	source, id      string
-	hash            chain.Hash
-	month           time.Time
-	ev, doc, end    int
-	counted, skippd bool
-	err             error
-}
+// region is a byte range of a spool file.
+type region struct{ off, end int64 }
 
-type batch struct {
-	items []item
-	buf   []byte
-}
-
-// maxBatchBytes bounds the rows a batch holds; with the channel's room for
-// eight batches, the rows in flight stay within some tens of MiB.
-const maxBatchBytes = 2 << 20
-
-// prefetch reads r on a goroutine in batches. stop makes it quit early and
-// waits for it, so r is no longer in use when stop returns.
-func prefetch(r audit.EventReader, opt store.ImportOptions, free <-chan *batch) (<-chan *batch, func()) {
-	out := make(chan *batch, 8)
+// readChunks reads r on a goroutine into the spool, handing over a chunk
+// every chunkRows records and a last one (perhaps empty) at the end of the
+// input. An invalid record ends the input with an error naming file,
+// record and field (or is skipped with SkipInvalid). stop makes the
+// goroutine quit early and waits for it, so r is no longer in use when
+// stop returns.
+func readChunks(r audit.EventReader, opt store.ImportOptions, sp *spool) (<-chan chunk, func()) {
+	// Room for every chunk of a very large file: the reading never waits
+	// for the server (the rows wait on disk).
+	out := make(chan chunk, 1<<14)
 	quit := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
 		defer close(out)
 		enc := encoder{tok: store.NewTokenizer(), rh: chain.NewRowHasher(), preset: opt.Key}
-		record := 0
-		var b *batch
-		fresh := func() {
-			select {
-			case b = <-free:
-				b.items, b.buf = b.items[:0], b.buf[:0]
-			default:
-				b = &batch{items: make([]item, 0, 256)}
-			}
+		seen := map[int64]bool{}
+		var c chunk
+		begin := func() {
+			c = chunk{ids: region{sp.ids.n, 0}, ev: region{sp.ev.n, 0}, docs: region{sp.docs.n, 0}, read: c.read, skipped: c.skipped}
 		}
-		send := func() bool {
+		send := func(err error) bool {
+			if err == nil {
+				err = sp.flush()
+			}
+			c.ids.end, c.ev.end, c.docs.end, c.err = sp.ids.n, sp.ev.n, sp.docs.n, err
 			select {
-			case out <- b:
-				fresh()
-				return true
+			case out <- c:
+				begin()
+				return err == nil
 			case <-quit:
 				return false
 			}
 		}
-		fresh()
-		for {
+		begin()
+		for record := 1; ; record++ {
+			if record%256 == 0 {
+				select {
+				case <-quit:
+					return
+				default:
+				}
+			}
 			e, err := r.Next()
-			record++
 			if err == io.EOF {
-				send()
+				send(nil)
 				return
 			}
 			if err != nil {
 				var ie *audit.InputError
 				if opt.SkipInvalid && errors.As(err, &ie) && !ie.Fatal {
-					b.items = append(b.items, item{counted: true, skippd: true})
+					c.read++
+					c.skipped++
 					continue
 				}
-				b.items = append(b.items, item{err: err})
-				send()
+				send(err)
 				return
+			}
+			c.read++
+			if opt.Progress != nil && c.read%4096 == 0 {
+				opt.Progress(c.read)
 			}
 			field, msg := store.Validate(e)
 			if field == "" {
 				field, msg = storable(e)
 			}
-			switch {
-			case field != "" && opt.SkipInvalid:
-				b.items = append(b.items, item{counted: true, skippd: true})
-			case field != "":
-				b.items = append(b.items, item{counted: true})
-				b.items = append(b.items, item{err: &audit.InputError{File: opt.Name, Record: record, Field: field, Err: errors.New(msg)}})
-				send()
+			if field != "" {
+				if opt.SkipInvalid {
+					c.skipped++
+					continue
+				}
+				send(&audit.InputError{File: opt.Name, Record: record, Field: field, Err: errors.New(msg)})
 				return
-			default:
-				b.items = append(b.items, enc.encode(b, int64(record), e))
 			}
-			if (len(b.items) >= 256 || len(b.buf) >= maxBatchBytes) && !send() {
+			m, err := enc.encode(sp, int64(record), e)
+			if err != nil {
+				send(err)
+				return
+			}
+			if !seen[m.Unix()] {
+				seen[m.Unix()] = true
+				c.months = append(c.months, m)
+			}
+			c.rows++
+			if (c.rows >= chunkRows || sp.ev.n+sp.docs.n-c.ev.off-c.docs.off >= chunkBytes) && !send(nil) {
 				return
 			}
 		}
@@ -389,79 +471,40 @@ func prefetch(r audit.EventReader, opt store.ImportOptions, free <-chan *batch) 
 	}
 }
 
-func (s *source) Next() bool {
-	for {
-		for s.cur == nil || s.i == len(s.cur.items) { // a batch may be empty (the input ended right after one was sent)
-			if s.cur != nil {
-				select { // the rows are in the spool: the buffer may be filled again
-				case s.free <- s.cur:
-				default:
-				}
-			}
-			b, ok := <-s.in
-			if !ok {
-				s.cur = nil
-				return false
-			}
-			s.cur, s.i = b, 0
-			continue // a batch may be empty (an input without events)
-		}
-		it := &s.cur.items[s.i]
-		s.i++
-		if it.err != nil {
-			s.err = it.err
-			return false
-		}
-		if it.counted {
-			s.res.Read++
-			if s.opt.Progress != nil && s.res.Read%4096 == 0 {
-				s.opt.Progress(s.res.Read)
-			}
-		}
-		if it.skippd {
-			s.res.Skipped++
-			continue
-		}
-		if !it.counted {
-			continue
-		}
-		s.months[it.month.Unix()] = it.month
-		if err := s.sp.put(s.sp.ev, it.seq, s.cur.buf[it.ev:it.doc]); err != nil {
-			s.err = err
-			return false
-		}
-		if err := s.sp.put(s.sp.docs, it.seq, s.cur.buf[it.doc:it.end]); err != nil {
-			s.err = err
-			return false
-		}
-		s.vals = append(s.vals[:0], it.seq, it.key, it.source, it.id, it.hash[:])
-		return true
-	}
-}
-
-func (s *source) Values() ([]any, error) { return s.vals, nil }
-func (s *source) Err() error             { return s.err }
-
-// encoder makes a record's two rows in COPY's binary format.
+// encoder makes a record's rows in COPY's binary format.
 type encoder struct {
 	tok    *store.Tokenizer
 	rh     *chain.RowHasher
 	preset func(*audit.Event) int64 // store.ImportOptions.Key
+	t      tupleBuf
 }
 
-func (c *encoder) encode(b *batch, seq int64, e *audit.Event) item {
+// encode writes record seq's three rows to the spool (its identity, its
+// events row, its event_docs row) and returns its month.
+func (c *encoder) encode(sp *spool, seq int64, e *audit.Event) (time.Time, error) {
 	key, _ := store.EventKey(e.Time, e.Source, e.ID)
 	if c.preset != nil {
 		if k := c.preset(e); k != 0 && k>>store.SlotBits == key>>store.SlotBits {
 			key = k // the key it had in the store it is copied from
 		}
 	}
-	it := item{seq: seq, key: key, source: e.Source, id: e.ID, month: monthStart(e.Time), counted: true,
-		hash: chain.EventRowHash(c.rh, e)}
+	t := &c.t
+
+	// The identity (columns of the staging table).
+	t.b = t.b[:0]
+	t.fields(5)
+	t.int64(seq)
+	t.int64(key)
+	t.text(e.Source)
+	t.text(e.ID)
+	h := chain.EventRowHash(c.rh, e)
+	t.bytes(h[:])
+	if err := sp.ids.write(t.b); err != nil {
+		return time.Time{}, err
+	}
 
 	// The events row (columns as eventCols).
-	it.ev = len(b.buf)
-	t := tupleBuf{b: b.buf}
+	t.b = t.b[:0]
 	t.fields(25)
 	t.int64(key)
 	t.text(e.Source)
@@ -487,9 +530,12 @@ func (c *encoder) encode(b *batch, seq int64, e *audit.Event) item {
 	t.text(e.Tenant)
 	t.text(e.Description)
 	t.tsvector(lexemes(c.tok.Document(e)))
+	if err := sp.ev.put(seq, t.b); err != nil {
+		return time.Time{}, err
+	}
 
 	// The event_docs row (columns as docCols).
-	it.doc = len(t.b)
+	t.b = t.b[:0]
 	t.fields(8)
 	t.int64(key)
 	for _, v := range [...][]byte{e.Geo, e.Params, e.Custom, e.Before, e.After, e.Raw} {
@@ -500,9 +546,10 @@ func (c *encoder) encode(b *batch, seq int64, e *audit.Event) item {
 		}
 	}
 	t.text(store.PhraseText(e))
-	it.end = len(t.b)
-	b.buf = t.b
-	return it
+	if err := sp.docs.put(seq, t.b); err != nil {
+		return time.Time{}, err
+	}
+	return monthStart(e.Time), nil
 }
 
 // storable refuses what PostgreSQL's text cannot hold: a NUL character or
@@ -527,25 +574,29 @@ func storable(e *audit.Event) (field, msg string) {
 	return "", ""
 }
 
-// spool holds a file's encoded rows between reading it and the inserting
-// transaction (which may run more than once: a key taken meanwhile by
-// another importer means a retry). Two temporary files, one per table,
-// each a run of records: record number (8 bytes), tuple length (4 bytes),
-// the tuple as COPY's binary format has it. The files are removed as soon
-// as they are made where the system allows (Unix), so a killed import
-// leaves nothing behind; elsewhere at close.
+// spool holds a file's encoded rows between reading them and the
+// inserting transaction (which may run more than once: a key taken
+// meanwhile by another importer means a retry). Three temporary files:
+// the identities, COPY's binary tuples one after the other; and the rows
+// of events and of event_docs, each a run of records: record number (8
+// bytes), tuple length (4 bytes), the tuple. The reading goroutine
+// appends; the transaction reads regions it was handed (pread: the file's
+// offset is the writer's alone). The files are removed as soon as they
+// are made where the system allows (Unix), so a killed import leaves
+// nothing behind; elsewhere at close.
 type spool struct {
-	ev, docs *spoolFile
+	ids, ev, docs *spoolFile
 }
 
 type spoolFile struct {
 	f *os.File
 	w *bufio.Writer
+	n int64 // bytes written (flushed or not)
 }
 
 func newSpool() (*spool, error) {
 	sp := &spool{}
-	for _, p := range []**spoolFile{&sp.ev, &sp.docs} {
+	for _, p := range []**spoolFile{&sp.ids, &sp.ev, &sp.docs} {
 		f, err := os.CreateTemp("", "auditctl-import-*")
 		if err != nil {
 			sp.close()
@@ -558,7 +609,7 @@ func newSpool() (*spool, error) {
 }
 
 func (sp *spool) close() {
-	for _, s := range []*spoolFile{sp.ev, sp.docs} {
+	for _, s := range []*spoolFile{sp.ids, sp.ev, sp.docs} {
 		if s != nil {
 			s.f.Close()
 			_ = os.Remove(s.f.Name())
@@ -566,21 +617,30 @@ func (sp *spool) close() {
 	}
 }
 
-func (sp *spool) put(s *spoolFile, seq int64, tuple []byte) error {
-	var hdr [12]byte
-	binary.BigEndian.PutUint64(hdr[:8], uint64(seq))
-	binary.BigEndian.PutUint32(hdr[8:], uint32(len(tuple)))
-	if _, err := s.w.Write(hdr[:]); err != nil {
+func (s *spoolFile) write(p []byte) error {
+	if _, err := s.w.Write(p); err != nil {
 		return audit.Errorf(audit.ELOCAL, "import spool: %v", err)
 	}
-	if _, err := s.w.Write(tuple); err != nil {
-		return audit.Errorf(audit.ELOCAL, "import spool: %v", err)
-	}
+	s.n += int64(len(p))
 	return nil
 }
 
+func (s *spoolFile) put(seq int64, tuple []byte) error {
+	var hdr [12]byte
+	binary.BigEndian.PutUint64(hdr[:8], uint64(seq))
+	binary.BigEndian.PutUint32(hdr[8:], uint32(len(tuple)))
+	if err := s.write(hdr[:]); err != nil {
+		return err
+	}
+	return s.write(tuple)
+}
+
+func (s *spoolFile) section(r region) *io.SectionReader {
+	return io.NewSectionReader(s.f, r.off, r.end-r.off)
+}
+
 func (sp *spool) flush() error {
-	for _, s := range []*spoolFile{sp.ev, sp.docs} {
+	for _, s := range []*spoolFile{sp.ids, sp.ev, sp.docs} {
 		if err := s.w.Flush(); err != nil {
 			return audit.Errorf(audit.ELOCAL, "import spool: %v", err)
 		}
@@ -594,33 +654,41 @@ var (
 	copyTrailer = []byte{0xff, 0xff}
 )
 
-// insert stores the spooled rows of the records in keep into table
-// (columns cols): by COPY, or, under row-level security, by COPY into a
-// temporary table like it and INSERT from there.
-func (sp *spool) insert(ctx context.Context, tx pgx.Tx, s *spoolFile, table, cols string, keep []kept, rls bool) error {
+// copyRegion runs sql (a COPY … FROM STDIN in binary) fed with the tuples
+// of region r of s as they are.
+func copyRegion(ctx context.Context, pc *pgconn.PgConn, sql string, s *spoolFile, r region) error {
+	body := io.MultiReader(bytes.NewReader(copyHeader), s.section(r), bytes.NewReader(copyTrailer))
+	_, err := pc.CopyFrom(ctx, body, sql)
+	return err
+}
+
+// insert stores the spooled rows (region r of s) of the records in keep
+// into table (columns cols): by COPY, or, under row-level security, by
+// COPY into a temporary table like it and INSERT from there.
+func (sp *spool) insert(ctx context.Context, tx pgx.Tx, s *spoolFile, r region, table, cols string, keep []kept, rls bool) error {
 	pc := tx.Conn().PgConn()
 	if !rls {
-		return sp.copyTo(ctx, pc, s, "COPY "+table+" ("+cols+") FROM STDIN (FORMAT binary)", keep)
+		return copyKept(ctx, pc, s.section(r), "COPY "+table+" ("+cols+") FROM STDIN (FORMAT binary)", keep)
 	}
 	tmp := "auditctl_rows_" + table
 	if _, err := tx.Exec(ctx, "CREATE TEMP TABLE IF NOT EXISTS "+tmp+" (LIKE "+table+"); TRUNCATE "+tmp); err != nil {
 		return err
 	}
-	if err := sp.copyTo(ctx, pc, s, "COPY "+tmp+" ("+cols+") FROM STDIN (FORMAT binary)", keep); err != nil {
+	if err := copyKept(ctx, pc, s.section(r), "COPY "+tmp+" ("+cols+") FROM STDIN (FORMAT binary)", keep); err != nil {
 		return err
 	}
 	_, err := tx.Exec(ctx, "INSERT INTO "+table+" ("+cols+") SELECT "+cols+" FROM "+tmp+"; TRUNCATE "+tmp)
 	return err
 }
 
-// copyTo runs sql (a COPY … FROM STDIN in binary) fed with the spooled
-// tuples of the records in keep (sorted by record number), each with its
-// final key as its first field.
-func (sp *spool) copyTo(ctx context.Context, pc *pgconn.PgConn, s *spoolFile, sql string, keep []kept) error {
+// copyKept runs sql (a COPY … FROM STDIN in binary) fed with the spooled
+// tuples in src of the records in keep (sorted by record number), each
+// with its final key as its first field.
+func copyKept(ctx context.Context, pc *pgconn.PgConn, src io.Reader, sql string, keep []kept) error {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		err := writeKept(pw, s.f, keep)
+		err := writeKept(pw, src, keep)
 		pw.CloseWithError(err)
 		done <- err
 	}()
@@ -632,11 +700,8 @@ func (sp *spool) copyTo(ctx context.Context, pc *pgconn.PgConn, s *spoolFile, sq
 	return err
 }
 
-func writeKept(pw io.Writer, f *os.File, keep []kept) error {
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return audit.Errorf(audit.ELOCAL, "import spool: %v", err)
-	}
-	r := bufio.NewReaderSize(f, 1<<20)
+func writeKept(pw io.Writer, src io.Reader, keep []kept) error {
+	r := bufio.NewReaderSize(src, 1<<20)
 	w := bufio.NewWriterSize(pw, 1<<16)
 	w.Write(copyHeader)
 	var hdr [12]byte

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -170,5 +171,178 @@ func TestImportBatchEdges(t *testing.T) {
 	var got int
 	if err := db.pool.QueryRow(ctx, "SELECT count(*) FROM events").Scan(&got); err != nil || got != total {
 		t.Fatalf("the store holds %d events (%v), want %d", got, err, total)
+	}
+}
+
+// TestImportChunks imports files in chunks of four records and requires
+// the events, keys and row counts the cache stores from the same files:
+// an identity repeated in a later chunk (the first record stands),
+// different events whose keys meet in one microsecond and slot in other
+// chunks (moved to free slots), months first met half-way through (their
+// partitions attached while the import's transaction is open), the same
+// file again (nothing added), and an invalid last record (nothing stored).
+func TestImportChunks(t *testing.T) {
+	defer func(n int) { chunkRows = n }(chunkRows)
+	chunkRows = 4
+	ctx := context.Background()
+	pg, lite := bothStores(t, server(t), "chunks")
+
+	at := time.Date(2031, 1, 31, 23, 59, 59, 0, time.UTC) // months no store has yet
+	var evs []*audit.Event
+	for g := range 5 { // January, February, March, April (twice)
+		when := at.Add(time.Duration(g) * 20 * 24 * time.Hour)
+		first, _ := store.EventKey(when, "test", fmt.Sprintf("g%d", g))
+		evs = append(evs, &audit.Event{ID: fmt.Sprintf("g%d", g), Source: "test", Time: when, Action: "Login", Actor: "first"})
+		// Three more in the same microsecond whose keys are the first's.
+		for i, n := 0, 0; n < 3; i++ {
+			id := fmt.Sprintf("g%d-%d", g, i)
+			if k, _ := store.EventKey(when, "test", id); k == first {
+				evs = append(evs, &audit.Event{ID: id, Source: "test", Time: when, Action: "Login", Actor: fmt.Sprintf("slot%d", n)})
+				n++
+			}
+		}
+		for i := range 3 {
+			evs = append(evs, &audit.Event{ID: fmt.Sprintf("g%d-other%d", g, i), Source: "test", Time: when.Add(time.Duration(i+1) * time.Second),
+				Action: "DeleteUser", Actor: "other", Raw: json.RawMessage(`{"i": 1}`)})
+		}
+	}
+	again := *evs[1]
+	again.Actor = "later" // in a later chunk: the first record stands
+	evs = append(evs[:26], append([]*audit.Event{&again}, evs[26:]...)...)
+
+	rows := func() (inPG, inCache []string) {
+		r, err := pg.pool.Query(ctx, "SELECT id, ext_id, actor FROM events ORDER BY id")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for r.Next() {
+			var k int64
+			var id, actor string
+			if err := r.Scan(&k, &id, &actor); err != nil {
+				t.Fatal(err)
+			}
+			inPG = append(inPG, fmt.Sprintf("%d %s %s", k, id, actor))
+		}
+		if err := r.Err(); err != nil {
+			t.Fatal(err)
+		}
+		keys, got, err := lite.EventsAfter(ctx, 0, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, e := range got {
+			inCache = append(inCache, fmt.Sprintf("%d %s %s", keys[i], e.ID, e.Actor))
+		}
+		slices.Sort(inCache)
+		slices.Sort(inPG)
+		return inPG, inCache
+	}
+	for round, want := range []int{len(evs) - 1, 0} {
+		for _, st := range []store.Store{pg, lite} {
+			res, err := st.Import(ctx, reader(evs...), store.ImportOptions{Name: "chunks.ndjson"})
+			if err != nil || res.Inserted != want || res.Read != len(evs) {
+				t.Fatalf("round %d, %T: %+v %v; want %d inserted of %d read", round, st, res, err, want, len(evs))
+			}
+		}
+		inPG, inCache := rows()
+		if !slices.Equal(inPG, inCache) || len(inPG) != len(evs)-1 {
+			t.Fatalf("round %d: stored\n%s\nthe cache stored\n%s", round, strings.Join(inPG, "\n"), strings.Join(inCache, "\n"))
+		}
+	}
+	if rep, found := verifyFindings(t, pg); found != "" || rep.Events != int64(len(evs)-1) || rep.Records != 1 {
+		t.Fatalf("verify: %d events checked, %d records, findings:\n%s", rep.Events, rep.Records, found)
+	}
+
+	// Ten new events in May and June, then a bad record: nothing stored.
+	var bad []*audit.Event
+	for i := range 10 {
+		bad = append(bad, &audit.Event{ID: fmt.Sprintf("bad%d", i), Source: "test", Time: at.AddDate(0, 4, i*3), Action: "Login"})
+	}
+	bad = append(bad, nil)
+	if _, err := pg.Import(ctx, reader(bad...), store.ImportOptions{Name: "bad.ndjson"}); err == nil {
+		t.Fatal("a file with a bad record imported")
+	}
+	if n, err := pg.CountEvents(ctx, audit.Filter{}); err != nil || n != int64(len(evs)-1) {
+		t.Fatalf("after a failed import: %d events (%v), want %d", n, err, len(evs)-1)
+	}
+}
+
+// TestImportMonthBusy: a session that asks for an exclusive lock on events
+// (as a DETACH does) queues behind an import's open transaction, and the
+// attach of a month the import meets next would queue behind that
+// session, which waits for the import: the import gives up the wait,
+// closes its transaction, makes the month, starts again, and both finish.
+func TestImportMonthBusy(t *testing.T) {
+	defer func(n int) { chunkRows = n }(chunkRows)
+	chunkRows = 4
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	url := server(t)("busy")
+	db, err := Open(ctx, url, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	watch, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer watch.Close(ctx)
+	locker, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer locker.Close(ctx)
+	waitFor := func(what, sql string) {
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			var ok bool
+			if err := watch.QueryRow(ctx, sql).Scan(&ok); err != nil {
+				t.Error(err)
+				return
+			}
+			if ok {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("never saw %s", what)
+				return
+			}
+		}
+	}
+
+	var evs []*audit.Event
+	for i := range 12 { // eight in May 2032, four in June
+		evs = append(evs, &audit.Event{ID: fmt.Sprintf("m%d", i), Source: "test", Time: time.Date(2032, time.Month(5+i/8), 10, i, 0, 0, 0, time.UTC), Action: "Login"})
+	}
+	locked := make(chan time.Time, 1)
+	r := &hookReader{events: evs, hook: func(i int) {
+		if i != 8 { // the first June record: the import has stored May's chunks
+			return
+		}
+		waitFor("the import's lock on events", `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE relation = 'events'::regclass AND mode = 'RowExclusiveLock' AND granted)`)
+		go func() {
+			_, err := locker.Exec(ctx, "BEGIN; LOCK TABLE events IN ACCESS EXCLUSIVE MODE; COMMIT")
+			if err != nil {
+				t.Error(err)
+			}
+			locked <- time.Now()
+		}()
+		waitFor("the exclusive lock queued", `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE relation = 'events'::regclass AND mode = 'AccessExclusiveLock' AND NOT granted)`)
+	}}
+	res, err := db.Import(ctx, r, store.ImportOptions{Name: "busy.ndjson"})
+	done := time.Now()
+	if err != nil || res.Inserted != len(evs) {
+		t.Fatalf("import: %+v %v", res, err)
+	}
+	select {
+	case at := <-locked:
+		if at.After(done) {
+			t.Errorf("the exclusive lock was granted only after the import ended")
+		}
+	case <-ctx.Done():
+		t.Fatal("the exclusive lock was never granted")
+	}
+	if n, err := db.CountEvents(ctx, audit.Filter{}); err != nil || n != int64(len(evs)) {
+		t.Fatalf("%d events (%v), want %d", n, err, len(evs))
 	}
 }

@@ -181,6 +181,44 @@ CREATE TABLE copy_state (
 	// 6: session rows in the tamper-evidence chain: no new table; the
 	// sessions stored before it are sealed (sealSessions), a record each.
 	`SELECT 1`,
+	// 7: a month's partitions are made as plain tables and then attached.
+	// CREATE TABLE … PARTITION OF locks the parent against every other
+	// lock, so it waits for every open transaction that inserted into
+	// events; ATTACH PARTITION takes a lock those do not conflict with. An
+	// import that finds a month missing half-way through its transaction
+	// (import.go: the file goes in chunk by chunk) gets it from another
+	// connection without waiting for itself.
+	`
+CREATE OR REPLACE FUNCTION auditctl_ensure_month(y int, m int) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $fn$
+DECLARE
+	start timestamptz;
+	lo bigint;
+	hi bigint;
+	suffix text;
+	t text;
+BEGIN
+	IF y < 1827 OR y > 2112 OR m < 1 OR m > 12 THEN
+		RAISE EXCEPTION 'auditctl_ensure_month: no month %-%', y, m;
+	END IF;
+	start := make_timestamptz(y, m, 1, 0, 0, 0, 'UTC');
+	lo := (extract(epoch FROM start)::bigint * 1000000) << 10;
+	hi := (extract(epoch FROM start + interval '1 month')::bigint * 1000000) << 10;
+	suffix := 'p' || lpad(y::text, 4, '0') || lpad(m::text, 2, '0');
+	PERFORM pg_advisory_xact_lock(7022629598041175090);
+	FOREACH t IN ARRAY ARRAY['events', 'event_docs'] LOOP
+		-- A query, not to_regclass: its snapshot is taken after the lock,
+		-- so it sees a partition another session made while this one
+		-- waited (the catalog cache may not have heard of it yet).
+		IF NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.relname = t || '_' || suffix
+				AND c.relnamespace = (SELECT p.relnamespace FROM pg_class p WHERE p.oid = t::regclass)) THEN
+			EXECUTE format('CREATE TABLE %I (LIKE %I INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', t || '_' || suffix, t);
+			EXECUTE format('ALTER TABLE %I ATTACH PARTITION %I FOR VALUES FROM (%s) TO (%s)', t, t || '_' || suffix, lo, hi);
+		END IF;
+	END LOOP;
+END
+$fn$;
+`,
 }
 
 // afterMigration runs Go steps in the transaction of the migration of that
