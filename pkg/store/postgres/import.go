@@ -110,23 +110,42 @@ func (db *DB) importOn(ctx context.Context, conn *pgxpool.Conn, sp *spool, in <-
 	var inputErr error
 	at := func(i int) *chunk {
 		if i == len(got) {
-			c, ok := <-in
+			var c chunk
+			var ok bool
+			select {
+			case c, ok = <-in:
+			case <-ctx.Done(): // the input may be a terminal nobody types at
+				inputErr = ctx.Err()
+				return nil
+			}
 			if !ok {
 				return nil
 			}
 			if c.err != nil {
 				inputErr = c.err
+				got = append(got, chunk{read: c.read, skipped: c.skipped}) // for counts
 				return nil
 			}
 			got = append(got, c)
 		}
 		return &got[i]
 	}
+	// The records read and skipped so far (the last chunk has the totals),
+	// for the progress line even when the import fails.
+	counts := func() audit.ImportResult {
+		if len(got) == 0 {
+			return audit.ImportResult{}
+		}
+		last := got[len(got)-1]
+		return audit.ImportResult{Read: last.read, Skipped: last.skipped}
+	}
 	for attempt := 0; ; attempt++ {
 		n := 0
 		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 			n = 0
-			if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
+			// No JIT: its compilation of each chunk's statements would
+			// cost more than it saves on a chunk.
+			if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = off; SET LOCAL jit = off"); err != nil {
 				return err
 			}
 			// Row-level security (db init --rls) refuses COPY into the
@@ -165,7 +184,7 @@ func (db *DB) importOn(ctx context.Context, conn *pgxpool.Conn, sp *spool, in <-
 			return notifyImported(ctx, tx, int64(n))
 		})
 		if inputErr != nil {
-			return audit.ImportResult{}, inputErr
+			return counts(), inputErr
 		}
 		var pe *pgconn.PgError
 		if err != nil && attempt < 8 && errors.As(err, &pe) && (pe.Code == "23505" || pe.Code == "40P01") {
@@ -179,7 +198,7 @@ func (db *DB) importOn(ctx context.Context, conn *pgxpool.Conn, sp *spool, in <-
 			for _, c := range got {
 				for _, m := range c.months {
 					if err := db.ensureMonth(ctx, m, false); err != nil {
-						return audit.ImportResult{}, err
+						return counts(), err
 					}
 				}
 			}
@@ -188,15 +207,11 @@ func (db *DB) importOn(ctx context.Context, conn *pgxpool.Conn, sp *spool, in <-
 		if err != nil {
 			var ae *audit.Error
 			if errors.As(err, &ae) {
-				return audit.ImportResult{}, err
+				return counts(), err
 			}
-			return audit.ImportResult{}, fmt.Errorf("insert: %w", err)
+			return counts(), fmt.Errorf("insert: %w", err)
 		}
-		var res audit.ImportResult
-		if len(got) > 0 {
-			last := got[len(got)-1]
-			res.Read, res.Skipped = last.read, last.skipped
-		}
+		res := counts()
 		res.Inserted = n
 		return res, nil
 	}
@@ -281,7 +296,9 @@ type kept struct {
 // resolveSlots moves staged events whose key another event holds (a
 // different event in the same microsecond and slot, stored, stored by this
 // transaction or staged) to the next free slot of their microsecond, as
-// the SQLite store does.
+// the SQLite store does. The stored events are probed key by key (the
+// LATERAL … LIMIT 1 keeps the planner from hashing the whole of events,
+// which it would do once per chunk).
 func resolveSlots(ctx context.Context, tx pgx.Tx) error {
 	for round := 0; round < 8; round++ {
 		rows, err := tx.Query(ctx, `
@@ -290,8 +307,8 @@ SELECT seq, id FROM (
 	FROM auditctl_stage WINDOW w AS (PARTITION BY id ORDER BY seq)) x
 WHERE source <> fs OR ext_id <> fe
 UNION
-SELECT s.seq, s.id FROM auditctl_stage s JOIN events e ON e.id = s.id
-WHERE e.source <> s.source OR e.ext_id <> s.ext_id
+SELECT s.seq, s.id FROM auditctl_stage s CROSS JOIN LATERAL (
+	SELECT 1 FROM events e WHERE e.id = s.id AND (e.source <> s.source OR e.ext_id <> s.ext_id) LIMIT 1) x
 ORDER BY seq`)
 		if err != nil {
 			return fmt.Errorf("key slots: %w", err)
