@@ -63,8 +63,10 @@ srvcpu() {
 timed() {
 	local label=$1 log="$OUT/time-$1.txt" s0 s1
 	shift
+	sleep 1 # the backends of the step before have exited and been reaped
 	s0=$(srvcpu)
 	/usr/bin/time -v -o "$log" "$@" >/dev/null
+	sleep 1 # this run's backend has exited and been reaped
 	s1=$(srvcpu)
 	awk -v l="$label" -v srv="$(echo "$s1 - $s0" | bc)" -F': ' '
 		/Elapsed \(wall clock\)/ { n = split($2, p, ":"); w = 0; for (i = 1; i <= n; i++) w = w * 60 + p[i] }
