@@ -71,7 +71,10 @@ func (db *DB) Import(ctx context.Context, r audit.EventReader, opt store.ImportO
 	defer sp.close()
 	chunks, stop := readChunks(r, opt, sp)
 	res, err := db.importOn(ctx, conn, sp, chunks)
-	stop()
+	// Cancelled: the reader may be blocked in r.Next (a terminal nobody
+	// types at); it is told to quit and not waited for (its writes to the
+	// closed spool fail, and it calls nothing after it sees the quit).
+	stop(ctx.Err() == nil)
 	if opt.Progress != nil {
 		opt.Progress(res.Read)
 	}
@@ -241,6 +244,17 @@ func storeChunk(ctx context.Context, tx pgx.Tx, sp *spool, c *chunk, rls bool, b
 		WHERE s.source = t.source AND s.ext_id = t.ext_id AND s.seq > t.seq`); err != nil {
 		return 0, fmt.Errorf("dedupe: %w", err)
 	}
+	// An identity already stored (by another import, or by an earlier
+	// chunk of this file) goes no further: it must not take a key slot
+	// from an event that is new, as it does not in the cache. (One a
+	// concurrent importer has not committed yet is refused by ON
+	// CONFLICT below.) Probed identity by identity, as the slots are.
+	if _, err := tx.Exec(ctx, `DELETE FROM auditctl_stage s USING (
+	SELECT t.seq FROM auditctl_stage t CROSS JOIN LATERAL (
+		SELECT 1 FROM event_ids i WHERE i.source = t.source AND i.ext_id = t.ext_id LIMIT 1) x) known
+WHERE s.seq = known.seq`); err != nil {
+		return 0, fmt.Errorf("dedupe: %w", err)
+	}
 	if err := resolveSlots(ctx, tx); err != nil {
 		return 0, err
 	}
@@ -395,10 +409,11 @@ type region struct{ off, end int64 }
 // readChunks reads r on a goroutine into the spool, handing over a chunk
 // every chunkRows records and a last one (perhaps empty) at the end of the
 // input. An invalid record ends the input with an error naming file,
-// record and field (or is skipped with SkipInvalid). stop makes the
+// record and field (or is skipped with SkipInvalid). stop(true) makes the
 // goroutine quit early and waits for it, so r is no longer in use when
-// stop returns.
-func readChunks(r audit.EventReader, opt store.ImportOptions, sp *spool) (<-chan chunk, func()) {
+// stop returns; stop(false) does not wait (the import was cancelled, and
+// r may never return).
+func readChunks(r audit.EventReader, opt store.ImportOptions, sp *spool) (<-chan chunk, func(wait bool)) {
 	// Room for every chunk of a very large file: the reading never waits
 	// for the server (the rows wait on disk).
 	out := make(chan chunk, 1<<14)
@@ -428,12 +443,10 @@ func readChunks(r audit.EventReader, opt store.ImportOptions, sp *spool) (<-chan
 		}
 		begin()
 		for record := 1; ; record++ {
-			if record%256 == 0 {
-				select {
-				case <-quit:
-					return
-				default:
-				}
+			select {
+			case <-quit:
+				return
+			default:
 			}
 			e, err := r.Next()
 			if err == io.EOF {
@@ -452,7 +465,12 @@ func readChunks(r audit.EventReader, opt store.ImportOptions, sp *spool) (<-chan
 			}
 			c.read++
 			if opt.Progress != nil && c.read%4096 == 0 {
-				opt.Progress(c.read)
+				select {
+				case <-quit: // the import returned: nothing more to say
+					return
+				default:
+					opt.Progress(c.read)
+				}
 			}
 			field, msg := store.Validate(e)
 			if field == "" {
@@ -482,9 +500,11 @@ func readChunks(r audit.EventReader, opt store.ImportOptions, sp *spool) (<-chan
 		}
 	}()
 	var once sync.Once
-	return out, func() {
+	return out, func(wait bool) {
 		once.Do(func() { close(quit) })
-		<-finished
+		if wait {
+			<-finished
+		}
 	}
 }
 

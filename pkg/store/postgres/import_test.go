@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -344,5 +345,103 @@ func TestImportMonthBusy(t *testing.T) {
 	}
 	if n, err := db.CountEvents(ctx, audit.Filter{}); err != nil || n != int64(len(evs)) {
 		t.Fatalf("%d events (%v), want %d", n, err, len(evs))
+	}
+}
+
+// TestImportRepeatTakesNoSlot: an identity repeated in a later chunk (its
+// first record moved to another slot) takes no key slot from a new event
+// behind it in the same microsecond: the keys are the cache's.
+func TestImportRepeatTakesNoSlot(t *testing.T) {
+	defer func(n int) { chunkRows = n }(chunkRows)
+	chunkRows = 4
+	ctx := context.Background()
+	pg, lite := bothStores(t, server(t), "repeatslot")
+
+	when := time.Date(2031, 3, 10, 12, 0, 0, 0, time.UTC)
+	k0, _ := store.EventKey(when, "test", "x")
+	var same []string
+	for i := 0; len(same) < 2; i++ {
+		id := fmt.Sprintf("c%d", i)
+		if k, _ := store.EventKey(when, "test", id); k == k0 {
+			same = append(same, id)
+		}
+	}
+	mk := func(id string, d time.Duration) *audit.Event {
+		return &audit.Event{ID: id, Source: "test", Time: when.Add(d), Action: "Login", Actor: id}
+	}
+	evs := []*audit.Event{
+		// chunk 1: x holds k0, A moves to the next slot
+		mk("x", 0), mk(same[0], 0), mk("pad1", time.Second), mk("pad2", 2*time.Second),
+		// chunk 2: A again (the first record stands), then B, new, on k0
+		mk(same[0], 0), mk(same[1], 0), mk("pad3", 3*time.Second), mk("pad4", 4*time.Second),
+	}
+	for _, st := range []store.Store{pg, lite} {
+		if _, err := st.Import(ctx, reader(evs...), store.ImportOptions{Name: "dup.ndjson"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var inPG, inCache []string
+	r, err := pg.pool.Query(ctx, "SELECT id, ext_id FROM events ORDER BY id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r.Next() {
+		var k int64
+		var id string
+		if err := r.Scan(&k, &id); err != nil {
+			t.Fatal(err)
+		}
+		inPG = append(inPG, fmt.Sprintf("%d %s", k&store.SlotMask, id))
+	}
+	keys, got, err := lite.EventsAfter(ctx, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range got {
+		inCache = append(inCache, fmt.Sprintf("%d %s", keys[i]&store.SlotMask, e.ID))
+	}
+	if err := r.Err(); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(inPG)
+	slices.Sort(inCache)
+	if !slices.Equal(inPG, inCache) || len(inPG) != 7 {
+		t.Fatalf("slot and id, stored:\n%s\nthe cache stored:\n%s", strings.Join(inPG, "\n"), strings.Join(inCache, "\n"))
+	}
+}
+
+// blockReader blocks in Next (a terminal nobody types at) until released.
+type blockReader struct{ release chan struct{} }
+
+func (r *blockReader) Next() (*audit.Event, error) {
+	<-r.release
+	return nil, fmt.Errorf("released")
+}
+
+// TestImportCancelledWhileReading: a cancelled import whose input blocks in
+// Next (a terminal nobody types at) returns.
+func TestImportCancelledWhileReading(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	db, err := Open(context.Background(), server(t)("cancelread"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	r := &blockReader{release: make(chan struct{})}
+	defer close(r.release)
+	done := make(chan error, 1)
+	go func() {
+		_, err := db.Import(ctx, r, store.ImportOptions{Name: "-"})
+		done <- err
+	}()
+	time.Sleep(500 * time.Millisecond)
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("import: %v, want the cancellation", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the import did not return 10 s after it was cancelled")
 	}
 }
