@@ -86,30 +86,10 @@ CREATE INDEX event_ids_ext_id ON event_ids (ext_id);
 	// 2: partitions are made by this function, which runs as its owner
 	// (the admin role after db init): an ingest role that may only insert
 	// still gets the month it needs, and nothing else (the bounds are the
-	// month's, computed here like store.KeyFloor; the name is fixed).
-	`
-CREATE FUNCTION auditctl_ensure_month(y int, m int) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $fn$
-DECLARE
-	start timestamptz;
-	lo bigint;
-	hi bigint;
-	suffix text;
-BEGIN
-	IF y < 1827 OR y > 2112 OR m < 1 OR m > 12 THEN
-		RAISE EXCEPTION 'auditctl_ensure_month: no month %-%', y, m;
-	END IF;
-	start := make_timestamptz(y, m, 1, 0, 0, 0, 'UTC');
-	lo := (extract(epoch FROM start)::bigint * 1000000) << 10;
-	hi := (extract(epoch FROM start + interval '1 month')::bigint * 1000000) << 10;
-	suffix := 'p' || lpad(y::text, 4, '0') || lpad(m::text, 2, '0');
-	PERFORM pg_advisory_xact_lock(7022629598041175090);
-	EXECUTE format('CREATE TABLE IF NOT EXISTS %I PARTITION OF events FOR VALUES FROM (%s) TO (%s)', 'events_' || suffix, lo, hi);
-	EXECUTE format('CREATE TABLE IF NOT EXISTS %I PARTITION OF event_docs FOR VALUES FROM (%s) TO (%s)', 'event_docs_' || suffix, lo, hi);
-END
-$fn$;
-REVOKE ALL ON FUNCTION auditctl_ensure_month(int, int) FROM PUBLIC;
-`,
+	// month's, computed here like store.KeyFloor; the name is fixed). A
+	// new store gets the function as migration 7 left it (the text of
+	// migration 2 before it made partitions with PARTITION OF).
+	ensureMonthFunc + "REVOKE ALL ON FUNCTION auditctl_ensure_month(int, int) FROM PUBLIC;\n",
 	// 3: which roles see which tenants when row-level security is on
 	// (db init --rls, db tenant grant): a role sees the events of the
 	// tenants mapped to it or to a role it is a member of; the tenant '*'
@@ -188,7 +168,13 @@ CREATE TABLE copy_state (
 	// import that finds a month missing half-way through its transaction
 	// (import.go: the file goes in chunk by chunk) gets it from another
 	// connection without waiting for itself.
-	`
+	ensureMonthFunc,
+}
+
+// ensureMonthFunc makes a month's partitions of events and event_docs
+// (migrations 2 and 7): as plain tables, then attached, under an advisory
+// lock (lockMigrate+1), so concurrent importers make each once.
+const ensureMonthFunc = `
 CREATE OR REPLACE FUNCTION auditctl_ensure_month(y int, m int) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $fn$
 DECLARE
@@ -218,8 +204,7 @@ BEGIN
 	END LOOP;
 END
 $fn$;
-`,
-}
+`
 
 // afterMigration runs Go steps in the transaction of the migration of that
 // number, after its SQL.
