@@ -134,10 +134,13 @@ WHERE i.source = 'bin' AND i.ext_id = $1`,
 	}
 }
 
-// TestImportBatchEdges imports counts of events around the read-ahead's
-// batch size (256): the input may end right after a batch was handed over
-// (an empty last batch), and records skipped as invalid may fill batches.
+// TestImportBatchEdges imports counts of events around a chunk's size
+// (256 here): the input may end right after a chunk was handed over (an
+// empty last chunk), and records skipped as invalid may lie between
+// chunks.
 func TestImportBatchEdges(t *testing.T) {
+	defer func(n int) { chunkRows = n }(chunkRows)
+	chunkRows = 256
 	newURL := server(t)
 	ctx := context.Background()
 	db, err := Open(ctx, newURL("edges"), true)
